@@ -1,0 +1,25 @@
+#include "dsp/frame_assembler.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace tw::dsp {
+
+FrameAssembler::FrameAssembler(std::size_t frame_samples, std::size_t hop_samples)
+    : history_(frame_samples, 0.0f), hop_samples_(hop_samples) {
+  if (hop_samples == 0) throw std::invalid_argument("FrameAssembler: hop_samples must be > 0");
+  if (hop_samples > frame_samples) {
+    throw std::invalid_argument("FrameAssembler: hop_samples (" + std::to_string(hop_samples) +
+                                ") must not exceed frame_samples (" + std::to_string(frame_samples) + ")");
+  }
+}
+
+void FrameAssembler::reset() noexcept {
+  std::fill(history_.begin(), history_.end(), 0.0f);
+  filled_ = 0;
+  hop_index_ = 0;
+  samples_consumed_ = 0;
+}
+
+}  // namespace tw::dsp

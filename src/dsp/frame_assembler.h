@@ -1,0 +1,60 @@
+#pragma once
+// Cuts an arbitrary-sized sample stream into overlapping fixed frames, one per hop.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tw::dsp {
+
+/// Sliding frame of the last `frame_samples` samples, emitted every `hop_samples`.
+/// Frames before the stream has filled one frame are zero-padded on the left, so
+/// hop n always ends at sample (n + 1) * hop_samples. Block boundaries never
+/// change the output.
+class FrameAssembler {
+ public:
+  /// Allocates the frame history. Throws std::invalid_argument if hop is 0 or
+  /// larger than the frame.
+  FrameAssembler(std::size_t frame_samples, std::size_t hop_samples);
+
+  std::size_t frame_samples() const noexcept { return history_.size(); }
+  std::size_t hop_samples() const noexcept { return hop_samples_; }
+  /// Samples consumed since construction or reset().
+  std::int64_t samples_consumed() const noexcept { return samples_consumed_; }
+
+  /// Feeds a block; calls on_frame(std::span<const float> frame, std::int64_t hop_index)
+  /// for every completed hop. Real-time safe.
+  template <class OnFrame>
+  void push(std::span<const float> block, OnFrame&& on_frame) noexcept {
+    const std::size_t frame = history_.size();
+    const std::size_t tail = frame - hop_samples_;
+    while (!block.empty()) {
+      const std::size_t want = hop_samples_ - filled_;
+      const std::size_t n = block.size() < want ? block.size() : want;
+      for (std::size_t i = 0; i < n; ++i) history_[tail + filled_ + i] = block[i];
+      filled_ += n;
+      samples_consumed_ += static_cast<std::int64_t>(n);
+      block = block.subspan(n);
+      if (filled_ == hop_samples_) {
+        on_frame(std::span<const float>(history_), hop_index_);
+        ++hop_index_;
+        filled_ = 0;
+        // Slide the history left by one hop; the newest hop slot is refilled next.
+        for (std::size_t i = 0; i < tail; ++i) history_[i] = history_[i + hop_samples_];
+      }
+    }
+  }
+
+  /// Forgets the stream: behaves like a fresh instance, keeps its buffer.
+  void reset() noexcept;
+
+ private:
+  std::vector<float> history_;
+  std::size_t hop_samples_;
+  std::size_t filled_ = 0;
+  std::int64_t hop_index_ = 0;
+  std::int64_t samples_consumed_ = 0;
+};
+
+}  // namespace tw::dsp

@@ -1,0 +1,67 @@
+#pragma once
+// Lock-free single-producer single-consumer ring of samples: the hand-off between
+// a real-time audio callback and the analysis thread (the PortAudio pa_ringbuffer shape).
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <stdexcept>
+
+namespace tw::dsp {
+
+/// Fixed-capacity SPSC ring buffer. One thread writes, one thread reads.
+/// write() and read() are wait-free, allocation-free and never throw.
+template <class T>
+class SpscRingBuffer {
+ public:
+  /// Allocates `capacity` slots, rounded up to a power of two. Throws on 0.
+  explicit SpscRingBuffer(std::size_t capacity) {
+    if (capacity == 0) throw std::invalid_argument("SpscRingBuffer: capacity must be > 0");
+    std::size_t size = 1;
+    while (size < capacity) size <<= 1;
+    mask_ = size - 1;
+    data_ = std::make_unique<T[]>(size);
+  }
+  SpscRingBuffer(const SpscRingBuffer&) = delete;
+  SpscRingBuffer& operator=(const SpscRingBuffer&) = delete;
+
+  std::size_t capacity() const noexcept { return mask_ + 1; }
+
+  /// Producer: copies as many items as fit; returns how many were written.
+  /// Real-time safe. The caller counts the shortfall as an overflow.
+  std::size_t write(std::span<const T> items) noexcept {
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    const std::size_t tail = tail_.load(std::memory_order_acquire);
+    const std::size_t free_slots = capacity() - (head - tail);
+    const std::size_t n = items.size() < free_slots ? items.size() : free_slots;
+    for (std::size_t i = 0; i < n; ++i) data_[(head + i) & mask_] = items[i];
+    head_.store(head + n, std::memory_order_release);
+    return n;
+  }
+
+  /// Consumer: copies up to out.size() items; returns how many were read.
+  std::size_t read(std::span<T> out) noexcept {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t head = head_.load(std::memory_order_acquire);
+    const std::size_t available = head - tail;
+    const std::size_t n = out.size() < available ? out.size() : available;
+    for (std::size_t i = 0; i < n; ++i) out[i] = data_[(tail + i) & mask_];
+    tail_.store(tail + n, std::memory_order_release);
+    return n;
+  }
+
+  /// Items waiting to be read (a snapshot; exact only on the consumer thread).
+  std::size_t available() const noexcept {
+    return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_acquire);
+  }
+
+ private:
+  std::unique_ptr<T[]> data_;
+  std::size_t mask_ = 0;
+  // Producer and consumer indices on their own cache lines to avoid false sharing.
+  alignas(64) std::atomic<std::size_t> head_{0};
+  alignas(64) std::atomic<std::size_t> tail_{0};
+};
+
+}  // namespace tw::dsp

@@ -1,0 +1,249 @@
+#include "features/pitch_tracker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+namespace tw::features {
+namespace {
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument("PitchConfig: " + message);
+}
+
+// Circular autocorrelation of the analysis window at integer lags, normalized to
+// 1 at lag 0. The signal's autocorrelation is divided by it so that the taper of
+// the window does not make long periods look less periodic (Boersma 1993, eq. 9).
+std::vector<double> window_autocorrelation(std::span<const float> window) {
+  const std::size_t n = window.size();
+  std::vector<double> ac(n, 0.0);
+  for (std::size_t lag = 0; lag < n; ++lag) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum += static_cast<double>(window[i]) * window[(i + lag) % n];
+    ac[lag] = sum;
+  }
+  const double zero = ac[0];
+  for (double& v : ac) v /= zero;
+  return ac;
+}
+
+}  // namespace
+
+PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyzer& analyzer)
+    : config_(config), inverse_fft_([&] {
+        require(config.min_f0_hz > 0.0f, "min_f0_hz must be > 0");
+        require(config.max_f0_hz > config.min_f0_hz, "max_f0_hz must be above min_f0_hz");
+        require(config.yin_threshold > 0.0f && config.yin_threshold < 1.0f, "yin_threshold must be in (0, 1)");
+        require(config.voicing_threshold >= config.yin_threshold && config.voicing_threshold < 1.0f,
+                "voicing_threshold must be in [yin_threshold, 1)");
+        require(config.octave_tolerance >= 0.0f, "octave_tolerance must be >= 0");
+        require(config.submultiple_tolerance >= 0.0f, "submultiple_tolerance must be >= 0");
+        require(config.octave_memory_s >= 0.0f, "octave_memory_s must be >= 0");
+        const double nyquist_hz = analyzer.sample_rate_hz() / 2.0;
+        require(config.analysis_band_hz > 2.0f * config.max_f0_hz && config.analysis_band_hz <= nyquist_hz,
+                "analysis_band_hz must lie between 2 * max_f0_hz and the Nyquist frequency");
+        const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
+        return 2 * bins;
+      }()) {
+  const double bin_hz = analyzer.bin_hz();
+  band_bins_ = inverse_fft_.size() / 2;
+  lag_rate_hz_ = static_cast<float>(inverse_fft_.size() * bin_hz);
+  min_lag_ = static_cast<std::size_t>(std::floor(lag_rate_hz_ / config.max_f0_hz));
+  max_lag_ = static_cast<std::size_t>(std::ceil(lag_rate_hz_ / config.min_f0_hz));
+  // Beyond half the (decimated) frame the circular autocorrelation wraps onto itself.
+  require(max_lag_ + 1 < inverse_fft_.size() / 2,
+          "min_f0_hz " + std::to_string(config.min_f0_hz) + " needs a longer analysis frame than " +
+              std::to_string(analyzer.frame_samples()) + " samples");
+  memory_hops_ = static_cast<std::size_t>(std::lround(config.octave_memory_s * 100.0f));
+
+  // Spectral weight: drop DC and mains hum below 50 Hz, taper the top quarter of
+  // the band with a raised cosine so the decimated autocorrelation does not ring.
+  band_weight_.assign(band_bins_ + 1, 0.0f);
+  const double taper_start_hz = 0.75 * config.analysis_band_hz;
+  for (std::size_t k = 0; k <= band_bins_; ++k) {
+    const double f = k * bin_hz;
+    double w = 1.0;
+    if (f < 50.0) w = 0.0;
+    if (f > taper_start_hz) {
+      const double x = (f - taper_start_hz) / (config.analysis_band_hz - taper_start_hz);
+      w = 0.5 + 0.5 * std::cos(std::numbers::pi * std::min(1.0, x));
+    }
+    band_weight_[k] = static_cast<float>(w);
+  }
+  band_spectrum_.assign(band_bins_ + 1, {0.0f, 0.0f});
+  autocorr_.assign(inverse_fft_.size(), 0.0f);
+  normalized_autocorr_.assign(max_lag_ + 2, 0.0f);
+  cmnd_.assign(max_lag_ + 2, 1.0f);
+
+  // Window autocorrelation at the decimated lags (lag t here is t * decimation
+  // samples of the frame), linearly interpolated when the ratio is not integral.
+  window_autocorr_ = window_autocorrelation(analyzer.window());
+  decimation_ = static_cast<double>(analyzer.frame_samples()) / static_cast<double>(inverse_fft_.size());
+  inverse_window_autocorr_.assign(max_lag_ + 2, 0.0f);
+  for (std::size_t t = 0; t < inverse_window_autocorr_.size(); ++t) {
+    inverse_window_autocorr_[t] = static_cast<float>(1.0 / window_autocorr_at(static_cast<double>(t)));
+  }
+}
+
+double PitchTracker::window_autocorr_at(double lag) const noexcept {
+  const double position = lag * decimation_;
+  const auto i = static_cast<std::size_t>(position);
+  const double frac = position - static_cast<double>(i);
+  const std::size_t n = window_autocorr_.size();
+  return std::max(1e-3, window_autocorr_[i % n] * (1.0 - frac) + window_autocorr_[(i + 1) % n] * frac);
+}
+
+double PitchTracker::normalized_autocorr_at(double lag) const noexcept {
+  // The band-limited autocorrelation between lags, straight from its spectrum:
+  // r(t) = B_0 + 2 sum_{k<K} B_k cos(2 pi k t / M) + B_K cos(pi t), with the
+  // cosines by the Chebyshev recurrence cos((k+1)x) = 2 cos(x) cos(kx) - cos((k-1)x).
+  const double x = 2.0 * std::numbers::pi * lag / static_cast<double>(inverse_fft_.size());
+  const double two_cos = 2.0 * std::cos(x);
+  double previous = 1.0;      // cos(0)
+  double current = std::cos(x);
+  double sum = band_spectrum_[0].real();
+  for (std::size_t k = 1; k < band_bins_; ++k) {
+    sum += 2.0 * band_spectrum_[k].real() * current;
+    const double next = two_cos * current - previous;
+    previous = current;
+    current = next;
+  }
+  sum += band_spectrum_[band_bins_].real() * current;
+  return sum / (static_cast<double>(autocorr_[0]) * window_autocorr_at(lag));
+}
+
+void PitchTracker::reset() noexcept {
+  recent_f0_hz_ = 0.0f;
+  hops_since_voiced_ = 0;
+}
+
+PitchEstimate PitchTracker::skip() noexcept {
+  if (++hops_since_voiced_ > memory_hops_) recent_f0_hz_ = 0.0f;
+  return {};
+}
+
+PitchEstimate PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
+  for (std::size_t k = 0; k <= band_bins_; ++k) band_spectrum_[k] = {frame.power[k] * band_weight_[k], 0.0f};
+  inverse_fft_.inverse(band_spectrum_, autocorr_);
+  const float energy = autocorr_[0];
+  if (!(energy > 1e-12f) || !std::isfinite(energy)) return skip();
+
+  // rho(tau): window-compensated normalized autocorrelation. YIN's difference
+  // function of a stationary frame is d(tau) = 2 r(0) (1 - rho(tau)); the constant
+  // factor cancels in the cumulative-mean normalization (YIN step 3).
+  const float inv_energy = 1.0f / energy;
+  float running_sum = 0.0f;
+  cmnd_[0] = 1.0f;
+  normalized_autocorr_[0] = 1.0f;
+  for (std::size_t t = 1; t < cmnd_.size(); ++t) {
+    const float rho = autocorr_[t] * inv_energy * inverse_window_autocorr_[t];
+    normalized_autocorr_[t] = rho;
+    const float d = std::max(0.0f, 1.0f - rho);
+    running_sum += d;
+    cmnd_[t] = running_sum > 0.0f ? d * static_cast<float>(t) / running_sum : 1.0f;
+  }
+
+  std::size_t lag_index = pick_lag();
+  lag_index = prefer_submultiple(lag_index);
+  lag_index = correct_octave(lag_index);
+  const float aperiodicity = std::clamp(cmnd_[lag_index], 0.0f, 1.0f);
+  if (aperiodicity >= config_.voicing_threshold) {
+    PitchEstimate unvoiced = skip();
+    unvoiced.voicing = 1.0f - aperiodicity;  // still reported: the VAD weighs it
+    return unvoiced;
+  }
+  const float lag = refine_lag(lag_index);
+
+  PitchEstimate estimate;
+  estimate.f0_hz = lag_to_hz(lag);
+  estimate.voiced = true;
+  estimate.voicing = 1.0f - aperiodicity;
+  const float rho = std::clamp(normalized_autocorr_[lag_index], 1e-4f, 0.9999f);
+  estimate.hnr_db = 10.0f * std::log10(rho / (1.0f - rho));
+  recent_f0_hz_ = estimate.f0_hz;
+  hops_since_voiced_ = 0;
+  return estimate;
+}
+
+std::size_t PitchTracker::pick_lag() const noexcept {
+  // YIN step 4: the first dip under the absolute threshold, followed to its
+  // bottom; failing that, the global minimum of the search range.
+  for (std::size_t t = min_lag_; t <= max_lag_; ++t) {
+    if (cmnd_[t] < config_.yin_threshold) {
+      while (t + 1 <= max_lag_ && cmnd_[t + 1] < cmnd_[t]) ++t;
+      return t;
+    }
+  }
+  std::size_t best = min_lag_;
+  for (std::size_t t = min_lag_ + 1; t <= max_lag_; ++t) {
+    if (cmnd_[t] < cmnd_[best]) best = t;
+  }
+  return best;
+}
+
+std::size_t PitchTracker::local_minimum_near(double lag) const noexcept {
+  // The dip nearest a predicted lag, within one lag either side.
+  const auto centre = static_cast<std::size_t>(std::lround(lag));
+  std::size_t best = centre;
+  for (std::size_t t = centre - 1; t <= centre + 1; ++t) {
+    if (t >= min_lag_ && t <= max_lag_ && (best < min_lag_ || best > max_lag_ || cmnd_[t] < cmnd_[best])) best = t;
+  }
+  return best;
+}
+
+std::size_t PitchTracker::prefer_submultiple(std::size_t lag) const noexcept {
+  // A period doubled or tripled is as periodic as the period itself, and the
+  // window compensation can even favour it; a voice with an almost-as-good dip
+  // at a half or a third of the chosen lag is speaking at that shorter period.
+  for (const double divisor : {3.0, 2.0}) {
+    const double candidate = static_cast<double>(lag) / divisor;
+    if (candidate < static_cast<double>(min_lag_)) continue;
+    const std::size_t t = local_minimum_near(candidate);
+    if (t < min_lag_ || t > max_lag_) continue;
+    if (cmnd_[t] < config_.voicing_threshold && cmnd_[t] <= cmnd_[lag] + config_.submultiple_tolerance) return t;
+  }
+  return lag;
+}
+
+std::size_t PitchTracker::correct_octave(std::size_t lag) const noexcept {
+  // A voice rarely moves an octave within a few hundred milliseconds, so when
+  // this frame's lag sits an octave from the recent pitch and the lag at the
+  // recent octave is nearly as periodic, take that one.
+  if (!(recent_f0_hz_ > 0.0f)) return lag;
+  const float ratio = lag_to_hz(static_cast<float>(lag)) / recent_f0_hz_;
+  double alternative = 0.0;
+  if (ratio > 1.7f) alternative = 2.0 * static_cast<double>(lag);
+  if (ratio < 0.59f) alternative = 0.5 * static_cast<double>(lag);
+  if (alternative < static_cast<double>(min_lag_) || alternative > static_cast<double>(max_lag_)) return lag;
+  const std::size_t t = local_minimum_near(alternative);
+  if (t < min_lag_ || t > max_lag_) return lag;
+  return cmnd_[t] <= cmnd_[lag] + config_.octave_tolerance ? t : lag;
+}
+
+float PitchTracker::refine_lag(std::size_t lag) const noexcept {
+  // YIN step 5 puts a parabola through the integer-lag dip. At the decimated
+  // rate a 500 Hz period spans only 8 lags, where that parabola is biased by up
+  // to 1 %, so the peak of rho is located again on a grid four times finer,
+  // evaluated exactly from the spectrum, and interpolated there.
+  constexpr double kStep = 0.25;
+  const double centre = static_cast<double>(lag);
+  double best = centre;
+  double best_value = normalized_autocorr_at(centre);
+  for (const double offset : {-3 * kStep, -2 * kStep, -kStep, kStep, 2 * kStep, 3 * kStep}) {
+    const double value = normalized_autocorr_at(centre + offset);
+    if (value > best_value) {
+      best_value = value;
+      best = centre + offset;
+    }
+  }
+  const double a = normalized_autocorr_at(best - kStep);
+  const double c = normalized_autocorr_at(best + kStep);
+  const double curvature = a - 2.0 * best_value + c;
+  if (!(curvature < -1e-12)) return static_cast<float>(best);
+  const double shift = std::clamp(0.5 * (a - c) / curvature, -1.0, 1.0);
+  return static_cast<float>(best + shift * kStep);
+}
+
+}  // namespace tw::features

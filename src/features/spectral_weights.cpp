@@ -1,0 +1,37 @@
+#include "features/spectral_weights.h"
+
+#include <cmath>
+
+#include "features/hop_features.h"
+
+namespace tw::features {
+
+std::vector<float> mean_square_factors(const dsp::SpectrumAnalyzer& analyzer) {
+  return band_factors(analyzer, 0.0, analyzer.sample_rate_hz());
+}
+
+std::vector<float> band_factors(const dsp::SpectrumAnalyzer& analyzer, double low_hz, double high_hz) {
+  const std::size_t bins = analyzer.bins();
+  const double n = static_cast<double>(analyzer.frame_samples());
+  std::vector<float> factors(bins, 0.0f);
+  for (std::size_t k = 0; k < bins; ++k) {
+    const double f = k * analyzer.bin_hz();
+    if (f < low_hz || f >= high_hz) continue;
+    const double one_sided = (k == 0 || k + 1 == bins) ? 1.0 : 2.0;
+    factors[k] = static_cast<float>(one_sided / (n * analyzer.window_energy()));
+  }
+  return factors;
+}
+
+float weighted_sum(std::span<const float> weights, std::span<const float> power) noexcept {
+  float sum = 0.0f;
+  for (std::size_t k = 0; k < weights.size(); ++k) sum += weights[k] * power[k];
+  return sum;
+}
+
+float power_to_db(float power) noexcept {
+  if (!(power > 1e-12f)) return kSilenceFloorDb;  // also catches NaN
+  return 10.0f * std::log10(power);
+}
+
+}  // namespace tw::features

@@ -1,0 +1,27 @@
+#pragma once
+// Spectral cues of vocal effort: a louder, pressed voice tilts energy upwards.
+
+#include <vector>
+
+#include "dsp/spectrum_analyzer.h"
+
+namespace tw::features {
+
+struct VocalEffortEstimate {
+  float alpha_ratio_db;  ///< energy 1-4 kHz over 50 Hz-1 kHz (eGeMAPS alpha ratio, telephone band)
+  float centroid_hz;     ///< power-weighted mean frequency over 50 Hz-4 kHz
+};
+
+class VocalEffortAnalyzer {
+ public:
+  explicit VocalEffortAnalyzer(const dsp::SpectrumAnalyzer& analyzer);
+  /// Real-time safe. Silent frames give 0 for both.
+  VocalEffortEstimate process(const dsp::AnalysisFrame& frame) const noexcept;
+
+ private:
+  std::vector<float> low_band_;    // 50 Hz - 1 kHz
+  std::vector<float> high_band_;   // 1 kHz - Nyquist
+  std::vector<float> frequency_;   // bin frequency within 50 Hz - Nyquist, else 0
+};
+
+}  // namespace tw::features

@@ -1,0 +1,94 @@
+#include "features/voice_activity_detector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "features/hop_features.h"
+#include "features/spectral_weights.h"
+
+namespace tw::features {
+namespace {
+constexpr float kHopsPerSecond = 100.0f;
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument("VoiceActivityConfig: " + message);
+}
+}  // namespace
+
+VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, const dsp::SpectrumAnalyzer& analyzer)
+    : config_(config) {
+  require(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
+          "band_high_hz must be above band_low_hz >= 0");
+  require(config.floor_window_s >= 0.5f, "floor_window_s must be >= 0.5");
+  require(config.smoothing_s >= 0.0f, "smoothing_s must be >= 0");
+  require(config.onset_snr_db >= config.offset_snr_db, "onset_snr_db must be >= offset_snr_db");
+  require(config.offset_snr_db > 0.0f, "offset_snr_db must be > 0");
+  require(config.voiced_snr_db > 0.0f, "voiced_snr_db must be > 0");
+  require(config.voiced_min_voicing > 0.0f && config.voiced_min_voicing <= 1.0f, "voiced_min_voicing must be in (0, 1]");
+  require(config.hangover_s >= 0.0f, "hangover_s must be >= 0");
+  band_weights_ = band_factors(analyzer, config.band_low_hz, config.band_high_hz);
+  for (float& w : band_weights_) w *= 2.0f;  // dB re full-scale sine
+  const float smoothing_hops = config.smoothing_s * kHopsPerSecond;
+  smoothing_coefficient_ = smoothing_hops > 0.0f ? std::exp(-1.0f / smoothing_hops) : 0.0f;
+  block_hops_ = std::max<std::size_t>(1, static_cast<std::size_t>(config.floor_window_s * kHopsPerSecond / kFloorBlocks));
+  hangover_hops_ = static_cast<std::size_t>(std::lround(config.hangover_s * kHopsPerSecond));
+}
+
+void VoiceActivityDetector::reset() noexcept {
+  started_ = false;
+  smoothed_db_ = 0.0f;
+  block_minimum_.fill(0.0f);
+  blocks_seen_ = 0;
+  hops_in_block_ = 0;
+  current_block_minimum_ = 0.0f;
+  last_ = {};
+  active_ = false;
+  hangover_left_ = 0;
+}
+
+VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& frame) noexcept {
+  const float band_db = power_to_db(weighted_sum(band_weights_, frame.power));
+  if (!started_) {
+    smoothed_db_ = band_db;
+    current_block_minimum_ = band_db;
+    started_ = true;
+  }
+  smoothed_db_ = smoothing_coefficient_ * smoothed_db_ + (1.0f - smoothing_coefficient_) * band_db;
+
+  // Minimum statistics over the completed sub-blocks of the window and the current one.
+  float floor_db = current_block_minimum_;
+  const std::size_t completed = std::min(blocks_seen_, kFloorBlocks);
+  for (std::size_t i = 0; i < completed; ++i) floor_db = std::min(floor_db, block_minimum_[i]);
+
+  current_block_minimum_ = std::min(current_block_minimum_, smoothed_db_);
+  if (++hops_in_block_ == block_hops_) {
+    block_minimum_[blocks_seen_ % kFloorBlocks] = current_block_minimum_;
+    ++blocks_seen_;
+    hops_in_block_ = 0;
+    current_block_minimum_ = smoothed_db_;
+  }
+  last_ = {band_db, floor_db, band_db - floor_db};
+  return last_;
+}
+
+bool VoiceActivityDetector::decide(float voicing) noexcept {
+  const float snr = last_.snr_db;
+  bool speech = false;
+  if (last_.band_db >= config_.min_level_dbfs) {
+    const float threshold = active_ ? config_.offset_snr_db : config_.onset_snr_db;
+    speech = snr >= threshold || (voicing >= config_.voiced_min_voicing && snr >= config_.voiced_snr_db);
+  }
+  if (speech) {
+    active_ = true;
+    hangover_left_ = hangover_hops_;
+  } else if (hangover_left_ > 0) {
+    --hangover_left_;
+  } else {
+    active_ = false;
+  }
+  return active_;
+}
+
+}  // namespace tw::features

@@ -1,0 +1,68 @@
+#pragma once
+// Voice activity against an adaptive noise floor.
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "dsp/spectrum_analyzer.h"
+
+namespace tw::features {
+
+struct VoiceActivityConfig {
+  float band_low_hz = 250.0f;     ///< voice band watched (skips hum, rumble and DC)
+  float band_high_hz = 3500.0f;
+  /// Noise floor: minimum of the smoothed band level over this window (minimum
+  /// statistics, Martin 2001): speech pauses let the floor be seen at least every few seconds.
+  float floor_window_s = 3.0f;
+  float smoothing_s = 0.03f;      ///< band-level smoothing before the minimum search
+  float onset_snr_db = 9.0f;      ///< enter speech this far above the floor
+  float offset_snr_db = 5.0f;     ///< stay in speech while this far above the floor
+  /// A clearly periodic frame counts as speech at a smaller margin: voicing
+  /// separates a voice from noise that is merely loud.
+  float voiced_snr_db = 4.0f;
+  float voiced_min_voicing = 0.7f;
+  float hangover_s = 0.2f;        ///< keep speech on through short dips between words
+  float min_level_dbfs = -70.0f;  ///< below this a frame is never speech
+};
+
+struct VoiceActivityMeasure {
+  float band_db;         ///< band level, dB re full-scale sine
+  float noise_floor_db;  ///< the floor before this frame updated it
+  float snr_db;          ///< band_db - noise_floor_db
+};
+
+/// Two-step use per hop: measure() reads the frame and updates the floor;
+/// decide() combines that with the pitch tracker's voicing.
+class VoiceActivityDetector {
+ public:
+  /// Throws std::invalid_argument naming the bad field.
+  VoiceActivityDetector(const VoiceActivityConfig& config, const dsp::SpectrumAnalyzer& analyzer);
+  /// Real-time safe.
+  VoiceActivityMeasure measure(const dsp::AnalysisFrame& frame) noexcept;
+  /// Real-time safe. Call once per hop after measure().
+  bool decide(float voicing) noexcept;
+  void reset() noexcept;
+  const VoiceActivityConfig& config() const noexcept { return config_; }
+
+ private:
+  static constexpr std::size_t kFloorBlocks = 12;  // the floor window in sub-blocks
+
+  VoiceActivityConfig config_;
+  std::vector<float> band_weights_;
+  float smoothing_coefficient_;
+  std::size_t block_hops_;
+  std::size_t hangover_hops_;
+  // State.
+  float smoothed_db_ = 0.0f;
+  bool started_ = false;
+  std::array<float, kFloorBlocks> block_minimum_{};
+  std::size_t blocks_seen_ = 0;
+  std::size_t hops_in_block_ = 0;
+  float current_block_minimum_ = 0.0f;
+  VoiceActivityMeasure last_{};
+  bool active_ = false;
+  std::size_t hangover_left_ = 0;
+};
+
+}  // namespace tw::features

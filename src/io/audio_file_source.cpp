@@ -1,0 +1,146 @@
+#include "io/audio_file_source.h"
+
+#include <sndfile.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+
+#include "io/audio_error.h"
+
+namespace tw::io {
+namespace {
+
+struct EncodingName {
+  std::string_view name;
+  RawEncoding encoding;
+  int subtype;
+};
+
+constexpr EncodingName kRawEncodings[] = {
+    {"s8", RawEncoding::pcm_s8, SF_FORMAT_PCM_S8},      {"u8", RawEncoding::pcm_u8, SF_FORMAT_PCM_U8},
+    {"s16", RawEncoding::pcm_s16, SF_FORMAT_PCM_16},    {"s24", RawEncoding::pcm_s24, SF_FORMAT_PCM_24},
+    {"s32", RawEncoding::pcm_s32, SF_FORMAT_PCM_32},    {"f32", RawEncoding::float32, SF_FORMAT_FLOAT},
+    {"f64", RawEncoding::float64, SF_FORMAT_DOUBLE},    {"ulaw", RawEncoding::ulaw, SF_FORMAT_ULAW},
+    {"alaw", RawEncoding::alaw, SF_FORMAT_ALAW},
+};
+
+std::string accepted_encodings() {
+  std::string names;
+  for (const auto& e : kRawEncodings) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  return names;
+}
+
+int raw_subtype(RawEncoding encoding) {
+  for (const auto& e : kRawEncodings) {
+    if (e.encoding == encoding) return e.subtype;
+  }
+  return SF_FORMAT_PCM_16;
+}
+
+std::string format_name(int format) {
+  SF_FORMAT_INFO info{};
+  info.format = format & SF_FORMAT_TYPEMASK;
+  std::string container = sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof info) == 0 ? info.name : "audio";
+  info = {};
+  info.format = format & SF_FORMAT_SUBMASK;
+  std::string encoding = sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof info) == 0 ? info.name : "unknown";
+  return container + ", " + encoding;
+}
+
+AudioErrorKind classify_open_error(int code) {
+  switch (code) {
+    case SF_ERR_UNRECOGNISED_FORMAT:
+    case SF_ERR_MALFORMED_FILE: return AudioErrorKind::not_audio;
+    case SF_ERR_UNSUPPORTED_ENCODING: return AudioErrorKind::unsupported;
+    case SF_ERR_SYSTEM: return AudioErrorKind::missing;
+    default: return AudioErrorKind::not_audio;
+  }
+}
+
+}  // namespace
+
+RawEncoding parse_raw_encoding(const std::string& name) {
+  for (const auto& e : kRawEncodings) {
+    if (e.name == name) return e.encoding;
+  }
+  throw std::invalid_argument("unknown raw encoding '" + name + "' (accepted: " + accepted_encodings() + ")");
+}
+
+AudioFileSource::AudioFileSource(const std::string& path, const FileSourceOptions& options) : path_(path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw AudioError(AudioErrorKind::missing, path, "no such file");
+  if (std::filesystem::is_directory(status)) throw AudioError(AudioErrorKind::not_audio, path, "is a directory");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size == 0) throw AudioError(AudioErrorKind::empty, path, "the file is empty (0 bytes)");
+
+  SF_INFO info{};
+  if (options.raw) {
+    const RawFormat& raw = *options.raw;
+    if (raw.channels < 1) throw AudioError(AudioErrorKind::unsupported, path, "raw channel count must be >= 1");
+    info.samplerate = raw.sample_rate_hz;
+    info.channels = raw.channels;
+    info.format = SF_FORMAT_RAW | raw_subtype(raw.encoding) | (raw.big_endian ? SF_ENDIAN_BIG : SF_ENDIAN_LITTLE);
+  }
+  file_ = sf_open(path.c_str(), SFM_READ, &info);
+  if (file_ == nullptr) {
+    const int code = sf_error(nullptr);
+    throw AudioError(classify_open_error(code), path, sf_error_number(code));
+  }
+  format_.sample_rate_hz = info.samplerate;
+  format_.channels = info.channels;
+  format_.frames = info.frames;
+  format_.description = format_name(info.format);
+
+  // libsndfile reads what is there when a header promises more; its log says so.
+  char log[4096] = {};
+  sf_command(file_, SFC_GET_LOG_INFO, log, sizeof log);
+  const bool overstated = std::string_view(log).find("should be") != std::string_view::npos;
+
+  auto fail = [&](AudioErrorKind kind, const std::string& detail) {
+    sf_close(file_);
+    file_ = nullptr;
+    throw AudioError(kind, path, detail);
+  };
+  if (info.channels > options.max_channels) {
+    fail(AudioErrorKind::too_many_channels,
+         std::to_string(info.channels) + " channels, but a call has at most " + std::to_string(options.max_channels) +
+             " speaker roles (agent and caller)");
+  }
+  if (info.samplerate < options.min_rate_hz || info.samplerate > options.max_rate_hz) {
+    fail(AudioErrorKind::unsupported, "sample rate " + std::to_string(info.samplerate) + " Hz is outside " +
+                                          std::to_string(options.min_rate_hz) + "-" +
+                                          std::to_string(options.max_rate_hz) + " Hz");
+  }
+  if (info.frames == 0) fail(AudioErrorKind::empty, "no audio samples (" + format_.description + ")");
+  if (overstated && !options.raw) {
+    fail(AudioErrorKind::truncated, "the header promises more audio than the file holds (" +
+                                        std::to_string(info.frames) + " frames present)");
+  }
+}
+
+AudioFileSource::~AudioFileSource() {
+  if (file_ != nullptr) sf_close(file_);
+}
+
+std::size_t AudioFileSource::read(std::span<float> interleaved) {
+  const auto channels = static_cast<std::size_t>(format_.channels);
+  const auto want = static_cast<sf_count_t>(interleaved.size() / channels);
+  if (want == 0) return 0;
+  const sf_count_t got = sf_readf_float(file_, interleaved.data(), want);
+  if (sf_error(file_) != SF_ERR_NO_ERROR) {
+    throw AudioError(AudioErrorKind::read_failed, path_,
+                     std::string(sf_strerror(file_)) + " after " + std::to_string(frames_read_) + " frames");
+  }
+  frames_read_ += got;
+  if (got == 0 && format_.frames > 0 && frames_read_ < format_.frames) {
+    throw AudioError(AudioErrorKind::truncated, path_,
+                     "ended after " + std::to_string(frames_read_) + " of " + std::to_string(format_.frames) +
+                         " frames");
+  }
+  return static_cast<std::size_t>(got);
+}
+
+}  // namespace tw::io

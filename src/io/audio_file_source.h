@@ -1,0 +1,57 @@
+#pragma once
+// Recorded calls: WAV (PCM, float, u-law, A-law), FLAC and headerless raw audio, via libsndfile.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "io/audio_source.h"
+
+typedef struct sf_private_tag SNDFILE;
+
+namespace tw::io {
+
+/// Sample encodings of headerless raw audio.
+enum class RawEncoding { pcm_s8, pcm_u8, pcm_s16, pcm_s24, pcm_s32, float32, float64, ulaw, alaw };
+
+/// Parses "s16", "ulaw", ... ; throws std::invalid_argument listing the accepted names.
+RawEncoding parse_raw_encoding(const std::string& name);
+
+/// How to read a headerless file: nothing in it says, so the user must.
+struct RawFormat {
+  int sample_rate_hz = 8000;
+  RawEncoding encoding = RawEncoding::pcm_s16;
+  int channels = 1;
+  bool big_endian = false;
+};
+
+struct FileSourceOptions {
+  /// When set, the file is read as headerless raw audio of this format.
+  std::optional<RawFormat> raw;
+  int min_rate_hz = 8000;
+  int max_rate_hz = 48000;
+  /// More channels than this are an error: each channel is a speaker role.
+  int max_channels = 2;
+};
+
+/// Decodes a whole file; the format is checked at open, truncation and decoder
+/// errors while reading. Throws AudioError naming the file and the problem.
+class AudioFileSource final : public AudioSource {
+ public:
+  explicit AudioFileSource(const std::string& path, const FileSourceOptions& options = {});
+  ~AudioFileSource() override;
+  AudioFileSource(const AudioFileSource&) = delete;
+  AudioFileSource& operator=(const AudioFileSource&) = delete;
+
+  const AudioFormat& format() const noexcept override { return format_; }
+  std::size_t read(std::span<float> interleaved) override;
+  const std::string& name() const noexcept override { return path_; }
+
+ private:
+  std::string path_;
+  SNDFILE* file_ = nullptr;
+  AudioFormat format_;
+  std::int64_t frames_read_ = 0;
+};
+
+}  // namespace tw::io

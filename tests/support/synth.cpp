@@ -1,0 +1,101 @@
+#include "support/synth.h"
+
+#include <cmath>
+#include <numbers>
+#include <random>
+
+namespace tw::test {
+namespace {
+constexpr double kTwoPi = 2.0 * std::numbers::pi;
+
+struct Biquad {
+  double b0, b1, b2, a1, a2;
+  double z1 = 0.0, z2 = 0.0;
+  float run(float x) {
+    const double y = b0 * x + z1;
+    z1 = b1 * x - a1 * y + z2;
+    z2 = b2 * x - a2 * y;
+    return static_cast<float>(y);
+  }
+};
+
+// RBJ audio-EQ-cookbook high- and low-pass sections with Butterworth Q values.
+Biquad section(bool high_pass, double f0, double q, int rate) {
+  const double w = kTwoPi * f0 / rate;
+  const double alpha = std::sin(w) / (2.0 * q);
+  const double c = std::cos(w);
+  const double a0 = 1.0 + alpha;
+  Biquad s{};
+  if (high_pass) {
+    s.b0 = (1.0 + c) / 2.0 / a0;
+    s.b1 = -(1.0 + c) / a0;
+    s.b2 = s.b0;
+  } else {
+    s.b0 = (1.0 - c) / 2.0 / a0;
+    s.b1 = (1.0 - c) / a0;
+    s.b2 = s.b0;
+  }
+  s.a1 = -2.0 * c / a0;
+  s.a2 = (1.0 - alpha) / a0;
+  return s;
+}
+}  // namespace
+
+std::vector<float> sine(double frequency_hz, double amplitude, double seconds, int rate_hz, double phase) {
+  const auto n = static_cast<std::size_t>(seconds * rate_hz);
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(amplitude * std::sin(kTwoPi * frequency_hz * static_cast<double>(i) / rate_hz + phase));
+  }
+  return x;
+}
+
+std::vector<float> harmonic_complex(double f0_hz, double level, double seconds, int rate_hz, double vibrato_st,
+                                    double vibrato_hz, std::vector<double>* true_f0) {
+  const auto n = static_cast<std::size_t>(seconds * rate_hz);
+  std::vector<float> x(n);
+  if (true_f0 != nullptr) true_f0->assign(n, 0.0);
+  double phase = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate_hz;
+    const double f = f0_hz * std::exp2(vibrato_st * std::sin(kTwoPi * vibrato_hz * t) / 12.0);
+    if (true_f0 != nullptr) (*true_f0)[i] = f;
+    double v = 0.0;
+    for (int k = 1; k * f < rate_hz / 2.0 - 100.0; ++k) v += std::sin(k * phase) / k;
+    x[i] = static_cast<float>(v);
+    phase += kTwoPi * f / rate_hz;
+    if (phase > kTwoPi * 1000.0) phase -= kTwoPi * 1000.0;
+  }
+  set_level_dbfs(x, level);
+  return x;
+}
+
+void band_pass(std::vector<float>& x, double low_hz, double high_hz, int rate_hz) {
+  // 4th-order Butterworth = two sections with Q = 0.5412 and 1.3066.
+  Biquad stages[4] = {section(true, low_hz, 0.54119610, rate_hz), section(true, low_hz, 1.30656296, rate_hz),
+                      section(false, high_hz, 0.54119610, rate_hz), section(false, high_hz, 1.30656296, rate_hz)};
+  for (float& v : x) {
+    for (Biquad& s : stages) v = s.run(v);
+  }
+}
+
+double level_dbfs(const std::vector<float>& x) {
+  double sum = 0.0;
+  for (float v : x) sum += static_cast<double>(v) * v;
+  return 10.0 * std::log10(2.0 * sum / static_cast<double>(x.size()) + 1e-30);
+}
+
+void set_level_dbfs(std::vector<float>& x, double level) {
+  const double gain = std::pow(10.0, (level - level_dbfs(x)) / 20.0);
+  for (float& v : x) v = static_cast<float>(v * gain);
+}
+
+void add_white_noise(std::vector<float>& x, double snr_db, std::uint32_t seed) {
+  const double signal_ms = std::pow(10.0, level_dbfs(x) / 10.0) / 2.0;
+  const double noise_rms = std::sqrt(signal_ms / std::pow(10.0, snr_db / 10.0));
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> gauss(0.0, noise_rms);
+  for (float& v : x) v = static_cast<float>(v + gauss(rng));
+}
+
+}  // namespace tw::test
