@@ -1,0 +1,36 @@
+#include "support/shared_data.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+namespace tw::test {
+
+std::string shared_data_dir() {
+  const char* override_dir = std::getenv("TW_SHARED_DATA");
+  const std::string dir = override_dir != nullptr ? override_dir : TW_SHARED_DATA_DIR;
+  if (!std::filesystem::is_directory(dir)) {
+    FAIL("shared test data not found at '" << dir
+                                           << "': check out ../shared next to the project or set TW_SHARED_DATA");
+  }
+  return dir;
+}
+
+std::string shared_data_path(const std::string& relative) {
+  const std::string path = shared_data_dir() + "/" + relative;
+  if (!std::filesystem::exists(path)) FAIL("shared test data missing: " << path);
+  return path;
+}
+
+std::string scratch_dir() {
+  static const std::string dir = [] {
+    auto path = std::filesystem::temp_directory_path() / ("tonewatch-tests-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+    return path.string();
+  }();
+  return dir;
+}
+
+}  // namespace tw::test
