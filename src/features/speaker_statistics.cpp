@@ -45,10 +45,15 @@ SpeakerStatistics::SpeakerStatistics() : f0_st_(0.0f, 64.0f, 0.05f), loudness_db
                                          level_dbfs_(-100.0f, 10.0f, 0.1f) {}
 
 void SpeakerStatistics::add(const HopFeatures& hop) noexcept {
-  ++hops_;
+  const std::int64_t hop_number = hops_++;
   if (hop.syllable) ++syllables_;
   if (!hop.vad) return;
   ++active_;
+  // A short pause between two active hops is part of the turn.
+  constexpr auto kBridgeHops = static_cast<std::int64_t>(kTurnPauseBridge_s * 100.0);
+  const std::int64_t gap = last_active_hop_ < 0 ? 0 : hop_number - last_active_hop_ - 1;
+  talk_hops_ += 1 + (gap <= kBridgeHops ? gap : 0);
+  last_active_hop_ = hop_number;
   loudness_db_.add(hop.loudness_db);
   level_dbfs_.add(hop.level_dbfs);
   if (hop.voiced) {
@@ -60,10 +65,13 @@ void SpeakerStatistics::add(const HopFeatures& hop) noexcept {
 SpeakerTotals SpeakerStatistics::totals() const noexcept {
   SpeakerTotals t;
   t.duration_s = static_cast<double>(hops_) * 0.01;
-  t.talk_time_s = static_cast<double>(active_) * 0.01;
+  t.talk_time_s = static_cast<double>(talk_hops_) * 0.01;
+  t.speech_time_s = static_cast<double>(active_) * 0.01;
   t.voiced_time_s = static_cast<double>(voiced_) * 0.01;
   t.syllables = syllables_;
-  if (t.talk_time_s >= 0.5) t.articulation_rate_syl_per_s = static_cast<float>(syllables_ / t.talk_time_s);
+  if (t.speech_time_s >= 0.5) {
+    t.articulation_rate_syl_per_s = static_cast<float>(static_cast<double>(syllables_) / t.speech_time_s);
+  }
   if (f0_st_.count() > 0) {
     t.f0_median_st = f0_st_.quantile(0.5f);
     t.f0_median_hz = 27.5f * std::exp2(t.f0_median_st / 12.0f);
@@ -78,7 +86,8 @@ SpeakerTotals SpeakerStatistics::totals() const noexcept {
 }
 
 void SpeakerStatistics::reset() noexcept {
-  hops_ = active_ = voiced_ = syllables_ = 0;
+  hops_ = active_ = voiced_ = syllables_ = talk_hops_ = 0;
+  last_active_hop_ = -1;
   f0_st_.reset();
   loudness_db_.reset();
   level_dbfs_.reset();

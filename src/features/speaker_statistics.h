@@ -27,7 +27,10 @@ class Histogram {
 
 struct SpeakerTotals {
   double duration_s = 0.0;
-  double talk_time_s = 0.0;        ///< voice-active time (speech time)
+  /// Time holding the floor: voice-active time with pauses up to
+  /// kTurnPauseBridge_s inside a turn counted as talking.
+  double talk_time_s = 0.0;
+  double speech_time_s = 0.0;      ///< voice-active time
   double voiced_time_s = 0.0;
   std::int64_t syllables = 0;
   float articulation_rate_syl_per_s = kMissing;  ///< syllables per second of speech
@@ -39,6 +42,9 @@ struct SpeakerTotals {
   float level_median_dbfs = kMissing;
 };
 
+/// Pauses up to this long inside a stretch of speech still count as talk time.
+inline constexpr double kTurnPauseBridge_s = 0.5;
+
 class SpeakerStatistics {
  public:
   SpeakerStatistics();
@@ -48,7 +54,8 @@ class SpeakerStatistics {
   void reset() noexcept;
 
  private:
-  std::int64_t hops_ = 0, active_ = 0, voiced_ = 0, syllables_ = 0;
+  std::int64_t hops_ = 0, active_ = 0, voiced_ = 0, syllables_ = 0, talk_hops_ = 0;
+  std::int64_t last_active_hop_ = -1;
   Histogram f0_st_, loudness_db_, level_dbfs_;
 };
 
