@@ -1,0 +1,35 @@
+#pragma once
+// `tonewatch analyze`: batch analysis of recorded calls.
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+#include <vector>
+
+#include "app/batch_runner.h"
+
+namespace tw::app {
+
+/// Registers the subcommand on `app`; the returned callback runs it and gives the exit code.
+struct AnalyzeCommand {
+  std::vector<std::string> inputs;
+  BatchOptions options;
+  std::string format = "csv";
+  std::string channels = kDefaultChannelLayout;
+  std::string mono_role = "caller";
+  std::string raw_encoding;
+  int raw_rate_hz = 8000;
+  int raw_channels = 1;
+  bool raw_big_endian = false;
+  bool no_progress = false;
+
+  CLI::App* add_to(CLI::App& app);
+  /// Runs the batch; prints the summary table to `out` and failures to `err`.
+  /// Returns 0 when every call was analysed or skipped, 1 when any failed.
+  int run(std::ostream& out, std::ostream& err);
+};
+
+/// The human-readable table printed after a batch.
+void print_summary_table(const std::vector<CallResult>& results, std::ostream& out);
+
+}  // namespace tw::app

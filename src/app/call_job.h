@@ -1,0 +1,60 @@
+#pragma once
+// Analysing one recorded call into its output files.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/call_analyzer.h"
+#include "app/channel_layout.h"
+#include "app/feature_tables.h"
+#include "io/audio_file_source.h"
+
+namespace tw::app {
+
+struct CallJobOptions {
+  std::string output_dir = "tonewatch-out";
+  TableFormat format = TableFormat::csv;
+  bool write_frames = false;
+  ChannelLayout layout;
+  io::FileSourceOptions source;
+  AnalyzerConfig analyzer;
+};
+
+/// Where one call's outputs go.
+struct CallOutputPaths {
+  std::string summary;   ///< <id>.summary.json, written last: its presence marks the call done
+  std::string windows;   ///< <id>.windows.csv or .jsonl
+  std::string frames;    ///< <id>.frames.csv
+};
+
+CallOutputPaths output_paths(const std::string& output_dir, const std::string& call_id, TableFormat format);
+
+struct CallResult {
+  std::string input_path;
+  std::string call_id;
+  enum class Status { analysed, skipped, failed } status = Status::failed;
+  std::string error;            ///< for failed calls: what went wrong, naming the file
+  nlohmann::json summary;       ///< the per-call summary (also for skipped calls, read back)
+};
+
+/// Progress shared with the display thread.
+struct JobProgress {
+  std::atomic<std::int64_t> frames_done{0};
+};
+
+/// Decodes, resamples to the analysis rate, analyses and writes the outputs of
+/// one call. Never throws: failures are returned with their message.
+CallResult analyze_call(const std::string& input_path, const std::string& call_id, const CallJobOptions& options,
+                        JobProgress* progress = nullptr);
+
+/// The summary JSON of a finished analysis (exposed for the live path and tests).
+nlohmann::json make_call_summary(const std::string& input_path, const std::string& call_id,
+                                 const io::AudioFormat& input_format, std::int64_t frames_analysed,
+                                 const std::vector<SpeakerReport>& reports);
+
+}  // namespace tw::app

@@ -1,0 +1,31 @@
+// tonewatch: call-center audio stress monitor.
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "app/analyze_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tonewatch: listens to both voices of a call and measures pitch, loudness, voice activity and\n"
+               "speaking rate against each speaker's own baseline."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tonewatch ") + TW_VERSION);
+
+  tw::app::AnalyzeCommand analyze;
+  CLI::App* analyze_cmd = analyze.add_to(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // prints help or the usage error; 0 for --help, non-zero otherwise
+  }
+  try {
+    if (analyze_cmd->parsed()) return analyze.run(std::cout, std::cerr);
+  } catch (const std::exception& e) {
+    std::cerr << "tonewatch: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
