@@ -13,12 +13,20 @@ FrameAssembler::FrameAssembler(std::size_t frame_samples, std::size_t hop_sample
     throw std::invalid_argument("FrameAssembler: hop_samples (" + std::to_string(hop_samples) +
                                 ") must not exceed frame_samples (" + std::to_string(frame_samples) + ")");
   }
+  if (frame_samples / 2 < hop_samples || (frame_samples / 2) % hop_samples != 0) {
+    throw std::invalid_argument("FrameAssembler: half the frame (" + std::to_string(frame_samples / 2) +
+                                " samples) must be a whole, non-zero number of hops (" + std::to_string(hop_samples) +
+                                ")");
+  }
+  // Frame k ends at sample (k + 1) * hop; it is centred on sample 0 when
+  // (k + 1) * hop = frame / 2.
+  leading_hops_ = static_cast<std::int64_t>(frame_samples / 2 / hop_samples) - 1;
 }
 
 void FrameAssembler::reset() noexcept {
   std::fill(history_.begin(), history_.end(), 0.0f);
   filled_ = 0;
-  hop_index_ = 0;
+  hops_pushed_ = 0;
   samples_consumed_ = 0;
 }
 

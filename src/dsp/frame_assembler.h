@@ -8,10 +8,10 @@
 
 namespace tw::dsp {
 
-/// Sliding frame of the last `frame_samples` samples, emitted every `hop_samples`.
-/// Frames before the stream has filled one frame are zero-padded on the left, so
-/// hop n always ends at sample (n + 1) * hop_samples. Block boundaries never
-/// change the output.
+/// Sliding frame of `frame_samples` samples, emitted every `hop_samples`.
+/// Frame n is centred on sample n * hop_samples (the stream is zero-padded on
+/// the left), so it is emitted once sample n * hop_samples + frame_samples / 2
+/// has arrived. Block boundaries never change the output.
 class FrameAssembler {
  public:
   /// Allocates the frame history. Throws std::invalid_argument if hop is 0 or
@@ -24,7 +24,8 @@ class FrameAssembler {
   std::int64_t samples_consumed() const noexcept { return samples_consumed_; }
 
   /// Feeds a block; calls on_frame(std::span<const float> frame, std::int64_t hop_index)
-  /// for every completed hop. Real-time safe.
+  /// for every completed hop; frame hop_index is centred on sample
+  /// hop_index * hop_samples(). Real-time safe.
   template <class OnFrame>
   void push(std::span<const float> block, OnFrame&& on_frame) noexcept {
     const std::size_t frame = history_.size();
@@ -37,8 +38,9 @@ class FrameAssembler {
       samples_consumed_ += static_cast<std::int64_t>(n);
       block = block.subspan(n);
       if (filled_ == hop_samples_) {
-        on_frame(std::span<const float>(history_), hop_index_);
-        ++hop_index_;
+        // The first frames would centre before the stream starts; they are not emitted.
+        if (hops_pushed_ >= leading_hops_) on_frame(std::span<const float>(history_), hops_pushed_ - leading_hops_);
+        ++hops_pushed_;
         filled_ = 0;
         // Slide the history left by one hop; the newest hop slot is refilled next.
         for (std::size_t i = 0; i < tail; ++i) history_[i] = history_[i + hop_samples_];
@@ -53,7 +55,8 @@ class FrameAssembler {
   std::vector<float> history_;
   std::size_t hop_samples_;
   std::size_t filled_ = 0;
-  std::int64_t hop_index_ = 0;
+  std::int64_t hops_pushed_ = 0;
+  std::int64_t leading_hops_ = 0;  // hops whose frame centre lies before sample 0
   std::int64_t samples_consumed_ = 0;
 };
 

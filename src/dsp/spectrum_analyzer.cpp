@@ -27,10 +27,8 @@ const AnalysisFrame& SpectrumAnalyzer::analyze(std::span<const float> frame, std
     const float im = spectrum_[k].imag();
     power_[k] = re * re + im * im;
   }
-  const auto end_sample = (hop_index + 1) * static_cast<std::int64_t>(hop_samples);
   frame_.hop_index = hop_index;
-  frame_.centre_time_s =
-      static_cast<double>(end_sample - static_cast<std::int64_t>(n / 2)) / sample_rate_hz_;
+  frame_.centre_time_s = static_cast<double>(hop_index * static_cast<std::int64_t>(hop_samples)) / sample_rate_hz_;
   frame_.samples = frame;
   frame_.spectrum = spectrum_;
   frame_.power = power_;

@@ -39,8 +39,8 @@ class SpectrumAnalyzer {
   std::span<const float> window() const noexcept { return window_; }
   double window_energy() const noexcept { return window_energy_; }
 
-  /// Analyses a frame of frame_samples() samples that ends `hop_index` hops into
-  /// the stream. Real-time safe.
+  /// Analyses a frame of frame_samples() samples centred on sample
+  /// hop_index * hop_samples of the stream. Real-time safe.
   const AnalysisFrame& analyze(std::span<const float> frame, std::int64_t hop_index,
                                std::size_t hop_samples) noexcept;
 
