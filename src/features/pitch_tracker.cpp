@@ -95,23 +95,32 @@ double PitchTracker::window_autocorr_at(double lag) const noexcept {
   return std::max(1e-3, window_autocorr_[i % n] * (1.0 - frac) + window_autocorr_[(i + 1) % n] * frac);
 }
 
-double PitchTracker::normalized_autocorr_at(double lag) const noexcept {
+void PitchTracker::normalized_autocorr_at(const double (&lags)[3], double (&rho)[3]) const noexcept {
   // The band-limited autocorrelation between lags, straight from its spectrum:
   // r(t) = B_0 + 2 sum_{k<K} B_k cos(2 pi k t / M) + B_K cos(pi t), with the
   // cosines by the Chebyshev recurrence cos((k+1)x) = 2 cos(x) cos(kx) - cos((k-1)x).
-  const double x = 2.0 * std::numbers::pi * lag / static_cast<double>(inverse_fft_.size());
-  const double two_cos = 2.0 * std::cos(x);
-  double previous = 1.0;      // cos(0)
-  double current = std::cos(x);
-  double sum = band_spectrum_[0].real();
-  for (std::size_t k = 1; k < band_bins_; ++k) {
-    sum += 2.0 * band_spectrum_[k].real() * current;
-    const double next = two_cos * current - previous;
-    previous = current;
-    current = next;
+  // Three lags share one pass, so their recurrences run side by side.
+  double two_cos[3], previous[3], current[3], sum[3];
+  for (int i = 0; i < 3; ++i) {
+    const double x = 2.0 * std::numbers::pi * lags[i] / static_cast<double>(inverse_fft_.size());
+    two_cos[i] = 2.0 * std::cos(x);
+    previous[i] = 1.0;
+    current[i] = 0.5 * two_cos[i];
+    sum[i] = band_spectrum_[0].real();
   }
-  sum += band_spectrum_[band_bins_].real() * current;
-  return sum / (static_cast<double>(autocorr_[0]) * window_autocorr_at(lag));
+  for (std::size_t k = 1; k < band_bins_; ++k) {
+    const double b = 2.0 * band_spectrum_[k].real();
+    for (int i = 0; i < 3; ++i) {
+      sum[i] += b * current[i];
+      const double next = two_cos[i] * current[i] - previous[i];
+      previous[i] = current[i];
+      current[i] = next;
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    sum[i] += band_spectrum_[band_bins_].real() * current[i];
+    rho[i] = sum[i] / (static_cast<double>(autocorr_[0]) * window_autocorr_at(lags[i]));
+  }
 }
 
 void PitchTracker::reset() noexcept {
@@ -225,25 +234,23 @@ std::size_t PitchTracker::correct_octave(std::size_t lag) const noexcept {
 float PitchTracker::refine_lag(std::size_t lag) const noexcept {
   // YIN step 5 puts a parabola through the integer-lag dip. At the decimated
   // rate a 500 Hz period spans only 8 lags, where that parabola is biased by up
-  // to 1 %, so the peak of rho is located again on a grid four times finer,
-  // evaluated exactly from the spectrum, and interpolated there.
-  constexpr double kStep = 0.25;
-  const double centre = static_cast<double>(lag);
-  double best = centre;
-  double best_value = normalized_autocorr_at(centre);
-  for (const double offset : {-3 * kStep, -2 * kStep, -kStep, kStep, 2 * kStep, 3 * kStep}) {
-    const double value = normalized_autocorr_at(centre + offset);
-    if (value > best_value) {
-      best_value = value;
-      best = centre + offset;
-    }
+  // to 1 %. So the coarse parabola only picks the neighbourhood; the peak of rho
+  // is then located on three lags a quarter apart, evaluated exactly from the
+  // spectrum, where a parabola is accurate to well under 0.1 %.
+  double centre = static_cast<double>(lag);
+  if (lag > min_lag_ && lag < max_lag_) {
+    const double a = cmnd_[lag - 1], b = cmnd_[lag], c = cmnd_[lag + 1];
+    const double curvature = a - 2.0 * b + c;
+    if (curvature > 1e-9) centre += std::clamp(0.5 * (a - c) / curvature, -0.5, 0.5);
   }
-  const double a = normalized_autocorr_at(best - kStep);
-  const double c = normalized_autocorr_at(best + kStep);
-  const double curvature = a - 2.0 * best_value + c;
-  if (!(curvature < -1e-12)) return static_cast<float>(best);
-  const double shift = std::clamp(0.5 * (a - c) / curvature, -1.0, 1.0);
-  return static_cast<float>(best + shift * kStep);
+  constexpr double kStep = 0.25;
+  const double lags[3] = {centre - kStep, centre, centre + kStep};
+  double rho[3];
+  normalized_autocorr_at(lags, rho);
+  const double curvature = rho[0] - 2.0 * rho[1] + rho[2];
+  if (!(curvature < -1e-12)) return static_cast<float>(centre);
+  const double shift = std::clamp(0.5 * (rho[0] - rho[2]) / curvature, -2.0, 2.0);
+  return static_cast<float>(centre + shift * kStep);
 }
 
 }  // namespace tw::features

@@ -67,7 +67,7 @@ class PitchTracker {
   std::size_t prefer_submultiple(std::size_t lag) const noexcept;
   std::size_t correct_octave(std::size_t lag) const noexcept;
   float refine_lag(std::size_t lag) const noexcept;
-  double normalized_autocorr_at(double lag) const noexcept;
+  void normalized_autocorr_at(const double (&lags)[3], double (&rho)[3]) const noexcept;
   double window_autocorr_at(double lag) const noexcept;
 
   PitchConfig config_;

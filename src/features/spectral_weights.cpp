@@ -24,8 +24,20 @@ std::vector<float> band_factors(const dsp::SpectrumAnalyzer& analyzer, double lo
 }
 
 float weighted_sum(std::span<const float> weights, std::span<const float> power) noexcept {
+  // Eight independent partial sums: the compiler keeps them in vector lanes
+  // (a plain serial float sum cannot be reordered without -ffast-math).
+  constexpr std::size_t kLanes = 8;
+  float lanes[kLanes] = {};
+  const std::size_t n = weights.size();
+  const std::size_t whole = n - n % kLanes;
+  const float* w = weights.data();
+  const float* p = power.data();
+  for (std::size_t k = 0; k < whole; k += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += w[k + j] * p[k + j];
+  }
   float sum = 0.0f;
-  for (std::size_t k = 0; k < weights.size(); ++k) sum += weights[k] * power[k];
+  for (std::size_t k = whole; k < n; ++k) sum += w[k] * p[k];
+  for (float lane : lanes) sum += lane;
   return sum;
 }
 

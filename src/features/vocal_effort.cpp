@@ -7,23 +7,21 @@ namespace tw::features {
 VocalEffortAnalyzer::VocalEffortAnalyzer(const dsp::SpectrumAnalyzer& analyzer)
     : low_band_(band_factors(analyzer, 50.0, 1000.0)),
       high_band_(band_factors(analyzer, 1000.0, analyzer.sample_rate_hz())),
+      centroid_band_(analyzer.bins(), 0.0f),
       frequency_(analyzer.bins(), 0.0f) {
   for (std::size_t k = 0; k < frequency_.size(); ++k) {
-    const double f = k * analyzer.bin_hz();
-    if (f >= 50.0) frequency_[k] = static_cast<float>(f);
+    const double f = static_cast<double>(k) * analyzer.bin_hz();
+    if (f < 50.0) continue;
+    centroid_band_[k] = 1.0f;
+    frequency_[k] = static_cast<float>(f);
   }
 }
 
 VocalEffortEstimate VocalEffortAnalyzer::process(const dsp::AnalysisFrame& frame) const noexcept {
   const float low = weighted_sum(low_band_, frame.power);
   const float high = weighted_sum(high_band_, frame.power);
-  float total = 0.0f;
-  float moment = 0.0f;
-  for (std::size_t k = 0; k < frequency_.size(); ++k) {
-    const float p = frequency_[k] > 0.0f ? frame.power[k] : 0.0f;
-    total += p;
-    moment += p * frequency_[k];
-  }
+  const float total = weighted_sum(centroid_band_, frame.power);
+  const float moment = weighted_sum(frequency_, frame.power);
   VocalEffortEstimate estimate{0.0f, 0.0f};
   if (low > 1e-12f && high > 1e-12f) estimate.alpha_ratio_db = power_to_db(high / low);
   if (total > 1e-20f) estimate.centroid_hz = moment / total;

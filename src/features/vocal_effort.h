@@ -19,9 +19,10 @@ class VocalEffortAnalyzer {
   VocalEffortEstimate process(const dsp::AnalysisFrame& frame) const noexcept;
 
  private:
-  std::vector<float> low_band_;    // 50 Hz - 1 kHz
-  std::vector<float> high_band_;   // 1 kHz - Nyquist
-  std::vector<float> frequency_;   // bin frequency within 50 Hz - Nyquist, else 0
+  std::vector<float> low_band_;     // 50 Hz - 1 kHz
+  std::vector<float> high_band_;    // 1 kHz - Nyquist
+  std::vector<float> centroid_band_;  // 1 within 50 Hz - Nyquist, else 0
+  std::vector<float> frequency_;    // bin frequency within 50 Hz - Nyquist, else 0
 };
 
 }  // namespace tw::features
