@@ -12,8 +12,11 @@ constexpr std::size_t kOutputFrames = 4096;
 }
 
 Resampler::Resampler(double input_rate_hz, double output_rate_hz, unsigned channels) : channels_(channels) {
-  if (!(input_rate_hz > 0.0) || !(output_rate_hz > 0.0)) {
-    throw std::invalid_argument("Resampler: sample rates must be > 0");
+  if (!(input_rate_hz > 0.0)) {
+    throw std::invalid_argument("Resampler: input_rate_hz must be > 0, got " + std::to_string(input_rate_hz));
+  }
+  if (!(output_rate_hz > 0.0)) {
+    throw std::invalid_argument("Resampler: output_rate_hz must be > 0, got " + std::to_string(output_rate_hz));
   }
   if (channels == 0) throw std::invalid_argument("Resampler: channels must be > 0");
   output_.resize(kOutputFrames * channels);

@@ -18,9 +18,8 @@ float quantile_in_place(float* values, std::size_t n, float q) noexcept {
 }
 
 WindowSummarizer::WindowSummarizer(const SummaryConfig& config) : config_(config) {
-  if (config.window_hops == 0 || config.period_hops == 0) {
-    throw std::invalid_argument("SummaryConfig: window_hops and period_hops must be > 0");
-  }
+  if (config.window_hops == 0) throw std::invalid_argument("SummaryConfig: window_hops must be > 0");
+  if (config.period_hops == 0) throw std::invalid_argument("SummaryConfig: period_hops must be > 0");
   if (config.period_hops > config.window_hops) {
     throw std::invalid_argument("SummaryConfig: period_hops must not exceed window_hops");
   }
