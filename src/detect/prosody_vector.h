@@ -1,0 +1,46 @@
+#pragma once
+// The window-level prosodic features the detectors compare against a baseline.
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <string_view>
+
+#include "features/window_summary.h"
+
+namespace tw::detect {
+
+/// Index of each feature in a ProsodyVector. Units are in the names.
+enum class Prosody : std::size_t {
+  f0_median_st,        ///< pitch level
+  f0_range_st,         ///< pitch range (10th-90th percentile)
+  loudness_db,         ///< median K-weighted loudness of active speech
+  loudness_range_db,   ///< loudness dynamics
+  alpha_ratio_db,      ///< spectral balance: vocal effort
+  hnr_db,              ///< harmonics-to-noise ratio: pressed or rough voice
+  speaking_rate_syl_per_s,
+  voiced_fraction,
+  count
+};
+inline constexpr std::size_t kProsodyCount = static_cast<std::size_t>(Prosody::count);
+
+/// Stable names, used in the model file and in alert evidence.
+inline constexpr std::array<std::string_view, kProsodyCount> kProsodyNames = {
+    "f0_median_st", "f0_range_st", "loudness_db", "loudness_range_db", "alpha_ratio_db",
+    "hnr_db",       "speaking_rate_syl_per_s", "voiced_fraction"};
+
+/// Values of one window; NaN where the window could not measure a feature
+/// (too little voiced speech for pitch, too little speech for a rate).
+struct ProsodyVector {
+  std::array<float, kProsodyCount> values{};
+  float speech_s = 0.0f;  ///< voice-active time in the window: how much evidence it holds
+
+  float operator[](Prosody p) const noexcept { return values[static_cast<std::size_t>(p)]; }
+  float& operator[](Prosody p) noexcept { return values[static_cast<std::size_t>(p)]; }
+  bool has(Prosody p) const noexcept { return std::isfinite((*this)[p]); }
+};
+
+/// Picks the detector features out of a window summary. Real-time safe.
+ProsodyVector prosody_from_window(const features::WindowSummary& window) noexcept;
+
+}  // namespace tw::detect
