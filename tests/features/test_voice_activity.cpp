@@ -1,0 +1,244 @@
+// Voice activity on real speech with known speech intervals: EmoDB utterances
+// separated by 1-3 s silences, in white noise at 20 and 10 dB SNR and in real
+// off-air HF radio noise.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dsp/stream_spec.h"
+#include "features/feature_extractor.h"
+#include "io/resampling_source.h"
+#include "support/shared_data.h"
+
+namespace {
+
+constexpr int kRate = tw::dsp::kAnalysisRateHz;
+
+struct Interval {
+  double begin_s, end_s;
+};
+
+// Speech in an EmoDB .silb file: from the first syllable onset to the final
+// `.` line, which marks the end of speech.
+Interval read_silb(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) FAIL("cannot read " << path);
+  double first = -1.0, end = -1.0, t = 0.0;
+  std::string label;
+  while (in >> t >> label) {
+    if (label == ".") {
+      end = t;
+      break;
+    }
+    if (first < 0.0) first = t;
+  }
+  if (first < 0.0 || end <= first) FAIL(path << ": no syllables before the end mark");
+  return {first, end};
+}
+
+// About four utterances per EmoDB speaker, spread over texts and emotions:
+// every speaker's name-sorted list sampled at even positions.
+std::vector<std::string> pick_utterances(const std::string& wav_dir, const std::string& silb_dir) {
+  std::map<std::string, std::vector<std::string>> by_speaker;
+  for (const auto& entry : std::filesystem::directory_iterator(wav_dir)) {
+    const std::string name = entry.path().stem().string();
+    const std::string silb = silb_dir + "/" + name + ".silb";
+    if (entry.path().extension() != ".wav" || !std::filesystem::exists(silb) ||
+        std::filesystem::file_size(silb) == 0) {
+      continue;
+    }
+    by_speaker[name.substr(0, 2)].push_back(name);
+  }
+  std::vector<std::string> picked;
+  for (auto& [speaker, names] : by_speaker) {
+    std::sort(names.begin(), names.end());
+    for (std::size_t i = 0; i < 4; ++i) picked.push_back(names[(2 * i + 1) * names.size() / 8]);
+  }
+  return picked;
+}
+
+struct Scene {
+  std::vector<float> clean;
+  std::vector<Interval> speech;   // truth, in scene time
+  std::vector<Interval> gaps;     // the inserted silences
+};
+
+// Utterances separated by seeded 1-3 s silences, after 2 s of lead-in silence
+// (a call starts with line noise) and 1 s at the end.
+Scene build_scene() {
+  const std::string wav_dir = tw::test::shared_data_path("emodb/wav");
+  const std::string silb_dir = tw::test::shared_data_path("emodb/silb");
+  const auto names = pick_utterances(wav_dir, silb_dir);
+  REQUIRE(names.size() == 40);
+  Scene scene;
+  std::mt19937 rng(2024);
+  std::uniform_real_distribution<double> gap_s(1.0, 3.0);
+  auto append_silence = [&](double seconds) {
+    const double begin = static_cast<double>(scene.clean.size()) / kRate;
+    scene.clean.resize(scene.clean.size() + static_cast<std::size_t>(seconds * kRate), 0.0f);
+    scene.gaps.push_back({begin, static_cast<double>(scene.clean.size()) / kRate});
+  };
+  append_silence(2.0);
+  for (const std::string& name : names) {
+    const std::vector<float> x = tw::io::load_channel(wav_dir + "/" + name + ".wav", kRate);
+    const Interval truth = read_silb(silb_dir + "/" + name + ".silb");
+    const double offset = static_cast<double>(scene.clean.size()) / kRate;
+    REQUIRE(truth.end_s <= static_cast<double>(x.size()) / kRate + 0.02);
+    scene.speech.push_back({offset + truth.begin_s, offset + truth.end_s});
+    scene.clean.insert(scene.clean.end(), x.begin(), x.end());
+    append_silence(name == names.back() ? 1.0 : gap_s(rng));
+  }
+  return scene;
+}
+
+double speech_rms(const Scene& scene) {
+  double sum = 0.0;
+  std::size_t n = 0;
+  for (const Interval& s : scene.speech) {
+    for (auto i = static_cast<std::size_t>(s.begin_s * kRate); i < static_cast<std::size_t>(s.end_s * kRate); ++i) {
+      sum += static_cast<double>(scene.clean[i]) * scene.clean[i];
+      ++n;
+    }
+  }
+  return std::sqrt(sum / static_cast<double>(n));
+}
+
+// Real noise: a noise-only stretch of the codec2 off-air HF recording vk5qi
+// (0-0.75 s, before the operator speaks: about -49 dBFS against -22 dBFS speech),
+// looped back and forth so the loop has no discontinuity.
+std::vector<float> radio_noise(std::size_t length) {
+  const std::vector<float> recording = tw::io::load_channel(tw::test::shared_data_path("radio_speech/vk5qi.wav"), kRate);
+  REQUIRE(recording.size() > 6000);
+  const std::vector<float> stretch(recording.begin(), recording.begin() + 6000);
+  std::vector<float> noise(length);
+  const std::size_t n = stretch.size();
+  for (std::size_t i = 0; i < length; ++i) {
+    const std::size_t cycle = i / (n - 1), within = i % (n - 1);
+    noise[i] = stretch[cycle % 2 == 0 ? within : n - 1 - within];
+  }
+  // Remove the DC of the recording; the level is set by the caller.
+  double mean = 0.0;
+  for (float v : noise) mean += v;
+  mean /= static_cast<double>(length);
+  for (float& v : noise) v = static_cast<float>(v - mean);
+  return noise;
+}
+
+std::vector<float> white_noise(std::size_t length, std::uint32_t seed) {
+  std::vector<float> noise(length);
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  for (float& v : noise) v = static_cast<float>(gauss(rng));
+  return noise;
+}
+
+std::vector<float> mix(const Scene& scene, std::vector<float> noise, double snr_db) {
+  double noise_ms = 0.0;
+  for (float v : noise) noise_ms += static_cast<double>(v) * v;
+  noise_ms /= static_cast<double>(noise.size());
+  const double gain = speech_rms(scene) / std::pow(10.0, snr_db / 20.0) / std::sqrt(noise_ms);
+  std::vector<float> x = scene.clean;
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x[i] + gain * noise[i]);
+  return x;
+}
+
+// Boundary collars, excluded from scoring: the label marks a syllable onset
+// and the end of speech to within a few tens of ms, and the VAD sees a 40 ms
+// frame (+-20 ms) after 30 ms of smoothing, so 50 ms either side of a speech
+// start is undecidable; after a speech end the VAD holds on for its 200 ms
+// hangover by design, so 50 ms before to 250 ms after an end are not scored.
+constexpr double kOnsetCollar_s = 0.05;
+constexpr double kOffsetCollarBefore_s = 0.05;
+constexpr double kOffsetCollarAfter_s = 0.25;
+// False alarms are counted in the inserted silences away from speech (beyond
+// the collars): where nothing but noise reaches the VAD.
+struct Score {
+  std::size_t scored = 0, agree = 0, hops = 0, raw_agree = 0;
+  std::size_t speech = 0, missed = 0, silence = 0, false_alarms = 0;
+  double agreement() const { return static_cast<double>(agree) / static_cast<double>(scored); }
+  double raw_agreement() const { return static_cast<double>(raw_agree) / static_cast<double>(hops); }
+  double miss_rate() const { return static_cast<double>(missed) / static_cast<double>(speech); }
+  double false_alarm_rate() const { return static_cast<double>(false_alarms) / static_cast<double>(silence); }
+};
+
+Score score(const Scene& scene, const std::vector<float>& x) {
+  tw::features::FeatureExtractor extractor;
+  Score s;
+  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+    const double t = h.time_s;
+    bool truth = false, collar = false;
+    for (const Interval& iv : scene.speech) {
+      if (t >= iv.begin_s && t < iv.end_s) truth = true;
+      if (std::abs(t - iv.begin_s) < kOnsetCollar_s) collar = true;
+      if (t >= iv.end_s - kOffsetCollarBefore_s && t < iv.end_s + kOffsetCollarAfter_s) collar = true;
+    }
+    ++s.hops;
+    s.raw_agree += h.vad == truth;
+    if (collar) return;
+    ++s.scored;
+    s.agree += h.vad == truth;
+    if (truth) {
+      ++s.speech;
+      s.missed += !h.vad;
+    }
+    bool in_gap = false;
+    for (const Interval& g : scene.gaps) in_gap = in_gap || (t >= g.begin_s && t < g.end_s);
+    if (in_gap && !truth) {
+      ++s.silence;
+      s.false_alarms += h.vad;
+    }
+  });
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("voice activity agrees with EmoDB speech intervals in noise", "[data][vad]") {
+  const Scene scene = build_scene();
+  const double total_speech_s = [&] {
+    double sum = 0.0;
+    for (const Interval& s : scene.speech) sum += s.end_s - s.begin_s;
+    return sum;
+  }();
+  std::printf("VAD scene: 40 EmoDB utterances (4 per speaker), %.1f s, %.1f s of speech\n",
+              static_cast<double>(scene.clean.size()) / kRate, total_speech_s);
+
+  struct Condition {
+    const char* name;
+    bool radio;
+    double snr_db;
+    double min_agreement;
+  };
+  // 20 dB: >= 90 %; 10 dB: >= 85 % (the brief's targets). Radio noise is held
+  // to the 10 dB target at 10 dB SNR.
+  const Condition conditions[] = {
+      {"white 20 dB", false, 20.0, 0.90},
+      {"white 10 dB", false, 10.0, 0.85},
+      {"radio 20 dB", true, 20.0, 0.90},
+      {"radio 10 dB", true, 10.0, 0.85},
+  };
+  for (const Condition& c : conditions) {
+    const auto noise = c.radio ? radio_noise(scene.clean.size()) : white_noise(scene.clean.size(), 99);
+    const std::vector<float> x = mix(scene, noise, c.snr_db);
+    const Score s = score(scene, x);
+    std::printf("VAD %-12s agreement %.1f %% (%zu scored hops; %.1f %% counting every hop), miss %.1f %%, "
+                "false alarms in silences %.1f %% (%zu hops)\n",
+                c.name, 100.0 * s.agreement(), s.scored, 100.0 * s.raw_agreement(), 100.0 * s.miss_rate(),
+                100.0 * s.false_alarm_rate(), s.silence);
+    INFO(c.name << ": agreement " << 100.0 * s.agreement() << " %, miss " << 100.0 * s.miss_rate()
+                << " %, false alarms " << 100.0 * s.false_alarm_rate() << " %");
+    CHECK(s.scored >= s.hops * 8 / 10);  // the collars leave most hops scored
+    CHECK(s.agreement() >= c.min_agreement);
+    CHECK(s.false_alarm_rate() <= 0.05);
+    CHECK(s.miss_rate() <= 0.15);
+  }
+}
