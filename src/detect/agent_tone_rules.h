@@ -1,0 +1,72 @@
+#pragma once
+// The agent's tone against their own baseline and against the caller.
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "detect/agitation_tracker.h"
+#include "detect/episode_tracker.h"
+#include "detect/evidence.h"
+
+namespace tw::detect {
+
+struct AgentToneConfig {
+  /// Raised voice: loudness, pitch level or vocal effort this many baseline
+  /// scale units above the agent's own baseline; the episode closes below close_units.
+  float raised_voice_open_units = 2.0f;
+  float raised_voice_close_units = 1.0f;
+  EpisodeTiming raised_voice_timing{3.0, 3.0, 15.0};
+  /// Fast / slow speech: articulation rate this many scale units from the agent's baseline ...
+  float pace_open_units = 2.0f;
+  float pace_close_units = 1.0f;
+  /// ... and this far from the caller's rate (a fast agent matching an impatient
+  /// caller is fine; slow is only a problem when the caller is faster).
+  float pace_vs_caller_syl_per_s = 0.5f;
+  EpisodeTiming pace_timing{5.0, 3.0, 20.0};
+  /// Monotone: over monotone_window_s, the agent's pitch range and loudness
+  /// dynamics both average this many scale units below baseline.
+  float monotone_units = -1.5f;
+  float monotone_window_s = 30.0f;
+  std::size_t monotone_min_windows = 10;
+  EpisodeTiming monotone_timing{10.0, 5.0, 60.0};
+  /// The agent rules wait for the agent's own baseline (the population prior is
+  /// not a fair reference for one person's normal voice).
+  bool require_established_baseline = true;
+};
+
+enum class AgentRule : std::size_t { raised_voice, fast_speech, slow_speech, monotone, count };
+inline constexpr std::size_t kAgentRuleCount = static_cast<std::size_t>(AgentRule::count);
+inline constexpr const char* kAgentRuleNames[kAgentRuleCount] = {"agent_raised_voice", "agent_fast_speech",
+                                                                   "agent_slow_speech", "agent_monotone"};
+
+struct AgentRuleChange {
+  AgentRule rule;
+  EpisodeChange change;
+  std::vector<Evidence> evidence;
+};
+
+class AgentToneRules {
+ public:
+  /// Throws std::invalid_argument naming a bad config field.
+  explicit AgentToneRules(const AgentToneConfig& config);
+  /// Once a second, after both speakers' trackers updated. Returns the episodes
+  /// that opened or closed (usually none).
+  const std::vector<AgentRuleChange>& update(double time_s, const AgitationTracker& agent,
+                                             const AgitationTracker& caller);
+  bool is_open(AgentRule rule) const noexcept { return episodes_[static_cast<std::size_t>(rule)].is_open(); }
+  void reset() noexcept;
+
+ private:
+  Evidence feature_evidence(const AgitationTracker& tracker, Prosody p, double since_s) const;
+
+  AgentToneConfig config_;
+  std::array<EpisodeTracker, kAgentRuleCount> episodes_;
+  std::vector<AgentRuleChange> changes_;
+  // Monotone: ring of the agent's range deviations once a second.
+  std::array<float, 128> f0_range_dev_{}, loudness_range_dev_{};
+  std::array<bool, 128> scored_{};
+  std::size_t ring_next_ = 0, ring_count_ = 0;
+};
+
+}  // namespace tw::detect

@@ -1,0 +1,88 @@
+#pragma once
+// Who holds the floor, overlaps and interruptions, dead air and monologues,
+// from both speakers' voice activity, hop by hop.
+
+#include <array>
+#include <cstdint>
+
+#include "features/speaker_role.h"
+
+namespace tw::detect {
+
+struct TurnTakingConfig {
+  /// A pause shorter than this does not end a turn.
+  double turn_pause_bridge_s = 0.7;
+  /// The other speaker must have been talking this long for a start to count as
+  /// cutting in (rather than both starting together).
+  double mid_turn_min_s = 1.0;
+  /// An overlap shorter than this is a backchannel ("mm-hm"), not an interruption.
+  double interruption_min_overlap_s = 1.0;
+  /// Both sides silent this long is dead air.
+  double dead_air_s = 5.0;
+  /// The agent holding the floor this long without yielding is a monologue.
+  /// The caller's backchannels shorter than interruption_min_overlap_s do not
+  /// take the floor.
+  double monologue_s = 60.0;
+  /// Floor shares are measured over this window (for the stage tracker).
+  double floor_window_s = 15.0;
+};
+
+/// Per-hop events. At most one of each per hop.
+struct TurnEvents {
+  bool interruption = false;          ///< confirmed on this hop
+  features::SpeakerRole interrupter = features::SpeakerRole::agent;
+  double interruption_start_s = 0.0;  ///< when the overlapping turn started
+  double interrupted_turn_s = 0.0;    ///< how long the interrupted speaker had been talking
+  bool dead_air_started = false, dead_air_ended = false;
+  double dead_air_since_s = 0.0;
+  bool monologue_started = false, monologue_ended = false;
+  double monologue_since_s = 0.0;
+};
+
+class TurnTakingTracker {
+ public:
+  /// Throws std::invalid_argument for non-positive durations.
+  explicit TurnTakingTracker(const TurnTakingConfig& config);
+  /// One hop (10 ms) of both speakers' voice activity. Allocation-free.
+  const TurnEvents& update(double time_s, bool caller_active, bool agent_active) noexcept;
+
+  bool in_turn(features::SpeakerRole role) const noexcept { return speaker(role).in_turn; }
+  /// Fraction of the last floor_window_s each speaker was voice-active.
+  float floor_share(features::SpeakerRole role) const noexcept;
+  bool dead_air() const noexcept { return dead_air_open_; }
+  bool monologue() const noexcept { return monologue_open_; }
+  /// Seconds of the current agent turn (0 when not in one).
+  double agent_turn_s(double time_s) const noexcept;
+  void reset() noexcept;
+
+ private:
+  struct Speaker {
+    bool in_turn = false;
+    double turn_start_s = 0.0;
+    double last_active_s = -1e9;
+    bool overlap_candidate = false;   // started while the other was mid-turn
+    double overlap_s = 0.0;           // overlapped time of the candidate turn
+    double other_turn_s = 0.0;
+    std::int64_t active_hops_window = 0;
+  };
+  static constexpr std::size_t kMaxWindowHops = 6000;  // 60 s of hops
+
+  Speaker& speaker(features::SpeakerRole role) noexcept { return speakers_[role == features::SpeakerRole::caller ? 0 : 1]; }
+  const Speaker& speaker(features::SpeakerRole role) const noexcept {
+    return speakers_[role == features::SpeakerRole::caller ? 0 : 1];
+  }
+
+  TurnTakingConfig config_;
+  std::array<Speaker, 2> speakers_{};
+  TurnEvents events_;
+  double silent_since_s_ = 0.0;
+  bool dead_air_open_ = false;
+  bool monologue_open_ = false;
+  double agent_floor_since_s_ = 0.0;
+  bool agent_holds_floor_ = false;
+  // Floor-share ring: per hop, bit 0 caller active, bit 1 agent active.
+  std::array<std::uint8_t, kMaxWindowHops> activity_{};
+  std::size_t window_hops_ = 0, activity_next_ = 0, activity_count_ = 0;
+};
+
+}  // namespace tw::detect
