@@ -1,0 +1,144 @@
+#include "io/audio_file_writer.h"
+
+#include <sndfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "io/audio_error.h"
+
+namespace tw::io {
+namespace {
+
+struct EncodingInfo {
+  std::string_view name;
+  OutputEncoding encoding;
+  int sf_format;
+};
+
+constexpr std::array<EncodingInfo, 5> kEncodings{{
+    {"pcm16", OutputEncoding::wav_pcm16, SF_FORMAT_WAV | SF_FORMAT_PCM_16},
+    {"ulaw", OutputEncoding::wav_ulaw, SF_FORMAT_WAV | SF_FORMAT_ULAW},
+    {"alaw", OutputEncoding::wav_alaw, SF_FORMAT_WAV | SF_FORMAT_ALAW},
+    {"float", OutputEncoding::wav_float, SF_FORMAT_WAV | SF_FORMAT_FLOAT},
+    {"flac", OutputEncoding::flac, SF_FORMAT_FLAC | SF_FORMAT_PCM_16},
+}};
+
+const EncodingInfo& info_for(OutputEncoding encoding) {
+  for (const auto& e : kEncodings) {
+    if (e.encoding == encoding) return e;
+  }
+  throw std::invalid_argument("unknown output encoding");
+}
+
+// Same scheme as AtomicFile: the pid keeps parallel processes apart, the counter
+// parallel writers in one process.
+std::string temporary_name(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+// Removes the temporary unless released: every throw below leaves no litter.
+class TemporaryGuard {
+ public:
+  explicit TemporaryGuard(std::string path) : path_(std::move(path)) {}
+  ~TemporaryGuard() {
+    if (!released_) {
+      std::error_code ignored;
+      std::filesystem::remove(path_, ignored);
+    }
+  }
+  TemporaryGuard(const TemporaryGuard&) = delete;
+  TemporaryGuard& operator=(const TemporaryGuard&) = delete;
+  void release() noexcept { released_ = true; }
+
+ private:
+  std::string path_;
+  bool released_ = false;
+};
+
+// Samples go through a bounded scratch block, so a large call never needs a
+// second full-size copy for clipping.
+constexpr std::size_t kBlockFrames = 8192;
+
+}  // namespace
+
+const char* to_string(OutputEncoding encoding) noexcept {
+  for (const auto& e : kEncodings) {
+    if (e.encoding == encoding) return e.name.data();
+  }
+  return "unknown";
+}
+
+OutputEncoding parse_output_encoding(const std::string& name) {
+  for (const auto& e : kEncodings) {
+    if (e.name == name) return e.encoding;
+  }
+  std::string accepted;
+  for (const auto& e : kEncodings) accepted += (accepted.empty() ? "" : ", ") + std::string(e.name);
+  throw std::invalid_argument("unknown output encoding '" + name + "' (accepted: " + accepted + ")");
+}
+
+void write_audio_file(const std::string& path, std::span<const float> interleaved, int channels, int rate_hz,
+                      OutputEncoding encoding) {
+  if (channels < 1) throw std::invalid_argument(path + ": channel count must be >= 1");
+  if (rate_hz < 1) throw std::invalid_argument(path + ": sample rate must be > 0 Hz");
+  const auto channel_count = static_cast<std::size_t>(channels);
+  if (interleaved.size() % channel_count != 0) {
+    throw std::invalid_argument(path + ": " + std::to_string(interleaved.size()) +
+                                " interleaved samples are not a whole number of " + std::to_string(channels) +
+                                "-channel frames");
+  }
+
+  SF_INFO info{};
+  info.samplerate = rate_hz;
+  info.channels = channels;
+  info.format = info_for(encoding).sf_format;
+  if (sf_format_check(&info) == 0) {
+    throw AudioError(AudioErrorKind::unsupported, path,
+                     std::string("libsndfile cannot write ") + to_string(encoding) + " with " +
+                         std::to_string(channels) + " channels at " + std::to_string(rate_hz) + " Hz");
+  }
+
+  const std::string temporary = temporary_name(path);
+  TemporaryGuard guard(temporary);
+  SNDFILE* file = sf_open(temporary.c_str(), SFM_WRITE, &info);
+  if (file == nullptr) {
+    throw std::runtime_error(path + ": cannot create output file: " + sf_strerror(nullptr));
+  }
+
+  std::vector<float> block(kBlockFrames * channel_count);
+  const std::size_t total_frames = interleaved.size() / channel_count;
+  std::string write_error;
+  for (std::size_t frame = 0; frame < total_frames && write_error.empty(); frame += kBlockFrames) {
+    const std::size_t frames = std::min(kBlockFrames, total_frames - frame);
+    const auto source = interleaved.subspan(frame * channel_count, frames * channel_count);
+    // libsndfile wraps around on out-of-range floats unless told otherwise, and
+    // NaN has no integer value: both are made safe here, for every encoding alike.
+    std::transform(source.begin(), source.end(), block.begin(),
+                   [](float x) { return std::isfinite(x) ? std::clamp(x, -1.0f, 1.0f) : 0.0f; });
+    const auto wanted = static_cast<sf_count_t>(frames);
+    if (sf_writef_float(file, block.data(), wanted) != wanted) {
+      write_error = std::string("write failed after ") + std::to_string(frame) + " frames: " + sf_strerror(file);
+    }
+  }
+  // sf_close flushes buffered audio and finalises the header; its error counts too.
+  const int close_error = sf_close(file);
+  if (!write_error.empty()) throw std::runtime_error(path + ": " + write_error);
+  if (close_error != 0) throw std::runtime_error(path + ": write failed: " + sf_error_number(close_error));
+
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw std::runtime_error(path + ": cannot move output into place: " + ec.message());
+  guard.release();
+}
+
+}  // namespace tw::io
