@@ -1,0 +1,361 @@
+#include "app/call_monitor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace tw::app {
+namespace {
+
+using alerts::EventKind;
+using alerts::EventState;
+using alerts::Severity;
+using features::SpeakerRole;
+
+constexpr double kHop_s = 0.01;
+constexpr double kSilenceMark_s = 2.0;   // both silent this long is marked on the report
+constexpr double kOverlapMerge_s = 0.2;  // overlaps closer than this merge into one mark
+
+std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0) {
+  char text[160];
+  std::snprintf(text, sizeof text, pattern, a, b, c);
+  return text;
+}
+
+std::string role_name(SpeakerRole role) { return std::string(features::to_string(role)); }
+
+}  // namespace
+
+CallMonitor::CallMonitor(std::string call_id, const detect::DetectionConfig& config, const detect::AgitationModel& model,
+                         const std::vector<SpeakerRole>& roles, alerts::EventSink& events)
+    : call_id_(std::move(call_id)),
+      config_(config),
+      sink_(events),
+      caller_(config.agitation, config.baseline, model),
+      agent_(config.agitation, config.baseline, model),
+      turns_(config.turns),
+      agent_rules_(config.agent),
+      stage_(config.stage),
+      caller_high_(config.caller.high_timing),
+      caller_rising_(config.caller.rising_timing) {
+  for (SpeakerRole role : roles) {
+    has_[index(role)] = true;
+    timeline_.roles.push_back(role_name(role));
+  }
+  timeline_.call_id = call_id_;
+  timeline_.stages.push_back({detect::Stage::calm, 0.0, 0.0});
+}
+
+alerts::Event CallMonitor::make_event(double time_s, const std::string& type, Severity severity, EventState state,
+                                      const std::string& speaker, double since_s) const {
+  alerts::Event e;
+  e.call_id = call_id_;
+  e.time_s = time_s;
+  e.type = type;
+  e.severity = severity;
+  e.state = state;
+  e.speaker = speaker;
+  e.since_s = since_s;
+  return e;
+}
+
+void CallMonitor::emit(alerts::Event event) {
+  sink_.on_event(event);
+  timeline_.events.push_back(std::move(event));
+}
+
+// ---- hops: turn taking -------------------------------------------------------
+
+void CallMonitor::on_hop(SpeakerRole role, const features::HopFeatures& hop) {
+  const std::size_t r = index(role);
+  vad_[r][static_cast<std::size_t>(hop.hop_index) % kAlignHops] = hop.vad ? 1 : 0;
+  hops_seen_[r] = hop.hop_index + 1;
+  // Advance over every hop both present channels have delivered.
+  std::int64_t ready = INT64_MAX;
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (has_[i]) ready = std::min(ready, hops_seen_[i]);
+  }
+  for (; hops_done_ < ready; ++hops_done_) {
+    const auto slot = static_cast<std::size_t>(hops_done_) % kAlignHops;
+    on_both_hops(hops_done_, has_[0] && vad_[0][slot] != 0, has_[1] && vad_[1][slot] != 0);
+  }
+}
+
+void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_active) {
+  const double t = static_cast<double>(hop) * kHop_s;
+  const detect::TurnEvents& e = turns_.update(t, caller_active, agent_active);
+
+  if (e.interruption) {
+    const bool agent_cut_in = e.interrupter == SpeakerRole::agent;
+    const bool venting = stage_.stage() == detect::Stage::venting;
+    // The worst case: the agent cutting into a venting caller.
+    const Severity severity = agent_cut_in ? (venting ? Severity::critical : Severity::warning) : Severity::info;
+    alerts::Event event = make_event(t, "interruption", severity, EventState::instant, role_name(e.interrupter),
+                                     e.interruption_start_s);
+    const std::string interrupted = agent_cut_in ? "caller" : "agent";
+    event.details = {{"interrupter", role_name(e.interrupter)},
+                     {"interrupted", interrupted},
+                     {"interrupted_turn_s", std::round(e.interrupted_turn_s * 100) / 100},
+                     {"during_stage", std::string(detect::to_string(stage_.stage()))}};
+    event.evidence.push_back({"overlap_s", static_cast<float>(t - e.interruption_start_s), NAN, NAN, e.interruption_start_s});
+    event.message = role_name(e.interrupter) + " cut in " + format("%.1f s", e.interrupted_turn_s) + " into the " +
+                    interrupted + "'s turn and kept talking over them";
+    emit(std::move(event));
+    if (agent_cut_in && venting) listening_rule_broken(t, "interrupted the venting caller", e.interruption_start_s);
+  }
+  if (e.dead_air_started) {
+    alerts::Event event = make_event(t, "dead_air", Severity::warning, EventState::opened, "", e.dead_air_since_s);
+    event.evidence.push_back({"silence_s", static_cast<float>(t - e.dead_air_since_s), NAN, NAN, e.dead_air_since_s});
+    event.message = format("both sides silent for %.0f s", t - e.dead_air_since_s);
+    emit(std::move(event));
+  }
+  if (e.dead_air_ended) {
+    alerts::Event event = make_event(t, "dead_air", Severity::info, EventState::closed, "", e.dead_air_since_s);
+    event.evidence.push_back({"silence_s", static_cast<float>(t - e.dead_air_since_s), NAN, NAN, e.dead_air_since_s});
+    event.message = format("silence ended after %.1f s", t - e.dead_air_since_s);
+    emit(std::move(event));
+  }
+  if (e.monologue_started || e.monologue_ended) {
+    alerts::Event event = make_event(t, "agent_monologue", e.monologue_started ? Severity::warning : Severity::info,
+                                     e.monologue_started ? EventState::opened : EventState::closed, "agent",
+                                     e.monologue_since_s);
+    event.evidence.push_back({"agent_turn_s", static_cast<float>(t - e.monologue_since_s), NAN, NAN, e.monologue_since_s});
+    event.message = e.monologue_started ? format("agent has held the floor for %.0f s without yielding", t - e.monologue_since_s)
+                                        : format("agent yielded the floor after %.0f s", t - e.monologue_since_s);
+    emit(std::move(event));
+  }
+
+  // Report marks: overlaps and silences.
+  if (caller_active || agent_active) any_speech_yet_ = true;
+  if (caller_active && agent_active) {
+    if (overlap_ && t - overlap_->end_s <= kOverlapMerge_s) {
+      overlap_->end_s = t + kHop_s;
+    } else {
+      if (overlap_) timeline_.overlaps.push_back(*overlap_);
+      overlap_ = Interval{t, t + kHop_s, "overlap"};
+    }
+  }
+  if (!caller_active && !agent_active) {
+    if (!silence_) silence_ = Interval{t, t + kHop_s, "silence"};
+    silence_->end_s = t + kHop_s;
+  } else if (silence_) {
+    if (silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) timeline_.silences.push_back(*silence_);
+    silence_.reset();
+  }
+}
+
+// ---- windows: agitation, agent tone, stage ---------------------------------------
+
+void CallMonitor::on_window(SpeakerRole role, const features::WindowSummary& window) {
+  const std::size_t r = index(role);
+  pending_window_[r] = detect::prosody_from_window(window);
+  pending_end_hop_[r] = window.end_hop;
+  const bool caller_ready = !has_[0] || pending_window_[0].has_value();
+  const bool agent_ready = !has_[1] || pending_window_[1].has_value();
+  if (!caller_ready || !agent_ready) return;
+  const double t = static_cast<double>(std::max(pending_end_hop_[0], pending_end_hop_[1]) + 1) * kHop_s;
+  on_second(t, pending_window_[0] ? &*pending_window_[0] : nullptr, pending_window_[1] ? &*pending_window_[1] : nullptr);
+  pending_window_[0].reset();
+  pending_window_[1].reset();
+}
+
+void CallMonitor::on_second(double t, const detect::ProsodyVector* caller, const detect::ProsodyVector* agent) {
+  const detect::ProsodyVector silent{};
+  caller_.update(t, caller != nullptr ? *caller : silent);
+  agent_.update(t, agent != nullptr ? *agent : silent);
+
+  if (has_[0]) caller_agitation_rules(t);
+  if (has_[0] && has_[1]) agent_rules(t);
+  if (has_[0]) stage_rules(t);
+
+  auto record = [&](const detect::AgitationTracker& tracker, std::vector<SpeakerSecond>& out) {
+    const detect::AgitationState& s = tracker.state();
+    SpeakerSecond second;
+    second.time_s = t;
+    second.scored = s.scored;
+    second.agitation = s.smoothed;
+    second.score = s.score;
+    second.speech_s = s.window.speech_s;
+    second.loudness_db = s.window[detect::Prosody::loudness_db];
+    const float st = s.window[detect::Prosody::f0_median_st];
+    second.f0_median_hz = std::isfinite(st) ? 27.5f * std::exp2(st / 12.0f) : NAN;
+    second.speaking_rate_syl_per_s = s.window[detect::Prosody::speaking_rate_syl_per_s];
+    second.baseline_established = s.baseline_established;
+    out.push_back(second);
+  };
+  if (has_[0]) record(caller_, timeline_.caller);
+  if (has_[1]) record(agent_, timeline_.agent);
+  timeline_.stages.back().end_s = t;
+  timeline_.duration_s = t;
+}
+
+std::vector<detect::Evidence> CallMonitor::agitation_evidence(double since_s) const {
+  const detect::AgitationState& s = caller_.state();
+  std::vector<detect::Evidence> evidence;
+  evidence.push_back({"agitation_score", s.smoothed, NAN, NAN, since_s});
+  // The features that pushed the score up most, strongest first.
+  std::array<std::size_t, detect::kProsodyCount> order{};
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return s.details.contributions[a] > s.details.contributions[b]; });
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::size_t i = order[k];
+    if (!(s.details.contributions[i] > 0.0f) || !std::isfinite(s.window.values[i])) continue;
+    const auto p = static_cast<detect::Prosody>(i);
+    evidence.push_back({std::string(detect::kProsodyNames[i]), s.window[p], caller_.baseline().median(p), s.deviation[p],
+                        since_s});
+  }
+  return evidence;
+}
+
+void CallMonitor::caller_agitation_rules(double t) {
+  const detect::AgitationState& s = caller_.state();
+  const detect::CallerAgitationConfig& c = config_.caller;
+  auto describe = [&](const char* what) {
+    std::string text = format(what, s.smoothed);
+    const std::vector<detect::Evidence> evidence = agitation_evidence(0.0);
+    if (evidence.size() > 1) {
+      text += " (";
+      for (std::size_t i = 1; i < evidence.size(); ++i) {
+        const detect::Evidence& x = evidence[i];
+        text += (i > 1 ? ", " : "") + x.feature + format(" %+.1f vs baseline", x.value - x.baseline);
+      }
+      text += ")";
+    }
+    return text;
+  };
+
+  const detect::EpisodeChange rising = caller_rising_.update(t, s.rising, !s.rising);
+  if (rising != detect::EpisodeChange::none) {
+    const bool opened = rising == detect::EpisodeChange::opened;
+    alerts::Event e = make_event(t, "caller_agitation_rising", opened ? Severity::warning : Severity::info,
+                                 opened ? EventState::opened : EventState::closed, "caller", caller_rising_.onset_s());
+    e.evidence = agitation_evidence(caller_rising_.onset_s());
+    e.evidence.push_back({"agitation_slope_per_min", s.slope_per_min, NAN, NAN, caller_rising_.onset_s()});
+    e.message = opened ? describe("caller's agitation is rising: score %.2f") : describe("caller's agitation stopped rising: score %.2f");
+    emit(std::move(e));
+  }
+  const detect::EpisodeChange high =
+      caller_high_.update(t, s.smoothed >= c.high_open_level, s.smoothed < c.high_close_level);
+  if (high != detect::EpisodeChange::none) {
+    const bool opened = high == detect::EpisodeChange::opened;
+    alerts::Event e = make_event(t, "caller_agitation_high", opened ? Severity::warning : Severity::info,
+                                 opened ? EventState::opened : EventState::closed, "caller", caller_high_.onset_s());
+    e.evidence = agitation_evidence(caller_high_.onset_s());
+    e.message = opened ? describe("caller agitated: score %.2f, sustained") : describe("caller's agitation eased: score %.2f");
+    emit(std::move(e));
+  }
+}
+
+void CallMonitor::agent_rules(double t) {
+  for (const detect::AgentRuleChange& change : agent_rules_.update(t, agent_, caller_)) {
+    const bool opened = change.change == detect::EpisodeChange::opened;
+    const std::string type = detect::kAgentRuleNames[static_cast<std::size_t>(change.rule)];
+    const double since = change.evidence.empty() ? t : change.evidence.front().since_s;
+    alerts::Event e = make_event(t, type, opened ? Severity::warning : Severity::info,
+                                 opened ? EventState::opened : EventState::closed, "agent", since);
+    e.evidence = change.evidence;
+    std::string detail;
+    for (const detect::Evidence& x : change.evidence) {
+      if (!detail.empty()) detail += ", ";
+      detail += x.feature + format(" %.1f", x.value);
+      if (std::isfinite(x.baseline)) detail += format(" (baseline %.1f, %+.1f units)", x.baseline, x.deviation);
+    }
+    static const char* kOpened[] = {"agent's voice is raised", "agent is speaking fast", "agent is speaking slowly",
+                                    "agent sounds monotone"};
+    static const char* kClosed[] = {"agent's voice back to normal", "agent's pace back to normal",
+                                    "agent's pace back to normal", "agent's delivery livelier again"};
+    const auto i = static_cast<std::size_t>(change.rule);
+    e.message = std::string(opened ? kOpened[i] : kClosed[i]) + (detail.empty() ? "" : ": " + detail);
+    emit(std::move(e));
+    if (opened && change.rule == detect::AgentRule::raised_voice && stage_.stage() == detect::Stage::venting) {
+      listening_rule_broken(t, "raised their voice at the venting caller", since);
+    }
+  }
+}
+
+void CallMonitor::listening_rule_broken(double t, const std::string& what, double since_s) {
+  alerts::Event e = make_event(t, "supervisor_alert", Severity::critical, EventState::instant, "agent", since_s);
+  e.kind = EventKind::alert;
+  e.details = {{"reason", "agent_broke_listening_rules"}, {"stage", "venting"}};
+  e.evidence = agitation_evidence(stage_.stage_since_s());
+  e.message = "agent " + what + format(" (caller venting since %.0f s): let the caller finish", stage_.stage_since_s());
+  emit(std::move(e));
+}
+
+void CallMonitor::stage_rules(double t) {
+  const detect::AgitationState& s = caller_.state();
+  detect::StageInputs in;
+  in.time_s = t;
+  in.caller_agitation = s.smoothed;
+  in.caller_rising = s.rising;
+  in.caller_slope_per_min = s.slope_per_min;
+  in.caller_floor_share = turns_.floor_share(SpeakerRole::caller);
+  in.agent_floor_share = has_[1] ? turns_.floor_share(SpeakerRole::agent) : 0.0f;
+  const detect::StageUpdate& u = stage_.update(in);
+  const double since = stage_.stage_since_s();
+
+  if (u.changed) {
+    timeline_.stages.back().end_s = t;
+    timeline_.stages.push_back({u.to, t, t});
+    alerts::Event e = make_event(t, "stage_change", Severity::info, EventState::instant, "", t);
+    e.details = {{"from", std::string(detect::to_string(u.from))}, {"to", std::string(detect::to_string(u.to))}};
+    e.evidence = agitation_evidence(t);
+    e.evidence.push_back({"caller_floor_share", in.caller_floor_share, NAN, NAN, t - config_.turns.floor_window_s});
+    e.evidence.push_back({"agent_floor_share", in.agent_floor_share, NAN, NAN, t - config_.turns.floor_window_s});
+    e.message = "stage " + std::string(detect::to_string(u.from)) + " -> " + std::string(detect::to_string(u.to));
+    if (u.time_to_calm_s >= 0.0) {
+      e.details["time_to_calm_s"] = std::round(u.time_to_calm_s * 10) / 10;
+      e.message += format(" (calm again %.0f s after the escalation began)", u.time_to_calm_s);
+    }
+    emit(std::move(e));
+  }
+  auto alert = [&](const char* reason, Severity severity, const std::string& message) {
+    alerts::Event e = make_event(t, "supervisor_alert", severity, EventState::instant, "caller", since);
+    e.kind = EventKind::alert;
+    e.details = {{"reason", reason}, {"stage", std::string(detect::to_string(stage_.stage()))}};
+    e.evidence = agitation_evidence(since);
+    e.message = message;
+    emit(std::move(e));
+  };
+  if (u.relapsed) {
+    alert("relapse", Severity::critical, format("caller escalating again (relapse %.0f): agitation %.2f", stage_.relapses(), s.smoothed));
+  } else if (u.escalated) {
+    alert("escalation", Severity::warning, format("call escalating: caller agitation %.2f and rising", s.smoothed));
+  }
+  if (u.venting_stalled) {
+    alert("venting_stalled", Severity::warning,
+          format("caller has been venting for %.0f s without calming: consider stepping in", t - since));
+  }
+  timeline_.escalations = stage_.escalations();
+  timeline_.relapses = stage_.relapses();
+  timeline_.time_to_calm_s = stage_.time_to_calm_s();
+}
+
+void CallMonitor::finish(double end_time_s) {
+  // Episodes still open at the end are closed there, so every opened has its closed.
+  std::vector<alerts::Event> closing;
+  for (const alerts::Event& e : timeline_.events) {
+    if (e.state != EventState::opened) continue;
+    const bool closed_later = std::any_of(timeline_.events.begin(), timeline_.events.end(), [&](const alerts::Event& x) {
+      return x.type == e.type && x.state == EventState::closed && x.time_s >= e.time_s;
+    });
+    if (!closed_later) {
+      alerts::Event c = make_event(end_time_s, e.type, Severity::info, EventState::closed, e.speaker, e.since_s);
+      c.message = "still open when the call ended";
+      c.details = {{"end_of_call", true}};
+      closing.push_back(std::move(c));
+    }
+  }
+  for (alerts::Event& c : closing) emit(std::move(c));
+  if (overlap_) timeline_.overlaps.push_back(*overlap_);
+  if (silence_ && silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) {
+    timeline_.silences.push_back(*silence_);
+  }
+  overlap_.reset();
+  silence_.reset();
+  timeline_.stages.back().end_s = end_time_s;
+  timeline_.duration_s = end_time_s;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,73 @@
+#pragma once
+// Detection for one call: baselines, agitation, turn taking, agent tone and the
+// de-escalation stage, turned into events with evidence. The same object runs
+// behind batch analysis and live monitoring.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alerts/event_sink.h"
+#include "app/call_analyzer.h"
+#include "app/call_timeline.h"
+#include "detect/detection_config.h"
+
+namespace tw::app {
+
+class CallMonitor final : public FeatureSink {
+ public:
+  /// `roles` in channel order (one or two). The model must outlive the monitor.
+  CallMonitor(std::string call_id, const detect::DetectionConfig& config, const detect::AgitationModel& model,
+              const std::vector<features::SpeakerRole>& roles, alerts::EventSink& events);
+
+  bool wants_hops() const noexcept override { return true; }
+  void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override;
+  void on_window(features::SpeakerRole role, const features::WindowSummary& window) override;
+
+  /// End of the call: closes open episodes and intervals at `end_time_s`.
+  void finish(double end_time_s);
+
+  const CallTimeline& timeline() const noexcept { return timeline_; }
+  detect::Stage stage() const noexcept { return stage_.stage(); }
+
+ private:
+  static constexpr std::size_t kAlignHops = 4096;  // > one analysis block of hops
+
+  std::size_t index(features::SpeakerRole role) const noexcept { return role == features::SpeakerRole::caller ? 0 : 1; }
+  void on_both_hops(std::int64_t hop, bool caller_active, bool agent_active);
+  void on_second(double time_s, const detect::ProsodyVector* caller, const detect::ProsodyVector* agent);
+  void emit(alerts::Event event);
+  alerts::Event make_event(double time_s, const std::string& type, alerts::Severity severity, alerts::EventState state,
+                           const std::string& speaker, double since_s) const;
+  void caller_agitation_rules(double time_s);
+  void agent_rules(double time_s);
+  void stage_rules(double time_s);
+  void listening_rule_broken(double time_s, const std::string& what, double since_s);
+  std::vector<detect::Evidence> agitation_evidence(double since_s) const;
+
+  std::string call_id_;
+  detect::DetectionConfig config_;
+  alerts::EventSink& sink_;
+  bool has_[2] = {false, false};
+  detect::AgitationTracker caller_, agent_;
+  detect::TurnTakingTracker turns_;
+  detect::AgentToneRules agent_rules_;
+  detect::StageTracker stage_;
+  detect::EpisodeTracker caller_high_, caller_rising_;
+  // Hop alignment between the two channels.
+  std::array<std::array<std::int8_t, kAlignHops>, 2> vad_{};
+  std::int64_t hops_seen_[2] = {0, 0};
+  std::int64_t hops_done_ = 0;
+  // Window alignment.
+  std::array<std::optional<detect::ProsodyVector>, 2> pending_window_{};
+  std::int64_t pending_end_hop_[2] = {-1, -1};
+  // Intervals under construction.
+  std::optional<Interval> overlap_, silence_;
+  double both_silent_since_s_ = 0.0;
+  bool any_speech_yet_ = false;
+  CallTimeline timeline_;
+};
+
+}  // namespace tw::app

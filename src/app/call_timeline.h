@@ -1,0 +1,51 @@
+#pragma once
+// What a call looked like second by second: the data behind the report.
+
+#include <string>
+#include <vector>
+
+#include "alerts/event.h"
+#include "detect/deescalation_stage.h"
+
+namespace tw::app {
+
+/// One speaker's second.
+struct SpeakerSecond {
+  double time_s = 0.0;
+  bool scored = false;        ///< enough speech in the window to score
+  float agitation = 0.0f;     ///< smoothed agitation score
+  float score = 0.0f;         ///< this window's score
+  float speech_s = 0.0f;      ///< voice-active time in the 3 s window
+  float loudness_db = NAN;
+  float f0_median_hz = NAN;
+  float speaking_rate_syl_per_s = NAN;
+  bool baseline_established = false;
+};
+
+struct Interval {
+  double start_s = 0.0;
+  double end_s = 0.0;
+  std::string label;  ///< e.g. who overlapped
+};
+
+struct StageSpan {
+  detect::Stage stage = detect::Stage::calm;
+  double start_s = 0.0;
+  double end_s = 0.0;
+};
+
+struct CallTimeline {
+  std::string call_id;
+  double duration_s = 0.0;
+  std::vector<std::string> roles;  ///< speakers present, in channel order
+  std::vector<SpeakerSecond> caller, agent;
+  std::vector<StageSpan> stages;
+  std::vector<Interval> overlaps;  ///< both voice-active
+  std::vector<Interval> silences;  ///< both silent for at least 2 s
+  std::vector<alerts::Event> events;
+  int escalations = 0;
+  int relapses = 0;
+  double time_to_calm_s = -1.0;
+};
+
+}  // namespace tw::app
