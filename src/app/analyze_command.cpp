@@ -1,5 +1,8 @@
 #include "app/analyze_command.h"
 
+#include "app/config_file.h"
+#include "app/default_model.h"
+
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -49,6 +52,9 @@ CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
   cmd->add_option("--mono-role", mono_role, "Role of the speaker in a mono recording")
       ->check(CLI::IsMember({"caller", "agent"}))
       ->capture_default_str();
+  cmd->add_option("--config", config_path,
+                  "Detection thresholds (JSON; only the keys you change; see 'tonewatch defaults')");
+  cmd->add_option("--model", model_path, "Agitation model file (default: the model built in, models/agitation-v1.json)");
   cmd->add_option("--raw", raw_encoding,
                   "Read headerless raw audio with this encoding: s8, u8, s16, s24, s32, f32, f64, ulaw, alaw");
   cmd->add_option("--raw-rate", raw_rate_hz, "Sample rate of raw input, Hz")->capture_default_str();
@@ -70,6 +76,9 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
     raw.big_endian = raw_big_endian;
     options.job.source.raw = raw;
   }
+  options.job.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
+  const detect::AgitationModel model = load_agitation_model(model_path);
+  options.job.model = &model;
   const std::vector<CallResult> results = run_batch(inputs, options);
   print_summary_table(results, out);
 
@@ -81,7 +90,7 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
       if (r.status == CallResult::Status::failed) err << "  " << r.error << "\n";
     }
   }
-  out << "\nOutputs in " << options.job.output_dir << "/ (<call>.summary.json, <call>.windows."
+  out << "\nOutputs in " << options.job.output_dir << "/ (<call>.summary.json, <call>.events.jsonl, <call>.windows."
       << (options.job.format == TableFormat::csv ? "csv" : "jsonl") << (options.job.write_frames ? ", <call>.frames.csv" : "")
       << ")\n";
   return failures > 0 ? 1 : 0;
@@ -115,6 +124,28 @@ void print_summary_table(const std::vector<CallResult>& results, std::ostream& o
                     cell(speaker.value("articulation_rate_syl_per_s", nlohmann::json()), "%.1f", " syl/s").c_str());
       out << line;
       first = false;
+    }
+    if (s.contains("detection")) {
+      const nlohmann::json& d = s["detection"];
+      std::string detection = "    detection: final stage " + d.value("final_stage", std::string("?"));
+      const nlohmann::json alerts = d.value("alerts", nlohmann::json::array());
+      detection += ", " + std::to_string(alerts.size()) + " supervisor alert(s)";
+      if (!alerts.empty()) {
+        detection += " (";
+        for (std::size_t i = 0; i < alerts.size(); ++i) detection += (i ? ", " : "") + alerts[i].get<std::string>();
+        detection += ")";
+      }
+      if (d.value("escalations", 0) > 0) {
+        detection += ", " + std::to_string(d.value("escalations", 0)) + " escalation(s), " +
+                std::to_string(d.value("relapses", 0)) + " relapse(s)";
+      }
+      if (d.contains("venting_s") && d["venting_s"].is_number() && d["venting_s"].get<double>() > 0.0) {
+        detection += ", vented " + cell(d["venting_s"], "%.0f", " s");
+      }
+      if (d.contains("time_to_calm_s") && d["time_to_calm_s"].is_number()) {
+        detection += ", calm again after " + cell(d["time_to_calm_s"], "%.0f", " s");
+      }
+      out << detection << "\n";
     }
     if (s.contains("warnings")) {
       for (const nlohmann::json& warning : s["warnings"]) out << "    warning: " << warning.get<std::string>() << "\n";

@@ -22,6 +22,8 @@ struct AnalyzeCommand {
   int raw_channels = 1;
   bool raw_big_endian = false;
   bool no_progress = false;
+  std::string config_path;
+  std::string model_path;
 
   CLI::App* add_to(CLI::App& app);
   /// Runs the batch; prints the summary table to `out` and failures to `err`.

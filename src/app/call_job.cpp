@@ -6,6 +6,8 @@
 #include <fstream>
 #include <memory>
 
+#include "alerts/event_sink.h"
+#include "app/call_monitor.h"
 #include "app/run_loop.h"
 #include "dsp/stream_spec.h"
 #include "io/atomic_file.h"
@@ -21,31 +23,58 @@ nlohmann::json rounded(double value, int decimals) {
   return std::round(value * scale) / scale;
 }
 
-// Writes windows (and optionally frames) as the analysis runs.
+// Writes windows (and optionally frames) as the analysis runs, and feeds the monitor.
 class BatchSink final : public FeatureSink {
  public:
-  BatchSink(std::ostream& windows, TableFormat format, const std::string& call_id, std::ostream* frames)
-      : windows_(windows, format, call_id) {
+  BatchSink(std::ostream& windows, TableFormat format, const std::string& call_id, std::ostream* frames,
+            CallMonitor& monitor)
+      : windows_(windows, format, call_id), monitor_(monitor) {
     if (frames != nullptr) frames_.emplace(*frames);
   }
-  bool wants_hops() const noexcept override { return frames_.has_value(); }
-  void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override { frames_->write(role, hop); }
+  bool wants_hops() const noexcept override { return true; }
+  void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override {
+    if (frames_) frames_->write(role, hop);
+    monitor_.on_hop(role, hop);
+  }
   void on_window(features::SpeakerRole role, const features::WindowSummary& window) override {
     windows_.write(role, window);
+    monitor_.on_window(role, window);
   }
 
  private:
   WindowTableWriter windows_;
   std::optional<FrameTableWriter> frames_;
+  CallMonitor& monitor_;
 };
 
 }  // namespace
+
+void add_detection_summary(const CallTimeline& timeline, nlohmann::json& summary) {
+  nlohmann::json alerts = nlohmann::json::array();
+  std::size_t events = 0;
+  for (const alerts::Event& e : timeline.events) {
+    ++events;
+    if (e.kind == alerts::EventKind::alert) alerts.push_back(e.details.value("reason", e.type));
+  }
+  double venting_s = 0.0;
+  for (const StageSpan& span : timeline.stages) {
+    if (span.stage == detect::Stage::venting) venting_s += span.end_s - span.start_s;
+  }
+  summary["detection"] = {{"events", events},
+                          {"alerts", alerts},
+                          {"escalations", timeline.escalations},
+                          {"relapses", timeline.relapses},
+                          {"venting_s", rounded(venting_s, 1)},
+                          {"time_to_calm_s", timeline.time_to_calm_s >= 0.0 ? rounded(timeline.time_to_calm_s, 1)
+                                                                            : nlohmann::json(nullptr)},
+                          {"final_stage", std::string(detect::to_string(timeline.stages.back().stage))}};
+}
 
 CallOutputPaths output_paths(const std::string& output_dir, const std::string& call_id, TableFormat format) {
   const std::filesystem::path base = std::filesystem::path(output_dir) / call_id;
   return {base.string() + ".summary.json",
           base.string() + (format == TableFormat::csv ? ".windows.csv" : ".windows.jsonl"),
-          base.string() + ".frames.csv"};
+          base.string() + ".frames.csv", base.string() + ".events.jsonl"};
 }
 
 nlohmann::json make_call_summary(const std::string& input_path, const std::string& call_id,
@@ -103,21 +132,29 @@ CallResult analyze_call(const std::string& input_path, const std::string& call_i
   try {
     io::AudioFileSource file(input_path, options.source);
     io::ResamplingSource source(file, dsp::kAnalysisRateHz);
-    CallAnalyzer analyzer(options.analyzer, options.layout.roles_for(file.format().channels));
+    if (options.model == nullptr) throw std::logic_error("analyze_call: no agitation model");
+    const std::vector<features::SpeakerRole> roles = options.layout.roles_for(file.format().channels);
+    CallAnalyzer analyzer(options.analyzer, roles);
 
     std::filesystem::create_directories(options.output_dir);
     const CallOutputPaths paths = output_paths(options.output_dir, call_id, options.format);
     io::AtomicFile windows(paths.windows);
     std::optional<io::AtomicFile> frames;
     if (options.write_frames) frames.emplace(paths.frames);
-    BatchSink sink(windows.stream(), options.format, call_id, frames ? &frames->stream() : nullptr);
+    io::AtomicFile events(paths.events);
+    alerts::JsonLinesSink event_lines(events.stream());
+    CallMonitor monitor(call_id, options.detection, *options.model, roles, event_lines);
+    BatchSink sink(windows.stream(), options.format, call_id, frames ? &frames->stream() : nullptr, monitor);
 
     std::atomic<std::int64_t> local_progress{0};
     const std::int64_t analysed =
         run(source, analyzer, sink, nullptr, progress != nullptr ? &progress->frames_done : &local_progress);
 
+    monitor.finish(dsp::samples_to_seconds(analysed));
     result.summary = make_call_summary(input_path, call_id, file.format(), analysed, analyzer.reports());
+    add_detection_summary(monitor.timeline(), result.summary);
     windows.commit();
+    events.commit();
     if (frames) frames->commit();
     // The summary goes last: its presence tells a rerun this call is done.
     io::write_file_atomically(paths.summary, result.summary.dump(2) + "\n");

@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/call_analyzer.h"
+#include "app/call_timeline.h"
+#include "detect/agitation_model.h"
+#include "detect/detection_config.h"
 #include "app/channel_layout.h"
 #include "app/feature_tables.h"
 #include "io/audio_file_source.h"
@@ -23,6 +26,9 @@ struct CallJobOptions {
   ChannelLayout layout;
   io::FileSourceOptions source;
   AnalyzerConfig analyzer;
+  detect::DetectionConfig detection;
+  /// Shared, read-only; must be set and outlive the job.
+  const detect::AgitationModel* model = nullptr;
 };
 
 /// Where one call's outputs go.
@@ -30,6 +36,7 @@ struct CallOutputPaths {
   std::string summary;   ///< <id>.summary.json, written last: its presence marks the call done
   std::string windows;   ///< <id>.windows.csv or .jsonl
   std::string frames;    ///< <id>.frames.csv
+  std::string events;    ///< <id>.events.jsonl
 };
 
 CallOutputPaths output_paths(const std::string& output_dir, const std::string& call_id, TableFormat format);
@@ -51,6 +58,9 @@ struct JobProgress {
 /// one call. Never throws: failures are returned with their message.
 CallResult analyze_call(const std::string& input_path, const std::string& call_id, const CallJobOptions& options,
                         JobProgress* progress = nullptr);
+
+/// Adds the detection outcome (alerts, escalations, relapses, time to calm) to a summary.
+void add_detection_summary(const CallTimeline& timeline, nlohmann::json& summary);
 
 /// The summary JSON of a finished analysis (exposed for the live path and tests).
 nlohmann::json make_call_summary(const std::string& input_path, const std::string& call_id,

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/analyze_command.h"
+#include "app/config_file.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tonewatch: listens to both voices of a call and measures pitch, loudness, voice activity and\n"
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
 
   tw::app::AnalyzeCommand analyze;
   CLI::App* analyze_cmd = analyze.add_to(app);
+  CLI::App* defaults_cmd = app.add_subcommand(
+      "defaults", "Print the default detection thresholds as a config file (JSON; units in the key names)");
 
   try {
     app.parse(argc, argv);
@@ -23,6 +26,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (analyze_cmd->parsed()) return analyze.run(std::cout, std::cerr);
+    if (defaults_cmd->parsed()) {
+      std::cout << tw::app::config_to_json(tw::detect::DetectionConfig{}).dump(2) << "\n";
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::cerr << "tonewatch: " << e.what() << "\n";
     return 2;

@@ -1,0 +1,142 @@
+#include "app/config_file.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+
+#include "alerts/event.h"
+#include "detect/agent_tone_rules.h"
+
+namespace tw::app {
+namespace {
+
+// Calls f(section, key, field) for every field; one table serves writing and reading.
+template <class Config, class F>
+void visit(Config& c, F&& f) {
+  f("baseline", "min_speech_s", c.baseline.min_speech_s);
+  f("baseline", "learning_windows", c.baseline.learning_windows);
+  f("baseline", "prior_weight_windows", c.baseline.prior_weight_windows);
+  f("baseline", "adaptation_scale_per_window", c.baseline.adaptation_scale_per_window);
+
+  f("agitation", "min_speech_s", c.agitation.min_speech_s);
+  f("agitation", "smoothing_s", c.agitation.smoothing_s);
+  f("agitation", "cusum_reference", c.agitation.cusum_reference);
+  f("agitation", "cusum_slack", c.agitation.cusum_slack);
+  f("agitation", "cusum_threshold", c.agitation.cusum_threshold);
+  f("agitation", "trend_window_s", c.agitation.trend_window_s);
+
+  f("caller_agitation", "high_open_level", c.caller.high_open_level);
+  f("caller_agitation", "high_close_level", c.caller.high_close_level);
+  f("caller_agitation", "high_min_duration_s", c.caller.high_timing.min_duration_s);
+  f("caller_agitation", "high_release_s", c.caller.high_timing.release_s);
+  f("caller_agitation", "high_cooldown_s", c.caller.high_timing.cooldown_s);
+  f("caller_agitation", "rising_min_duration_s", c.caller.rising_timing.min_duration_s);
+  f("caller_agitation", "rising_release_s", c.caller.rising_timing.release_s);
+  f("caller_agitation", "rising_cooldown_s", c.caller.rising_timing.cooldown_s);
+
+  f("turn_taking", "turn_pause_bridge_s", c.turns.turn_pause_bridge_s);
+  f("turn_taking", "mid_turn_min_s", c.turns.mid_turn_min_s);
+  f("turn_taking", "interruption_min_overlap_s", c.turns.interruption_min_overlap_s);
+  f("turn_taking", "dead_air_s", c.turns.dead_air_s);
+  f("turn_taking", "monologue_s", c.turns.monologue_s);
+  f("turn_taking", "floor_window_s", c.turns.floor_window_s);
+
+  f("agent_tone", "raised_voice_open_units", c.agent.raised_voice_open_units);
+  f("agent_tone", "raised_voice_close_units", c.agent.raised_voice_close_units);
+  f("agent_tone", "raised_voice_min_duration_s", c.agent.raised_voice_timing.min_duration_s);
+  f("agent_tone", "raised_voice_release_s", c.agent.raised_voice_timing.release_s);
+  f("agent_tone", "raised_voice_cooldown_s", c.agent.raised_voice_timing.cooldown_s);
+  f("agent_tone", "pace_open_units", c.agent.pace_open_units);
+  f("agent_tone", "pace_close_units", c.agent.pace_close_units);
+  f("agent_tone", "pace_vs_caller_syl_per_s", c.agent.pace_vs_caller_syl_per_s);
+  f("agent_tone", "pace_min_duration_s", c.agent.pace_timing.min_duration_s);
+  f("agent_tone", "pace_release_s", c.agent.pace_timing.release_s);
+  f("agent_tone", "pace_cooldown_s", c.agent.pace_timing.cooldown_s);
+  f("agent_tone", "monotone_units", c.agent.monotone_units);
+  f("agent_tone", "monotone_window_s", c.agent.monotone_window_s);
+  f("agent_tone", "monotone_min_windows", c.agent.monotone_min_windows);
+  f("agent_tone", "monotone_min_duration_s", c.agent.monotone_timing.min_duration_s);
+  f("agent_tone", "monotone_release_s", c.agent.monotone_timing.release_s);
+  f("agent_tone", "monotone_cooldown_s", c.agent.monotone_timing.cooldown_s);
+  f("agent_tone", "require_established_baseline", c.agent.require_established_baseline);
+
+  f("stage", "agitated_level", c.stage.agitated_level);
+  f("stage", "calm_level", c.stage.calm_level);
+  f("stage", "calm_hold_s", c.stage.calm_hold_s);
+  f("stage", "venting_caller_share", c.stage.venting_caller_share);
+  f("stage", "agent_listening_share", c.stage.agent_listening_share);
+  f("stage", "disarming_agent_share", c.stage.disarming_agent_share);
+  f("stage", "venting_stall_s", c.stage.venting_stall_s);
+}
+
+// Constructing the detectors runs every config check they have.
+void validate(const detect::DetectionConfig& c) {
+  detect::EpisodeTracker high(c.caller.high_timing), rising(c.caller.rising_timing);
+  detect::TurnTakingTracker turns(c.turns);
+  detect::AgentToneRules agent(c.agent);
+  detect::StageTracker stage(c.stage);
+  if (!(c.caller.high_open_level > c.caller.high_close_level)) {
+    throw std::invalid_argument("caller_agitation.high_open_level must exceed high_close_level");
+  }
+  detect::BaselinePrior prior;
+  prior.scale.fill(1.0f);
+  detect::SpeakerBaseline baseline(c.baseline, prior);
+  if (!(c.agitation.smoothing_s > 0.0f) || !(c.agitation.cusum_threshold > 0.0f)) {
+    throw std::invalid_argument("agitation.smoothing_s and agitation.cusum_threshold must be > 0");
+  }
+}
+
+}  // namespace
+
+nlohmann::json config_to_json(const detect::DetectionConfig& config) {
+  nlohmann::json json = nlohmann::json::object();
+  detect::DetectionConfig copy = config;
+  visit(copy, [&](const char* section, const char* key, auto& field) { json[section][key] = field; });
+  return json;
+}
+
+void apply_config_json(const nlohmann::json& json, detect::DetectionConfig& config) {
+  if (!json.is_object()) throw std::invalid_argument("the config must be a JSON object of sections");
+  const nlohmann::json defaults = config_to_json(config);
+  for (const auto& [section, keys] : json.items()) {
+    if (!defaults.contains(section)) throw std::invalid_argument("unknown section '" + section + "'");
+    if (!keys.is_object()) throw std::invalid_argument("section '" + section + "' must be an object");
+    for (const auto& [key, value] : keys.items()) {
+      if (!defaults[section].contains(key)) throw std::invalid_argument("unknown key '" + section + "." + key + "'");
+    }
+  }
+  visit(config, [&](const char* section, const char* key, auto& field) {
+    if (!json.contains(section) || !json[section].contains(key)) return;
+    const nlohmann::json& value = json[section][key];
+    using T = std::decay_t<decltype(field)>;
+    const std::string name = std::string(section) + "." + key;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!value.is_boolean()) throw std::invalid_argument(name + " must be true or false");
+      field = value.get<bool>();
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!value.is_number_unsigned()) throw std::invalid_argument(name + " must be a whole number >= 0");
+      field = value.get<T>();
+    } else {
+      if (!value.is_number()) throw std::invalid_argument(name + " must be a number");
+      field = value.get<T>();
+    }
+  });
+  validate(config);
+}
+
+detect::DetectionConfig load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument(path + ": cannot open config file");
+  detect::DetectionConfig config;
+  try {
+    apply_config_json(nlohmann::json::parse(in), config);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(path + ": not valid JSON: " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
+  return config;
+}
+
+}  // namespace tw::app

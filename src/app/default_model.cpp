@@ -1,0 +1,23 @@
+#include "app/default_model.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace tw::app {
+namespace {
+#include "embedded_model.inc"  // generated: constexpr char kEmbeddedModel[] = R"(...)";
+}
+
+std::string_view embedded_model_json() noexcept { return kEmbeddedModel; }
+
+detect::AgitationModel load_agitation_model(const std::string& path) {
+  if (path.empty()) return detect::AgitationModel::from_text(std::string(kEmbeddedModel), "embedded model");
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument(path + ": cannot open model file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return detect::AgitationModel::from_text(text.str(), path);
+}
+
+}  // namespace tw::app
