@@ -31,13 +31,18 @@ struct BaselineConfig {
 };
 
 /// One speaker's baseline: median per feature, never updated on silence (too
-/// little speech) or on windows the caller marks agitated.
+/// little speech) nor, once established, on windows the caller marks agitated.
+/// While it learns, the baseline is the call's first speech, taken as calm: an
+/// "agitated" verdict then compares the speaker with the population prior, not
+/// with themselves, so it is not allowed to lock them out of their own baseline.
 class SpeakerBaseline {
  public:
   /// Throws std::invalid_argument naming a bad config field or a non-positive prior scale.
   SpeakerBaseline(const BaselineConfig& config, const BaselinePrior& prior);
 
-  /// Offers a window. Returns true when it was learned from. Real-time safe.
+  /// Offers a window. Returns true when it was learned from: it holds at least
+  /// min_speech_s of speech and either the baseline is still learning or the
+  /// window is not marked agitated. Real-time safe.
   bool update(const ProsodyVector& window, bool agitated) noexcept;
 
   /// Deviation of each feature from the baseline in units of its scale:

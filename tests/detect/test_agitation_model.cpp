@@ -1,0 +1,339 @@
+// The agitation model: the shipped model file, the parser's errors, the speaker
+// baseline's rules, and a leave-one-speaker-out run on EmoDB ([data][model]).
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "agitation_dataset.h"
+#include "detect/agitation_model.h"
+#include "detect/prosody_vector.h"
+#include "detect/speaker_baseline.h"
+#include "support/shared_data.h"
+
+using tw::detect::AgitationModel;
+using tw::detect::BaselineConfig;
+using tw::detect::BaselinePrior;
+using tw::detect::kProsodyCount;
+using tw::detect::Prosody;
+using tw::detect::ProsodyVector;
+using tw::detect::SpeakerBaseline;
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+std::string shipped_model_path() { return std::string(TW_SOURCE_DIR) + "/models/agitation-v1.json"; }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) FAIL("cannot read " << path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+ProsodyVector filled(float value, float speech_s = 2.0f) {
+  ProsodyVector v;
+  v.values.fill(value);
+  v.speech_s = speech_s;
+  return v;
+}
+
+BaselinePrior unit_prior(float median = 0.0f, float scale = 1.0f) {
+  BaselinePrior prior;
+  prior.median.fill(median);
+  prior.scale.fill(scale);
+  return prior;
+}
+
+nlohmann::json valid_model() {
+  nlohmann::json m;
+  m["format"] = "tonewatch-agitation-model";
+  m["version"] = "test";
+  m["features"] = nlohmann::json::array();
+  for (auto name : tw::detect::kProsodyNames) m["features"].push_back(std::string(name));
+  m["prior"]["median"] = std::vector<float>(kProsodyCount, 1.0f);
+  m["prior"]["scale"] = std::vector<float>(kProsodyCount, 1.0f);
+  m["logistic"]["bias"] = -1.0;
+  m["logistic"]["weights"] = std::vector<float>(kProsodyCount, 0.5f);
+  m["decision_threshold"] = 0.5;
+  return m;
+}
+
+void require_rejected(const nlohmann::json& model, const std::string& message_part) {
+  try {
+    (void)AgitationModel::from_text(model.dump(), "model.json");
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    INFO("message: " << what);
+    CHECK(what.find("model.json") != std::string::npos);
+    CHECK(what.find(message_part) != std::string::npos);
+    return;
+  }
+  FAIL("accepted a malformed model; expected an error mentioning '" << message_part << "'");
+}
+
+}  // namespace
+
+TEST_CASE("the shipped agitation model loads and rises with raised deviations", "[detect][model]") {
+  const std::string text = read_text(shipped_model_path());
+  const AgitationModel model = AgitationModel::from_text(text, shipped_model_path());
+  const nlohmann::json json = nlohmann::json::parse(text);
+  CHECK(json.at("provenance").at("commit").get<std::string>().size() == 40);
+  CHECK(json.contains("evaluation"));
+
+  const float calm = model.score(filled(0.0f)).probability;
+  // Higher and more effortful voice than the speaker's calm baseline, in every
+  // feature the model may use in the arousal direction (models/README.md).
+  ProsodyVector raised = filled(0.0f);
+  raised[Prosody::f0_median_st] = 2.5f;
+  raised[Prosody::f0_range_st] = 2.5f;
+  raised[Prosody::loudness_db] = 2.5f;
+  raised[Prosody::loudness_range_db] = 2.5f;
+  raised[Prosody::alpha_ratio_db] = 2.5f;
+  raised[Prosody::speaking_rate_syl_per_s] = 2.5f;
+  const float agitated = model.score(raised).probability;
+  INFO("calm " << calm << ", raised " << agitated << ", threshold " << model.decision_threshold());
+  CHECK(agitated > calm);
+  CHECK(calm < model.decision_threshold());
+  CHECK(agitated >= model.decision_threshold());
+  // Missing features count as "at baseline".
+  CHECK(model.score(filled(kNaN)).probability == Approx(calm));
+  // No feature may push the score down when the voice rises (direction rule).
+  CHECK(model.weight(Prosody::f0_median_st) > 0.0f);
+  CHECK(model.weight(Prosody::alpha_ratio_db) > 0.0f);
+  for (Prosody p : {Prosody::f0_median_st, Prosody::f0_range_st, Prosody::loudness_db, Prosody::loudness_range_db,
+                    Prosody::alpha_ratio_db, Prosody::speaking_rate_syl_per_s}) {
+    CHECK(model.weight(p) >= 0.0f);
+  }
+}
+
+TEST_CASE("malformed agitation models are rejected with a message", "[detect][model]") {
+  REQUIRE_NOTHROW(AgitationModel::from_json(valid_model()));
+
+  SECTION("not JSON") {
+    CHECK_THROWS_WITH(AgitationModel::from_text("{\"format\": ", "model.json"),
+                      Catch::Contains("model.json") && Catch::Contains("not valid JSON"));
+  }
+  SECTION("wrong format tag") {
+    auto m = valid_model();
+    m["format"] = "something-else";
+    require_rejected(m, "tonewatch-agitation-model");
+  }
+  SECTION("missing weights") {
+    auto m = valid_model();
+    m["logistic"].erase("weights");
+    require_rejected(m, "malformed model");
+  }
+  SECTION("one weight short") {
+    auto m = valid_model();
+    m["logistic"]["weights"].erase(m["logistic"]["weights"].size() - 1);
+    require_rejected(m, "logistic.weights");
+  }
+  SECTION("a feature the runtime does not know") {
+    auto m = valid_model();
+    m["features"][0] = "jitter_percent";
+    require_rejected(m, "f0_median_st");
+  }
+  SECTION("a non-positive scale") {
+    auto m = valid_model();
+    m["prior"]["scale"][2] = 0.0;
+    require_rejected(m, "prior.scale");
+  }
+  SECTION("a weight that is not a number") {
+    auto m = valid_model();
+    m["logistic"]["weights"][1] = "high";
+    require_rejected(m, "not a number");
+  }
+  SECTION("a threshold outside (0, 1)") {
+    auto m = valid_model();
+    m["decision_threshold"] = 1.5;
+    require_rejected(m, "decision_threshold");
+  }
+}
+
+TEST_CASE("speaker baseline: only enough speech teaches it", "[detect][baseline]") {
+  SpeakerBaseline b(BaselineConfig{}, unit_prior(10.0f, 2.0f));
+  CHECK_FALSE(b.update(filled(20.0f, 0.5f), false));  // 0.5 s < min_speech_s
+  CHECK_FALSE(b.update(filled(20.0f, kNaN), false));
+  CHECK(b.windows_learned() == 0);
+  CHECK(b.median(Prosody::hnr_db) == 10.0f);
+  CHECK(b.update(filled(20.0f, 1.0f), false));
+  CHECK(b.windows_learned() == 1);
+}
+
+TEST_CASE("speaker baseline: prior shrinkage while learning, established after learning_windows", "[detect][baseline]") {
+  BaselineConfig config;
+  config.learning_windows = 4;
+  config.prior_weight_windows = 2.0f;
+  SpeakerBaseline b(config, unit_prior(10.0f, 2.0f));
+  // One window at 16: (2 x 10 + 1 x 16) / 3 = 12.
+  REQUIRE(b.update(filled(16.0f), false));
+  CHECK(b.median(Prosody::f0_median_st) == Approx(12.0f));
+  CHECK_FALSE(b.established());
+  // Windows 16, 20, 18: median 18, shrunk (2 x 10 + 3 x 18) / 5 = 14.8.
+  REQUIRE(b.update(filled(20.0f), false));
+  REQUIRE(b.update(filled(18.0f), false));
+  CHECK(b.median(Prosody::alpha_ratio_db) == Approx(14.8f));
+  CHECK_FALSE(b.established());
+  REQUIRE(b.update(filled(18.0f), false));
+  CHECK(b.established());
+  // Median of 16, 18, 18, 20 = 18: (2 x 10 + 4 x 18) / 6.
+  CHECK(b.median(Prosody::hnr_db) == Approx(92.0f / 6.0f));
+  b.reset();
+  CHECK(b.windows_learned() == 0);
+  CHECK(b.median(Prosody::hnr_db) == 10.0f);
+}
+
+TEST_CASE("speaker baseline: agitated windows never move an established baseline", "[detect][baseline]") {
+  BaselineConfig config;
+  config.learning_windows = 3;
+  SpeakerBaseline b(config, unit_prior(10.0f, 2.0f));
+  // While learning, the verdict compares the speaker with the population prior:
+  // it is not allowed to lock them out of their own baseline.
+  CHECK(b.update(filled(14.0f), true));
+  CHECK(b.update(filled(14.0f), false));
+  CHECK(b.update(filled(14.0f), false));
+  REQUIRE(b.established());
+  const float before = b.median(Prosody::f0_median_st);
+  for (int i = 0; i < 20; ++i) CHECK_FALSE(b.update(filled(30.0f), true));
+  CHECK(b.median(Prosody::f0_median_st) == before);
+  CHECK(b.windows_learned() == 3);
+}
+
+TEST_CASE("speaker baseline: slow adaptation once established", "[detect][baseline]") {
+  BaselineConfig config;
+  config.learning_windows = 2;
+  config.prior_weight_windows = 0.0f;
+  config.adaptation_scale_per_window = 0.02f;
+  SpeakerBaseline b(config, unit_prior(0.0f, 2.0f));
+  REQUIRE(b.update(filled(10.0f), false));
+  REQUIRE(b.update(filled(10.0f), false));
+  REQUIRE(b.established());
+  CHECK(b.median(Prosody::f0_median_st) == Approx(10.0f));
+  // Each calm window moves the median 0.02 x scale (0.04) toward it, however far it is.
+  REQUIRE(b.update(filled(100.0f), false));
+  CHECK(b.median(Prosody::f0_median_st) == Approx(10.04f));
+  for (int i = 0; i < 9; ++i) REQUIRE(b.update(filled(100.0f), false));
+  CHECK(b.median(Prosody::f0_median_st) == Approx(10.4f));
+  REQUIRE(b.update(filled(-50.0f), false));
+  CHECK(b.median(Prosody::f0_median_st) == Approx(10.36f));
+  // A missing feature leaves its median alone.
+  ProsodyVector partial = filled(100.0f);
+  partial[Prosody::hnr_db] = kNaN;
+  const float hnr = b.median(Prosody::hnr_db);
+  REQUIRE(b.update(partial, false));
+  CHECK(b.median(Prosody::hnr_db) == hnr);
+}
+
+TEST_CASE("speaker baseline: deviations in scale units, NaN where a feature is missing", "[detect][baseline]") {
+  BaselinePrior prior = unit_prior(10.0f, 2.0f);
+  prior.scale[static_cast<std::size_t>(Prosody::voiced_fraction)] = 0.1f;
+  const SpeakerBaseline b(BaselineConfig{}, prior);
+  ProsodyVector w = filled(14.0f, 2.5f);
+  w[Prosody::voiced_fraction] = 10.2f;
+  w[Prosody::f0_range_st] = kNaN;
+  const ProsodyVector d = b.deviation(w);
+  CHECK(d[Prosody::f0_median_st] == Approx(2.0f));
+  CHECK(d[Prosody::voiced_fraction] == Approx(2.0f));
+  CHECK(std::isnan(d[Prosody::f0_range_st]));
+  CHECK_FALSE(d.has(Prosody::f0_range_st));
+  CHECK(d.speech_s == 2.5f);
+}
+
+TEST_CASE("speaker baseline: bad configuration is rejected, naming the field", "[detect][baseline]") {
+  BaselineConfig c;
+  c.learning_windows = 0;
+  CHECK_THROWS_WITH(SpeakerBaseline(c, unit_prior()), Catch::Contains("learning_windows"));
+  c = {};
+  c.adaptation_scale_per_window = 2.0f;
+  CHECK_THROWS_WITH(SpeakerBaseline(c, unit_prior()), Catch::Contains("adaptation_scale_per_window"));
+  c = {};
+  c.min_speech_s = kNaN;
+  CHECK_THROWS_WITH(SpeakerBaseline(c, unit_prior()), Catch::Contains("min_speech_s"));
+  BaselinePrior p = unit_prior();
+  p.scale[3] = 0.0f;
+  CHECK_THROWS_WITH(SpeakerBaseline({}, p), Catch::Contains("loudness_range_db"));
+}
+
+TEST_CASE("logistic regression recovers known weights", "[detect][model]") {
+  // y ~ Bernoulli(sigmoid(1 + 2 x0 - x1)) on a grid, so the fit has a known answer.
+  const int n = 4000;
+  Eigen::MatrixXd x(n, 2);
+  Eigen::VectorXd y(n), w = Eigen::VectorXd::Ones(n);
+  std::uint32_t state = 12345;
+  auto uniform = [&] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<double>(state >> 8) / static_cast<double>(1u << 24);
+  };
+  for (int i = 0; i < n; ++i) {
+    x(i, 0) = 4.0 * uniform() - 2.0;
+    x(i, 1) = 4.0 * uniform() - 2.0;
+    const double p = 1.0 / (1.0 + std::exp(-(1.0 + 2.0 * x(i, 0) - x(i, 1))));
+    y(i) = uniform() < p ? 1.0 : 0.0;
+  }
+  const tw::training::LogisticFit fit = tw::training::fit_logistic(x, y, w, 0.0);
+  CHECK(fit.converged);
+  CHECK(fit.weights(0) == Approx(2.0).margin(0.2));
+  CHECK(fit.weights(1) == Approx(-1.0).margin(0.15));
+  CHECK(fit.bias == Approx(1.0).margin(0.15));
+  // A penalty only shrinks.
+  const tw::training::LogisticFit shrunk = tw::training::fit_logistic(x, y, w, 1.0);
+  CHECK(std::fabs(shrunk.weights(0)) < std::fabs(fit.weights(0)));
+}
+
+TEST_CASE("AUC counts ties as half", "[detect][model]") {
+  const std::vector<double> pos = {0.9, 0.5, 0.4}, neg = {0.5, 0.1};
+  // Pairs: 0.9 beats both (2), 0.5 beats 0.1 and ties 0.5 (1.5), 0.4 beats 0.1 (1) -> 4.5 / 6.
+  CHECK(tw::training::roc_auc(pos, neg) == Approx(0.75));
+  CHECK(std::isnan(tw::training::roc_auc(pos, {})));
+}
+
+TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90, original and telephone", "[data][model]") {
+  const std::string emodb = tw::test::shared_data_path("emodb");
+  tw::test::shared_data_path("emodb/labels.csv");
+  const auto start = std::chrono::steady_clock::now();
+  tw::training::DatasetOptions options;
+  options.emotions = "WN";  // anger vs neutral only keeps the test short
+  options.threads = 2;
+  const tw::training::Dataset data = tw::training::build_dataset(emodb, options);
+  REQUIRE(data.speakers.size() == 10);
+  const tw::training::TrainerOptions trainer;  // the shipped model's recipe
+  const tw::training::LosoResult result = tw::training::evaluate_loso(data, trainer);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << tw::training::loso_table(data, result) << "  (features " << data.seconds << " s, total " << seconds
+            << " s)\n";
+
+  // The protocol: no baseline recording is ever a test item.
+  for (const auto& s : result.scores) CHECK_FALSE(data.baseline_recording[s.recording]);
+  for (auto condition : tw::training::kAllConditions) {
+    const tw::training::Figures f =
+        tw::training::loso_figures(data, result, tw::training::Contrast::anger_neutral, condition);
+    INFO(tw::training::to_string(condition) << ": AUC " << f.auc << ", balanced accuracy " << f.balanced_accuracy
+                                             << " (" << f.positives << " anger, " << f.negatives << " neutral)");
+    CHECK(f.positives == 127);
+    CHECK(f.negatives == 79 - 3 * 10);
+    CHECK(f.auc >= 0.90);
+    CHECK(f.balanced_accuracy >= 0.80);
+  }
+
+  // The shipped model is what the trainer makes from this code and data.
+  const tw::training::TrainedModel all = tw::training::train_model(data, data.speakers, trainer);
+  const AgitationModel shipped = AgitationModel::from_text(read_text(shipped_model_path()), shipped_model_path());
+  for (std::size_t f = 0; f < kProsodyCount; ++f) {
+    INFO("feature " << tw::detect::kProsodyNames[f] << ": shipped weight "
+                    << shipped.weight(static_cast<Prosody>(f)) << ", retrained " << all.weights[f]
+                    << ". If the feature code changed, retrain: see models/README.md");
+    CHECK(shipped.weight(static_cast<Prosody>(f)) == Approx(all.weights[f]).margin(0.05));
+  }
+  CHECK(shipped.bias() == Approx(all.bias).margin(0.1));
+}
