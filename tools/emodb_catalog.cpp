@@ -135,7 +135,25 @@ const EmodbUtterance* EmodbCatalog::find(const std::string& file) const noexcept
   return nullptr;
 }
 
-std::string EmodbCatalog::audio_path(const EmodbUtterance& utterance) const { return dir_ + "/wav/" + utterance.file; }
+std::string EmodbCatalog::audio_path(const EmodbUtterance& utterance) const {
+  if (utterance.file.find('/') != std::string::npos) return utterance.file;  // added with add_recording
+  return dir_ + "/wav/" + utterance.file;
+}
+
+const EmodbUtterance& EmodbCatalog::add_recording(const std::string& path, const std::string& speaker_label) {
+  if (const EmodbUtterance* known = find(path)) return *known;
+  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such recording");
+  EmodbUtterance u;
+  u.file = path;
+  u.speaker = speaker_label;
+  u.sex = "?";
+  u.emotion_code = '?';
+  u.emotion = "unknown";
+  u.arousal_group = "unknown";
+  u.has_audio = true;
+  utterances_.push_back(std::move(u));
+  return utterances_.back();
+}
 
 std::vector<const EmodbUtterance*> EmodbCatalog::select(const std::string& speaker, char emotion_code,
                                                         const std::string& text_code) const {

@@ -40,8 +40,15 @@ class EmodbCatalog {
   const std::vector<EmodbUtterance>& utterances() const noexcept { return utterances_; }
   /// The entry for a file name ("03a01Wa.wav"), or nullptr.
   const EmodbUtterance* find(const std::string& file) const noexcept;
-  /// Path of the recording: dir/wav/file.
+  /// Path of the recording: dir/wav/file, or the path itself for a recording
+  /// added with add_recording.
   std::string audio_path(const EmodbUtterance& utterance) const;
+
+  /// Registers a recording from outside EmoDB (e.g. a calm IVR voice) under its
+  /// path, so scripts can name it as a file. Its emotion is unknown ('?', arousal
+  /// "unknown"). Call before composing: it may move the entries. Throws
+  /// std::runtime_error if the file does not exist.
+  const EmodbUtterance& add_recording(const std::string& path, const std::string& speaker_label);
   /// Utterances with audio of `speaker` and `emotion_code`, and of `text_code`
   /// unless it is empty: best recognised first, then by file name.
   std::vector<const EmodbUtterance*> select(const std::string& speaker, char emotion_code,

@@ -44,6 +44,7 @@ void visit(Config& c, F&& f) {
 
   f("agent_tone", "raised_voice_open_units", c.agent.raised_voice_open_units);
   f("agent_tone", "raised_voice_close_units", c.agent.raised_voice_close_units);
+  f("agent_tone", "raised_voice_min_loudness_units", c.agent.raised_voice_min_loudness_units);
   f("agent_tone", "raised_voice_min_duration_s", c.agent.raised_voice_timing.min_duration_s);
   f("agent_tone", "raised_voice_release_s", c.agent.raised_voice_timing.release_s);
   f("agent_tone", "raised_voice_cooldown_s", c.agent.raised_voice_timing.cooldown_s);

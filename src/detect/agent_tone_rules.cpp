@@ -60,13 +60,22 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   };
   auto tracker = [&](AgentRule rule) -> EpisodeTracker& { return episodes_[static_cast<std::size_t>(rule)]; };
 
-  // Raised voice: the loudest of loudness, pitch level and vocal effort.
+  // Raised voice: the mean deviation of loudness, pitch level and vocal effort.
   {
     const Prosody cues[] = {Prosody::loudness_db, Prosody::f0_median_st, Prosody::alpha_ratio_db};
-    float strongest = -INFINITY;
-    for (Prosody p : cues) strongest = std::max(strongest, finite_or(a.deviation[p], -INFINITY));
-    const bool open = measured && strongest >= config_.raised_voice_open_units;
-    const bool close = !a.scored || strongest < config_.raised_voice_close_units;
+    float sum = 0.0f;
+    int n = 0;
+    for (Prosody p : cues) {
+      if (std::isfinite(a.deviation[p])) {
+        sum += a.deviation[p];
+        ++n;
+      }
+    }
+    const float effort = n > 0 ? sum / static_cast<float>(n) : -INFINITY;
+    const bool not_quieter =
+        finite_or(a.deviation[Prosody::loudness_db], 0.0f) >= config_.raised_voice_min_loudness_units;
+    const bool open = measured && effort >= config_.raised_voice_open_units && not_quieter;
+    const bool close = !a.scored || effort < config_.raised_voice_close_units;
     EpisodeTracker& e = tracker(AgentRule::raised_voice);
     const EpisodeChange change = e.update(time_s, open, close);
     std::vector<Evidence> evidence;

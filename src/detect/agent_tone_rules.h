@@ -12,11 +12,18 @@
 namespace tw::detect {
 
 struct AgentToneConfig {
-  /// Raised voice: loudness, pitch level or vocal effort this many baseline
-  /// scale units above the agent's own baseline; the episode closes below close_units.
-  float raised_voice_open_units = 2.0f;
+  /// Raised voice: loudness, pitch level and vocal effort rise together when a
+  /// voice is raised, so their mean deviation from the agent's own baseline must
+  /// reach open_units; closes below close_units.
+  float raised_voice_open_units = 2.5f;
   float raised_voice_close_units = 1.0f;
-  EpisodeTiming raised_voice_timing{3.0, 3.0, 15.0};
+  /// ... and loudness must not be clearly below baseline: a higher pitch in a
+  /// quieter voice is intonation, not shouting. (A window's median loudness
+  /// wanders by about 1.5 units in steady speech, hence the margin.)
+  float raised_voice_min_loudness_units = -2.5f;
+  /// Each window already spans 3 s of speech, so 2 s more of consecutive
+  /// windows means about 5 s of raised speech.
+  EpisodeTiming raised_voice_timing{2.0, 3.0, 15.0};
   /// Fast / slow speech: articulation rate this many scale units from the agent's baseline ...
   float pace_open_units = 2.0f;
   float pace_close_units = 1.0f;

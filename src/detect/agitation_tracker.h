@@ -17,10 +17,11 @@ struct AgitationConfig {
   /// CUSUM for a sustained rise (Page 1954): accumulate score - reference - slack
   /// per scored second, floored at 0; a rise is signalled above the threshold.
   /// With reference 0.35 and slack 0.1, calm speech (scores ~0.1-0.3) keeps the sum
-  /// at 0, and about three seconds of clearly agitated speech (0.8+) cross 1.0.
+  /// at 0, and two consecutive windows of clearly agitated speech (0.85+, each a
+  /// 3 s window) cross 0.75; one loud word moves a window's medians too little.
   float cusum_reference = 0.35f;
   float cusum_slack = 0.10f;
-  float cusum_threshold = 1.0f;
+  float cusum_threshold = 0.75f;
   /// Slope of the smoothed level over this window, per minute, for the report.
   float trend_window_s = 20.0f;
 };
