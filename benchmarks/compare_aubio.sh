@@ -8,9 +8,10 @@
 # Geometry matches tonewatch: 10 ms hop, 40 ms buffer (-H 80 -B 320 at 8 kHz,
 # -H 160 -B 640 at 16 kHz).
 #
-# Both tools are timed the same way: the whole process, one warm-up and N timed
-# runs, output discarded, by bash's `time` (wall, user, sys); the median is
-# reported. x-realtime = audio seconds / (user + sys) CPU seconds, which is what
+# Both tools are timed the same way: the whole process, output discarded, by
+# bash's `time` (wall, user, sys); one warm-up run of each command, then N rounds
+# in which every command runs once (so drift in the machine's speed hits all of
+# them alike); the median over the rounds is reported. x-realtime = audio seconds / (user + sys) CPU seconds, which is what
 # a core does when it is not shared; wall figures are printed too. Process
 # timing includes start-up, file decoding and, for aubiopitch, printing one line
 # per hop; the long file makes start-up negligible. tonewatch's process is
@@ -72,7 +73,7 @@ echo "date      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "machine   $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tonewatch ${TW_BENCH_COMMIT:-$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)} ($tw_bench)"
 echo "aubio     aubio-tools $(dpkg-query -W -f='${Version}' aubio-tools 2>/dev/null || echo '(version unknown)'), $(command -v aubiopitch)"
-echo "timing    $runs runs after 1 warm-up, median; x-RT = audio seconds / (user + sys) CPU seconds of the process"
+echo "timing    1 warm-up, then $runs rounds running every command once, median; x-RT = audio s / (user + sys) CPU s"
 echo
 
 # --- input files (the caller channel = channel 0 in the default layout)
@@ -89,21 +90,15 @@ seconds_of() {
   "$tw_bench" file "$1" --runs 1 --warmup 0 --quiet | awk '/^result path=memory/ { for (i = 1; i <= NF; ++i) if ($i ~ /^audio_s=/) { sub("audio_s=", "", $i); print $i } }'
 }
 
-# Runs a command 1 + $runs times with output discarded; prints "wall_median cpu_median"
-# where cpu = user + sys of the process.
-time_process() {
-  local samples="$work/samples.txt" i
-  : >"$samples"
-  for ((i = 0; i <= runs; ++i)); do
-    local t
-    t=$( { TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 ) || die "command failed: $*"
-    [ "$i" -eq 0 ] || echo "$t" >>"$samples"
-  done
-  local wall cpu
-  wall=$(awk '{ print $1 }' "$samples" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-  cpu=$(awk '{ print $2 + $3 }' "$samples" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-  echo "$wall $cpu"
+# Times one run of a command (a string made with printf %q), output discarded;
+# prints "wall cpu" where cpu = user + sys of the process.
+time_once() {
+  local t
+  t=$( { TIMEFORMAT='%3R %3U %3S'; time eval "$1" >/dev/null 2>&1; } 2>&1 ) || die "command failed: $1"
+  awk '{ print $1, $2 + $3 }' <<<"$t"
 }
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 results="$work/results.tsv"
 : >"$results"
@@ -114,15 +109,6 @@ record() {
     printf "%-46s %-26s %9.2f %9.3f %9.3f %10.0f %10.0f\n", label, file, s, wall, cpu, s / cpu, s / wall
   }'
 }
-# row LABEL FILE SECONDS COMMAND...: times COMMAND as a whole process.
-row() {
-  local label=$1 file=$2 seconds=$3
-  shift 3
-  local t
-  t=$(time_process "$@")
-  record "$label" "$file" "$seconds" ${t% *} ${t#* }
-}
-
 header() {
   printf "%-46s %-26s %9s %9s %9s %10s %10s\n" "tool" "file" "audio s" "wall s" "cpu s" "x-RT cpu" "x-RT wall"
 }
@@ -134,12 +120,24 @@ compare_file() {
   local seconds
   seconds=$(seconds_of "$file")
   [ -n "$seconds" ] || die "could not read $file with tw_bench"
-  row "aubiopitch -p yinfft -B $buffer -H $hop" "$file" "$seconds" aubiopitch -i "$file" -r "$rate" -B "$buffer" -H "$hop" -p yinfft
-  row "aubiopitch -p yinfast -B $buffer -H $hop" "$file" "$seconds" aubiopitch -i "$file" -r "$rate" -B "$buffer" -H "$hop" -p yinfast
-  if [ "$with_yin" = yin ]; then
-    row "aubiopitch -p yin -B $buffer -H $hop" "$file" "$seconds" aubiopitch -i "$file" -r "$rate" -B "$buffer" -H "$hop" -p yin
-  fi
-  row "tonewatch all features (tw_bench file --once)" "$file" "$seconds" "$tw_bench" file "$file" --once
+  local -a labels=() commands=()
+  add() { labels+=("$1"); shift; commands+=("$(printf '%q ' "$@")"); }
+  add "aubiopitch -p yinfft -B $buffer -H $hop" aubiopitch -i "$file" -r "$rate" -B "$buffer" -H "$hop" -p yinfft
+  add "aubiopitch -p yinfast -B $buffer -H $hop" aubiopitch -i "$file" -r "$rate" -B "$buffer" -H "$hop" -p yinfast
+  [ "$with_yin" = yin ] && add "aubiopitch -p yin -B $buffer -H $hop" aubiopitch -i "$file" -r "$rate" -B "$buffer" -H "$hop" -p yin
+  add "tonewatch all features (tw_bench file --once)" "$tw_bench" file "$file" --once
+  # One warm-up each, then rounds in which every command runs once: interleaving
+  # spreads any drift in the machine's speed over all commands alike.
+  local i round samples="$work/samples.tsv"
+  : >"$samples"
+  for i in "${!commands[@]}"; do time_once "${commands[$i]}" >/dev/null; done
+  for ((round = 0; round < runs; ++round)); do
+    for i in "${!commands[@]}"; do echo "$i $(time_once "${commands[$i]}")" >>"$samples"; done
+  done
+  for i in "${!commands[@]}"; do
+    record "${labels[$i]}" "$file" "$seconds" "$(awk -v i="$i" '$1 == i { print $2 }' "$samples" | median)" \
+      "$(awk -v i="$i" '$1 == i { print $3 }' "$samples" | median)"
+  done
   # In-process figures: CPU time of the analysis thread alone, from the file and from memory.
   local line
   while read -r line; do

@@ -494,27 +494,44 @@ struct PipelineFigures {
   }
 };
 
-template <class Once>
-PipelineFigures measure_pipeline(const std::string& call, const std::string& path, double audio_s, int channels,
-                                 const Settings& settings, Once&& once) {
-  progress() << "  " << call << ", " << path << " ..." << std::flush;
-  PipelineFigures f;
+/// A pipeline to time: its figures so far and one run of it.
+struct PipelineJob {
+  PipelineFigures figures;
+  std::function<RunResult()> once;
+};
+
+PipelineJob pipeline_job(const std::string& call, const std::string& path, double audio_s, int channels,
+                         std::function<RunResult()> once) {
+  PipelineJob job;
+  PipelineFigures& f = job.figures;
   f.call = call;
   f.path = path;
   f.audio_s = audio_s;
   f.channels = channels;
   f.hops_per_channel = static_cast<std::int64_t>(std::llround(audio_s * kRateHz)) / static_cast<std::int64_t>(kHopSamples);
-  for (int i = 0; i < settings.warmup; ++i) f.fingerprint = once().fingerprint;
-  for (int i = 0; i < settings.runs; ++i) {
-    const RunResult r = once();
-    if (i == 0 && settings.warmup == 0) f.fingerprint = r.fingerprint;
-    f.deterministic = f.deterministic && r.fingerprint == f.fingerprint;
-    f.max_allocations = std::max(f.max_allocations, r.allocations);
-    f.involuntary_switches += r.timing.involuntary_switches;
-    f.runs.push_back(r.timing);
+  job.once = std::move(once);
+  return job;
+}
+
+void record(PipelineFigures& f, const RunResult& r, bool first) {
+  if (first) f.fingerprint = r.fingerprint;
+  f.deterministic = f.deterministic && r.fingerprint == f.fingerprint;
+  f.max_allocations = std::max(f.max_allocations, r.allocations);
+  f.involuntary_switches += r.timing.involuntary_switches;
+  f.runs.push_back(r.timing);
+}
+
+/// Warm-up runs of every job, then `runs` rounds in which every job runs once.
+/// Interleaving spreads any drift in the machine's speed (other processes,
+/// caches, clocks) over all jobs alike, so rows stay comparable with each other.
+void run_rounds(std::vector<PipelineJob>& jobs, const Settings& settings) {
+  for (PipelineJob& job : jobs) {
+    for (int i = 0; i < settings.warmup; ++i) job.figures.fingerprint = job.once().fingerprint;
   }
-  progress() << " " << std::fixed << std::setprecision(0) << f.call_xrt().median << "x\n";
-  return f;
+  for (int round = 0; round < settings.runs; ++round) {
+    progress() << "  round " << round + 1 << "/" << settings.runs << "\n";
+    for (PipelineJob& job : jobs) record(job.figures, job.once(), round == 0 && settings.warmup == 0);
+  }
 }
 
 json to_json(const PipelineFigures& f) {
@@ -609,25 +626,30 @@ struct StageFigures {
   double per_call_ns = 0.0;  ///< for gated stages: ns per frame actually analysed (0 = not gated)
 };
 
-/// make_pass() builds fresh state (untimed) and returns the pass: a callable
-/// that runs the stage over every hop and returns a checksum of its outputs.
-template <class MakePass>
-StageFigures time_stage(const std::string& name, const std::string& what, std::size_t hops, const Settings& settings,
-                        MakePass&& make_pass) {
-  StageFigures f;
-  f.name = name;
-  f.what = what;
-  std::vector<double> ns;
-  for (int i = -settings.warmup; i < settings.runs; ++i) {
-    auto pass = make_pass();
-    double checksum = 0.0;
-    const Timing t = time_once([&] { checksum = pass(); });
-    keep(checksum);
-    f.checksum = checksum;
-    if (i >= 0) ns.push_back(t.cpu_s * 1e9 / static_cast<double>(hops));
-  }
-  f.ns_per_hop = spread_of(ns);
-  return f;
+/// A stage to time: make_pass() builds fresh state (untimed) and returns the
+/// pass, which runs the stage over every hop and returns a checksum of its outputs.
+struct StageJob {
+  StageFigures figures;
+  std::function<std::function<double()>()> make_pass;
+  std::vector<double> ns_per_hop;
+};
+
+StageJob stage_job(const std::string& name, const std::string& what, std::function<std::function<double()>()> make_pass) {
+  StageJob job;
+  job.figures.name = name;
+  job.figures.what = what;
+  job.make_pass = std::move(make_pass);
+  return job;
+}
+
+/// One timed pass; returns CPU ns per hop.
+double run_stage_once(StageJob& job, std::size_t hops) {
+  auto pass = job.make_pass();
+  double checksum = 0.0;
+  const Timing t = time_once([&] { checksum = pass(); });
+  keep(checksum);
+  job.figures.checksum = checksum;
+  return t.cpu_s * 1e9 / static_cast<double>(hops);
 }
 
 json to_json(const StageFigures& f) {
@@ -648,7 +670,10 @@ struct StageReport {
   std::int64_t mismatches = 0;
 };
 
-StageReport time_stages(const StageFrames& s, const Settings& settings) {
+/// Times every stage over the stored frames, in rounds interleaved with runs of
+/// `pipeline` (the whole CallAnalyzer on the same channel), so that the sum of
+/// the stages and the pipeline are measured under the same conditions.
+StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Settings& settings) {
   const features::FeatureConfig config;
   const dsp::SpectrumAnalyzer geometry(kFrameSamples, kRateHz);
   const std::size_t hops = s.count();
@@ -664,9 +689,9 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
   }
   report.below_voiced_snr_fraction = static_cast<double>(quiet) / static_cast<double>(hops);
 
-  auto& out = report.stages;
-  out.push_back(time_stage("framing", "dsp::FrameAssembler::push, 100 ms blocks", hops, settings, [&] {
-    return [&, framer = std::make_unique<dsp::FrameAssembler>(kFrameSamples, kHopSamples)] {
+  std::vector<StageJob> jobs;
+  jobs.push_back(stage_job("framing", "dsp::FrameAssembler::push, 100 ms blocks", [&] {
+    return [&, framer = std::make_shared<dsp::FrameAssembler>(kFrameSamples, kHopSamples)] {
       double acc = 0.0;
       for_each_block(s.channel(), [&](std::span<const float> block) {
         framer->push(block, [&](std::span<const float> frame, std::int64_t) { acc += frame[kFrameSamples / 2]; });
@@ -674,9 +699,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("window + FFT + power", "dsp::SpectrumAnalyzer::analyze (Hann, kiss_fftr 320, |X|^2)", hops,
-                           settings, [&] {
-    return [&, analyzer = std::make_unique<dsp::SpectrumAnalyzer>(kFrameSamples, kRateHz)] {
+  jobs.push_back(stage_job("window + FFT + power", "dsp::SpectrumAnalyzer::analyze (Hann, kiss_fftr 320, |X|^2)", [&] {
+    return [&, analyzer = std::make_shared<dsp::SpectrumAnalyzer>(kFrameSamples, kRateHz)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
         const dsp::AnalysisFrame& a =
@@ -686,8 +710,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("pitch", "features::PitchTracker::process, gated as in the pipeline", hops, settings, [&] {
-    return [&, pitch = std::make_unique<features::PitchTracker>(config.pitch, geometry)] {
+  jobs.push_back(stage_job("pitch", "features::PitchTracker::process, gated as in the pipeline", [&] {
+    return [&, pitch = std::make_shared<features::PitchTracker>(config.pitch, geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
         const features::PitchEstimate p = gated_in(n) ? pitch->process(s.frame(n)) : pitch->skip();
@@ -696,9 +720,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.back().per_call_ns = analysed > 0 ? out.back().ns_per_hop.median * static_cast<double>(hops) / static_cast<double>(analysed) : 0.0;
-  out.push_back(time_stage("loudness", "features::LoudnessMeter::process", hops, settings, [&] {
-    return [&, meter = std::make_unique<features::LoudnessMeter>(geometry)] {
+  jobs.push_back(stage_job("loudness", "features::LoudnessMeter::process", [&] {
+    return [&, meter = std::make_shared<features::LoudnessMeter>(geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
         const features::LoudnessEstimate e = meter->process(s.frame(n));
@@ -707,8 +730,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("voice activity", "features::VoiceActivityDetector::measure + decide", hops, settings, [&] {
-    return [&, vad = std::make_unique<features::VoiceActivityDetector>(config.vad, geometry)] {
+  jobs.push_back(stage_job("voice activity", "features::VoiceActivityDetector::measure + decide", [&] {
+    return [&, vad = std::make_shared<features::VoiceActivityDetector>(config.vad, geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
         acc += vad->measure(s.frame(n)).noise_floor_db;
@@ -717,8 +740,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("syllables", "features::SyllableDetector::process", hops, settings, [&] {
-    return [&, syllables = std::make_unique<features::SyllableDetector>(config.syllable, geometry)] {
+  jobs.push_back(stage_job("syllables", "features::SyllableDetector::process", [&] {
+    return [&, syllables = std::make_shared<features::SyllableDetector>(config.syllable, geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
         const features::SyllableEvent e = syllables->process(s.frame(n), s.hops[n].noise_floor_db, s.hops[n].voicing);
@@ -727,8 +750,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("vocal effort", "features::VocalEffortAnalyzer::process", hops, settings, [&] {
-    return [&, effort = std::make_unique<features::VocalEffortAnalyzer>(geometry)] {
+  jobs.push_back(stage_job("vocal effort", "features::VocalEffortAnalyzer::process", [&] {
+    return [&, effort = std::make_shared<features::VocalEffortAnalyzer>(geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
         const features::VocalEffortEstimate e = effort->process(s.frame(n));
@@ -737,9 +760,8 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("window summary", "features::WindowSummarizer::push (3 s window, summary each second)", hops,
-                           settings, [&] {
-    return [&, summarizer = std::make_unique<features::WindowSummarizer>(app::AnalyzerConfig{}.summary)] {
+  jobs.push_back(stage_job("window summary", "features::WindowSummarizer::push (3 s window, summary each second)", [&] {
+    return [&, summarizer = std::make_shared<features::WindowSummarizer>(app::AnalyzerConfig{}.summary)] {
       double acc = 0.0;
       for (const features::HopFeatures& h : s.hops) {
         if (summarizer->push(h)) acc += summarizer->summary().speech_s;
@@ -747,12 +769,29 @@ StageReport time_stages(const StageFrames& s, const Settings& settings) {
       return acc;
     };
   }));
-  out.push_back(time_stage("call statistics", "features::SpeakerStatistics::add", hops, settings, [&] {
-    return [&, statistics = std::make_unique<features::SpeakerStatistics>()] {
+  jobs.push_back(stage_job("call statistics", "features::SpeakerStatistics::add", [&] {
+    return [&, statistics = std::make_shared<features::SpeakerStatistics>()] {
       for (const features::HopFeatures& h : s.hops) statistics->add(h);
       return statistics->totals().speech_time_s;
     };
   }));
+
+  for (StageJob& job : jobs) {
+    for (int i = 0; i < settings.warmup; ++i) run_stage_once(job, hops);
+  }
+  for (int i = 0; i < settings.warmup; ++i) pipeline.figures.fingerprint = pipeline.once().fingerprint;
+  for (int round = 0; round < settings.runs; ++round) {
+    progress() << "  round " << round + 1 << "/" << settings.runs << "\n";
+    for (StageJob& job : jobs) job.ns_per_hop.push_back(run_stage_once(job, hops));
+    record(pipeline.figures, pipeline.once(), round == 0 && settings.warmup == 0);
+  }
+  for (StageJob& job : jobs) {
+    job.figures.ns_per_hop = spread_of(job.ns_per_hop);
+    if (job.figures.name == "pitch" && analysed > 0) {
+      job.figures.per_call_ns = job.figures.ns_per_hop.median * static_cast<double>(hops) / static_cast<double>(analysed);
+    }
+    report.stages.push_back(job.figures);
+  }
 
   // Validation (untimed): each stage alone reproduces what the pipeline computed.
   features::PitchTracker pitch(config.pitch, geometry);
@@ -910,40 +949,46 @@ int run_full(const Settings& settings) {
   write_repeated(long_path, example.interleaved, example.channels, kRateHz, long_frames, SF_FORMAT_WAV | SF_FORMAT_ULAW);
   const long rss_at_start = peak_rss_kib();
 
-  // (b) End to end from the files, first, so the peak RSS below is that of a streaming run.
-  progress() << "end to end from the file (AudioFileSource + ResamplingSource + app::run):\n";
-  std::vector<PipelineFigures> pipelines;
-  pipelines.push_back(measure_pipeline(example_name, "file", example.seconds(), example.channels, settings,
-                                       [&] { return run_from_file(settings.example); }));
-  pipelines.push_back(measure_pipeline(long_name, "file", long_s, example.channels, settings,
-                                       [&] { return run_from_file(long_path); }));
-  const PipelineFigures decode_only = measure_pipeline(long_name, "decode only", long_s, example.channels, settings,
-                                                       [&] { return run_source_only(long_path); });
-  const long rss_after_file_runs = peak_rss_kib();
-  if (!settings.keep_files) std::filesystem::remove(long_path);
+  // Peak RSS of a streaming run: one end-to-end run of the long call before any big buffer exists.
+  progress() << "one end-to-end run of the long call for its peak RSS...\n";
+  const RunResult probe = run_from_file(long_path);
+  const long rss_after_file_run = peak_rss_kib();
 
   progress() << "memory per added stream (" << settings.streams << " stereo CallAnalyzers)...\n";
   const StreamMemory stream_memory = measure_stream_memory(example, settings.streams);
 
-  // (a) The pipeline alone on in-memory audio.
-  progress() << "in memory (CallAnalyzer::process, null sink):\n";
-  pipelines.push_back(measure_pipeline(example_name, "in memory", example.seconds(), example.channels, settings,
-                                       [&] { return run_in_memory(example.interleaved, example.channels); }));
+  // (a) in memory and (b) end to end from the file, interleaved in rounds.
+  progress() << "throughput, in memory and from the file:\n";
+  std::vector<PipelineFigures> pipelines;  // example file, long file, example in memory, long in memory
+  PipelineFigures decode_only;
   std::vector<float> caller;
   {
     const std::vector<float> long_call = repeat_to(example.interleaved, example.channels, long_frames);
-    pipelines.push_back(measure_pipeline(long_name, "in memory", long_s, example.channels, settings,
-                                         [&] { return run_in_memory(long_call, example.channels); }));
     caller = channel_of(long_call, example.channels, 0);
+    std::vector<PipelineJob> jobs;
+    jobs.push_back(pipeline_job(example_name, "file", example.seconds(), example.channels,
+                                [&] { return run_from_file(settings.example); }));
+    jobs.push_back(pipeline_job(long_name, "file", long_s, example.channels, [&] { return run_from_file(long_path); }));
+    jobs.push_back(pipeline_job(example_name, "in memory", example.seconds(), example.channels,
+                                [&] { return run_in_memory(example.interleaved, example.channels); }));
+    jobs.push_back(pipeline_job(long_name, "in memory", long_s, example.channels,
+                                [&] { return run_in_memory(long_call, example.channels); }));
+    jobs.push_back(pipeline_job(long_name, "decode only", long_s, example.channels,
+                                [&] { return run_source_only(long_path); }));
+    run_rounds(jobs, settings);
+    for (std::size_t i = 0; i < 4; ++i) pipelines.push_back(jobs[i].figures);
+    decode_only = jobs[4].figures;
   }
-  const PipelineFigures caller_only = measure_pipeline(long_name + ", caller ch", "in memory", long_s, 1, settings,
-                                                       [&] { return run_in_memory(caller, 1); });
+  if (!settings.keep_files) std::filesystem::remove(long_path);
   const long rss_after_memory_runs = peak_rss_kib();
 
-  progress() << "stages in isolation over the caller channel's frames...\n";
+  progress() << "stages in isolation over the caller channel's frames, with the pipeline on that channel:\n";
   const StageFrames frames = collect_frames(caller);
   caller = {};
-  const StageReport stages = time_stages(frames, settings);
+  PipelineJob caller_job = pipeline_job(long_name + ", caller ch", "in memory", long_s, 1,
+                                        [&] { return run_in_memory(frames.channel(), 1); });
+  const StageReport stages = time_stages(frames, caller_job, settings);
+  const PipelineFigures& caller_only = caller_job.figures;
 
   progress() << "KissFFT reference...\n";
   std::vector<FftFigures> ffts = {time_kiss_fft(320, false, settings), time_kiss_fft(256, false, settings),
@@ -958,6 +1003,7 @@ int run_full(const Settings& settings) {
     if (!f.deterministic) problems.push_back(f.call + " " + f.path + ": runs disagree");
   }
   if (!caller_only.fingerprint.plausible || !caller_only.deterministic) problems.push_back("caller channel run failed its checks");
+  if (!(probe.fingerprint == pipelines[1].fingerprint)) problems.push_back("the peak-RSS run of the long call differs from the timed runs");
   if (!(pipelines[0].fingerprint == pipelines[2].fingerprint)) {
     problems.push_back("the example gives different features from the file and from memory");
   }
@@ -1025,17 +1071,19 @@ int run_full(const Settings& settings) {
   for (const FftFigures& f : ffts) out << "  " << pad(f.name, 26) << with_range(f.ns_per_call, 1) << "\n";
   out << "\n";
 
-  out << "Memory\n"
-      << "  peak RSS after the end-to-end file runs:   " << fixed(rss_after_file_runs / 1024.0, 1) << " MiB (at start, with the decoded example in memory: "
-      << fixed(rss_at_start / 1024.0, 1) << " MiB)\n"
-      << "  peak RSS after the in-memory runs:         " << fixed(rss_after_memory_runs / 1024.0, 1)
-      << " MiB (includes the " << fixed(static_cast<double>(long_frames) * example.channels * 4.0 / 1048576.0, 0)
-      << " MiB in-memory long call)\n"
-      << "  peak RSS of the whole benchmark:           " << fixed(rss_final / 1024.0, 1)
-      << " MiB (includes the stored spectra for the stage runs)\n"
-      << "  per added stereo CallAnalyzer:             " << fixed(stream_memory.rss_kib_per_stream, 1) << " KiB RSS, "
-      << fixed(stream_memory.heap_bytes_per_stream / 1024.0, 1) << " KiB live heap (over " << stream_memory.streams
-      << " analyzers)\n\n";
+  const double long_call_mib = static_cast<double>(long_frames) * example.channels * sizeof(float) / 1048576.0;
+  out << "Memory (peak RSS from getrusage ru_maxrss; it only grows, so each line includes the ones above)\n"
+      << "  " << pad("before any analysis", 42) << fixed(rss_at_start / 1024.0, 1)
+      << " MiB (program, libraries, the decoded example)\n"
+      << "  " << pad("one end-to-end run of the long call", 42) << fixed(rss_after_file_run / 1024.0, 1)
+      << " MiB (streaming from the file: what `analyze` needs)\n"
+      << "  " << pad("after the throughput runs", 42) << fixed(rss_after_memory_runs / 1024.0, 1) << " MiB (adds the "
+      << fixed(long_call_mib, 0) << " MiB in-memory long call and its caller channel)\n"
+      << "  " << pad("whole benchmark", 42) << fixed(rss_final / 1024.0, 1)
+      << " MiB (adds the stored spectra for the stage runs)\n"
+      << "  " << pad("per added stereo CallAnalyzer", 42) << fixed(stream_memory.rss_kib_per_stream, 1) << " KiB RSS, "
+      << fixed(stream_memory.heap_bytes_per_stream / 1024.0, 1) << " KiB live heap (mean over "
+      << stream_memory.streams << " analyzers, each fed 2 s)\n\n";
 
   const PipelineFigures& long_memory = pipelines[3];
   const PipelineFigures& long_file = pipelines[1];
@@ -1081,7 +1129,7 @@ int run_full(const Settings& settings) {
     j["kissfft"] = json::array();
     for (const FftFigures& f : ffts) j["kissfft"].push_back({{"transform", f.name}, {"ns_per_call_cpu", to_json(f.ns_per_call)}});
     j["memory"] = {{"peak_rss_kib_start", rss_at_start},
-                   {"peak_rss_kib_after_file_runs", rss_after_file_runs},
+                   {"peak_rss_kib_after_long_file_run", rss_after_file_run},
                    {"peak_rss_kib_after_memory_runs", rss_after_memory_runs},
                    {"peak_rss_kib_final", rss_final},
                    {"per_stream_rss_kib", stream_memory.rss_kib_per_stream},
@@ -1151,11 +1199,13 @@ int run_file(const Settings& settings, const std::string& path, bool once) {
   const Machine machine = describe_machine();
   const std::string load = load_average();
   const Audio audio = decode(path);
+  std::vector<PipelineJob> jobs;
+  jobs.push_back(pipeline_job(path, "in memory", audio.seconds(), audio.channels,
+                              [&] { return run_in_memory(audio.interleaved, audio.channels); }));
+  jobs.push_back(pipeline_job(path, "file", audio.seconds(), audio.channels, [&] { return run_from_file(path); }));
+  run_rounds(jobs, settings);
   std::vector<PipelineFigures> rows;
-  rows.push_back(measure_pipeline(path, "in memory", audio.seconds(), audio.channels, settings,
-                                  [&] { return run_in_memory(audio.interleaved, audio.channels); }));
-  rows.push_back(measure_pipeline(path, "file", audio.seconds(), audio.channels, settings,
-                                  [&] { return run_from_file(path); }));
+  for (const PipelineJob& job : jobs) rows.push_back(job.figures);
   print_machine(std::cout, machine, load);
   std::cout << "file      " << path << " (" << audio.description << ", " << fixed(audio.seconds(), 2) << " s)\n\n";
   print_pipeline_header(std::cout);
