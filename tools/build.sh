@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Installs the dependencies (Debian 12, apt-get) and builds tonewatch into build/.
-#   tools/build.sh              release build in build/
-#   tools/build.sh --sanitize   ASan + UBSan build in build-sanitize/
+# Installs the dependencies (Debian 12, apt-get) and builds tonewatch.
+#   tools/build.sh                      release build in build/
+#   tools/build.sh --tests              ... with what the test suite needs installed too
+#   tools/build.sh --tests --sanitize   ASan + UBSan build in build-sanitize/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build
 cmake_args=(-DCMAKE_BUILD_TYPE=Release)
-if [[ "${1:-}" == "--sanitize" ]]; then
-  build_dir=build-sanitize
-  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTW_SANITIZE=ON)
-fi
+deps=()
+for option in "$@"; do
+  case "$option" in
+    --tests) deps+=(--tests) ;;
+    --bench) deps+=(--bench) ;;
+    --sanitize)
+      build_dir=build-sanitize
+      cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTW_SANITIZE=ON) ;;
+    *)
+      echo "usage: $0 [--tests] [--bench] [--sanitize]" >&2
+      exit 2 ;;
+  esac
+done
 
-tools/install-deps.sh
+tools/install-deps.sh "${deps[@]}"
 cmake -S . -B "$build_dir" "${cmake_args[@]}"
 cmake --build "$build_dir" -j"$(nproc)"

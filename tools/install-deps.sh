@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything tonewatch needs to build, test and benchmark on Debian 12.
-# Idempotent: apt-get skips what is already installed. Run as root (or with sudo).
+# Installs what tonewatch needs on Debian 12, with apt-get. Idempotent.
+#   tools/install-deps.sh            to build and run tonewatch
+#   tools/install-deps.sh --tests    ... and to run the test suite (sox, Chromium)
+#   tools/install-deps.sh --bench    ... and the benchmark's reference (aubio-tools)
+# Run as root (or with sudo).
 set -euo pipefail
 
 packages=(
@@ -10,12 +13,20 @@ packages=(
   portaudio19-dev libkissfft-dev libeigen3-dev catch2
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
-  # tests: sox time-scales speech for the speaking-rate test
-  sox
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(aubio-tools)   # the reference pitch tracker the benchmark compares against
-fi
+for option in "$@"; do
+  case "$option" in
+    --tests)
+      # sox makes telephone and time-scaled versions of test speech; headless
+      # Chromium renders the HTML call report ([browser] tests).
+      packages+=(sox chromium) ;;
+    --bench)
+      packages+=(aubio-tools) ;;  # the reference pitch tracker the benchmark compares against
+    *)
+      echo "usage: $0 [--tests] [--bench]" >&2
+      exit 2 ;;
+  esac
+done
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
