@@ -107,6 +107,18 @@ TEST_CASE("a WAV cut short is 'truncated'", "[io]") {
   check_fails(path, AudioErrorKind::truncated);
 }
 
+TEST_CASE("a complete u-law WAV with an odd number of samples is read whole, not called truncated", "[io]") {
+  // 8-bit u-law with an odd sample count has an odd-length data chunk, which
+  // libsndfile notes ("should be an even number of bytes") but reads fine.
+  const std::string pcm = scratch("odd_source.wav");
+  tw::test::write_wav_pcm16(pcm, quantized_sine(440.0, 0.3, 8001, 8000), 1, 8000);
+  const std::string ulaw = scratch("odd_ulaw.wav");
+  tw::test::run_sox({pcm, "-e", "mu-law", ulaw});
+  tw::io::AudioFileSource source(ulaw);
+  CHECK(source.format().frames == 8001);
+  CHECK(tw::io::read_all(source).size() == 8001);
+}
+
 TEST_CASE("an empty file and a WAV with no samples are 'empty'", "[io]") {
   const std::string zero = scratch("zero_bytes.wav");
   tw::test::write_bytes(zero, "");
