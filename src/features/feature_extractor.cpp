@@ -50,7 +50,7 @@ const HopFeatures& FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) no
 
   h.vad = vad_.decide(pitch.voicing);
 
-  const SyllableEvent syllable = syllables_.process(frame, activity.noise_floor_db, pitch.voicing);
+  const SyllableEvent syllable = syllables_.process(frame, pitch.voicing);
   h.syllable = syllable.detected;
   h.syllable_lag_hops = syllable.lag_hops;
   return h;

@@ -5,10 +5,25 @@
 #include <stdexcept>
 #include <string>
 
+#include "dsp/stream_spec.h"
 #include "features/spectral_weights.h"
 
 namespace tw::features {
 namespace {
+constexpr float kHopsPerSecond = 100.0f;
+
+// Voicing below this still keeps 1/20 of the band power (-13 dB), so unvoiced
+// stretches make deep but finite dips and silence stays at the level floor.
+constexpr float kMinVoicingWeight = 0.05f;
+
+// The loud-nucleus reference forgets at 3 dB/s, so a speaker who drops their
+// voice for good is measured against their new level within seconds.
+constexpr float kPeakReleaseDbPerSecond = 3.0f;
+
+// Band noise floor by minimum statistics (Martin 2001) over 3 s, as the VAD does
+// for its band: speech pauses show the floor at least every few seconds.
+constexpr float kFloorWindowS = 3.0f;
+
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("SyllableConfig: " + message);
 }
@@ -23,74 +38,116 @@ SyllableDetector::SyllableDetector(const SyllableConfig& config, const dsp::Spec
   require(config.min_voicing >= 0.0f && config.min_voicing <= 1.0f, "min_voicing must be in [0, 1]");
   require(config.min_separation_s >= 0.0f, "min_separation_s must be >= 0");
   band_weights_ = band_factors(analyzer, config.band_low_hz, config.band_high_hz);
-  for (float& w : band_weights_) w *= 2.0f;
-  min_separation_hops_ = static_cast<std::int32_t>(std::lround(config.min_separation_s * 100.0f));
-  // The loud-peak reference forgets at 3 dB/s, so a speaker who drops their
-  // voice for good is measured against their new level within seconds.
-  peak_release_db_per_hop_ = 0.03f;
+  for (float& w : band_weights_) w *= 2.0f;  // dB re full-scale sine
+  min_separation_hops_ = static_cast<std::int32_t>(std::lround(config.min_separation_s * kHopsPerSecond));
+  peak_release_db_per_hop_ = kPeakReleaseDbPerSecond / kHopsPerSecond;
+  floor_block_hops_ = static_cast<std::size_t>(kFloorWindowS * kHopsPerSecond) / kFloorBlocks;
+  // The stream's first frames are zero-padded on the left and read low; a floor
+  // taken from them would stand below the noise for a whole floor window, and
+  // noise peaks would pass the SNR test. The floor starts with the first
+  // smoothed level made of whole frames.
+  const std::size_t padded_hops =
+      (analyzer.frame_samples() / 2 + dsp::kHopSize10ms8kHz - 1) / dsp::kHopSize10ms8kHz;
+  first_floor_hop_ = static_cast<std::int64_t>(padded_hops + kSmoothingHops - 1);
 }
 
 void SyllableDetector::reset() noexcept {
   hop_ = 0;
+  power_.fill(0.0f);
+  voicing_.fill(0.0f);
+  block_minimum_db_.fill(0.0f);
+  blocks_seen_ = 0;
+  hops_in_block_ = 0;
+  current_block_minimum_db_ = 0.0f;
   valley_db_ = 0.0f;
   has_candidate_ = false;
   candidate_db_ = 0.0f;
   candidate_hop_ = 0;
   candidate_voicing_ = 0.0f;
   candidate_snr_db_ = 0.0f;
-  previous_voicing_[0] = previous_voicing_[1] = 0.0f;
   recent_peak_db_ = -200.0f;
   last_nucleus_hop_ = -1000000;
-  started_ = false;
 }
 
-SyllableEvent SyllableDetector::process(const dsp::AnalysisFrame& frame, float noise_floor_db, float voicing) noexcept {
-  const float intensity_db = power_to_db(weighted_sum(band_weights_, frame.power));
-  const std::int64_t hop = hop_++;
-  const float recent_voicing = std::max({voicing, previous_voicing_[0], previous_voicing_[1]});
-  previous_voicing_[1] = previous_voicing_[0];
-  previous_voicing_[0] = voicing;
-  recent_peak_db_ -= peak_release_db_per_hop_;
-  if (!started_) {
-    valley_db_ = intensity_db;
-    started_ = true;
+float SyllableDetector::update_floor(float band_db) noexcept {
+  current_block_minimum_db_ = std::min(current_block_minimum_db_, band_db);
+  float floor_db = current_block_minimum_db_;
+  const std::size_t completed = std::min(blocks_seen_, kFloorBlocks);
+  for (std::size_t i = 0; i < completed; ++i) floor_db = std::min(floor_db, block_minimum_db_[i]);
+  if (++hops_in_block_ == floor_block_hops_) {
+    block_minimum_db_[blocks_seen_ % kFloorBlocks] = current_block_minimum_db_;
+    ++blocks_seen_;
+    hops_in_block_ = 0;
+    current_block_minimum_db_ = band_db;
   }
+  return floor_db;
+}
+
+void SyllableDetector::start_candidate(float contour_db, float snr_db, std::int64_t hop) noexcept {
+  has_candidate_ = true;
+  candidate_db_ = contour_db;
+  candidate_hop_ = hop;
+  candidate_voicing_ = voicing_[1];  // the smoothed values belong to the previous hop
+  candidate_snr_db_ = snr_db;
+}
+
+SyllableEvent SyllableDetector::process(const dsp::AnalysisFrame& frame, float voicing) noexcept {
+  const std::int64_t hop = hop_++;
+  // NaN voicing counts as unvoiced; the band power is finite and >= 0 by construction.
+  const float v = voicing >= 0.0f ? std::min(voicing, 1.0f) : 0.0f;
+  const float band_power = weighted_sum(band_weights_, frame.power);
+  if (hop == 0) {
+    power_.fill(band_power);
+    voicing_.fill(v);
+  } else {
+    for (std::size_t i = kSmoothingHops - 1; i > 0; --i) {
+      power_[i] = power_[i - 1];
+      voicing_[i] = voicing_[i - 1];
+    }
+    power_[0] = band_power;
+    voicing_[0] = v;
+  }
+  // 1-2-1 smoothing over three hops (a 30 ms triangle on top of the 40 ms
+  // frame) removes the ripple of single frames without filling the short dips
+  // between fast syllables. Both smoothed values belong to hop - 1.
+  const std::int64_t centre = hop - 1;
+  const float band_db = power_to_db(0.25f * power_[0] + 0.5f * power_[1] + 0.25f * power_[2]);
+  // Sonority contour: periodic power in the first-formant band. Weighting by
+  // voicing deepens the dips at unvoiced and breathy consonants, where band
+  // energy alone often stays level between two vowels.
+  const float contour_db = power_to_db(0.25f * power_[0] * std::max(voicing_[0], kMinVoicingWeight) +
+                                       0.5f * power_[1] * std::max(voicing_[1], kMinVoicingWeight) +
+                                       0.25f * power_[2] * std::max(voicing_[2], kMinVoicingWeight));
+  if (hop == first_floor_hop_) current_block_minimum_db_ = band_db;
+  const float snr_db = hop >= first_floor_hop_ ? band_db - update_floor(band_db) : 0.0f;
+  recent_peak_db_ -= peak_release_db_per_hop_;
+  if (hop == 0) valley_db_ = contour_db;
 
   SyllableEvent event;
-  if (has_candidate_) {
-    if (intensity_db > candidate_db_) {
-      // Still rising: the candidate moves up to the new maximum.
-      candidate_db_ = intensity_db;
-      candidate_hop_ = hop;
-      candidate_voicing_ = recent_voicing;
-      candidate_snr_db_ = intensity_db - noise_floor_db;
-    } else {
-      // Voicing just after the peak also counts: the vowel may settle late.
-      if (hop - candidate_hop_ <= 2) candidate_voicing_ = std::max(candidate_voicing_, voicing);
-      if (intensity_db <= candidate_db_ - config_.min_dip_db) {
-        const bool loud_enough = candidate_snr_db_ >= config_.min_snr_db &&
-                                 candidate_db_ >= recent_peak_db_ - config_.max_below_peak_db;
-        const bool separated = candidate_hop_ - last_nucleus_hop_ >= min_separation_hops_;
-        if (loud_enough && separated && candidate_voicing_ >= config_.min_voicing) {
-          event.detected = true;
-          event.lag_hops = static_cast<std::int32_t>(hop - candidate_hop_);
-          last_nucleus_hop_ = candidate_hop_;
-          recent_peak_db_ = std::max(recent_peak_db_, candidate_db_);
-        }
-        has_candidate_ = false;
-        valley_db_ = intensity_db;
-      }
-    }
-  } else {
-    valley_db_ = std::min(valley_db_, intensity_db);
-    if (intensity_db >= valley_db_ + config_.min_dip_db) {
-      has_candidate_ = true;
-      candidate_db_ = intensity_db;
-      candidate_hop_ = hop;
-      candidate_voicing_ = recent_voicing;
-      candidate_snr_db_ = intensity_db - noise_floor_db;
-    }
+  if (!has_candidate_) {
+    valley_db_ = std::min(valley_db_, contour_db);
+    if (contour_db >= valley_db_ + config_.min_dip_db) start_candidate(contour_db, snr_db, centre);
+    return event;
   }
+  if (contour_db > candidate_db_) {
+    start_candidate(contour_db, snr_db, centre);  // still rising: the candidate moves up
+    return event;
+  }
+  if (contour_db > candidate_db_ - config_.min_dip_db) return event;
+
+  // The contour has fallen min_dip_db below the candidate, and had risen as
+  // much into it: a peak with dips on both sides. Keep it if it is a nucleus.
+  const bool loud_enough = candidate_snr_db_ >= config_.min_snr_db &&
+                           candidate_db_ >= recent_peak_db_ - config_.max_below_peak_db;
+  const bool separated = candidate_hop_ - last_nucleus_hop_ >= min_separation_hops_;
+  if (loud_enough && separated && candidate_voicing_ >= config_.min_voicing) {
+    event.detected = true;
+    event.lag_hops = static_cast<std::int32_t>(hop - candidate_hop_);
+    last_nucleus_hop_ = candidate_hop_;
+    recent_peak_db_ = std::max(recent_peak_db_, candidate_db_);
+  }
+  has_candidate_ = false;
+  valley_db_ = contour_db;
   return event;
 }
 
