@@ -37,6 +37,7 @@ void visit(Config& c, F&& f) {
 
   f("turn_taking", "turn_pause_bridge_s", c.turns.turn_pause_bridge_s);
   f("turn_taking", "mid_turn_min_s", c.turns.mid_turn_min_s);
+  f("turn_taking", "talking_now_s", c.turns.talking_now_s);
   f("turn_taking", "interruption_min_overlap_s", c.turns.interruption_min_overlap_s);
   f("turn_taking", "dead_air_s", c.turns.dead_air_s);
   f("turn_taking", "monologue_s", c.turns.monologue_s);

@@ -45,12 +45,14 @@ const AgitationState& AgitationTracker::update(double time_s, const ProsodyVecto
       const float alpha = 1.0f - std::exp(-static_cast<float>(dt) / config_.smoothing_s);
       s.smoothed += alpha * (s.score - s.smoothed);
     }
-    s.cusum = std::max(0.0f, s.cusum + s.score - config_.cusum_reference - config_.cusum_slack);
+    // Capped at twice the threshold, so a long agitated stretch does not bank
+    // minutes of credit: the sum drains within a few calm windows afterwards.
+    s.cusum = std::clamp(s.cusum + s.score - config_.cusum_reference - config_.cusum_slack, 0.0f,
+                         2.0f * config_.cusum_threshold);
   } else {
     // A silent speaker is not getting more agitated: the sum drains slowly.
     s.cusum = std::max(0.0f, s.cusum - config_.cusum_slack * static_cast<float>(dt));
   }
-  s.rising = s.cusum >= config_.cusum_threshold;
   s.baseline_established = baseline_.established();
 
   // Trend: least-squares slope of the smoothed level over the trend window.
@@ -71,6 +73,9 @@ const AgitationState& AgitationTracker::update(double time_s, const ProsodyVecto
   }
   const double denominator = n * stt - st * st;
   s.slope_per_min = n >= 3 && denominator > 1e-9 ? static_cast<float>(60.0 * (n * sty - st * sy) / denominator) : 0.0f;
+  // Rising: the CUSUM has found a sustained shift up and the level is still
+  // climbing (a high plateau is caller_agitation_high's business, not a rise).
+  s.rising = s.cusum >= config_.cusum_threshold && s.slope_per_min > 0.0f;
   return s;
 }
 

@@ -34,7 +34,7 @@ struct AgitationState {
   float smoothed = 0.0f;      ///< EWMA of the score
   float slope_per_min = 0.0f; ///< least-squares slope of `smoothed` over trend_window_s
   float cusum = 0.0f;
-  bool rising = false;        ///< cusum above its threshold
+  bool rising = false;        ///< cusum above its threshold while the smoothed level still climbs
   bool baseline_established = false;
   ProsodyVector window;       ///< the window's features
   ProsodyVector deviation;    ///< ... relative to the baseline, in scale units

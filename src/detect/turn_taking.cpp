@@ -9,9 +9,10 @@ constexpr double kHop_s = 0.01;
 }
 
 TurnTakingTracker::TurnTakingTracker(const TurnTakingConfig& config) : config_(config) {
-  if (!(config.turn_pause_bridge_s > 0 && config.mid_turn_min_s >= 0 && config.interruption_min_overlap_s > 0 &&
+  if (!(config.turn_pause_bridge_s > 0 && config.mid_turn_min_s >= 0 && config.talking_now_s >= 0 &&
+        config.interruption_min_overlap_s > 0 &&
         config.dead_air_s > 0 && config.monologue_s > 0 && config.floor_window_s > 0)) {
-    throw std::invalid_argument("TurnTakingConfig: durations must be > 0 (mid_turn_min_s >= 0)");
+    throw std::invalid_argument("TurnTakingConfig: durations must be > 0 (mid_turn_min_s, talking_now_s >= 0)");
   }
   window_hops_ = static_cast<std::size_t>(std::lround(config.floor_window_s / kHop_s));
   if (window_hops_ > kMaxWindowHops) throw std::invalid_argument("TurnTakingConfig: floor_window_s must be <= 60");
@@ -45,15 +46,22 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
   // Turns: voice activity with short pauses bridged.
   for (int i = 0; i < 2; ++i) {
     Speaker& s = speakers_[i];
-    const Speaker& other = speakers_[1 - i];
+    Speaker& other = speakers_[1 - i];
     if (active[i]) {
       if (!s.in_turn) {
         s.in_turn = true;
         s.turn_start_s = time_s;
-        // Starting while the other speaker is mid-turn may be cutting in.
-        s.overlap_candidate = other.in_turn && time_s - other.turn_start_s >= config_.mid_turn_min_s;
+        const bool other_talking = other.in_turn && time_s - other.last_active_s <= config_.talking_now_s;
+        // Starting while the other speaker is talking, mid-turn, may be cutting in.
+        s.overlap_candidate = other_talking && time_s - other.turn_start_s >= config_.mid_turn_min_s;
         s.overlap_s = 0.0;
         s.other_turn_s = time_s - other.turn_start_s;
+        // Starting in the other's pause takes the floor: their turn ends here,
+        // so their next words start a new turn (which may cut in on this one).
+        if (other.in_turn && !other_talking) {
+          other.in_turn = false;
+          other.overlap_candidate = false;
+        }
       }
       s.last_active_s = time_s;
     } else if (s.in_turn && time_s - s.last_active_s > config_.turn_pause_bridge_s) {

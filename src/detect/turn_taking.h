@@ -12,9 +12,11 @@ namespace tw::detect {
 struct TurnTakingConfig {
   /// A pause shorter than this does not end a turn.
   double turn_pause_bridge_s = 0.7;
-  /// The other speaker must have been talking this long for a start to count as
-  /// cutting in (rather than both starting together).
-  double mid_turn_min_s = 1.0;
+  /// Cutting in: the other speaker is talking at that moment (voice-active within
+  /// the last talking_now_s) and their turn has lasted at least mid_turn_min_s
+  /// (both starting together is not an interruption).
+  double mid_turn_min_s = 0.25;
+  double talking_now_s = 0.15;
   /// An overlap shorter than this is a backchannel ("mm-hm"), not an interruption.
   double interruption_min_overlap_s = 1.0;
   /// Both sides silent this long is dead air.
