@@ -90,7 +90,8 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
       if (r.status == CallResult::Status::failed) err << "  " << r.error << "\n";
     }
   }
-  out << "\nOutputs in " << options.job.output_dir << "/ (<call>.summary.json, <call>.events.jsonl, <call>.windows."
+  out << "\nOutputs in " << options.job.output_dir
+      << "/ (<call>.report.html to read, <call>.summary.json, <call>.events.jsonl, <call>.report.json, <call>.windows."
       << (options.job.format == TableFormat::csv ? "csv" : "jsonl") << (options.job.write_frames ? ", <call>.frames.csv" : "")
       << ")\n";
   return failures > 0 ? 1 : 0;

@@ -8,6 +8,7 @@
 
 #include "alerts/event_sink.h"
 #include "app/call_monitor.h"
+#include "app/call_report.h"
 #include "app/run_loop.h"
 #include "dsp/stream_spec.h"
 #include "io/atomic_file.h"
@@ -74,7 +75,8 @@ CallOutputPaths output_paths(const std::string& output_dir, const std::string& c
   const std::filesystem::path base = std::filesystem::path(output_dir) / call_id;
   return {base.string() + ".summary.json",
           base.string() + (format == TableFormat::csv ? ".windows.csv" : ".windows.jsonl"),
-          base.string() + ".frames.csv", base.string() + ".events.jsonl"};
+          base.string() + ".frames.csv", base.string() + ".events.jsonl", base.string() + ".report.json",
+          base.string() + ".report.html"};
 }
 
 nlohmann::json make_call_summary(const std::string& input_path, const std::string& call_id,
@@ -156,6 +158,8 @@ CallResult analyze_call(const std::string& input_path, const std::string& call_i
     windows.commit();
     events.commit();
     if (frames) frames->commit();
+    io::write_file_atomically(paths.report_json, call_report_json(monitor.timeline(), result.summary).dump() + "\n");
+    io::write_file_atomically(paths.report_html, call_report_html(monitor.timeline(), result.summary));
     // The summary goes last: its presence tells a rerun this call is done.
     io::write_file_atomically(paths.summary, result.summary.dump(2) + "\n");
     result.status = CallResult::Status::analysed;

@@ -37,6 +37,8 @@ struct CallOutputPaths {
   std::string windows;   ///< <id>.windows.csv or .jsonl
   std::string frames;    ///< <id>.frames.csv
   std::string events;    ///< <id>.events.jsonl
+  std::string report_json;  ///< <id>.report.json
+  std::string report_html;  ///< <id>.report.html
 };
 
 CallOutputPaths output_paths(const std::string& output_dir, const std::string& call_id, TableFormat format);

@@ -81,6 +81,16 @@ TEST_CASE("analyze on the bundled example call writes a readable summary and its
   std::size_t rows = 0;
   for (std::string line; std::getline(frames, line);) ++rows;
   CHECK(static_cast<double>(rows) == Approx(2 * 100 * truth["duration_s"].get<double>()).margin(10));
+  // The supervisor's report: a self-contained page with every chart, and its data.
+  const std::string html = read_text(out + "/example_call.report.html");
+  for (const char* id : {"chart-agitation", "chart-loudness", "chart-f0", "chart-rate", "chart-turns"}) {
+    CHECK(html.find(id) != std::string::npos);
+  }
+  const nlohmann::json report = nlohmann::json::parse(read_text(out + "/example_call.report.json"));
+  CHECK(report.contains("events"));
+  // The example's story: the caller escalates (and the call calms down again).
+  CHECK(summary["detection"]["escalations"].get<int>() >= 1);
+  CHECK(summary["detection"]["final_stage"] == "calm");
   // Every event line parses.
   std::ifstream events(out + "/example_call.events.jsonl");
   for (std::string line; std::getline(events, line);) CHECK_NOTHROW(nlohmann::json::parse(line));
