@@ -7,7 +7,10 @@
 namespace tw::dsp {
 
 FrameAssembler::FrameAssembler(std::size_t frame_samples, std::size_t hop_samples)
-    : history_(frame_samples, 0.0f), hop_samples_(hop_samples) {
+    : frame_samples_(frame_samples),
+      hop_samples_(hop_samples),
+      buffer_(frame_samples + kSpareHops * hop_samples, 0.0f),
+      write_(frame_samples - hop_samples) {
   if (hop_samples == 0) throw std::invalid_argument("FrameAssembler: hop_samples must be > 0");
   if (hop_samples > frame_samples) {
     throw std::invalid_argument("FrameAssembler: hop_samples (" + std::to_string(hop_samples) +
@@ -24,7 +27,8 @@ FrameAssembler::FrameAssembler(std::size_t frame_samples, std::size_t hop_sample
 }
 
 void FrameAssembler::reset() noexcept {
-  std::fill(history_.begin(), history_.end(), 0.0f);
+  std::fill(buffer_.begin(), buffer_.end(), 0.0f);
+  write_ = frame_samples_ - hop_samples_;
   filled_ = 0;
   hops_pushed_ = 0;
   samples_consumed_ = 0;

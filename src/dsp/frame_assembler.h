@@ -18,7 +18,7 @@ class FrameAssembler {
   /// larger than the frame.
   FrameAssembler(std::size_t frame_samples, std::size_t hop_samples);
 
-  std::size_t frame_samples() const noexcept { return history_.size(); }
+  std::size_t frame_samples() const noexcept { return frame_samples_; }
   std::size_t hop_samples() const noexcept { return hop_samples_; }
   /// Samples consumed since construction or reset().
   std::int64_t samples_consumed() const noexcept { return samples_consumed_; }
@@ -28,22 +28,30 @@ class FrameAssembler {
   /// hop_index * hop_samples(). Real-time safe.
   template <class OnFrame>
   void push(std::span<const float> block, OnFrame&& on_frame) noexcept {
-    const std::size_t frame = history_.size();
-    const std::size_t tail = frame - hop_samples_;
+    const std::size_t frame = frame_samples_;
     while (!block.empty()) {
       const std::size_t want = hop_samples_ - filled_;
       const std::size_t n = block.size() < want ? block.size() : want;
-      for (std::size_t i = 0; i < n; ++i) history_[tail + filled_ + i] = block[i];
+      for (std::size_t i = 0; i < n; ++i) buffer_[write_ + filled_ + i] = block[i];
       filled_ += n;
       samples_consumed_ += static_cast<std::int64_t>(n);
       block = block.subspan(n);
       if (filled_ == hop_samples_) {
+        const std::size_t end = write_ + hop_samples_;
         // The first frames would centre before the stream starts; they are not emitted.
-        if (hops_pushed_ >= leading_hops_) on_frame(std::span<const float>(history_), hops_pushed_ - leading_hops_);
+        if (hops_pushed_ >= leading_hops_) {
+          on_frame(std::span<const float>(buffer_.data() + end - frame, frame), hops_pushed_ - leading_hops_);
+        }
         ++hops_pushed_;
         filled_ = 0;
-        // Slide the history left by one hop; the newest hop slot is refilled next.
-        for (std::size_t i = 0; i < tail; ++i) history_[i] = history_[i + hop_samples_];
+        write_ = end;
+        // The buffer holds many hops past one frame, so the history slides back
+        // to its start only once every few hops instead of on every hop.
+        if (write_ + hop_samples_ > buffer_.size()) {
+          const std::size_t keep = frame - hop_samples_;
+          for (std::size_t i = 0; i < keep; ++i) buffer_[i] = buffer_[write_ - keep + i];
+          write_ = keep;
+        }
       }
     }
   }
@@ -52,8 +60,11 @@ class FrameAssembler {
   void reset() noexcept;
 
  private:
-  std::vector<float> history_;
+  static constexpr std::size_t kSpareHops = 16;  // hops the buffer holds beyond one frame
+  std::size_t frame_samples_;
   std::size_t hop_samples_;
+  std::vector<float> buffer_;  // zero history, then the stream; frames are contiguous views
+  std::size_t write_ = 0;      // where the hop being filled starts
   std::size_t filled_ = 0;
   std::int64_t hops_pushed_ = 0;
   std::int64_t leading_hops_ = 0;  // hops whose frame centre lies before sample 0

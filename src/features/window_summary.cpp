@@ -5,6 +5,22 @@
 
 namespace tw::features {
 
+Spread spread_in_place(float* values, std::size_t n) noexcept {
+  // The median first; then p10 lies in the lower part and p90 in the upper part
+  // (type 7 positions, as quantile_in_place), each found by a smaller search.
+  Spread s;
+  s.median = quantile_in_place(values, n, 0.5f);
+  const std::size_t mid = static_cast<std::size_t>(0.5f * static_cast<float>(n - 1));
+  // Positions (n-1) q; the lower search needs elements [0, mid], the upper [mid, n).
+  const float p10_position = 0.1f * static_cast<float>(n - 1);
+  const float p90_position = 0.9f * static_cast<float>(n - 1);
+  s.p10 = quantile_in_place(values, mid + 1, mid > 0 ? p10_position / static_cast<float>(mid) : 0.0f);
+  const std::size_t upper = n - mid;
+  s.p90 = quantile_in_place(values + mid, upper,
+                            upper > 1 ? (p90_position - static_cast<float>(mid)) / static_cast<float>(upper - 1) : 0.0f);
+  return s;
+}
+
 float quantile_in_place(float* values, std::size_t n, float q) noexcept {
   if (n == 0) return kMissing;
   // Linear interpolation between order statistics (type 7 of Hyndman & Fan).
@@ -24,8 +40,7 @@ WindowSummarizer::WindowSummarizer(const SummaryConfig& config) : config_(config
     throw std::invalid_argument("SummaryConfig: period_hops must not exceed window_hops");
   }
   ring_.resize(config.window_hops);
-  scratch_a_.resize(config.window_hops);
-  scratch_b_.resize(config.window_hops);
+  for (auto& scratch : scratch_) scratch.resize(config.window_hops);
 }
 
 void WindowSummarizer::reset() noexcept {
@@ -73,50 +88,44 @@ void WindowSummarizer::summarize(std::int64_t end_hop) noexcept {
   }
   if (s.speech_s >= 0.5f) s.speaking_rate_syl_per_s = static_cast<float>(s.syllables) / s.speech_s;
 
-  // Active-hop loudness, level and centroid.
-  if (active > 0) {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (slot(i).vad) scratch_a_[n++] = slot(i).loudness_db;
-    }
-    s.loudness_median_db = quantile_in_place(scratch_a_.data(), n, 0.5f);
-    s.loudness_range_db = quantile_in_place(scratch_a_.data(), n, 0.9f) - quantile_in_place(scratch_a_.data(), n, 0.1f);
-    n = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (slot(i).vad) scratch_a_[n++] = slot(i).level_dbfs;
-    }
-    s.level_median_dbfs = quantile_in_place(scratch_a_.data(), n, 0.5f);
-    n = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (slot(i).vad) scratch_a_[n++] = slot(i).centroid_hz;
-    }
-    s.centroid_hz = quantile_in_place(scratch_a_.data(), n, 0.5f);
-  }
-
-  // Voiced-hop pitch, alpha ratio and HNR.
-  std::size_t n = 0;
+  // One pass gathers each statistic's values; the quantiles follow. p10 and p90
+  // are searched only on the side of the median they lie on.
+  float* loudness = scratch_[0].data();
+  float* level = scratch_[1].data();
+  float* centroid = scratch_[2].data();
+  float* f0_st = scratch_[3].data();
+  float* f0_hz = scratch_[4].data();
+  float* alpha = scratch_[5].data();
+  float* hnr = scratch_[6].data();
+  std::size_t n_active = 0, n_voiced = 0;
   for (std::size_t i = 0; i < count_; ++i) {
     const Slot& h = slot(i);
-    if (h.vad && h.voiced) {
-      scratch_a_[n] = h.f0_st;
-      scratch_b_[n] = h.f0_hz;
-      ++n;
-    }
+    if (!h.vad) continue;
+    loudness[n_active] = h.loudness_db;
+    level[n_active] = h.level_dbfs;
+    centroid[n_active] = h.centroid_hz;
+    ++n_active;
+    if (!h.voiced) continue;
+    f0_st[n_voiced] = h.f0_st;
+    f0_hz[n_voiced] = h.f0_hz;
+    alpha[n_voiced] = h.alpha_ratio_db;
+    hnr[n_voiced] = h.hnr_db;
+    ++n_voiced;
   }
-  if (n >= config_.min_voiced_hops) {
-    s.f0_median_st = quantile_in_place(scratch_a_.data(), n, 0.5f);
-    s.f0_range_st = quantile_in_place(scratch_a_.data(), n, 0.9f) - quantile_in_place(scratch_a_.data(), n, 0.1f);
-    s.f0_median_hz = quantile_in_place(scratch_b_.data(), n, 0.5f);
-    n = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (slot(i).vad && slot(i).voiced) scratch_a_[n++] = slot(i).alpha_ratio_db;
-    }
-    s.alpha_ratio_db = quantile_in_place(scratch_a_.data(), n, 0.5f);
-    n = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (slot(i).vad && slot(i).voiced) scratch_a_[n++] = slot(i).hnr_db;
-    }
-    s.hnr_db = quantile_in_place(scratch_a_.data(), n, 0.5f);
+  if (n_active > 0) {
+    const Spread l = spread_in_place(loudness, n_active);
+    s.loudness_median_db = l.median;
+    s.loudness_range_db = l.p90 - l.p10;
+    s.level_median_dbfs = quantile_in_place(level, n_active, 0.5f);
+    s.centroid_hz = quantile_in_place(centroid, n_active, 0.5f);
+  }
+  if (n_voiced >= config_.min_voiced_hops) {
+    const Spread f = spread_in_place(f0_st, n_voiced);
+    s.f0_median_st = f.median;
+    s.f0_range_st = f.p90 - f.p10;
+    s.f0_median_hz = quantile_in_place(f0_hz, n_voiced, 0.5f);
+    s.alpha_ratio_db = quantile_in_place(alpha, n_voiced, 0.5f);
+    s.hnr_db = quantile_in_place(hnr, n_voiced, 0.5f);
   }
   summary_ = s;
 }

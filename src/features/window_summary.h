@@ -66,11 +66,18 @@ class WindowSummarizer {
   std::size_t count_ = 0;      // hops pushed so far (saturates at ring size for indexing)
   std::size_t next_ = 0;
   std::int64_t hops_total_ = 0;
-  std::vector<float> scratch_a_, scratch_b_;
+  std::array<std::vector<float>, 7> scratch_;  // per statistic, sized at construction
   WindowSummary summary_;
 };
 
 /// q-quantile (0..1) of values[0..n) by partial sort; reorders values. Real-time safe.
 float quantile_in_place(float* values, std::size_t n, float q) noexcept;
+
+struct Spread {
+  float p10 = kMissing, median = kMissing, p90 = kMissing;
+};
+/// 10th, 50th and 90th percentiles (as quantile_in_place) with one full and two
+/// half-size searches; reorders values. Real-time safe.
+Spread spread_in_place(float* values, std::size_t n) noexcept;
 
 }  // namespace tw::features
