@@ -147,6 +147,13 @@ void print_summary_table(const std::vector<CallResult>& results, std::ostream& o
         detection += ", calm again after " + cell(d["time_to_calm_s"], "%.0f", " s");
       }
       out << detection << "\n";
+      for (const nlohmann::json& h : d.value("highlights", nlohmann::json::array())) {
+        const double t = h.value("time_s", 0.0);
+        char when[32];
+        std::snprintf(when, sizeof when, "%ld:%04.1f", static_cast<long>(t) / 60, std::fmod(t, 60.0));
+        out << "      " << when << "  " << (h.value("kind", "") == "alert" ? "ALERT " : "")
+            << h.value("type", std::string()) << ": " << h.value("message", std::string()) << "\n";
+      }
     }
     if (s.contains("warnings")) {
       for (const nlohmann::json& warning : s["warnings"]) out << "    warning: " << warning.get<std::string>() << "\n";

@@ -52,10 +52,21 @@ class BatchSink final : public FeatureSink {
 
 void add_detection_summary(const CallTimeline& timeline, nlohmann::json& summary) {
   nlohmann::json alerts = nlohmann::json::array();
+  // What a reader should see first: alerts and warnings as they opened.
+  nlohmann::json highlights = nlohmann::json::array();
+  constexpr std::size_t kMaxHighlights = 20;
   std::size_t events = 0;
   for (const alerts::Event& e : timeline.events) {
     ++events;
     if (e.kind == alerts::EventKind::alert) alerts.push_back(e.details.value("reason", e.type));
+    const bool notable = e.kind == alerts::EventKind::alert || e.severity != alerts::Severity::info;
+    if (notable && e.state != alerts::EventState::closed && highlights.size() < kMaxHighlights) {
+      highlights.push_back({{"time_s", rounded(e.time_s, 1)},
+                            {"kind", std::string(alerts::to_string(e.kind))},
+                            {"severity", std::string(alerts::to_string(e.severity))},
+                            {"type", e.kind == alerts::EventKind::alert ? e.details.value("reason", e.type) : e.type},
+                            {"message", e.message}});
+    }
   }
   double venting_s = 0.0;
   for (const StageSpan& span : timeline.stages) {
@@ -68,7 +79,8 @@ void add_detection_summary(const CallTimeline& timeline, nlohmann::json& summary
                           {"venting_s", rounded(venting_s, 1)},
                           {"time_to_calm_s", timeline.time_to_calm_s >= 0.0 ? rounded(timeline.time_to_calm_s, 1)
                                                                             : nlohmann::json(nullptr)},
-                          {"final_stage", std::string(detect::to_string(timeline.stages.back().stage))}};
+                          {"final_stage", std::string(detect::to_string(timeline.stages.back().stage))},
+                          {"highlights", highlights}};
 }
 
 CallOutputPaths output_paths(const std::string& output_dir, const std::string& call_id, TableFormat format) {

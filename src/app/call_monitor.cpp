@@ -24,6 +24,17 @@ std::string format(const char* pattern, double a, double b = 0.0, double c = 0.0
 
 std::string role_name(SpeakerRole role) { return std::string(features::to_string(role)); }
 
+// "pitch +4.1 st": a feature's change from the baseline in words and units.
+std::string feature_change(const detect::Evidence& x) {
+  for (std::size_t i = 0; i < detect::kProsodyCount; ++i) {
+    if (detect::kProsodyNames[i] != x.feature) continue;
+    std::string text = std::string(detect::kProsodyLabels[i]) + format(" %+.1f", x.value - x.baseline);
+    if (!detect::kProsodyUnits[i].empty()) text += " " + std::string(detect::kProsodyUnits[i]);
+    return text;
+  }
+  return x.feature + format(" %+.1f", x.value - x.baseline);
+}
+
 }  // namespace
 
 CallMonitor::CallMonitor(std::string call_id, const detect::DetectionConfig& config, const detect::AgitationModel& model,
@@ -218,9 +229,9 @@ void CallMonitor::caller_agitation_rules(double t) {
       text += " (";
       for (std::size_t i = 1; i < evidence.size(); ++i) {
         const detect::Evidence& x = evidence[i];
-        text += (i > 1 ? ", " : "") + x.feature + format(" %+.1f vs baseline", x.value - x.baseline);
+        text += (i > 1 ? ", " : "") + feature_change(x);
       }
-      text += ")";
+      text += " against their baseline)";
     }
     return text;
   };
@@ -255,12 +266,18 @@ void CallMonitor::agent_rules(double t) {
     alerts::Event e = make_event(t, type, opened ? Severity::warning : Severity::info,
                                  opened ? EventState::opened : EventState::closed, "agent", since);
     e.evidence = change.evidence;
-    std::string detail;
+    std::string detail, context;
     for (const detect::Evidence& x : change.evidence) {
-      if (!detail.empty()) detail += ", ";
-      detail += x.feature + format(" %.1f", x.value);
-      if (std::isfinite(x.baseline)) detail += format(" (baseline %.1f, %+.1f units)", x.baseline, x.deviation);
+      if (std::isfinite(x.baseline)) {
+        detail += (detail.empty() ? "" : ", ") + feature_change(x);
+      } else {
+        context += (context.empty() ? "; " : ", ") +
+                   (x.feature == "caller_speaking_rate_syl_per_s" ? format("caller at %.1f syl/s", x.value)
+                                                                   : x.feature + format(" %.1f", x.value));
+      }
     }
+    if (!detail.empty()) detail += " against their baseline";
+    detail += context;
     static const char* kOpened[] = {"agent's voice is raised", "agent is speaking fast", "agent is speaking slowly",
                                     "agent sounds monotone"};
     static const char* kClosed[] = {"agent's voice back to normal", "agent's pace back to normal",

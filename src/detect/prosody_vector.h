@@ -29,6 +29,13 @@ inline constexpr std::array<std::string_view, kProsodyCount> kProsodyNames = {
     "f0_median_st", "f0_range_st", "loudness_db", "loudness_range_db", "alpha_ratio_db",
     "hnr_db",       "speaking_rate_syl_per_s", "voiced_fraction"};
 
+/// Words and units for messages a supervisor reads, in kProsodyNames order.
+inline constexpr std::array<std::string_view, kProsodyCount> kProsodyLabels = {
+    "pitch", "pitch range", "loudness", "loudness range", "vocal effort (alpha ratio)",
+    "harmonics-to-noise", "speaking rate", "voiced share"};
+inline constexpr std::array<std::string_view, kProsodyCount> kProsodyUnits = {
+    "st", "st", "dB", "dB", "dB", "dB", "syl/s", ""};
+
 /// Values of one window; NaN where the window could not measure a feature
 /// (too little voiced speech for pitch, too little speech for a rate).
 struct ProsodyVector {
