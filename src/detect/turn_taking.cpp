@@ -15,7 +15,10 @@ TurnTakingTracker::TurnTakingTracker(const TurnTakingConfig& config) : config_(c
     throw std::invalid_argument("TurnTakingConfig: durations must be > 0 (mid_turn_min_s, talking_now_s >= 0)");
   }
   window_hops_ = static_cast<std::size_t>(std::lround(config.floor_window_s / kHop_s));
-  if (window_hops_ > kMaxWindowHops) throw std::invalid_argument("TurnTakingConfig: floor_window_s must be <= 60");
+  // Zero hops would divide by zero in update().
+  if (window_hops_ == 0 || window_hops_ > kMaxWindowHops) {
+    throw std::invalid_argument("TurnTakingConfig: floor_window_s must be in 0.01..60");
+  }
 }
 
 void TurnTakingTracker::reset() noexcept {
