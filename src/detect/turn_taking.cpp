@@ -109,7 +109,10 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
   // longer than a backchannel.
   const Speaker& caller = speakers_[0];
   const Speaker& agent = speakers_[1];
-  const bool caller_took_floor = caller.in_turn && time_s - caller.turn_start_s >= config_.interruption_min_overlap_s;
+  // Measured to the caller's last voice-active hop: the turn also spans the
+  // bridged silence after it, which would make a 0.4 s "mm-hm" a 1.1 s turn.
+  const bool caller_took_floor =
+      caller.in_turn && caller.last_active_s - caller.turn_start_s >= config_.interruption_min_overlap_s;
   if (agent.in_turn && !caller_took_floor) {
     if (!agent_holds_floor_) {
       agent_holds_floor_ = true;
