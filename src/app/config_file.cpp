@@ -84,8 +84,16 @@ void validate(const detect::DetectionConfig& c) {
   detect::BaselinePrior prior;
   prior.scale.fill(1.0f);
   detect::SpeakerBaseline baseline(c.baseline, prior);
+  // The agitation trackers need the model, so their checks are repeated here
+  // (AgitationTracker's constructor); otherwise a bad value passes the config and
+  // fails every call instead.
   if (!(c.agitation.smoothing_s > 0.0f) || !(c.agitation.cusum_threshold > 0.0f)) {
     throw std::invalid_argument("agitation.smoothing_s and agitation.cusum_threshold must be > 0");
+  }
+  if (!(c.agitation.min_speech_s >= 0.0f)) throw std::invalid_argument("agitation.min_speech_s must be >= 0");
+  if (!(c.agitation.cusum_slack >= 0.0f)) throw std::invalid_argument("agitation.cusum_slack must be >= 0");
+  if (!(c.agitation.trend_window_s >= 2.0f && c.agitation.trend_window_s <= 128.0f)) {
+    throw std::invalid_argument("agitation.trend_window_s must be in 2..128");
   }
 }
 
