@@ -1,5 +1,6 @@
 #include "detect/turn_taking.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -27,6 +28,7 @@ void TurnTakingTracker::reset() noexcept {
   silent_since_s_ = 0.0;
   dead_air_open_ = monologue_open_ = agent_holds_floor_ = false;
   agent_floor_since_s_ = 0.0;
+  floor_returned_s_ = -1e9;
   activity_next_ = activity_count_ = 0;
 }
 
@@ -51,6 +53,13 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
     Speaker& s = speakers_[i];
     Speaker& other = speakers_[1 - i];
     if (active[i]) {
+      // Resuming after a pause while the other, who started in that pause, is
+      // talking: the pause had handed over the floor, so this is a new turn
+      // (which may cut in on the other's reply).
+      if (s.in_turn && other.in_turn && other.turn_start_s > s.last_active_s + config_.talking_now_s &&
+          time_s - other.last_active_s <= config_.talking_now_s) {
+        s.in_turn = false;
+      }
       if (!s.in_turn) {
         s.in_turn = true;
         s.turn_start_s = time_s;
@@ -59,14 +68,19 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
         s.overlap_candidate = other_talking && time_s - other.turn_start_s >= config_.mid_turn_min_s;
         s.overlap_s = 0.0;
         s.other_turn_s = time_s - other.turn_start_s;
-        // Starting in the other's pause takes the floor: their turn ends here,
-        // so their next words start a new turn (which may cut in on this one).
-        if (other.in_turn && !other_talking) {
+        s.started_in_pause = other.in_turn && !other_talking;
+      }
+      s.last_active_s = time_s;
+      // Speaking in the other's pause for longer than a backchannel takes the
+      // floor: their turn ends there, so their next words start a new turn (which
+      // may cut in on this one). An "mm-hm" in a pause leaves their turn alone.
+      if (s.started_in_pause && time_s - s.turn_start_s >= config_.interruption_min_overlap_s) {
+        s.started_in_pause = false;
+        if (other.in_turn && time_s - other.last_active_s > config_.talking_now_s) {
           other.in_turn = false;
           other.overlap_candidate = false;
         }
       }
-      s.last_active_s = time_s;
     } else if (s.in_turn && time_s - s.last_active_s > config_.turn_pause_bridge_s) {
       s.in_turn = false;
       s.overlap_candidate = false;
@@ -116,9 +130,12 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
   if (agent.in_turn && !caller_took_floor) {
     if (!agent_holds_floor_) {
       agent_holds_floor_ = true;
-      agent_floor_since_s_ = agent.turn_start_s;
+      // Holding the floor counts from the agent's turn start, or from when the
+      // caller last gave it back if the agent talked on through the caller's turn.
+      agent_floor_since_s_ = std::max(agent.turn_start_s, floor_returned_s_);
     }
   } else {
+    if (agent_holds_floor_ || caller_took_floor) floor_returned_s_ = time_s;
     agent_holds_floor_ = false;
   }
   if (agent_holds_floor_ && !monologue_open_ && time_s - agent_floor_since_s_ >= config_.monologue_s) {

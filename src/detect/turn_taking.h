@@ -63,6 +63,7 @@ class TurnTakingTracker {
     double turn_start_s = 0.0;
     double last_active_s = -1e9;
     bool overlap_candidate = false;   // started while the other was mid-turn
+    bool started_in_pause = false;    // started while the other's turn was paused
     double overlap_s = 0.0;           // overlapped time of the candidate turn
     double other_turn_s = 0.0;
     std::int64_t active_hops_window = 0;
@@ -81,6 +82,7 @@ class TurnTakingTracker {
   bool dead_air_open_ = false;
   bool monologue_open_ = false;
   double agent_floor_since_s_ = 0.0;
+  double floor_returned_s_ = -1e9;  // last time the caller held the floor
   bool agent_holds_floor_ = false;
   // Floor-share ring: per hop, bit 0 caller active, bit 1 agent active.
   std::array<std::uint8_t, kMaxWindowHops> activity_{};

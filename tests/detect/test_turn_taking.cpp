@@ -230,6 +230,34 @@ TEST_CASE("an agent monologue opens at monologue_s; backchannels do not end it, 
   }
 }
 
+TEST_CASE("backchannels in the agent's pauses do not end a monologue", "[detect][turns]") {
+  // The agent talks in 3 s phrases with 0.6 s pauses (shorter than the 0.7 s
+  // bridge); in every pause the caller says "mm-hm" (0.3 s, starting 0.2 s in).
+  std::vector<Segment> script;
+  for (int phrase = 0; phrase < 22; ++phrase) {
+    script.push_back({3.0, false, true});
+    script.push_back({0.2, false, false});
+    script.push_back({0.3, true, false});
+    script.push_back({0.1, false, false});
+  }
+  const Transcript t = play(script);
+  REQUIRE(t.monologue_started.size() == 1);
+  CHECK(t.monologue_started[0].since_s == at(0.0));
+  CHECK(t.monologue_started[0].time_s == at(60.0));
+  CHECK(t.interruptions.empty());
+}
+
+TEST_CASE("a monologue the caller broke counts again from when the caller gave the floor back", "[detect][turns]") {
+  // The agent talks 65 s (monologue from 60 s); the caller talks 3 s over the
+  // agent, taking the floor, while the agent talks on through it and for 70 s more.
+  const Transcript t = play({{65.0, false, true}, {3.0, true, true}, {70.0, false, true}});
+  REQUIRE(t.monologue_ended.size() == 1);
+  REQUIRE(t.monologue_started.size() == 2);
+  // The second monologue does not claim the agent held the floor since 0 s.
+  CHECK(t.monologue_started[1].since_s > 60.0);
+  CHECK(t.monologue_started[1].time_s - t.monologue_started[1].since_s == at(60.0));
+}
+
 TEST_CASE("an agent turn shorter than monologue_s is no monologue", "[detect][turns]") {
   const Transcript t = play({{59.0, false, true}, {2.0, true, false}, {59.0, false, true}});
   CHECK(t.monologue_started.empty());
