@@ -1,5 +1,6 @@
 #include "app/config_file.h"
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -116,7 +117,9 @@ void apply_config_json(const nlohmann::json& json, detect::DetectionConfig& conf
       if (!defaults[section].contains(key)) throw std::invalid_argument("unknown key '" + section + "." + key + "'");
     }
   }
-  visit(config, [&](const char* section, const char* key, auto& field) {
+  // Work on a copy: a file that fails half way leaves the caller's config as it was.
+  detect::DetectionConfig updated = config;
+  visit(updated, [&](const char* section, const char* key, auto& field) {
     if (!json.contains(section) || !json[section].contains(key)) return;
     const nlohmann::json& value = json[section][key];
     using T = std::decay_t<decltype(field)>;
@@ -125,14 +128,24 @@ void apply_config_json(const nlohmann::json& json, detect::DetectionConfig& conf
       if (!value.is_boolean()) throw std::invalid_argument(name + " must be true or false");
       field = value.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
-      if (!value.is_number_unsigned()) throw std::invalid_argument(name + " must be a whole number >= 0");
+      if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+        throw std::invalid_argument(name + " must be a whole number >= 0");
+      }
       field = value.get<T>();
     } else {
       if (!value.is_number()) throw std::invalid_argument(name + " must be a number");
       field = value.get<T>();
     }
   });
-  validate(config);
+  // The detectors' own checks name the rule; say which section it came from.
+  try {
+    validate(updated);
+  } catch (const std::invalid_argument& e) {
+    std::string sections;
+    for (const auto& [section, keys] : json.items()) sections += (sections.empty() ? "" : ", ") + section;
+    throw std::invalid_argument(std::string(e.what()) + " (in section" + (json.size() > 1 ? "s " : " ") + sections + ")");
+  }
+  config = updated;
 }
 
 detect::DetectionConfig load_config_file(const std::string& path) {
