@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "agitation_dataset.h"
+#include "training_options_cli.h"
 
 namespace {
 
@@ -48,53 +49,20 @@ int main(int argc, char** argv) {
       "Trains the tonewatch agitation model (L2-regularized logistic regression on speaker-baseline deviations)\n"
       "on EmoDB, original and telephone audio pooled, and writes the model file with provenance and\n"
       "leave-one-speaker-out figures."};
-  std::string emodb = TW_DEFAULT_EMODB_DIR;
   std::string out_path = std::string(TW_SOURCE_DIR) + "/models/agitation-v1.json";
   std::string version = "1.0.0";
-  std::string contrast = "anger-neutral";
-  double l2 = tw::training::TrainerOptions{}.l2;
-  std::size_t baseline_utterances = tw::training::DatasetOptions{}.baseline_utterances;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   bool skip_evaluation = false;
-  app.add_option("--emodb", emodb, "EmoDB folder (labels.csv and wav/)")->capture_default_str();
+  tw::training::RecipeOptions recipe;
+  recipe.add_to(app);
   app.add_option("--out", out_path, "model file to write")->capture_default_str();
   app.add_option("--model-version", version, "version string written to the model")->capture_default_str();
-  app.add_option("--contrast", contrast, "training contrast: anger-neutral or arousal (W,F vs N,T)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"anger-neutral", "arousal"}));
-  app.add_option("--l2", l2, "L2 penalty on standardized weights")->capture_default_str()->check(CLI::NonNegativeNumber);
-  std::vector<std::string> excluded = tw::training::TrainerOptions{}.excluded_features;
-  app.add_option("--exclude", excluded, "features kept out of the fit (weight 0); pass none to fit all")
-      ->capture_default_str();
-  bool free_directions = false;
-  app.add_flag("--free-directions", free_directions,
-               "let every weight take the sign the data gives (default: drop features that oppose the arousal "
-               "literature)");
-  app.add_option("--baseline-utterances", baseline_utterances,
-                 "neutral recordings per speaker (lowest text codes) that form the baseline")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 8));
-  app.add_option("--threads", threads, "feature-extraction threads")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_flag("--skip-evaluation", skip_evaluation, "do not run the leave-one-speaker-out evaluation");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    tw::training::DatasetOptions data_options;
-    data_options.threads = threads;
-    data_options.baseline_utterances = baseline_utterances;
-    std::cerr << "extracting features from " << emodb << " (original and telephone) ...\n";
-    const tw::training::Dataset data = tw::training::build_dataset(emodb, data_options);
-    std::cerr << "  " << data.recordings.size() << " recordings, " << data.speakers.size() << " speakers in "
-              << data.seconds << " s\n";
+    const tw::training::Dataset data = recipe.build();
 
-    tw::training::TrainerOptions options;
-    options.contrast = tw::training::parse_contrast(contrast);
-    options.l2 = l2;
-    options.constrain_directions = !free_directions;
-    options.excluded_features.clear();
-    for (const auto& name : excluded) {
-      if (name != "none") options.excluded_features.push_back(name);
-    }
+    const tw::training::TrainerOptions options = recipe.trainer();
     const tw::training::TrainedModel trained = tw::training::train_model(data, data.speakers, options);
     nlohmann::json model = tw::training::model_json(trained, version);
 
@@ -117,7 +85,7 @@ int main(int argc, char** argv) {
         {"condition",
          "original (16 kHz resampled to 8 kHz) and telephone (sox: sinc 300-3400 Hz, 8 kHz G.711 mu-law) pooled"},
         {"baseline_protocol",
-         "per speaker, the " + std::to_string(baseline_utterances) +
+         "per speaker, the " + std::to_string(recipe.baseline_utterances) +
              " neutral recordings with the lowest text codes played back to back; every 1 s window summary "
              "offered to SpeakerBaseline with the default BaselineConfig; those recordings are not training items"},
     };

@@ -6,12 +6,6 @@
 namespace tw::alerts {
 namespace {
 
-nlohmann::json number(double value, int decimals) {
-  if (!std::isfinite(value)) return nullptr;
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
-
 double number_or_nan(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<double>() : NAN;
@@ -26,6 +20,12 @@ Enum parse_enum(const std::string& text, const Enum (&values)[N], const char* wh
 }
 
 }  // namespace
+
+nlohmann::json json_number(double value, int decimals) {
+  if (!std::isfinite(value)) return nullptr;
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
 
 std::string_view to_string(Severity s) noexcept {
   switch (s) {
@@ -51,19 +51,19 @@ nlohmann::json to_json(const Event& e) {
   nlohmann::json evidence = nlohmann::json::array();
   for (const detect::Evidence& x : e.evidence) {
     evidence.push_back({{"feature", x.feature},
-                        {"value", number(x.value, 3)},
-                        {"baseline", number(x.baseline, 3)},
-                        {"deviation", number(x.deviation, 2)},
-                        {"since_s", number(x.since_s, 2)}});
+                        {"value", json_number(x.value, 3)},
+                        {"baseline", json_number(x.baseline, 3)},
+                        {"deviation", json_number(x.deviation, 2)},
+                        {"since_s", json_number(x.since_s, 2)}});
   }
   return {{"call", e.call_id},
-          {"time_s", number(e.time_s, 2)},
+          {"time_s", json_number(e.time_s, 2)},
           {"kind", to_string(e.kind)},
           {"type", e.type},
           {"severity", to_string(e.severity)},
           {"state", to_string(e.state)},
           {"speaker", e.speaker},
-          {"since_s", number(e.since_s, 2)},
+          {"since_s", json_number(e.since_s, 2)},
           {"message", e.message},
           {"evidence", evidence},
           {"details", e.details}};

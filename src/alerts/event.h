@@ -37,6 +37,10 @@ struct Event {
   nlohmann::json details = nlohmann::json::object();  ///< type-specific fields (interrupter, stage, reason...)
 };
 
+/// A number for JSON output, rounded to `decimals` places; null for NaN and
+/// infinities (JSON has no NaN). Shared by every JSON writer of the product.
+nlohmann::json json_number(double value, int decimals);
+
 /// The JSON object of an event (one JSON line in a stream).
 nlohmann::json to_json(const Event& event);
 /// Parses what to_json wrote. Throws std::invalid_argument on a malformed event.

@@ -18,11 +18,7 @@
 namespace tw::app {
 namespace {
 
-nlohmann::json rounded(double value, int decimals) {
-  if (!std::isfinite(value)) return nullptr;
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
+using alerts::json_number;
 
 // Writes windows (and optionally frames) as the analysis runs, and feeds the monitor.
 class BatchSink final : public FeatureSink {
@@ -61,7 +57,7 @@ void add_detection_summary(const CallTimeline& timeline, nlohmann::json& summary
     if (e.kind == alerts::EventKind::alert) alerts.push_back(e.details.value("reason", e.type));
     const bool notable = e.kind == alerts::EventKind::alert || e.severity != alerts::Severity::info;
     if (notable && e.state != alerts::EventState::closed && highlights.size() < kMaxHighlights) {
-      highlights.push_back({{"time_s", rounded(e.time_s, 1)},
+      highlights.push_back({{"time_s", json_number(e.time_s, 1)},
                             {"kind", std::string(alerts::to_string(e.kind))},
                             {"severity", std::string(alerts::to_string(e.severity))},
                             {"type", e.kind == alerts::EventKind::alert ? e.details.value("reason", e.type) : e.type},
@@ -76,8 +72,8 @@ void add_detection_summary(const CallTimeline& timeline, nlohmann::json& summary
                           {"alerts", alerts},
                           {"escalations", timeline.escalations},
                           {"relapses", timeline.relapses},
-                          {"venting_s", rounded(venting_s, 1)},
-                          {"time_to_calm_s", timeline.time_to_calm_s >= 0.0 ? rounded(timeline.time_to_calm_s, 1)
+                          {"venting_s", json_number(venting_s, 1)},
+                          {"time_to_calm_s", timeline.time_to_calm_s >= 0.0 ? json_number(timeline.time_to_calm_s, 1)
                                                                             : nlohmann::json(nullptr)},
                           {"final_stage", std::string(detect::to_string(timeline.stages.back().stage))},
                           {"highlights", highlights}};
@@ -101,7 +97,7 @@ nlohmann::json make_call_summary(const std::string& input_path, const std::strin
                       {"sample_rate_hz", input_format.sample_rate_hz},
                       {"channels", input_format.channels}};
   summary["analysis_rate_hz"] = dsp::kAnalysisRateHz;
-  summary["duration_s"] = rounded(dsp::samples_to_seconds(frames_analysed), 2);
+  summary["duration_s"] = json_number(dsp::samples_to_seconds(frames_analysed), 2);
   nlohmann::json speakers = nlohmann::json::array();
   nlohmann::json warnings = nlohmann::json::array();
   for (const SpeakerReport& r : reports) {
@@ -109,17 +105,17 @@ nlohmann::json make_call_summary(const std::string& input_path, const std::strin
     const std::string role(features::to_string(r.role));
     speakers.push_back({{"role", role},
                         {"channel", r.channel},
-                        {"talk_time_s", rounded(t.talk_time_s, 2)},
-                        {"speech_time_s", rounded(t.speech_time_s, 2)},
-                        {"voiced_time_s", rounded(t.voiced_time_s, 2)},
+                        {"talk_time_s", json_number(t.talk_time_s, 2)},
+                        {"speech_time_s", json_number(t.speech_time_s, 2)},
+                        {"voiced_time_s", json_number(t.voiced_time_s, 2)},
                         {"syllables", t.syllables},
-                        {"articulation_rate_syl_per_s", rounded(t.articulation_rate_syl_per_s, 2)},
-                        {"f0_median_hz", rounded(t.f0_median_hz, 1)},
-                        {"f0_median_st", rounded(t.f0_median_st, 2)},
-                        {"f0_range_st", rounded(t.f0_range_st, 2)},
-                        {"loudness_median_db", rounded(t.loudness_median_db, 1)},
-                        {"loudness_range_db", rounded(t.loudness_range_db, 1)},
-                        {"level_median_dbfs", rounded(t.level_median_dbfs, 1)},
+                        {"articulation_rate_syl_per_s", json_number(t.articulation_rate_syl_per_s, 2)},
+                        {"f0_median_hz", json_number(t.f0_median_hz, 1)},
+                        {"f0_median_st", json_number(t.f0_median_st, 2)},
+                        {"f0_range_st", json_number(t.f0_range_st, 2)},
+                        {"loudness_median_db", json_number(t.loudness_median_db, 1)},
+                        {"loudness_range_db", json_number(t.loudness_range_db, 1)},
+                        {"level_median_dbfs", json_number(t.level_median_dbfs, 1)},
                         {"clipped_samples", r.clipped_samples}});
     if (t.speech_time_s < 1.0) {
       char seconds[32];

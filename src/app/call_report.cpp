@@ -21,12 +21,9 @@ constexpr double kSpeechWindow_s = 3.0;
 // Rounded to what a reader can see: the per-second series dominate the report's
 // size (3600 s x 2 speakers x 9 columns for an hour), and six significant digits
 // of a smoothed score carry nothing.
-json rounded(double value, double scale) {
-  if (!std::isfinite(value)) return nullptr;
-  return std::round(value * scale) / scale;
-}
+json rounded(double value, int decimals) { return alerts::json_number(value, decimals); }
 
-json rounded_seconds(double value) { return rounded(value, 100.0); }
+json rounded_seconds(double value) { return rounded(value, 2); }
 
 std::string printf_string(const char* pattern, double value) {
   char text[64];
@@ -223,12 +220,12 @@ json series_json(const std::vector<SpeakerSecond>& seconds) {
        baseline = json::array();
   for (const SpeakerSecond& s : seconds) {
     time.push_back(rounded_seconds(s.time_s));
-    agitation.push_back(rounded(s.agitation, 1000.0));
-    score.push_back(rounded(s.score, 1000.0));
-    loudness.push_back(rounded(s.loudness_db, 10.0));
-    f0.push_back(rounded(s.f0_median_hz, 10.0));
-    rate.push_back(rounded(s.speaking_rate_syl_per_s, 100.0));
-    speech.push_back(rounded(s.speech_s, 100.0));
+    agitation.push_back(rounded(s.agitation, 3));
+    score.push_back(rounded(s.score, 3));
+    loudness.push_back(rounded(s.loudness_db, 1));
+    f0.push_back(rounded(s.f0_median_hz, 1));
+    rate.push_back(rounded(s.speaking_rate_syl_per_s, 2));
+    speech.push_back(rounded(s.speech_s, 2));
     scored.push_back(s.scored);
     baseline.push_back(s.baseline_established);
   }
@@ -1001,15 +998,15 @@ json call_report_json(const CallTimeline& t, const json& call_summary) {
   report["stages"] = std::move(stages);
   report["escalations"] = t.escalations;
   report["relapses"] = t.relapses;
-  report["time_to_calm_s"] = t.time_to_calm_s >= 0.0 ? rounded(t.time_to_calm_s, 10.0) : json(nullptr);
-  report["venting_s"] = rounded(stage_seconds(t, detect::Stage::venting), 10.0);
+  report["time_to_calm_s"] = t.time_to_calm_s >= 0.0 ? rounded(t.time_to_calm_s, 1) : json(nullptr);
+  report["venting_s"] = rounded(stage_seconds(t, detect::Stage::venting), 1);
   report["final_stage"] = std::string(detect::to_string(final_stage(t)));
 
   double overlap_s = 0.0, silence_s = 0.0;
   report["overlaps"] = intervals_json(t.overlaps, overlap_s);
-  report["overlap_s"] = rounded(overlap_s, 100.0);
+  report["overlap_s"] = rounded(overlap_s, 2);
   report["silences"] = intervals_json(t.silences, silence_s);
-  report["silence_s"] = rounded(silence_s, 100.0);
+  report["silence_s"] = rounded(silence_s, 2);
 
   json events = json::array();
   for (const alerts::Event& e : t.events) events.push_back(alerts::to_json(e));

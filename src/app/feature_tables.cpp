@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "alerts/event.h"
+
 namespace tw::app {
 namespace {
 
@@ -13,12 +15,6 @@ void append_number(std::string& line, double value, int decimals) {
   char buffer[48];
   const int n = std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
   line.append(buffer, static_cast<std::size_t>(n));
-}
-
-nlohmann::json json_number(double value, int decimals) {
-  if (!std::isfinite(value)) return nullptr;
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
 }
 
 constexpr const char* kWindowColumns[] = {
@@ -61,7 +57,7 @@ void WindowTableWriter::write(features::SpeakerRole role, const features::Window
   nlohmann::json row;
   row["call"] = call_id_;
   row["speaker"] = features::to_string(role);
-  for (std::size_t i = 0; i < std::size(values); ++i) row[kWindowColumns[i + 2]] = json_number(values[i], kDecimals[i]);
+  for (std::size_t i = 0; i < std::size(values); ++i) row[kWindowColumns[i + 2]] = alerts::json_number(values[i], kDecimals[i]);
   out_ << row.dump() << '\n';
 }
 

@@ -1,5 +1,7 @@
 #include "support/synth.h"
 
+#include "dsp/butterworth_band_pass.h"
+
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -8,37 +10,6 @@ namespace tw::test {
 namespace {
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
 
-struct Biquad {
-  double b0, b1, b2, a1, a2;
-  double z1 = 0.0, z2 = 0.0;
-  float run(float x) {
-    const double y = b0 * x + z1;
-    z1 = b1 * x - a1 * y + z2;
-    z2 = b2 * x - a2 * y;
-    return static_cast<float>(y);
-  }
-};
-
-// RBJ audio-EQ-cookbook high- and low-pass sections with Butterworth Q values.
-Biquad section(bool high_pass, double f0, double q, int rate) {
-  const double w = kTwoPi * f0 / rate;
-  const double alpha = std::sin(w) / (2.0 * q);
-  const double c = std::cos(w);
-  const double a0 = 1.0 + alpha;
-  Biquad s{};
-  if (high_pass) {
-    s.b0 = (1.0 + c) / 2.0 / a0;
-    s.b1 = -(1.0 + c) / a0;
-    s.b2 = s.b0;
-  } else {
-    s.b0 = (1.0 - c) / 2.0 / a0;
-    s.b1 = (1.0 - c) / a0;
-    s.b2 = s.b0;
-  }
-  s.a1 = -2.0 * c / a0;
-  s.a2 = (1.0 - alpha) / a0;
-  return s;
-}
 }  // namespace
 
 std::vector<float> sine(double frequency_hz, double amplitude, double seconds, int rate_hz, double phase) {
@@ -71,12 +42,8 @@ std::vector<float> harmonic_complex(double f0_hz, double level, double seconds, 
 }
 
 void band_pass(std::vector<float>& x, double low_hz, double high_hz, int rate_hz) {
-  // 4th-order Butterworth = two sections with Q = 0.5412 and 1.3066.
-  Biquad stages[4] = {section(true, low_hz, 0.54119610, rate_hz), section(true, low_hz, 1.30656296, rate_hz),
-                      section(false, high_hz, 0.54119610, rate_hz), section(false, high_hz, 1.30656296, rate_hz)};
-  for (float& v : x) {
-    for (Biquad& s : stages) v = s.run(v);
-  }
+  dsp::ButterworthBandPass filter(rate_hz, low_hz, high_hz);
+  filter.process(x);
 }
 
 double level_dbfs(const std::vector<float>& x) {
