@@ -87,7 +87,12 @@ AudioFileSource::AudioFileSource(const std::string& path, const FileSourceOption
   file_ = sf_open(path.c_str(), SFM_READ, &info);
   if (file_ == nullptr) {
     const int code = sf_error(nullptr);
-    throw AudioError(classify_open_error(code), path, sf_error_number(code));
+    const AudioErrorKind kind = classify_open_error(code);
+    std::string detail = sf_error_number(code);
+    if (kind == AudioErrorKind::not_audio && !options.raw) {
+      detail += " (if it is headerless raw audio, say how to read it: --raw ENCODING --raw-rate HZ)";
+    }
+    throw AudioError(kind, path, detail);
   }
   format_.sample_rate_hz = info.samplerate;
   format_.channels = info.channels;
