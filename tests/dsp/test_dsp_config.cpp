@@ -13,20 +13,9 @@
 #include "dsp/resampler.h"
 #include "dsp/spsc_ring_buffer.h"
 
-namespace {
+#include "support/config_checks.h"
 
-void check_rejected(const std::string& rule, const std::function<void()>& construct, const std::string& field) {
-  INFO("rule: " << rule);
-  try {
-    construct();
-    FAIL_CHECK("accepted a configuration that breaks '" << rule << "'");
-  } catch (const std::invalid_argument& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(field) != std::string::npos);
-  }
-}
-
-}  // namespace
+using tw::test::check_rejected;
 
 TEST_CASE("FrameAssembler rejects impossible frame geometry", "[config][dsp]") {
   REQUIRE_NOTHROW(tw::dsp::FrameAssembler(320, 80));

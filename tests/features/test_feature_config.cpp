@@ -18,19 +18,11 @@
 #include "features/voice_activity_detector.h"
 #include "features/window_summary.h"
 
-namespace {
+#include "support/config_checks.h"
 
-// Runs `construct` and checks that it throws std::invalid_argument naming `field`.
-void check_rejected(const std::string& rule, const std::function<void()>& construct, const std::string& field) {
-  INFO("rule: " << rule);
-  try {
-    construct();
-    FAIL_CHECK("accepted a configuration that breaks '" << rule << "'");
-  } catch (const std::invalid_argument& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(field) != std::string::npos);
-  }
-}
+using tw::test::check_rejected;
+
+namespace {
 
 template <class Config>
 struct Rule {
