@@ -158,9 +158,14 @@ PitchEstimate PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
   lag_index = prefer_submultiple(lag_index);
   lag_index = correct_octave(lag_index);
   const float aperiodicity = std::clamp(cmnd_[lag_index], 0.0f, 1.0f);
-  if (aperiodicity >= config_.voicing_threshold) {
+  // A dip still falling at the end of the search range is not a period inside
+  // it: low-frequency noise (rumble, brown noise) has a difference function that
+  // keeps falling towards long lags, and would otherwise read as a ~60 Hz voice.
+  const bool falls_past_range = lag_index >= max_lag_ && cmnd_[max_lag_ + 1] < cmnd_[max_lag_];
+  if (aperiodicity >= config_.voicing_threshold || falls_past_range) {
     PitchEstimate unvoiced = skip();
-    unvoiced.voicing = 1.0f - aperiodicity;  // still reported: the VAD weighs it
+    // Still reported (the VAD weighs it), unless the dip was no period at all.
+    unvoiced.voicing = falls_past_range ? 0.0f : 1.0f - aperiodicity;
     return unvoiced;
   }
   const float lag = refine_lag(lag_index);

@@ -30,7 +30,7 @@ void require(bool ok, const std::string& message) {
 }  // namespace
 
 SyllableDetector::SyllableDetector(const SyllableConfig& config, const dsp::SpectrumAnalyzer& analyzer)
-    : config_(config) {
+    : config_(config), floor_(static_cast<std::size_t>(kFloorWindowS * kHopsPerSecond)) {
   require(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
           "band_high_hz must be above band_low_hz >= 0");
   require(config.min_dip_db > 0.0f, "min_dip_db must be > 0");
@@ -41,13 +41,11 @@ SyllableDetector::SyllableDetector(const SyllableConfig& config, const dsp::Spec
   for (float& w : band_weights_) w *= 2.0f;  // dB re full-scale sine
   min_separation_hops_ = static_cast<std::int32_t>(std::lround(config.min_separation_s * kHopsPerSecond));
   peak_release_db_per_hop_ = kPeakReleaseDbPerSecond / kHopsPerSecond;
-  floor_block_hops_ = static_cast<std::size_t>(kFloorWindowS * kHopsPerSecond) / kFloorBlocks;
   // The stream's first frames are zero-padded on the left and read low; a floor
   // taken from them would stand below the noise for a whole floor window, and
   // noise peaks would pass the SNR test. The floor starts with the first
   // smoothed level made of whole frames.
-  const std::size_t padded_hops =
-      (analyzer.frame_samples() / 2 + dsp::kHopSize10ms8kHz - 1) / dsp::kHopSize10ms8kHz;
+  const std::size_t padded_hops = zero_padded_hops(analyzer.frame_samples(), dsp::kHopSize10ms8kHz);
   first_floor_hop_ = static_cast<std::int64_t>(padded_hops + kSmoothingHops - 1);
 }
 
@@ -55,10 +53,7 @@ void SyllableDetector::reset() noexcept {
   hop_ = 0;
   power_.fill(0.0f);
   voicing_.fill(0.0f);
-  block_minimum_db_.fill(0.0f);
-  blocks_seen_ = 0;
-  hops_in_block_ = 0;
-  current_block_minimum_db_ = 0.0f;
+  floor_.reset();
   valley_db_ = 0.0f;
   has_candidate_ = false;
   candidate_db_ = 0.0f;
@@ -67,20 +62,6 @@ void SyllableDetector::reset() noexcept {
   candidate_snr_db_ = 0.0f;
   recent_peak_db_ = -200.0f;
   last_nucleus_hop_ = -1000000;
-}
-
-float SyllableDetector::update_floor(float band_db) noexcept {
-  current_block_minimum_db_ = std::min(current_block_minimum_db_, band_db);
-  float floor_db = current_block_minimum_db_;
-  const std::size_t completed = std::min(blocks_seen_, kFloorBlocks);
-  for (std::size_t i = 0; i < completed; ++i) floor_db = std::min(floor_db, block_minimum_db_[i]);
-  if (++hops_in_block_ == floor_block_hops_) {
-    block_minimum_db_[blocks_seen_ % kFloorBlocks] = current_block_minimum_db_;
-    ++blocks_seen_;
-    hops_in_block_ = 0;
-    current_block_minimum_db_ = band_db;
-  }
-  return floor_db;
 }
 
 void SyllableDetector::start_candidate(float contour_db, float snr_db, std::int64_t hop) noexcept {
@@ -118,8 +99,7 @@ SyllableEvent SyllableDetector::process(const dsp::AnalysisFrame& frame, float v
   const float contour_db = power_to_db(0.25f * power_[0] * std::max(voicing_[0], kMinVoicingWeight) +
                                        0.5f * power_[1] * std::max(voicing_[1], kMinVoicingWeight) +
                                        0.25f * power_[2] * std::max(voicing_[2], kMinVoicingWeight));
-  if (hop == first_floor_hop_) current_block_minimum_db_ = band_db;
-  const float snr_db = hop >= first_floor_hop_ ? band_db - update_floor(band_db) : 0.0f;
+  const float snr_db = hop >= first_floor_hop_ ? band_db - floor_.update(band_db) : 0.0f;
   recent_peak_db_ -= peak_release_db_per_hop_;
   if (hop == 0) valley_db_ = contour_db;
 

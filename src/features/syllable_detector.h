@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dsp/spectrum_analyzer.h"
+#include "features/minimum_statistics.h"
 
 namespace tw::features {
 
@@ -75,27 +76,19 @@ class SyllableDetector {
 
  private:
   static constexpr std::size_t kSmoothingHops = 3;
-  static constexpr std::size_t kFloorBlocks = 12;  // the floor window in sub-blocks
-
-  float update_floor(float band_db) noexcept;
   void start_candidate(float contour_db, float snr_db, std::int64_t hop) noexcept;
 
   SyllableConfig config_;
   std::vector<float> band_weights_;
   std::int32_t min_separation_hops_;
   float peak_release_db_per_hop_;
-  std::size_t floor_block_hops_;
   std::int64_t first_floor_hop_;
+  MinimumStatistics floor_;  // band noise floor
   // State.
   std::int64_t hop_ = 0;
   // The last kSmoothingHops hops, newest first: band power, voicing.
   std::array<float, kSmoothingHops> power_{};
   std::array<float, kSmoothingHops> voicing_{};
-  // Band noise floor: minima of the smoothed band level over completed sub-blocks.
-  std::array<float, kFloorBlocks> block_minimum_db_{};
-  std::size_t blocks_seen_ = 0;
-  std::size_t hops_in_block_ = 0;
-  float current_block_minimum_db_ = 0.0f;
   float valley_db_ = 0.0f;        // lowest contour since the last nucleus or candidate
   bool has_candidate_ = false;
   float candidate_db_ = 0.0f;

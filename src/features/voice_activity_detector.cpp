@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dsp/stream_spec.h"
 #include "features/hop_features.h"
 #include "features/spectral_weights.h"
 
@@ -18,7 +19,9 @@ void require(bool ok, const std::string& message) {
 }  // namespace
 
 VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, const dsp::SpectrumAnalyzer& analyzer)
-    : config_(config) {
+    : config_(config),
+      floor_(std::max<std::size_t>(MinimumStatistics::kBlocks,
+                                   static_cast<std::size_t>(config.floor_window_s * kHopsPerSecond))) {
   require(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
           "band_high_hz must be above band_low_hz >= 0");
   require(config.floor_window_s >= 0.5f, "floor_window_s must be >= 0.5");
@@ -32,17 +35,16 @@ VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, 
   for (float& w : band_weights_) w *= 2.0f;  // dB re full-scale sine
   const float smoothing_hops = config.smoothing_s * kHopsPerSecond;
   smoothing_coefficient_ = smoothing_hops > 0.0f ? std::exp(-1.0f / smoothing_hops) : 0.0f;
-  block_hops_ = std::max<std::size_t>(1, static_cast<std::size_t>(config.floor_window_s * kHopsPerSecond / kFloorBlocks));
+  // The stream's first frames are zero-padded and read low: a floor taken from
+  // them would stand below the noise for a whole window.
+  first_floor_hop_ = static_cast<std::int64_t>(zero_padded_hops(analyzer.frame_samples(), dsp::kHopSize10ms8kHz));
   hangover_hops_ = static_cast<std::size_t>(std::lround(config.hangover_s * kHopsPerSecond));
 }
 
 void VoiceActivityDetector::reset() noexcept {
   started_ = false;
   smoothed_db_ = 0.0f;
-  block_minimum_.fill(0.0f);
-  blocks_seen_ = 0;
-  hops_in_block_ = 0;
-  current_block_minimum_ = 0.0f;
+  floor_.reset();
   last_ = {};
   active_ = false;
   hangover_left_ = 0;
@@ -50,25 +52,16 @@ void VoiceActivityDetector::reset() noexcept {
 
 VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& frame) noexcept {
   const float band_db = power_to_db(weighted_sum(band_weights_, frame.power));
+  if (frame.hop_index < first_floor_hop_) {
+    last_ = {band_db, band_db, 0.0f};  // no floor yet: nothing counts as speech
+    return last_;
+  }
   if (!started_) {
     smoothed_db_ = band_db;
-    current_block_minimum_ = band_db;
     started_ = true;
   }
   smoothed_db_ = smoothing_coefficient_ * smoothed_db_ + (1.0f - smoothing_coefficient_) * band_db;
-
-  // Minimum statistics over the completed sub-blocks of the window and the current one.
-  float floor_db = current_block_minimum_;
-  const std::size_t completed = std::min(blocks_seen_, kFloorBlocks);
-  for (std::size_t i = 0; i < completed; ++i) floor_db = std::min(floor_db, block_minimum_[i]);
-
-  current_block_minimum_ = std::min(current_block_minimum_, smoothed_db_);
-  if (++hops_in_block_ == block_hops_) {
-    block_minimum_[blocks_seen_ % kFloorBlocks] = current_block_minimum_;
-    ++blocks_seen_;
-    hops_in_block_ = 0;
-    current_block_minimum_ = smoothed_db_;
-  }
+  const float floor_db = floor_.update(smoothed_db_);
   last_ = {band_db, floor_db, band_db - floor_db};
   return last_;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dsp/spectrum_analyzer.h"
+#include "features/minimum_statistics.h"
 
 namespace tw::features {
 
@@ -28,7 +29,7 @@ struct VoiceActivityConfig {
 
 struct VoiceActivityMeasure {
   float band_db;         ///< band level, dB re full-scale sine
-  float noise_floor_db;  ///< the floor before this frame updated it
+  float noise_floor_db;  ///< the floor over the last floor_window_s, this frame included
   float snr_db;          ///< band_db - noise_floor_db
 };
 
@@ -46,20 +47,15 @@ class VoiceActivityDetector {
   const VoiceActivityConfig& config() const noexcept { return config_; }
 
  private:
-  static constexpr std::size_t kFloorBlocks = 12;  // the floor window in sub-blocks
-
   VoiceActivityConfig config_;
   std::vector<float> band_weights_;
   float smoothing_coefficient_;
-  std::size_t block_hops_;
   std::size_t hangover_hops_;
+  std::int64_t first_floor_hop_;  // the first hop whose frame holds no zero padding
   // State.
   float smoothed_db_ = 0.0f;
   bool started_ = false;
-  std::array<float, kFloorBlocks> block_minimum_{};
-  std::size_t blocks_seen_ = 0;
-  std::size_t hops_in_block_ = 0;
-  float current_block_minimum_ = 0.0f;
+  MinimumStatistics floor_;
   VoiceActivityMeasure last_{};
   bool active_ = false;
   std::size_t hangover_left_ = 0;

@@ -242,3 +242,34 @@ TEST_CASE("voice activity agrees with EmoDB speech intervals in noise", "[data][
     CHECK(s.miss_rate() <= 0.15);
   }
 }
+
+TEST_CASE("low-frequency noise alone is neither speech nor voice", "[vad][pitch]") {
+  // Brown noise (a leaky integral of white noise: power falling 6 dB/octave),
+  // like rumble or wind on a wideband line. Its difference function keeps
+  // falling towards long lags, which must not read as a 60 Hz voice, and its
+  // level must not read as speech against a floor set by the zero-padded start.
+  std::mt19937 rng(7);
+  std::normal_distribution<double> white(0.0, 1.0);
+  std::vector<float> brown(20 * 8000);
+  double state = 0.0;
+  for (float& x : brown) {
+    state = 0.995 * state + white(rng);
+    x = static_cast<float>(state);
+  }
+  double mean_square = 0.0;
+  for (float x : brown) mean_square += static_cast<double>(x) * x;
+  const double gain = 0.01 / std::sqrt(mean_square / static_cast<double>(brown.size()));  // about -37 dBFS
+  for (float& x : brown) x = static_cast<float>(x * gain);
+
+  tw::features::FeatureExtractor extractor;
+  std::size_t hops = 0, speech = 0, voiced = 0;
+  extractor.process(brown, [&](const tw::features::HopFeatures& h) {
+    ++hops;
+    speech += h.vad ? 1 : 0;
+    voiced += h.voiced ? 1 : 0;
+  });
+  std::printf("brown noise: %.1f %% of hops called speech, %.1f %% voiced\n", 100.0 * speech / hops,
+              100.0 * voiced / hops);
+  CHECK(speech <= hops * 5 / 100);
+  CHECK(voiced <= hops * 20 / 100);
+}
