@@ -88,7 +88,7 @@ void require_rejected(const nlohmann::json& j, const std::string& message_part) 
 
 }  // namespace
 
-TEST_CASE("every kind, state and severity survives the JSON round trip", "[alerts][json]") {
+TEST_CASE("every kind / state and severity survives the JSON round trip", "[alerts][json]") {
   for (EventKind kind : {EventKind::event, EventKind::alert}) {
     for (Severity severity : {Severity::info, Severity::warning, Severity::critical}) {
       for (EventState state : {EventState::opened, EventState::closed, EventState::instant}) {
@@ -115,7 +115,7 @@ TEST_CASE("the enum names are the documented schema words", "[alerts][json]") {
   CHECK(to_string(EventState::instant) == "instant");
 }
 
-TEST_CASE("event JSON carries every field, rounded, with NaN written as null", "[alerts][json]") {
+TEST_CASE("event JSON carries every field / rounded / with NaN written as null", "[alerts][json]") {
   Event e = sample(EventKind::alert, Severity::critical, EventState::instant);
   e.time_s = 12.3456;
   e.evidence[0].value = -17.23456f;

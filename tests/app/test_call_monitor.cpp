@@ -159,7 +159,7 @@ const tw::detect::Evidence* evidence_for(const Event& e, const std::string& feat
 
 }  // namespace
 
-TEST_CASE("the agent cutting in for 2 s is one interruption by the agent, with evidence", "[app][monitor]") {
+TEST_CASE("the agent cutting in for 2 s is one interruption by the agent / with evidence", "[app][monitor]") {
   Call call;
   call.play(kCutIn);
   const auto interruptions = call.of_type("interruption");
@@ -189,7 +189,7 @@ TEST_CASE("the agent cutting in for 2 s is one interruption by the agent, with e
   CHECK(call.monitor.timeline().overlaps[0].end_s == at(6.0));
 }
 
-TEST_CASE("the caller cutting in on the agent is an interruption by the caller, severity info", "[app][monitor]") {
+TEST_CASE("the caller cutting in on the agent is an interruption by the caller / severity info", "[app][monitor]") {
   Call call;
   call.play({{3.0, false, true}, {2.0, true, true}, {2.0, true, false}, {1.0, false, false}});
   const auto interruptions = call.of_type("interruption");

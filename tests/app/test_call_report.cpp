@@ -269,7 +269,7 @@ const char* const kChartIds[] = {"chart-agitation", "chart-loudness", "chart-f0"
 
 }  // namespace
 
-TEST_CASE("call report JSON carries the whole call, NaN as null", "[app][report]") {
+TEST_CASE("call report JSON carries the whole call / NaN as null", "[app][report]") {
   const CallTimeline timeline = example_timeline();
   const json report = tw::app::call_report_json(timeline, example_summary());
 
@@ -371,7 +371,7 @@ TEST_CASE("call report clock and verdict formats", "[app][report]") {
   CHECK(tw::app::format_clock(-3.0) == "0:00");
 }
 
-TEST_CASE("call report HTML is self-contained, escaped and carries every chart", "[app][report]") {
+TEST_CASE("call report HTML is self-contained / escaped and carries every chart", "[app][report]") {
   const CallTimeline timeline = example_timeline();
   const std::string html = tw::app::call_report_html(timeline, example_summary());
 

@@ -150,7 +150,7 @@ TEST_CASE("every command has --help and bad usage exits non-zero", "[cli]") {
   CHECK(bad_layout.err.find("channel layout") != std::string::npos);
 }
 
-TEST_CASE("a config file with an unknown key is refused, naming it", "[cli]") {
+TEST_CASE("a config file with an unknown key is refused / naming it", "[cli]") {
   const std::string dir = tw::test::scratch_dir() + "/cli-config";
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/typo.json") << R"({"turn_taking": {"dead_air_seconds": 3}})";

@@ -105,7 +105,7 @@ TEST_CASE("a partial config file changes only its keys", "[app][config]") {
   }
 }
 
-TEST_CASE("unknown sections and keys are refused, naming them", "[app][config]") {
+TEST_CASE("unknown sections and keys are refused / naming them", "[app][config]") {
   require_rejected({{"turn_takin", {{"dead_air_s", 8.0}}}}, "unknown section 'turn_takin'");
   require_rejected({{"turn_taking", {{"dead_air", 8.0}}}}, "unknown key 'turn_taking.dead_air'");
   // A key that exists, but in another section.
@@ -114,7 +114,7 @@ TEST_CASE("unknown sections and keys are refused, naming them", "[app][config]")
   require_rejected({{"turn_taking", 5}}, "section 'turn_taking' must be an object");
 }
 
-TEST_CASE("values of the wrong type are refused, naming the key", "[app][config]") {
+TEST_CASE("values of the wrong type are refused / naming the key", "[app][config]") {
   require_rejected({{"turn_taking", {{"dead_air_s", "5"}}}}, "turn_taking.dead_air_s must be a number");
   require_rejected({{"turn_taking", {{"dead_air_s", nullptr}}}}, "turn_taking.dead_air_s must be a number");
   require_rejected({{"baseline", {{"learning_windows", 2.5}}}}, "baseline.learning_windows must be a whole number");

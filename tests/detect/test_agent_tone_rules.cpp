@@ -157,7 +157,7 @@ TEST_CASE("raised voice waits for the agent's own baseline", "[detect][agent]") 
   }
 }
 
-TEST_CASE("raised voice: the mean deviation of loudness, F0 level and alpha ratio, sustained", "[detect][agent]") {
+TEST_CASE("raised voice: the mean deviation of loudness / F0 level and alpha ratio / sustained", "[detect][agent]") {
   Call call;
   call.establish();  // t = 8
 

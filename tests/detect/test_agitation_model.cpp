@@ -171,7 +171,7 @@ TEST_CASE("speaker baseline: only enough speech teaches it", "[detect][baseline]
   CHECK(b.windows_learned() == 1);
 }
 
-TEST_CASE("speaker baseline: prior shrinkage while learning, established after learning_windows", "[detect][baseline]") {
+TEST_CASE("speaker baseline: prior shrinkage while learning / established after learning_windows", "[detect][baseline]") {
   BaselineConfig config;
   config.learning_windows = 4;
   config.prior_weight_windows = 2.0f;
@@ -235,7 +235,7 @@ TEST_CASE("speaker baseline: slow adaptation once established", "[detect][baseli
   CHECK(b.median(Prosody::hnr_db) == hnr);
 }
 
-TEST_CASE("speaker baseline: deviations in scale units, NaN where a feature is missing", "[detect][baseline]") {
+TEST_CASE("speaker baseline: deviations in scale units / NaN where a feature is missing", "[detect][baseline]") {
   BaselinePrior prior = unit_prior(10.0f, 2.0f);
   prior.scale[static_cast<std::size_t>(Prosody::voiced_fraction)] = 0.1f;
   const SpeakerBaseline b(BaselineConfig{}, prior);
@@ -250,7 +250,7 @@ TEST_CASE("speaker baseline: deviations in scale units, NaN where a feature is m
   CHECK(d.speech_s == 2.5f);
 }
 
-TEST_CASE("speaker baseline: bad configuration is rejected, naming the field", "[detect][baseline]") {
+TEST_CASE("speaker baseline: bad configuration is rejected / naming the field", "[detect][baseline]") {
   BaselineConfig c;
   c.learning_windows = 0;
   CHECK_THROWS_WITH(SpeakerBaseline(c, unit_prior()), Catch::Contains("learning_windows"));
@@ -298,7 +298,7 @@ TEST_CASE("AUC counts ties as half", "[detect][model]") {
   CHECK(std::isnan(tw::training::roc_auc(pos, {})));
 }
 
-TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90, original and telephone", "[data][model]") {
+TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90 / original and telephone", "[data][model]") {
   const std::string emodb = tw::test::shared_data_path("emodb");
   tw::test::shared_data_path("emodb/labels.csv");
   const auto start = std::chrono::steady_clock::now();

@@ -129,7 +129,7 @@ TEST_CASE("the smoothed level is an EWMA with time constant smoothing_s in secon
   }
 }
 
-TEST_CASE("the CUSUM rises on sustained high scores, is capped and drains after", "[detect][agitation]") {
+TEST_CASE("the CUSUM rises on sustained high scores / is capped and drains after", "[detect][agitation]") {
   Fixture f;  // reference 0.35, slack 0.1, threshold 0.75: each window adds score - 0.45
   const float threshold = f.config.cusum_threshold;
 
@@ -205,7 +205,7 @@ TEST_CASE("slope_per_min follows a linear ramp of the score", "[detect][agitatio
   CHECK(slope_after_ramp(0.3f, 0.0f) == Approx(0.0f).margin(1e-3));
 }
 
-TEST_CASE("once established, the baseline does not learn from windows scored agitated", "[detect][agitation]") {
+TEST_CASE("once established / the baseline does not learn from windows scored agitated", "[detect][agitation]") {
   // Default baseline (8 learning windows, adaptation 0.02 scale units per window);
   // bias -2 so a window at baseline scores 0.12, and loudness +4 scores 0.88.
   const AgitationModel model = one_feature_model(1.0f, -2.0f);

@@ -144,7 +144,7 @@ TEST_CASE("an agent reply in the caller's short pause hands over the floor", "[d
   CHECK(i.time_s == at(4.6));
 }
 
-TEST_CASE("an agent starting while the caller is still audible is cutting in, not replying", "[detect][turns]") {
+TEST_CASE("an agent starting while the caller is still audible is cutting in / not replying", "[detect][turns]") {
   // As above, but the agent starts 0.1 s into the pause: within talking_now_s
   // (0.15 s) the caller still counts as talking, so the agent cut in.
   const Transcript t = play({{3.0, true, false},
@@ -157,7 +157,7 @@ TEST_CASE("an agent starting while the caller is still audible is cutting in, no
   CHECK(t.interruptions[0].start_s == at(3.1));
 }
 
-TEST_CASE("dead air: dead_air_s of silence after speech, closed by the next words", "[detect][turns]") {
+TEST_CASE("dead air: dead_air_s of silence after speech / closed by the next words", "[detect][turns]") {
   const TurnTakingConfig config;  // dead_air_s = 5
   // Caller 0..1 s, silence 1..8 s, agent speaks at 8 s.
   const Transcript t = play({{1.0, true, false}, {7.0, false, false}, {1.0, false, true}}, config);
@@ -188,7 +188,7 @@ TEST_CASE("dead air: dead_air_s of silence after speech, closed by the next word
   }
 }
 
-TEST_CASE("an agent monologue opens at monologue_s; backchannels do not end it, a caller turn does",
+TEST_CASE("an agent monologue opens at monologue_s - backchannels do not end it / a caller turn does",
           "[detect][turns]") {
   const TurnTakingConfig config;  // monologue_s = 60, interruption_min_overlap_s = 1
   // Agent talks 65 s; the caller says "mm-hm" (0.5 s) over the agent at 10, 25 and 40 s.

@@ -131,7 +131,7 @@ TEST_CASE("loudness applies the K-weighting to real tones", "[loudness]") {
   }
 }
 
-TEST_CASE("silence reads the floor, never NaN or -inf", "[loudness]") {
+TEST_CASE("silence reads the floor / never NaN or -inf", "[loudness]") {
   const std::vector<float> zeros(8000, 0.0f);
   tw::features::FeatureExtractor extractor;
   std::size_t hops = 0;

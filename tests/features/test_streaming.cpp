@@ -248,7 +248,7 @@ TEST_CASE("the allocation counter sees allocations while armed", "[streaming]") 
   CHECK(later.allocations() == 0);
 }
 
-TEST_CASE("hop times come from sample counts, whatever the block sizes", "[streaming]") {
+TEST_CASE("hop times come from sample counts / whatever the block sizes", "[streaming]") {
   // Frame n is centred on sample n * 80 (zero-padded before the stream starts),
   // so time_s = n * 80 / 8000 exactly, and hop n is emitted once sample
   // n * 80 + 160 (half a frame later) has arrived.

@@ -107,7 +107,7 @@ TEST_CASE("a WAV cut short is 'truncated'", "[io]") {
   check_fails(path, AudioErrorKind::truncated);
 }
 
-TEST_CASE("a complete u-law WAV with an odd number of samples is read whole, not called truncated", "[io]") {
+TEST_CASE("a complete u-law WAV with an odd number of samples is read whole / not called truncated", "[io]") {
   // 8-bit u-law with an odd sample count has an odd-length data chunk, which
   // libsndfile notes ("should be an even number of bytes") but reads fine.
   const std::string pcm = scratch("odd_source.wav");
@@ -259,7 +259,7 @@ TEST_CASE("FLAC and u-law / A-law WAV decode to within the codec's error", "[io]
   }
 }
 
-TEST_CASE("a 16 kHz file is resampled to 8 kHz: length, level, and no aliasing", "[io]") {
+TEST_CASE("a 16 kHz file is resampled to 8 kHz: length / level / and no aliasing", "[io]") {
   // Stereo 16 kHz, 2 s: a 1 kHz tone at -20 dBFS on the left, on the right
   // tones above the 4 kHz output Nyquist that would alias into the voice band
   // (5 kHz -> 3 kHz, 6.5 kHz -> 1.5 kHz) if they were not filtered out.

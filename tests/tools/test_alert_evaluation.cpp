@@ -19,7 +19,7 @@ const std::vector<std::string> kFoldB = {"10", "12", "08", "13", "16"};
 
 }  // namespace
 
-TEST_CASE("composed calls: recall, precision and onset latency of alerts; calm calls raise none",
+TEST_CASE("composed calls: recall / precision and onset latency of alerts - calm calls raise none",
           "[data][evaluation]") {
   const std::string emodb = tw::test::shared_data_path("emodb");
   const std::string ivr = tw::test::shared_data_path("telephone_voice");

@@ -107,7 +107,7 @@ TEST_CASE("telephone band filter: Butterworth response at 8 kHz", "[tools][compo
   CHECK_THROWS_AS(tw::tools::TelephoneBandFilter(6000), std::invalid_argument);  // 3400 Hz above Nyquist
 }
 
-TEST_CASE("P.56 active level ignores pauses, long-term RMS does not", "[tools][composer]") {
+TEST_CASE("P.56 active level ignores pauses / long-term RMS does not", "[tools][composer]") {
   // Five 1 s bursts of a -20 dBFS sine, each followed by 1 s of silence.
   std::vector<float> x;
   for (int burst = 0; burst < 5; ++burst) {
@@ -122,7 +122,7 @@ TEST_CASE("P.56 active level ignores pauses, long-term RMS does not", "[tools][c
   CHECK(tw::tools::active_speech_level_dbfs(std::vector<float>(kRate, 0.0f), kRate) == tw::tools::kNoSpeechLevelDbfs);
 }
 
-TEST_CASE("line noise: exact level, deterministic per seed, independent per stream", "[tools][composer]") {
+TEST_CASE("line noise: exact level / deterministic per seed / independent per stream", "[tools][composer]") {
   const auto a = tw::tools::line_noise(4 * kRate, kRate, -60.0, 7, 0);
   const auto a_again = tw::tools::line_noise(4 * kRate, kRate, -60.0, 7, 0);
   const auto b = tw::tools::line_noise(4 * kRate, kRate, -60.0, 7, 1);
@@ -141,7 +141,7 @@ TEST_CASE("line noise: exact level, deterministic per seed, independent per stre
 
 // --- audio writer ---------------------------------------------------------------------------------
 
-TEST_CASE("write_audio_file: round trip per encoding, clipping, NaN, errors", "[tools][io][writer]") {
+TEST_CASE("write_audio_file: round trip per encoding / clipping / NaN / errors", "[tools][io][writer]") {
   const std::string dir = tw::test::scratch_dir();
   // Left: a 500 Hz sine at half scale; right: over-range and NaN samples.
   std::vector<float> left = sine(500.0, 0.5, 0.5);
@@ -231,7 +231,7 @@ TEST_CASE("call script: errors name the turn and the field", "[tools][composer]"
 
 // --- composing from EmoDB -------------------------------------------------------------------------
 
-TEST_CASE("composed call: channel layout, duration, levels and truth times", "[tools][composer][data]") {
+TEST_CASE("composed call: channel layout / duration / levels and truth times", "[tools][composer][data]") {
   const auto call = compose(R"({
     "noise_floor_dbfs": -60, "speech_level_dbfs": -26, "seed": 3, "tail_s": 0.7,
     "turns": [
