@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -62,6 +63,51 @@ class SpscRingBuffer {
   // Producer and consumer indices on their own cache lines to avoid false sharing.
   alignas(64) std::atomic<std::size_t> head_{0};
   alignas(64) std::atomic<std::size_t> tail_{0};
+};
+
+/// Interleaved audio frames over an SpscRingBuffer<float>: a write or a read moves
+/// whole frames only, so a stereo frame is never split between the caller's and the
+/// agent's channel, and every frame that does not fit is counted, never silently lost.
+/// The producer is a real-time callback or a network reader; the consumer the analysis thread.
+class SpscFrameRing {
+ public:
+  /// Room for at least `capacity_frames` frames of `channels` samples. Throws on 0.
+  SpscFrameRing(std::size_t capacity_frames, std::size_t channels)
+      : channels_(channels == 0 ? throw std::invalid_argument("SpscFrameRing: channels must be > 0") : channels),
+        ring_(capacity_frames * channels) {}
+
+  std::size_t channels() const noexcept { return channels_; }
+  std::size_t capacity_frames() const noexcept { return ring_.capacity() / channels_; }
+
+  /// Producer: writes the whole frames of `interleaved` that fit (a trailing partial
+  /// frame is a caller bug and is ignored); the rest are counted as overflowed.
+  /// Returns the frames written. Real-time safe: no allocation, no lock, never throws.
+  std::size_t write(std::span<const float> interleaved) noexcept {
+    const std::size_t frames = interleaved.size() / channels_;
+    const std::size_t room = (ring_.capacity() - ring_.available()) / channels_;
+    const std::size_t n = frames < room ? frames : room;
+    ring_.write(interleaved.first(n * channels_));
+    if (n < frames) overflowed_frames_.fetch_add(frames - n, std::memory_order_relaxed);
+    return n;
+  }
+
+  /// Consumer: reads up to out.size() / channels whole frames; returns the frames read.
+  std::size_t read(std::span<float> out) noexcept {
+    const std::size_t want = out.size() / channels_;
+    const std::size_t have = ring_.available() / channels_;
+    const std::size_t n = want < have ? want : have;
+    return ring_.read(out.first(n * channels_)) / channels_;
+  }
+
+  /// Frames waiting to be read (a snapshot).
+  std::size_t available_frames() const noexcept { return ring_.available() / channels_; }
+  /// Frames the producer could not write since construction.
+  std::uint64_t overflowed_frames() const noexcept { return overflowed_frames_.load(std::memory_order_relaxed); }
+
+ private:
+  std::size_t channels_;
+  SpscRingBuffer<float> ring_;
+  std::atomic<std::uint64_t> overflowed_frames_{0};
 };
 
 }  // namespace tw::dsp

@@ -110,3 +110,86 @@ TEST_CASE("SpscRingBuffer delivers every sample in order between two threads", "
   CHECK(out_of_order == 0);
   CHECK(expected == kItems);
 }
+
+TEST_CASE("SpscFrameRing moves whole stereo frames only and counts overflowed frames", "[dsp][ring]") {
+  using tw::dsp::SpscFrameRing;
+  SpscFrameRing ring(5, 2);  // 5 stereo frames -> 10 samples -> 16 slots -> 8 frames
+  REQUIRE(ring.capacity_frames() == 8);
+  // Frame k holds (k, -k): left and right must always arrive together.
+  std::vector<float> block;
+  int next_in = 0;
+  auto make_block = [&](int frames) {
+    block.clear();
+    for (int i = 0; i < frames; ++i, ++next_in) {
+      block.push_back(static_cast<float>(next_in));
+      block.push_back(static_cast<float>(-next_in));
+    }
+  };
+  make_block(6);
+  CHECK(ring.write(block) == 6);
+  make_block(5);  // only 2 fit
+  CHECK(ring.write(block) == 2);
+  CHECK(ring.overflowed_frames() == 3);
+  CHECK(ring.available_frames() == 8);
+  // A read buffer with an odd number of samples reads only whole frames.
+  std::vector<float> out(7);
+  CHECK(ring.read(out) == 3);
+  for (int k = 0; k < 3; ++k) {
+    CHECK(out[2 * k] == static_cast<float>(k));
+    CHECK(out[2 * k + 1] == static_cast<float>(-k));
+  }
+  // A partial frame at the end of a write is never half-written.
+  block = {100.f, -100.f, 101.f};
+  CHECK(ring.write(block) == 1);
+  CHECK(ring.available_frames() == 6);
+  out.assign(16, 0.0f);
+  CHECK(ring.read(out) == 6);
+  const float expected[] = {3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 100, -100};
+  for (std::size_t i = 0; i < 12; ++i) CHECK(out[i] == expected[i]);
+  CHECK(ring.overflowed_frames() == 3);
+  CHECK_THROWS_AS(SpscFrameRing(4, 0), std::invalid_argument);
+}
+
+TEST_CASE("SpscFrameRing between two threads: every frame whole and in order or counted as overflow", "[dsp][ring]") {
+  using tw::dsp::SpscFrameRing;
+  // The producer never waits (a real-time callback cannot); what does not fit is counted.
+  constexpr int kFrames = 400'000;
+  SpscFrameRing ring(64, 2);
+  std::thread producer([&] {
+    std::vector<float> block;
+    std::mt19937 rng(3);
+    std::uniform_int_distribution<int> size(1, 40);
+    for (int next = 0; next < kFrames;) {
+      const int n = std::min(size(rng), kFrames - next);
+      block.clear();
+      for (int i = 0; i < n; ++i) {
+        block.push_back(static_cast<float>(next + i));
+        block.push_back(static_cast<float>(-(next + i)));
+      }
+      ring.write(block);
+      next += n;
+    }
+  });
+  std::vector<float> out(2 * 50);
+  std::uint64_t received = 0, torn = 0, backwards = 0;
+  float last = -1.0f;
+  auto drain = [&] {
+    const std::size_t n = ring.read(out);
+    for (std::size_t k = 0; k < n; ++k) {
+      torn += out[2 * k] != -out[2 * k + 1];
+      backwards += out[2 * k] <= last;
+      last = out[2 * k];
+    }
+    received += n;
+    return n;
+  };
+  while (received + ring.overflowed_frames() < static_cast<std::uint64_t>(kFrames)) {
+    if (drain() == 0) std::this_thread::yield();
+  }
+  producer.join();
+  while (drain() > 0) {
+  }
+  CHECK(torn == 0);
+  CHECK(backwards == 0);
+  CHECK(received + ring.overflowed_frames() == static_cast<std::uint64_t>(kFrames));
+}
