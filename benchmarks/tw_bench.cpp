@@ -1,14 +1,15 @@
 // tw_bench: how fast tonewatch's per-hop feature pipeline runs on one thread.
 //
 // Default command, on the bundled example call and on a long call made from it:
-//  - x-realtime of CallAnalyzer::process on in-memory 8 kHz audio with a sink
-//    that does nothing (the product path minus file decoding);
-//  - x-realtime end to end from the file through the one driver app::run with
+//  - x-realtime of CallSession::process (features and detection) on in-memory 8 kHz
+//    audio with a tap and event sink that only count (the product path minus file
+//    decoding and output writing);
+//  - x-realtime end to end from the file through the one driver pipeline::run with
 //    io::AudioFileSource + io::ResamplingSource (what `tonewatch analyze` does
 //    before detection and reporting);
 //  - every feature stage in isolation over the frames of the long call's caller
 //    channel, in ns per hop;
-//  - memory: peak RSS and the growth per added CallAnalyzer;
+//  - memory: peak RSS and the growth per added CallSession;
 //  - the machine, and reference KissFFT timings so readers can scale.
 // Subcommands write the mono WAVs for the aubio comparison and time one file.
 //
@@ -51,9 +52,10 @@
 #include <utility>
 #include <vector>
 
-#include "app/call_analyzer.h"
-#include "app/channel_layout.h"
-#include "app/run_loop.h"
+#include "app/default_model.h"
+#include "pipeline/call_session.h"
+#include "pipeline/channel_layout.h"
+#include "pipeline/run.h"
 #include "dsp/frame_assembler.h"
 #include "dsp/resampler.h"
 #include "dsp/spectrum_analyzer.h"
@@ -107,7 +109,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kRateHz = dsp::kAnalysisRateHz;
 constexpr std::size_t kFrameSamples = dsp::kFrameSize40ms8kHz;
 constexpr std::size_t kHopSamples = dsp::kHopSize10ms8kHz;
-/// app::run reads 100 ms blocks; the in-memory path feeds the same blocks.
+/// pipeline::run reads 100 ms blocks; the in-memory path feeds the same blocks.
 constexpr std::size_t kBlockFrames = static_cast<std::size_t>(kRateHz / 10);
 /// Targets: one channel at >= 2000x real time per core is <= 5 us per 10 ms hop;
 /// a stereo call at >= 2000x on one thread is <= 2.5 us per channel-hop.
@@ -340,27 +342,46 @@ std::vector<float> channel_of(std::span<const float> interleaved, int channels, 
 
 // --------------------------------------------------------------------------- pipeline runs
 
-/// The sink that does nothing: no per-hop features are requested; the once-a-second
-/// window summaries are only counted.
-class NullSink final : public app::FeatureSink {
+std::vector<features::SpeakerRole> roles_for(int channels) { return pipeline::ChannelLayout{}.roles_for(channels); }
+
+/// The tap and event sink that only count: the session's windows and events are
+/// produced (detection included) but nothing is written.
+class NullSink final : public pipeline::FeatureSink, public alerts::EventSink {
  public:
   void on_window(features::SpeakerRole, const features::WindowSummary&) override { ++windows; }
+  void on_event(const alerts::Event&) override { ++events; }
   std::int64_t windows = 0;
+  std::int64_t events = 0;
 };
+
+/// The shipped model, loaded once and shared read-only by every session, as in the product.
+const detect::AgitationModel& shared_model() {
+  static const detect::AgitationModel model = app::load_agitation_model();
+  return model;
+}
+
+/// One call's whole pipeline (features + detection) with the counting sink as tap and event sink.
+std::unique_ptr<pipeline::CallSession> make_session(int channels, NullSink& sink) {
+  auto session = std::make_unique<pipeline::CallSession>("bench", pipeline::SessionConfig{}, shared_model(),
+                                                         roles_for(channels), sink);
+  session->add_tap(sink);
+  return session;
+}
 
 /// What a run computed, to check it did real work and that every run agrees.
 struct Fingerprint {
   double speech_s = 0.0, voiced_s = 0.0, f0_median_st = 0.0, loudness_median_db = 0.0;
-  std::int64_t syllables = 0, windows = 0;
+  std::int64_t syllables = 0, windows = 0, events = 0;
   bool plausible = false;  ///< every channel has speech, voiced hops, syllables and a finite F0 median
   bool operator==(const Fingerprint&) const = default;
 };
 
-Fingerprint fingerprint_of(const app::CallAnalyzer& analyzer, const NullSink& sink) {
+Fingerprint fingerprint_of(const pipeline::CallSession& session, const NullSink& sink) {
   Fingerprint fp;
   fp.windows = sink.windows;
+  fp.events = sink.events;
   fp.plausible = sink.windows > 0;
-  for (const app::SpeakerReport& r : analyzer.reports()) {
+  for (const pipeline::SpeakerReport& r : session.reports()) {
     const features::SpeakerTotals& t = r.totals;
     fp.speech_s += t.speech_time_s;
     fp.voiced_s += t.voiced_time_s;
@@ -376,7 +397,7 @@ Fingerprint fingerprint_of(const app::CallAnalyzer& analyzer, const NullSink& si
 json to_json(const Fingerprint& fp) {
   return {{"speech_s", fp.speech_s},   {"voiced_s", fp.voiced_s},
           {"syllables", fp.syllables}, {"f0_median_st_sum", fp.f0_median_st},
-          {"loudness_median_db_sum", fp.loudness_median_db}, {"windows", fp.windows},
+          {"loudness_median_db_sum", fp.loudness_median_db}, {"windows", fp.windows}, {"events", fp.events},
           {"plausible", fp.plausible}};
 }
 
@@ -386,8 +407,6 @@ struct RunResult {
   std::int64_t allocations = 0;  ///< operator new calls inside the timed part
 };
 
-std::vector<features::SpeakerRole> roles_for(int channels) { return app::ChannelLayout{}.roles_for(channels); }
-
 /// Progress goes to stderr unless --quiet.
 bool g_quiet = false;
 std::ostream& progress() {
@@ -395,43 +414,46 @@ std::ostream& progress() {
   return g_quiet ? discard : std::cerr;
 }
 
-/// (a) The feature pipeline alone: CallAnalyzer::process over in-memory audio
-/// in app::run's 100 ms blocks. Constructing the analyzer is not timed.
+/// (a) The call pipeline (features and detection): CallSession::process over
+/// in-memory audio in pipeline::run's 100 ms blocks, then finish(). Constructing
+/// the session is not timed.
 RunResult run_in_memory(std::span<const float> interleaved, int channels) {
-  app::CallAnalyzer analyzer(app::AnalyzerConfig{}, roles_for(channels));
   NullSink sink;
+  const std::unique_ptr<pipeline::CallSession> session = make_session(channels, sink);
   const std::size_t block = kBlockFrames * static_cast<std::size_t>(channels);
   RunResult r;
   const std::int64_t allocations = g_allocations.load(std::memory_order_relaxed);
   r.timing = time_once([&] {
     for (std::size_t offset = 0; offset < interleaved.size(); offset += block) {
-      analyzer.process(interleaved.subspan(offset, std::min(block, interleaved.size() - offset)), sink);
+      session->process(interleaved.subspan(offset, std::min(block, interleaved.size() - offset)));
     }
+    session->finish();
   });
   r.allocations = g_allocations.load(std::memory_order_relaxed) - allocations;
-  r.fingerprint = fingerprint_of(analyzer, sink);
+  r.fingerprint = fingerprint_of(*session, sink);
   return r;
 }
 
 /// (b) End to end: open and decode the file, present it at the analysis rate and
-/// drive the analyzer with app::run, all timed (as a batch job pays it).
+/// drive the analyzer with pipeline::run, all timed (as a batch job pays it).
 RunResult run_from_file(const std::string& path) {
-  std::optional<app::CallAnalyzer> analyzer;
+  std::unique_ptr<pipeline::CallSession> session;
   NullSink sink;
   RunResult r;
   const std::int64_t allocations = g_allocations.load(std::memory_order_relaxed);
   r.timing = time_once([&] {
     io::AudioFileSource file(path);
     io::ResamplingSource source(file, kRateHz);
-    analyzer.emplace(app::AnalyzerConfig{}, roles_for(source.format().channels));
-    app::run(source, *analyzer, sink);
+    session = make_session(source.format().channels, sink);
+    pipeline::run(source, *session);
+    session->finish();
   });
   r.allocations = g_allocations.load(std::memory_order_relaxed) - allocations;
-  r.fingerprint = fingerprint_of(*analyzer, sink);
+  r.fingerprint = fingerprint_of(*session, sink);
   return r;
 }
 
-/// Decoding alone: the same sources and block size as app::run, no analysis.
+/// Decoding alone: the same sources and block size as pipeline::run, no analysis.
 RunResult run_source_only(const std::string& path) {
   RunResult r;
   double checksum = 0.0;
@@ -672,7 +694,7 @@ struct StageReport {
 };
 
 /// Times every stage over the stored frames, in rounds interleaved with runs of
-/// `pipeline` (the whole CallAnalyzer on the same channel), so that the sum of
+/// `pipeline` (the whole CallSession on the same channel), so that the sum of
 /// the stages and the pipeline are measured under the same conditions.
 StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Settings& settings) {
   const features::FeatureConfig config;
@@ -762,7 +784,7 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     };
   }));
   jobs.push_back(stage_job("window summary", "features::WindowSummarizer::push (3 s window, summary each second)", [&] {
-    return [&, summarizer = std::make_shared<features::WindowSummarizer>(app::AnalyzerConfig{}.summary)] {
+    return [&, summarizer = std::make_shared<features::WindowSummarizer>(pipeline::AnalyzerConfig{}.summary)] {
       double acc = 0.0;
       for (const features::HopFeatures& h : s.hops) {
         if (summarizer->push(h)) acc += summarizer->summary().speech_s;
@@ -867,23 +889,20 @@ struct StreamMemory {
   double heap_bytes_per_stream = 0.0;
 };
 
-/// RSS and live heap growth per added stereo CallAnalyzer, each fed 2 s of the
+/// RSS and live heap growth per added stereo CallSession, each fed 2 s of the
 /// example so every buffer it owns has been touched.
 StreamMemory measure_stream_memory(const Audio& example, int streams) {
   NullSink sink;
   const std::size_t two_seconds = std::min(example.interleaved.size(), static_cast<std::size_t>(2 * kRateHz * example.channels));
   const std::span<const float> head(example.interleaved.data(), two_seconds);
-  {
-    app::CallAnalyzer first(app::AnalyzerConfig{}, roles_for(example.channels));
-    first.process(head, sink);
-  }
-  std::vector<std::unique_ptr<app::CallAnalyzer>> analyzers;
-  analyzers.reserve(static_cast<std::size_t>(streams));
+  make_session(example.channels, sink)->process(head);
+  std::vector<std::unique_ptr<pipeline::CallSession>> sessions;
+  sessions.reserve(static_cast<std::size_t>(streams));
   const long rss = vm_rss_kib();
   const std::int64_t heap = g_live_heap_bytes.load();
   for (int i = 0; i < streams; ++i) {
-    analyzers.push_back(std::make_unique<app::CallAnalyzer>(app::AnalyzerConfig{}, roles_for(example.channels)));
-    analyzers.back()->process(head, sink);
+    sessions.push_back(make_session(example.channels, sink));
+    sessions.back()->process(head);
   }
   StreamMemory m;
   m.streams = streams;
@@ -955,7 +974,7 @@ int run_full(const Settings& settings) {
   const RunResult probe = run_from_file(long_path);
   const long rss_after_file_run = peak_rss_kib();
 
-  progress() << "memory per added stream (" << settings.streams << " stereo CallAnalyzers)...\n";
+  progress() << "memory per added stream (" << settings.streams << " stereo CallSessions)...\n";
   const StreamMemory stream_memory = measure_stream_memory(example, settings.streams);
 
   // (a) in memory and (b) end to end from the file, interleaved in rounds.
@@ -1034,10 +1053,10 @@ int run_full(const Settings& settings) {
   out << "  call x-RT: call seconds (both channels analysed) per CPU-second of the one thread, and per wall second\n"
          "  (wall also counts time the scheduler gave to other processes: see the load average). channel x-RT/core:\n"
          "  channel-seconds per CPU-second. ns/channel-hop: CPU ns per 10 ms hop of one channel.\n"
-         "  'file' = open + libsndfile decode + ResamplingSource + app::run + CallAnalyzer (no detection, no report\n"
-         "  writing; file in the page cache). 'in memory' = CallAnalyzer::process in 100 ms blocks, analyzer\n"
-         "  construction untimed. The sink does nothing (it counts window summaries). allocs/run: operator new calls\n"
-         "  in the timed part (for 'file' that includes opening the file and building the analyzer).\n";
+         "  'file' = open + libsndfile decode + ResamplingSource + pipeline::run + CallSession (features and detection,\n"
+         "  no output writing; file in the page cache). 'in memory' = CallSession::process in 100 ms blocks, session\n"
+         "  construction untimed. The tap and event sink only count windows and events. allocs/run: operator new calls\n"
+         "  in the timed part (for 'file' that includes opening the file and building the session).\n";
   out << "  decoding alone (" << long_name << ", AudioFileSource + ResamplingSource, 100 ms reads): "
       << fixed(decode_only.ns_per_channel_hop().median * example.channels, 0) << " ns per 10 ms of call ("
       << fixed(decode_only.call_xrt().median, 0) << "x real time)\n";
@@ -1059,7 +1078,7 @@ int run_full(const Settings& settings) {
   }
   out << "  " << pad("sum of stages", 22) << fixed(stage_sum, 1) << "\n";
   out << "  " << pad("pipeline, caller ch", 22) << fixed(caller_only.ns_per_channel_hop().median, 1)
-      << "   CallAnalyzer on the same channel alone, in memory\n";
+      << "   CallSession on the same channel alone, in memory\n";
   out << "  Stage costs in isolation do not sum exactly to the pipeline: alone, each stage has the caches and\n"
          "  branch predictors to itself and reads stored spectra from memory; the pipeline adds the de-interleave\n"
          "  and clip count, HopFeatures assembly and the sink calls. Side inputs (voicing, noise floor) come from\n"
@@ -1082,7 +1101,7 @@ int run_full(const Settings& settings) {
       << fixed(long_call_mib, 0) << " MiB in-memory long call and its caller channel)\n"
       << "  " << pad("whole benchmark", 42) << fixed(rss_final / 1024.0, 1)
       << " MiB (adds the stored spectra for the stage runs)\n"
-      << "  " << pad("per added stereo CallAnalyzer", 42) << fixed(stream_memory.rss_kib_per_stream, 1) << " KiB RSS, "
+      << "  " << pad("per added stereo CallSession", 42) << fixed(stream_memory.rss_kib_per_stream, 1) << " KiB RSS, "
       << fixed(stream_memory.heap_bytes_per_stream / 1024.0, 1) << " KiB live heap (mean over "
       << stream_memory.streams << " analyzers, each fed 2 s)\n\n";
 
@@ -1253,7 +1272,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", settings.json_path, "Also write the figures as JSON to this file");
   app.add_option("--minutes", settings.minutes, "Length of the long call built from the example")
       ->check(CLI::Range(0.1, 600.0));
-  app.add_option("--streams", settings.streams, "CallAnalyzers added to measure memory per stream")
+  app.add_option("--streams", settings.streams, "CallSessions added to measure memory per stream")
       ->check(CLI::Range(1, 10000));
   app.add_option("--tmp-dir", settings.tmp_dir, "Where the long call's WAV is written for the file runs")
       ->check(CLI::ExistingDirectory);

@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
     options.output_dir = out_dir;
     options.jobs = jobs;
     options.job.model = &model;
-    if (!config_path.empty()) options.job.detection = tw::app::load_config_file(config_path);
-    options.rules.dead_air_s = options.job.detection.turns.dead_air_s;
+    if (!config_path.empty()) options.job.session.detection = tw::app::load_config_file(config_path);
+    options.rules.dead_air_s = options.job.session.detection.turns.dead_air_s;
 
     const auto suite = tw::tools::make_evaluation_suite(speakers, ivr_files, emodb_dir);
     std::cerr << "composing and analysing " << suite.size() << " calls into " << out_dir << "/ ...\n";

@@ -29,11 +29,11 @@ SuiteCallResult run_one(const SuiteCall& call, const EmodbCatalog& catalog, cons
     std::ofstream(dir + "/" + call.name + ".truth.json") << truth_to_json(composed, {call.name + ".json", call.name + ".wav", "ulaw"});
     result.expected = expected_events(composed.truth, options.rules);
 
-    app::CallJobOptions job = options.job;
-    job.output_dir = dir;
-    const app::CallResult analysed = app::analyze_call(audio, call.name, job);
-    if (analysed.status != app::CallResult::Status::analysed) throw std::runtime_error(analysed.error);
-    std::ifstream lines(app::output_paths(dir, call.name, job.format).events);
+    batch::CallJobOptions job = options.job;
+    job.output.dir = dir;
+    const batch::CallResult analysed = batch::analyze_call(audio, call.name, job);
+    if (analysed.status != batch::CallResult::Status::analysed) throw std::runtime_error(analysed.error);
+    std::ifstream lines(report::output_paths(dir, call.name, job.output.format).events);
     for (std::string line; std::getline(lines, line);) {
       result.events.push_back(alerts::event_from_json(nlohmann::json::parse(line)));
     }

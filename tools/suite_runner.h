@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "app/call_job.h"
+#include "batch/call_job.h"
 #include "tools/call_evaluation.h"
 #include "tools/call_suite.h"
 #include "tools/emodb_catalog.h"
@@ -14,7 +14,7 @@ namespace tw::tools {
 
 struct SuiteRunOptions {
   std::string output_dir;      ///< composed calls, truths and the product's outputs per call
-  app::CallJobOptions job;     ///< model and detection config for the analysis (job.output_dir is ignored)
+  batch::CallJobOptions job;   ///< model and detection config for the analysis (job.output.dir is ignored)
   TruthRules rules;
   unsigned jobs = 1;           ///< calls composed and analysed in parallel
 };

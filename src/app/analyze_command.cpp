@@ -25,11 +25,11 @@ std::string minutes_seconds(const nlohmann::json& value) {
   return text;
 }
 
-const char* status_name(CallResult::Status status) {
+const char* status_name(batch::CallResult::Status status) {
   switch (status) {
-    case CallResult::Status::analysed: return "analysed";
-    case CallResult::Status::skipped: return "skipped (done; --force redoes)";
-    case CallResult::Status::failed: return "FAILED";
+    case batch::CallResult::Status::analysed: return "analysed";
+    case batch::CallResult::Status::skipped: return "skipped (done; --force redoes)";
+    case batch::CallResult::Status::failed: return "FAILED";
   }
   return "";
 }
@@ -40,10 +40,10 @@ CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("analyze", "Analyse recorded calls (WAV, FLAC or raw) into per-call reports");
   cmd->add_option("files", inputs, "Recorded calls: WAV (PCM, float, u-law, A-law), FLAC, or raw with --raw")
       ->required();
-  cmd->add_option("--out,-o", options.job.output_dir, "Output directory")->capture_default_str();
+  cmd->add_option("--out,-o", options.job.output.dir, "Output directory")->capture_default_str();
   cmd->add_option("--jobs,-j", options.jobs, "Calls analysed in parallel (default: all cores)");
   cmd->add_option("--format", format, "Window table format")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
-  cmd->add_flag("--frames", options.job.write_frames, "Also write per-hop features (<call>.frames.csv)");
+  cmd->add_flag("--frames", options.job.output.frames, "Also write per-hop features (<call>.frames.csv)");
   cmd->add_flag("--force", options.force, "Re-analyse calls whose summary already exists");
   cmd->add_flag("--no-progress", no_progress, "No progress line on stderr (it only shows on a terminal anyway)");
   cmd->add_option("--channels", channels,
@@ -65,8 +65,8 @@ CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
 
 int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
   options.show_progress = !no_progress;
-  options.job.format = format == "jsonl" ? TableFormat::jsonl : TableFormat::csv;
-  options.job.layout.stereo = parse_channel_layout(channels);
+  options.job.output.format = format == "jsonl" ? report::TableFormat::jsonl : report::TableFormat::csv;
+  options.job.layout.stereo = pipeline::parse_channel_layout(channels);
   options.job.layout.mono = *features::parse_speaker_role(mono_role);
   if (!raw_encoding.empty()) {
     io::RawFormat raw;
@@ -76,35 +76,35 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
     raw.big_endian = raw_big_endian;
     options.job.source.raw = raw;
   }
-  options.job.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
+  options.job.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
   const detect::AgitationModel model = load_agitation_model(model_path);
   options.job.model = &model;
-  const std::vector<CallResult> results = run_batch(inputs, options);
+  const std::vector<batch::CallResult> results = batch::run_batch(inputs, options);
   print_summary_table(results, out);
 
   std::size_t failures = 0;
-  for (const CallResult& r : results) failures += r.status == CallResult::Status::failed ? 1 : 0;
+  for (const batch::CallResult& r : results) failures += r.status == batch::CallResult::Status::failed ? 1 : 0;
   if (failures > 0) {
     err << "\n" << failures << " of " << results.size() << " call(s) failed:\n";
-    for (const CallResult& r : results) {
-      if (r.status == CallResult::Status::failed) err << "  " << r.error << "\n";
+    for (const batch::CallResult& r : results) {
+      if (r.status == batch::CallResult::Status::failed) err << "  " << r.error << "\n";
     }
   }
-  out << "\nOutputs in " << options.job.output_dir
+  out << "\nOutputs in " << options.job.output.dir
       << "/ (<call>.report.html to read, <call>.summary.json, <call>.events.jsonl, <call>.report.json, <call>.windows."
-      << (options.job.format == TableFormat::csv ? "csv" : "jsonl") << (options.job.write_frames ? ", <call>.frames.csv" : "")
+      << (options.job.output.format == report::TableFormat::csv ? "csv" : "jsonl") << (options.job.output.frames ? ", <call>.frames.csv" : "")
       << ")\n";
   return failures > 0 ? 1 : 0;
 }
 
-void print_summary_table(const std::vector<CallResult>& results, std::ostream& out) {
+void print_summary_table(const std::vector<batch::CallResult>& results, std::ostream& out) {
   char line[256];
   std::snprintf(line, sizeof line, "%-24s %-9s %-8s %-7s %8s %8s %9s %9s %10s %11s\n", "call", "status", "duration",
                 "speaker", "speech", "talk", "F0 median", "F0 range", "loudness", "artic. rate");
   out << line;
-  for (const CallResult& r : results) {
+  for (const batch::CallResult& r : results) {
     const nlohmann::json& s = r.summary;
-    const std::string status = r.status == CallResult::Status::failed ? "FAILED" : status_name(r.status);
+    const std::string status = r.status == batch::CallResult::Status::failed ? "FAILED" : status_name(r.status);
     const bool has_speakers = s.is_object() && s.contains("speakers") && !s["speakers"].empty();
     if (!has_speakers) {
       std::snprintf(line, sizeof line, "%-24s %s\n", r.call_id.c_str(), status.c_str());

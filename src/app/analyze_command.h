@@ -6,16 +6,16 @@
 #include <ostream>
 #include <vector>
 
-#include "app/batch_runner.h"
+#include "batch/batch_runner.h"
 
 namespace tw::app {
 
 /// Registers the subcommand on `app`; the returned callback runs it and gives the exit code.
 struct AnalyzeCommand {
   std::vector<std::string> inputs;
-  BatchOptions options;
+  batch::BatchOptions options;
   std::string format = "csv";
-  std::string channels = kDefaultChannelLayout;
+  std::string channels = pipeline::kDefaultChannelLayout;
   std::string mono_role = "caller";
   std::string raw_encoding;
   int raw_rate_hz = 8000;
@@ -32,6 +32,6 @@ struct AnalyzeCommand {
 };
 
 /// The human-readable table printed after a batch.
-void print_summary_table(const std::vector<CallResult>& results, std::ostream& out);
+void print_summary_table(const std::vector<batch::CallResult>& results, std::ostream& out);
 
 }  // namespace tw::app

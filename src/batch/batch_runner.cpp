@@ -1,4 +1,4 @@
-#include "app/batch_runner.h"
+#include "batch/batch_runner.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <memory>
 #include <thread>
 
-namespace tw::app {
+namespace tw::batch {
 namespace {
 
 // Audio seconds the inputs hold, from their headers, for the progress display.
@@ -73,7 +73,7 @@ std::vector<CallResult> run_batch(const std::vector<std::string>& inputs, const 
     for (;;) {
       const std::size_t i = next.fetch_add(1);
       if (i >= inputs.size()) return;
-      const CallOutputPaths paths = output_paths(options.job.output_dir, ids[i], options.job.format);
+      const report::CallOutputPaths paths = report::output_paths(options.job.output.dir, ids[i], options.job.output.format);
       CallResult result;
       if (!options.force && std::filesystem::exists(paths.summary)) {
         result.input_path = inputs[i];
@@ -120,4 +120,4 @@ std::vector<CallResult> run_batch(const std::vector<std::string>& inputs, const 
   return results;
 }
 
-}  // namespace tw::app
+}  // namespace tw::batch

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "app/call_job.h"
+#include "batch/call_job.h"
 
-namespace tw::app {
+namespace tw::batch {
 
 struct BatchOptions {
   CallJobOptions job;
@@ -23,4 +23,4 @@ std::vector<std::string> make_call_ids(const std::vector<std::string>& inputs);
 /// Calls already done (summary present) are skipped unless force.
 std::vector<CallResult> run_batch(const std::vector<std::string>& inputs, const BatchOptions& options);
 
-}  // namespace tw::app
+}  // namespace tw::batch

@@ -1,9 +1,9 @@
-#include "app/call_analyzer.h"
+#include "pipeline/call_analyzer.h"
 
 #include <cmath>
 #include <stdexcept>
 
-namespace tw::app {
+namespace tw::pipeline {
 namespace {
 constexpr std::size_t kMaxBlockFrames = 4096;  // per-channel scratch; longer blocks are split
 }
@@ -70,4 +70,4 @@ void CallAnalyzer::reset() noexcept {
   frames_consumed_ = 0;
 }
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

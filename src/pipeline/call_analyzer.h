@@ -11,7 +11,7 @@
 #include "features/speaker_statistics.h"
 #include "features/window_summary.h"
 
-namespace tw::app {
+namespace tw::pipeline {
 
 /// Receives what the analyzer produces. The one virtual edge between analysis
 /// and output: batch writers, the live alert path and the benchmark implement it.
@@ -72,4 +72,4 @@ class CallAnalyzer {
   std::int64_t frames_consumed_ = 0;
 };
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

@@ -1,10 +1,10 @@
-#include "app/call_monitor.h"
+#include "pipeline/call_monitor.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
-namespace tw::app {
+namespace tw::pipeline {
 namespace {
 
 using alerts::EventKind;
@@ -55,6 +55,30 @@ CallMonitor::CallMonitor(std::string call_id, const detect::DetectionConfig& con
   }
   timeline_.call_id = call_id_;
   timeline_.stages.push_back({detect::Stage::calm, 0.0, 0.0});
+}
+
+void CallMonitor::reset() {
+  caller_.reset();
+  agent_.reset();
+  turns_.reset();
+  agent_rules_.reset();
+  stage_.reset();
+  caller_high_.reset();
+  caller_rising_.reset();
+  for (auto& lane : vad_) lane.fill(0);
+  hops_seen_[0] = hops_seen_[1] = 0;
+  hops_done_ = 0;
+  pending_window_[0].reset();
+  pending_window_[1].reset();
+  pending_end_hop_[0] = pending_end_hop_[1] = -1;
+  overlap_.reset();
+  silence_.reset();
+  any_speech_yet_ = false;
+  CallTimeline fresh;
+  fresh.call_id = std::move(timeline_.call_id);
+  fresh.roles = std::move(timeline_.roles);
+  fresh.stages.push_back({detect::Stage::calm, 0.0, 0.0});
+  timeline_ = std::move(fresh);
 }
 
 alerts::Event CallMonitor::make_event(double time_s, const std::string& type, Severity severity, EventState state,
@@ -375,4 +399,4 @@ void CallMonitor::finish(double end_time_s) {
   timeline_.duration_s = end_time_s;
 }
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

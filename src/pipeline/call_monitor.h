@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "alerts/event_sink.h"
-#include "app/call_analyzer.h"
-#include "app/call_timeline.h"
+#include "pipeline/call_analyzer.h"
+#include "pipeline/call_timeline.h"
 #include "detect/detection_config.h"
 
-namespace tw::app {
+namespace tw::pipeline {
 
 class CallMonitor final : public FeatureSink {
  public:
@@ -28,6 +28,8 @@ class CallMonitor final : public FeatureSink {
 
   /// End of the call: closes open episodes and intervals at `end_time_s`.
   void finish(double end_time_s);
+  /// Forgets the call: afterwards behaves like a fresh monitor for the same roles.
+  void reset();
 
   const CallTimeline& timeline() const noexcept { return timeline_; }
   detect::Stage stage() const noexcept { return stage_.stage(); }
@@ -65,9 +67,8 @@ class CallMonitor final : public FeatureSink {
   std::int64_t pending_end_hop_[2] = {-1, -1};
   // Intervals under construction.
   std::optional<Interval> overlap_, silence_;
-  double both_silent_since_s_ = 0.0;
   bool any_speech_yet_ = false;
   CallTimeline timeline_;
 };
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

@@ -7,7 +7,7 @@
 #include "alerts/event.h"
 #include "detect/deescalation_stage.h"
 
-namespace tw::app {
+namespace tw::pipeline {
 
 /// One speaker's second.
 struct SpeakerSecond {
@@ -48,4 +48,4 @@ struct CallTimeline {
   double time_to_calm_s = -1.0;
 };
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

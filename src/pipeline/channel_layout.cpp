@@ -1,8 +1,8 @@
-#include "app/channel_layout.h"
+#include "pipeline/channel_layout.h"
 
 #include <stdexcept>
 
-namespace tw::app {
+namespace tw::pipeline {
 
 std::vector<features::SpeakerRole> ChannelLayout::roles_for(int channels) const {
   if (channels == 1) return {mono};
@@ -22,4 +22,4 @@ std::vector<features::SpeakerRole> parse_channel_layout(const std::string& text)
   return {*first, *second};
 }
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

@@ -6,7 +6,7 @@
 
 #include "features/speaker_role.h"
 
-namespace tw::app {
+namespace tw::pipeline {
 
 /// Default layout of a two-channel recording: left = caller, right = agent
 /// (the convention of, for example, Amazon Connect call recordings).
@@ -24,4 +24,4 @@ struct ChannelLayout {
 /// Parses "caller,agent" or "agent,caller". Throws std::invalid_argument with a usable message.
 std::vector<features::SpeakerRole> parse_channel_layout(const std::string& text);
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

@@ -5,15 +5,16 @@
 #include <atomic>
 #include <cstdint>
 
-#include "app/call_analyzer.h"
 #include "io/audio_source.h"
+#include "pipeline/call_session.h"
 
-namespace tw::app {
+namespace tw::pipeline {
 
 /// Pulls audio from `source` (already at the analysis rate, channel count equal
-/// to the analyzer's) until it ends or `stop` is set; returns frames analysed.
-/// `progress_frames`, when given, is updated after every block for progress display.
-std::int64_t run(io::AudioSource& source, CallAnalyzer& analyzer, FeatureSink& sink,
-                 const std::atomic<bool>* stop = nullptr, std::atomic<std::int64_t>* progress_frames = nullptr);
+/// to the session's) into `session` until it ends or `stop` is set; returns the
+/// frames analysed. Does not finish the session. `progress_frames`, when given, is
+/// updated after every block for progress display.
+std::int64_t run(io::AudioSource& source, CallSession& session, const std::atomic<bool>* stop = nullptr,
+                 std::atomic<std::int64_t>* progress_frames = nullptr);
 
-}  // namespace tw::app
+}  // namespace tw::pipeline

@@ -1,4 +1,4 @@
-#include "app/call_report.h"
+#include "report/call_report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace tw::app {
+namespace tw::report {
 namespace {
 
 using nlohmann::json;
@@ -1065,4 +1065,4 @@ std::string call_report_html(const CallTimeline& t, const json& call_summary) {
   return out;
 }
 
-}  // namespace tw::app
+}  // namespace tw::report

@@ -8,9 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/call_timeline.h"
+#include "pipeline/call_timeline.h"
 
-namespace tw::app {
+namespace tw::report {
+
+// The report is drawn from the pipeline's timeline of the call.
+using pipeline::CallTimeline;
+using pipeline::Interval;
+using pipeline::SpeakerSecond;
+using pipeline::StageSpan;
 
 /// The machine-readable report of one call:
 ///   format, version, call, duration_s, verdict,
@@ -45,4 +51,4 @@ std::string call_verdict(const CallTimeline& timeline);
 /// Stream time as a clock: "1:05", "1:02:03" past an hour (whole seconds, rounded down).
 std::string format_clock(double time_s);
 
-}  // namespace tw::app
+}  // namespace tw::report

@@ -1,4 +1,4 @@
-#include "app/feature_tables.h"
+#include "report/feature_tables.h"
 
 #include <cmath>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include "alerts/event.h"
 
-namespace tw::app {
+namespace tw::report {
 namespace {
 
 // Appends a number with `decimals` digits, or nothing for NaN (an empty CSV cell).
@@ -82,4 +82,4 @@ void FrameTableWriter::write(features::SpeakerRole role, const features::HopFeat
   out_.write(line, n);
 }
 
-}  // namespace tw::app
+}  // namespace tw::report

@@ -8,7 +8,7 @@
 #include "features/speaker_role.h"
 #include "features/window_summary.h"
 
-namespace tw::app {
+namespace tw::report {
 
 enum class TableFormat { csv, jsonl };
 
@@ -34,4 +34,4 @@ class FrameTableWriter {
   std::ostream& out_;
 };
 
-}  // namespace tw::app
+}  // namespace tw::report

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "alerts/event_sink.h"
-#include "app/call_monitor.h"
+#include "pipeline/call_monitor.h"
 #include "detect/agitation_model.h"
 #include "features/hop_features.h"
 #include "features/window_summary.h"
@@ -24,7 +24,7 @@ using tw::alerts::Event;
 using tw::alerts::EventKind;
 using tw::alerts::EventState;
 using tw::alerts::Severity;
-using tw::app::CallMonitor;
+using tw::pipeline::CallMonitor;
 using tw::detect::AgitationModel;
 using tw::detect::kProsodyCount;
 using tw::detect::Prosody;

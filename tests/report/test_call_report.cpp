@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "app/call_report.h"
+#include "report/call_report.h"
 #include "support/headless_chromium.h"
 #include "support/shared_data.h"
 
@@ -26,8 +26,8 @@ using tw::alerts::Event;
 using tw::alerts::EventKind;
 using tw::alerts::EventState;
 using tw::alerts::Severity;
-using tw::app::CallTimeline;
-using tw::app::SpeakerSecond;
+using tw::pipeline::CallTimeline;
+using tw::pipeline::SpeakerSecond;
 using tw::detect::Evidence;
 using tw::detect::Stage;
 using Catch::Matchers::Contains;
@@ -271,7 +271,7 @@ const char* const kChartIds[] = {"chart-agitation", "chart-loudness", "chart-f0"
 
 TEST_CASE("call report JSON carries the whole call / NaN as null", "[app][report]") {
   const CallTimeline timeline = example_timeline();
-  const json report = tw::app::call_report_json(timeline, example_summary());
+  const json report = tw::report::call_report_json(timeline, example_summary());
 
   CHECK(report["format"] == "tonewatch-call-report");
   CHECK(report["version"] == 1);
@@ -345,35 +345,35 @@ TEST_CASE("call report JSON without a summary and for a calm call", "[app][repor
   timeline.relapses = 0;
   timeline.time_to_calm_s = -1.0;
   timeline.events.clear();
-  const json report = tw::app::call_report_json(timeline, nullptr);
+  const json report = tw::report::call_report_json(timeline, nullptr);
   CHECK(report["verdict"] == "No escalation; no alerts");
   CHECK(report["time_to_calm_s"].is_null());
   CHECK(report["summary"].is_null());
   CHECK(report["speakers"].size() == 2);
   CHECK(report["events"].empty());
-  const std::string html = tw::app::call_report_html(timeline, json::object());
+  const std::string html = tw::report::call_report_html(timeline, json::object());
   CHECK_THAT(html, Contains("No escalation; no alerts"));
   CHECK_THAT(html, Contains("No events in this call."));
 
   SECTION("an escalation that never calms down") {
     timeline.stages = {{Stage::calm, 0.0, 20.0}, {Stage::escalating, 20.0, 30.0}, {Stage::venting, 30.0, 120.0}};
     timeline.escalations = 1;
-    CHECK(tw::app::call_verdict(timeline) == "Escalated at 0:20, caller vented 1:30, still venting at the end; no relapses; no alerts");
+    CHECK(tw::report::call_verdict(timeline) == "Escalated at 0:20, caller vented 1:30, still venting at the end; no relapses; no alerts");
   }
 }
 
 TEST_CASE("call report clock and verdict formats", "[app][report]") {
-  CHECK(tw::app::format_clock(0.0) == "0:00");
-  CHECK(tw::app::format_clock(41.9) == "0:41");
-  CHECK(tw::app::format_clock(98.0) == "1:38");
-  CHECK(tw::app::format_clock(3723.0) == "1:02:03");
-  CHECK(tw::app::format_clock(NAN) == "0:00");
-  CHECK(tw::app::format_clock(-3.0) == "0:00");
+  CHECK(tw::report::format_clock(0.0) == "0:00");
+  CHECK(tw::report::format_clock(41.9) == "0:41");
+  CHECK(tw::report::format_clock(98.0) == "1:38");
+  CHECK(tw::report::format_clock(3723.0) == "1:02:03");
+  CHECK(tw::report::format_clock(NAN) == "0:00");
+  CHECK(tw::report::format_clock(-3.0) == "0:00");
 }
 
 TEST_CASE("call report HTML is self-contained / escaped and carries every chart", "[app][report]") {
   const CallTimeline timeline = example_timeline();
-  const std::string html = tw::app::call_report_html(timeline, example_summary());
+  const std::string html = tw::report::call_report_html(timeline, example_summary());
 
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
   for (const char* id : kChartIds) {
@@ -408,7 +408,7 @@ TEST_CASE("call report HTML is self-contained / escaped and carries every chart"
   CHECK(data["ui"]["explanations"].size() == timeline.events.size());
   CHECK(data["ui"]["marks"].size() == 6);  // not the stage change nor the episode end
   data.erase("ui");
-  CHECK(data == tw::app::call_report_json(timeline, example_summary()));
+  CHECK(data == tw::report::call_report_json(timeline, example_summary()));
 
   // Nothing is fetched: no external scripts, styles, fonts or images.
   CHECK(html.find("<link") == std::string::npos);
@@ -427,7 +427,7 @@ TEST_CASE("call report survives invalid UTF-8 and hostile call ids", "[app][repo
   timeline.call_id = "bad\xff\xfe<id>&\"";
   timeline.events[0].message = "stage \xc3(\x80";
   std::string html;
-  REQUIRE_NOTHROW(html = tw::app::call_report_html(timeline, nullptr));
+  REQUIRE_NOTHROW(html = tw::report::call_report_html(timeline, nullptr));
   CHECK_THAT(html, Contains("bad\xEF\xBF\xBD\xEF\xBF\xBD&lt;id&gt;&amp;&quot;"));
   CHECK(html.find("<id>") == std::string::npos);
   CHECK_NOTHROW(json::parse(embedded_json(html)));
@@ -436,7 +436,7 @@ TEST_CASE("call report survives invalid UTF-8 and hostile call ids", "[app][repo
 TEST_CASE("call report of a one-hour call stays small and quick to make", "[app][report]") {
   const CallTimeline timeline = hour_long_timeline();
   const auto start = std::chrono::steady_clock::now();
-  const std::string html = tw::app::call_report_html(timeline, nullptr);
+  const std::string html = tw::report::call_report_html(timeline, nullptr);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO("report of an hour: " << html.size() / 1024 << " KiB in " << seconds * 1000.0 << " ms");
   CHECK(html.size() < 2'000'000);
@@ -461,7 +461,7 @@ TEST_CASE("call report renders in headless Chromium without script errors", "[ap
   for (const Page& page : pages) {
     DYNAMIC_SECTION(page.name) {
       const std::string html_path = (dir / (page.name + ".html")).string();
-      const std::string html = tw::app::call_report_html(page.timeline, page.summary);
+      const std::string html = tw::report::call_report_html(page.timeline, page.summary);
       write_file(html_path, html);
       const std::string dom = dump_dom(chromium, html_path, page.name);
       CHECK_THAT(dom, Contains("data-rendered=\"ok\""));

@@ -1,0 +1,85 @@
+#pragma once
+// One call's whole analysis: the feature pipeline per speaker, detection, and the
+// taps that write or show what they produce. Batch, live capture, the server, the
+// benchmark and the evaluation all drive this one object; they differ only in where
+// the audio comes from and where the taps and the event sink write.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "alerts/event_sink.h"
+#include "detect/agitation_model.h"
+#include "detect/detection_config.h"
+#include "pipeline/call_analyzer.h"
+#include "pipeline/call_monitor.h"
+
+namespace tw::pipeline {
+
+struct SessionConfig {
+  AnalyzerConfig analyzer;
+  detect::DetectionConfig detection;
+};
+
+/// analyzer + monitor + taps for one call. One instance per call, owned by one thread.
+class CallSession {
+ public:
+  /// `roles` in channel order (one or two). The model is shared read-only and must
+  /// outlive the session, as must `events`. Throws std::invalid_argument for bad
+  /// roles or config.
+  CallSession(std::string call_id, const SessionConfig& config, const detect::AgitationModel& model,
+              std::vector<features::SpeakerRole> roles, alerts::EventSink& events);
+  CallSession(const CallSession&) = delete;
+  CallSession& operator=(const CallSession&) = delete;
+
+  /// Adds an output tap (window table, frame table, live view). Taps see every hop
+  /// (if they want hops) and window after detection has seen it. Add before process().
+  void add_tap(FeatureSink& tap);
+
+  /// Analyses interleaved frames at dsp::kAnalysisRateHz, channels() samples a frame.
+  /// Any block size gives the same result. Allocation-free after warm-up apart from
+  /// what detection records per second and per event (the call's timeline).
+  void process(std::span<const float> interleaved);
+
+  /// Ends the call at `end_s` (normally duration_s()): closes open episodes.
+  void finish(double end_s);
+  void finish() { finish(duration_s()); }
+
+  /// Forgets the call: afterwards behaves like a fresh session (taps are kept, and
+  /// are the caller's to rewind).
+  void reset();
+
+  const std::string& call_id() const noexcept { return call_id_; }
+  std::size_t channels() const noexcept { return analyzer_.channels(); }
+  const std::vector<features::SpeakerRole>& roles() const noexcept { return roles_; }
+  /// Frames (samples per channel) analysed so far, and their duration.
+  std::int64_t frames() const noexcept { return analyzer_.frames_consumed(); }
+  double duration_s() const noexcept;
+  std::vector<SpeakerReport> reports() const { return analyzer_.reports(); }
+  const CallTimeline& timeline() const noexcept { return monitor_.timeline(); }
+  detect::Stage stage() const noexcept { return monitor_.stage(); }
+
+ private:
+  // Hands what the analyzer produces to detection first, then to the taps.
+  class Dispatch final : public FeatureSink {
+   public:
+    explicit Dispatch(CallSession& session) : session_(session) {}
+    bool wants_hops() const noexcept override { return true; }
+    void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override;
+    void on_window(features::SpeakerRole role, const features::WindowSummary& window) override;
+
+   private:
+    CallSession& session_;
+  };
+
+  std::string call_id_;
+  std::vector<features::SpeakerRole> roles_;
+  CallAnalyzer analyzer_;
+  CallMonitor monitor_;
+  std::vector<FeatureSink*> taps_;
+  std::vector<FeatureSink*> hop_taps_;
+  Dispatch dispatch_{*this};
+};
+
+}  // namespace tw::pipeline
