@@ -19,8 +19,8 @@ namespace tw::dsp {
 
 namespace g711_detail {
 
-// µ-law: bits are inverted on the line; sign bit set means positive in the
-// inverted code (G.711 §2, Table 2). Segment e (3 bits) and step m (4 bits)
+// µ-law: all bits are inverted on the line, so a line code with bit 7 set is
+// positive (G.711 §2, Table 2). Segment e (3 bits) and step m (4 bits)
 // give the magnitude ((2m + 33) << e) - 33 in 14-bit units; times 4 for 16 bits.
 constexpr std::int16_t mulaw_value(std::uint8_t code) noexcept {
   const int u = static_cast<std::uint8_t>(~code);
@@ -62,7 +62,7 @@ constexpr std::int16_t alaw_to_linear(std::uint8_t code) noexcept { return g711_
 /// 14-bit law, bias 33 as in G.711 Table 2). Real-time safe.
 constexpr std::uint8_t linear_to_mulaw(std::int16_t sample) noexcept {
   int value = sample >> 2;  // 14-bit
-  const int sign = value < 0 ? 0x00 : 0x80;
+  const int sign = value < 0 ? 0x80 : 0x00;  // before the inversion, bit 7 set means negative
   int magnitude = value < 0 ? -value : value;
   if (magnitude > 8158) magnitude = 8158;  // top of segment 7 minus the bias
   magnitude += 33;
