@@ -82,7 +82,10 @@ void AudioHookAdapter::on_disconnect(bool clean_close) noexcept {
 AdapterStatus AudioHookAdapter::on_text(std::string_view message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
+  if (message.size() > config_.max_message_bytes) {
+    counters_.count(Malformed::oversize);
+    return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
+  }
   if (state_ == State::closed) return AdapterStatus::closing(close_code::kNormal, "session closed");
   try {
     const json j = json::parse(message, nullptr, false);
@@ -287,7 +290,10 @@ AdapterStatus AudioHookAdapter::on_open(const json& parameters) {
 AdapterStatus AudioHookAdapter::on_binary(std::span<const std::uint8_t> message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
+  if (message.size() > config_.max_message_bytes) {
+    counters_.count(Malformed::oversize);
+    return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
+  }
   if (state_ == State::closed) return AdapterStatus::closing(close_code::kNormal, "session closed");
   if (state_ == State::awaiting_open || probe_) {
     // The client sends no audio before opened, and none in a probe.

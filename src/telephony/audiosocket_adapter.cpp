@@ -65,7 +65,7 @@ AdapterStatus AudioSocketAdapter::on_bytes(std::span<const std::uint8_t> bytes) 
       const bool known = type == kHangup || type == kUuid || type == kDtmf || type == kError ||
                          audiosocket_sample_rate_hz(type) != 0;
       if (payload_length_ > config_.max_payload_bytes) {
-        counters_.count(Malformed::bad_value);
+        counters_.count(Malformed::oversize);
         return end(EndReason::protocol_error, "message length exceeds the maximum payload");
       }
       skipping_ = !known;

@@ -36,7 +36,10 @@ void GenericStreamAdapter::on_disconnect(bool clean_close) noexcept {
 AdapterStatus GenericStreamAdapter::on_text(std::string_view message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+  if (message.size() > config_.max_message_bytes) {
+    counters_.count(Malformed::oversize);
+    return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+  }
   if (ended_) return AdapterStatus::closing(close_code::kNormal, "stream already ended");
   if (started_) {
     counters_.count(Malformed::unknown_message);  // only the first text message means anything
@@ -133,7 +136,10 @@ AdapterStatus GenericStreamAdapter::on_text(std::string_view message) noexcept {
 AdapterStatus GenericStreamAdapter::on_binary(std::span<const std::uint8_t> message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+  if (message.size() > config_.max_message_bytes) {
+    counters_.count(Malformed::oversize);
+    return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+  }
   if (ended_) return AdapterStatus::closing(close_code::kNormal, "stream already ended");
   if (!started_) {
     counters_.count(Malformed::out_of_order);

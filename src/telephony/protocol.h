@@ -78,6 +78,7 @@ enum class Malformed : std::uint8_t {
   partial_sample,      ///< audio bytes that do not make whole samples/frames
   truncated,           ///< the connection ended inside a message
   bad_value,           ///< a field with a value the protocol does not allow
+  oversize,            ///< a message larger than the configured maximum
   kCount
 };
 
@@ -93,6 +94,7 @@ constexpr std::string_view to_string(Malformed reason) noexcept {
     case Malformed::partial_sample: return "partial_sample";
     case Malformed::truncated: return "truncated";
     case Malformed::bad_value: return "bad_value";
+    case Malformed::oversize: return "oversize";
     case Malformed::kCount: break;
   }
   return "unknown";

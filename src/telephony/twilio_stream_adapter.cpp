@@ -78,7 +78,10 @@ void TwilioStreamAdapter::on_disconnect() noexcept {
 AdapterStatus TwilioStreamAdapter::on_text(std::string_view message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+  if (message.size() > config_.max_message_bytes) {
+    counters_.count(Malformed::oversize);
+    return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+  }
 
   // Fast path: a media message is scanned in place; everything else is rare and
   // goes through nlohmann::json.

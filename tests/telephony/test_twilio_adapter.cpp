@@ -215,6 +215,7 @@ TEST_CASE("Twilio refuses media before start oversize messages binary frames wro
     adapter.on_text(twilio::start());
     const auto status = adapter.on_text(twilio::media("inbound", 1, 0, base64_encode(twilio::mulaw_tone(2000, 300.0, 0.5))));
     CHECK((status.close && status.close_code == close_code::kMessageTooBig));
+    CHECK(adapter.counters().count_of(Malformed::oversize) == 1);
     REQUIRE(sink.ends.size() == 1);
     CHECK(sink.ends[0].first == EndReason::protocol_error);
   }
