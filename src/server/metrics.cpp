@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -11,8 +12,9 @@ std::string number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char text[40];
-  std::snprintf(text, sizeof text, "%.17g", v);
-  return text;
+  // Shortest text that reads back as the same double (0.005, not 0.0050000000000000001).
+  const auto result = std::to_chars(text, text + sizeof text, v);
+  return std::string(text, result.ptr);
 }
 
 std::string braces(const std::string& labels) { return labels.empty() ? "" : "{" + labels + "}"; }
