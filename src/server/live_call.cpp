@@ -131,20 +131,26 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
   const bool stopping = stop_.load(std::memory_order_acquire);
   const std::size_t legs = leg_count_.load(std::memory_order_acquire);
   auto analyse_block = [this](std::span<const float> block) { analyse(block); };
+  // Legs are read in turns of at most kReadFrames each, so the joiner sees them
+  // arrive side by side: only a leg whose ring is really empty can fall behind.
   bool worked = false;
+  std::array<std::int64_t, pipeline::TrackJoiner::kMaxTracks> stamps{};
+  for (std::size_t i = 0; i < legs; ++i) stamps[i] = legs_[i]->last_write_ns();
+  for (bool any = true; any;) {
+    any = false;
+    for (std::size_t i = 0; i < legs; ++i) {
+      LegInput& in = *legs_[i];
+      const std::size_t n = in.read(scratch_);
+      if (n == 0) continue;
+      if (joiner_) joiner_->push(i, std::span<const float>(scratch_.data(), n * in.channels()), analyse_block);
+      any = true;
+      if (lag_ns != nullptr && stamps[i] > 0) *lag_ns = std::max(*lag_ns, now_ns - stamps[i]);
+    }
+    worked = worked || any;
+  }
   bool all_done = true;
   for (std::size_t i = 0; i < legs; ++i) {
     LegInput& in = *legs_[i];
-    const std::int64_t stamp = in.last_write_ns();
-    bool read_any = false;
-    for (std::size_t n; (n = in.read(scratch_)) > 0;) {
-      if (joiner_) joiner_->push(i, std::span<const float>(scratch_.data(), n * in.channels()), analyse_block);
-      read_any = true;
-    }
-    if (read_any) {
-      worked = true;
-      if (lag_ns != nullptr && stamp > 0) *lag_ns = std::max(*lag_ns, now_ns - stamp);
-    }
     if (!leg_done_.empty() && !leg_done_[i] && (in.drained() || stopping)) {
       leg_done_[i] = true;
       if (joiner_) joiner_->end_track(i, analyse_block);
