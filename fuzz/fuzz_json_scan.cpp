@@ -1,13 +1,15 @@
-// libFuzzer target: the allocation-free JSON scanner, checked against
-// nlohmann::json. On ASCII input without \u escapes (where nlohmann also checks
-// UTF-8 and surrogates) both must agree on whether the text is one JSON object,
-// as long as it nests no deeper than the scanner's limit.
+// libFuzzer target: the allocation-free JSON scanner, checked against the full
+// parser the adapters use for other messages (parse_json_object, nlohmann). On
+// ASCII input without \u escapes (where nlohmann also checks UTF-8 and
+// surrogates) both must agree on whether the text is one JSON object, as long as
+// it nests no deeper than the scanner's limit.
 
 #include <cstdint>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "telephony/json_parse.h"
 #include "telephony/json_scan.h"
 
 namespace {
@@ -42,8 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (c >= 0x80) return 0;
   }
   if (text.find("\\u") != std::string_view::npos || depth(text) > 32) return 0;
-  const auto parsed = nlohmann::json::parse(text, nullptr, false);
-  const bool nlohmann_valid = !parsed.is_discarded() && parsed.is_object();
+  const bool nlohmann_valid = !tw::telephony::parse_json_object(text).is_discarded();
   if (scanner_valid != nlohmann_valid) __builtin_trap();
   return 0;
 }
