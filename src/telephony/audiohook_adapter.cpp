@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "telephony/json_parse.h"
+
 #include "telephony/iso_duration.h"
 
 namespace tw::telephony {
@@ -88,8 +90,8 @@ AdapterStatus AudioHookAdapter::on_text(std::string_view message) noexcept {
   }
   if (state_ == State::closed) return AdapterStatus::closing(close_code::kNormal, "session closed");
   try {
-    const json j = json::parse(message, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    const json j = parse_json_object(message);
+    if (j.is_discarded()) {
       counters_.count(Malformed::invalid_json);
       return fail(close_code::kInvalidPayload, "message is not a JSON object");
     }

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "telephony/json_parse.h"
+
 namespace tw::telephony {
 
 using features::SpeakerRole;
@@ -46,8 +48,8 @@ AdapterStatus GenericStreamAdapter::on_text(std::string_view message) noexcept {
     return AdapterStatus::ok();
   }
   try {
-    nlohmann::json meta = nlohmann::json::parse(message, nullptr, false);
-    if (meta.is_discarded() || !meta.is_object()) {
+    nlohmann::json meta = parse_json_object(message);
+    if (meta.is_discarded()) {
       counters_.count(Malformed::invalid_json);
       return refuse(close_code::kInvalidPayload, "metadata is not a JSON object");
     }

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "telephony/json_parse.h"
+
 #include "telephony/audio_encoding.h"
 #include "telephony/base64.h"
 #include "telephony/decimal.h"
@@ -163,8 +165,8 @@ AdapterStatus TwilioStreamAdapter::on_media(std::string_view track, std::string_
 
 AdapterStatus TwilioStreamAdapter::on_other(std::string_view message) noexcept {
   try {
-    const nlohmann::json j = nlohmann::json::parse(message, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    const nlohmann::json j = parse_json_object(message);
+    if (j.is_discarded()) {
       counters_.count(Malformed::invalid_json);
       return AdapterStatus::ok();
     }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "telephony/json_parse.h"
 #include "telephony/json_scan.h"
 
 using tw::telephony::JsonValue;
@@ -84,4 +85,14 @@ TEST_CASE("JSON scanner rejects text that is not exactly one valid object", "[te
   bool valid = true;
   scan(deep, &valid);
   CHECK_FALSE(valid);
+}
+
+TEST_CASE("Full JSON parsing refuses a NUL byte that nlohmann would take as the end of input", "[telephony][json]") {
+  using namespace std::string_literals;
+  CHECK(tw::telephony::parse_json_object("{}\0{\"a\":1}"s).is_discarded());
+  CHECK(tw::telephony::parse_json_object("{\"a\":1}\0"s).is_discarded());
+  CHECK_FALSE(tw::telephony::parse_json_object(R"({"a":1})").is_discarded());
+  CHECK(tw::telephony::parse_json_object("[1]").is_discarded());
+  // The scanner agrees.
+  CHECK_FALSE(scan_json_object("{}\0"s, [](auto, auto, const JsonValue&) {}));
 }
