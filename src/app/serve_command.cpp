@@ -167,6 +167,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   registry->close();
   http->stop_accepting();
   http->stop();              // closes every connection: their legs end and the calls finish
+  hub.clear_subscribers();   // feed connections the close handshake did not reach
   workers.stop_all_calls();  // calls whose legs are still joining end too
   workers.wait_idle(600.0);
   events.flush();

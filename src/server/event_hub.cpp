@@ -33,6 +33,14 @@ void EventHub::unsubscribe(int id) {
   subscribers_.erase(id);
 }
 
+void EventHub::clear_subscribers() {
+  std::map<int, Subscriber> gone;
+  {
+    std::lock_guard<std::mutex> lock(delivery_mutex_);
+    gone.swap(subscribers_);
+  }
+}
+
 void EventHub::on_event(const alerts::Event& event) {
   {
     std::lock_guard<std::mutex> lock(state_mutex_);

@@ -45,6 +45,8 @@ class EventHub final : public alerts::EventSink {
   void add_sink(alerts::EventSink& sink);
   int subscribe(Subscriber subscriber);
   void unsubscribe(int id);
+  /// Drops every subscriber (shutdown: what they hold goes before the sockets' event loop).
+  void clear_subscribers();
 
   /// Marks an alert acknowledged by `user` and sends an `alert_acknowledged` event
   /// for it. Returns the acknowledgement, or nullopt if there is no such open alert.
