@@ -9,7 +9,7 @@
 
 namespace tw::server {
 namespace {
-constexpr std::size_t kReadFrames = 2048;  // per leg and read; bounded scratch
+constexpr std::size_t kReadFrames = 512;  // per leg and read; bounded scratch (4 KiB)
 }
 
 LiveCall::LiveCall(std::string call_id, std::string protocol, nlohmann::json metadata, const CallSettings& settings,
