@@ -20,8 +20,9 @@ if [[ ${#targets[@]} -eq 0 ]]; then
 fi
 
 build=build-fuzz
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DTW_FUZZ=ON \
-  -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCHMARKS=OFF > "$build.configure.log"
+  -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCHMARKS=OFF > "$build/configure.log"
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
 status=0
