@@ -13,6 +13,8 @@ packages=(
   portaudio19-dev libkissfft-dev libeigen3-dev catch2
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
+  # webhooks: HTTP(S) client (libcurl, OpenSSL flavour) and HMAC-SHA256 signatures (libcrypto)
+  libcurl4-openssl-dev libssl-dev
 )
 for option in "$@"; do
   case "$option" in
