@@ -175,7 +175,7 @@ TEST_CASE("Webhook: a new sink on the same spool resumes after a restart without
   CHECK(sequence_of(requests.back()) == 13);
 }
 
-TEST_CASE("Webhook: a full spool drops the oldest alerts, counts them, and delivers the rest in order",
+TEST_CASE("Webhook: a full spool drops the oldest alerts and counts them / the rest arrive in order",
           "[alerts][webhook]") {
   HttpReceiver receiver(false);
   ScratchSpool dir;
@@ -205,7 +205,7 @@ TEST_CASE("Webhook: a full spool drops the oldest alerts, counts them, and deliv
   CHECK(stats.urls[0].dropped_spool_full == 7);
 }
 
-TEST_CASE("Webhook: a 400 is a permanent failure, logged and dropped, never retried", "[alerts][webhook]") {
+TEST_CASE("Webhook: a 400 is a permanent failure - logged and dropped and never retried", "[alerts][webhook]") {
   HttpReceiver receiver;
   receiver.set_handler([](const HttpRequest& r, std::size_t) {
     HttpReply reply;
@@ -288,7 +288,7 @@ TEST_CASE("Webhook: max_attempts gives an event up after that many failures and 
   CHECK(stats.depth.events == 0);
 }
 
-TEST_CASE("Webhook: signed with the secret, verifiable by the receiver, and not with another secret",
+TEST_CASE("Webhook: signed with the secret / verifiable by the receiver and not with another secret",
           "[alerts][webhook][hmac]") {
   HttpReceiver receiver;
   ScratchSpool dir;
