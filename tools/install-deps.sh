@@ -18,6 +18,8 @@ packages=(
   libssl-dev
   # Boost.Beast/Asio (header-only) for the WebSocket/TCP stream player; zlib for Beast's deflate
   libboost-dev zlib1g-dev
+  # webhooks: HTTP(S) client (libcurl, OpenSSL flavour)
+  libcurl4-openssl-dev
 )
 for option in "$@"; do
   case "$option" in
