@@ -16,7 +16,7 @@ packages=(
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
   libssl-dev
-  # Boost.Beast/Asio (header-only) for the WebSocket/TCP stream player; zlib for Beast's deflate
+  # Boost.Beast/Asio (header-only): the server and the stream player (HTTP, WebSocket, TCP); zlib for deflate
   libboost-dev zlib1g-dev
   # webhooks: HTTP(S) client (libcurl, OpenSSL flavour)
   libcurl4-openssl-dev
@@ -26,7 +26,7 @@ for option in "$@"; do
     --tests)
       # sox makes telephone and time-scaled versions of test speech; headless
       # Chromium renders the HTML call report ([browser] tests).
-      packages+=(sox chromium) ;;
+      packages+=(sox chromium openssl) ;;
     --bench)
       packages+=(aubio-tools) ;;  # the reference pitch tracker the benchmark compares against
     --fuzz)

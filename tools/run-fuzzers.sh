@@ -16,7 +16,8 @@ seconds=$1
 shift
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(fuzz_twilio fuzz_audiosocket fuzz_generic_stream fuzz_audiohook fuzz_http_signature fuzz_json_scan fuzz_base64)
+  targets=(fuzz_twilio fuzz_audiosocket fuzz_generic_stream fuzz_audiohook fuzz_http_signature fuzz_json_scan fuzz_base64
+           fuzz_retry_after fuzz_webhook_spool_record)
 fi
 
 build=build-fuzz

@@ -12,12 +12,15 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "alerts/hmac.h"
 #include "app/default_model.h"
 #include "batch/call_job.h"
+#include "support/http_receiver.h"
 #include "support/run_command.h"
 #include "support/serve_process.h"
 #include "support/shared_data.h"
@@ -348,4 +351,49 @@ TEST_CASE("TLS: a wss stream is analysed and a plain connection to the TLS port 
   const json summary = read_json(dir + "/out/secure.summary.json");
   CHECK(summary["duration_s"].get<double>() == Approx(1.0).margin(0.02));
   CHECK(summary["input"]["metadata"]["agent_id"] == "A17");
+}
+
+TEST_CASE("webhooks: a receiver down for the first half of the call gets every alert exactly once / in order",
+          "[server][e2e][webhook]") {
+  const Batch& expected = batch();
+  std::vector<json> expected_alerts;
+  for (const json& e : expected.events) {
+    if (e["kind"] == "alert") expected_alerts.push_back(e);
+  }
+  REQUIRE_FALSE(expected_alerts.empty());
+
+  tw::test::HttpReceiver receiver(false);  // down
+  const std::string out = fresh_dir("webhook");
+  ServeProcess server(out, {"--webhook", receiver.url(), "--webhook-secret", "s3cret", "--quiet"});
+  // The example call at 4x: the receiver comes up halfway (about 40 s of call time in).
+  auto player = std::async(std::launch::async, [&] {
+    return play({"--protocol", "twilio", "--port", std::to_string(server.http_port()), "--call-id", "CAhook", "--speed", "4"});
+  });
+  std::this_thread::sleep_for(10s);
+  receiver.up();
+  REQUIRE(player.get().exit_code == 0);
+  REQUIRE(receiver.wait_for(
+      [&](const std::vector<tw::test::HttpRequest>& r) {
+        std::size_t ok = 0;
+        for (const auto& x : r) ok += x.status == 200;
+        return ok >= expected_alerts.size();
+      },
+      30s));
+  std::this_thread::sleep_for(1s);  // any duplicate would have arrived by now
+  std::vector<json> delivered;
+  std::set<std::string> keys;
+  for (const auto& r : receiver.requests()) {
+    if (r.status != 200) continue;
+    CHECK(keys.insert(r.header("idempotency-key")).second);  // never the same event twice
+    CHECK(tw::alerts::verify_webhook_signature("s3cret", r.header("x-tonewatch-timestamp"), r.body,
+                                               r.header("x-tonewatch-signature")));
+    json body = json::parse(r.body);
+    body.erase("sequence");
+    delivered.push_back(body);
+  }
+  CHECK(without_call(delivered) == without_call(expected_alerts));
+  const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_webhook_delivered_total{url=\"" + receiver.url() + "\"}") ==
+        static_cast<double>(expected_alerts.size()));
+  CHECK(server.stop(SIGTERM) == 0);
 }
