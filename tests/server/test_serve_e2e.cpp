@@ -294,7 +294,7 @@ TEST_CASE("bad input closes only the offending connection / a call streaming alo
   CHECK(server.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("--max-calls refuses the call over the limit with a close reason", "[server][e2e]") {
+TEST_CASE("serve --max-calls refuses the call over the limit with a close reason", "[server][e2e]") {
   const std::string out = fresh_dir("max-calls");
   ServeProcess server(out, {"--max-calls", "1", "--quiet"});
   tw::test::WsClient first(server.http_port(), "/stream");
