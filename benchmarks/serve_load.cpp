@@ -358,6 +358,8 @@ int main(int argc, char** argv) {
   feed->start(server);
 
   const ProcSample idle = sample_process(server_pid);
+  const double idle_heap = metric_sum(http_get(server, "/metrics"), "tonewatch_heap_bytes");
+  double steady_heap = 0.0;
   const Clock::time_point t0 = Clock::now();
   std::size_t next_call = 0, connected = 0, refused = 0;
   std::optional<ProcSample> steady_start;
@@ -381,6 +383,7 @@ int main(int argc, char** argv) {
     }
     if (steady_start) peak_rss = std::max(peak_rss, sample_process(server_pid).rss_kib);
     if (elapsed >= seconds) {
+      steady_heap = metric_sum(http_get(server, "/metrics"), "tonewatch_heap_bytes");
       steady_end = sample_process(server_pid);
       for (auto& c : all) c->stop();
       return;
@@ -422,6 +425,7 @@ int main(int argc, char** argv) {
   out["generator_cpu_cores"] = generator_cpu / std::max(steady_s, 1e-9);
   out["server_rss_mib"] = {{"idle", idle.rss_kib / 1024.0}, {"peak", peak_rss / 1024.0}};
   out["memory_kib_per_call"] = (peak_rss - idle.rss_kib) / calls;
+  out["heap_kib_per_call"] = (steady_heap - idle_heap) / 1024.0 / calls;
   out["dropped_frames"] = {{"ring_overflow", metric_sum(metrics, "tonewatch_dropped_frames_total{cause=\"ring_overflow\"}")},
                            {"late_leg", metric_sum(metrics, "tonewatch_dropped_frames_total{cause=\"late_leg\"}")},
                            {"missing_filled", metric_sum(metrics, "tonewatch_ingest_missing_frames_total")},

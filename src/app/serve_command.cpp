@@ -1,5 +1,6 @@
 #include "app/serve_command.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -169,6 +170,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_feed_dropped_total", "Feed messages dropped for slow readers", "counter", s.outbox_dropped) +
            stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
+           stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
            (webhook ? webhook_metrics(webhook->stats()) : std::string());
   };
   config.http = [&](const net::Request& r) {
