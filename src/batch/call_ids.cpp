@@ -151,7 +151,8 @@ std::vector<std::string> make_call_ids(const std::vector<std::string>& inputs, c
     for (std::size_t i = 0; i < n; ++i) {
       if (!hashed[i]) groups[ascii_lower(id_of(i))].push_back(i);
     }
-    for (const auto& [key, members] : groups) {
+    for (const auto& group : groups) {
+      const std::vector<std::size_t>& members = group.second;  // (clang 14 cannot capture a structured binding)
       if (members.size() < 2) continue;
       const bool same_name = std::all_of(members.begin(), members.end(),
                                          [&](std::size_t i) { return tail_of(i) == tail_of(members.front()); });

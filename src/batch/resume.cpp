@@ -70,7 +70,7 @@ ResumeCheck check_outputs(const report::CallOutputPaths& paths, bool frames, con
     return check;
   }
   if (field("settings_fnv1a64") != run.settings_hash()) {
-    check.reason = "it was made with other settings (thresholds, channels or output format)";
+    check.reason = "it was made with other settings (thresholds, channel layout or raw format)";
     return check;
   }
   for (const std::string* path : {&paths.windows, &paths.events, &paths.report_json, &paths.report_html}) {

@@ -57,7 +57,8 @@ std::string format_name(int format) {
 
 // What errno says, in the words a user acts on.
 std::string system_reason(int error) {
-  if (error == EACCES || error == EPERM) return "permission denied (" + std::string(std::strerror(error)) + ")";
+  if (error == EACCES) return "permission denied";
+  if (error == EPERM) return "permission denied (" + std::string(std::strerror(error)) + ")";
   return std::strerror(error);
 }
 
