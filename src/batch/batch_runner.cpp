@@ -71,10 +71,6 @@ BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOption
   outcome.results.resize(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) outcome.results[i].input_path = inputs[i];
 
-  OutputFolder folder(options.job.output.dir);
-  outcome.removed_temporaries = folder.removed_temporaries();
-  outcome.run_id = utc_now() + "-" + std::to_string(::getpid());
-
   // Each file once: the same file given twice (by two names, or a glob that
   // overlaps another) is one call.
   std::vector<PlannedCall> plan;
@@ -101,6 +97,11 @@ BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOption
   std::vector<std::string> unique_inputs;
   for (const PlannedCall& p : plan) unique_inputs.push_back(inputs[p.input]);
   const std::vector<std::string> ids = make_call_ids(unique_inputs, options.root);
+
+  // Only now, with the inputs known to be usable, is the folder made and taken.
+  OutputFolder folder(options.job.output.dir);
+  outcome.removed_temporaries = folder.removed_temporaries();
+  outcome.run_id = utc_now() + "-" + std::to_string(::getpid());
 
   std::map<std::string, int> ids_in_run;
   for (const std::string& id : ids) ++ids_in_run[id];

@@ -69,6 +69,7 @@ TEST_CASE("every command-line error exits 2 with a message naming the flag", "[c
   const auto outside = run_command(tonewatch_binary(), {"analyze", "-o", dir + "/out", "--root", dir + "/root", wav});
   CHECK(outside.exit_code == 2);
   CHECK(outside.err.find(wav + " is not inside the root folder") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/out"));
 }
 
 TEST_CASE("help and version exit 0", "[cli][usage]") {
