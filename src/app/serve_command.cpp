@@ -88,6 +88,10 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
       ->check(CLI::Range(0.01, 1e6))
       ->capture_default_str();
   cmd->add_option("--record", record_dir, "Keep each call's audio as <call>.wav (8 kHz stereo) in this folder");
+  cmd->add_option("--leg-buffer-s", leg_buffer_s,
+                  "Audio a stream may run ahead of analysis before frames are dropped (s; 16 KB of memory per second per channel)")
+      ->check(CLI::Range(0.1, 60.0))
+      ->capture_default_str();
   cmd->add_option("--max-calls", max_calls, "Concurrent calls; more are refused (0: no limit)")->capture_default_str();
   cmd->add_option("--workers", worker_threads, "Analysis threads (default: one per core)");
   cmd->add_option("--io-threads", io_threads, "Network threads")->capture_default_str();
@@ -117,6 +121,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
   settings.output.dir = out_dir;
   settings.record_dir = record_dir;
+  settings.ring_s = leg_buffer_s;
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);

@@ -21,6 +21,7 @@ struct ServeCommand {
   std::string webhook_spool;      ///< default <out>/.webhook-spool
   double webhook_spool_max_mb = 64.0;
   std::string record_dir;
+  double leg_buffer_s = 1.0;
   std::size_t max_calls = 1000;
   unsigned worker_threads = 0;
   unsigned io_threads = 1;
