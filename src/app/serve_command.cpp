@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -25,6 +26,26 @@
 
 namespace tw::app {
 namespace {
+
+// Each call holds a socket per leg, its windows and events files and, with
+// --record, its recording: up to five descriptors. Linux starts processes at a
+// soft limit of 1024 (systemd services too), which a few hundred calls exhaust,
+// so the soft limit goes up to the hard one, and a limit still too low is said
+// at startup rather than found as EMFILE during a busy hour.
+void raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t needed = static_cast<rlim_t>(max_calls) * 5 + 64;
+  if (max_calls > 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    err << "tonewatch serve: warning: the open-file limit is " << limit.rlim_cur << ", and --max-calls "
+        << max_calls << " may need " << needed << " (ulimit -n, or LimitNOFILE= in the systemd unit)\n";
+  }
+}
 
 // Events waiting between the analysis threads and their delivery; past this, drops are counted.
 constexpr std::size_t kEventQueue = 1 << 14;
@@ -115,11 +136,16 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  raise_descriptor_limit(max_calls, err);
   const detect::AgitationModel model = load_agitation_model(model_path);
   server::CallSettings settings;
   settings.model = &model;
   settings.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
   settings.output.dir = out_dir;
+  // A live call holds its windows and events files open for its whole length:
+  // 2 KiB buffers instead of 8 KiB save 12 KiB per call (a line a second fills them
+  // in a few seconds, so writes stay rare).
+  settings.output.stream_buffer_bytes = 2048;
   settings.record_dir = record_dir;
   settings.ring_s = leg_buffer_s;
 

@@ -40,7 +40,7 @@ WindowSummarizer::WindowSummarizer(const SummaryConfig& config) : config_(config
     throw std::invalid_argument("SummaryConfig: period_hops must not exceed window_hops");
   }
   ring_.resize(config.window_hops);
-  for (auto& scratch : scratch_) scratch.resize(config.window_hops);
+  scratch_.resize(config.window_hops);
 }
 
 void WindowSummarizer::reset() noexcept {
@@ -88,44 +88,34 @@ void WindowSummarizer::summarize(std::int64_t end_hop) noexcept {
   }
   if (s.speech_s >= 0.5f) s.speaking_rate_syl_per_s = static_cast<float>(s.syllables) / s.speech_s;
 
-  // One pass gathers each statistic's values; the quantiles follow. p10 and p90
-  // are searched only on the side of the median they lie on.
-  float* loudness = scratch_[0].data();
-  float* level = scratch_[1].data();
-  float* centroid = scratch_[2].data();
-  float* f0_st = scratch_[3].data();
-  float* f0_hz = scratch_[4].data();
-  float* alpha = scratch_[5].data();
-  float* hnr = scratch_[6].data();
-  std::size_t n_active = 0, n_voiced = 0;
-  for (std::size_t i = 0; i < count_; ++i) {
-    const Slot& h = slot(i);
-    if (!h.vad) continue;
-    loudness[n_active] = h.loudness_db;
-    level[n_active] = h.level_dbfs;
-    centroid[n_active] = h.centroid_hz;
-    ++n_active;
-    if (!h.voiced) continue;
-    f0_st[n_voiced] = h.f0_st;
-    f0_hz[n_voiced] = h.f0_hz;
-    alpha[n_voiced] = h.alpha_ratio_db;
-    hnr[n_voiced] = h.hnr_db;
-    ++n_voiced;
-  }
-  if (n_active > 0) {
-    const Spread l = spread_in_place(loudness, n_active);
+  // Each statistic is gathered into the one scratch buffer in turn and its
+  // quantiles taken there: a pass over 300 slots per statistic once a second is
+  // nothing, and one buffer instead of seven saves 7 KiB per channel, which a
+  // server holding a thousand calls feels. p10 and p90 are searched only on
+  // the side of the median they lie on.
+  float* values = scratch_.data();
+  auto gather = [&](float Slot::*field, bool voiced_only) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      const Slot& h = slot(i);
+      if (h.vad && (h.voiced || !voiced_only)) values[n++] = h.*field;
+    }
+    return n;
+  };
+  if (active > 0) {
+    const Spread l = spread_in_place(values, gather(&Slot::loudness_db, false));
     s.loudness_median_db = l.median;
     s.loudness_range_db = l.p90 - l.p10;
-    s.level_median_dbfs = quantile_in_place(level, n_active, 0.5f);
-    s.centroid_hz = quantile_in_place(centroid, n_active, 0.5f);
+    s.level_median_dbfs = quantile_in_place(values, gather(&Slot::level_dbfs, false), 0.5f);
+    s.centroid_hz = quantile_in_place(values, gather(&Slot::centroid_hz, false), 0.5f);
   }
-  if (n_voiced >= config_.min_voiced_hops) {
-    const Spread f = spread_in_place(f0_st, n_voiced);
+  if (voiced >= config_.min_voiced_hops) {
+    const Spread f = spread_in_place(values, gather(&Slot::f0_st, true));
     s.f0_median_st = f.median;
     s.f0_range_st = f.p90 - f.p10;
-    s.f0_median_hz = quantile_in_place(f0_hz, n_voiced, 0.5f);
-    s.alpha_ratio_db = quantile_in_place(alpha, n_voiced, 0.5f);
-    s.hnr_db = quantile_in_place(hnr, n_voiced, 0.5f);
+    s.f0_median_hz = quantile_in_place(values, gather(&Slot::f0_hz, true), 0.5f);
+    s.alpha_ratio_db = quantile_in_place(values, gather(&Slot::alpha_ratio_db, true), 0.5f);
+    s.hnr_db = quantile_in_place(values, gather(&Slot::hnr_db, true), 0.5f);
   }
   summary_ = s;
 }

@@ -66,7 +66,7 @@ class WindowSummarizer {
   std::size_t count_ = 0;      // hops pushed so far (saturates at ring size for indexing)
   std::size_t next_ = 0;
   std::int64_t hops_total_ = 0;
-  std::array<std::vector<float>, 7> scratch_;  // per statistic, sized at construction
+  std::vector<float> scratch_;  // one statistic at a time, sized at construction
   WindowSummary summary_;
 };
 

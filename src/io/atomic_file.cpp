@@ -76,7 +76,13 @@ bool process_running(long pid) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temporary_path_(temporary_name(path_)) {
+AtomicFile::AtomicFile(std::string path, std::size_t buffer_bytes)
+    : path_(std::move(path)), temporary_path_(temporary_name(path_)) {
+  if (buffer_bytes > 0) {
+    // libstdc++ takes a user buffer for a filebuf only before open().
+    buffer_ = std::make_unique<char[]>(buffer_bytes);
+    stream_.rdbuf()->pubsetbuf(buffer_.get(), static_cast<std::streamsize>(buffer_bytes));
+  }
   stream_.open(temporary_path_, std::ios::out | std::ios::trunc | std::ios::binary);
   if (!stream_) {
     throw std::runtime_error(path_ + ": cannot create output file: " + std::strerror(errno));

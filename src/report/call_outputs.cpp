@@ -44,8 +44,8 @@ const std::string& created(const std::string& dir, const std::string& path) {
 
 CallOutputs::CallOutputs(const OutputOptions& options, const std::string& call_id)
     : paths_(output_paths(options.dir, call_id, options.format)),
-      windows_file_(created(options.dir, paths_.windows)),
-      events_file_(paths_.events),
+      windows_file_(created(options.dir, paths_.windows), options.stream_buffer_bytes),
+      events_file_(paths_.events, options.stream_buffer_bytes),
       event_lines_(events_file_.stream()) {
   if (options.frames) frames_file_.emplace(paths_.frames);
   tables_ = std::make_unique<Tables>(windows_file_.stream(), options.format, call_id,

@@ -23,6 +23,7 @@ struct OutputOptions {
   std::string dir = "tonewatch-out";
   TableFormat format = TableFormat::csv;
   bool frames = false;  ///< also <id>.frames.csv, the per-hop features
+  std::size_t stream_buffer_bytes = 0;  ///< > 0: buffer of each file written during the call (0: 8 KiB)
 };
 
 /// Where one call's outputs go.

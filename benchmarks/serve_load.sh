@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Live capacity of `tonewatch serve` for rising numbers of concurrent calls.
+#   benchmarks/serve_load.sh [BUILD_DIR] [SECONDS] [N...]      (default: build 60 100 200 400 700 1000)
+# For each N: a fresh `tonewatch serve` on a free loopback port, then
+# build/benchmarks/serve_load with N Twilio both-track calls at real-time pace
+# for SECONDS (calls start over the first 10 s); the server and the load
+# generator share this machine, as the target says. One table on stdout, each
+# run's JSON in serve-load-N.json in the current folder, and the machine named.
+set -euo pipefail
+
+build=${1:-build}
+seconds=${2:-60}
+shift $(( $# >= 2 ? 2 : $# ))
+counts=("$@")
+[[ ${#counts[@]} -eq 0 ]] && counts=(100 200 400 700 1000)
+tonewatch=$build/tonewatch
+load=$build/benchmarks/serve_load
+for f in "$tonewatch" "$load"; do
+  [[ -x $f ]] || { echo "serve_load.sh: $f not built (cmake --build $build)" >&2; exit 2; }
+done
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB"
+echo "kernel: $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%6s %9s %9s %10s %10s %9s %9s %9s %12s %8s\n' calls connected lag_p50 lag_p99 alert_p50 alert_p99 \
+  "KiB/call" "heap/call" "cpu_ms/call-s" dropped
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for n in "${counts[@]}"; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$tonewatch" serve --listen "127.0.0.1:$port" --out "$out/calls-$n" --quiet --max-calls 0 2> "$out/serve-$n.log" &
+  server=$!
+  for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$load" --port "$port" --calls "$n" --seconds "$seconds" --server-pid "$server" --json "serve-load-$n.json" \
+    > "$out/load-$n.log" 2>&1 || echo "serve_load exited $? for N=$n (see serve-load-$n.json)" >&2
+  kill -TERM "$server"
+  wait "$server" || true
+  python3 - "serve-load-$n.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+dropped = sum(v for v in d["dropped_frames"].values())
+print(f'{d["calls"]:6d} {d["connected"]:9d} {d["analysis_lag_ms"]["p50"]:7.1f}ms {d["analysis_lag_ms"]["p99"]:8.1f}ms '
+      f'{d["alert_latency_ms"]["p50"]:8.1f}ms {d["alert_latency_ms"]["p99"]:7.1f}ms {d["memory_kib_per_call"]:9.0f} '
+      f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f}')
+EOF
+done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
