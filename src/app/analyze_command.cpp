@@ -82,6 +82,15 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
   const std::vector<batch::CallResult> results = batch::run_batch(inputs, options);
   print_summary_table(results, out);
 
+  // Channel conditions change what the analysis can say: on stderr too, so a batch
+  // run's log shows them.
+  for (const batch::CallResult& r : results) {
+    if (r.status != batch::CallResult::Status::analysed || !r.summary.contains("channels")) continue;
+    for (const nlohmann::json& warning : r.summary.value("warnings", nlohmann::json::array())) {
+      const std::string text = warning.get<std::string>();
+      if (text.find("channels") != std::string::npos) err << "warning: " << r.call_id << ": " << text << "\n";
+    }
+  }
   std::size_t failures = 0;
   for (const batch::CallResult& r : results) failures += r.status == batch::CallResult::Status::failed ? 1 : 0;
   if (failures > 0) {

@@ -19,7 +19,10 @@ CallResult analyze_call(const std::string& input_path, const std::string& call_i
     io::AudioFileSource file(input_path, options.source);
     io::ResamplingSource source(file, dsp::kAnalysisRateHz);
     report::CallOutputs outputs(options.output, call_id);
-    pipeline::CallSession session(call_id, options.session, *options.model,
+    pipeline::SessionConfig session_config = options.session;
+    // Two identical channels are analysed as one mixed speaker, in a mono file's role.
+    session_config.analyzer.merged_role = options.layout.mono;
+    pipeline::CallSession session(call_id, session_config, *options.model,
                                   options.layout.roles_for(file.format().channels), outputs.events());
     session.add_tap(outputs.tap());
 
