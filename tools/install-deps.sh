@@ -3,6 +3,7 @@
 #   tools/install-deps.sh            to build and run tonewatch
 #   tools/install-deps.sh --tests    ... and to run the test suite (sox, Chromium)
 #   tools/install-deps.sh --bench    ... and the benchmark's reference (aubio-tools)
+#   tools/install-deps.sh --fuzz     ... and clang-14 with libFuzzer (tools/run-fuzzers.sh)
 # Run as root (or with sudo).
 set -euo pipefail
 
@@ -13,6 +14,10 @@ packages=(
   portaudio19-dev libkissfft-dev libeigen3-dev catch2
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
+  # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
+  libssl-dev
+  # Boost.Beast/Asio (header-only) for the WebSocket/TCP stream player; zlib for Beast's deflate
+  libboost-dev zlib1g-dev
 )
 for option in "$@"; do
   case "$option" in
@@ -22,8 +27,10 @@ for option in "$@"; do
       packages+=(sox chromium) ;;
     --bench)
       packages+=(aubio-tools) ;;  # the reference pitch tracker the benchmark compares against
+    --fuzz)
+      packages+=(clang-14 libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang-14
     *)
-      echo "usage: $0 [--tests] [--bench]" >&2
+      echo "usage: $0 [--tests] [--bench] [--fuzz]" >&2
       exit 2 ;;
   esac
 done

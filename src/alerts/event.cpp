@@ -57,6 +57,7 @@ nlohmann::json to_json(const Event& e) {
                         {"since_s", json_number(x.since_s, 2)}});
   }
   return {{"call", e.call_id},
+          {"seq", e.sequence},
           {"time_s", json_number(e.time_s, 2)},
           {"kind", to_string(e.kind)},
           {"type", e.type},
@@ -73,6 +74,7 @@ Event event_from_json(const nlohmann::json& j) {
   try {
     Event e;
     e.call_id = j.at("call").get<std::string>();
+    e.sequence = j.value("seq", std::uint64_t{0});
     e.time_s = j.at("time_s").get<double>();
     e.kind = parse_enum(j.at("kind").get<std::string>(), {EventKind::event, EventKind::alert}, "kind");
     e.type = j.at("type").get<std::string>();

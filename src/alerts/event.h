@@ -2,6 +2,7 @@
 // Events and supervisor alerts, with the evidence that explains them. One
 // schema for batch and live (see README, "Events and alerts").
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,9 @@ std::string_view to_string(EventKind) noexcept;
 
 struct Event {
   std::string call_id;
+  /// 1, 2, ... in the order the call's events were raised (0: not numbered). With
+  /// call_id, the event's identity: a webhook's idempotency key, a feed's resume point.
+  std::uint64_t sequence = 0;
   double time_s = 0.0;          ///< stream time the event was raised (from sample counts)
   EventKind kind = EventKind::event;
   std::string type;             ///< e.g. "agent_raised_voice", "interruption", "supervisor_alert"

@@ -7,6 +7,7 @@
 
 #include "app/analyze_command.h"
 #include "app/config_file.h"
+#include "app/serve_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tonewatch: listens to both voices of a call and measures pitch, loudness, voice activity and\n"
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
 
   tw::app::AnalyzeCommand analyze;
   CLI::App* analyze_cmd = analyze.add_to(app);
+  tw::app::ServeCommand serve;
+  CLI::App* serve_cmd = serve.add_to(app);
   CLI::App* defaults_cmd = app.add_subcommand(
       "defaults", "Print the default detection thresholds as a config file (JSON; units in the key names)");
 
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (analyze_cmd->parsed()) return analyze.run(std::cout, std::cerr);
+    if (serve_cmd->parsed()) return serve.run(std::cout, std::cerr);
     if (defaults_cmd->parsed()) {
       std::cout << tw::app::config_to_json(tw::detect::DetectionConfig{}).dump(2) << "\n";
       return 0;

@@ -19,8 +19,8 @@ Resampler::Resampler(double input_rate_hz, double output_rate_hz, unsigned chann
     throw std::invalid_argument("Resampler: output_rate_hz must be > 0, got " + std::to_string(output_rate_hz));
   }
   if (channels == 0) throw std::invalid_argument("Resampler: channels must be > 0");
+  if (input_rate_hz == output_rate_hz) return;  // pass-through: no buffer, no converter
   output_.resize(kOutputFrames * channels);
-  if (input_rate_hz == output_rate_hz) return;
   soxr_error_t error = nullptr;
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
   // High quality: 20-bit precision, 91% passband, linear phase. At 8 kHz output

@@ -65,10 +65,12 @@ class SpscRingBuffer {
   alignas(64) std::atomic<std::size_t> tail_{0};
 };
 
-/// Interleaved audio frames over an SpscRingBuffer<float>: a write or a read moves
+/// Interleaved audio frames over an SpscRingBuffer<Sample>: a write or a read moves
 /// whole frames only, so a stereo frame is never split between the caller's and the
 /// agent's channel, and every frame that does not fit is counted, never silently lost.
-/// The producer is a real-time callback or a network reader; the consumer the analysis thread.
+/// The producer is a real-time callback or a network reader; the consumer the analysis
+/// thread. Sample is float, or std::int16_t for 16-bit network audio at half the memory.
+template <class Sample = float>
 class SpscFrameRing {
  public:
   /// Room for at least `capacity_frames` frames of `channels` samples. Throws on 0.
@@ -82,7 +84,7 @@ class SpscFrameRing {
   /// Producer: writes the whole frames of `interleaved` that fit (a trailing partial
   /// frame is a caller bug and is ignored); the rest are counted as overflowed.
   /// Returns the frames written. Real-time safe: no allocation, no lock, never throws.
-  std::size_t write(std::span<const float> interleaved) noexcept {
+  std::size_t write(std::span<const Sample> interleaved) noexcept {
     const std::size_t frames = interleaved.size() / channels_;
     const std::size_t room = (ring_.capacity() - ring_.available()) / channels_;
     const std::size_t n = frames < room ? frames : room;
@@ -92,7 +94,7 @@ class SpscFrameRing {
   }
 
   /// Consumer: reads up to out.size() / channels whole frames; returns the frames read.
-  std::size_t read(std::span<float> out) noexcept {
+  std::size_t read(std::span<Sample> out) noexcept {
     const std::size_t want = out.size() / channels_;
     const std::size_t have = ring_.available() / channels_;
     const std::size_t n = want < have ? want : have;
@@ -106,7 +108,7 @@ class SpscFrameRing {
 
  private:
   std::size_t channels_;
-  SpscRingBuffer<float> ring_;
+  SpscRingBuffer<Sample> ring_;
   std::atomic<std::uint64_t> overflowed_frames_{0};
 };
 

@@ -89,55 +89,73 @@ OutputEncoding parse_output_encoding(const std::string& name) {
 
 void write_audio_file(const std::string& path, std::span<const float> interleaved, int channels, int rate_hz,
                       OutputEncoding encoding) {
-  if (channels < 1) throw std::invalid_argument(path + ": channel count must be >= 1");
-  if (rate_hz < 1) throw std::invalid_argument(path + ": sample rate must be > 0 Hz");
-  const auto channel_count = static_cast<std::size_t>(channels);
-  if (interleaved.size() % channel_count != 0) {
+  if (channels >= 1 && interleaved.size() % static_cast<std::size_t>(channels) != 0) {
     throw std::invalid_argument(path + ": " + std::to_string(interleaved.size()) +
                                 " interleaved samples are not a whole number of " + std::to_string(channels) +
                                 "-channel frames");
   }
+  AudioFileRecorder recorder(path, channels, rate_hz, encoding);
+  recorder.write(interleaved);
+  recorder.commit();
+}
 
+AudioFileRecorder::AudioFileRecorder(std::string path, int channels, int rate_hz, OutputEncoding encoding)
+    : path_(std::move(path)) {
+  if (channels < 1) throw std::invalid_argument(path_ + ": channel count must be >= 1");
+  if (rate_hz < 1) throw std::invalid_argument(path_ + ": sample rate must be > 0 Hz");
+  channels_ = static_cast<std::size_t>(channels);
   SF_INFO info{};
   info.samplerate = rate_hz;
   info.channels = channels;
   info.format = info_for(encoding).sf_format;
   if (sf_format_check(&info) == 0) {
-    throw AudioError(AudioErrorKind::unsupported, path,
+    throw AudioError(AudioErrorKind::unsupported, path_,
                      std::string("libsndfile cannot write ") + to_string(encoding) + " with " +
                          std::to_string(channels) + " channels at " + std::to_string(rate_hz) + " Hz");
   }
+  temporary_ = temporary_name(path_);
+  file_ = sf_open(temporary_.c_str(), SFM_WRITE, &info);
+  if (file_ == nullptr) throw std::runtime_error(path_ + ": cannot create output file: " + sf_strerror(nullptr));
+  block_.resize(kBlockFrames * channels_);
+}
 
-  const std::string temporary = temporary_name(path);
-  TemporaryGuard guard(temporary);
-  SNDFILE* file = sf_open(temporary.c_str(), SFM_WRITE, &info);
-  if (file == nullptr) {
-    throw std::runtime_error(path + ": cannot create output file: " + sf_strerror(nullptr));
+AudioFileRecorder::~AudioFileRecorder() {
+  if (file_ != nullptr) {
+    sf_close(static_cast<SNDFILE*>(file_));
+    std::error_code ignored;
+    std::filesystem::remove(temporary_, ignored);
   }
+}
 
-  std::vector<float> block(kBlockFrames * channel_count);
-  const std::size_t total_frames = interleaved.size() / channel_count;
-  std::string write_error;
-  for (std::size_t frame = 0; frame < total_frames && write_error.empty(); frame += kBlockFrames) {
+void AudioFileRecorder::write(std::span<const float> interleaved) {
+  if (file_ == nullptr) throw std::logic_error(path_ + ": recorder already committed");
+  auto* file = static_cast<SNDFILE*>(file_);
+  const std::size_t total_frames = interleaved.size() / channels_;
+  for (std::size_t frame = 0; frame < total_frames; frame += kBlockFrames) {
     const std::size_t frames = std::min(kBlockFrames, total_frames - frame);
-    const auto source = interleaved.subspan(frame * channel_count, frames * channel_count);
+    const auto source = interleaved.subspan(frame * channels_, frames * channels_);
     // libsndfile wraps around on out-of-range floats unless told otherwise, and
     // NaN has no integer value: both are made safe here, for every encoding alike.
-    std::transform(source.begin(), source.end(), block.begin(),
+    std::transform(source.begin(), source.end(), block_.begin(),
                    [](float x) { return std::isfinite(x) ? std::clamp(x, -1.0f, 1.0f) : 0.0f; });
     const auto wanted = static_cast<sf_count_t>(frames);
-    if (sf_writef_float(file, block.data(), wanted) != wanted) {
-      write_error = std::string("write failed after ") + std::to_string(frame) + " frames: " + sf_strerror(file);
+    if (sf_writef_float(file, block_.data(), wanted) != wanted) {
+      throw std::runtime_error(path_ + ": write failed after " + std::to_string(frames_) + " frames: " + sf_strerror(file));
     }
+    frames_ += static_cast<std::int64_t>(frames);
   }
-  // sf_close flushes buffered audio and finalises the header; its error counts too.
-  const int close_error = sf_close(file);
-  if (!write_error.empty()) throw std::runtime_error(path + ": " + write_error);
-  if (close_error != 0) throw std::runtime_error(path + ": write failed: " + sf_error_number(close_error));
+}
 
+void AudioFileRecorder::commit() {
+  if (file_ == nullptr) throw std::logic_error(path_ + ": recorder already committed");
+  // sf_close flushes buffered audio and finalises the header; its error counts too.
+  const int close_error = sf_close(static_cast<SNDFILE*>(file_));
+  file_ = nullptr;
+  TemporaryGuard guard(temporary_);
+  if (close_error != 0) throw std::runtime_error(path_ + ": write failed: " + sf_error_number(close_error));
   std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) throw std::runtime_error(path + ": cannot move output into place: " + ec.message());
+  std::filesystem::rename(temporary_, path_, ec);
+  if (ec) throw std::runtime_error(path_ + ": cannot move output into place: " + ec.message());
   guard.release();
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Writes call audio to WAV or FLAC via libsndfile: test calls, golden files, tool output.
 
+#include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace tw::io {
 
@@ -31,5 +33,31 @@ OutputEncoding parse_output_encoding(const std::string& name);
 /// create, write and rename failures. Not real-time safe (allocates, does I/O).
 void write_audio_file(const std::string& path, std::span<const float> interleaved, int channels, int rate_hz,
                       OutputEncoding encoding);
+
+/// The same file written block by block as the audio arrives (a live call's
+/// recording): under a temporary name until commit() renames it into place;
+/// destroyed without commit(), it leaves nothing. Same clipping and errors as
+/// write_audio_file. Not real-time safe (buffered I/O).
+class AudioFileRecorder {
+ public:
+  AudioFileRecorder(std::string path, int channels, int rate_hz, OutputEncoding encoding);
+  ~AudioFileRecorder();
+  AudioFileRecorder(const AudioFileRecorder&) = delete;
+  AudioFileRecorder& operator=(const AudioFileRecorder&) = delete;
+
+  /// Appends interleaved frames. Throws std::runtime_error naming the file on a write error.
+  void write(std::span<const float> interleaved);
+  /// Finalises the header and renames the file into place.
+  void commit();
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+  std::string temporary_;
+  std::size_t channels_;
+  void* file_ = nullptr;  // SNDFILE*
+  std::vector<float> block_;
+  std::int64_t frames_ = 0;
+};
 
 }  // namespace tw::io

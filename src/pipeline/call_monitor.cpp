@@ -101,6 +101,7 @@ alerts::Event CallMonitor::make_event(double time_s, const std::string& type, Se
 }
 
 void CallMonitor::emit(alerts::Event event) {
+  event.sequence = timeline_.events.size() + 1;
   sink_.on_event(event);
   timeline_.events.push_back(std::move(event));
 }

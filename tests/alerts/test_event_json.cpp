@@ -31,6 +31,7 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 Event sample(EventKind kind, Severity severity, EventState state) {
   Event e;
   e.call_id = "call-0042";
+  e.sequence = 17;
   e.time_s = 63.25;
   e.kind = kind;
   e.type = "agent_raised_voice";
@@ -47,6 +48,7 @@ Event sample(EventKind kind, Severity severity, EventState state) {
 
 void require_same(const Event& a, const Event& b) {
   CHECK(a.call_id == b.call_id);
+  CHECK(a.sequence == b.sequence);
   CHECK(a.time_s == b.time_s);
   CHECK(a.kind == b.kind);
   CHECK(a.type == b.type);

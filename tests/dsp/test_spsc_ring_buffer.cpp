@@ -113,7 +113,7 @@ TEST_CASE("SpscRingBuffer delivers every sample in order between two threads", "
 
 TEST_CASE("SpscFrameRing moves whole stereo frames only and counts overflowed frames", "[dsp][ring]") {
   using tw::dsp::SpscFrameRing;
-  SpscFrameRing ring(5, 2);  // 5 stereo frames -> 10 samples -> 16 slots -> 8 frames
+  SpscFrameRing<float> ring(5, 2);  // 5 stereo frames -> 10 samples -> 16 slots -> 8 frames
   REQUIRE(ring.capacity_frames() == 8);
   // Frame k holds (k, -k): left and right must always arrive together.
   std::vector<float> block;
@@ -147,14 +147,14 @@ TEST_CASE("SpscFrameRing moves whole stereo frames only and counts overflowed fr
   const float expected[] = {3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 100, -100};
   for (std::size_t i = 0; i < 12; ++i) CHECK(out[i] == expected[i]);
   CHECK(ring.overflowed_frames() == 3);
-  CHECK_THROWS_AS(SpscFrameRing(4, 0), std::invalid_argument);
+  CHECK_THROWS_AS(SpscFrameRing<float>(4, 0), std::invalid_argument);
 }
 
 TEST_CASE("SpscFrameRing between two threads: every frame whole and in order or counted as overflow", "[dsp][ring]") {
   using tw::dsp::SpscFrameRing;
   // The producer never waits (a real-time callback cannot); what does not fit is counted.
   constexpr int kFrames = 400'000;
-  SpscFrameRing ring(64, 2);
+  SpscFrameRing<float> ring(64, 2);
   std::thread producer([&] {
     std::vector<float> block;
     std::mt19937 rng(3);

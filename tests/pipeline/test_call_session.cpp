@@ -99,6 +99,8 @@ TEST_CASE("CallSession: any block sizes give the same events / timeline and tota
   const Outcome reference = outcome_of(one, events_one, windows_one);
   // The example escalates and calms down: the comparison is over real detections.
   REQUIRE(reference.events.size() >= 5);
+  // Events are numbered 1, 2, ... in the order raised: their identity with the call id.
+  for (std::size_t i = 0; i < reference.events.size(); ++i) CHECK(reference.events[i]["seq"] == i + 1);
   REQUIRE(reference.windows >= 2 * 70);
   CHECK(one.duration_s() == Approx(audio.interleaved.size() / 2 / 8000.0));
 

@@ -1,0 +1,178 @@
+#include "app/serve_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "alerts/async_event_sink.h"
+#include "app/config_file.h"
+#include "app/default_model.h"
+#include "net/http_server.h"
+#include "server/call_registry.h"
+#include "server/event_hub.h"
+#include "server/http_api.h"
+#include "server/ingest_handlers.h"
+#include "server/metrics.h"
+#include "server/worker_pool.h"
+
+namespace tw::app {
+namespace {
+
+// Events waiting between the analysis threads and their delivery; past this, drops are counted.
+constexpr std::size_t kEventQueue = 1 << 14;
+
+telephony::AudioHookCredential parse_audiohook_key(const std::string& text) {
+  const std::size_t colon = text.find(':');
+  if (text.empty() || colon == 0) throw std::invalid_argument("--audiohook-key: expected KEY or KEY:SECRET, got '" + text + "'");
+  if (colon == std::string::npos) return {text, ""};
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+std::string stat_line(const char* name, const char* help, const char* type, std::uint64_t value) {
+  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(value) + "\n";
+}
+
+}  // namespace
+
+CLI::App* ServeCommand::add_to(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("serve", "Monitor calls in progress: take telephony media streams and alert as it happens");
+  cmd->add_option("--listen", listen, "HTTP/WebSocket address: /twilio, /stream, /audiohook, /events, /metrics, /api")
+      ->capture_default_str();
+  cmd->add_option("--audiosocket", audiosocket, "Asterisk AudioSocket listener for caller legs (host:port), e.g. 127.0.0.1:9092");
+  cmd->add_option("--audiosocket-agent", audiosocket_agent, "AudioSocket listener for agent legs (host:port)");
+  cmd->add_option("--out,-o", out_dir, "Where each call's outputs go when it ends")->capture_default_str();
+  cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
+  cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
+  cmd->add_option("--webhook", webhooks, "POST each supervisor alert to this URL (repeatable)");
+  cmd->add_option("--webhook-secret", webhook_secret, "Sign webhook bodies with HMAC-SHA256 and this secret");
+  cmd->add_option("--record", record_dir, "Keep each call's audio as <call>.wav (8 kHz stereo) in this folder");
+  cmd->add_option("--max-calls", max_calls, "Concurrent calls; more are refused (0: no limit)")->capture_default_str();
+  cmd->add_option("--workers", worker_threads, "Analysis threads (default: one per core)");
+  cmd->add_option("--io-threads", io_threads, "Network threads")->capture_default_str();
+  cmd->add_option("--tls-cert", tls_cert, "TLS certificate chain (PEM): the listener speaks https/wss only");
+  cmd->add_option("--tls-key", tls_key, "TLS private key (PEM)");
+  cmd->add_option("--audiohook-key", audiohook_keys,
+                  "Genesys AudioHook credentials KEY or KEY:CLIENT_SECRET (base64); repeatable. Without one, /audiohook is refused");
+  cmd->add_option("--idle-timeout", idle_timeout_s, "Close a stream that completes no message for this long (s)")
+      ->capture_default_str();
+  cmd->add_option("--max-message-bytes", max_message_bytes, "Largest WebSocket message accepted")->capture_default_str();
+  cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
+  return cmd;
+}
+
+int ServeCommand::run(std::ostream& out, std::ostream& err) {
+  // SIGINT and SIGTERM are taken by sigwait below: blocked here, before any thread
+  // starts, so every thread inherits the mask and none is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const detect::AgitationModel model = load_agitation_model(model_path);
+  server::CallSettings settings;
+  settings.model = &model;
+  settings.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
+  settings.output.dir = out_dir;
+  settings.record_dir = record_dir;
+
+  server::Metrics metrics;
+  server::EventHub hub(metrics, quiet ? nullptr : &out);
+  alerts::AsyncEventSink events(hub, kEventQueue);
+  std::shared_ptr<server::CallRegistry> registry;
+  server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {
+    if (registry) registry->on_finished(call);
+  });
+  registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
+
+  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}};
+  ingest.twilio.max_message_bytes = max_message_bytes;
+  ingest.generic.max_message_bytes = max_message_bytes;
+  ingest.audiohook.max_message_bytes = max_message_bytes;
+  for (const std::string& k : audiohook_keys) ingest.audiohook_auth.credentials.push_back(parse_audiohook_key(k));
+
+  std::atomic<bool> ready{true};
+  net::ServerConfig config;
+  config.listen = listen;
+  config.tls_cert_file = tls_cert;
+  config.tls_key_file = tls_key;
+  config.io_threads = io_threads;
+  std::unique_ptr<net::HttpServer> http;
+  server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
+  api.extra_metrics = [&] {
+    const net::NetStats& s = http->stats();
+    return stat_line("tonewatch_open_connections", "Open WebSocket and TCP connections", "gauge", s.open_connections) +
+           stat_line("tonewatch_websocket_accepted_total", "WebSocket connections accepted", "counter", s.websocket_accepted) +
+           stat_line("tonewatch_websocket_refused_total", "WebSocket upgrades refused (auth, limits)", "counter", s.websocket_refused) +
+           stat_line("tonewatch_tcp_accepted_total", "AudioSocket connections accepted", "counter", s.tcp_accepted) +
+           stat_line("tonewatch_idle_timeouts_total", "Connections closed for completing no message in time", "counter", s.idle_timeouts) +
+           stat_line("tonewatch_protocol_errors_total", "Bad HTTP requests, WebSocket frames or oversize messages", "counter", s.protocol_errors) +
+           stat_line("tonewatch_tls_failures_total", "Failed TLS handshakes", "counter", s.tls_failures) +
+           stat_line("tonewatch_feed_dropped_total", "Feed messages dropped for slow readers", "counter", s.outbox_dropped) +
+           stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
+           stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued());
+  };
+  config.http = [&](const net::Request& r) {
+    net::Response response = server::handle_api(api, r);
+    return response.status == 0 ? net::Response::text(404, "not found\n") : response;
+  };
+  auto ws = [&](std::string path, net::WebSocketOpener open) {
+    net::WebSocketRoute route;
+    route.path = std::move(path);
+    route.open = std::move(open);
+    route.max_message_bytes = max_message_bytes;
+    route.idle_timeout_s = idle_timeout_s;
+    config.websockets.push_back(std::move(route));
+  };
+  ws("/twilio", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_twilio(ingest, r, o); });
+  ws("/stream", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_generic(ingest, r, o); });
+  ws("/audiohook", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
+    return server::open_audiohook(ingest, r, o, refusal);
+  });
+  ws("/events", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_event_feed(hub, r, o); });
+  config.websockets.back().idle_timeout_s = 1e9;  // a feed reader only listens
+  config.websockets.back().outbox_messages = 4096;
+  auto tcp = [&](const std::string& address, features::SpeakerRole role) {
+    if (address.empty()) return;
+    net::TcpRoute route;
+    route.address = address;
+    route.idle_timeout_s = idle_timeout_s;
+    route.open = [&ingest, role](const std::string& remote, std::shared_ptr<net::Outbox> o) {
+      return server::open_audiosocket(ingest, remote, std::move(o), role);
+    };
+    config.tcp.push_back(std::move(route));
+  };
+  tcp(audiosocket, features::SpeakerRole::caller);
+  tcp(audiosocket_agent, features::SpeakerRole::agent);
+
+  http = std::make_unique<net::HttpServer>(std::move(config));
+  http->start();
+  err << "tonewatch serve: listening on " << (tls_cert.empty() ? "http://" : "https://") << listen.substr(0, listen.rfind(':'))
+      << ":" << http->http_port() << " (/twilio, /stream, /audiohook, /events, /metrics, /api/calls)";
+  const auto tcp_ports = http->tcp_ports();
+  if (!audiosocket.empty()) err << ", AudioSocket callers on port " << tcp_ports.at(0);
+  if (!audiosocket_agent.empty()) err << ", agents on port " << tcp_ports.back();
+  err << "; outputs in " << out_dir << "/\n";
+  err.flush();
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  err << "tonewatch serve: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+      << ": no new calls; finishing " << registry->active_count() << " call(s) in progress\n";
+  ready = false;
+  registry->close();
+  http->stop_accepting();
+  http->stop();              // closes every connection: their legs end and the calls finish
+  hub.clear_subscribers();   // feed connections the close handshake did not reach
+  workers.stop_all_calls();  // calls whose legs are still joining end too
+  workers.wait_idle(600.0);
+  events.flush();
+  err << "tonewatch serve: stopped; every call's outputs are in " << out_dir << "/\n";
+  return 0;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,36 @@
+#pragma once
+// `tonewatch serve`: live monitoring of calls in progress, from telephony media streams.
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace tw::app {
+
+struct ServeCommand {
+  std::string listen = "127.0.0.1:8080";
+  std::string audiosocket;        ///< caller legs (or single legs)
+  std::string audiosocket_agent;  ///< agent legs
+  std::string out_dir = "tonewatch-out";
+  std::string config_path;
+  std::string model_path;
+  std::vector<std::string> webhooks;
+  std::string webhook_secret;
+  std::string record_dir;
+  std::size_t max_calls = 1000;
+  unsigned worker_threads = 0;
+  unsigned io_threads = 1;
+  std::string tls_cert, tls_key;
+  std::vector<std::string> audiohook_keys;  ///< KEY or KEY:SECRET
+  double idle_timeout_s = 30.0;
+  std::size_t max_message_bytes = 256 * 1024;
+  bool quiet = false;  ///< no JSON lines on stdout
+
+  CLI::App* add_to(CLI::App& app);
+  /// Runs until SIGINT or SIGTERM; returns the exit code (0 after a clean shutdown).
+  int run(std::ostream& out, std::ostream& err);
+};
+
+}  // namespace tw::app

@@ -1,0 +1,302 @@
+#include "net/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "net/session_registry.h"
+#include "net/tcp_session.h"
+#include "net/websocket_session.h"
+
+namespace tw::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+std::pair<std::string, std::uint16_t> parse_address(const std::string& address) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= address.size()) {
+    throw std::invalid_argument("'" + address + "' is not host:port");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = address.substr(colon + 1);
+  if (!std::all_of(port_text.begin(), port_text.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+      port_text.size() > 5 || std::stoul(port_text) > 65535) {
+    throw std::invalid_argument("'" + address + "': port must be 0-65535");
+  }
+  if (host.empty()) throw std::invalid_argument("'" + address + "': no host (say 127.0.0.1 or 0.0.0.0)");
+  return {host, static_cast<std::uint16_t>(std::stoul(port_text))};
+}
+
+namespace {
+
+tcp::endpoint resolve(const std::string& address) {
+  const auto [host, port] = parse_address(address);
+  beast::error_code ec;
+  const asio::ip::address ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) throw std::invalid_argument("'" + address + "': '" + host + "' is not an IP address");
+  return {ip, port};
+}
+
+Request to_request(const http::request<http::string_body>& req, const std::string& remote, bool tls) {
+  Request r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  const std::size_t q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  r.query = q == std::string::npos ? std::string() : r.target.substr(q + 1);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    // Repeated headers are joined with ", " (RFC 9110 §5.3).
+    auto [it, inserted] = r.headers.emplace(name, std::string(field.value()));
+    if (!inserted) it->second += ", " + std::string(field.value());
+  }
+  r.body = req.body();
+  r.remote = remote;
+  r.tls = tls;
+  return r;
+}
+
+std::string remote_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  const tcp::endpoint ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(ServerConfig c) : config(std::move(c)), ioc(static_cast<int>(std::max(1u, config.io_threads))) {}
+
+  ServerConfig config;
+  asio::io_context ioc;
+  std::optional<ssl::context> tls;
+  NetStats stats;
+  detail::SessionRegistry sessions;
+  std::optional<tcp::acceptor> http_acceptor;
+  std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors;
+  std::vector<std::thread> threads;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::atomic<bool> accepting{true};
+
+  tcp::acceptor open_acceptor(const std::string& address) {
+    const tcp::endpoint ep = resolve(address);
+    tcp::acceptor acceptor(asio::make_strand(ioc));
+    beast::error_code ec;
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + address + ": " + ec.message());
+    return acceptor;
+  }
+
+  void accept_http() {
+    http_acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (!accepting.load()) return;
+      if (!ec) {
+        if (tls) {
+          start_tls(std::move(socket));
+        } else {
+          std::make_shared<HttpSession<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)), false)->run();
+        }
+      }
+      accept_http();
+    });
+  }
+
+  void accept_tcp(std::size_t index) {
+    tcp_acceptors[index]->async_accept(asio::make_strand(ioc), [this, index](beast::error_code ec, tcp::socket socket) {
+      if (!accepting.load()) return;
+      if (!ec) {
+        const std::string remote = remote_of(socket);
+        auto session = std::make_shared<detail::TcpSession>(beast::tcp_stream(std::move(socket)), config.tcp[index],
+                                                            stats, sessions);
+        session->start(remote);
+      }
+      accept_tcp(index);
+    });
+  }
+
+  void start_tls(tcp::socket socket) {
+    auto stream = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *tls);
+    beast::get_lowest_layer(*stream).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config.handshake_timeout_s)));
+    stream->async_handshake(ssl::stream_base::server, [this, stream](beast::error_code ec) {
+      if (ec) {
+        stats.tls_failures.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(*stream), true)->run();
+    });
+  }
+
+  /// One HTTP connection: requests in turn until it upgrades to a WebSocket or closes.
+  template <class Stream>
+  class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+   public:
+    HttpSession(Impl& impl, Stream&& stream, bool tls) : impl_(impl), stream_(std::move(stream)), tls_(tls) {}
+
+    void run() {
+      asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::read, this->shared_from_this()));
+    }
+
+   private:
+    void read() {
+      parser_.emplace();
+      parser_->body_limit(impl_.config.max_request_body_bytes);
+      parser_->header_limit(16 * 1024);
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(impl_.config.handshake_timeout_s)));
+      http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+      if (ec == http::error::end_of_stream) return close();
+      if (ec) {
+        if (ec != beast::error::timeout && ec != asio::error::operation_aborted) {
+          impl_.stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        return close();
+      }
+      http::request<http::string_body> req = parser_->release();
+      const std::string remote = remote_of(beast::get_lowest_layer(stream_).socket());
+      Request request = to_request(req, remote, tls_);
+      if (websocket::is_upgrade(req)) {
+        for (const WebSocketRoute& route : impl_.config.websockets) {
+          if (route.path == request.path) {
+            auto session = std::make_shared<detail::WebSocketSession<Stream>>(std::move(stream_), route, impl_.stats,
+                                                                              impl_.sessions);
+            session->start(std::move(req), std::move(request));
+            return;
+          }
+        }
+        return respond(Response::text(404, "no WebSocket endpoint at " + request.path + "\n"), req.version(), false);
+      }
+      impl_.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
+      Response response = impl_.config.http ? impl_.config.http(request) : Response::text(404, "not found\n");
+      respond(response, req.version(), req.keep_alive());
+    }
+
+    void respond(const Response& response, unsigned version, bool keep_alive) {
+      auto res = std::make_shared<http::response<http::string_body>>(detail::to_beast(response, version, keep_alive));
+      http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+        if (ec || !keep_alive) return self->close();
+        self->read();
+      });
+    }
+
+    void close() {
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    Impl& impl_;
+    Stream stream_;
+    bool tls_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+  };
+};
+
+HttpServer::HttpServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  Impl& impl = *impl_;
+  if (!impl.config.tls_cert_file.empty() || !impl.config.tls_key_file.empty()) {
+    if (impl.config.tls_cert_file.empty() || impl.config.tls_key_file.empty()) {
+      throw std::invalid_argument("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
+    }
+    impl.tls.emplace(ssl::context::tls_server);
+    impl.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    impl.tls->use_certificate_chain_file(impl.config.tls_cert_file, ec);
+    if (ec) throw std::invalid_argument("cannot load TLS certificate " + impl.config.tls_cert_file + ": " + ec.message());
+    impl.tls->use_private_key_file(impl.config.tls_key_file, ssl::context::pem, ec);
+    if (ec) throw std::invalid_argument("cannot load TLS key " + impl.config.tls_key_file + ": " + ec.message());
+  }
+  impl.http_acceptor.emplace(impl.open_acceptor(impl.config.listen));
+  for (const TcpRoute& route : impl.config.tcp) {
+    impl.tcp_acceptors.push_back(std::make_unique<tcp::acceptor>(impl.open_acceptor(route.address)));
+  }
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  Impl& impl = *impl_;
+  if (!impl.threads.empty()) return;
+  impl.work.emplace(impl.ioc.get_executor());
+  impl.accept_http();
+  for (std::size_t i = 0; i < impl.tcp_acceptors.size(); ++i) impl.accept_tcp(i);
+  for (unsigned i = 0; i < std::max(1u, impl.config.io_threads); ++i) {
+    impl.threads.emplace_back([&impl] { impl.ioc.run(); });
+  }
+}
+
+void HttpServer::stop_accepting() {
+  Impl& impl = *impl_;
+  if (!impl.accepting.exchange(false)) return;
+  asio::post(impl.http_acceptor->get_executor(), [&impl] {
+    beast::error_code ignored;
+    impl.http_acceptor->close(ignored);
+  });
+  for (auto& a : impl.tcp_acceptors) {
+    asio::post(a->get_executor(), [acceptor = a.get()] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+    });
+  }
+}
+
+void HttpServer::stop() {
+  Impl& impl = *impl_;
+  if (impl.threads.empty()) return;
+  stop_accepting();
+  for (auto& session : impl.sessions.snapshot()) session->go_away();
+  // Give the close handshakes a moment, then stop the loop.
+  for (int i = 0; i < 50 && impl.stats.open_connections.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl.work.reset();
+  impl.ioc.stop();
+  for (auto& t : impl.threads) t.join();
+  impl.threads.clear();
+}
+
+std::uint16_t HttpServer::http_port() const noexcept {
+  beast::error_code ec;
+  const tcp::endpoint ep = impl_->http_acceptor->local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+std::vector<std::uint16_t> HttpServer::tcp_ports() const {
+  std::vector<std::uint16_t> ports;
+  for (const auto& a : impl_->tcp_acceptors) {
+    beast::error_code ec;
+    const tcp::endpoint ep = a->local_endpoint(ec);
+    ports.push_back(ec ? 0 : ep.port());
+  }
+  return ports;
+}
+
+const NetStats& HttpServer::stats() const noexcept { return impl_->stats; }
+
+}  // namespace tw::net

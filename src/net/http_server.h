@@ -1,0 +1,59 @@
+#pragma once
+// The server's sockets: one HTTP/WebSocket listener (optionally TLS) and any number
+// of raw TCP listeners, on one Boost.Asio event loop run by a few I/O threads.
+// Plain HTTP requests go to one handler; WebSocket upgrades go to the route for
+// their path; TCP connections to their listener's opener. Every connection runs
+// on its own strand.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/connection_handler.h"
+
+namespace tw::net {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";   ///< HTTP and WebSocket; port 0 picks a free one
+  std::string tls_cert_file, tls_key_file; ///< both set: the listener speaks TLS only (https, wss)
+  unsigned io_threads = 1;
+  HttpHandler http;                        ///< plain requests
+  std::vector<WebSocketRoute> websockets;
+  std::vector<TcpRoute> tcp;
+  double handshake_timeout_s = 10.0;       ///< HTTP request or TLS/WebSocket handshake must complete in this time
+  std::size_t max_request_body_bytes = 64 * 1024;
+};
+
+class HttpServer {
+ public:
+  /// Binds every listener. Throws std::runtime_error naming the address on failure
+  /// (in use, not an address, permission), and std::invalid_argument for a TLS
+  /// certificate or key that cannot be loaded.
+  explicit HttpServer(ServerConfig config);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Starts the I/O threads and returns.
+  void start();
+  /// Stops accepting new connections; open ones go on.
+  void stop_accepting();
+  /// Closes every open connection (WebSocket close 1001 "going away"), then stops the
+  /// event loop and joins the I/O threads.
+  void stop();
+
+  /// The port the HTTP listener got (useful with port 0), and each TCP listener's.
+  std::uint16_t http_port() const noexcept;
+  std::vector<std::uint16_t> tcp_ports() const;
+  const NetStats& stats() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// "host:port" → (host, port). Throws std::invalid_argument with the text on a malformed address.
+std::pair<std::string, std::uint16_t> parse_address(const std::string& address);
+
+}  // namespace tw::net

@@ -1,0 +1,161 @@
+#include "server/call_registry.h"
+
+#include <filesystem>
+
+namespace tw::server {
+
+CallRegistry::CallRegistry(const CallSettings& settings, alerts::EventSink& events, WorkerPool& workers,
+                           Metrics& metrics, std::size_t max_calls, double recent_s)
+    : settings_(settings),
+      events_(events),
+      workers_(workers),
+      metrics_(metrics),
+      max_calls_(max_calls),
+      recent_s_(recent_s),
+      active_gauge_(metrics.gauge("tonewatch_active_calls", "Calls in progress")) {}
+
+std::string CallRegistry::safe_id(const std::string& key) {
+  std::string id;
+  for (char c : key) {
+    if (id.size() >= 96) break;
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    id += ok ? c : '_';
+  }
+  if (id.empty() || id == "." || id == "..") id = "call" + id;
+  if (id.front() == '.') id.front() = '_';  // never a hidden file
+  return id;
+}
+
+std::string CallRegistry::unique_id(const std::string& key) const {
+  const std::string base = safe_id(key);
+  auto taken = [&](const std::string& id) {
+    if (by_id_.count(id) != 0) return true;
+    std::error_code ec;
+    return std::filesystem::exists(std::filesystem::path(settings_.output.dir) / (id + ".summary.json"), ec);
+  };
+  if (!taken(base)) return base;
+  for (int n = 2;; ++n) {
+    const std::string id = base + "-" + std::to_string(n);
+    if (!taken(id)) return id;
+  }
+}
+
+LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string& key, const nlohmann::json& metadata,
+                                 const std::vector<pipeline::LiveTrack>& tracks, bool complete) {
+  LegHandle handle;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) {
+    handle.error = "server is shutting down";
+    return handle;
+  }
+  const std::string full_key = protocol + ":" + key;
+  if (auto it = by_key_.find(full_key); it != by_key_.end()) {
+    const int first = it->second->add_tracks(tracks, complete);
+    if (first >= 0) {
+      it->second->add_metadata(metadata);
+      handle.call = it->second;
+      handle.first_leg = first;
+      metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "joined")).add();
+      return handle;
+    }
+    // The call is under way without this party, or already has it.
+    handle.error = "call " + key + " already has this party or started without it";
+    metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "refused")).add();
+    return handle;
+  }
+  if (max_calls_ > 0 && by_id_.size() >= max_calls_) {
+    handle.error = "too many calls (--max-calls " + std::to_string(max_calls_) + ")";
+    metrics_.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "max_calls")).add();
+    return handle;
+  }
+  auto call = std::make_shared<LiveCall>(unique_id(key), protocol, metadata, settings_, events_);
+  call->add_metadata({{"platform_call_id", key}});
+  const int first = call->add_tracks(tracks, complete);
+  if (first < 0) {
+    handle.error = "a stream carries at most two channels, one caller and one agent";
+    return handle;
+  }
+  if (!workers_.add(call)) {
+    handle.error = "analysis queue full";
+    metrics_.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "queue_full")).add();
+    return handle;
+  }
+  by_key_[full_key] = call;
+  by_id_[call->call_id()] = call;
+  active_gauge_.set(static_cast<double>(by_id_.size()));
+  metrics_.counter("tonewatch_calls_total", "Calls started, by protocol", label("protocol", protocol)).add();
+  metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "opened")).add();
+  handle.call = std::move(call);
+  handle.first_leg = first;
+  return handle;
+}
+
+void CallRegistry::on_finished(const std::shared_ptr<LiveCall>& call) {
+  const CallStatus status = call->status();
+  const std::int64_t now = steady_now_ns();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = by_key_.begin(); it != by_key_.end();) {
+    it = it->second == call ? by_key_.erase(it) : std::next(it);
+  }
+  by_id_.erase(call->call_id());
+  active_gauge_.set(static_cast<double>(by_id_.size()));
+  metrics_
+      .counter("tonewatch_calls_ended_total", "Calls ended, by protocol and outcome",
+               label("protocol", status.protocol) + "," + label("outcome", status.error.empty() ? "analysed" : "failed"))
+      .add();
+  recent_.emplace_back(now, status);
+  while (!recent_.empty() && (static_cast<double>(now - recent_.front().first) * 1e-9 > recent_s_ || recent_.size() > 1000)) {
+    recent_.pop_front();
+  }
+}
+
+void CallRegistry::close() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  closed_ = true;
+}
+
+std::vector<CallStatus> CallRegistry::active() const {
+  std::vector<std::shared_ptr<LiveCall>> calls;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, call] : by_id_) calls.push_back(call);
+  }
+  std::vector<CallStatus> out;
+  for (const auto& c : calls) out.push_back(c->status());
+  return out;
+}
+
+std::vector<CallStatus> CallRegistry::recent() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<CallStatus> out;
+  for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) out.push_back(it->second);
+  return out;
+}
+
+bool CallRegistry::find(const std::string& call_id, CallStatus& out) const {
+  std::shared_ptr<LiveCall> call;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = by_id_.find(call_id); it != by_id_.end()) {
+      call = it->second;
+    } else {
+      for (auto r = recent_.rbegin(); r != recent_.rend(); ++r) {
+        if (r->second.call_id == call_id) {
+          out = r->second;
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+  out = call->status();
+  return true;
+}
+
+std::size_t CallRegistry::active_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return by_id_.size();
+}
+
+}  // namespace tw::server

@@ -1,0 +1,43 @@
+#pragma once
+// The server's HTTP endpoints for programs: health, metrics, calls and alerts as
+// JSON, and the /events WebSocket feed. (The supervisor's pages build on these.)
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "net/connection_handler.h"
+#include "server/call_registry.h"
+#include "server/event_hub.h"
+#include "server/metrics.h"
+
+namespace tw::server {
+
+struct ApiContext {
+  CallRegistry& registry;
+  EventHub& hub;
+  Metrics& metrics;
+  /// Extra metric lines rendered after the registry's (net stats, queues).
+  std::function<std::string()> extra_metrics;
+  /// False once shutdown began: /readyz answers 503 so a load balancer stops sending calls.
+  std::function<bool()> ready;
+};
+
+/// A call's status as the API shows it (with its open episodes and alerts from the hub).
+nlohmann::json call_json(const CallStatus& status, const EventHub& hub);
+/// An alert record as JSON (the event, plus acknowledged_by / acknowledged_unix_ms).
+nlohmann::json alert_json(const AlertRecord& record);
+
+/// Answers GET /healthz, /readyz, /metrics, /api/calls, /api/calls/{id}, /api/alerts[?open=1],
+/// and POST /api/alerts/{call}/{seq}/ack?user=NAME. Unknown paths: 404. Returns nullopt-like
+/// (status 0) for paths it does not own, so another handler may take them.
+net::Response handle_api(ApiContext& context, const net::Request& request);
+
+/// The handler of a WebSocket connection on /events: every event as a JSON text
+/// message, or one call's with ?call=ID. A slow reader's messages are dropped and counted.
+std::unique_ptr<net::ConnectionHandler> open_event_feed(EventHub& hub, const net::Request& request,
+                                                        std::shared_ptr<net::Outbox> outbox);
+
+}  // namespace tw::server

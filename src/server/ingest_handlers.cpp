@@ -1,0 +1,230 @@
+#include "server/ingest_handlers.h"
+
+#include <chrono>
+#include <mutex>
+#include <ostream>
+#include <vector>
+
+namespace tw::server {
+namespace {
+
+using features::SpeakerRole;
+
+// WebSocket close code 1013, "Try Again Later" (IANA WebSocket Close Code Number
+// Registry, RFC 6455 §11.7): the server is at its limit or shutting down.
+constexpr std::uint16_t kTryAgainLater = 1013;
+
+std::mutex log_mutex;
+void log_line(std::ostream* log, const std::string& line) {
+  if (log == nullptr) return;
+  std::lock_guard<std::mutex> lock(log_mutex);
+  *log << "tonewatch serve: " << line << '\n';
+  log->flush();
+}
+
+/// A connection's place in a call, as the adapter's IngestSink.
+class IngestLeg final : public telephony::IngestSink {
+ public:
+  IngestLeg(IngestContext& context, std::shared_ptr<net::Outbox> outbox, std::string remote)
+      : context_(context), outbox_(std::move(outbox)), remote_(std::move(remote)) {}
+
+  void on_stream_start(const telephony::StreamStart& start) override {
+    protocol_ = std::string(telephony::to_string(start.protocol));
+    std::vector<pipeline::LiveTrack> tracks;
+    bool roles[2] = {false, false};
+    for (const telephony::TrackInfo& t : start.tracks) {
+      tracks.push_back({start.sample_rate_hz, t.channel_roles});
+      for (SpeakerRole r : t.channel_roles) roles[r == SpeakerRole::caller ? 0 : 1] = true;
+    }
+    // One connection carries the whole call (both parties, or a protocol that never
+    // splits a call over connections): analysis can start at once.
+    const bool complete = (roles[0] && roles[1]) || start.protocol == telephony::Protocol::generic_ws ||
+                          start.protocol == telephony::Protocol::audiohook;
+    nlohmann::json metadata = start.metadata;
+    metadata["remote"] = remote_;
+    if (!start.stream_id.empty()) metadata["stream_id"] = start.stream_id;
+    handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
+    track_count_ = tracks.size();
+    if (!handle_.call) {
+      refused_ = handle_.error;
+      log_line(context_.log, protocol_ + " stream for call " + start.call_id + " from " + remote_ + " refused: " + refused_);
+    }
+  }
+
+  void on_audio(const telephony::TrackAudio& audio) override {
+    if (!handle_.call) return;
+    handle_.call->leg(handle_.first_leg + audio.track).write(audio.samples);
+  }
+
+  void on_dtmf(const telephony::DtmfEvent&) override {
+    context_.metrics.counter("tonewatch_dtmf_total", "DTMF digits reported by platforms").add();
+  }
+
+  void on_stream_end(telephony::EndReason reason, std::string_view detail) override {
+    end_legs();
+    if (reason != telephony::EndReason::stop) {
+      log_line(context_.log, protocol_ + " stream from " + remote_ + " ended (" + std::string(telephony::to_string(reason)) +
+                                 (detail.empty() ? "" : ": " + std::string(detail)) + ")");
+    }
+  }
+
+  void send_text(std::string_view message) override { outbox_->send(std::string(message)); }
+
+  /// Ends this connection's legs (idempotent): their audio so far is analysed.
+  void end_legs() {
+    if (!handle_.call || ended_) return;
+    ended_ = true;
+    for (std::size_t i = 0; i < track_count_; ++i) handle_.call->leg(handle_.first_leg + static_cast<int>(i)).end();
+  }
+
+  const std::string& refused() const noexcept { return refused_; }
+
+ private:
+  IngestContext& context_;
+  std::shared_ptr<net::Outbox> outbox_;
+  std::string remote_;
+  std::string protocol_ = "unknown";
+  LegHandle handle_;
+  std::string refused_;
+  std::size_t track_count_ = 0;
+  bool ended_ = false;
+};
+
+/// Counts an adapter's counters into the metrics when its connection ends.
+void record(Metrics& m, const std::string& protocol, const telephony::AdapterCounters& c) {
+  const std::string p = label("protocol", protocol);
+  m.counter("tonewatch_ingest_messages_total", "Protocol messages received", p).add(c.messages);
+  m.counter("tonewatch_ingest_audio_frames_total", "Audio frames received (per channel, at the stream's rate)", p)
+      .add(c.audio_samples);
+  m.counter("tonewatch_ingest_missing_frames_total", "Frames filled with silence for lost packets (timestamp gaps)", p)
+      .add(c.gap_fill_samples);
+  m.counter("tonewatch_ingest_late_chunks_total", "Chunks dropped as late or duplicate", p).add(c.late_chunks_dropped);
+  m.counter("tonewatch_ingest_overlap_frames_total", "Frames trimmed from chunks overlapping audio already received", p)
+      .add(c.overlap_samples_dropped);
+  for (std::size_t i = 0; i < c.malformed_by_reason.size(); ++i) {
+    if (c.malformed_by_reason[i] == 0) continue;
+    m.counter("tonewatch_ingest_malformed_total", "Malformed messages, by protocol and reason",
+              p + "," + label("reason", std::string(telephony::to_string(static_cast<telephony::Malformed>(i)))))
+        .add(c.malformed_by_reason[i]);
+  }
+}
+
+/// A WebSocket ingest connection: the adapter on one side, the leg on the other.
+template <class Adapter, class Config>
+class WebSocketIngest final : public net::ConnectionHandler {
+ public:
+  WebSocketIngest(IngestContext& context, std::shared_ptr<net::Outbox> outbox, const std::string& remote,
+                  const Config& config, std::string protocol)
+      : context_(context), leg_(context, std::move(outbox), remote), adapter_(leg_, config), protocol_(std::move(protocol)) {}
+
+  net::Verdict on_text(std::string_view message) override { return verdict(adapter_.on_text(message)); }
+  net::Verdict on_binary(std::span<const std::uint8_t> message) override { return verdict(adapter_.on_binary(message)); }
+  void on_closed(bool clean) override {
+    if constexpr (requires(Adapter& a) { a.on_disconnect(true); }) {
+      adapter_.on_disconnect(clean);
+    } else {
+      adapter_.on_disconnect();
+    }
+    leg_.end_legs();
+    record(context_.metrics, protocol_, adapter_.counters());
+  }
+
+ private:
+  net::Verdict verdict(const telephony::AdapterStatus& status) {
+    if (!leg_.refused().empty()) {
+      context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
+      return net::Verdict::closing(kTryAgainLater, leg_.refused());
+    }
+    if (status.close) {
+      if (status.close_code != telephony::close_code::kNormal) {
+        log_line(context_.log, protocol_ + " connection closed: " + std::string(status.reason));
+      }
+      leg_.end_legs();
+      return net::Verdict::closing(status.close_code, std::string(status.reason));
+    }
+    return net::Verdict::keep();
+  }
+
+  IngestContext& context_;
+  IngestLeg leg_;
+  Adapter adapter_;
+  std::string protocol_;
+};
+
+/// An AudioSocket connection: one leg, its role given by the listener that took it.
+class AudioSocketIngest final : public net::ConnectionHandler {
+ public:
+  AudioSocketIngest(IngestContext& context, std::shared_ptr<net::Outbox> outbox, const std::string& remote, SpeakerRole role)
+      : context_(context), leg_(context, std::move(outbox), remote), adapter_(leg_, role, context.audiosocket) {}
+
+  net::Verdict on_binary(std::span<const std::uint8_t> bytes) override {
+    const telephony::AdapterStatus status = adapter_.on_bytes(bytes);
+    if (!leg_.refused().empty()) {
+      context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
+      return net::Verdict::closing(kTryAgainLater, leg_.refused());
+    }
+    if (status.close) {
+      if (status.close_code != telephony::close_code::kNormal) log_line(context_.log, "audiosocket connection closed: " + std::string(status.reason));
+      leg_.end_legs();
+      return net::Verdict::closing(status.close_code, std::string(status.reason));
+    }
+    return net::Verdict::keep();
+  }
+  void on_closed(bool) override {
+    adapter_.on_disconnect();
+    leg_.end_legs();
+    record(context_.metrics, "audiosocket", adapter_.counters());
+  }
+  std::uint64_t completed_messages() const noexcept override { return adapter_.counters().messages; }
+
+ private:
+  IngestContext& context_;
+  IngestLeg leg_;
+  telephony::AudioSocketAdapter adapter_;
+};
+
+telephony::HttpHeaders headers_of(const net::Request& request) {
+  telephony::HttpHeaders headers;
+  for (const auto& [name, value] : request.headers) headers.push_back({name, value});
+  return headers;
+}
+
+}  // namespace
+
+std::unique_ptr<net::ConnectionHandler> open_twilio(IngestContext& context, const net::Request& request,
+                                                    std::shared_ptr<net::Outbox> outbox) {
+  return std::make_unique<WebSocketIngest<telephony::TwilioStreamAdapter, telephony::TwilioConfig>>(
+      context, std::move(outbox), request.remote, context.twilio, "twilio");
+}
+
+std::unique_ptr<net::ConnectionHandler> open_generic(IngestContext& context, const net::Request& request,
+                                                     std::shared_ptr<net::Outbox> outbox) {
+  return std::make_unique<WebSocketIngest<telephony::GenericStreamAdapter, telephony::GenericStreamConfig>>(
+      context, std::move(outbox), request.remote, context.generic, "generic_ws");
+}
+
+std::unique_ptr<net::ConnectionHandler> open_audiohook(IngestContext& context, const net::Request& request,
+                                                       std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  const std::string authority = request.header("host");
+  const telephony::HttpRequestInfo info{request.method, request.target, authority};
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const telephony::SignatureVerdict verdict =
+      context.audiohook_auth.credentials.empty()
+          ? telephony::SignatureVerdict{false, "no AudioHook API keys are configured (--audiohook-key)", {}, {}}
+          : telephony::verify_audiohook_request(info, headers_of(request), context.audiohook_auth, now);
+  if (!verdict.ok) {
+    refusal = net::Response::text(401, "unauthorized: " + verdict.reason + "\n");
+    context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "unauthorized")).add();
+    log_line(context.log, "audiohook connection from " + request.remote + " refused (401): " + verdict.reason);
+    return nullptr;
+  }
+  return std::make_unique<WebSocketIngest<telephony::AudioHookAdapter, telephony::AudioHookConfig>>(
+      context, std::move(outbox), request.remote, context.audiohook, "audiohook");
+}
+
+std::unique_ptr<net::ConnectionHandler> open_audiosocket(IngestContext& context, const std::string& remote,
+                                                         std::shared_ptr<net::Outbox> outbox, SpeakerRole role) {
+  return std::make_unique<AudioSocketIngest>(context, std::move(outbox), remote, role);
+}
+
+}  // namespace tw::server

@@ -1,0 +1,69 @@
+#pragma once
+// One track of a live call on its way from the connection's thread to the call's
+// worker: a lock-free ring of whole 16-bit frames (every network format tonewatch
+// takes — G.711, L16, AudioSocket slin — is 16-bit, so the ring is lossless at
+// half the memory of floats), an end flag, and what the worker needs to measure
+// how far analysis lags behind arrival.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dsp/spsc_ring_buffer.h"
+#include "features/speaker_role.h"
+
+namespace tw::server {
+
+class LegInput {
+ public:
+  /// A track of `channels` channels at `sample_rate_hz`, buffering up to `ring_s` seconds.
+  LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s);
+  LegInput(const LegInput&) = delete;
+  LegInput& operator=(const LegInput&) = delete;
+
+  int sample_rate_hz() const noexcept { return sample_rate_hz_; }
+  const std::vector<features::SpeakerRole>& roles() const noexcept { return roles_; }
+  std::size_t channels() const noexcept { return roles_.size(); }
+
+  // ---- the connection's thread (producer) -------------------------------------
+  /// Copies interleaved samples in [-1, 1] as 16-bit frames; what does not fit is
+  /// counted as overflow. Real-time safe: no allocation, no lock.
+  void write(std::span<const float> interleaved) noexcept;
+  /// No more audio will come. Everything written before is delivered.
+  void end() noexcept { ended_.store(true, std::memory_order_release); }
+
+  // ---- the worker (consumer) ---------------------------------------------------
+  /// Reads up to out.size() / channels() frames, as floats; returns the frames read.
+  std::size_t read(std::span<float> out) noexcept;
+  /// True once end() was called and every frame has been read.
+  bool drained() const noexcept {
+    return ended_.load(std::memory_order_acquire) && ring_.available_frames() == 0;
+  }
+  bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
+  std::size_t available_frames() const noexcept { return ring_.available_frames(); }
+  /// When the newest frame now in the ring was written (steady clock), or 0.
+  std::int64_t last_write_ns() const noexcept { return last_write_ns_.load(std::memory_order_acquire); }
+
+  std::uint64_t frames_written() const noexcept { return frames_written_.load(std::memory_order_relaxed); }
+  std::uint64_t overflowed_frames() const noexcept { return ring_.overflowed_frames(); }
+
+ private:
+  int sample_rate_hz_;
+  std::vector<features::SpeakerRole> roles_;
+  dsp::SpscFrameRing<std::int16_t> ring_;
+  std::vector<std::int16_t> produce_scratch_;  // producer side only
+  std::vector<std::int16_t> consume_scratch_;  // consumer side only
+  std::atomic<bool> ended_{false};
+  std::atomic<std::int64_t> last_write_ns_{0};
+  std::atomic<std::uint64_t> frames_written_{0};
+};
+
+/// Nanoseconds on the steady clock, for lag measurements.
+inline std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace tw::server

@@ -1,0 +1,149 @@
+#pragma once
+// One call in progress: its legs' audio arriving from connections, and — once the
+// call knows who is on it — the same CallSession and output files as a recording
+// gets, driven by one worker thread.
+//
+// Threads: connections add legs and write audio (add_tracks, leg(i).write/end);
+// exactly one worker calls pump() and, at the end, write_outputs(); anyone may
+// read status() and counters().
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/event_sink.h"
+#include "detect/agitation_model.h"
+#include "io/audio_file_writer.h"
+#include "pipeline/call_session.h"
+#include "pipeline/track_joiner.h"
+#include "report/call_outputs.h"
+#include "server/leg_input.h"
+
+namespace tw::server {
+
+/// What every live call shares; read-only while the server runs.
+struct CallSettings {
+  pipeline::SessionConfig session;
+  const detect::AgitationModel* model = nullptr;  ///< shared read-only; must be set
+  report::OutputOptions output;
+  std::string record_dir;           ///< non-empty: keep each call's audio as <id>.wav (8 kHz stereo 16-bit)
+  double ring_s = 2.0;              ///< audio a leg may buffer ahead of analysis
+  double max_skew_s = 0.5;          ///< a leg this far behind the other is filled with silence
+  double second_leg_wait_s = 1.5;   ///< how long a one-leg call waits for its other party
+};
+
+/// A live call as the dashboard and the API see it. A copy.
+struct CallStatus {
+  std::string call_id;
+  std::string protocol;
+  nlohmann::json metadata = nlohmann::json::object();
+  std::int64_t started_unix_ms = 0;
+  double duration_s = 0.0;
+  std::vector<std::string> roles;
+  std::string stage = "calm";
+  float caller_agitation = 0.0f;     ///< smoothed, 0..1
+  float caller_score = 0.0f;         ///< the last window's score
+  bool caller_scored = false;
+  /// The last second of each speaker: loudness (dB), F0 (Hz), speaking rate (syl/s), speech in the window (s).
+  struct Speaker {
+    float loudness_db = NAN, f0_hz = NAN, rate_syl_per_s = NAN, speech_s = 0.0f;
+  } caller, agent;
+  bool analysing = false;  ///< the session has started (both legs known)
+  bool ended = false;      ///< the call has ended and its outputs are written (or failed)
+  std::string error;       ///< why the call could not be analysed, if it could not
+  std::string report_path; ///< the finished report, once written
+};
+
+/// Counters of one call, for the metrics and the summary.
+struct LiveCallCounters {
+  std::uint64_t frames_received = 0;   ///< source-rate frames written by the legs
+  std::uint64_t overflowed_frames = 0; ///< frames a leg's ring could not take (analysis too far behind)
+  std::uint64_t stall_fill_frames = 0; ///< analysis-rate frames of silence put in for a stalled leg
+  std::uint64_t late_dropped_frames = 0;
+  std::uint64_t analysed_frames = 0;
+};
+
+class LiveCall {
+ public:
+  /// `call_id` is the id the outputs are named by (filesystem-safe; the registry
+  /// makes it so). `events` receives every event (after the call's own events file)
+  /// and must outlive the call. Throws std::invalid_argument if settings.model is null.
+  LiveCall(std::string call_id, std::string protocol, nlohmann::json metadata, const CallSettings& settings,
+           alerts::EventSink& events);
+  ~LiveCall();
+  LiveCall(const LiveCall&) = delete;
+  LiveCall& operator=(const LiveCall&) = delete;
+
+  const std::string& call_id() const noexcept { return call_id_; }
+
+  // ---- connections --------------------------------------------------------------
+  /// Adds a connection's tracks; returns the leg index of the first, or -1 when the
+  /// call takes no more legs (analysis started without it, or a role is taken).
+  /// `complete`: no other leg will come (both parties are here, or the protocol
+  /// carries the whole call on one connection): analysis may start at once.
+  int add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool complete);
+  LegInput& leg(int index) noexcept { return *legs_[static_cast<std::size_t>(index)]; }
+  /// Merges metadata a later leg brings (an agent id, say).
+  void add_metadata(const nlohmann::json& metadata);
+
+  // ---- the worker -----------------------------------------------------------------
+  /// Moves what the legs have into the session. Returns true if it analysed
+  /// anything. Safe to call at any rate; `now_ns` on the steady clock.
+  /// `lag_ns`, if given, receives how long the newest audio read had waited (or -1).
+  bool pump(std::int64_t now_ns, std::int64_t* lag_ns = nullptr);
+  /// Analysis is over (every leg ended and drained, or stop() was called).
+  bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+  /// Ends the call now (server shutdown, idle timeout): every leg counts as ended.
+  void stop() noexcept { stop_.store(true, std::memory_order_release); }
+  /// Writes the summary, tables and report (and commits the recording). Worker or finisher thread, once.
+  void write_outputs();
+
+  // ---- anyone -----------------------------------------------------------------------
+  CallStatus status() const;
+  LiveCallCounters counters() const;
+
+ private:
+  bool should_start(std::int64_t now_ns) const;
+  void start();
+  void analyse(std::span<const float> frames);
+  void update_status();
+
+  const std::string call_id_;
+  const CallSettings& settings_;
+  alerts::EventSink& hub_;
+  const std::int64_t created_ns_;
+
+  mutable std::mutex mutex_;  // adding legs, metadata and status; never held while analysing
+  // Fixed slots: a leg's address never moves while the worker reads earlier ones.
+  std::array<std::unique_ptr<LegInput>, pipeline::TrackJoiner::kMaxTracks> legs_;
+  std::atomic<std::size_t> leg_count_{0};
+  bool complete_ = false;
+  bool started_ = false;  // no legs may join once true
+  CallStatus status_;
+
+  // Worker-owned once started.
+  std::optional<pipeline::TrackJoiner> joiner_;
+  std::unique_ptr<report::CallOutputs> outputs_;
+  std::unique_ptr<alerts::FanoutSink> events_;
+  std::unique_ptr<pipeline::CallSession> session_;
+  std::unique_ptr<io::AudioFileRecorder> recorder_;
+  std::vector<float> scratch_;
+  std::vector<bool> leg_done_;
+  std::int64_t status_second_ = -1;
+  std::string error_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  // The worker's counts, published for other threads after each pump.
+  std::atomic<std::uint64_t> stall_fill_frames_{0}, late_dropped_frames_{0}, analysed_frames_{0};
+  bool outputs_written_ = false;
+};
+
+}  // namespace tw::server

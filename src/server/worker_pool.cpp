@@ -1,0 +1,128 @@
+#include "server/worker_pool.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "dsp/stream_spec.h"
+
+namespace tw::server {
+namespace {
+constexpr std::size_t kQueueCapacity = 4096;  // calls waiting to be picked up by one worker
+}
+
+WorkerPool::WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s)
+    : metrics_(metrics),
+      on_finished_(std::move(on_finished)),
+      poll_ns_(static_cast<std::int64_t>(poll_s * 1e9)),
+      lag_(metrics.histogram("tonewatch_analysis_lag_seconds",
+                             "How long the newest audio read by a worker had waited since it arrived",
+                             {0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0})),
+      analysed_seconds_(metrics.counter("tonewatch_audio_analysed_seconds_total",
+                                        "Call audio analysed, in seconds of call time (both channels count once)")) {
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(kQueueCapacity));
+  for (auto& w : workers_) w->thread = std::thread([this, &w = *w] { run(w); });
+  finisher_ = std::thread([this] { finisher(); });
+}
+
+WorkerPool::~WorkerPool() {
+  stop_all_calls();
+  wait_idle(3600.0);
+  stopping_.store(true, std::memory_order_release);
+  for (auto& w : workers_) w->thread.join();
+  {
+    std::lock_guard<std::mutex> lock(finish_mutex_);
+  }
+  finish_cv_.notify_all();
+  finisher_.join();
+}
+
+bool WorkerPool::add(std::shared_ptr<LiveCall> call) {
+  Worker* best = workers_.front().get();
+  for (auto& w : workers_) {
+    if (w->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = w.get();
+  }
+  active_.fetch_add(1, std::memory_order_acq_rel);
+  if (stop_calls_.load(std::memory_order_acquire)) call->stop();
+  if (!best->incoming.try_push(call)) {
+    active_.fetch_sub(1, std::memory_order_acq_rel);
+    return false;
+  }
+  best->load.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void WorkerPool::stop_all_calls() { stop_calls_.store(true, std::memory_order_release); }
+
+bool WorkerPool::wait_idle(double timeout_s) {
+  std::unique_lock<std::mutex> lock(finish_mutex_);
+  return idle_cv_.wait_for(lock, std::chrono::duration<double>(timeout_s),
+                           [this] { return active_.load(std::memory_order_acquire) == 0; });
+}
+
+void WorkerPool::run(Worker& worker) {
+  std::vector<std::shared_ptr<LiveCall>> calls;
+  std::vector<std::int64_t> seconds;  // whole seconds analysed so far, per call, for the audio-seconds counter
+  for (;;) {
+    const bool stopping = stopping_.load(std::memory_order_acquire);
+    for (std::shared_ptr<LiveCall> call; worker.incoming.try_pop(call);) {
+      calls.push_back(std::move(call));
+      seconds.push_back(0);
+    }
+    if (stopping && calls.empty()) return;
+    const bool stop_calls = stop_calls_.load(std::memory_order_acquire);
+    const std::int64_t now = steady_now_ns();
+    for (std::size_t i = 0; i < calls.size();) {
+      LiveCall& call = *calls[i];
+      if (stop_calls) call.stop();
+      std::int64_t lag_ns = -1;
+      call.pump(now, &lag_ns);
+      if (lag_ns >= 0) lag_.observe(static_cast<double>(lag_ns) * 1e-9);
+      const auto whole = static_cast<std::int64_t>(call.counters().analysed_frames) / dsp::kAnalysisRateHz;
+      if (whole > seconds[i]) {
+        analysed_seconds_.add(static_cast<std::uint64_t>(whole - seconds[i]));
+        seconds[i] = whole;
+      }
+      if (call.finished()) {
+        finished(std::move(calls[i]));
+        calls[i] = std::move(calls.back());
+        calls.pop_back();
+        seconds[i] = seconds.back();
+        seconds.pop_back();
+        worker.load.fetch_sub(1, std::memory_order_relaxed);
+        continue;
+      }
+      ++i;
+    }
+    // Poll again after the period, less the time this round took.
+    const std::int64_t spent = steady_now_ns() - now;
+    if (spent < poll_ns_) std::this_thread::sleep_for(std::chrono::nanoseconds(poll_ns_ - spent));
+  }
+}
+
+void WorkerPool::finished(std::shared_ptr<LiveCall> call) {
+  {
+    std::lock_guard<std::mutex> lock(finish_mutex_);
+    to_finish_.push_back(std::move(call));
+  }
+  finish_cv_.notify_all();
+}
+
+void WorkerPool::finisher() {
+  std::unique_lock<std::mutex> lock(finish_mutex_);
+  for (;;) {
+    finish_cv_.wait(lock, [this] { return !to_finish_.empty() || (stopping_.load() && active_.load() == 0); });
+    if (to_finish_.empty()) return;
+    std::shared_ptr<LiveCall> call = std::move(to_finish_.front());
+    to_finish_.pop_front();
+    lock.unlock();
+    call->write_outputs();
+    if (on_finished_) on_finished_(call);
+    call.reset();
+    lock.lock();
+    active_.fetch_sub(1, std::memory_order_acq_rel);
+    idle_cv_.notify_all();
+  }
+}
+
+}  // namespace tw::server

@@ -1,0 +1,75 @@
+#pragma once
+// Analysis threads for live calls. Each call is owned by one worker for its whole
+// life; a worker polls its calls every few milliseconds (cheaper than a wake-up per
+// packet at hundreds of calls) and moves their audio through their sessions. A
+// finished call goes to a finisher thread that writes its outputs, so file I/O
+// never holds up the other calls' analysis.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "alerts/bounded_queue.h"
+#include "server/live_call.h"
+#include "server/metrics.h"
+
+namespace tw::server {
+
+class WorkerPool {
+ public:
+  using FinishedHandler = std::function<void(const std::shared_ptr<LiveCall>&)>;
+
+  /// Starts `workers` analysis threads (0: one per core) and the finisher.
+  /// `on_finished` runs on the finisher thread after a call's outputs are written.
+  WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s = 0.005);
+  /// Stops every call, finishes and writes them, and joins the threads.
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  /// Hands a call to the least loaded worker. Returns false if its queue is full.
+  bool add(std::shared_ptr<LiveCall> call);
+  /// Ends every call now (shutdown); they are finished and written as usual.
+  void stop_all_calls();
+  /// Waits until no call is left (every one finished and written), or the timeout passes.
+  bool wait_idle(double timeout_s);
+
+  unsigned workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  /// Calls being analysed or waiting to be written.
+  std::size_t active_calls() const noexcept { return active_.load(std::memory_order_acquire); }
+
+ private:
+  struct Worker {
+    explicit Worker(std::size_t capacity) : incoming(capacity) {}
+    alerts::BoundedQueue<std::shared_ptr<LiveCall>> incoming;
+    std::atomic<std::size_t> load{0};
+    std::thread thread;
+  };
+  void run(Worker& worker);
+  void finisher();
+  void finished(std::shared_ptr<LiveCall> call);
+
+  Metrics& metrics_;
+  FinishedHandler on_finished_;
+  const std::int64_t poll_ns_;
+  Histogram& lag_;
+  Counter& analysed_seconds_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stop_calls_{false};
+  std::atomic<std::size_t> active_{0};
+
+  std::mutex finish_mutex_;
+  std::condition_variable finish_cv_;
+  std::deque<std::shared_ptr<LiveCall>> to_finish_;
+  std::condition_variable idle_cv_;
+  std::thread finisher_;
+};
+
+}  // namespace tw::server

@@ -1,0 +1,215 @@
+// LiveCall, CallRegistry and WorkerPool without sockets: legs written from their
+// own threads the way connections write them, analysed by the pool, compared with
+// the batch pipeline on the same audio.
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/event_sink.h"
+#include "app/default_model.h"
+#include "batch/call_job.h"
+#include "io/audio_file_source.h"
+#include "io/resampling_source.h"
+#include "server/call_registry.h"
+#include "server/worker_pool.h"
+#include "support/shared_data.h"
+
+using tw::features::SpeakerRole;
+using namespace std::chrono_literals;
+
+namespace {
+
+const tw::detect::AgitationModel& model() {
+  static const tw::detect::AgitationModel m = tw::app::load_agitation_model();
+  return m;
+}
+
+std::string example_path() { return std::string(TW_SOURCE_DIR) + "/examples/example_call.wav"; }
+
+// The example call as two mono channels at 8 kHz.
+struct Channels {
+  std::vector<float> caller, agent;
+};
+Channels example_channels() {
+  tw::io::AudioFileSource file(example_path());
+  std::vector<float> all = tw::io::read_all(file);
+  Channels c;
+  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+    c.caller.push_back(all[i]);
+    c.agent.push_back(all[i + 1]);
+  }
+  return c;
+}
+
+std::vector<nlohmann::json> events_of(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// Writes `samples` into a leg in 20 ms packets, faster than real time but, like a
+// real call's legs, never more than 0.1 s of call time ahead of the other leg
+// (`mine` and `other` are the two legs' positions).
+void play_leg(tw::server::LegInput& leg, const std::vector<float>& samples, std::atomic<std::size_t>& mine,
+              const std::atomic<std::size_t>& other) {
+  constexpr std::size_t kPacket = 160;
+  for (std::size_t at = 0; at < samples.size(); at += kPacket) {
+    const std::size_t n = std::min(kPacket, samples.size() - at);
+    // Wait for room rather than overflow, and for the other leg: this test is about equality, not load.
+    while (leg.available_frames() + n > 12000 || at > other.load() + 800) std::this_thread::sleep_for(100us);
+    leg.write(std::span<const float>(samples).subspan(at, n));
+    mine = at + n;
+  }
+  mine = SIZE_MAX / 2;  // ended: never holds the other back
+  leg.end();
+}
+
+void play_leg(tw::server::LegInput& leg, const std::vector<float>& samples) {
+  std::atomic<std::size_t> mine{0};
+  const std::atomic<std::size_t> other{SIZE_MAX / 2};
+  play_leg(leg, samples, mine, other);
+}
+
+std::string scratch(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tw-live-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace
+
+TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio", "[server][live]") {
+  const Channels audio = example_channels();
+  const std::string batch_dir = scratch("batch"), live_dir = scratch("live"), record_dir = scratch("rec");
+
+  tw::batch::CallJobOptions job;
+  job.model = &model();
+  job.output.dir = batch_dir;
+  const auto batch = tw::batch::analyze_call(example_path(), "call1", job);
+  REQUIRE(batch.status == tw::batch::CallResult::Status::analysed);
+
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  settings.model = &model();
+  settings.output.dir = live_dir;
+  settings.record_dir = record_dir;
+  tw::alerts::CollectingSink hub;
+  std::atomic<int> finished{0};
+  {
+    tw::server::WorkerPool pool(2, metrics, [&](const std::shared_ptr<tw::server::LiveCall>&) { ++finished; });
+    tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
+    // The agent's leg comes first; the caller's joins it by the platform call key.
+    auto agent = registry.open_leg("audiosocket", "call1", {{"agent_id", "a-7"}}, {{8000, {SpeakerRole::agent}}}, false);
+    REQUIRE(agent.call);
+    auto caller = registry.open_leg("audiosocket", "call1", {}, {{8000, {SpeakerRole::caller}}}, false);
+    REQUIRE(caller.call == agent.call);
+    // A third leg for a party already there is refused.
+    CHECK_FALSE(registry.open_leg("audiosocket", "call1", {}, {{8000, {SpeakerRole::caller}}}, false).call);
+    std::atomic<std::size_t> agent_at{0}, caller_at{0};
+    std::thread a([&] { play_leg(agent.call->leg(agent.first_leg), audio.agent, agent_at, caller_at); });
+    std::thread c([&] { play_leg(caller.call->leg(caller.first_leg), audio.caller, caller_at, agent_at); });
+    a.join();
+    c.join();
+    REQUIRE(pool.wait_idle(60.0));
+  }
+  REQUIRE(finished == 1);
+
+  const auto batch_events = events_of(batch_dir + "/call1.events.jsonl");
+  const auto live_events = events_of(live_dir + "/call1.events.jsonl");
+  REQUIRE(batch_events.size() >= 5);
+  CHECK(live_events == batch_events);
+  // The same events reached the hub, in order.
+  REQUIRE(hub.events().size() == live_events.size());
+  for (std::size_t i = 0; i < live_events.size(); ++i) CHECK(tw::alerts::to_json(hub.events()[i]) == live_events[i]);
+
+  std::ifstream bs(batch_dir + "/call1.summary.json"), ls(live_dir + "/call1.summary.json");
+  const auto bsum = nlohmann::json::parse(bs), lsum = nlohmann::json::parse(ls);
+  CHECK(lsum["speakers"] == bsum["speakers"]);
+  CHECK(lsum["detection"] == bsum["detection"]);
+  CHECK(lsum["input"]["live"] == true);
+  CHECK(lsum["input"]["metadata"]["agent_id"] == "a-7");
+  CHECK(lsum["input"]["overflowed_frames"] == 0);
+  CHECK(std::filesystem::exists(live_dir + "/call1.report.html"));
+  std::ifstream bw(batch_dir + "/call1.windows.csv"), lw(live_dir + "/call1.windows.csv");
+  CHECK(std::string(std::istreambuf_iterator<char>(lw), {}) == std::string(std::istreambuf_iterator<char>(bw), {}));
+
+  // The recording re-runs in batch to the same events.
+  job.output.dir = scratch("rerun");
+  const auto rerun = tw::batch::analyze_call(record_dir + "/call1.wav", "call1", job);
+  REQUIRE(rerun.status == tw::batch::CallResult::Status::analysed);
+  CHECK(events_of(job.output.dir + "/call1.events.jsonl") == batch_events);
+}
+
+TEST_CASE("a leg alone becomes a one-speaker call after the wait for its other party", "[server][live]") {
+  const Channels audio = example_channels();
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  settings.model = &model();
+  settings.output.dir = scratch("alone");
+  settings.second_leg_wait_s = 0.2;
+  tw::alerts::CollectingSink hub;
+  tw::server::WorkerPool pool(1, metrics, {});
+  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
+  auto caller = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
+  REQUIRE(caller.call);
+  std::vector<float> ten_seconds(audio.caller.begin(), audio.caller.begin() + 80000);
+  caller.call->leg(caller.first_leg).write(std::span<const float>(ten_seconds).first(4000));
+  std::this_thread::sleep_for(400ms);  // past the wait: analysis starts with the caller alone
+  CHECK_FALSE(registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::agent}}}, false).call);
+  play_leg(caller.call->leg(caller.first_leg), std::vector<float>(ten_seconds.begin() + 4000, ten_seconds.end()));
+  REQUIRE(pool.wait_idle(30.0));
+  const auto status = caller.call->status();
+  CHECK(status.roles == std::vector<std::string>{"caller"});
+  CHECK(status.duration_s == Approx(10.0).margin(0.01));
+  std::ifstream in(settings.output.dir + "/CA1.summary.json");
+  REQUIRE(in.good());
+  CHECK(nlohmann::json::parse(in)["speakers"].size() == 1);
+}
+
+TEST_CASE("the registry keeps --max-calls / makes platform ids safe file names / lists ended calls", "[server][registry]") {
+  using tw::server::CallRegistry;
+  CHECK(CallRegistry::safe_id("CA123abc") == "CA123abc");
+  CHECK(CallRegistry::safe_id("../../etc/passwd") == "_._.._etc_passwd");
+  CHECK(CallRegistry::safe_id("") == "call");
+  CHECK(CallRegistry::safe_id("..") == "call..");
+  CHECK(CallRegistry::safe_id("a b/c\xff") == "a_b_c_");
+  CHECK(CallRegistry::safe_id(std::string(300, 'x')).size() == 96);
+
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  settings.model = &model();
+  settings.output.dir = scratch("limits");
+  tw::alerts::CollectingSink hub;
+  tw::server::WorkerPool pool(1, metrics, {});
+  CallRegistry registry(settings, hub, pool, metrics, 2);
+  auto one = registry.open_leg("generic_ws", "x", {}, {{8000, {SpeakerRole::caller, SpeakerRole::agent}}}, true);
+  auto two = registry.open_leg("generic_ws", "y", {}, {{16000, {SpeakerRole::caller}}}, true);
+  REQUIRE(one.call);
+  REQUIRE(two.call);
+  const auto three = registry.open_leg("generic_ws", "z", {}, {{8000, {SpeakerRole::caller}}}, true);
+  CHECK_FALSE(three.call);
+  CHECK(three.error.find("--max-calls 2") != std::string::npos);
+  CHECK(registry.active_count() == 2);
+  one.call->leg(0).end();
+  two.call->leg(0).end();
+  REQUIRE(pool.wait_idle(10.0));
+  // The finisher hands calls back through the callback given to the pool; this pool has none,
+  // so the registry is told here, as serve does.
+  registry.on_finished(one.call);
+  registry.on_finished(two.call);
+  CHECK(registry.active_count() == 0);
+  CHECK(registry.recent().size() == 2);
+  CHECK(metrics.render().find("tonewatch_calls_total{protocol=\"generic_ws\"} 2") != std::string::npos);
+  registry.close();
+  CHECK(registry.open_leg("generic_ws", "w", {}, {{8000, {SpeakerRole::caller}}}, true).error == "server is shutting down");
+}

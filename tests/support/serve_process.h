@@ -1,0 +1,56 @@
+#pragma once
+// A real `tonewatch serve` for end-to-end tests: started on free ports, its
+// addresses read from what it prints, stopped with a signal.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tw::test {
+
+class ServeProcess {
+ public:
+  /// Starts `tonewatch serve --listen 127.0.0.1:0 <extra>`; with `audiosocket`, also
+  /// caller and agent AudioSocket listeners on free ports. Waits until it listens.
+  ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket = false);
+  /// Stops it (SIGKILL) if still running.
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  std::uint16_t http_port() const noexcept { return http_port_; }
+  std::uint16_t caller_port() const noexcept { return caller_port_; }
+  std::uint16_t agent_port() const noexcept { return agent_port_; }
+  pid_t pid() const noexcept { return pid_; }
+
+  /// Sends `signal` and waits for the exit (at most timeout_s, then SIGKILL); returns
+  /// the exit status (128 + signal if it died of one).
+  int stop(int signal, double timeout_s = 60.0);
+  /// What it printed so far.
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  std::string out_path_, err_path_;
+  pid_t pid_ = -1;
+  std::uint16_t http_port_ = 0, caller_port_ = 0, agent_port_ = 0;
+};
+
+/// The stream player tool of this build (tools/stream_player).
+std::string stream_player_binary();
+
+/// A minimal HTTP/1.1 GET or POST on 127.0.0.1 (status and body), for /metrics and /api.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body = {});
+
+/// The value of an unlabelled or labelled Prometheus sample in `metrics` text
+/// (e.g. `tonewatch_calls_total{protocol="twilio"}`), or -1 if absent.
+double metric_value(const std::string& metrics, const std::string& sample);
+
+}  // namespace tw::test

@@ -1,0 +1,98 @@
+// The allocation-free JSON scanner of the Twilio hot path.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "telephony/json_parse.h"
+#include "telephony/json_scan.h"
+
+using tw::telephony::JsonValue;
+using tw::telephony::scan_json_object;
+
+namespace {
+struct Seen {
+  std::string parent, key, raw;
+  JsonValue::Kind kind;
+  bool escaped;
+};
+std::vector<Seen> scan(std::string_view text, bool* valid) {
+  std::vector<Seen> seen;
+  *valid = scan_json_object(text, [&](std::string_view parent, std::string_view key, const JsonValue& v) {
+    seen.push_back({std::string(parent), std::string(key), std::string(v.raw), v.kind, v.escaped});
+  });
+  return seen;
+}
+}  // namespace
+
+TEST_CASE("JSON scanner reports top-level and second-level members of a Twilio media message", "[telephony][json]") {
+  bool valid = false;
+  const auto seen = scan(
+      R"({"event":"media","sequenceNumber":"3","media":{"track":"outbound","chunk":"1","timestamp":"5","payload":"no+JhoaJjpz"},"streamSid":"MZ1"})",
+      &valid);
+  REQUIRE(valid);
+  REQUIRE(seen.size() == 8);
+  CHECK((seen[0].parent == "" && seen[0].key == "event" && seen[0].raw == "media"));
+  CHECK((seen[2].parent == "media" && seen[2].key == "track" && seen[2].raw == "outbound"));
+  CHECK((seen[5].parent == "media" && seen[5].key == "payload" && seen[5].raw == "no+JhoaJjpz"));
+  CHECK((seen[6].key == "media" && seen[6].kind == JsonValue::Kind::object));
+  CHECK((seen[7].key == "streamSid" && seen[7].raw == "MZ1"));
+}
+
+TEST_CASE("JSON scanner reports no third-level members and flags escapes", "[telephony][json]") {
+  bool valid = false;
+  const auto seen = scan(R"( {"a": {"b": {"c": 1}, "d": [1, {"e": 2}], "s": "x\"y"}, "n": -1.5e3, "t": true} )", &valid);
+  REQUIRE(valid);
+  for (const auto& s : seen) CHECK(s.key != "c");
+  for (const auto& s : seen) CHECK(s.key != "e");
+  bool escaped_seen = false;
+  for (const auto& s : seen) {
+    if (s.key == "s") escaped_seen = s.escaped && s.raw == R"(x\"y)";
+    if (s.key == "n") CHECK((s.kind == JsonValue::Kind::number && s.raw == "-1.5e3"));
+    if (s.key == "t") CHECK(s.kind == JsonValue::Kind::literal);
+  }
+  CHECK(escaped_seen);
+}
+
+TEST_CASE("JSON scanner rejects text that is not exactly one valid object", "[telephony][json]") {
+  const char* bad[] = {
+      "",                       // empty
+      "[1,2]",                  // not an object
+      R"({"a":1)",              // unterminated
+      R"({"a":1} x)",           // trailing garbage
+      R"({"a":01})",            // leading zero
+      R"({"a":1.})",            // fraction without digits
+      R"({"a":-})",             // sign alone
+      R"({"a":"\x"})",          // bad escape
+      R"({"a":"\u12"})",        // short unicode escape
+      "{\"a\":\"\x01\"}",       // raw control character
+      R"({"a":tru})",           // bad literal
+      R"({"a" 1})",             // missing colon
+      R"({"a":1,})",            // trailing comma
+      R"({a:1})",               // unquoted key
+      R"({"a":[1,2})",          // unclosed array
+  };
+  for (const char* text : bad) {
+    bool valid = true;
+    scan(text, &valid);
+    INFO(text);
+    CHECK_FALSE(valid);
+  }
+  // Nesting beyond the depth limit is refused instead of recursing without bound.
+  std::string deep(100, '[');
+  deep = "{\"a\":" + deep + std::string(100, ']') + "}";
+  bool valid = true;
+  scan(deep, &valid);
+  CHECK_FALSE(valid);
+}
+
+TEST_CASE("Full JSON parsing refuses a NUL byte that nlohmann would take as the end of input", "[telephony][json]") {
+  using namespace std::string_literals;
+  CHECK(tw::telephony::parse_json_object("{}\0{\"a\":1}"s).is_discarded());
+  CHECK(tw::telephony::parse_json_object("{\"a\":1}\0"s).is_discarded());
+  CHECK_FALSE(tw::telephony::parse_json_object(R"({"a":1})").is_discarded());
+  CHECK(tw::telephony::parse_json_object("[1]").is_discarded());
+  // The scanner agrees.
+  CHECK_FALSE(scan_json_object("{}\0"s, [](auto, auto, const JsonValue&) {}));
+}
