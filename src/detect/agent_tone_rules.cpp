@@ -39,6 +39,7 @@ void AgentToneRules::reset() noexcept {
   for (EpisodeTracker& e : episodes_) e.reset();
   changes_.clear();
   ring_next_ = ring_count_ = 0;
+  last_caller_rate_ = NAN;
 }
 
 Evidence AgentToneRules::feature_evidence(const AgitationTracker& tracker, Prosody p, double since_s) const {
@@ -91,7 +92,10 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   {
     const float rate = a.window[Prosody::speaking_rate_syl_per_s];
     const float deviation = a.deviation[Prosody::speaking_rate_syl_per_s];
-    const float caller_rate = c.window[Prosody::speaking_rate_syl_per_s];
+    // The caller's pace as last heard: while the agent holds the floor the
+    // caller's own window has no speech to measure.
+    if (std::isfinite(c.window[Prosody::speaking_rate_syl_per_s])) last_caller_rate_ = c.window[Prosody::speaking_rate_syl_per_s];
+    const float caller_rate = last_caller_rate_;
     const bool caller_known = std::isfinite(caller_rate);
     const bool rate_known = measured && std::isfinite(deviation);
     const float margin = config_.pace_vs_caller_syl_per_s;

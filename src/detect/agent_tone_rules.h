@@ -2,6 +2,7 @@
 // The agent's tone against their own baseline and against the caller.
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -27,8 +28,9 @@ struct AgentToneConfig {
   /// Fast / slow speech: articulation rate this many scale units from the agent's baseline ...
   float pace_open_units = 2.0f;
   float pace_close_units = 1.0f;
-  /// ... and this far from the caller's rate (a fast agent matching an impatient
-  /// caller is fine; slow is only a problem when the caller is faster).
+  /// ... and this far from the caller's rate as last measured (a fast agent
+  /// matching an impatient caller is fine; slow is only a problem when the caller
+  /// is faster).
   float pace_vs_caller_syl_per_s = 0.5f;
   EpisodeTiming pace_timing{5.0, 3.0, 20.0};
   /// Monotone: over monotone_window_s, the agent's pitch range and loudness
@@ -74,6 +76,7 @@ class AgentToneRules {
   std::array<float, 128> f0_range_dev_{}, loudness_range_dev_{};
   std::array<bool, 128> scored_{};
   std::size_t ring_next_ = 0, ring_count_ = 0;
+  float last_caller_rate_ = NAN;  // the caller's articulation rate as last measured
 };
 
 }  // namespace tw::detect

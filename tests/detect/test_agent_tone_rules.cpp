@@ -282,9 +282,17 @@ TEST_CASE("slow speech: far below the agent's baseline while the caller is faste
     call.seconds(20, rate(slow), rate(3.5f));
     CHECK_FALSE(call.find(AgentRule::slow_speech, EpisodeChange::opened));
   }
-  SECTION("without the caller's rate there is nothing to be slower than") {
+  SECTION("without the caller's rate ever measured there is nothing to be slower than") {
+    Call unheard;
+    unheard.seconds(8, voice(), rate(kNaN));
+    REQUIRE(unheard.agent.state().baseline_established);
+    unheard.seconds(20, rate(slow), rate(kNaN));
+    CHECK_FALSE(unheard.find(AgentRule::slow_speech, EpisodeChange::opened));
+  }
+  SECTION("the caller's pace as last heard counts while the caller listens") {
+    call.seconds(2, rate(4.0f), rate(5.0f));
     call.seconds(20, rate(slow), rate(kNaN));
-    CHECK_FALSE(call.find(AgentRule::slow_speech, EpisodeChange::opened));
+    CHECK(call.find(AgentRule::slow_speech, EpisodeChange::opened));
   }
 }
 
