@@ -1,8 +1,5 @@
 #include "agitation_dataset.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <Eigen/Dense>
@@ -28,8 +25,8 @@
 #include "dsp/stream_spec.h"
 #include "features/feature_extractor.h"
 #include "io/resampling_source.h"
+#include "tools/run_program.h"
 
-extern char** environ;
 
 namespace tw::training {
 namespace fs = std::filesystem;
@@ -158,31 +155,6 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ignored);
 }
 
-namespace {
-
-// Runs a program with arguments (no shell); stderr goes to `stderr_path`.
-// Returns the exit status, or -1 when it could not be started.
-int run_program(const std::vector<std::string>& argv, const std::string& stderr_path) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-}  // namespace
-
 std::vector<float> load_condition(const EmodbRecording& recording, Condition condition,
                                   const std::string& scratch_dir) {
   if (condition == Condition::original) return io::load_channel(recording.path, dsp::kAnalysisRateHz);
@@ -197,7 +169,7 @@ std::vector<float> load_condition(const EmodbRecording& recording, Condition con
   const std::string err = out + ".stderr";
   const std::vector<std::string> argv = {"sox", "-V1", "-R", "-D", recording.path, "-r", "8000", "-e", "mu-law",
                                          out,   "sinc", "300-3400"};
-  const int status = run_program(argv, err);
+  const int status = tools::run_program(argv, err);
   std::string message;
   {
     std::ifstream e(err);
