@@ -138,8 +138,14 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     const bool enough = n >= config_.monotone_min_windows;
     const double f0_mean = enough ? f0_sum / static_cast<double>(n) : 0.0;
     const double loudness_mean = enough ? loudness_sum / static_cast<double>(n) : 0.0;
-    const bool open = enough && f0_mean <= config_.monotone_units && loudness_mean <= config_.monotone_units;
-    const bool close = !enough || f0_mean > config_.monotone_units / 2 || loudness_mean > config_.monotone_units / 2;
+    // Monotone is decided on the pitch: listeners hear a flat voice as monotone
+    // whatever its loudness (Darley, Aronson & Brown 1969 tell "monopitch" and
+    // "monoloudness" apart; Hincks 2005 found pitch variation, not loudness, to be
+    // what makes speech sound lively). Loudness dynamics go with it as evidence
+    // only: the 10th-90th percentile loudness of active hops is set mostly by the
+    // dips between syllables and words, which a monotone voice keeps.
+    const bool open = enough && f0_mean <= config_.monotone_units;
+    const bool close = !enough || f0_mean > config_.monotone_units / 2;
     EpisodeTracker& e = tracker(AgentRule::monotone);
     const EpisodeChange change = e.update(time_s, open, close);
     std::vector<Evidence> evidence;

@@ -33,8 +33,9 @@ struct AgentToneConfig {
   /// is faster).
   float pace_vs_caller_syl_per_s = 0.5f;
   EpisodeTiming pace_timing{5.0, 3.0, 20.0};
-  /// Monotone: over monotone_window_s, the agent's pitch range and loudness
-  /// dynamics both average this many scale units below baseline.
+  /// Monotone: over monotone_window_s, the agent's pitch range averages this many
+  /// scale units below baseline (closes above half of it); loudness dynamics are
+  /// reported beside it as evidence.
   float monotone_units = -1.5f;
   float monotone_window_s = 30.0f;
   std::size_t monotone_min_windows = 10;

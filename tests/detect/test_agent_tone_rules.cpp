@@ -296,7 +296,7 @@ TEST_CASE("slow speech: far below the agent's baseline while the caller is faste
   }
 }
 
-TEST_CASE("monotone: pitch range and loudness dynamics low on average over the window", "[detect][agent]") {
+TEST_CASE("monotone: the pitch range low on average over the window", "[detect][agent]") {
   const auto flat = voice({{Prosody::f0_range_st, -3.0f}, {Prosody::loudness_range_db, -3.0f}});
 
   SECTION("opens once enough windows average below monotone_units for its duration, and needs many lively windows to close") {
@@ -323,10 +323,26 @@ TEST_CASE("monotone: pitch range and loudness dynamics low on average over the w
     REQUIRE(closed);
     CHECK(closed->time_s == 76.0);
   }
-  SECTION("a narrow pitch range with normal loudness dynamics is not monotone") {
+  SECTION("a narrow pitch range with the usual loudness dynamics is monotone: the pitch decides") {
     Call call;
     call.establish();
-    call.seconds(60, voice({{Prosody::f0_range_st, -3.0f}}));
+    call.seconds(40, voice({{Prosody::f0_range_st, -3.0f}}));
+    const auto opened = call.find(AgentRule::monotone, EpisodeChange::opened);
+    REQUIRE(opened);
+    CHECK(opened->time_s == 27.0);
+    REQUIRE(evidence_for(opened->change, "loudness_range_db") != nullptr);
+    CHECK(evidence_for(opened->change, "loudness_range_db")->deviation == Approx(0.0f));
+  }
+  SECTION("even loudness with a lively pitch is not monotone") {
+    Call call;
+    call.establish();
+    call.seconds(60, voice({{Prosody::loudness_range_db, -3.0f}}));
+    CHECK_FALSE(call.find(AgentRule::monotone, EpisodeChange::opened));
+  }
+  SECTION("a pitch range only a little narrower than usual is not monotone") {
+    Call call;
+    call.establish();
+    call.seconds(60, voice({{Prosody::f0_range_st, -1.2f}}));
     CHECK_FALSE(call.find(AgentRule::monotone, EpisodeChange::opened));
   }
   SECTION("too few measured windows are not enough") {
