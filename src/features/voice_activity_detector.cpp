@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,19 @@ namespace {
 constexpr float kHopsPerSecond = 100.0f;
 // A hop this far below the noise floor (a quarter of the noise power) is a hole.
 constexpr float kHoleBelowFloorDb = 6.0f;
+// A frame holding this many exact zeros in a row (2 ms) holds a hole: a lost
+// packet zero-filled, a muted stretch. A line's noise, even through G.711 (whose
+// zero code needs |x| under one 14-bit step), never gives 16 zeros running.
+constexpr std::size_t kHoleZeroRun = 16;
+
+bool holds_zero_run(std::span<const float> samples) noexcept {
+  std::size_t run = 0;
+  for (const float v : samples) {
+    run = v == 0.0f ? run + 1 : 0;
+    if (run >= kHoleZeroRun) return true;
+  }
+  return false;
+}
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("VoiceActivityConfig: " + message);
@@ -65,6 +79,16 @@ VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& fr
     // adaptive state still on silence for the same reason).
     const float floor_db = started_ ? last_.noise_floor_db : band_db;
     last_ = {band_db, floor_db, band_db - floor_db, true};
+    return last_;
+  }
+  if (holds_zero_run(frame.samples)) {
+    // A frame straddling a hole reads several dB under the line's noise without
+    // being digital silence; a floor taught by a few of them (a burst of lost
+    // packets) would stand under the noise for a whole floor window and call the
+    // noise speech. Measured against the floor as it was; neither the smoothed
+    // level nor the floor learns from it.
+    const float floor_db = started_ ? last_.noise_floor_db : band_db;
+    last_ = {band_db, floor_db, started_ ? band_db - floor_db : 0.0f, false};
     return last_;
   }
   if (!started_) {

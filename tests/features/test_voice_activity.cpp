@@ -370,3 +370,56 @@ TEST_CASE("digital silence is never speech and never enters loudness statistics"
   // The noise floor did not learn from the hole: the line's noise after it is not speech.
   CHECK(noise_after_hole_speech <= noise_after_hole / 100);
 }
+
+TEST_CASE("line noise with lost packets zero-filled is not speech", "[vad]") {
+  // 20 s of -60 dBFS line noise with about 2 % of its 20 ms packets zero-filled
+  // (as the evaluation's "loss" line condition): a frame straddling a hole reads several dB under the
+  // noise, and a floor taught by it would stand below the noise for a whole floor
+  // window, calling the noise speech.
+  // Losses come one or two packets at a time (VoIP losses are bursty).
+  std::vector<float> x = line_hiss(20 * kRate, -60.0, 5);
+  std::mt19937 rng(9);
+  std::size_t lost = 0;
+  for (std::size_t start = 0; start + 320 <= x.size(); start += 160) {
+    if (rng() % 75 != 0) continue;
+    const std::size_t packets = 1 + lost % 2;
+    std::fill(x.begin() + static_cast<std::ptrdiff_t>(start),
+              x.begin() + static_cast<std::ptrdiff_t>(start + 160 * packets), 0.0f);
+    lost += packets;
+    start += 160 * packets;
+  }
+  tw::features::FeatureExtractor extractor;
+  std::size_t hops = 0, speech = 0;
+  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+    ++hops;
+    speech += h.vad ? 1 : 0;
+  });
+  std::printf("line noise with %zu of %zu packets lost: %zu of %zu hops called speech\n", lost, x.size() / 160, speech,
+              hops);
+  REQUIRE(lost >= 10);
+  CHECK(speech <= hops / 200);
+}
+
+TEST_CASE("a line that really gets quieter lowers the floor within a second", "[vad]") {
+  // -50 dBFS noise, then -65 dBFS (the far end's noise suppression kicking in):
+  // the drop is longer than any packet-loss burst and the floor follows it, so a
+  // vowel at -55 dBFS after it is speech.
+  std::vector<float> x = line_hiss(4 * kRate, -50.0, 3);
+  const std::vector<float> quiet = line_hiss(4 * kRate, -65.0, 4);
+  x.insert(x.end(), quiet.begin(), quiet.end());
+  std::vector<float> vowel = tw::test::harmonic_complex(150.0, -55.0, 0.5, kRate);
+  const std::vector<float> hiss = line_hiss(vowel.size(), -65.0, 6);
+  for (std::size_t i = 0; i < vowel.size(); ++i) vowel[i] += hiss[i];
+  x.insert(x.end(), vowel.begin(), vowel.end());
+  tw::features::FeatureExtractor extractor;
+  std::size_t vowel_hops = 0, vowel_speech = 0;
+  const std::int64_t vowel_start_hop = 8 * 100 + 5, vowel_end_hop = 8 * 100 + 45;
+  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+    if (h.hop_index >= vowel_start_hop && h.hop_index < vowel_end_hop) {
+      ++vowel_hops;
+      vowel_speech += h.vad ? 1 : 0;
+    }
+  });
+  REQUIRE(vowel_hops == 40);
+  CHECK(vowel_speech >= 36);
+}
