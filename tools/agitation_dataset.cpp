@@ -1,8 +1,5 @@
 #include "agitation_dataset.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <Eigen/Dense>
@@ -23,12 +20,13 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "dsp/stream_spec.h"
 #include "features/feature_extractor.h"
 #include "io/resampling_source.h"
+#include "tools/run_program.h"
 
-extern char** environ;
 
 namespace tw::training {
 namespace fs = std::filesystem;
@@ -157,31 +155,6 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ignored);
 }
 
-namespace {
-
-// Runs a program with arguments (no shell); stderr goes to `stderr_path`.
-// Returns the exit status, or -1 when it could not be started.
-int run_program(const std::vector<std::string>& argv, const std::string& stderr_path) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-}  // namespace
-
 std::vector<float> load_condition(const EmodbRecording& recording, Condition condition,
                                   const std::string& scratch_dir) {
   if (condition == Condition::original) return io::load_channel(recording.path, dsp::kAnalysisRateHz);
@@ -196,7 +169,7 @@ std::vector<float> load_condition(const EmodbRecording& recording, Condition con
   const std::string err = out + ".stderr";
   const std::vector<std::string> argv = {"sox", "-V1", "-R", "-D", recording.path, "-r", "8000", "-e", "mu-law",
                                          out,   "sinc", "300-3400"};
-  const int status = run_program(argv, err);
+  const int status = tools::run_program(argv, err);
   std::string message;
   {
     std::ifstream e(err);
@@ -353,20 +326,58 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
 
 }  // namespace
 
+namespace {
+
+// The calm (neutral) windows of one speaker in one condition, feature by feature.
+std::vector<float> neutral_values(const Dataset& data, const std::string& speaker, Condition condition, std::size_t f) {
+  std::vector<float> own;
+  for (const auto& item : data.items) {
+    const auto& r = data.recordings[item.recording];
+    if (r.speaker != speaker || r.emotion != 'N' || item.condition != condition) continue;
+    const float x = item.window.values[f];
+    if (std::isfinite(x)) own.push_back(x);
+  }
+  return own;
+}
+
+// Median and between-speaker spread of a group's calm speech for one feature: the
+// median of all their neutral windows, and 1.4826 x the median absolute deviation
+// of each speaker's (and condition's) own neutral median from it.
+std::pair<float, float> group_centre(const Dataset& data, const std::vector<std::string>& speakers, std::size_t f) {
+  std::vector<float> pooled, centres;
+  for (const auto& speaker : speakers) {
+    for (Condition condition : data.options.conditions) {
+      std::vector<float> own = neutral_values(data, speaker, condition, f);
+      if (own.empty()) continue;
+      pooled.insert(pooled.end(), own.begin(), own.end());
+      centres.push_back(median_of(own));
+    }
+  }
+  if (pooled.empty()) return {std::numeric_limits<float>::quiet_NaN(), 0.0f};
+  const float centre = median_of(pooled);
+  std::vector<float> distance;
+  for (float c : centres) distance.push_back(std::fabs(c - centre));
+  return {centre, 1.4826f * median_of(distance)};
+}
+
+}  // namespace
+
 detect::BaselinePrior estimate_prior(const Dataset& data, const std::vector<std::string>& speakers) {
   detect::BaselinePrior prior;
+  std::vector<std::string> low, high;
+  for (const auto& speaker : speakers) {
+    for (const auto& r : data.recordings) {
+      if (r.speaker != speaker) continue;
+      (r.sex == "m" ? low : high).push_back(speaker);
+      break;
+    }
+  }
   for (std::size_t f = 0; f < detect::kProsodyCount; ++f) {
     std::vector<float> pooled;
     std::vector<float> spread;
     for (const auto& speaker : speakers) {
       for (Condition condition : data.options.conditions) {
-        std::vector<float> own;
-        for (const auto& item : data.items) {
-          const auto& r = data.recordings[item.recording];
-          if (r.speaker != speaker || r.emotion != 'N' || item.condition != condition) continue;
-          const float x = item.window.values[f];
-          if (std::isfinite(x)) own.push_back(x);
-        }
+        std::vector<float> own = neutral_values(data, speaker, condition, f);
         if (own.empty()) continue;
         const float centre = median_of(own);
         for (float x : own) {
@@ -382,6 +393,20 @@ detect::BaselinePrior estimate_prior(const Dataset& data, const std::vector<std:
     prior.median[f] = median_of(pooled);
     // 1.4826 x MAD estimates a standard deviation for normal data (Rousseeuw & Croux 1993).
     prior.scale[f] = std::max(kMinScale, 1.4826f * median_of(spread));
+    prior.spread[f] = group_centre(data, speakers, f).second;
+    // Registers: EmoDB's speakers by their labelled sex, the low (adult male) and
+    // high (adult female) voices; needs two speakers in each to measure a spread.
+    if (low.size() >= 2 && high.size() >= 2) {
+      std::tie(prior.low.median[f], prior.low.spread[f]) = group_centre(data, low, f);
+      std::tie(prior.high.median[f], prior.high.spread[f]) = group_centre(data, high, f);
+    }
+  }
+  if (low.size() >= 2 && high.size() >= 2) {
+    constexpr auto kF0 = static_cast<std::size_t>(detect::Prosody::f0_median_st);
+    prior.has_registers = true;
+    // Halfway between the registers' calm F0 medians in semitones: the geometric
+    // mean of the two in Hz.
+    prior.register_boundary_st = 0.5f * (prior.low.median[kF0] + prior.high.median[kF0]);
   }
   return prior;
 }
@@ -391,12 +416,15 @@ detect::SpeakerBaseline learn_baseline(const BaselineStream& stream, const detec
   detect::SpeakerBaseline baseline(runtime_baseline_config(), prior);
   for (const auto& window : stream.windows) {
     bool agitated = false;
-    // As AgitationTracker: only windows with enough speech are scored, and the
-    // score against the baseline so far decides whether the window may teach it.
-    if (gate != nullptr && window.speech_s >= runtime_baseline_config().min_speech_s) {
-      agitated = gate->score(baseline.deviation(window)).probability >= gate->decision_threshold();
+    // As AgitationTracker: only windows with enough speech are scored, against the
+    // speaker's register (read from the window first) or their baseline so far;
+    // the score decides whether the window may teach the baseline.
+    if (window.speech_s >= runtime_baseline_config().min_speech_s) {
+      baseline.observe_register(window);
+      if (gate != nullptr) {
+        agitated = gate->score(baseline.deviation(window)).probability >= gate->decision_threshold();
+      }
     }
-    // SpeakerBaseline honours the verdict only once established (see its header).
     if (!baseline.update(window, agitated) && agitated && gated != nullptr) ++*gated;
   }
   return baseline;
@@ -574,14 +602,25 @@ nlohmann::json model_json(const TrainedModel& model, const std::string& version)
   j["format"] = "tonewatch-agitation-model";
   j["version"] = version;
   j["features"] = nlohmann::json::array();
-  nlohmann::json median = nlohmann::json::array(), scale = nlohmann::json::array(), weights = nlohmann::json::array();
+  nlohmann::json weights = nlohmann::json::array();
+  auto feature_list = [](const std::array<float, detect::kProsodyCount>& values) {
+    nlohmann::json list = nlohmann::json::array();
+    for (float v : values) list.push_back(rounded(v));
+    return list;
+  };
   for (std::size_t f = 0; f < detect::kProsodyCount; ++f) {
     j["features"].push_back(std::string(detect::kProsodyNames[f]));
-    median.push_back(rounded(model.prior.median[f]));
-    scale.push_back(rounded(model.prior.scale[f]));
     weights.push_back(rounded(model.weights[f]));
   }
-  j["prior"] = {{"median", median}, {"scale", scale}};
+  j["prior"] = {{"median", feature_list(model.prior.median)},
+                {"scale", feature_list(model.prior.scale)},
+                {"spread", feature_list(model.prior.spread)}};
+  if (model.prior.has_registers) {
+    j["registers"] = {
+        {"boundary_f0_median_st", rounded(model.prior.register_boundary_st)},
+        {"low", {{"median", feature_list(model.prior.low.median)}, {"spread", feature_list(model.prior.low.spread)}}},
+        {"high", {{"median", feature_list(model.prior.high.median)}, {"spread", feature_list(model.prior.high.spread)}}}};
+  }
   j["logistic"] = {{"bias", rounded(model.bias)}, {"weights", weights}};
   j["decision_threshold"] = model.decision_threshold;
   const detect::BaselineConfig b = runtime_baseline_config();
@@ -599,7 +638,8 @@ nlohmann::json model_json(const TrainedModel& model, const std::string& version)
        {{"min_speech_s", b.min_speech_s},
         {"learning_windows", b.learning_windows},
         {"prior_weight_windows", b.prior_weight_windows},
-        {"adaptation_scale_per_window", b.adaptation_scale_per_window}}},
+        {"adaptation_scale_per_window", b.adaptation_scale_per_window},
+        {"register_min_voiced_s", b.register_min_voiced_s}}},
   };
   return j;
 }
@@ -645,6 +685,14 @@ LosoResult evaluate_loso(const Dataset& data, const TrainerOptions& options) {
     }
     for (const auto& e : make_examples(data, {held_out}, model.prior(), &model, &gated)) {
       result.scores.push_back({e.recording, e.condition, model.score(e.deviation).probability, e.deviation});
+    }
+    for (const auto& item : data.items) {
+      if (data.recordings[item.recording].speaker != held_out || data.baseline_recording[item.recording]) continue;
+      detect::SpeakerBaseline cold(runtime_baseline_config(), model.prior());
+      cold.observe_register(item.window);
+      if (cold.reference() == detect::BaselineReference::population) ++result.cold_without_register;
+      const detect::ProsodyVector deviation = cold.deviation(item.window);
+      result.cold_scores.push_back({item.recording, item.condition, model.score(deviation).probability, deviation});
     }
     result.baseline_windows += offered;
     result.baseline_windows_gated += gated;
@@ -698,6 +746,28 @@ std::array<double, detect::kProsodyCount> feature_aucs(const Dataset& data, cons
     out[f] = roc_auc(positive, negative);
   }
   return out;
+}
+
+ColdStartFigures cold_start_figures(const Dataset& data, const LosoResult& result, Contrast contrast,
+                                    Condition condition) {
+  ColdStartFigures f;
+  std::vector<double> positive, negative;
+  for (const auto& s : result.cold_scores) {
+    const int label = contrast_label(contrast, data.recordings[s.recording].emotion);
+    if (s.condition != condition || label < 0) continue;
+    const bool flagged = s.probability >= result.options.decision_threshold;
+    if (label == 1) {
+      positive.push_back(s.probability);
+      f.positives_flagged += flagged ? 1 : 0;
+    } else {
+      negative.push_back(s.probability);
+      f.negatives_flagged += flagged ? 1 : 0;
+    }
+  }
+  f.positives = positive.size();
+  f.negatives = negative.size();
+  f.auc = roc_auc(positive, negative);
+  return f;
 }
 
 namespace {
@@ -829,6 +899,17 @@ std::string loso_table(const Dataset& data, const LosoResult& result) {
   }
   out << "\n  held-out baseline windows offered: " << result.baseline_windows
       << ", refused as agitated by the fold model: " << result.baseline_windows_gated << "\n";
+  out << "\n  cold start: each test item against the prior of the register it shows, nothing learned ("
+      << result.cold_without_register << " of " << result.cold_scores.size() << " showed no register)\n";
+  for (Contrast c : contrasts_of(data)) {
+    for (Condition cond : data.options.conditions) {
+      const ColdStartFigures f = cold_start_figures(data, result, c, cond);
+      if (f.positives == 0 || f.negatives == 0) continue;
+      out << "  " << std::left << std::setw(25) << contrast_title(c) << std::setw(11) << to_string(cond) << std::right
+          << " AUC " << f.auc << ", at or above the threshold: " << f.positives_flagged << "/" << f.positives
+          << " positives, " << f.negatives_flagged << "/" << f.negatives << " negatives\n";
+    }
+  }
   return out.str();
 }
 
@@ -838,7 +919,8 @@ nlohmann::json loso_json(const Dataset& data, const LosoResult& result) {
                   " EmoDB speakers; per fold: priors, baselines and weights from the training speakers only; "
                   "held-out baseline from its first " +
                   std::to_string(data.options.baseline_utterances) +
-                  " neutral recordings (lowest text codes), gated by the fold model; those recordings are not test items";
+                  " neutral recordings (lowest text codes), each window scored against the register prior or the baseline so "
+                  "far by the fold model and refused when agitated; those recordings are not test items";
   j["trained_on"] = std::string(to_string(result.options.contrast));
   nlohmann::json pooled = nlohmann::json::array();
   for (Contrast c : contrasts_of(data)) {
@@ -874,6 +956,24 @@ nlohmann::json loso_json(const Dataset& data, const LosoResult& result) {
   j["dropped_for_direction_per_fold"] = dropped;
   j["baseline_windows"] = result.baseline_windows;
   j["baseline_windows_refused_as_agitated"] = result.baseline_windows_gated;
+  nlohmann::json cold = nlohmann::json::array();
+  for (Contrast c : contrasts_of(data)) {
+    for (Condition cond : data.options.conditions) {
+      const ColdStartFigures f = cold_start_figures(data, result, c, cond);
+      if (f.positives == 0 || f.negatives == 0) continue;
+      cold.push_back({{"contrast", std::string(to_string(c))},
+                      {"condition", std::string(to_string(cond))},
+                      {"auc", rounded(f.auc, 1e4)},
+                      {"positives_at_threshold", f.positives_flagged},
+                      {"positives", f.positives},
+                      {"negatives_at_threshold", f.negatives_flagged},
+                      {"negatives", f.negatives}});
+    }
+  }
+  j["cold_start"] = {{"protocol", "each held-out test item against the prior of the register it shows, nothing "
+                                  "of the speaker learned"},
+                     {"items_without_register", result.cold_without_register},
+                     {"results", cold}};
   return j;
 }
 

@@ -276,8 +276,23 @@ struct LosoResult {
   std::size_t baseline_windows_gated = 0;   ///< ... that the fold model called agitated
   /// Per speaker (Dataset::speakers order), both conditions: offered and refused baseline windows.
   std::vector<std::size_t> speaker_baseline_windows, speaker_baseline_windows_gated;
+  /// Every held-out test item scored at the start of a call, before anything of
+  /// the speaker is learned: against the prior of the register the item itself
+  /// shows (SpeakerBaseline::observe_register), or the population's if it cannot.
+  std::vector<ScoredItem> cold_scores;
+  std::size_t cold_without_register = 0;  ///< ... of them scored against the population prior
   double seconds = 0.0;
 };
+
+/// Cold-start figures for a contrast and condition: AUC, and how many negatives
+/// and positives reach the decision threshold against the register prior alone.
+struct ColdStartFigures {
+  double auc = 0.0;
+  std::size_t positives = 0, positives_flagged = 0;
+  std::size_t negatives = 0, negatives_flagged = 0;
+};
+ColdStartFigures cold_start_figures(const Dataset& data, const LosoResult& result, Contrast contrast,
+                                    Condition condition);
 
 /// Leave-one-speaker-out: for each speaker, train_model on the others (priors
 /// from them only), learn the held-out speaker's baseline with the fold model as

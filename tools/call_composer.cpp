@@ -2,7 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -12,6 +19,9 @@
 #include <stdexcept>
 
 #include "io/resampling_source.h"
+#include "tools/line_conditions.h"
+#include "tools/monotone_voice.h"
+#include "tools/run_program.h"
 #include "tools/telephone_line.h"
 
 namespace tw::tools {
@@ -30,7 +40,9 @@ constexpr double kFadeS = 0.01;
 // G.711 quantisation still need a little room below full scale.
 constexpr double kMaxPeakDbfs = -0.3;
 
-// An utterance ready to be placed: telephone band, trimmed, unit gain.
+}  // namespace
+
+// An utterance ready to be placed: band-limited, trimmed, unit gain.
 struct PreparedUtterance {
   std::vector<float> samples;
   std::int64_t speech_start = 0;  // samples into `samples`
@@ -39,30 +51,81 @@ struct PreparedUtterance {
   double peak = 0.0;
 };
 
+struct UtteranceCache::Impl {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<const PreparedUtterance>> entries;
+};
+
+UtteranceCache::UtteranceCache() : impl_(std::make_unique<Impl>()) {}
+UtteranceCache::~UtteranceCache() = default;
+
+namespace {
+
+// How an utterance is to be prepared: its cache key holds all of it.
+struct Preparation {
+  int syllables = 0;
+  double tempo = 1.0;
+  bool monotone = false;
+  std::string band = "telephone";
+  std::string key(const std::string& file, int rate_hz) const {
+    std::ostringstream k;
+    k << file << "|" << rate_hz << "|" << syllables << "|" << tempo << "|" << monotone << "|" << band;
+    return k.str();
+  }
+};
+
 std::string utterance_path(std::size_t turn, std::size_t k) {
   return "turns[" + std::to_string(turn) + "].utterances[" + std::to_string(k) + "]";
 }
 
 double to_db(double amplitude) { return amplitude > 0.0 ? 20.0 * std::log10(amplitude) : -200.0; }
 
-PreparedUtterance prepare(const EmodbCatalog& catalog, const EmodbUtterance& u, int rate_hz) {
+// Time-scaled audio with the pitch kept: sox's tempo effect (WSOLA), from the
+// original recording, into a scratch file.
+std::vector<float> load_with_tempo(const std::string& path, int rate_hz, double tempo) {
+  static std::atomic<unsigned> counter{0};
+  const std::filesystem::path scratch = std::filesystem::temp_directory_path();
+  const std::string out = (scratch / ("tonewatch-tempo-" + std::to_string(::getpid()) + "-" +
+                                      std::to_string(counter++) + ".wav"))
+                              .string();
+  std::ostringstream factor;
+  factor << tempo;
+  run_sox({"-V1", "-R", path, out, "tempo", "-s", factor.str()}, scratch.string());
+  std::vector<float> audio = io::load_channel(out, rate_hz, 0);
+  std::error_code ignored;
+  std::filesystem::remove(out, ignored);
+  return audio;
+}
+
+PreparedUtterance prepare(const EmodbCatalog& catalog, const EmodbUtterance& u, int rate_hz, const Preparation& how) {
   // load_channel resamples with libsoxr (linear phase, delay compensated), so
-  // the silb times of the 16 kHz original stay valid at the new rate.
-  std::vector<float> x = io::load_channel(catalog.audio_path(u), rate_hz, 0);
+  // the silb times of the 16 kHz original stay valid at the new rate; tempo
+  // scales them by 1 / tempo.
+  std::vector<float> x = how.tempo == 1.0 ? io::load_channel(catalog.audio_path(u), rate_hz, 0)
+                                          : load_with_tempo(catalog.audio_path(u), rate_hz, how.tempo);
   if (x.empty()) throw std::runtime_error(catalog.audio_path(u) + ": no audio");
-  TelephoneBandFilter band(rate_hz);
-  band.process(x);
+  if (how.monotone) x = monotone_voice(x, rate_hz);
+  if (how.band == "telephone") {
+    TelephoneBandFilter band(rate_hz);
+    band.process(x);
+  } else if (how.band == "steep") {
+    x = steep_telephone_band(x, rate_hz);
+  }
 
   const auto length = static_cast<std::int64_t>(x.size());
-  auto at = [&](double t_s) { return std::clamp<std::int64_t>(std::llround(t_s * rate_hz), 0, length); };
+  auto at = [&](double t_s) { return std::clamp<std::int64_t>(std::llround(t_s / how.tempo * rate_hz), 0, length); };
   std::int64_t start = u.speech_start_s ? at(*u.speech_start_s) : 0;
   std::int64_t end = u.speech_end_s ? at(*u.speech_end_s) : length;
+  // A token of the first few syllables ends where the next syllable begins.
+  const bool token = how.syllables > 0 && static_cast<std::size_t>(how.syllables) < u.syllable_onsets_s.size();
+  if (token) end = at(u.syllable_onsets_s[static_cast<std::size_t>(how.syllables)]);
   if (end <= start) {
     start = 0;
     end = length;
   }
   const std::int64_t first = std::max<std::int64_t>(0, start - std::llround(kMarginBeforeS * rate_hz));
-  const std::int64_t last = std::min<std::int64_t>(length, end + std::llround(kMarginAfterS * rate_hz));
+  const std::int64_t last =
+      std::min<std::int64_t>(length, end + (token ? 0 : std::llround(kMarginAfterS * rate_hz)));
 
   PreparedUtterance p;
   p.samples.assign(x.begin() + first, x.begin() + last);
@@ -77,6 +140,20 @@ PreparedUtterance prepare(const EmodbCatalog& catalog, const EmodbUtterance& u, 
   p.level_dbfs = active_speech_level_dbfs(p.samples, rate_hz);
   for (const float s : p.samples) p.peak = std::max(p.peak, static_cast<double>(std::abs(s)));
   return p;
+}
+
+// The utterance cut off `keep` samples into its speech (a speaker giving way
+// mid-word), with a fade at the cut.
+PreparedUtterance cut_short(const PreparedUtterance& p, std::int64_t keep, int rate_hz) {
+  PreparedUtterance c = p;
+  const std::int64_t end = std::clamp<std::int64_t>(p.speech_start + keep, 0, static_cast<std::int64_t>(p.samples.size()));
+  c.samples.resize(static_cast<std::size_t>(end));
+  c.speech_end = end;
+  const auto fade = std::min<std::size_t>(static_cast<std::size_t>(kFadeS * rate_hz), c.samples.size());
+  for (std::size_t i = 0; i < fade; ++i) {
+    c.samples[c.samples.size() - 1 - i] *= static_cast<float>(0.5 - 0.5 * std::cos(std::numbers::pi * (i + 0.5) / fade));
+  }
+  return c;
 }
 
 // Adds `segment` * gain into `channel` starting at sample `offset` (may be
@@ -135,7 +212,7 @@ double rounded(double x) { return std::round(x * 1e4) / 1e4; }
 
 }  // namespace
 
-ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog) {
+ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog, UtteranceCache* cache) {
   const int rate_hz = script.sample_rate_hz;
   const auto samples_of = [rate_hz](double t_s) { return static_cast<std::int64_t>(std::llround(t_s * rate_hz)); };
 
@@ -149,19 +226,39 @@ ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog)
       }
     }
   }
-  std::map<std::string, PreparedUtterance> prepared;
+  // Prepared once per (file, preparation); shared across calls through `cache`.
+  UtteranceCache local;
+  UtteranceCache::Impl& store = *(cache != nullptr ? cache : &local)->impl_;
+  std::vector<std::vector<std::shared_ptr<const PreparedUtterance>>> prepared(chosen.size());
   for (std::size_t i = 0; i < chosen.size(); ++i) {
+    const auto* turn = std::get_if<TurnSpec>(&script.entries[i]);
     for (std::size_t k = 0; k < chosen[i].size(); ++k) {
       const EmodbUtterance& u = *chosen[i][k];
-      if (prepared.contains(u.file)) continue;
-      try {
-        prepared.emplace(u.file, prepare(catalog, u, rate_hz));
-      } catch (const std::exception& e) {
-        throw std::runtime_error(utterance_path(i, k) + " (" + u.file + "): " + e.what());
+      Preparation how;
+      how.syllables = turn->utterances[k].syllables;
+      how.tempo = turn->tempo;
+      how.monotone = turn->monotone;
+      how.band = script.band;
+      const std::string key = how.key(u.file, rate_hz);
+      std::shared_ptr<const PreparedUtterance> p;
+      {
+        std::lock_guard<std::mutex> lock(store.mutex);
+        const auto found = store.entries.find(key);
+        if (found != store.entries.end()) p = found->second;
       }
-      if (prepared.at(u.file).level_dbfs <= kNoSpeechLevelDbfs) {
+      if (!p) {
+        try {
+          p = std::make_shared<const PreparedUtterance>(prepare(catalog, u, rate_hz, how));
+        } catch (const std::exception& e) {
+          throw std::runtime_error(utterance_path(i, k) + " (" + u.file + "): " + e.what());
+        }
+        std::lock_guard<std::mutex> lock(store.mutex);
+        p = store.entries.emplace(key, p).first->second;
+      }
+      if (p->level_dbfs <= kNoSpeechLevelDbfs) {
         throw std::runtime_error(utterance_path(i, k) + " (" + u.file + "): no speech found in the recording");
       }
+      prepared[i].push_back(std::move(p));
     }
   }
 
@@ -221,9 +318,15 @@ ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog)
     }
 
     std::int64_t t = start;
+    const std::int64_t cut = turn.cut_after_s > 0.0 ? start + samples_of(turn.cut_after_s) : -1;
     for (std::size_t k = 0; k < chosen[i].size(); ++k) {
+      if (cut >= 0 && t >= cut) break;  // the speaker gave way before this utterance
       const EmodbUtterance& source = *chosen[i][k];
-      const PreparedUtterance& p = prepared.at(source.file);
+      std::optional<PreparedUtterance> shortened;
+      if (cut >= 0 && t + (prepared[i][k]->speech_end - prepared[i][k]->speech_start) > cut) {
+        shortened = cut_short(*prepared[i][k], cut - t, rate_hz);
+      }
+      const PreparedUtterance& p = shortened ? *shortened : *prepared[i][k];
       const double gain_db = script.speech_level_dbfs - p.level_dbfs + turn.gain_db;
       const double peak_dbfs = to_db(p.peak) + gain_db;
       if (peak_dbfs > kMaxPeakDbfs) {
@@ -249,15 +352,26 @@ ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog)
       u.stage = turn.stage;
       truth.utterances.push_back(std::move(u));
       t = end + (k + 1 < chosen[i].size() ? samples_of(turn.pause_s) : 0);
+      if (shortened) {
+        t = end;
+        break;
+      }
     }
     const std::int64_t turn_end = t;
 
-    TurnTruth turn_truth{i, turn.role, static_cast<double>(start) / rate_hz, static_cast<double>(turn_end) / rate_hz,
-                         static_cast<double>(gap) / rate_hz, turn.gain_db, turn.label, turn.stage};
+    TurnTruth turn_truth{i,           turn.role,     static_cast<double>(start) / rate_hz,
+                         static_cast<double>(turn_end) / rate_hz,
+                         static_cast<double>(gap) / rate_hz,
+                         turn.gain_db, turn.tempo,   turn.monotone,
+                         cut >= 0 && turn_end >= cut, turn.label, turn.stage};
     if (interrupted != nullptr) {
-      const std::int64_t overlap_end = std::min(turn_end, samples_of(interrupted->end_s));
+      const std::int64_t interrupted_end = samples_of(interrupted->end_s);
+      const std::int64_t overlap_end = std::min(turn_end, interrupted_end);
+      // The one talked over stopped first while this turn went on: they gave way.
+      const bool yielded = interrupted_end < turn_end;
       truth.overlaps.push_back({i, interrupted->turn, turn.role, interrupted->role, static_cast<double>(start) / rate_hz,
-                                static_cast<double>(overlap_end - start) / rate_hz});
+                                static_cast<double>(overlap_end - start) / rate_hz, yielded,
+                                static_cast<double>(turn_end - start) / rate_hz});
     }
     if (open_silence != kNone) {
       truth.silences[open_silence].end_s = static_cast<double>(start) / rate_hz;
@@ -333,6 +447,9 @@ std::string truth_to_json(const ComposedCall& call, const TruthFileInfo& info) {
                      {"end_s", rounded(t.end_s)},
                      {"gap_s", rounded(t.gap_s)},
                      {"gain_db", t.gain_db},
+                     {"tempo", t.tempo},
+                     {"monotone", t.monotone},
+                     {"cut", t.cut},
                      {"label", t.label},
                      {"stage", t.stage}});
   }
@@ -371,7 +488,9 @@ std::string truth_to_json(const ComposedCall& call, const TruthFileInfo& info) {
                         {"interrupter", to_string(o.interrupter)},
                         {"interrupted", to_string(o.interrupted)},
                         {"start_s", rounded(o.start_s)},
-                        {"duration_s", rounded(o.duration_s)}});
+                        {"duration_s", rounded(o.duration_s)},
+                        {"interrupted_yielded", o.interrupted_yielded},
+                        {"interrupter_turn_s", rounded(o.interrupter_turn_s)}});
   }
   root["overlaps"] = overlaps;
 

@@ -3,6 +3,7 @@
 // with the exact timeline as ground truth.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct TurnTruth {
   double start_s = 0.0, end_s = 0.0;
   double gap_s = 0.0;  ///< from the end of the speech before it (negative: overlap)
   double gain_db = 0.0;
+  double tempo = 1.0;     ///< time-scaled by this (pitch kept)
+  bool monotone = false;  ///< resynthesized with a level pitch and even loudness
+  bool cut = false;       ///< stopped at cut_after_s, mid-utterance
   std::string label, stage;
 };
 
@@ -48,6 +52,9 @@ struct OverlapTruth {
   features::SpeakerRole interrupter = features::SpeakerRole::agent;
   features::SpeakerRole interrupted = features::SpeakerRole::caller;
   double start_s = 0.0, duration_s = 0.0;
+  /// The interrupted turn ended inside the overlap while the interrupting one went on.
+  bool interrupted_yielded = false;
+  double interrupter_turn_s = 0.0;  ///< how long the interrupting turn lasted
 };
 
 /// Dead air from a silence entry: no speech on either channel from start_s to end_s.
@@ -70,6 +77,19 @@ struct CallTruth {
   std::vector<SilenceTruth> silences;
 };
 
+/// Utterances prepared for composing (decoded, resampled, time-scaled, band-limited,
+/// trimmed), kept for every later call that uses them. Thread-safe; must outlive
+/// the compositions that use it.
+class UtteranceCache {
+ public:
+  UtteranceCache();
+  ~UtteranceCache();
+  UtteranceCache(const UtteranceCache&) = delete;
+  UtteranceCache& operator=(const UtteranceCache&) = delete;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 /// The composed call: interleaved stereo (channel_of(role)) and its truth.
 struct ComposedCall {
   static constexpr int kChannels = 2;
@@ -78,14 +98,18 @@ struct ComposedCall {
 };
 
 /// Composes the call. Each utterance is resampled to the script's rate
-/// (libsoxr), band-limited to 300-3400 Hz, trimmed to its speech with short
+/// (libsoxr), time-scaled if its turn says so (sox tempo), made monotone if asked,
+/// band-limited as the script's band says, trimmed to its speech (or its first
+/// syllables) with short
 /// margins and fades, set to speech_level_dbfs active level (EmoDB files are
 /// peak-normalized, so their own levels carry no vocal effort) plus the turn's
 /// gain_db, and placed on its role's channel; then each channel gets its own
 /// seeded line noise. Throws std::runtime_error naming the turn, utterance and
 /// problem (unknown file, no match for a selector, impossible timing, clipping).
 /// The catalog must outlive the result (the truth points into it).
-ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog);
+/// A turn with cut_after_s stops there mid-utterance. `cache` (optional) keeps
+/// prepared utterances across calls.
+ComposedCall compose_call(const CallScript& script, const EmodbCatalog& catalog, UtteranceCache* cache = nullptr);
 
 /// Names written into the truth JSON alongside the timeline.
 struct TruthFileInfo {

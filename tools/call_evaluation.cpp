@@ -50,7 +50,7 @@ std::vector<ExpectedEvent> expected_events(const CallTruth& truth, const TruthRu
   for (const auto& [first, last] : runs(truth, features::SpeakerRole::caller,
                                         [](const UtteranceTruth& u) { return u.source != nullptr && u.source->emotion_code == 'W'; })) {
     const double speech = speech_between(truth, features::SpeakerRole::caller, first->start_s, last->end_s);
-    expected.push_back({"caller_agitation", "caller", first->start_s, last->end_s + rules.agitation_grace_s,
+    expected.push_back({"caller_agitation", "caller", "", first->start_s, last->end_s + rules.agitation_grace_s,
                         speech >= rules.agitation_min_speech_s, "angry caller run " + first->source->file});
   }
 
@@ -61,22 +61,59 @@ std::vector<ExpectedEvent> expected_events(const CallTruth& truth, const TruthRu
               return (u.source != nullptr && u.source->emotion_code == 'W') || u.gain_db >= rules.raised_gain_db;
             })) {
     const double speech = speech_between(truth, features::SpeakerRole::agent, first->start_s, last->end_s);
-    expected.push_back({"agent_raised_voice", "agent", first->start_s, last->end_s + rules.raised_grace_s,
+    expected.push_back({"agent_raised_voice", "agent", "", first->start_s, last->end_s + rules.raised_grace_s,
                         speech >= rules.raised_min_speech_s, "raised agent run"});
   }
 
-  // Interruptions: overlaps by length.
+  // Interruptions: who gave way, how long the overlap and the overlapping turn.
   for (const OverlapTruth& o : truth.overlaps) {
-    if (o.duration_s < rules.backchannel_max_s) continue;  // a backchannel: detecting it is a false alarm
-    expected.push_back({"interruption", role_name(o.interrupter), o.start_s, o.start_s + o.duration_s + 2.0,
-                        o.duration_s >= rules.interruption_min_overlap_s, "overlap"});
+    const bool backchannel = !o.interrupted_yielded && o.interrupter_turn_s <= rules.backchannel_max_s;
+    if (backchannel) continue;  // detecting it is a false alarm
+    const bool gave_way = o.interrupted_yielded && o.duration_s >= rules.yield_min_overlap_s &&
+                          o.interrupter_turn_s > rules.backchannel_max_s;
+    const bool long_overlap = o.duration_s >= rules.interruption_min_overlap_s;
+    ExpectedEvent x{"interruption", role_name(o.interrupter), "", o.start_s, o.start_s + o.duration_s + 2.0,
+                    gave_way || long_overlap, gave_way ? "overlap, the other gave way" : "overlap"};
+    // Below the long-overlap rule, the only way to find it is by the yield: it must be named.
+    if (gave_way && !long_overlap) x.yielded = role_name(o.interrupted);
+    expected.push_back(x);
   }
+
+  // The agent's pace and delivery: runs of time-scaled or monotone agent turns.
+  auto agent_runs = [&](auto&& belongs, const std::string& category, double min_speech_s, double sustain_s,
+                        double grace_s) {
+    const TurnTruth* first = nullptr;
+    const TurnTruth* last = nullptr;
+    auto close = [&] {
+      if (first == nullptr) return;
+      const double speech = speech_between(truth, features::SpeakerRole::agent, first->start_s, last->end_s);
+      expected.push_back({category, "agent", "", first->start_s + sustain_s, last->end_s + grace_s,
+                          speech >= min_speech_s, category + " run"});
+      first = last = nullptr;
+    };
+    for (const TurnTruth& t : truth.turns) {
+      if (t.role != features::SpeakerRole::agent) continue;
+      if (belongs(t)) {
+        if (first == nullptr) first = &t;
+        last = &t;
+      } else {
+        close();
+      }
+    }
+    close();
+  };
+  agent_runs([&](const TurnTruth& t) { return t.tempo >= rules.pace_tempo; }, "agent_fast_speech",
+             rules.pace_min_speech_s, rules.pace_sustain_s, rules.pace_grace_s);
+  agent_runs([&](const TurnTruth& t) { return t.tempo <= 1.0 / rules.pace_tempo; }, "agent_slow_speech",
+             rules.pace_min_speech_s, rules.pace_sustain_s, rules.pace_grace_s);
+  agent_runs([](const TurnTruth& t) { return t.monotone; }, "agent_monotone", rules.monotone_min_speech_s,
+             rules.monotone_sustain_s, rules.monotone_grace_s);
 
   // Dead air from scripted silences (onset when the silence reaches the threshold).
   for (const SilenceTruth& s : truth.silences) {
     const double length = s.end_s - s.start_s;
     if (length < rules.dead_air_s - rules.dead_air_margin_s) continue;
-    expected.push_back({"dead_air", "", s.start_s + rules.dead_air_s, s.end_s + 1.0,
+    expected.push_back({"dead_air", "", "", s.start_s + rules.dead_air_s, s.end_s + 1.0,
                         length >= rules.dead_air_s + rules.dead_air_margin_s, s.label});
   }
   return expected;
@@ -90,7 +127,10 @@ std::string detection_category(const alerts::Event& e) {
     if (reason == "escalation" || reason == "relapse") return "caller_agitation";
     return "";  // venting_stalled, agent_broke_listening_rules: consequences, scored through their causes
   }
-  if (e.type == "interruption" || e.type == "agent_raised_voice" || e.type == "dead_air") return e.type;
+  if (e.type == "interruption" || e.type == "agent_raised_voice" || e.type == "dead_air" ||
+      e.type == "agent_fast_speech" || e.type == "agent_slow_speech" || e.type == "agent_monotone") {
+    return e.type;
+  }
   return "";
 }
 
@@ -104,11 +144,13 @@ CallScore score_call(const std::vector<ExpectedEvent>& expected, const std::vect
     if (e.severity != alerts::Severity::info) ++score.warnings;
     const std::string category = detection_category(e);
     if (category.empty()) continue;
+    if (category == "caller_agitation") ++score.caller_agitation;
     CategoryScore& c = score.categories[category];
     bool matched = false;
     for (std::size_t i = 0; i < expected.size(); ++i) {
       const ExpectedEvent& x = expected[i];
       if (x.category != category || (!x.speaker.empty() && x.speaker != e.speaker)) continue;
+      if (!x.yielded.empty() && e.details.value("yielded", std::string()) != x.yielded) continue;
       if (e.time_s < x.onset_s - rules.early_s || e.time_s > x.end_s) continue;
       matched = true;
       if (x.must_detect) {

@@ -13,8 +13,13 @@ namespace tw::tools {
 
 /// Something the detectors should report, with the window a detection may fall in.
 struct ExpectedEvent {
-  std::string category;   ///< caller_agitation, interruption, agent_raised_voice, dead_air
+  /// caller_agitation, interruption, agent_raised_voice, agent_fast_speech,
+  /// agent_slow_speech, agent_monotone, dead_air
+  std::string category;
   std::string speaker;    ///< who: the caller, the interrupter, the agent; "" for dead air
+  /// For an interruption the one talked over gave way to: the detection must say
+  /// so (details.yielded); empty = not checked.
+  std::string yielded;
   double onset_s = 0.0;   ///< when the truth says it began (latency is measured from here)
   double end_s = 0.0;     ///< when it ended
   bool must_detect = true;  ///< false: ambiguous in the truth; a detection is neither hit nor false alarm
@@ -24,14 +29,30 @@ struct ExpectedEvent {
 /// How the truth is turned into expected events. The thresholds mirror the
 /// product's definitions, with a margin either side that is "don't care".
 struct TruthRules {
-  /// Caller anger: a run of consecutive angry caller utterances with this much speech.
-  double agitation_min_speech_s = 4.0;
+  /// Caller anger: a run of consecutive angry caller utterances with this much
+  /// speech (a single 2-3 s angry turn must be flagged).
+  double agitation_min_speech_s = 2.0;
   /// A detection up to this long after the run ended still belongs to it (smoothing lag).
   double agitation_grace_s = 12.0;
-  /// Overlaps at least this long must be reported as interruptions; shorter ones
-  /// down to backchannel_max_s are ambiguous; shorter still must not be.
+  /// Overlaps at least this long must be reported as interruptions. Shorter ones
+  /// must be too when the one talked over gave way after at least
+  /// yield_min_overlap_s and the newcomer's turn outlasted backchannel_max_s (and
+  /// the report must name who yielded); an overlapping turn no longer than a
+  /// backchannel, with the other talking on, must not be; the rest is ambiguous.
   double interruption_min_overlap_s = 1.5;
-  double backchannel_max_s = 0.6;
+  double yield_min_overlap_s = 0.25;
+  double backchannel_max_s = 1.0;
+  /// The agent's pace: runs of agent turns time-scaled by at least this factor
+  /// (or at most its inverse) with pace_min_speech_s of speech; detected past the
+  /// rule's own sustain time (a pace must hold pace_sustain_s), within pace_grace_s.
+  double pace_tempo = 1.25;
+  double pace_min_speech_s = 8.0;
+  double pace_sustain_s = 5.0;
+  double pace_grace_s = 10.0;
+  /// Monotone agent turns with this much speech; detected past monotone_sustain_s.
+  double monotone_min_speech_s = 20.0;
+  double monotone_sustain_s = 10.0;
+  double monotone_grace_s = 15.0;
   /// The agent shouting: consecutive raised agent utterances (angry, or gain >= raised_gain_db)
   /// with this much speech.
   double raised_gain_db = 6.0;
@@ -63,6 +84,9 @@ struct CallScore {
   std::map<std::string, CategoryScore> categories;
   int alerts = 0;            ///< supervisor alerts raised
   int warnings = 0;          ///< events of warning or critical severity
+  /// Caller-agitation events and escalation or relapse alerts, matched or not
+  /// (on a calm call, every one is a false alarm a supervisor would see).
+  int caller_agitation = 0;
   std::vector<std::string> misses, false_alarm_notes;
 };
 

@@ -36,10 +36,6 @@ void check_keys(const json& object, const std::string& where, const std::set<std
                 const std::string& what) {
   for (const auto& [key, value] : object.items()) {
     if (known.contains(key)) continue;
-    if (key == "tempo") {
-      throw ScriptError(join(where, "tempo"), "not supported: time-scaling EmoDB speech would need sox at run time; "
-                                          "pick a faster or slower speaker or utterance instead");
-    }
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
     throw ScriptError(join(where, key), "unknown key in " + what + " (known: " + list + ")");
@@ -108,9 +104,15 @@ UtteranceSpec parse_utterance(const json& value, const std::string& where) {
     throw ScriptError(where, "expected an EmoDB file name (\"03a01Wa.wav\") or a selector "
                              "({\"speaker\": \"03\", \"emotion\": \"W\"}), got " + shown(value));
   }
-  check_keys(value, where, {"file", "speaker", "emotion", "text"}, "an utterance");
+  check_keys(value, where, {"file", "speaker", "emotion", "text", "syllables"}, "an utterance");
+  spec.syllables = static_cast<int>(number_in(value, "syllables", where, 0.0, 0.0, 100.0, ""));
+  if (value.contains("syllables") && spec.syllables != value.at("syllables").get<double>()) {
+    throw ScriptError(where + ".syllables", "must be a whole number");
+  }
   if (value.contains("file")) {
-    if (value.size() != 1) throw ScriptError(where, "give either \"file\" or a selector (speaker, emotion, text), not both");
+    if (value.size() != (value.contains("syllables") ? 2u : 1u)) {
+      throw ScriptError(where, "give either \"file\" or a selector (speaker, emotion, text), not both");
+    }
     spec.file = string_in(value, "file", where, "");
     if (spec.file.empty()) throw ScriptError(where + ".file", "empty file name");
     return spec;
@@ -124,7 +126,9 @@ UtteranceSpec parse_utterance(const json& value, const std::string& where) {
 }
 
 TurnSpec parse_turn(const json& value, const std::string& where, double default_pause_s) {
-  check_keys(value, where, {"role", "utterances", "gap_s", "pause_s", "gain_db", "label", "stage"}, "a turn");
+  check_keys(value, where,
+             {"role", "utterances", "gap_s", "pause_s", "gain_db", "label", "stage", "tempo", "cut_after_s", "monotone"},
+             "a turn");
   TurnSpec turn;
   const json& role = value.at("role");
   const auto parsed_role = role.is_string() ? features::parse_speaker_role(role.get<std::string>()) : std::nullopt;
@@ -141,6 +145,12 @@ TurnSpec parse_turn(const json& value, const std::string& where, double default_
   turn.gap_s = number_in(value, "gap_s", where, 0.5, -30.0, 600.0, " s");
   turn.pause_s = number_in(value, "pause_s", where, default_pause_s, 0.0, 30.0, " s");
   turn.gain_db = number_in(value, "gain_db", where, 0.0, -40.0, 20.0, " dB");
+  turn.tempo = number_in(value, "tempo", where, 1.0, 0.5, 2.0, "");
+  turn.cut_after_s = number_in(value, "cut_after_s", where, 0.0, 0.0, 600.0, " s");
+  if (value.contains("monotone")) {
+    if (!value.at("monotone").is_boolean()) throw ScriptError(where + ".monotone", "expected true or false");
+    turn.monotone = value.at("monotone").get<bool>();
+  }
   turn.label = string_in(value, "label", where, "");
   turn.stage = string_in(value, "stage", where, "");
   return turn;
@@ -167,7 +177,7 @@ CallScript parse_call_script(const std::string& json_text, const std::string& so
     if (!root.is_object()) throw ScriptError("(top level)", "expected a JSON object, got " + shown(root));
     check_keys(root, "",
                {"description", "emodb_dir", "sample_rate_hz", "noise_floor_dbfs", "speech_level_dbfs", "seed",
-                "tail_s", "pause_s", "turns"},
+                "tail_s", "pause_s", "band", "turns"},
                "the script");
     CallScript script;
     script.description = string_in(root, "description", "", "");
@@ -185,6 +195,10 @@ CallScript parse_call_script(const std::string& json_text, const std::string& so
       script.seed = root.at("seed").get<std::uint64_t>();
     }
     script.tail_s = number_in(root, "tail_s", "", script.tail_s, 0.0, 60.0, " s");
+    script.band = string_in(root, "band", "", script.band);
+    if (script.band != "telephone" && script.band != "steep" && script.band != "none") {
+      throw ScriptError("band", "expected \"telephone\", \"steep\" or \"none\", got \"" + script.band + "\"");
+    }
     const double default_pause_s = number_in(root, "pause_s", "", 0.35, 0.0, 30.0, " s");
 
     if (!root.contains("turns")) throw ScriptError("turns", "missing: the script needs a list of turns");

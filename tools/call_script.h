@@ -17,6 +17,9 @@ struct UtteranceSpec {
   std::string speaker;     ///< selector: two-digit speaker id, "03"
   char emotion_code = 0;   ///< selector: EmoDB emotion letter, 'W'
   std::string text_code;   ///< selector: optional sentence code, "a01"; empty = any
+  /// Only the first this many syllables (from the silb onsets): a short token such
+  /// as a backchannel. 0 = the whole utterance.
+  int syllables = 0;
   bool is_selector() const noexcept { return file.empty(); }
 };
 
@@ -30,6 +33,15 @@ struct TurnSpec {
   double gap_s = 0.5;
   double pause_s = 0.35;  ///< between the speech of consecutive utterances in the turn
   double gain_db = 0.0;   ///< on top of the normalized speech level (raised voice, quiet voice)
+  /// Time-scaled by this factor with the pitch kept (sox tempo, WSOLA): 1.4 speaks
+  /// 40 % faster. Needs sox at composition time.
+  double tempo = 1.0;
+  /// The speaker stops this long after the turn's first syllable (mid-word, as
+  /// someone giving way); 0 = never.
+  double cut_after_s = 0.0;
+  /// Monotone delivery: the speech resynthesized (LPC) with its pitch held at the
+  /// utterance's median F0 and its loudness contour compressed 3:1 around its median.
+  bool monotone = false;
   std::string label;      ///< free text, copied to the truth
   std::string stage;      ///< free text (calm, escalating, venting, disarming, ...), copied to the truth
 };
@@ -50,6 +62,10 @@ struct CallScript {
   double speech_level_dbfs = -26.0;  ///< P.56 active level of every utterance before gain_db
   std::uint64_t seed = 1;            ///< line noise
   double tail_s = 1.0;               ///< after the last speech ends
+  /// The line's band applied to every utterance: "telephone" (4th-order Butterworth
+  /// 300-3400 Hz), "steep" (a 401-tap FIR, 80 dB stop band, 100 Hz transitions, as
+  /// sox's sinc) or "none" (whatever the recording holds up to the call's Nyquist).
+  std::string band = "telephone";
   std::string description;           ///< free text
   std::vector<ScriptEntry> entries;  ///< the "turns" array, in order
 };

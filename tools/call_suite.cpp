@@ -25,6 +25,13 @@ UtteranceSpec file(const std::string& path) {
   return u;
 }
 
+// The first syllables of an utterance: a short token, as a backchannel.
+UtteranceSpec token(const std::string& speaker, int syllables) {
+  UtteranceSpec u = pick(speaker, 'N');
+  u.syllables = syllables;
+  return u;
+}
+
 TurnSpec turn(features::SpeakerRole role, std::vector<UtteranceSpec> utterances, double gap_s, double gain_db,
               const std::string& stage) {
   TurnSpec t;
@@ -137,6 +144,85 @@ std::vector<SuiteCall> make_evaluation_suite(const std::vector<std::string>& spe
       calm_opening(e, c, a);
       suite.push_back(std::move(call));
     }
+    {  // One short angry turn between calm ones: a single 2-3 s utterance.
+      SuiteCall call{"short-angry-turn-" + pair, "short_angry_turn", false,
+                     base_script(emodb_dir, ++seed, "one angry turn between calm turns")};
+      auto& e = call.script.entries;
+      calm_opening(e, c, a);
+      e.push_back(turn(kCaller, {pick(c, 'W')}, 0.5, 4, "angry turn"));
+      e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N'), pick(c, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      suite.push_back(std::move(call));
+    }
+    {  // Angry from the first word: no calm stretch to learn a baseline from.
+      SuiteCall call{"angry-from-start-" + pair, "angry_from_start", false,
+                     base_script(emodb_dir, ++seed, "caller angry from the first word")};
+      auto& e = call.script.entries;
+      e.push_back(turn(kCaller, {pick(c, 'W'), pick(c, 'W'), pick(c, 'W')}, 0.5, 4, "angry from the start"));
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "listening"));
+      e.push_back(turn(kCaller, {pick(c, 'N'), pick(c, 'N')}, 0.6, 0, "calmer"));
+      e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      suite.push_back(std::move(call));
+    }
+    {  // The agent barges in 1 s into the caller's turn; the caller gives way within a second.
+      SuiteCall call{"agent-barge-in-" + pair, "agent_barge_in", false,
+                     base_script(emodb_dir, ++seed, "agent cuts in, the caller yields")};
+      auto& e = call.script.entries;
+      calm_opening(e, c, a);
+      // Overlaps of 0.3 to 0.9 s across the speakers.
+      const double overlap_s = 0.3 + 0.15 * static_cast<double>(i % 5);
+      TurnSpec caller_turn = turn(kCaller, {pick(c, 'N'), pick(c, 'N')}, 0.5, 0, "calm");
+      caller_turn.cut_after_s = 1.0 + overlap_s;
+      e.push_back(caller_turn);
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, -overlap_s, 0, "barge-in"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      suite.push_back(std::move(call));
+    }
+    {  // Agent backchannels ("mm-hm": the first syllables of a word) while the caller talks on.
+      SuiteCall call{"agent-backchannels-" + pair, "agent_backchannels", true,
+                     base_script(emodb_dir, ++seed, "agent backchannels during the caller's turn")};
+      auto& e = call.script.entries;
+      calm_opening(e, c, a);
+      e.push_back(turn(kCaller, {pick(c, 'N'), pick(c, 'N'), pick(c, 'N'), pick(c, 'N')}, 0.5, 0, "calm"));
+      for (const double before_end_s : {6.0, 3.5, 1.5}) {
+        e.push_back(turn(kAgent, {token(a, 1 + static_cast<int>(i % 2))}, -before_end_s, -3, "backchannel"));
+      }
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      suite.push_back(std::move(call));
+    }
+    for (const auto& [name, tempo] : {std::pair<std::string, double>{"fast", 1.5}, {"slow", 0.7}}) {
+      // The agent speaking much faster or slower than before and than the caller.
+      SuiteCall call{"agent-" + name + "-" + pair, "agent_" + name, false,
+                     base_script(emodb_dir, ++seed, "agent speaks " + name)};
+      auto& e = call.script.entries;
+      calm_opening(e, c, a);
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+      for (int k = 0; k < 2; ++k) {
+        TurnSpec agent = turn(kAgent, {pick(a, 'N'), pick(a, 'N'), pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "agent_" + name);
+        agent.tempo = tempo;
+        e.push_back(agent);
+        e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      }
+      suite.push_back(std::move(call));
+    }
+    {  // The agent turns monotone: the same voice with a level pitch and even loudness.
+      SuiteCall call{"agent-monotone-" + pair, "agent_monotone", false,
+                     base_script(emodb_dir, ++seed, "agent delivers in a monotone")};
+      auto& e = call.script.entries;
+      calm_opening(e, c, a);
+      for (int k = 0; k < 6; ++k) {
+        e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+        TurnSpec agent = turn(kAgent, {pick(a, 'N'), pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "agent_monotone");
+        agent.monotone = true;
+        e.push_back(agent);
+      }
+      suite.push_back(std::move(call));
+    }
     if (!ivr_agent_files.empty()) {  // A calm caller and a calm professional voice as the agent.
       SuiteCall call{"calm-ivr-" + c, "calm_ivr", true, base_script(emodb_dir, ++seed, "calm caller, IVR-voice agent")};
       auto& e = call.script.entries;
@@ -145,6 +231,20 @@ std::vector<SuiteCall> make_evaluation_suite(const std::vector<std::string>& spe
         std::vector<UtteranceSpec> agent;
         for (std::size_t j = 0; j < 2; ++j) agent.push_back(file(ivr_agent_files[(i * 10 + k * 2 + j) % ivr_agent_files.size()]));
         e.push_back(turn(kAgent, agent, 0.6, 0, "calm"));
+      }
+      suite.push_back(std::move(call));
+    }
+    if (!ivr_agent_files.empty()) {  // The calm professional telephone voice as the caller, from the first word.
+      SuiteCall call{"calm-ivr-caller-" + a, "calm_ivr_caller", true,
+                     base_script(emodb_dir, ++seed, "IVR voice as the caller, EmoDB agent")};
+      auto& e = call.script.entries;
+      for (std::size_t k = 0; k < 5; ++k) {
+        std::vector<UtteranceSpec> caller;
+        for (std::size_t j = 0; j < 2; ++j) {
+          caller.push_back(file(ivr_agent_files[(i * 10 + 5 + k * 2 + j) % ivr_agent_files.size()]));
+        }
+        e.push_back(turn(kCaller, caller, 0.6, 0, "calm"));
+        e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
       }
       suite.push_back(std::move(call));
     }

@@ -12,10 +12,22 @@ namespace tw::tools {
 
 struct SuiteCall {
   std::string name;       ///< e.g. "escalation-03-08"
-  std::string scenario;   ///< escalation, agent_interrupts, agent_raises_voice, dead_air, calm, calm_ivr
-  bool calm = false;      ///< a calm call: no alert at all may be raised
+  /// escalation, agent_interrupts, agent_raises_voice, dead_air, calm, calm_ivr,
+  /// short_angry_turn, angry_from_start, agent_barge_in, agent_backchannels,
+  /// agent_fast, agent_slow, agent_monotone, calm_ivr_caller
+  std::string scenario;
+  /// A calm caller throughout: no caller-agitation event or alert may be raised
+  /// (and nothing else is expected either).
+  bool calm = false;
   CallScript script;
 };
+
+/// The evaluation's two speaker folds, each with both sexes (EmoDB males 03, 10,
+/// 11, 12, 15; females 08, 09, 13, 14, 16): the calls of one fold are scored
+/// with an agitation model trained on the other, so every speaker is a caller once
+/// and never scored by a model that heard them.
+inline const std::vector<std::vector<std::string>> kSpeakerFolds = {{"03", "11", "15", "09", "14"},
+                                                                    {"10", "12", "08", "13", "16"}};
 
 /// Scenarios for every (caller, agent) pair drawn from `speakers` (EmoDB ids),
 /// each caller paired with the next speaker of the other sex where possible.

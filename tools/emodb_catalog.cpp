@@ -53,12 +53,14 @@ void read_silb(const std::string& path, EmodbUtterance& u) {
       break;
     }
     if (!u.speech_start_s) u.speech_start_s = time_s;
+    u.syllable_onsets_s.push_back(time_s);
     ++u.syllables;
   }
   // Without a start or an end the file tells us nothing reliable: fall back to the file bounds.
   if (!u.speech_start_s || !u.speech_end_s || *u.speech_end_s <= *u.speech_start_s) {
     u.speech_start_s.reset();
     u.speech_end_s.reset();
+    u.syllable_onsets_s.clear();
   }
 }
 

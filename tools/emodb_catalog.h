@@ -27,6 +27,7 @@ struct EmodbUtterance {
   std::optional<double> speech_start_s;
   std::optional<double> speech_end_s;
   int syllables = 0;  ///< syllable onsets listed in silb/ (0 when unknown)
+  std::vector<double> syllable_onsets_s;  ///< their times in the original file
 };
 
 /// All utterances of an EmoDB folder (labels.csv, wav/, silb/). Immutable after construction.

@@ -1,6 +1,7 @@
-// evaluate_calls: composes test calls with known events from EmoDB, runs them
-// through tonewatch's batch path and scores the alerts against the truth:
-// recall, precision and onset latency per event type, and alerts on calm calls.
+// evaluate_calls: composes test calls with known events from EmoDB, puts each
+// through every telephone line condition, runs them through tonewatch's per-call
+// pipeline and scores the events against the truth: recall, precision and onset
+// latency per condition and event type, and caller-agitation flags on calm calls.
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "app/config_file.h"
+#include "agitation_dataset.h"
 #include "app/default_model.h"
 #include "tools/suite_runner.h"
 
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
   std::string out_dir = "tonewatch-evaluation";
   std::string speakers_text = "03,08,09,10,11,12,13,14,15,16";
   std::string model_path, config_path;
+  std::string conditions_text = "clean,ulaw,alaw,gsm,agc,loss";
+  bool keep = false, folds = false;
   unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
   app.add_option("--emodb", emodb_dir, "EmoDB folder (labels.csv, wav/, silb/)")->capture_default_str();
   app.add_option("--ivr", ivr_dir, "Folder of calm IVR-voice recordings for the calm_ivr calls ('' to skip)")
@@ -28,8 +32,13 @@ int main(int argc, char** argv) {
   app.add_option("--speakers", speakers_text, "EmoDB speakers the calls are made of (keep them out of the model's training)")
       ->capture_default_str();
   app.add_option("--model", model_path, "Agitation model (default: the one built into tonewatch)");
+  app.add_flag("--folds", folds,
+               "Speaker-split, as the test suite: the calls of each of the two speaker folds scored with a model "
+               "trained on the other fold's EmoDB speakers (ignores --speakers and --model)");
   app.add_option("--config", config_path, "Detection config file (default: built-in defaults)");
-  app.add_option("--out", out_dir, "Where composed calls and their analyses go")->capture_default_str();
+  app.add_option("--conditions", conditions_text, "Line conditions, comma-separated")->capture_default_str();
+  app.add_flag("--keep", keep, "Write every call's audio, truth and the product's outputs under --out (slower)");
+  app.add_option("--out", out_dir, "Where kept calls and their analyses go")->capture_default_str();
   app.add_option("--jobs,-j", jobs, "Calls in parallel")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -45,18 +54,47 @@ int main(int argc, char** argv) {
     std::stringstream list(speakers_text);
     for (std::string s; std::getline(list, s, ',');) speakers.push_back(s);
 
-    const tw::detect::AgitationModel model = tw::app::load_agitation_model(model_path);
     tw::tools::SuiteRunOptions options;
-    options.output_dir = out_dir;
+    if (keep) options.output_dir = out_dir;
     options.jobs = jobs;
-    options.job.model = &model;
+    options.conditions.clear();
+    std::stringstream condition_list(conditions_text);
+    for (std::string c; std::getline(condition_list, c, ',');) options.conditions.push_back(tw::tools::parse_line_condition(c));
+    tw::tools::UtteranceCache cache;
+    options.cache = &cache;
     if (!config_path.empty()) options.job.session.detection = tw::app::load_config_file(config_path);
     options.rules.dead_air_s = options.job.session.detection.turns.dead_air_s;
 
-    const auto suite = tw::tools::make_evaluation_suite(speakers, ivr_files, emodb_dir);
-    std::cerr << "composing and analysing " << suite.size() << " calls into " << out_dir << "/ ...\n";
-    const auto results = tw::tools::run_suite(suite, catalog, options);
-    std::cout << tw::tools::describe_suite(results);
+    // (callers, model) per run: one run with the chosen model, or one per fold.
+    std::vector<std::pair<std::vector<std::string>, tw::detect::AgitationModel>> runs;
+    if (folds) {
+      std::cerr << "extracting EmoDB features for the fold models ...\n";
+      tw::training::DatasetOptions dataset_options;
+      dataset_options.threads = std::max(1u, jobs);
+      const tw::training::Dataset data = tw::training::build_dataset(emodb_dir, dataset_options);
+      for (std::size_t f = 0; f < tw::tools::kSpeakerFolds.size(); ++f) {
+        std::vector<std::string> training;
+        for (std::size_t g = 0; g < tw::tools::kSpeakerFolds.size(); ++g) {
+          if (g != f) training.insert(training.end(), tw::tools::kSpeakerFolds[g].begin(), tw::tools::kSpeakerFolds[g].end());
+        }
+        const tw::training::TrainedModel trained = tw::training::train_model(data, training, {});
+        runs.emplace_back(tw::tools::kSpeakerFolds[f],
+                          tw::detect::AgitationModel::from_json(tw::training::model_json(trained, "fold")));
+      }
+    } else {
+      runs.emplace_back(speakers, tw::app::load_agitation_model(model_path));
+    }
+    std::vector<tw::tools::SuiteCallResult> results;
+    for (const auto& [callers, model] : runs) {
+      options.job.model = &model;
+      const auto suite = tw::tools::make_evaluation_suite(callers, ivr_files, emodb_dir);
+      std::cerr << "composing and analysing " << suite.size() << " calls under " << options.conditions.size()
+                << " line condition(s)" << (keep ? " into " + out_dir + "/" : std::string()) << " ...\n";
+      const auto part = tw::tools::run_suite(suite, catalog, options);
+      results.insert(results.end(), part.begin(), part.end());
+    }
+    std::cout << tw::tools::describe_suite(results) << "\n"
+              << tw::tools::describe_conditions(tw::tools::score_conditions(results));
     for (const auto& r : results) {
       if (!r.error.empty()) return 1;
     }

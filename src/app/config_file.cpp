@@ -1,11 +1,13 @@
 #include "app/config_file.h"
 
+#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <limits>
-#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -24,13 +26,13 @@ void visit(Config& c, F&& f) {
   f("baseline", "learning_windows", c.baseline.learning_windows);
   f("baseline", "prior_weight_windows", c.baseline.prior_weight_windows);
   f("baseline", "adaptation_scale_per_window", c.baseline.adaptation_scale_per_window);
+  f("baseline", "register_min_voiced_s", c.baseline.register_min_voiced_s);
 
   f("agitation", "min_speech_s", c.agitation.min_speech_s);
-  f("agitation", "smoothing_s", c.agitation.smoothing_s);
+  f("agitation", "smoothing_speech_s", c.agitation.smoothing_speech_s);
   f("agitation", "cusum_reference", c.agitation.cusum_reference);
-  f("agitation", "cusum_slack", c.agitation.cusum_slack);
   f("agitation", "cusum_threshold", c.agitation.cusum_threshold);
-  f("agitation", "trend_window_s", c.agitation.trend_window_s);
+  f("agitation", "trend_window_speech_s", c.agitation.trend_window_speech_s);
 
   f("caller_agitation", "high_open_level", c.caller.high_open_level);
   f("caller_agitation", "high_close_level", c.caller.high_close_level);
@@ -44,6 +46,9 @@ void visit(Config& c, F&& f) {
   f("turn_taking", "turn_pause_bridge_s", c.turns.turn_pause_bridge_s);
   f("turn_taking", "mid_turn_min_s", c.turns.mid_turn_min_s);
   f("turn_taking", "talking_now_s", c.turns.talking_now_s);
+  f("turn_taking", "backchannel_max_s", c.turns.backchannel_max_s);
+  f("turn_taking", "yield_within_s", c.turns.yield_within_s);
+  f("turn_taking", "yield_min_overlap_s", c.turns.yield_min_overlap_s);
   f("turn_taking", "interruption_min_overlap_s", c.turns.interruption_min_overlap_s);
   f("turn_taking", "dead_air_s", c.turns.dead_air_s);
   f("turn_taking", "monologue_s", c.turns.monologue_s);
@@ -90,17 +95,18 @@ void validate(const detect::DetectionConfig& c) {
   detect::BaselinePrior prior;
   prior.scale.fill(1.0f);
   detect::SpeakerBaseline baseline(c.baseline, prior);
-  // The agitation trackers need the model, so their checks are repeated here
-  // (AgitationTracker's constructor); otherwise a bad value passes the config and
-  // fails every call instead.
-  if (!(c.agitation.smoothing_s > 0.0f) || !(c.agitation.cusum_threshold > 0.0f)) {
-    throw std::invalid_argument("agitation.smoothing_s and agitation.cusum_threshold must be > 0");
-  }
-  if (!(c.agitation.min_speech_s >= 0.0f)) throw std::invalid_argument("agitation.min_speech_s must be >= 0");
-  if (!(c.agitation.cusum_slack >= 0.0f)) throw std::invalid_argument("agitation.cusum_slack must be >= 0");
-  if (!(c.agitation.trend_window_s >= 2.0f && c.agitation.trend_window_s <= 128.0f)) {
-    throw std::invalid_argument("agitation.trend_window_s must be in 2..128");
-  }
+  // The agitation trackers need the model to be built; their checks run alone
+  // here, so a bad value fails the config rather than every call.
+  detect::AgitationTracker::validate(c.agitation);
+}
+
+// The double a person would write for a float: its shortest decimal form that reads
+// back as the same float (0.35f is 0.3499999940395355 as a double, and JSON would
+// print all of that). Reading the file parses 0.35 and rounds it to the same float.
+double as_written(float value) {
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, value);
+  return std::strtod(std::string(text, result.ptr).c_str(), nullptr);
 }
 
 }  // namespace
@@ -108,7 +114,13 @@ void validate(const detect::DetectionConfig& c) {
 nlohmann::json config_to_json(const detect::DetectionConfig& config) {
   nlohmann::json json = nlohmann::json::object();
   detect::DetectionConfig copy = config;
-  visit(copy, [&](const char* section, const char* key, auto& field) { json[section][key] = field; });
+  visit(copy, [&](const char* section, const char* key, auto& field) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, float>) {
+      json[section][key] = as_written(field);
+    } else {
+      json[section][key] = field;
+    }
+  });
   return json;
 }
 

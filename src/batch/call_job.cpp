@@ -38,7 +38,10 @@ CallResult analyze_call(const std::string& input_path, const std::string& call_i
     io::ResamplingSource source(file, dsp::kAnalysisRateHz);
     report::CallOutputs outputs(options.output, call_id);
     const std::vector<features::SpeakerRole> roles = options.layout.roles_for(file.format().channels);
-    pipeline::CallSession session(call_id, options.session, *options.model, roles, outputs.events());
+    pipeline::SessionConfig session_config = options.session;
+    // Two identical channels are analysed as one mixed speaker, in a mono file's role.
+    session_config.analyzer.merged_role = options.layout.mono;
+    pipeline::CallSession session(call_id, session_config, *options.model, roles, outputs.events());
     session.add_tap(outputs.tap());
 
     std::atomic<std::int64_t> local_progress{0};

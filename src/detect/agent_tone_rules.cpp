@@ -39,6 +39,7 @@ void AgentToneRules::reset() noexcept {
   for (EpisodeTracker& e : episodes_) e.reset();
   changes_.clear();
   ring_next_ = ring_count_ = 0;
+  last_caller_rate_ = NAN;
 }
 
 Evidence AgentToneRules::feature_evidence(const AgitationTracker& tracker, Prosody p, double since_s) const {
@@ -91,7 +92,10 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   {
     const float rate = a.window[Prosody::speaking_rate_syl_per_s];
     const float deviation = a.deviation[Prosody::speaking_rate_syl_per_s];
-    const float caller_rate = c.window[Prosody::speaking_rate_syl_per_s];
+    // The caller's pace as last heard: while the agent holds the floor the
+    // caller's own window has no speech to measure.
+    if (std::isfinite(c.window[Prosody::speaking_rate_syl_per_s])) last_caller_rate_ = c.window[Prosody::speaking_rate_syl_per_s];
+    const float caller_rate = last_caller_rate_;
     const bool caller_known = std::isfinite(caller_rate);
     const bool rate_known = measured && std::isfinite(deviation);
     const float margin = config_.pace_vs_caller_syl_per_s;
@@ -134,8 +138,14 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     const bool enough = n >= config_.monotone_min_windows;
     const double f0_mean = enough ? f0_sum / static_cast<double>(n) : 0.0;
     const double loudness_mean = enough ? loudness_sum / static_cast<double>(n) : 0.0;
-    const bool open = enough && f0_mean <= config_.monotone_units && loudness_mean <= config_.monotone_units;
-    const bool close = !enough || f0_mean > config_.monotone_units / 2 || loudness_mean > config_.monotone_units / 2;
+    // Monotone is decided on the pitch: listeners hear a flat voice as monotone
+    // whatever its loudness (Darley, Aronson & Brown 1969 tell "monopitch" and
+    // "monoloudness" apart; Hincks 2005 found pitch variation, not loudness, to be
+    // what makes speech sound lively). Loudness dynamics go with it as evidence
+    // only: the 10th-90th percentile loudness of active hops is set mostly by the
+    // dips between syllables and words, which a monotone voice keeps.
+    const bool open = enough && f0_mean <= config_.monotone_units;
+    const bool close = !enough || f0_mean > config_.monotone_units / 2;
     EpisodeTracker& e = tracker(AgentRule::monotone);
     const EpisodeChange change = e.update(time_s, open, close);
     std::vector<Evidence> evidence;

@@ -2,6 +2,7 @@
 // The agent's tone against their own baseline and against the caller.
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -27,12 +28,14 @@ struct AgentToneConfig {
   /// Fast / slow speech: articulation rate this many scale units from the agent's baseline ...
   float pace_open_units = 2.0f;
   float pace_close_units = 1.0f;
-  /// ... and this far from the caller's rate (a fast agent matching an impatient
-  /// caller is fine; slow is only a problem when the caller is faster).
+  /// ... and this far from the caller's rate as last measured (a fast agent
+  /// matching an impatient caller is fine; slow is only a problem when the caller
+  /// is faster).
   float pace_vs_caller_syl_per_s = 0.5f;
   EpisodeTiming pace_timing{5.0, 3.0, 20.0};
-  /// Monotone: over monotone_window_s, the agent's pitch range and loudness
-  /// dynamics both average this many scale units below baseline.
+  /// Monotone: over monotone_window_s, the agent's pitch range averages this many
+  /// scale units below baseline (closes above half of it); loudness dynamics are
+  /// reported beside it as evidence.
   float monotone_units = -1.5f;
   float monotone_window_s = 30.0f;
   std::size_t monotone_min_windows = 10;
@@ -74,6 +77,7 @@ class AgentToneRules {
   std::array<float, 128> f0_range_dev_{}, loudness_range_dev_{};
   std::array<bool, 128> scored_{};
   std::size_t ring_next_ = 0, ring_count_ = 0;
+  float last_caller_rate_ = NAN;  // the caller's articulation rate as last measured
 };
 
 }  // namespace tw::detect

@@ -8,6 +8,8 @@
 namespace tw::detect {
 namespace {
 
+constexpr auto kF0 = static_cast<std::size_t>(Prosody::f0_median_st);
+
 std::array<float, kProsodyCount> feature_array(const nlohmann::json& model, const nlohmann::json& values,
                                                const std::string& what) {
   const nlohmann::json& names = model.at("features");
@@ -43,6 +45,32 @@ AgitationModel AgitationModel::from_json(const nlohmann::json& model) {
     for (std::size_t i = 0; i < kProsodyCount; ++i) {
       if (!(m.prior_.scale[i] > 0.0f)) {
         throw std::invalid_argument("prior.scale of " + std::string(kProsodyNames[i]) + " must be > 0");
+      }
+    }
+    // Between-speaker spreads and voice registers (format 1.1); a 1.0 model has
+    // neither, and its speakers start from the population prior alone.
+    if (model.at("prior").contains("spread")) {
+      m.prior_.spread = feature_array(model, model.at("prior").at("spread"), "prior.spread");
+    }
+    if (model.contains("registers")) {
+      const nlohmann::json& r = model.at("registers");
+      m.prior_.has_registers = true;
+      m.prior_.register_boundary_st = r.at("boundary_f0_median_st").get<float>();
+      m.prior_.low.median = feature_array(model, r.at("low").at("median"), "registers.low.median");
+      m.prior_.low.spread = feature_array(model, r.at("low").at("spread"), "registers.low.spread");
+      m.prior_.high.median = feature_array(model, r.at("high").at("median"), "registers.high.median");
+      m.prior_.high.spread = feature_array(model, r.at("high").at("spread"), "registers.high.spread");
+      if (!std::isfinite(m.prior_.register_boundary_st) ||
+          !(m.prior_.low.median[kF0] < m.prior_.register_boundary_st &&
+            m.prior_.register_boundary_st < m.prior_.high.median[kF0])) {
+        throw std::invalid_argument("registers.boundary_f0_median_st must lie between the low and high registers' F0 medians");
+      }
+    }
+    for (std::size_t i = 0; i < kProsodyCount; ++i) {
+      for (const auto* spread : {&m.prior_.spread, &m.prior_.low.spread, &m.prior_.high.spread}) {
+        if (!((*spread)[i] >= 0.0f)) {
+          throw std::invalid_argument("the spread of " + std::string(kProsodyNames[i]) + " must be >= 0");
+        }
       }
     }
     m.weights_ = feature_array(model, model.at("logistic").at("weights"), "logistic.weights");

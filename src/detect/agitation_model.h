@@ -2,6 +2,7 @@
 // The caller-agitation (arousal) model: logistic regression on baseline deviations.
 
 #include <array>
+#include <cmath>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -35,6 +36,9 @@ class AgitationModel {
   float decision_threshold() const noexcept { return decision_threshold_; }
   float weight(Prosody p) const noexcept { return weights_[static_cast<std::size_t>(p)]; }
   float bias() const noexcept { return bias_; }
+  /// The score of a window exactly at the speaker's baseline: where a calm
+  /// speaker's smoothed level starts.
+  float calm_probability() const noexcept { return 1.0f / (1.0f + std::exp(-bias_)); }
 
   /// Deviations beyond this many scale units are clipped before scoring, so one
   /// wild measurement cannot saturate the score alone.

@@ -1,5 +1,6 @@
 #pragma once
-// Per-speaker agitation score every second, its smoothed level and trend.
+// Per-speaker agitation score every second, its smoothed level and trend, over
+// speech time: silence neither dilutes nor adds evidence.
 
 #include <array>
 #include <cstddef>
@@ -12,32 +13,43 @@ namespace tw::detect {
 struct AgitationConfig {
   /// Windows with less voice-active time carry no new evidence: the score holds.
   float min_speech_s = 1.0f;
-  /// Time constant of the smoothed level (exponentially weighted moving average).
-  float smoothing_s = 4.0f;
-  /// CUSUM for a sustained rise (Page 1954): accumulate score - reference - slack
-  /// per scored second, floored at 0; a rise is signalled above the threshold.
-  /// With reference 0.45 and slack 0.1, calm speech (neutral EmoDB speech over a
-  /// telephone line scores a median 0.17, models/agitation-v1.json) keeps the sum at 0
-  /// even in its louder windows, and two consecutive windows of clearly agitated speech
-  /// (0.85+, each a 3 s window) cross 0.6 while one does not; one loud word moves a
-  /// window's medians too little.
-  float cusum_reference = 0.45f;
-  float cusum_slack = 0.10f;
+  /// Time constant of the smoothed level (an exponentially weighted moving
+  /// average) in seconds of the speaker's speech, not of the clock: each window
+  /// weighs with the speech it brings, so silence leaves the level where it was,
+  /// and one 2 s turn moves it 63 % of the way to its score (the shortest angry
+  /// turn a supervisor should hear about is about that long).
+  float smoothing_speech_s = 2.0f;
+  /// CUSUM for a sustained rise (Page 1954), in probability x seconds of speech:
+  /// the sum of (score - reference) x speech, floored at 0; a rise is signalled
+  /// at the threshold. The reference is the model's decision threshold, where a
+  /// window is as likely agitated as calm (Page's k halfway between the calm and
+  /// agitated means: the model's anger and neutral medians, 0.86 and 0.17 on
+  /// telephone speech, straddle 0.5). The threshold needs 1.2 s of speech scored
+  /// 1.0, or 2 s scored 0.8: one loud word (at most 0.5 s) adds at most 0.25.
+  float cusum_reference = 0.5f;
   float cusum_threshold = 0.6f;
-  /// Slope of the smoothed level over this window, per minute, for the report.
-  float trend_window_s = 20.0f;
+  /// Slope of the smoothed level over this much of the speaker's speech, per
+  /// minute of speech, for the report and the stage tracker.
+  float trend_window_speech_s = 20.0f;
 };
 
 /// The tracker's view of one speaker after a window.
 struct AgitationState {
   double time_s = 0.0;
   bool scored = false;        ///< this window held enough speech to be scored
+  /// ... and was scored against the speaker's register or own voice, so it moved
+  /// the level and the CUSUM. Windows scored against the mixed population prior
+  /// alone never do: they say more about the voice than about the mood.
+  bool counted = false;
+  float weight_s = 0.0f;      ///< seconds of speech this window counted for
   float score = 0.0f;         ///< the model's probability for this window (last scored value if not scored)
-  float smoothed = 0.0f;      ///< EWMA of the score
-  float slope_per_min = 0.0f; ///< least-squares slope of `smoothed` over trend_window_s
+  float smoothed = 0.0f;      ///< speech-time EWMA of the counted scores; starts at the model's calm level
+  float slope_per_min = 0.0f; ///< least-squares slope of `smoothed` per minute of speech
   float cusum = 0.0f;
   bool rising = false;        ///< cusum above its threshold while the smoothed level still climbs
   bool baseline_established = false;
+  BaselineReference reference = BaselineReference::population;  ///< what this window was scored against
+  VoiceRegister voice_register = VoiceRegister::unknown;
   ProsodyVector window;       ///< the window's features
   ProsodyVector deviation;    ///< ... relative to the baseline, in scale units
   AgitationScore details;
@@ -53,20 +65,25 @@ class AgitationTracker {
   const AgitationState& update(double time_s, const ProsodyVector& window) noexcept;
   const AgitationState& state() const noexcept { return state_; }
   const SpeakerBaseline& baseline() const noexcept { return baseline_; }
+  /// Seconds of speech counted so far.
+  double speech_counted_s() const noexcept { return speech_total_s_; }
   void reset() noexcept;
 
+  /// Throws std::invalid_argument naming a bad field (also used by the config loader).
+  static void validate(const AgitationConfig& config);
+
  private:
-  static constexpr std::size_t kTrendCapacity = 128;
+  static constexpr std::size_t kTrendCapacity = 256;
 
   AgitationConfig config_;
   const AgitationModel* model_;
   SpeakerBaseline baseline_;
   AgitationState state_;
-  bool has_score_ = false;
-  std::array<float, kTrendCapacity> trend_{};  // smoothed level once a second
-  std::array<double, kTrendCapacity> trend_time_{};
+  float pending_speech_s_ = 0.0f;  // speech not yet counted by a window
+  double speech_total_s_ = 0.0;
+  std::array<float, kTrendCapacity> trend_{};  // smoothed level per counted window
+  std::array<double, kTrendCapacity> trend_speech_{};  // ... at this much counted speech
   std::size_t trend_count_ = 0, trend_next_ = 0;
-  double last_time_s_ = 0.0;
 };
 
 }  // namespace tw::detect

@@ -13,6 +13,8 @@ ProsodyVector prosody_from_window(const features::WindowSummary& w) noexcept {
   v[Prosody::speaking_rate_syl_per_s] = w.speaking_rate_syl_per_s;
   v[Prosody::voiced_fraction] = w.voiced_fraction;
   v.speech_s = w.speech_s;
+  v.new_speech_s = w.new_speech_s;
+  v.voiced_s = w.voiced_s;
   return v;
 }
 

@@ -41,6 +41,8 @@ inline constexpr std::array<std::string_view, kProsodyCount> kProsodyUnits = {
 struct ProsodyVector {
   std::array<float, kProsodyCount> values{};
   float speech_s = 0.0f;  ///< voice-active time in the window: how much evidence it holds
+  float new_speech_s = 0.0f;  ///< ... of it not held by the previous window (WindowSummary::new_speech_s)
+  float voiced_s = 0.0f;      ///< voiced time in the window: how well it shows the pitch register
 
   float operator[](Prosody p) const noexcept { return values[static_cast<std::size_t>(p)]; }
   float& operator[](Prosody p) noexcept { return values[static_cast<std::size_t>(p)]; }

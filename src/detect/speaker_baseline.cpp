@@ -6,6 +6,21 @@
 #include <string>
 
 namespace tw::detect {
+namespace {
+
+constexpr auto kF0 = static_cast<std::size_t>(Prosody::f0_median_st);
+
+void check_prior(const std::array<float, kProsodyCount>& median, const std::array<float, kProsodyCount>& spread,
+                 const std::string& what) {
+  for (std::size_t i = 0; i < kProsodyCount; ++i) {
+    if (!std::isfinite(median[i]) || !(spread[i] >= 0.0f) || !std::isfinite(spread[i])) {
+      throw std::invalid_argument("BaselinePrior: " + what + " feature " + std::string(kProsodyNames[i]) +
+                                  " needs a finite median and a spread >= 0");
+    }
+  }
+}
+
+}  // namespace
 
 SpeakerBaseline::SpeakerBaseline(const BaselineConfig& config, const BaselinePrior& prior)
     : config_(config), prior_(prior) {
@@ -19,53 +34,112 @@ SpeakerBaseline::SpeakerBaseline(const BaselineConfig& config, const BaselinePri
   if (!(config.adaptation_scale_per_window >= 0.0f && config.adaptation_scale_per_window <= 1.0f)) {
     throw std::invalid_argument("BaselineConfig: adaptation_scale_per_window must be in [0, 1]");
   }
+  if (!(config.register_min_voiced_s >= 0.0f)) {
+    throw std::invalid_argument("BaselineConfig: register_min_voiced_s must be >= 0");
+  }
   for (std::size_t i = 0; i < kProsodyCount; ++i) {
     if (!(prior.scale[i] > 0.0f) || !std::isfinite(prior.median[i])) {
       throw std::invalid_argument("BaselinePrior: feature " + std::string(kProsodyNames[i]) +
                                   " needs a finite median and a scale > 0");
     }
   }
+  check_prior(prior.median, prior.spread, "population");
+  if (prior.has_registers) {
+    if (!std::isfinite(prior.register_boundary_st)) throw std::invalid_argument("BaselinePrior: register boundary must be finite");
+    check_prior(prior.low.median, prior.low.spread, "low register");
+    check_prior(prior.high.median, prior.high.spread, "high register");
+  }
   reset();
 }
 
 void SpeakerBaseline::reset() noexcept {
-  median_ = prior_.median;
+  register_ = VoiceRegister::unknown;
   windows_learned_ = 0;
   learned_count_.fill(0);
+  for (std::size_t i = 0; i < kProsodyCount; ++i) recompute(i);
 }
 
-void SpeakerBaseline::recompute_learning_median(std::size_t feature) noexcept {
+BaselineReference SpeakerBaseline::reference() const noexcept {
+  if (established()) return BaselineReference::established;
+  if (windows_learned_ > 0) return BaselineReference::learning;
+  if (register_ != VoiceRegister::unknown) return BaselineReference::voice_register;
+  return BaselineReference::population;
+}
+
+float SpeakerBaseline::observed_median(std::size_t feature) const noexcept {
   const std::size_t n = learned_count_[feature];
   std::array<float, kMaxLearningWindows> sorted = learned_[feature];
   std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
-  const float observed = n % 2 == 1 ? sorted[n / 2] : 0.5f * (sorted[n / 2 - 1] + sorted[n / 2]);
-  // Shrink toward the population prior while few windows are in.
+  return n % 2 == 1 ? sorted[n / 2] : 0.5f * (sorted[n / 2 - 1] + sorted[n / 2]);
+}
+
+void SpeakerBaseline::recompute(std::size_t feature) noexcept {
+  const bool low = register_ == VoiceRegister::low, high = register_ == VoiceRegister::high;
+  const float prior_median = low ? prior_.low.median[feature] : high ? prior_.high.median[feature] : prior_.median[feature];
+  const float spread = low ? prior_.low.spread[feature] : high ? prior_.high.spread[feature] : prior_.spread[feature];
+  const std::size_t n = learned_count_[feature];
   const float w0 = config_.prior_weight_windows;
-  median_[feature] = (w0 * prior_.median[feature] + static_cast<float>(n) * observed) / (w0 + static_cast<float>(n));
+  // The prior's share of the shrunk median: (w0 prior + n own) / (w0 + n).
+  const float prior_share = w0 + static_cast<float>(n) > 0.0f ? w0 / (w0 + static_cast<float>(n)) : 1.0f;
+  median_[feature] = n == 0 ? prior_median : prior_share * prior_median + (1.0f - prior_share) * observed_median(feature);
+  // What is still unknown about this speaker's calm level is the prior's share
+  // of the median times how far speakers' own levels lie from the prior (the
+  // between-speaker spread): a window of a calm voice at the edge of its register
+  // is that much further from the register's median, and must not read as
+  // agitated for it. Added in quadrature to the within-speaker scale (independent
+  // errors), so deviations start wide and narrow to the speaker's own as the
+  // baseline learns.
+  const float unknown = prior_share * spread;
+  scale_[feature] = std::sqrt(prior_.scale[feature] * prior_.scale[feature] + unknown * unknown);
+}
+
+void SpeakerBaseline::set_register(VoiceRegister r) noexcept {
+  register_ = r;
+  for (std::size_t i = 0; i < kProsodyCount; ++i) recompute(i);
+}
+
+void SpeakerBaseline::observe_register(const ProsodyVector& window) noexcept {
+  if (!prior_.has_registers || established()) return;
+  // The register of the speaker's calm voice: from the windows the baseline
+  // learned (judged calm) once there are some, else from this window.
+  float f0_st = NAN;
+  if (learned_count_[kF0] > 0) {
+    f0_st = observed_median(kF0);
+  } else if (window.voiced_s >= config_.register_min_voiced_s) {
+    f0_st = window.values[kF0];
+  }
+  if (!std::isfinite(f0_st)) return;
+  const VoiceRegister r = f0_st < prior_.register_boundary_st ? VoiceRegister::low : VoiceRegister::high;
+  if (r != register_) set_register(r);
 }
 
 bool SpeakerBaseline::update(const ProsodyVector& window, bool agitated) noexcept {
   if (!(window.speech_s >= config_.min_speech_s)) return false;
-  const bool learning = windows_learned_ < config_.learning_windows;
-  // The agitation gate only protects an established baseline. During learning a
-  // window's score is measured against the population prior, i.e. it says how
-  // unusual the voice is, not how agitated: honouring it locked calm speakers far
-  // from the (mixed-sex) prior out of their own baseline. On EmoDB with the v1
-  // model, 20 of 125 calm call-start windows of four female speakers were refused
-  // (9 of 12 for speaker 16), and telephone anger-vs-neutral balanced accuracy fell
-  // from 0.99 to 0.90. A caller agitated from the first second is the accepted
-  // cost (models/README.md, failure modes).
-  if (agitated && !learning) return false;
-  for (std::size_t i = 0; i < kProsodyCount; ++i) {
-    const float x = window.values[i];
-    if (!std::isfinite(x)) continue;
-    if (learning) {
-      if (learned_count_[i] < kMaxLearningWindows) learned_[i][learned_count_[i]++] = x;
-      recompute_learning_median(i);
-    } else {
+  if (established()) {
+    if (agitated) return false;
+    for (std::size_t i = 0; i < kProsodyCount; ++i) {
+      const float x = window.values[i];
+      if (!std::isfinite(x)) continue;
       const float step = config_.adaptation_scale_per_window * prior_.scale[i];
       median_[i] += x > median_[i] ? step : (x < median_[i] ? -step : 0.0f);
     }
+    ++windows_learned_;
+    return true;
+  }
+  // Learning. A verdict against the register's calm voices (or the speaker's
+  // own first windows) is honoured: a caller agitated from the first word must
+  // not become their own calm reference. A verdict against the mixed population
+  // alone is not: it says how unusual a voice is, and honouring it locked calm
+  // high voices out of their own baseline (with the v1 model on EmoDB, 20 of 125
+  // calm call-start windows of four female speakers were refused). A model with
+  // registers therefore learns nothing until the register is known.
+  if (prior_.has_registers && register_ == VoiceRegister::unknown) return false;
+  if (agitated && reference() != BaselineReference::population) return false;
+  for (std::size_t i = 0; i < kProsodyCount; ++i) {
+    const float x = window.values[i];
+    if (!std::isfinite(x)) continue;
+    if (learned_count_[i] < kMaxLearningWindows) learned_[i][learned_count_[i]++] = x;
+    recompute(i);
   }
   ++windows_learned_;
   return true;
@@ -74,8 +148,10 @@ bool SpeakerBaseline::update(const ProsodyVector& window, bool agitated) noexcep
 ProsodyVector SpeakerBaseline::deviation(const ProsodyVector& window) const noexcept {
   ProsodyVector d;
   d.speech_s = window.speech_s;
+  d.new_speech_s = window.new_speech_s;
+  d.voiced_s = window.voiced_s;
   for (std::size_t i = 0; i < kProsodyCount; ++i) {
-    d.values[i] = (window.values[i] - median_[i]) / prior_.scale[i];  // NaN stays NaN
+    d.values[i] = (window.values[i] - median_[i]) / scale_[i];  // NaN stays NaN
   }
   return d;
 }

@@ -1,19 +1,46 @@
 #pragma once
-// Each speaker measured against their own voice: a robust running baseline.
+// Each speaker measured against their own voice: a robust running baseline that
+// starts from the population of voices in the speaker's pitch register.
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 
 #include "detect/prosody_vector.h"
 
 namespace tw::detect {
 
+/// Low (typically adult male) or high (typically adult female) voice: calm adult
+/// voices fall into two pitch registers about an octave apart (Titze 1989:
+/// speaking F0 near 120 Hz and 210 Hz), and other features (HNR, spectral
+/// balance) differ between them too.
+enum class VoiceRegister : std::uint8_t { unknown, low, high };
+
+inline constexpr std::string_view to_string(VoiceRegister r) noexcept {
+  return r == VoiceRegister::low ? "low" : r == VoiceRegister::high ? "high" : "unknown";
+}
+
+/// Calm speech of the speakers of one register: the median of each feature and
+/// the between-speaker scale of the speakers' own medians around it.
+struct RegisterPrior {
+  std::array<float, kProsodyCount> median{};
+  std::array<float, kProsodyCount> spread{};
+};
+
 /// Population figures from the model file that stand in for a speaker until
-/// their own baseline is learned: typical calm-speech level of each feature and
-/// its typical within-speaker spread (the unit deviations are measured in).
+/// their own baseline is learned: typical calm-speech level of each feature, its
+/// typical within-speaker spread (the unit deviations are measured in), and how
+/// far speakers' own calm levels lie from the population's (between-speaker
+/// spread; 0 when the model does not say). Optionally the same per pitch register.
 struct BaselinePrior {
   std::array<float, kProsodyCount> median{};
   std::array<float, kProsodyCount> scale{};
+  std::array<float, kProsodyCount> spread{};
+  bool has_registers = false;
+  /// A calm F0 median (semitones re 27.5 Hz) below this is a low voice.
+  float register_boundary_st = 0.0f;
+  RegisterPrior low, high;
 };
 
 struct BaselineConfig {
@@ -28,41 +55,77 @@ struct BaselineConfig {
   /// this fraction of the feature's scale toward the new value (a stochastic
   /// median estimate), so a drifting voice is followed over minutes, not seconds.
   float adaptation_scale_per_window = 0.02f;
+  /// A window with this much voiced speech shows the speaker's pitch register
+  /// (a window's F0 median from 100 voiced hops is steady to a semitone or so).
+  float register_min_voiced_s = 1.0f;
 };
 
+/// What a speaker's deviations are measured against.
+enum class BaselineReference : std::uint8_t {
+  population,   ///< the mixed population prior alone: says more about the voice than the mood
+  voice_register,  ///< the calm voices of the speaker's pitch register
+  learning,     ///< the speaker's own first calm windows, shrunk toward the register
+  established,  ///< the speaker's own calm voice
+};
+
+inline constexpr std::string_view to_string(BaselineReference r) noexcept {
+  switch (r) {
+    case BaselineReference::population: return "population";
+    case BaselineReference::voice_register: return "register";
+    case BaselineReference::learning: return "learning";
+    case BaselineReference::established: return "established";
+  }
+  return "population";
+}
+
 /// One speaker's baseline: median per feature, never updated on silence (too
-/// little speech) nor, once established, on windows the caller marks agitated.
-/// While it learns, the baseline is the call's first speech, taken as calm: an
-/// "agitated" verdict then compares the speaker with the population prior, not
-/// with themselves, so it is not allowed to lock them out of their own baseline.
+/// little speech) nor on windows the caller marks agitated, once the verdict
+/// means something (measured against the speaker's register or own voice, not
+/// the mixed population). Deviations are in units of the within-speaker scale
+/// widened by what is still unknown about this speaker's calm level: the
+/// register's between-speaker spread times the prior's share of the baseline.
 class SpeakerBaseline {
  public:
   /// Throws std::invalid_argument naming a bad config field or a non-positive prior scale.
   SpeakerBaseline(const BaselineConfig& config, const BaselinePrior& prior);
 
+  /// Reads the speaker's pitch register from a window with enough voiced speech
+  /// (while the baseline learns; from its own calm windows once it has some).
+  /// Call before deviation() on each window. Real-time safe.
+  void observe_register(const ProsodyVector& window) noexcept;
+
   /// Offers a window. Returns true when it was learned from: it holds at least
-  /// min_speech_s of speech and either the baseline is still learning or the
-  /// window is not marked agitated. Real-time safe.
+  /// min_speech_s of speech, and is not marked agitated (a verdict against the
+  /// mixed population alone is not trusted: it says how unusual a voice is). A
+  /// model with registers learns nothing before the register is known. Real-time safe.
   bool update(const ProsodyVector& window, bool agitated) noexcept;
 
-  /// Deviation of each feature from the baseline in units of its scale:
+  /// Deviation of each feature from the baseline in units of its current scale:
   /// (value - median) / scale; NaN where the window lacks the feature. Real-time safe.
   ProsodyVector deviation(const ProsodyVector& window) const noexcept;
 
   float median(Prosody p) const noexcept { return median_[static_cast<std::size_t>(p)]; }
-  float scale(Prosody p) const noexcept { return prior_.scale[static_cast<std::size_t>(p)]; }
+  /// The unit of deviation() for this feature now: the within-speaker scale,
+  /// widened while the baseline is still partly the population's.
+  float scale(Prosody p) const noexcept { return scale_[static_cast<std::size_t>(p)]; }
   /// True once learning_windows windows were learned from: the baseline is the speaker's.
   bool established() const noexcept { return windows_learned_ >= config_.learning_windows; }
   std::size_t windows_learned() const noexcept { return windows_learned_; }
+  VoiceRegister voice_register() const noexcept { return register_; }
+  BaselineReference reference() const noexcept;
   void reset() noexcept;
 
  private:
   static constexpr std::size_t kMaxLearningWindows = 64;
-  void recompute_learning_median(std::size_t feature) noexcept;
+  void recompute(std::size_t feature) noexcept;
+  float observed_median(std::size_t feature) const noexcept;
+  void set_register(VoiceRegister r) noexcept;
 
   BaselineConfig config_;
   BaselinePrior prior_;
+  VoiceRegister register_ = VoiceRegister::unknown;
   std::array<float, kProsodyCount> median_{};
+  std::array<float, kProsodyCount> scale_{};
   std::size_t windows_learned_ = 0;
   // Learning phase: the values seen per feature (bounded).
   std::array<std::array<float, kMaxLearningWindows>, kProsodyCount> learned_{};

@@ -11,9 +11,11 @@ constexpr double kHop_s = 0.01;
 
 TurnTakingTracker::TurnTakingTracker(const TurnTakingConfig& config) : config_(config) {
   if (!(config.turn_pause_bridge_s > 0 && config.mid_turn_min_s >= 0 && config.talking_now_s >= 0 &&
-        config.interruption_min_overlap_s > 0 &&
-        config.dead_air_s > 0 && config.monologue_s > 0 && config.floor_window_s > 0)) {
-    throw std::invalid_argument("TurnTakingConfig: durations must be > 0 (mid_turn_min_s, talking_now_s >= 0)");
+        config.backchannel_max_s > 0 && config.yield_within_s > 0 && config.yield_min_overlap_s >= 0 &&
+        config.interruption_min_overlap_s > 0 && config.dead_air_s > 0 && config.monologue_s > 0 &&
+        config.floor_window_s > 0)) {
+    throw std::invalid_argument(
+        "TurnTakingConfig: durations must be > 0 (mid_turn_min_s, talking_now_s, yield_min_overlap_s >= 0)");
   }
   window_hops_ = static_cast<std::size_t>(std::lround(config.floor_window_s / kHop_s));
   // Zero hops would divide by zero in update().
@@ -74,7 +76,7 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
       // Speaking in the other's pause for longer than a backchannel takes the
       // floor: their turn ends there, so their next words start a new turn (which
       // may cut in on this one). An "mm-hm" in a pause leaves their turn alone.
-      if (s.started_in_pause && time_s - s.turn_start_s >= config_.interruption_min_overlap_s) {
+      if (s.started_in_pause && time_s - s.turn_start_s >= config_.backchannel_max_s) {
         s.started_in_pause = false;
         if (other.in_turn && time_s - other.last_active_s > config_.talking_now_s) {
           other.in_turn = false;
@@ -87,20 +89,39 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
     }
   }
 
-  // Interruptions: the overlap of a cutting-in turn outlasts a backchannel.
+  // Interruptions. A turn that started while the other was talking mid-turn is a
+  // candidate until it resolves: the one talked over gives way (their turn ends
+  // within yield_within_s, after more than a syllable of overlap, while the
+  // newcomer talks on past a backchannel), or both keep talking over each other
+  // for interruption_min_overlap_s; or the newcomer's turn ends first (a
+  // backchannel, or a failed attempt), and it was nothing.
   for (int i = 0; i < 2; ++i) {
     Speaker& s = speakers_[i];
+    const Speaker& other = speakers_[1 - i];
     if (!s.overlap_candidate) continue;
-    if (!speakers_[1 - i].in_turn) {
-      s.overlap_candidate = false;  // the other yielded before the overlap built up
+    if (active[0] && active[1]) s.overlap_s += kHop_s;
+    bool confirmed = false, yielded = false;
+    if (other.in_turn) {
+      confirmed = s.overlap_s >= config_.interruption_min_overlap_s;
+    } else if (!s.in_turn || s.overlap_s < config_.yield_min_overlap_s ||
+               other.last_active_s > s.turn_start_s + config_.yield_within_s) {
+      s.overlap_candidate = false;  // a terminal overlap, a late give-up, or both gone quiet
+      continue;
+    } else if (s.last_active_s > other.last_active_s &&
+               s.last_active_s - s.turn_start_s >= config_.backchannel_max_s) {
+      confirmed = yielded = true;
+    }
+    if (!s.in_turn) {
+      s.overlap_candidate = false;
       continue;
     }
-    if (active[0] && active[1]) s.overlap_s += kHop_s;
-    if (s.overlap_s >= config_.interruption_min_overlap_s) {
+    if (confirmed) {
       events_.interruption = true;
       events_.interrupter = i == 0 ? features::SpeakerRole::caller : features::SpeakerRole::agent;
       events_.interruption_start_s = s.turn_start_s;
       events_.interrupted_turn_s = s.other_turn_s;
+      events_.overlap_s = s.overlap_s;
+      events_.interrupted_yielded = yielded;
       s.overlap_candidate = false;
     }
   }
@@ -126,7 +147,7 @@ const TurnEvents& TurnTakingTracker::update(double time_s, bool caller_active, b
   // Measured to the caller's last voice-active hop: the turn also spans the
   // bridged silence after it, which would make a 0.4 s "mm-hm" a 1.1 s turn.
   const bool caller_took_floor =
-      caller.in_turn && caller.last_active_s - caller.turn_start_s >= config_.interruption_min_overlap_s;
+      caller.in_turn && caller.last_active_s - caller.turn_start_s >= config_.backchannel_max_s;
   if (agent.in_turn && !caller_took_floor) {
     if (!agent_holds_floor_) {
       agent_holds_floor_ = true;

@@ -17,13 +17,25 @@ struct TurnTakingConfig {
   /// (both starting together is not an interruption).
   double mid_turn_min_s = 0.25;
   double talking_now_s = 0.15;
-  /// An overlap shorter than this is a backchannel ("mm-hm"), not an interruption.
+  /// A turn shorter than this is a backchannel ("mm-hm", "yeah", "right": a
+  /// token that acknowledges without claiming the floor; Yngve 1970, Schegloff
+  /// 1982). It neither takes the floor nor, overlapping, interrupts.
+  double backchannel_max_s = 1.0;
+  /// Cutting in and taking the floor (Ferguson 1977's "simple interruption"):
+  /// the one talked over stops within yield_within_s of the other's start while
+  /// the newcomer talks on past a backchannel. Overlaps resolve fast, one party
+  /// dropping out within a beat or two (Schegloff 2000), so a couple of seconds
+  /// covers every give-up. The overlap must outlast yield_min_overlap_s, about
+  /// one syllable (5 syl/s): a speaker who stops within their last syllable was
+  /// finishing, not cut off (a terminal overlap, Jefferson 1986).
+  double yield_within_s = 2.0;
+  double yield_min_overlap_s = 0.25;
+  /// Talking over each other this long is an interruption even if nobody gives way.
   double interruption_min_overlap_s = 1.0;
   /// Both sides silent this long is dead air.
   double dead_air_s = 5.0;
   /// The agent holding the floor this long without yielding is a monologue.
-  /// The caller's backchannels shorter than interruption_min_overlap_s do not
-  /// take the floor.
+  /// The caller's backchannels (shorter than backchannel_max_s) do not take the floor.
   double monologue_s = 60.0;
   /// Floor shares are measured over this window (for the stage tracker).
   double floor_window_s = 15.0;
@@ -35,6 +47,10 @@ struct TurnEvents {
   features::SpeakerRole interrupter = features::SpeakerRole::agent;
   double interruption_start_s = 0.0;  ///< when the overlapping turn started
   double interrupted_turn_s = 0.0;    ///< how long the interrupted speaker had been talking
+  double overlap_s = 0.0;             ///< both talking at once since the interrupter started
+  /// The interrupted speaker gave up the floor (stopped, and the interrupter
+  /// talked on); false when both were still talking over each other.
+  bool interrupted_yielded = false;
   bool dead_air_started = false, dead_air_ended = false;
   double dead_air_since_s = 0.0;
   bool monologue_started = false, monologue_ended = false;

@@ -8,6 +8,13 @@ namespace tw::features {
 /// Floor for levels of silent frames, so digital silence never yields -inf.
 inline constexpr float kSilenceFloorDb = -120.0f;
 
+/// A frame whose voice-band level lies below this is digital silence (zeros, or a
+/// DC idle pattern), not a quiet line: 16-bit PCM's own quantization noise reads
+/// -98 dB re a full-scale sine (6.02 x 16 + 1.76 dB below it) and G.711's idle
+/// noise far more, so nothing that passed through an analog line, a 16-bit
+/// converter or a telephone codec reads lower.
+inline constexpr float kDigitalSilenceDb = -100.0f;
+
 struct HopFeatures {
   std::int64_t hop_index = 0;
   /// Stream time of the analysis-frame centre, in seconds.

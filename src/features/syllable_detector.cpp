@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dsp/stream_spec.h"
+#include "features/hop_features.h"
 #include "features/spectral_weights.h"
 
 namespace tw::features {
@@ -54,6 +55,8 @@ void SyllableDetector::reset() noexcept {
   power_.fill(0.0f);
   voicing_.fill(0.0f);
   floor_.reset();
+  floor_db_ = 0.0f;
+  has_floor_ = false;
   valley_db_ = 0.0f;
   has_candidate_ = false;
   candidate_db_ = 0.0f;
@@ -99,7 +102,15 @@ SyllableEvent SyllableDetector::process(const dsp::AnalysisFrame& frame, float v
   const float contour_db = power_to_db(0.25f * power_[0] * std::max(voicing_[0], kMinVoicingWeight) +
                                        0.5f * power_[1] * std::max(voicing_[1], kMinVoicingWeight) +
                                        0.25f * power_[2] * std::max(voicing_[2], kMinVoicingWeight));
-  const float snr_db = hop >= first_floor_hop_ ? band_db - floor_.update(band_db) : 0.0f;
+  float snr_db = 0.0f;
+  if (hop >= first_floor_hop_) {
+    // Digital silence teaches the floor nothing (see VoiceActivityDetector::measure).
+    if (band_db >= kDigitalSilenceDb) {
+      floor_db_ = floor_.update(band_db);
+      has_floor_ = true;
+    }
+    snr_db = has_floor_ ? band_db - floor_db_ : 0.0f;
+  }
   recent_peak_db_ -= peak_release_db_per_hop_;
   if (hop == 0) valley_db_ = contour_db;
 

@@ -84,6 +84,8 @@ class SyllableDetector {
   float peak_release_db_per_hop_;
   std::int64_t first_floor_hop_;
   MinimumStatistics floor_;  // band noise floor
+  float floor_db_ = 0.0f;    // its last value (held through digital silence)
+  bool has_floor_ = false;
   // State.
   std::int64_t hop_ = 0;
   // The last kSmoothingHops hops, newest first: band power, voicing.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -12,6 +13,21 @@
 namespace tw::features {
 namespace {
 constexpr float kHopsPerSecond = 100.0f;
+// A hop this far below the noise floor (a quarter of the noise power) is a hole.
+constexpr float kHoleBelowFloorDb = 6.0f;
+// A frame holding this many exact zeros in a row (2 ms) holds a hole: a lost
+// packet zero-filled, a muted stretch. A line's noise, even through G.711 (whose
+// zero code needs |x| under one 14-bit step), never gives 16 zeros running.
+constexpr std::size_t kHoleZeroRun = 16;
+
+bool holds_zero_run(std::span<const float> samples) noexcept {
+  std::size_t run = 0;
+  for (const float v : samples) {
+    run = v == 0.0f ? run + 1 : 0;
+    if (run >= kHoleZeroRun) return true;
+  }
+  return false;
+}
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("VoiceActivityConfig: " + message);
@@ -53,7 +69,26 @@ void VoiceActivityDetector::reset() noexcept {
 VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& frame) noexcept {
   const float band_db = power_to_db(weighted_sum(band_weights_, frame.power));
   if (frame.hop_index < first_floor_hop_) {
-    last_ = {band_db, band_db, 0.0f};  // no floor yet: nothing counts as speech
+    last_ = {band_db, band_db, 0.0f, band_db < kDigitalSilenceDb};  // no floor yet: nothing counts as speech
+    return last_;
+  }
+  if (band_db < kDigitalSilenceDb) {
+    // Digital silence says nothing about the line's noise: a floor learned from
+    // it would stand 60 dB or more below the noise, and the noise would read as
+    // speech for a whole floor window once the line came back (rnnoise keeps its
+    // adaptive state still on silence for the same reason).
+    const float floor_db = started_ ? last_.noise_floor_db : band_db;
+    last_ = {band_db, floor_db, band_db - floor_db, true};
+    return last_;
+  }
+  if (holds_zero_run(frame.samples)) {
+    // A frame straddling a hole reads several dB under the line's noise without
+    // being digital silence; a floor taught by a few of them (a burst of lost
+    // packets) would stand under the noise for a whole floor window and call the
+    // noise speech. Measured against the floor as it was; neither the smoothed
+    // level nor the floor learns from it.
+    const float floor_db = started_ ? last_.noise_floor_db : band_db;
+    last_ = {band_db, floor_db, started_ ? band_db - floor_db : 0.0f, false};
     return last_;
   }
   if (!started_) {
@@ -62,7 +97,7 @@ VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& fr
   }
   smoothed_db_ = smoothing_coefficient_ * smoothed_db_ + (1.0f - smoothing_coefficient_) * band_db;
   const float floor_db = floor_.update(smoothed_db_);
-  last_ = {band_db, floor_db, band_db - floor_db};
+  last_ = {band_db, floor_db, band_db - floor_db, false};
   return last_;
 }
 
@@ -73,9 +108,20 @@ bool VoiceActivityDetector::decide(float voicing) noexcept {
     const float threshold = active_ ? config_.offset_snr_db : config_.onset_snr_db;
     speech = snr >= threshold || (voicing >= config_.voiced_min_voicing && snr >= config_.voiced_snr_db);
   }
+  // A hole in the signal (digital silence, a zero-filled packet, a muted line:
+  // below the absolute floor or well below the line's noise) is no voice whatever
+  // came before it: the hangover bridges dips between words, not holes. Such hops
+  // would read down to -120 dB and stretch the speaker's loudness range by the
+  // depth of the hole. The line's own noise never dips that far: over a 40 ms frame
+  // the voice-band power of noise varies by about a decibel.
+  const bool below_floor =
+      last_.digital_silence || last_.band_db < config_.min_level_dbfs || snr < -kHoleBelowFloorDb;
   if (speech) {
     active_ = true;
     hangover_left_ = hangover_hops_;
+  } else if (below_floor) {
+    active_ = false;
+    hangover_left_ = 0;
   } else if (hangover_left_ > 0) {
     --hangover_left_;
   } else {

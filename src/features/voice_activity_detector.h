@@ -23,7 +23,10 @@ struct VoiceActivityConfig {
   /// separates a voice from noise that is merely loud.
   float voiced_snr_db = 4.0f;
   float voiced_min_voicing = 0.7f;
-  float hangover_s = 0.2f;        ///< keep speech on through short dips between words
+  /// Keep speech on through short dips between words, but not through holes in
+  /// the signal: a hop far below the noise floor (a zero-filled packet, a muted
+  /// line, digital silence) holds no voice and never counts as speech.
+  float hangover_s = 0.2f;
   float min_level_dbfs = -70.0f;  ///< below this a frame is never speech
 };
 
@@ -31,6 +34,9 @@ struct VoiceActivityMeasure {
   float band_db;         ///< band level, dB re full-scale sine
   float noise_floor_db;  ///< the floor over the last floor_window_s, this frame included
   float snr_db;          ///< band_db - noise_floor_db
+  /// Digital silence (band level below kDigitalSilenceDb): never speech, and the
+  /// noise floor does not learn from it.
+  bool digital_silence;
 };
 
 /// Two-step use per hop: measure() reads the frame and updates the floor;

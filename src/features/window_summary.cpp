@@ -82,6 +82,10 @@ void WindowSummarizer::summarize(std::int64_t end_hop) noexcept {
     last_active = i;
   }
   s.speech_s = static_cast<float>(active) * 0.01f;
+  s.voiced_s = static_cast<float>(voiced) * 0.01f;
+  std::size_t new_active = 0;
+  for (std::size_t i = count_ - std::min(count_, config_.period_hops); i < count_; ++i) new_active += slot(i).vad ? 1 : 0;
+  s.new_speech_s = static_cast<float>(new_active) * 0.01f;
   if (active > 0) {
     s.pause_s = static_cast<float>(last_active - first_active + 1 - active) * 0.01f;
     s.voiced_fraction = static_cast<float>(voiced) / static_cast<float>(active);

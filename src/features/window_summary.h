@@ -19,6 +19,11 @@ struct WindowSummary {
   double end_time_s = 0.0;    ///< end of the window (from sample counts)
   float window_s = 0.0f;
   float speech_s = 0.0f;      ///< voice-active time
+  /// Voice-active time among the hops added since the previous summary (the last
+  /// period): speech this window brings that no earlier window held. Summed over
+  /// summaries it counts every second of speech once.
+  float new_speech_s = 0.0f;
+  float voiced_s = 0.0f;      ///< voiced time among the active hops
   /// Silent time inside the window's speech span (between its first and last
   /// active hop): the pauses a speaker leaves while holding the floor.
   float pause_s = 0.0f;

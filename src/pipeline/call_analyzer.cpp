@@ -1,14 +1,25 @@
 #include "pipeline/call_analyzer.h"
 
 #include <cmath>
+#include <algorithm>
 #include <stdexcept>
+
+#include "dsp/stream_spec.h"
 
 namespace tw::pipeline {
 namespace {
 constexpr std::size_t kMaxBlockFrames = 512;  // per-channel scratch (2 KiB); longer blocks are split
+// Hops one block can complete: one per hop of samples, plus the one a carried
+// partial hop completes.
+constexpr std::size_t kMaxBlockHops = kMaxBlockFrames / dsp::kHopSize10ms8kHz + 2;
 }
 
-CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::SpeakerRole> roles) {
+CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::SpeakerRole> roles)
+    : comparator_(dsp::kAnalysisRateHz),
+      crosstalk_(config.crosstalk),
+      // A merge applies from the hop whose frame is centred on the decision sample.
+      merge_hop_(comparator_.decision_frame() / static_cast<std::int64_t>(dsp::kHopSize10ms8kHz)),
+      merged_role_(config.merged_role) {
   if (roles.empty() || roles.size() > 2) {
     throw std::invalid_argument("CallAnalyzer: a call has one or two speaker channels, got " +
                                 std::to_string(roles.size()));
@@ -17,12 +28,20 @@ CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::S
     throw std::invalid_argument("CallAnalyzer: both channels are assigned to the " +
                                 std::string(features::to_string(roles[0])));
   }
+  roles_ = roles;
   speakers_.reserve(roles.size());
   for (const features::SpeakerRole role : roles) {
     speakers_.push_back(Speaker{role, features::FeatureExtractor(config.features),
                                 features::WindowSummarizer(config.summary), features::SpeakerStatistics(),
-                                std::vector<float>(kMaxBlockFrames), 0});
+                                std::vector<float>(kMaxBlockFrames), std::vector<features::HopFeatures>(kMaxBlockHops),
+                                0, 0});
   }
+}
+
+void CallAnalyzer::deliver(Speaker& speaker, const features::HopFeatures& hop, FeatureSink& sink, bool hops_wanted) {
+  speaker.statistics.add(hop);
+  if (hops_wanted) sink.on_hop(speaker.role, hop);
+  if (speaker.summarizer.push(hop)) sink.on_window(speaker.role, speaker.summarizer.summary());
 }
 
 void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink) {
@@ -39,12 +58,42 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
         speaker.samples[i] = v;
         if (std::fabs(v) >= 0.999f) ++speaker.clipped;
       }
+    }
+    if (channels == 2) {
+      comparator_.add(std::span<const float>(speakers_[0].samples.data(), n),
+                      std::span<const float>(speakers_[1].samples.data(), n));
+    }
+    // Each channel's hops of this block; both channels consumed the same
+    // samples, so they completed the same hops.
+    for (Speaker& speaker : speakers_) {
+      speaker.hop_count = 0;
       speaker.extractor.process(std::span<const float>(speaker.samples.data(), n),
-                                [&](const features::HopFeatures& hop) {
-                                  speaker.statistics.add(hop);
-                                  if (hops_wanted) sink.on_hop(speaker.role, hop);
-                                  if (speaker.summarizer.push(hop)) sink.on_window(speaker.role, speaker.summarizer.summary());
-                                });
+                                [&](const features::HopFeatures& hop) { speaker.hops[speaker.hop_count++] = hop; });
+    }
+    if (channels == 1) {
+      for (std::size_t h = 0; h < speakers_[0].hop_count; ++h) deliver(speakers_[0], speakers_[0].hops[h], sink, hops_wanted);
+    } else {
+      const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
+      for (std::size_t h = 0; h < pairs; ++h) {
+        features::HopFeatures& first = speakers_[0].hops[h];
+        features::HopFeatures& second = speakers_[1].hops[h];
+        if (!merged_ && comparator_.check().identical && first.hop_index >= merge_hop_) {
+          // From here on the first channel is the one mixed speaker.
+          merged_ = true;
+          speakers_[0].role = merged_role_;
+          const features::SpeakerRole dropped = merged_role_ == features::SpeakerRole::caller
+                                                    ? features::SpeakerRole::agent
+                                                    : features::SpeakerRole::caller;
+          sink.on_channels_merged(merged_role_, dropped, comparator_.check());
+        }
+        if (merged_) {
+          deliver(speakers_[0], first, sink, hops_wanted);
+          continue;
+        }
+        crosstalk_.process(first, second);
+        deliver(speakers_[0], first, sink, hops_wanted);
+        deliver(speakers_[1], second, sink, hops_wanted);
+      }
     }
     frames -= n;
     offset += n;
@@ -54,7 +103,7 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
 
 std::vector<SpeakerReport> CallAnalyzer::reports() const {
   std::vector<SpeakerReport> reports;
-  for (std::size_t c = 0; c < speakers_.size(); ++c) {
+  for (std::size_t c = 0; c < (merged_ ? 1 : speakers_.size()); ++c) {
     reports.push_back({speakers_[c].role, static_cast<int>(c), speakers_[c].statistics.totals(), speakers_[c].clipped});
   }
   return reports;
@@ -66,7 +115,12 @@ void CallAnalyzer::reset() noexcept {
     speaker.summarizer.reset();
     speaker.statistics.reset();
     speaker.clipped = 0;
+    speaker.hop_count = 0;
   }
+  comparator_.reset();
+  crosstalk_.reset();
+  if (merged_) speakers_[0].role = roles_[0];
+  merged_ = false;
   frames_consumed_ = 0;
 }
 

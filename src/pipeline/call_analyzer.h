@@ -1,17 +1,29 @@
 #pragma once
 // The per-call analyzer: one feature pipeline per speaker channel.
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "features/crosstalk_gate.h"
 #include "features/feature_extractor.h"
 #include "features/speaker_role.h"
 #include "features/speaker_statistics.h"
 #include "features/window_summary.h"
+#include "pipeline/channel_comparator.h"
 
 namespace tw::pipeline {
+
+/// What detection made of one speaker's second, for taps that show it beside the
+/// window's features.
+struct WindowVerdict {
+  float agitation_score = NAN;  ///< the window's agitation score; NaN when it was not scored
+  float agitation_level = NAN;  ///< the smoothed agitation level after it
+  std::string_view stage;       ///< the call's de-escalation stage after this second; empty if unknown
+};
 
 /// Receives what the analyzer produces. The one virtual edge between analysis
 /// and output: batch writers, the live alert path and the benchmark implement it.
@@ -23,11 +35,25 @@ class FeatureSink {
   virtual void on_hop(features::SpeakerRole, const features::HopFeatures&) {}
   /// Once a second per speaker: the sliding-window summary.
   virtual void on_window(features::SpeakerRole, const features::WindowSummary&) {}
+  /// Taps of a CallSession get the window once detection has judged its second,
+  /// with the verdict. By default it goes to on_window.
+  virtual void on_judged_window(features::SpeakerRole role, const features::WindowSummary& window,
+                                const WindowVerdict& /*verdict*/) {
+    on_window(role, window);
+  }
+  /// The two channels turned out to carry one signal: from check.decided_at_s on,
+  /// only `kept` is analysed (one mixed speaker) and `dropped` delivers nothing more.
+  virtual void on_channels_merged(features::SpeakerRole /*kept*/, features::SpeakerRole /*dropped*/,
+                                  const ChannelCheck& /*check*/) {}
 };
 
 struct AnalyzerConfig {
   features::FeatureConfig features;
   features::SummaryConfig summary;
+  features::CrosstalkConfig crosstalk;
+  /// The role of the one mixed speaker when a two-channel call's channels turn
+  /// out identical (as a mono recording's speaker).
+  features::SpeakerRole merged_role = features::SpeakerRole::caller;
 };
 
 /// Whole-call results of one speaker.
@@ -40,7 +66,11 @@ struct SpeakerReport {
 };
 
 /// Analyses an interleaved multi-channel stream at the analysis rate; channel c
-/// belongs to roles[c]. One instance per call, one thread.
+/// belongs to roles[c]. One instance per call, one thread. With two channels, it
+/// checks whether they carry the same signal (first ChannelComparator::kDecisionS
+/// seconds; if so the second channel is dropped and the call analysed as one
+/// mixed speaker with AnalyzerConfig::merged_role), and clears the voice activity of
+/// the other side's voice leaking into a channel (features::CrosstalkGate).
 class CallAnalyzer {
  public:
   /// Allocates every pipeline. Throws std::invalid_argument if roles is empty,
@@ -53,8 +83,14 @@ class CallAnalyzer {
   /// whatever the sink does.
   void process(std::span<const float> interleaved, FeatureSink& sink);
 
-  /// Results so far, per channel.
+  /// Results so far, per analysed channel (the first only, once merged).
   std::vector<SpeakerReport> reports() const;
+  /// The identical-channel check (undecided for a mono call).
+  const ChannelCheck& channel_check() const noexcept { return comparator_.check(); }
+  /// True once the channels were found identical and merged.
+  bool merged() const noexcept { return merged_; }
+  /// Hops whose voice activity the crosstalk gate cleared, per channel.
+  std::int64_t crosstalk_hops(std::size_t channel) const noexcept { return crosstalk_.cleared(channel); }
   /// Frames (samples per channel) consumed so far.
   std::int64_t frames_consumed() const noexcept { return frames_consumed_; }
   void reset() noexcept;
@@ -66,9 +102,19 @@ class CallAnalyzer {
     features::WindowSummarizer summarizer;
     features::SpeakerStatistics statistics;
     std::vector<float> samples;  // de-interleaved block
+    std::vector<features::HopFeatures> hops;  // the block's hops, until both channels have them
+    std::size_t hop_count = 0;
     std::int64_t clipped = 0;
   };
+  void deliver(Speaker& speaker, const features::HopFeatures& hop, FeatureSink& sink, bool hops_wanted);
+
+  std::vector<features::SpeakerRole> roles_;
   std::vector<Speaker> speakers_;
+  ChannelComparator comparator_;
+  features::CrosstalkGate crosstalk_;
+  std::int64_t merge_hop_;  // first hop index a merge applies to
+  features::SpeakerRole merged_role_;
+  bool merged_ = false;
   std::int64_t frames_consumed_ = 0;
 };
 

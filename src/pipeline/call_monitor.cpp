@@ -40,6 +40,7 @@ std::string feature_change(const detect::Evidence& x) {
 CallMonitor::CallMonitor(std::string call_id, const detect::DetectionConfig& config, const detect::AgitationModel& model,
                          const std::vector<SpeakerRole>& roles, alerts::EventSink& events)
     : call_id_(std::move(call_id)),
+      roles_(roles),
       config_(config),
       sink_(events),
       caller_(config.agitation, config.baseline, model),
@@ -74,9 +75,14 @@ void CallMonitor::reset() {
   overlap_.reset();
   silence_.reset();
   any_speech_yet_ = false;
+  seconds_ = 0;
+  has_[0] = has_[1] = false;
   CallTimeline fresh;
   fresh.call_id = std::move(timeline_.call_id);
-  fresh.roles = std::move(timeline_.roles);
+  for (SpeakerRole role : roles_) {
+    has_[index(role)] = true;
+    fresh.roles.push_back(role_name(role));
+  }
   fresh.stages.push_back({detect::Stage::calm, 0.0, 0.0});
   timeline_ = std::move(fresh);
 }
@@ -131,11 +137,18 @@ void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_
     const std::string interrupted = agent_cut_in ? "caller" : "agent";
     event.details = {{"interrupter", role_name(e.interrupter)},
                      {"interrupted", interrupted},
+                     {"yielded", e.interrupted_yielded ? interrupted : std::string("none")},
                      {"interrupted_turn_s", std::round(e.interrupted_turn_s * 100) / 100},
+                     {"overlap_s", std::round(e.overlap_s * 100) / 100},
                      {"during_stage", std::string(detect::to_string(stage_.stage()))}};
-    event.evidence.push_back({"overlap_s", static_cast<float>(t - e.interruption_start_s), NAN, NAN, e.interruption_start_s});
+    event.evidence.push_back({"overlap_s", static_cast<float>(e.overlap_s), NAN, NAN, e.interruption_start_s});
     event.message = role_name(e.interrupter) + " cut in " + format("%.1f s", e.interrupted_turn_s) + " into the " +
-                    interrupted + "'s turn and kept talking over them";
+                    interrupted + "'s turn " +
+                    (e.interrupted_yielded
+                         ? "and took the floor: the " + interrupted + " gave way after " + format("%.1f s", e.overlap_s) +
+                               " of overlap"
+                         : "and they talked over each other for " + format("%.1f s", e.overlap_s));
+    ++timeline_.interruptions[index(e.interrupter)];
     emit(std::move(event));
     if (agent_cut_in && venting) listening_rule_broken(t, "interrupted the venting caller", e.interruption_start_s);
   }
@@ -180,6 +193,25 @@ void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_
   }
 }
 
+void CallMonitor::on_channels_merged(SpeakerRole kept, SpeakerRole dropped, const ChannelCheck& check) {
+  has_[index(dropped)] = false;
+  has_[index(kept)] = true;
+  pending_window_[0].reset();
+  pending_window_[1].reset();
+  timeline_.roles = {role_name(kept)};
+  (dropped == SpeakerRole::caller ? timeline_.caller : timeline_.agent).clear();
+  timeline_.channels_identical = true;
+  timeline_.channel_correlation = check.correlation;
+  alerts::Event e = make_event(check.decided_at_s, "channels_identical", Severity::warning, EventState::instant, "", 0.0);
+  e.evidence.push_back({"channel_correlation", check.correlation, NAN, NAN, 0.0});
+  e.message = format("both channels carry the same signal (correlation %.3f over the first %.0f s): a mixed recording "
+                     "saved as stereo? Analysed as one mixed speaker (the ",
+                     check.correlation, check.decided_at_s) +
+              role_name(kept) + "); turn taking between the sides cannot be measured";
+  timeline_.warnings.push_back(e.message);
+  emit(std::move(e));
+}
+
 // ---- windows: agitation, agent tone, stage ---------------------------------------
 
 void CallMonitor::on_window(SpeakerRole role, const features::WindowSummary& window) {
@@ -195,7 +227,17 @@ void CallMonitor::on_window(SpeakerRole role, const features::WindowSummary& win
   pending_window_[1].reset();
 }
 
+WindowVerdict CallMonitor::verdict(SpeakerRole role) const noexcept {
+  const detect::AgitationState& s = (role == SpeakerRole::caller ? caller_ : agent_).state();
+  WindowVerdict v;
+  v.agitation_score = s.scored ? s.score : NAN;
+  v.agitation_level = s.smoothed;
+  v.stage = detect::to_string(stage_.stage());
+  return v;
+}
+
 void CallMonitor::on_second(double t, const detect::ProsodyVector* caller, const detect::ProsodyVector* agent) {
+  ++seconds_;
   const detect::ProsodyVector silent{};
   caller_.update(t, caller != nullptr ? *caller : silent);
   agent_.update(t, agent != nullptr ? *agent : silent);

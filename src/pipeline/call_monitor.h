@@ -25,6 +25,7 @@ class CallMonitor final : public FeatureSink {
   bool wants_hops() const noexcept override { return true; }
   void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override;
   void on_window(features::SpeakerRole role, const features::WindowSummary& window) override;
+  void on_channels_merged(features::SpeakerRole kept, features::SpeakerRole dropped, const ChannelCheck& check) override;
 
   /// End of the call: closes open episodes and intervals at `end_time_s`.
   void finish(double end_time_s);
@@ -33,6 +34,10 @@ class CallMonitor final : public FeatureSink {
 
   const CallTimeline& timeline() const noexcept { return timeline_; }
   detect::Stage stage() const noexcept { return stage_.stage(); }
+  /// Seconds judged so far (both present channels' windows of a second seen).
+  std::int64_t seconds() const noexcept { return seconds_; }
+  /// A speaker's agitation and the call's stage after the latest judged second.
+  WindowVerdict verdict(features::SpeakerRole role) const noexcept;
 
  private:
   static constexpr std::size_t kAlignHops = 4096;  // > one analysis block of hops
@@ -50,6 +55,7 @@ class CallMonitor final : public FeatureSink {
   std::vector<detect::Evidence> agitation_evidence(double since_s) const;
 
   std::string call_id_;
+  std::vector<features::SpeakerRole> roles_;
   detect::DetectionConfig config_;
   alerts::EventSink& sink_;
   bool has_[2] = {false, false};
@@ -68,6 +74,7 @@ class CallMonitor final : public FeatureSink {
   // Intervals under construction.
   std::optional<Interval> overlap_, silence_;
   bool any_speech_yet_ = false;
+  std::int64_t seconds_ = 0;
   CallTimeline timeline_;
 };
 

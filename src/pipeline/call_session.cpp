@@ -18,11 +18,26 @@ void CallSession::add_tap(FeatureSink& tap) {
 
 void CallSession::process(std::span<const float> interleaved) { analyzer_.process(interleaved, dispatch_); }
 
-void CallSession::finish(double end_s) { monitor_.finish(end_s); }
+void CallSession::finish(double end_s) {
+  deliver_windows(false);  // a window whose partner never came (not in a whole call)
+  monitor_.finish(end_s);
+}
 
 void CallSession::reset() {
   analyzer_.reset();
   monitor_.reset();
+  has_pending_.fill(false);
+  seconds_delivered_ = 0;
+}
+
+void CallSession::deliver_windows(bool judged) {
+  for (const features::SpeakerRole role : roles_) {
+    const std::size_t r = role == features::SpeakerRole::caller ? 0 : 1;
+    if (!has_pending_[r]) continue;
+    has_pending_[r] = false;
+    const WindowVerdict verdict = judged ? monitor_.verdict(role) : WindowVerdict{};
+    for (FeatureSink* tap : taps_) tap->on_judged_window(role, pending_windows_[r], verdict);
+  }
 }
 
 double CallSession::duration_s() const noexcept { return dsp::samples_to_seconds(analyzer_.frames_consumed()); }
@@ -33,8 +48,27 @@ void CallSession::Dispatch::on_hop(features::SpeakerRole role, const features::H
 }
 
 void CallSession::Dispatch::on_window(features::SpeakerRole role, const features::WindowSummary& window) {
-  session_.monitor_.on_window(role, window);
-  for (FeatureSink* tap : session_.taps_) tap->on_window(role, window);
+  CallSession& s = session_;
+  const std::size_t r = role == features::SpeakerRole::caller ? 0 : 1;
+  if (s.has_pending_[r]) s.deliver_windows(false);  // (never in step; do not lose it)
+  s.pending_windows_[r] = window;
+  s.has_pending_[r] = true;
+  s.monitor_.on_window(role, window);
+  if (s.monitor_.seconds() != s.seconds_delivered_) {
+    s.seconds_delivered_ = s.monitor_.seconds();
+    s.deliver_windows(true);
+  }
+}
+
+}  // namespace tw::pipeline
+
+namespace tw::pipeline {
+
+void CallSession::Dispatch::on_channels_merged(features::SpeakerRole kept, features::SpeakerRole dropped,
+                                               const ChannelCheck& check) {
+  session_.deliver_windows(false);
+  session_.monitor_.on_channels_merged(kept, dropped, check);
+  for (FeatureSink* tap : session_.taps_) tap->on_channels_merged(kept, dropped, check);
 }
 
 }  // namespace tw::pipeline

@@ -4,6 +4,7 @@
 // benchmark and the evaluation all drive this one object; they differ only in where
 // the audio comes from and where the taps and the event sink write.
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -52,6 +53,8 @@ class CallSession {
 
   const std::string& call_id() const noexcept { return call_id_; }
   std::size_t channels() const noexcept { return analyzer_.channels(); }
+  /// The identical-channel check of a two-channel call (see CallAnalyzer).
+  const ChannelCheck& channel_check() const noexcept { return analyzer_.channel_check(); }
   const std::vector<features::SpeakerRole>& roles() const noexcept { return roles_; }
   /// Frames (samples per channel) analysed so far, and their duration.
   std::int64_t frames() const noexcept { return analyzer_.frames_consumed(); }
@@ -68,10 +71,15 @@ class CallSession {
     bool wants_hops() const noexcept override { return true; }
     void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override;
     void on_window(features::SpeakerRole role, const features::WindowSummary& window) override;
+    void on_channels_merged(features::SpeakerRole kept, features::SpeakerRole dropped,
+                            const ChannelCheck& check) override;
 
    private:
     CallSession& session_;
   };
+
+  // Hands the windows of each second to the taps once detection has judged it.
+  void deliver_windows(bool judged);
 
   std::string call_id_;
   std::vector<features::SpeakerRole> roles_;
@@ -80,6 +88,10 @@ class CallSession {
   std::vector<FeatureSink*> taps_;
   std::vector<FeatureSink*> hop_taps_;
   Dispatch dispatch_{*this};
+  // Windows waiting for their second to be judged, caller [0] and agent [1].
+  std::array<features::WindowSummary, 2> pending_windows_{};
+  std::array<bool, 2> has_pending_{};
+  std::int64_t seconds_delivered_ = 0;
 };
 
 }  // namespace tw::pipeline

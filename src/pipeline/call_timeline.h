@@ -1,6 +1,8 @@
 #pragma once
 // What a call looked like second by second: the data behind the report.
 
+#include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,13 @@ struct CallTimeline {
   std::vector<alerts::Event> events;
   int escalations = 0;
   int relapses = 0;
+  /// Interruptions by the caller [0] and by the agent [1].
+  std::array<int, 2> interruptions{};
+  /// The channels were found to carry one signal and analysed as one mixed speaker.
+  bool channels_identical = false;
+  float channel_correlation = NAN;
+  /// Conditions of the recording a reader should know about (channel problems).
+  std::vector<std::string> warnings;
   double time_to_calm_s = -1.0;
 };
 

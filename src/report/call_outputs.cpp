@@ -21,6 +21,10 @@ class CallOutputs::Tables final : public pipeline::FeatureSink {
   void on_window(features::SpeakerRole role, const features::WindowSummary& window) override {
     windows_.write(role, window);
   }
+  void on_judged_window(features::SpeakerRole role, const features::WindowSummary& window,
+                        const pipeline::WindowVerdict& verdict) override {
+    windows_.write(role, window, verdict);
+  }
 
  private:
   WindowTableWriter windows_;

@@ -116,6 +116,13 @@ void add_non_finite_samples(const io::NonFiniteGuard& guard, int source_rate_hz,
 }
 
 void add_detection_summary(const pipeline::CallTimeline& timeline, nlohmann::json& summary) {
+  if (!summary.contains("warnings")) summary["warnings"] = nlohmann::json::array();
+  for (const std::string& warning : timeline.warnings) summary["warnings"].push_back(warning);
+  if (timeline.channels_identical) {
+    summary["channels"] = {{"identical", true},
+                           {"correlation", json_number(timeline.channel_correlation, 4)},
+                           {"analysed_as", timeline.roles.empty() ? std::string() : timeline.roles.front()}};
+  }
   nlohmann::json alerts = nlohmann::json::array();
   // What a reader should see first: alerts and warnings as they opened.
   nlohmann::json highlights = nlohmann::json::array();
@@ -145,6 +152,7 @@ void add_detection_summary(const pipeline::CallTimeline& timeline, nlohmann::jso
                           {"time_to_calm_s", timeline.time_to_calm_s >= 0.0 ? json_number(timeline.time_to_calm_s, 1)
                                                                             : nlohmann::json(nullptr)},
                           {"final_stage", std::string(detect::to_string(timeline.stages.back().stage))},
+                          {"interruptions", {{"by_caller", timeline.interruptions[0]}, {"by_agent", timeline.interruptions[1]}}},
                           {"highlights", highlights}};
 }
 

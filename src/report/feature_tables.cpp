@@ -21,7 +21,8 @@ constexpr const char* kWindowColumns[] = {
     "call",          "speaker",           "end_time_s",       "window_s",           "speech_s",
     "pause_s",       "voiced_fraction",   "syllables",        "speaking_rate_syl_per_s",
     "f0_median_hz",  "f0_median_st",      "f0_range_st",      "loudness_median_db", "loudness_range_db",
-    "level_median_dbfs", "alpha_ratio_db", "centroid_hz",     "hnr_db"};
+    "level_median_dbfs", "alpha_ratio_db", "centroid_hz",     "hnr_db",             "agitation_score",
+    "agitation_level",   "stage"};
 
 }  // namespace
 
@@ -37,13 +38,15 @@ WindowTableWriter::WindowTableWriter(std::ostream& out, TableFormat format, std:
   }
 }
 
-void WindowTableWriter::write(features::SpeakerRole role, const features::WindowSummary& w) {
+void WindowTableWriter::write(features::SpeakerRole role, const features::WindowSummary& w,
+                              const pipeline::WindowVerdict& verdict) {
   const double values[] = {w.end_time_s,        w.window_s,         w.speech_s,          w.pause_s,
                            w.voiced_fraction,   static_cast<double>(w.syllables),       w.speaking_rate_syl_per_s,
                            w.f0_median_hz,      w.f0_median_st,     w.f0_range_st,       w.loudness_median_db,
                            w.loudness_range_db, w.level_median_dbfs, w.alpha_ratio_db,   w.centroid_hz,
-                           w.hnr_db};
-  constexpr int kDecimals[] = {2, 2, 2, 2, 3, 0, 2, 1, 2, 2, 1, 1, 1, 1, 0, 1};
+                           w.hnr_db,            verdict.agitation_score, verdict.agitation_level};
+  constexpr int kDecimals[] = {2, 2, 2, 2, 3, 0, 2, 1, 2, 2, 1, 1, 1, 1, 0, 1, 3, 3};
+  static_assert(std::size(values) + 3 == std::size(kWindowColumns));
   if (format_ == TableFormat::csv) {
     // The call id is a file stem; quote it in case it holds a comma.
     std::string line = "\"" + call_id_ + "\"," + std::string(features::to_string(role));
@@ -51,6 +54,8 @@ void WindowTableWriter::write(features::SpeakerRole role, const features::Window
       line += ',';
       append_number(line, values[i], kDecimals[i]);
     }
+    line += ',';
+    line += verdict.stage;
     out_ << line << '\n';
     return;
   }
@@ -58,6 +63,7 @@ void WindowTableWriter::write(features::SpeakerRole role, const features::Window
   row["call"] = call_id_;
   row["speaker"] = features::to_string(role);
   for (std::size_t i = 0; i < std::size(values); ++i) row[kWindowColumns[i + 2]] = alerts::json_number(values[i], kDecimals[i]);
+  row["stage"] = verdict.stage.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(verdict.stage));
   out_ << row.dump() << '\n';
 }
 

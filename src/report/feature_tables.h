@@ -7,16 +7,20 @@
 #include "features/hop_features.h"
 #include "features/speaker_role.h"
 #include "features/window_summary.h"
+#include "pipeline/call_analyzer.h"
 
 namespace tw::report {
 
 enum class TableFormat { csv, jsonl };
 
-/// Writes one row per speaker-window. Missing values (NaN) are empty in CSV and null in JSON.
+/// Writes one row per speaker-window: the window's features, then what detection
+/// made of that second (agitation score and level, the call's stage). Missing
+/// values (NaN, no stage) are empty in CSV and null in JSON.
 class WindowTableWriter {
  public:
   WindowTableWriter(std::ostream& out, TableFormat format, std::string call_id);
-  void write(features::SpeakerRole role, const features::WindowSummary& window);
+  void write(features::SpeakerRole role, const features::WindowSummary& window,
+             const pipeline::WindowVerdict& verdict = {});
 
  private:
   std::ostream& out_;

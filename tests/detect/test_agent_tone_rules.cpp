@@ -282,13 +282,21 @@ TEST_CASE("slow speech: far below the agent's baseline while the caller is faste
     call.seconds(20, rate(slow), rate(3.5f));
     CHECK_FALSE(call.find(AgentRule::slow_speech, EpisodeChange::opened));
   }
-  SECTION("without the caller's rate there is nothing to be slower than") {
+  SECTION("without the caller's rate ever measured there is nothing to be slower than") {
+    Call unheard;
+    unheard.seconds(8, voice(), rate(kNaN));
+    REQUIRE(unheard.agent.state().baseline_established);
+    unheard.seconds(20, rate(slow), rate(kNaN));
+    CHECK_FALSE(unheard.find(AgentRule::slow_speech, EpisodeChange::opened));
+  }
+  SECTION("the caller's pace as last heard counts while the caller listens") {
+    call.seconds(2, rate(4.0f), rate(5.0f));
     call.seconds(20, rate(slow), rate(kNaN));
-    CHECK_FALSE(call.find(AgentRule::slow_speech, EpisodeChange::opened));
+    CHECK(call.find(AgentRule::slow_speech, EpisodeChange::opened));
   }
 }
 
-TEST_CASE("monotone: pitch range and loudness dynamics low on average over the window", "[detect][agent]") {
+TEST_CASE("monotone: the pitch range low on average over the window", "[detect][agent]") {
   const auto flat = voice({{Prosody::f0_range_st, -3.0f}, {Prosody::loudness_range_db, -3.0f}});
 
   SECTION("opens once enough windows average below monotone_units for its duration, and needs many lively windows to close") {
@@ -315,10 +323,26 @@ TEST_CASE("monotone: pitch range and loudness dynamics low on average over the w
     REQUIRE(closed);
     CHECK(closed->time_s == 76.0);
   }
-  SECTION("a narrow pitch range with normal loudness dynamics is not monotone") {
+  SECTION("a narrow pitch range with the usual loudness dynamics is monotone: the pitch decides") {
     Call call;
     call.establish();
-    call.seconds(60, voice({{Prosody::f0_range_st, -3.0f}}));
+    call.seconds(40, voice({{Prosody::f0_range_st, -3.0f}}));
+    const auto opened = call.find(AgentRule::monotone, EpisodeChange::opened);
+    REQUIRE(opened);
+    CHECK(opened->time_s == 27.0);
+    REQUIRE(evidence_for(opened->change, "loudness_range_db") != nullptr);
+    CHECK(evidence_for(opened->change, "loudness_range_db")->deviation == Approx(0.0f));
+  }
+  SECTION("even loudness with a lively pitch is not monotone") {
+    Call call;
+    call.establish();
+    call.seconds(60, voice({{Prosody::loudness_range_db, -3.0f}}));
+    CHECK_FALSE(call.find(AgentRule::monotone, EpisodeChange::opened));
+  }
+  SECTION("a pitch range only a little narrower than usual is not monotone") {
+    Call call;
+    call.establish();
+    call.seconds(60, voice({{Prosody::f0_range_st, -1.2f}}));
     CHECK_FALSE(call.find(AgentRule::monotone, EpisodeChange::opened));
   }
   SECTION("too few measured windows are not enough") {

@@ -159,6 +159,25 @@ TEST_CASE("malformed agitation models are rejected with a message", "[detect][mo
     m["decision_threshold"] = 1.5;
     require_rejected(m, "decision_threshold");
   }
+  SECTION("a negative spread") {
+    auto m = valid_model();
+    m["prior"]["spread"] = std::vector<float>(kProsodyCount, 1.0f);
+    m["prior"]["spread"][5] = -0.5;
+    require_rejected(m, "hnr_db");
+  }
+  SECTION("a register boundary outside the registers") {
+    auto m = valid_model();
+    m["registers"]["boundary_f0_median_st"] = 40.0;
+    for (const char* r : {"low", "high"}) {
+      m["registers"][r]["median"] = std::vector<float>(kProsodyCount, r[0] == 'l' ? 25.0f : 33.0f);
+      m["registers"][r]["spread"] = std::vector<float>(kProsodyCount, 1.0f);
+    }
+    require_rejected(m, "boundary_f0_median_st");
+    m["registers"]["boundary_f0_median_st"] = 29.0;
+    CHECK(AgitationModel::from_json(m).prior().has_registers);
+    m["registers"]["high"].erase("spread");
+    require_rejected(m, "malformed model");
+  }
 }
 
 TEST_CASE("speaker baseline: only enough speech teaches it", "[detect][baseline]") {
@@ -198,16 +217,97 @@ TEST_CASE("speaker baseline: agitated windows never move an established baseline
   BaselineConfig config;
   config.learning_windows = 3;
   SpeakerBaseline b(config, unit_prior(10.0f, 2.0f));
-  // While learning, the verdict compares the speaker with the population prior:
-  // it is not allowed to lock them out of their own baseline.
+  // Before anything is learned (and without registers) the verdict compares the
+  // speaker with the population prior: it may not lock them out of their own baseline.
+  CHECK(b.reference() == tw::detect::BaselineReference::population);
   CHECK(b.update(filled(14.0f), true));
+  // Against their own first window it is honoured, while learning too.
+  CHECK(b.reference() == tw::detect::BaselineReference::learning);
+  CHECK_FALSE(b.update(filled(30.0f), true));
   CHECK(b.update(filled(14.0f), false));
   CHECK(b.update(filled(14.0f), false));
   REQUIRE(b.established());
+  CHECK(b.reference() == tw::detect::BaselineReference::established);
   const float before = b.median(Prosody::f0_median_st);
   for (int i = 0; i < 20; ++i) CHECK_FALSE(b.update(filled(30.0f), true));
   CHECK(b.median(Prosody::f0_median_st) == before);
   CHECK(b.windows_learned() == 3);
+}
+
+namespace {
+
+// Population: median 0, within-speaker scale 1, between-speaker spread 4.
+// Low register: median -5, spread 1; high register: median +5, spread 3;
+// boundary at F0 median 0.
+BaselinePrior register_prior() {
+  BaselinePrior p = unit_prior(0.0f, 1.0f);
+  p.spread.fill(4.0f);
+  p.has_registers = true;
+  p.register_boundary_st = 0.0f;
+  p.low.median.fill(-5.0f);
+  p.low.spread.fill(1.0f);
+  p.high.median.fill(5.0f);
+  p.high.spread.fill(3.0f);
+  return p;
+}
+
+ProsodyVector voiced_window(float value, float voiced_s, float speech_s = 2.5f) {
+  ProsodyVector v = filled(value, speech_s);
+  v.voiced_s = voiced_s;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("speaker baseline: the pitch register shows after enough voiced speech and picks the prior", "[detect][baseline]") {
+  using tw::detect::BaselineReference;
+  using tw::detect::VoiceRegister;
+  BaselineConfig config;  // register_min_voiced_s = 1, prior weight 2 windows
+  SpeakerBaseline b(config, register_prior());
+  // Unknown register: the population prior, widened by the population's spread.
+  CHECK(b.reference() == BaselineReference::population);
+  CHECK(b.scale(Prosody::hnr_db) == Approx(std::sqrt(1.0f + 16.0f)));
+  // A window with too little voiced speech says nothing about the register, and a
+  // model with registers learns nothing before it knows the register.
+  b.observe_register(voiced_window(3.0f, 0.9f));
+  CHECK(b.voice_register() == VoiceRegister::unknown);
+  CHECK_FALSE(b.update(voiced_window(3.0f, 0.9f), false));
+  // Enough voiced speech above the boundary: a high voice.
+  b.observe_register(voiced_window(3.0f, 1.0f));
+  CHECK(b.voice_register() == VoiceRegister::high);
+  CHECK(b.reference() == BaselineReference::voice_register);
+  CHECK(b.median(Prosody::alpha_ratio_db) == 5.0f);
+  CHECK(b.scale(Prosody::alpha_ratio_db) == Approx(std::sqrt(1.0f + 9.0f)));
+  CHECK(b.deviation(voiced_window(5.0f + std::sqrt(10.0f), 1.0f))[Prosody::alpha_ratio_db] == Approx(1.0f));
+  // Learning one window at 3: median (2 x 5 + 1 x 3) / 3, and the prior's share
+  // (2/3) of the register's spread (3) is still unknown.
+  REQUIRE(b.update(voiced_window(3.0f, 1.0f), false));
+  CHECK(b.reference() == BaselineReference::learning);
+  CHECK(b.median(Prosody::alpha_ratio_db) == Approx(13.0f / 3.0f));
+  CHECK(b.scale(Prosody::alpha_ratio_db) == Approx(std::sqrt(1.0f + 4.0f)));
+  // Once the baseline holds calm windows, the register comes from them: one
+  // high-pitched window of a low voice does not make it a high voice, nor does a
+  // low window of this high voice make it low.
+  b.observe_register(voiced_window(-3.0f, 2.0f));
+  CHECK(b.voice_register() == VoiceRegister::high);
+  b.reset();
+  CHECK(b.voice_register() == VoiceRegister::unknown);
+  b.observe_register(voiced_window(-0.5f, 1.5f));
+  CHECK(b.voice_register() == VoiceRegister::low);
+  CHECK(b.median(Prosody::hnr_db) == -5.0f);
+  CHECK(b.scale(Prosody::hnr_db) == Approx(std::sqrt(2.0f)));
+}
+
+TEST_CASE("speaker baseline: a verdict against the register keeps an agitated voice out while learning", "[detect][baseline]") {
+  SpeakerBaseline b(BaselineConfig{}, register_prior());
+  b.observe_register(voiced_window(8.0f, 2.0f));
+  REQUIRE(b.voice_register() == tw::detect::VoiceRegister::high);
+  // A caller agitated from the first word does not become their own calm reference.
+  for (int i = 0; i < 10; ++i) CHECK_FALSE(b.update(voiced_window(8.0f, 2.0f), true));
+  CHECK(b.windows_learned() == 0);
+  CHECK(b.median(Prosody::f0_median_st) == 5.0f);
+  CHECK(b.update(voiced_window(5.5f, 2.0f), false));
+  CHECK(b.windows_learned() == 1);
 }
 
 TEST_CASE("speaker baseline: slow adaptation once established", "[detect][baseline]") {
@@ -260,9 +360,15 @@ TEST_CASE("speaker baseline: bad configuration is rejected / naming the field", 
   c = {};
   c.min_speech_s = kNaN;
   CHECK_THROWS_WITH(SpeakerBaseline(c, unit_prior()), Catch::Contains("min_speech_s"));
+  c = {};
+  c.register_min_voiced_s = -1.0f;
+  CHECK_THROWS_WITH(SpeakerBaseline(c, unit_prior()), Catch::Contains("register_min_voiced_s"));
   BaselinePrior p = unit_prior();
   p.scale[3] = 0.0f;
   CHECK_THROWS_WITH(SpeakerBaseline({}, p), Catch::Contains("loudness_range_db"));
+  p = unit_prior();
+  p.spread[4] = -1.0f;
+  CHECK_THROWS_WITH(SpeakerBaseline({}, p), Catch::Contains("alpha_ratio_db"));
 }
 
 TEST_CASE("logistic regression recovers known weights", "[detect][model]") {

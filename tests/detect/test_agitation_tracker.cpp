@@ -1,6 +1,7 @@
 // AgitationTracker with a hand-made one-feature model, so each window's score is
-// chosen exactly: what gets scored, the smoothing time constant, the capped
-// CUSUM, 'rising', the trend slope, and the baseline's refusal to learn agitation.
+// chosen exactly: what gets scored and counted, the speech-time smoothing, the
+// capped CUSUM in speech time, 'rising', the trend slope, and the baseline's
+// refusal to learn agitation.
 
 #include <catch2/catch.hpp>
 
@@ -44,6 +45,8 @@ AgitationModel one_feature_model(float weight = 1.0f, float bias = 0.0f) {
 
 // A baseline pinned at the prior: one learning window that the prior outweighs a
 // million to one, and no adaptation. Deviations then equal the window values.
+// (The model has no registers, so the first window is scored against the
+// population prior alone and does not count; every later one does.)
 BaselineConfig pinned_baseline() {
   BaselineConfig b;
   b.learning_windows = 1;
@@ -52,17 +55,19 @@ BaselineConfig pinned_baseline() {
   return b;
 }
 
-ProsodyVector loudness_window(float loudness, float speech_s = 2.5f) {
+// A window of speech_s seconds of speech, new_speech_s of them new since the last window.
+ProsodyVector loudness_window(float loudness, float speech_s = 2.5f, float new_speech_s = 1.0f) {
   ProsodyVector v;
   v.values.fill(std::numeric_limits<float>::quiet_NaN());
   v[Prosody::loudness_db] = loudness;
   v.speech_s = speech_s;
+  v.new_speech_s = new_speech_s;
   return v;
 }
 
 // The window the pinned one-feature model (weight 1, bias 0) scores as p.
-ProsodyVector scored_as(float p, float speech_s = 2.5f) {
-  return loudness_window(std::log(p / (1.0f - p)), speech_s);
+ProsodyVector scored_as(float p, float speech_s = 2.5f, float new_speech_s = 1.0f) {
+  return loudness_window(std::log(p / (1.0f - p)), speech_s, new_speech_s);
 }
 
 struct Fixture {
@@ -70,10 +75,11 @@ struct Fixture {
   AgitationConfig config;
   AgitationTracker tracker{config, pinned_baseline(), model};
   double t = 0.0;
-  // One window a second.
-  const AgitationState& feed(float p, float speech_s = 2.5f) {
+  Fixture() { feed(0.5f, 2.5f, 0.0f); }  // the population-prior window, which counts for nothing
+  // One window a second, with a second of new speech unless told otherwise.
+  const AgitationState& feed(float p, float speech_s = 2.5f, float new_speech_s = 1.0f) {
     t += 1.0;
-    return tracker.update(t, scored_as(p, speech_s));
+    return tracker.update(t, scored_as(p, speech_s, new_speech_s));
   }
   // n >= 1 windows of score p; returns the last state.
   const AgitationState& feed_times(float p, int n) {
@@ -90,7 +96,26 @@ TEST_CASE("the one-feature model scores windows exactly as designed", "[detect][
   CHECK(f.feed(0.9f).score == Approx(0.9f).epsilon(1e-4));
 }
 
-TEST_CASE("windows with less than min_speech_s of speech are not scored and hold the score", "[detect][agitation]") {
+TEST_CASE("a window scored against the population prior alone moves nothing", "[detect][agitation]") {
+  const AgitationModel model = one_feature_model();
+  AgitationTracker tracker(AgitationConfig{}, pinned_baseline(), model);
+  // Before anything is known of the speaker, a window that would score 0.98
+  // only says the voice is unusual: no level, no CUSUM, no rise.
+  const AgitationState first = tracker.update(1.0, scored_as(0.98f));
+  CHECK(first.scored);
+  CHECK(first.reference == tw::detect::BaselineReference::population);
+  CHECK_FALSE(first.counted);
+  CHECK(first.score == Approx(0.98f).epsilon(1e-4));
+  CHECK(first.smoothed == model.calm_probability());
+  CHECK(first.cusum == 0.0f);
+  // The next one is measured against the speaker's own (pinned) baseline.
+  const AgitationState& second = tracker.update(2.0, scored_as(0.98f));
+  CHECK(second.counted);
+  CHECK(second.smoothed > first.smoothed);
+  CHECK(second.cusum > 0.0f);
+}
+
+TEST_CASE("windows with less than min_speech_s of speech are not scored and hold the level", "[detect][agitation]") {
   Fixture f;  // min_speech_s = 1
   f.feed(0.2f);
   const AgitationState before = f.feed(0.8f);
@@ -98,69 +123,84 @@ TEST_CASE("windows with less than min_speech_s of speech are not scored and hold
   const std::size_t learned = f.tracker.baseline().windows_learned();
 
   // A near-silent window that would score 0.97 if it counted.
-  const AgitationState& s = f.feed(0.97f, 0.5f);
+  const AgitationState& s = f.feed(0.97f, 0.5f, 0.5f);
   CHECK_FALSE(s.scored);
+  CHECK_FALSE(s.counted);
   CHECK(s.score == before.score);        // the last scored value
   CHECK(s.smoothed == before.smoothed);  // no new evidence, no movement
-  CHECK(s.cusum <= before.cusum);
+  CHECK(s.cusum == before.cusum);
   CHECK(f.tracker.baseline().windows_learned() == learned);  // silence teaches nothing
 
-  // Exactly min_speech_s counts.
-  const AgitationState& counted = f.feed(0.97f, f.config.min_speech_s);
+  // Exactly min_speech_s counts, and the half second of speech the unscored window
+  // brought is counted by it: nothing is lost, nothing counted twice.
+  const AgitationState& counted = f.feed(0.97f, f.config.min_speech_s, 0.5f);
   CHECK(counted.scored);
   CHECK(counted.score == Approx(0.97f).epsilon(1e-4));
+  CHECK(counted.weight_s == Approx(1.0f));
 }
 
-TEST_CASE("the smoothed level is an EWMA with time constant smoothing_s in seconds", "[detect][agitation]") {
-  // A step from 0.2 to 0.8 at t = 1: smoothed(t) = 0.8 - 0.6 exp(-(t - 1) / 4).
-  auto expected = [](double after_s) { return 0.8 - 0.6 * std::exp(-after_s / 4.0); };
+TEST_CASE("the smoothed level is an EWMA over seconds of speech", "[detect][agitation]") {
+  // From the calm start, a step to 0.8: after S seconds of speech the level is
+  // 0.8 - (0.8 - calm) exp(-S / 2).
+  const float calm = one_feature_model().calm_probability();
+  auto expected = [&](double speech_s) { return 0.8 - (0.8 - calm) * std::exp(-speech_s / 2.0); };
 
-  SECTION("one window a second") {
+  SECTION("one second of speech a window") {
     Fixture f;
-    CHECK(f.feed(0.2f).smoothed == Approx(0.2f).epsilon(1e-4));  // the first score starts the level
-    CHECK(f.feed_times(0.8f, 4).smoothed == Approx(expected(4.0)).epsilon(1e-4));
-    CHECK(f.feed_times(0.8f, 8).smoothed == Approx(expected(12.0)).epsilon(1e-4));
+    CHECK(f.tracker.state().smoothed == calm);
+    CHECK(f.feed_times(0.8f, 2).smoothed == Approx(expected(2.0)).epsilon(1e-4));
+    CHECK(f.feed_times(0.8f, 4).smoothed == Approx(expected(6.0)).epsilon(1e-4));
   }
-  SECTION("one window every two seconds reaches the same level at the same time") {
+  SECTION("the same speech in half-second windows reaches the same level") {
     Fixture f;
-    f.tracker.update(1.0, scored_as(0.2f));
-    f.tracker.update(3.0, scored_as(0.8f));
-    CHECK(f.tracker.update(5.0, scored_as(0.8f)).smoothed == Approx(expected(4.0)).epsilon(1e-4));
+    for (int i = 0; i < 4; ++i) f.feed(0.8f, 2.5f, 0.5f);
+    CHECK(f.tracker.state().smoothed == Approx(expected(2.0)).epsilon(1e-4));
+  }
+  SECTION("silence does not dilute: windows without new speech leave the level alone") {
+    Fixture f;
+    f.feed_times(0.8f, 2);
+    const float level = f.tracker.state().smoothed;
+    // The turn is over: two windows still hold its speech but add none, then silence.
+    CHECK(f.feed(0.1f, 2.0f, 0.0f).smoothed == level);
+    CHECK(f.feed(0.1f, 1.0f, 0.0f).smoothed == level);
+    for (int i = 0; i < 20; ++i) CHECK(f.feed(0.1f, 0.0f, 0.0f).smoothed == level);
   }
 }
 
-TEST_CASE("the CUSUM rises on sustained high scores / is capped and drains after", "[detect][agitation]") {
-  Fixture f;  // each window adds score - (cusum_reference + cusum_slack)
+TEST_CASE("the CUSUM sums score minus reference over seconds of speech / capped and drained by calm speech",
+          "[detect][agitation]") {
+  Fixture f;
   const float threshold = f.config.cusum_threshold;
-  const float step = f.config.cusum_reference + f.config.cusum_slack;
+  const float k = f.config.cusum_reference;
 
   SECTION("calm speech keeps it at zero") {
-    CHECK(f.feed_times(0.3f, 30).cusum == 0.0f);
+    CHECK(f.feed_times(0.45f, 30).cusum == 0.0f);
   }
-  SECTION("two clearly agitated windows cross the threshold, one does not") {
-    CHECK(f.feed(0.9f).cusum == Approx(0.9f - step).epsilon(1e-3));
+  SECTION("a 2 s agitated turn crosses the threshold; one loud word does not") {
+    // A loud word: half a second of speech, even scored 0.98 (near the model's clip).
+    CHECK(f.feed(0.98f, 2.5f, 0.5f).cusum == Approx((0.98f - k) * 0.5f).epsilon(1e-3));
     CHECK(f.tracker.state().cusum < threshold);
-    CHECK(f.feed(0.9f).cusum >= threshold);
+    CHECK_FALSE(f.tracker.state().rising);
+    f.feed_times(0.1f, 5);
+    REQUIRE(f.tracker.state().cusum == 0.0f);
+    // Two seconds of speech scored 0.85.
+    CHECK(f.feed(0.85f).cusum < threshold);
+    CHECK(f.feed(0.85f).cusum == Approx(2.0f * (0.85f - k)).epsilon(1e-3));
+    CHECK(f.tracker.state().cusum >= threshold);
   }
-  SECTION("a long agitated stretch is capped at twice the threshold and drains within a few calm windows") {
+  SECTION("a long agitated stretch is capped at twice the threshold and drains within seconds of calm speech") {
     CHECK(f.feed_times(0.95f, 60).cusum == Approx(2.0f * threshold));
-    // Each calm window (0.1) takes step - 0.1 off the cap.
-    const float drain = step - 0.1f;
-    const int windows_to_fall_below = static_cast<int>(std::floor(threshold / drain)) + 1;
-    for (int i = 1; i < windows_to_fall_below; ++i) CHECK(f.feed(0.1f).cusum >= threshold);
+    const float drain = k - 0.1f;  // per second of calm speech at 0.1
+    const int seconds_to_fall_below = static_cast<int>(std::floor(threshold / drain)) + 1;
+    for (int i = 1; i < seconds_to_fall_below; ++i) CHECK(f.feed(0.1f).cusum >= threshold);
     CHECK(f.feed(0.1f).cusum < threshold);
     CHECK(f.feed_times(0.1f, static_cast<int>(std::ceil(threshold / drain))).cusum == 0.0f);
   }
-  SECTION("it drains by cusum_slack per second while the speaker is silent") {
+  SECTION("silence holds it: no evidence either way") {
     f.feed_times(0.95f, 10);
     const float high = f.tracker.state().cusum;
-    REQUIRE(high == Approx(2.0f * threshold));
-    // Five silent seconds: the held score (0.95) must not keep feeding the sum.
-    for (int i = 0; i < 5; ++i) f.feed(0.95f, 0.0f);
-    CHECK(f.tracker.state().cusum == Approx(high - 5.0f * f.config.cusum_slack).epsilon(1e-4));
-    // A silent gap of 3 s in one step drains 3 slacks.
-    f.t += 2.0;
-    CHECK(f.feed(0.95f, 0.0f).cusum == Approx(high - 8.0f * f.config.cusum_slack).epsilon(1e-4));
+    for (int i = 0; i < 30; ++i) f.feed(0.95f, 0.0f, 0.0f);
+    CHECK(f.tracker.state().cusum == high);
   }
 }
 
@@ -177,35 +217,41 @@ TEST_CASE("'rising' needs both the CUSUM over its threshold and a climbing level
   SECTION("a jump to agitated rises; the high plateau falling back does not") {
     Fixture f;
     f.feed_times(0.1f, 10);
-    CHECK_FALSE(f.feed(0.95f).rising);  // one window: CUSUM 0.5
+    CHECK_FALSE(f.feed(0.95f).rising);  // one second: CUSUM 0.45
     const AgitationState& second = f.feed(0.95f);
     CHECK(second.cusum >= f.config.cusum_threshold);
     CHECK(second.slope_per_min > 0.0f);
     CHECK(second.rising);
 
     f.feed_times(0.95f, 30);
-    // Scores of 0.55 still add to the capped CUSUM (0.55 - 0.45 > 0), but the
+    // Scores of 0.6 still add to the capped CUSUM (0.6 - 0.5 > 0), but the
     // level is coming down: no longer a rise.
-    const AgitationState& easing = f.feed_times(0.55f, 8);
+    const AgitationState& easing = f.feed_times(0.6f, 8);
     CHECK(easing.cusum >= f.config.cusum_threshold);
     CHECK(easing.slope_per_min < 0.0f);
     CHECK_FALSE(easing.rising);
   }
 }
 
-TEST_CASE("slope_per_min follows a linear ramp of the score", "[detect][agitation]") {
-  // 0.01 per second = 0.6 per minute; after the EWMA's transient (4 s time
-  // constant) the smoothed level climbs at the ramp's rate.
-  auto slope_after_ramp = [](float start, float per_s) {
+TEST_CASE("slope_per_min follows a linear ramp of the score per minute of speech", "[detect][agitation]") {
+  // 0.01 per second of speech = 0.6 per minute; after the EWMA's transient (2 s
+  // of speech) the smoothed level climbs at the ramp's rate. Windows with half a
+  // second of new speech, and silent windows between them, change nothing.
+  auto slope_after_ramp = [](float start, float per_s, bool with_silence) {
     Fixture f;
-    for (int i = 0; i <= 50; ++i) f.feed(start + per_s * static_cast<float>(i));
+    for (int i = 0; i <= 100; ++i) {
+      f.feed(start + per_s * 0.5f * static_cast<float>(i), 2.5f, 0.5f);
+      if (with_silence) f.feed(0.9f, 0.0f, 0.0f);
+    }
     return f.tracker.state().slope_per_min;
   };
-  CHECK(slope_after_ramp(0.1f, 0.01f) == Approx(0.6f).epsilon(0.05));
-  CHECK(slope_after_ramp(0.8f, -0.01f) == Approx(-0.6f).epsilon(0.05));
-  CHECK(slope_after_ramp(0.2f, 0.005f) == Approx(0.3f).epsilon(0.05));
-  // A flat level has no slope.
-  CHECK(slope_after_ramp(0.3f, 0.0f) == Approx(0.0f).margin(1e-3));
+  for (bool silence : {false, true}) {
+    INFO("silent windows between: " << silence);
+    CHECK(slope_after_ramp(0.1f, 0.01f, silence) == Approx(0.6f).epsilon(0.05));
+    CHECK(slope_after_ramp(0.8f, -0.01f, silence) == Approx(-0.6f).epsilon(0.05));
+    CHECK(slope_after_ramp(0.2f, 0.005f, silence) == Approx(0.3f).epsilon(0.05));
+    CHECK(slope_after_ramp(0.3f, 0.0f, silence) == Approx(0.0f).margin(1e-3));
+  }
 }
 
 TEST_CASE("once established / the baseline does not learn from windows scored agitated", "[detect][agitation]") {
@@ -247,6 +293,7 @@ TEST_CASE("reset() makes the agitation tracker behave like a fresh one", "[detec
   run(used);
   used.reset();
   CHECK_FALSE(used.state().baseline_established);
+  CHECK(used.speech_counted_s() == 0.0);
   const auto again = run(used);
   REQUIRE(again.size() == expected.size());
   for (std::size_t i = 0; i < again.size(); ++i) {
@@ -256,6 +303,7 @@ TEST_CASE("reset() makes the agitation tracker behave like a fresh one", "[detec
     CHECK(again[i].cusum == expected[i].cusum);
     CHECK(again[i].slope_per_min == expected[i].slope_per_min);
     CHECK(again[i].rising == expected[i].rising);
+    CHECK(again[i].counted == expected[i].counted);
     CHECK(again[i].baseline_established == expected[i].baseline_established);
   }
 }
@@ -268,9 +316,10 @@ TEST_CASE("agitation config is validated", "[detect][agitation]") {
     CHECK_THROWS_WITH(AgitationTracker(c, BaselineConfig{}, model), Catch::Contains(field));
   };
   CHECK_NOTHROW(AgitationTracker(AgitationConfig{}, BaselineConfig{}, model));
-  rejected([](AgitationConfig& c) { c.smoothing_s = 0.0f; }, "smoothing_s");
+  rejected([](AgitationConfig& c) { c.smoothing_speech_s = 0.0f; }, "smoothing_speech_s");
   rejected([](AgitationConfig& c) { c.cusum_threshold = 0.0f; }, "cusum_threshold");
-  rejected([](AgitationConfig& c) { c.cusum_slack = -0.1f; }, "cusum_slack");
-  rejected([](AgitationConfig& c) { c.trend_window_s = 1.0f; }, "trend_window_s");
-  rejected([](AgitationConfig& c) { c.trend_window_s = 200.0f; }, "trend_window_s");
+  rejected([](AgitationConfig& c) { c.cusum_reference = 1.0f; }, "cusum_reference");
+  rejected([](AgitationConfig& c) { c.min_speech_s = -1.0f; }, "min_speech_s");
+  rejected([](AgitationConfig& c) { c.trend_window_speech_s = 1.0f; }, "trend_window_speech_s");
+  rejected([](AgitationConfig& c) { c.trend_window_speech_s = 200.0f; }, "trend_window_speech_s");
 }

@@ -33,6 +33,8 @@ struct Interruption {
   SpeakerRole interrupter;
   double start_s;
   double interrupted_turn_s;
+  double overlap_s;
+  bool interrupted_yielded;
 };
 struct Mark {
   double time_s;
@@ -52,7 +54,10 @@ void play(TurnTakingTracker& turns, const std::vector<Segment>& script, Transcri
     for (std::int64_t i = 0; i < n; ++i, ++out.hops) {
       const double t = static_cast<double>(out.hops) * kHop_s;
       const TurnEvents& e = turns.update(t, s.caller, s.agent);
-      if (e.interruption) out.interruptions.push_back({t, e.interrupter, e.interruption_start_s, e.interrupted_turn_s});
+      if (e.interruption) {
+        out.interruptions.push_back(
+            {t, e.interrupter, e.interruption_start_s, e.interrupted_turn_s, e.overlap_s, e.interrupted_yielded});
+      }
       if (e.dead_air_started) out.dead_air_started.push_back({t, e.dead_air_since_s});
       if (e.dead_air_ended) out.dead_air_ended.push_back({t, e.dead_air_since_s});
       if (e.monologue_started) out.monologue_started.push_back({t, e.monologue_since_s});
@@ -93,8 +98,56 @@ TEST_CASE("the agent cutting in on a talking caller is an interruption by the ag
   CHECK(i.interrupter == SpeakerRole::agent);
   CHECK(i.start_s == at(2.0));
   CHECK(i.interrupted_turn_s == at(2.0));  // the caller had been talking 2 s
-  // Confirmed once the overlap reached interruption_min_overlap_s (1 s).
+  // Confirmed once the overlap reached interruption_min_overlap_s (1 s), both still talking.
   CHECK(i.time_s == at(3.0));
+  CHECK(i.overlap_s == at(1.0));
+  CHECK_FALSE(i.interrupted_yielded);
+}
+
+TEST_CASE("an agent barge-in the caller gives way to is an interruption / even with a short overlap",
+          "[detect][turns]") {
+  // Caller talks from 0 s; the agent cuts in at 1.0 s; the caller stops at 1.3 s
+  // (0.3 s of overlap) and the agent talks on to 4 s.
+  const Transcript t = play({{1.0, true, false}, {0.3, true, true}, {2.7, false, true}, {2.0, false, false}});
+  REQUIRE(t.interruptions.size() == 1);
+  const Interruption& i = t.interruptions[0];
+  CHECK(i.interrupter == SpeakerRole::agent);
+  CHECK(i.interrupted_yielded);
+  CHECK(i.start_s == at(1.0));
+  CHECK(i.interrupted_turn_s == at(1.0));
+  CHECK(i.overlap_s == at(0.3));
+  // Known once the caller's turn is over (turn_pause_bridge_s, 0.7 s, after their
+  // last word) with the agent still talking past a backchannel.
+  CHECK(i.time_s == at(1.3 + 0.7));
+
+  SECTION("the caller giving way after 1.8 s of overlap is still within yield_within_s") {
+    TurnTakingConfig config;
+    config.interruption_min_overlap_s = 5.0;  // keep the competitive rule out of the way
+    const Transcript u = play({{1.0, true, false}, {1.8, true, true}, {3.0, false, true}, {2.0, false, false}}, config);
+    REQUIRE(u.interruptions.size() == 1);
+    CHECK(u.interruptions[0].interrupted_yielded);
+  }
+  SECTION("a caller who talks on for 2.5 s after the agent came in did not give way to it") {
+    TurnTakingConfig config;
+    config.interruption_min_overlap_s = 5.0;
+    const Transcript u = play({{1.0, true, false}, {2.5, true, true}, {3.0, false, true}, {2.0, false, false}}, config);
+    CHECK(u.interruptions.empty());
+  }
+}
+
+TEST_CASE("a terminal overlap or a backchannel at the end of a turn is no interruption", "[detect][turns]") {
+  SECTION("the caller finishing their last syllable (0.2 s) as the agent starts") {
+    const Transcript t = play({{3.0, true, false}, {0.2, true, true}, {3.0, false, true}, {2.0, false, false}});
+    CHECK(t.interruptions.empty());
+  }
+  SECTION("an agent 'mm-hm' over the caller's last words, then silence") {
+    const Transcript t = play({{3.0, true, false}, {0.3, true, true}, {0.1, false, true}, {3.0, false, false}});
+    CHECK(t.interruptions.empty());
+  }
+  SECTION("an agent 'mm-hm' while the caller talks on") {
+    const Transcript t = play({{2.0, true, false}, {0.4, true, true}, {3.0, true, false}, {2.0, false, false}});
+    CHECK(t.interruptions.empty());
+  }
 }
 
 TEST_CASE("the caller cutting in on a talking agent is an interruption by the caller", "[detect][turns]") {
@@ -190,7 +243,7 @@ TEST_CASE("dead air: dead_air_s of silence after speech / closed by the next wor
 
 TEST_CASE("an agent monologue opens at monologue_s - backchannels do not end it / a caller turn does",
           "[detect][turns]") {
-  const TurnTakingConfig config;  // monologue_s = 60, interruption_min_overlap_s = 1
+  const TurnTakingConfig config;  // monologue_s = 60, backchannel_max_s = 1
   // Agent talks 65 s; the caller says "mm-hm" (0.5 s) over the agent at 10, 25 and 40 s.
   std::vector<Segment> script;
   double t = 0.0;
@@ -222,7 +275,7 @@ TEST_CASE("an agent monologue opens at monologue_s - backchannels do not end it 
     CHECK_FALSE(turns.monologue());
   }
   SECTION("a backchannel after it opened does not end it") {
-    // The backchannel is shorter than interruption_min_overlap_s; the turn the
+    // The backchannel is shorter than backchannel_max_s; the turn the
     // tracker bridges over its trailing silence must not count as a caller turn.
     play(turns, {{0.5, true, true}, {5.0, false, true}}, out);
     CHECK(out.monologue_ended.empty());
@@ -327,6 +380,9 @@ TEST_CASE("turn-taking config is validated", "[detect][turns]") {
   rejected([](TurnTakingConfig& c) { c.mid_turn_min_s = -0.1; });
   rejected([](TurnTakingConfig& c) { c.talking_now_s = -0.1; });
   rejected([](TurnTakingConfig& c) { c.interruption_min_overlap_s = 0.0; });
+  rejected([](TurnTakingConfig& c) { c.backchannel_max_s = 0.0; });
+  rejected([](TurnTakingConfig& c) { c.yield_within_s = 0.0; });
+  rejected([](TurnTakingConfig& c) { c.yield_min_overlap_s = -0.1; });
   rejected([](TurnTakingConfig& c) { c.dead_air_s = -5.0; });
   rejected([](TurnTakingConfig& c) { c.monologue_s = 0.0; });
   rejected([](TurnTakingConfig& c) { c.floor_window_s = 0.0; });

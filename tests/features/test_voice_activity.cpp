@@ -16,8 +16,10 @@
 
 #include "dsp/stream_spec.h"
 #include "features/feature_extractor.h"
+#include "features/window_summary.h"
 #include "io/resampling_source.h"
 #include "support/shared_data.h"
+#include "support/synth.h"
 
 namespace {
 
@@ -272,4 +274,152 @@ TEST_CASE("low-frequency noise alone is neither speech nor voice", "[vad][pitch]
               100.0 * voiced / hops);
   CHECK(speech <= hops * 5 / 100);
   CHECK(voiced <= hops * 20 / 100);
+}
+
+namespace {
+
+// Gaussian line noise at a level in dB re full-scale sine, seeded.
+std::vector<float> line_hiss(std::size_t samples, double level_dbfs, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  const double rms = std::pow(10.0, (level_dbfs - 3.0103) / 20.0);
+  std::vector<float> x(samples);
+  for (float& v : x) v = static_cast<float>(rms * gauss(rng));
+  return x;
+}
+
+// Vowel-like bursts (a 150 Hz harmonic complex at -26 dBFS, 0.6 s on, 0.25 s
+// off) after 2 s of line noise, then 4 s of digital zeros and 4 s of noise
+// again. The gaps between bursts hold either digital zeros or the line noise.
+struct HoleScene {
+  std::vector<float> audio;
+  std::vector<bool> zero;  // per sample: digital zero
+};
+
+HoleScene hole_scene(bool zero_gaps) {
+  constexpr double kNoiseDbfs = -60.0;
+  HoleScene s;
+  auto append = [&](const std::vector<float>& part, bool zero) {
+    s.audio.insert(s.audio.end(), part.begin(), part.end());
+    s.zero.insert(s.zero.end(), part.size(), zero);
+  };
+  std::uint32_t seed = 11;
+  append(line_hiss(2 * kRate, kNoiseDbfs, seed++), false);
+  for (int burst = 0; burst < 6; ++burst) {
+    std::vector<float> voice = tw::test::harmonic_complex(150.0, -26.0, 0.6, kRate);
+    const std::vector<float> hiss = line_hiss(voice.size(), kNoiseDbfs, seed++);
+    for (std::size_t i = 0; i < voice.size(); ++i) voice[i] += hiss[i];
+    append(voice, false);
+    const auto gap = static_cast<std::size_t>(0.25 * kRate);
+    append(zero_gaps ? std::vector<float>(gap, 0.0f) : line_hiss(gap, kNoiseDbfs, seed++), zero_gaps);
+  }
+  append(std::vector<float>(4 * kRate, 0.0f), true);
+  append(line_hiss(4 * kRate, kNoiseDbfs, seed++), false);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("digital silence is never speech and never enters loudness statistics", "[vad]") {
+  const HoleScene holes = hole_scene(true);
+  const HoleScene hiss = hole_scene(false);
+  tw::features::FeatureExtractor extractor;
+  tw::features::WindowSummarizer summarizer;
+
+  std::size_t whole_zero_frames = 0, zero_frames_called_speech = 0, noise_after_hole = 0, noise_after_hole_speech = 0;
+  float quietest_speech_db = 0.0f;
+  float widest_range_db = 0.0f;
+  const auto total = static_cast<std::int64_t>(holes.audio.size());
+  const std::int64_t after_hole = total - 4 * kRate;
+  extractor.process(holes.audio, [&](const tw::features::HopFeatures& h) {
+    // The hop's 40 ms frame: samples [80 n - 160, 80 n + 160).
+    const std::int64_t first = h.hop_index * 80 - 160, last = h.hop_index * 80 + 160;
+    bool all_zero = first >= 0 && last <= total;
+    for (std::int64_t i = std::max<std::int64_t>(first, 0); all_zero && i < last; ++i) all_zero = holes.zero[i];
+    if (all_zero) {
+      ++whole_zero_frames;
+      zero_frames_called_speech += h.vad ? 1 : 0;
+    }
+    if (first >= after_hole && last <= total) {
+      ++noise_after_hole;
+      noise_after_hole_speech += h.vad ? 1 : 0;
+    }
+    if (h.vad) quietest_speech_db = std::min(quietest_speech_db, h.loudness_db);
+    if (summarizer.push(h) && std::isfinite(summarizer.summary().loudness_range_db)) {
+      widest_range_db = std::max(widest_range_db, summarizer.summary().loudness_range_db);
+    }
+  });
+
+  tw::features::FeatureExtractor reference_extractor;
+  tw::features::WindowSummarizer reference_summarizer;
+  float reference_range_db = 0.0f;
+  reference_extractor.process(hiss.audio, [&](const tw::features::HopFeatures& h) {
+    if (reference_summarizer.push(h) && std::isfinite(reference_summarizer.summary().loudness_range_db)) {
+      reference_range_db = std::max(reference_range_db, reference_summarizer.summary().loudness_range_db);
+    }
+  });
+  std::printf("digital silence: %zu/%zu all-zero frames called speech, %zu/%zu noise hops after a 4 s hole; quietest "
+              "speech hop %.1f dB; widest loudness range %.1f dB (%.1f dB with line noise in the gaps)\n",
+              zero_frames_called_speech, whole_zero_frames, noise_after_hole_speech, noise_after_hole,
+              quietest_speech_db, widest_range_db, reference_range_db);
+  REQUIRE(whole_zero_frames > 400);
+  CHECK(zero_frames_called_speech == 0);
+  CHECK(quietest_speech_db > tw::features::kDigitalSilenceDb);
+  // Holes in the signal do not stretch the loudness range beyond what line-noise gaps do.
+  CHECK(widest_range_db <= reference_range_db + 1.0f);
+  // The noise floor did not learn from the hole: the line's noise after it is not speech.
+  CHECK(noise_after_hole_speech <= noise_after_hole / 100);
+}
+
+TEST_CASE("line noise with lost packets zero-filled is not speech", "[vad]") {
+  // 20 s of -60 dBFS line noise with about 2 % of its 20 ms packets zero-filled
+  // (as the evaluation's "loss" line condition): a frame straddling a hole reads several dB under the
+  // noise, and a floor taught by it would stand below the noise for a whole floor
+  // window, calling the noise speech.
+  // Losses come one or two packets at a time (VoIP losses are bursty).
+  std::vector<float> x = line_hiss(20 * kRate, -60.0, 5);
+  std::mt19937 rng(9);
+  std::size_t lost = 0;
+  for (std::size_t start = 0; start + 320 <= x.size(); start += 160) {
+    if (rng() % 75 != 0) continue;
+    const std::size_t packets = 1 + lost % 2;
+    std::fill(x.begin() + static_cast<std::ptrdiff_t>(start),
+              x.begin() + static_cast<std::ptrdiff_t>(start + 160 * packets), 0.0f);
+    lost += packets;
+    start += 160 * packets;
+  }
+  tw::features::FeatureExtractor extractor;
+  std::size_t hops = 0, speech = 0;
+  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+    ++hops;
+    speech += h.vad ? 1 : 0;
+  });
+  std::printf("line noise with %zu of %zu packets lost: %zu of %zu hops called speech\n", lost, x.size() / 160, speech,
+              hops);
+  REQUIRE(lost >= 10);
+  CHECK(speech <= hops / 200);
+}
+
+TEST_CASE("a line that really gets quieter lowers the floor within a second", "[vad]") {
+  // -50 dBFS noise, then -65 dBFS (the far end's noise suppression kicking in):
+  // the drop is longer than any packet-loss burst and the floor follows it, so a
+  // vowel at -55 dBFS after it is speech.
+  std::vector<float> x = line_hiss(4 * kRate, -50.0, 3);
+  const std::vector<float> quiet = line_hiss(4 * kRate, -65.0, 4);
+  x.insert(x.end(), quiet.begin(), quiet.end());
+  std::vector<float> vowel = tw::test::harmonic_complex(150.0, -55.0, 0.5, kRate);
+  const std::vector<float> hiss = line_hiss(vowel.size(), -65.0, 6);
+  for (std::size_t i = 0; i < vowel.size(); ++i) vowel[i] += hiss[i];
+  x.insert(x.end(), vowel.begin(), vowel.end());
+  tw::features::FeatureExtractor extractor;
+  std::size_t vowel_hops = 0, vowel_speech = 0;
+  const std::int64_t vowel_start_hop = 8 * 100 + 5, vowel_end_hop = 8 * 100 + 45;
+  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+    if (h.hop_index >= vowel_start_hop && h.hop_index < vowel_end_hop) {
+      ++vowel_hops;
+      vowel_speech += h.vad ? 1 : 0;
+    }
+  });
+  REQUIRE(vowel_hops == 40);
+  CHECK(vowel_speech >= 36);
 }

@@ -106,6 +106,9 @@ TEST_CASE("window summary of a full window matches hand-computed values", "[summ
   // Between the first (40) and last (249) active hop: 210 hops, 190 active.
   CHECK(s.pause_s == Approx(0.20).margin(1e-4));
   CHECK(s.voiced_fraction == Approx(160.0 / 190.0).margin(1e-5));
+  CHECK(s.voiced_s == Approx(1.60).margin(1e-4));
+  // New in this window: hops 200..299, active in [200, 250).
+  CHECK(s.new_speech_s == Approx(0.50).margin(1e-4));
   CHECK(s.syllables == 8);
   CHECK(s.speaking_rate_syl_per_s == Approx(8.0 / 1.90).margin(1e-3));
   // Glide over all 160 voiced hops: median 44 st, 10-90 % range 0.8 * 8 = 6.4 st.
@@ -130,6 +133,8 @@ TEST_CASE("window summary slides: hops that left the window no longer count", "[
   CHECK(s.pause_s == Approx(0.20).margin(1e-4));
   // Voiced in [100, 240) minus the pause: 120 hops, the glide's k = 40..159.
   CHECK(s.voiced_fraction == Approx(120.0 / 130.0).margin(1e-5));
+  CHECK(s.voiced_s == Approx(1.20).margin(1e-4));
+  CHECK(s.new_speech_s == Approx(0.0).margin(1e-6));  // hops 300..399 are silent
   CHECK(s.syllables == 6);  // 110, 145, 170, 195, 220, 245
   CHECK(s.speaking_rate_syl_per_s == Approx(6.0 / 1.30).margin(1e-3));
   const double median = glide_quantile(40, 159, 0.5);                                  // 45.006 st
@@ -140,11 +145,19 @@ TEST_CASE("window summary slides: hops that left the window no longer count", "[
   CHECK(range == Approx(4.790).margin(1e-3));
 }
 
+TEST_CASE("new speech summed over the summaries counts every active hop once", "[summary]") {
+  WindowSummarizer summarizer;
+  double total = 0.0;
+  for (const WindowSummary& s : run_script(summarizer, 600).summaries) total += s.new_speech_s;
+  CHECK(total == Approx(1.90).margin(1e-4));  // the script's 190 active hops
+}
+
 TEST_CASE("window summary of a partly filled window", "[summary]") {
   WindowSummarizer summarizer;
   const WindowSummary s = run_script(summarizer, 100).summaries.at(0);  // hops 0..99
   CHECK(s.window_s == Approx(1.0));
   CHECK(s.speech_s == Approx(0.60).margin(1e-4));   // active 40..99
+  CHECK(s.new_speech_s == Approx(0.60).margin(1e-4));  // the first summary: every hop is new
   CHECK(s.pause_s == Approx(0.0).margin(1e-6));
   CHECK(s.voiced_fraction == Approx(40.0 / 60.0).margin(1e-5));  // voiced 60..99
   CHECK(s.syllables == 2);                           // 60, 85

@@ -85,6 +85,8 @@ struct Channel {
       w.end_time_s = static_cast<double>(next_hop + 1) * kHop_s;
       w.window_s = static_cast<float>(recent.size()) * 0.01f;
       w.speech_s = static_cast<float>(std::count(recent.begin(), recent.end(), true)) * 0.01f;
+      const auto last_second = recent.end() - std::min<std::ptrdiff_t>(100, static_cast<std::ptrdiff_t>(recent.size()));
+      w.new_speech_s = static_cast<float>(std::count(last_second, recent.end(), true)) * 0.01f;
       if (w.speech_s > 0.0f) w.loudness_median_db = loudness;
       monitor.on_window(role, w);
     }

@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numbers>
@@ -19,7 +21,9 @@
 #include "io/audio_file_writer.h"
 #include "io/resampling_source.h"
 #include "support/shared_data.h"
+#include "features/feature_extractor.h"
 #include "tools/call_composer.h"
+#include "tools/line_conditions.h"
 #include "tools/call_script.h"
 #include "tools/emodb_catalog.h"
 #include "tools/telephone_line.h"
@@ -201,7 +205,11 @@ TEST_CASE("call script: errors name the turn and the field", "[tools][composer]"
   fails_with(R"({"turns": [{"role": "agent", "utterances": ["a.wav"], "gap_s": "soon"}]})",
              "turns[0].gap_s: expected a number");
   fails_with(R"({"turns": [{"role": "agent", "utterances": ["a.wav"], "gain_db": 60}]})", "turns[0].gain_db");
-  fails_with(R"({"turns": [{"role": "agent", "utterances": ["a.wav"], "tempo": 1.2}]})", "turns[0].tempo");
+  fails_with(R"({"turns": [{"role": "agent", "utterances": ["a.wav"], "tempo": 3}]})", "turns[0].tempo");
+  fails_with(R"({"turns": [{"role": "agent", "utterances": ["a.wav"], "monotone": 1}]})", "turns[0].monotone");
+  fails_with(R"({"turns": [{"role": "agent", "utterances": [{"file": "a.wav", "syllables": 1.5}]}]})",
+             "turns[0].utterances[0].syllables");
+  fails_with(R"({"band": "wide", "turns": [{"silence_s": 1}]})", "band");
   fails_with(R"({"turns": [{"role": "agent", "utterances": [{"speaker": "03", "emotion": "X"}]}]})",
              "turns[0].utterances[0].emotion");
   fails_with(R"({"turns": [{"role": "agent", "utterances": []}]})", "turns[0].utterances");
@@ -346,6 +354,76 @@ TEST_CASE("composed call: an interruption is in the truth with the right interru
   CHECK_THROWS_WITH(compose(R"({"turns": [{"role": "caller", "utterances": ["03a01Nc.wav"]},
                                           {"role": "agent", "gap_s": -9, "utterances": ["08a01Na.wav"]}]})"),
                     Contains("turns[1].gap_s") && Contains("before turns[0] begins"));
+}
+
+TEST_CASE("composed call: a speaker giving way mid-turn / a backchannel token", "[tools][composer][data]") {
+  // The caller is cut off 1.4 s into the turn; the agent came in 1.0 s into it.
+  const auto call = compose(R"({"turns": [
+      {"role": "caller", "gap_s": 0.3, "utterances": ["03a05Nd.wav", "03a01Nc.wav"], "cut_after_s": 1.4},
+      {"role": "agent", "gap_s": -0.4, "utterances": ["08a05Nb.wav"]},
+      {"role": "caller", "gap_s": 0.6, "utterances": ["03a02Nc.wav", "03a04Nc.wav"]},
+      {"role": "agent", "gap_s": -2.0, "utterances": [{"file": "08a01Na.wav", "syllables": 1}]}
+    ]})");
+  const auto& truth = call.truth;
+  CHECK(truth.turns[0].cut);
+  CHECK(truth.turns[0].end_s - truth.turns[0].start_s == Approx(1.4).margin(1.0 / kRate));
+  REQUIRE(truth.overlaps.size() == 2);
+  const auto& barge_in = truth.overlaps[0];
+  CHECK(barge_in.start_s == Approx(truth.turns[0].start_s + 1.0).margin(1.0 / kRate));
+  CHECK(barge_in.duration_s == Approx(0.4).margin(1.0 / kRate));
+  CHECK(barge_in.interrupted_yielded);
+  // Nothing of the caller's voice after the cut (the fade is inside it).
+  const auto caller = channel_of(call.interleaved, 0);
+  CHECK(rms_dbfs(slice(caller, truth.turns[0].end_s + 0.02, truth.turns[1].end_s)) < -55.0);
+  // The backchannel: one syllable, under half a second, the caller talking on.
+  const auto& token = truth.overlaps[1];
+  CHECK_FALSE(token.interrupted_yielded);
+  CHECK(token.interrupter_turn_s < 0.5);
+  CHECK(token.interrupter_turn_s > 0.05);
+}
+
+TEST_CASE("composed call: tempo scales an utterance with its pitch kept / monotone flattens it / bands",
+          "[tools][composer][data]") {
+  // The speech of the utterances is scaled; the scripted pause between them is not.
+  auto duration = [](const std::string& extra) {
+    const auto call = compose(R"({"turns": [{"role": "agent", "utterances": ["08a01Na.wav", "08a02Na.wav"])" + extra + "}]}");
+    double speech_s = 0.0;
+    for (const auto& u : call.truth.utterances) speech_s += u.end_s - u.start_s;
+    return speech_s;
+  };
+  const double normal = duration("");
+  CHECK(duration(R"(, "tempo": 1.5)") == Approx(normal / 1.5).epsilon(0.05));
+  CHECK(duration(R"(, "tempo": 0.7)") == Approx(normal / 0.7).epsilon(0.05));
+  auto f0_range = [](const std::string& extra) {
+    // Without a band limit: the pitch measured here must not depend on how well the
+    // tracker copes with a missing fundamental.
+    const auto call = compose(R"({"band": "none", "turns": [{"role": "agent", "utterances": ["08a01Na.wav", "08a02Na.wav"])" +
+                              extra + "}]}");
+    std::vector<float> f0;
+    tw::features::FeatureExtractor extractor;
+    extractor.process(channel_of(call.interleaved, 1), [&](const tw::features::HopFeatures& h) {
+      if (h.voiced && h.vad) f0.push_back(h.f0_semitones);
+    });
+    std::sort(f0.begin(), f0.end());
+    return std::pair{f0[f0.size() / 2], f0[f0.size() * 9 / 10] - f0[f0.size() / 10]};
+  };
+  const auto [median, range] = f0_range("");
+  const auto [fast_median, fast_range] = f0_range(R"(, "tempo": 1.5)");
+  const auto [flat_median, flat_range] = f0_range(R"(, "monotone": true)");
+  std::printf("agent 08: F0 median %.1f st, range %.1f st; at tempo 1.5 %.1f / %.1f; monotone %.1f / %.1f\n", median,
+              range, fast_median, fast_range, flat_median, flat_range);
+  CHECK(fast_median == Approx(median).margin(1.0));  // the pitch is kept
+  CHECK(flat_median == Approx(median).margin(1.0));  // held at the voice's own median
+  CHECK(flat_range < 0.3 * range);
+  // Without a band the call keeps energy below 300 Hz; the steep band removes it.
+  auto low_share = [](const std::string& band) {
+    const auto call = compose(R"({"band": ")" + band + R"(", "turns": [{"role": "caller", "utterances": ["03a01Nc.wav"]}]})");
+    const auto x = channel_of(call.interleaved, 0);
+    const auto low = tw::tools::fir_band_pass(x, kRate, 60.0, 250.0, 401, 80.0);
+    return rms_dbfs(low) - rms_dbfs(x);
+  };
+  CHECK(low_share("none") > -25.0);
+  CHECK(low_share("steep") < -40.0);
 }
 
 TEST_CASE("composed call: dead air and selectors", "[tools][composer][data]") {
