@@ -202,8 +202,9 @@
   }
 
   function upsert(row, spark) {
-    var entry = calls.get(row.call);
+    var entry = calls.get(row.call), created = false;
     if (!entry) {
+      created = true;
       entry = makeRow(row.call);
       calls.set(row.call, entry);
       tbody.appendChild(entry.el);
@@ -218,6 +219,9 @@
       while (entry.spark.length && entry.spark[0][0] < row.t - SPARK_S) entry.spark.shift();
     }
     entry.row = row;
+    // A new row is filled in before it is ever painted, never shown half-built
+    // until the next frame; later changes wait for the frame.
+    if (created) render(row.call, entry);
     orderDirty = true;  // sorting is cheap; only rows out of place are moved
     dirty.add(row.call);
   }

@@ -20,7 +20,6 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -161,6 +160,7 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
   const auto t0 = Clock::now();
 
   REQUIRE(wall.wait_for("document.querySelectorAll('#rows tr').length === 4", 15.0));
+  // A row is never shown half-built: its agent (from the stream's metadata) is there with it.
   CHECK(wall.evaluate(row("example") + ".querySelector('.agent').textContent") == "agent A-17");
   CHECK(wall.evaluate(row("calm-east") + ".querySelector('.agent').textContent") == "agent C-31");
 
@@ -333,16 +333,6 @@ TEST_CASE("the wallboard keeps 300 live calls in place", "[server][dashboard][br
   // backlog read late counts where it belongs).
   while (feed.read(0.02)) {
   }
-  // Chromium's own accounting of the page's main thread over the window (seconds).
-  wall.call("Performance.enable");
-  auto main_thread = [&] {
-    std::map<std::string, double> out;
-    for (const json& m : wall.call("Performance.getMetrics")["metrics"]) out[m["name"].get<std::string>()] = m["value"].get<double>();
-    for (auto& [k, v] : out) std::cout << k << "=" << v << " ";
-    std::cout << "\n";
-    return out;
-  };
-  const auto before = main_thread();
   const std::int64_t from_ms = unix_ms(), to_ms = from_ms + 4000;
   int ticks = 0;
   std::size_t most_rows = 0;
@@ -360,11 +350,6 @@ TEST_CASE("the wallboard keeps 300 live calls in place", "[server][dashboard][br
       }
     }
   }
-  const auto after = main_thread();
-  auto spent_ms = [&](const char* name) {
-    const auto a = after.find(name), b = before.find(name);
-    return a == after.end() || b == before.end() ? NAN : (a->second - b->second) * 1000.0;
-  };
   const json stats = wall.evaluate("window.twWallboardStats");
   const json kept = wall.evaluate(
       "(function () { var rows = document.querySelectorAll('#rows tr'), n = 0, t = 0;"
@@ -372,9 +357,7 @@ TEST_CASE("the wallboard keeps 300 live calls in place", "[server][dashboard][br
       " return [rows.length, n, t]; })()");
   std::cout << "dashboard: 300 calls, " << ticks << " feed batches in 4 s (up to " << most_rows << " rows each); wallboard "
             << stats["frames"] << " frames, " << stats["writes"] << " DOM writes, slowest frame " << stats["maxFrameMs"]
-            << " ms, last " << stats["lastFrameMs"] << " ms; main thread over " << (unix_ms() - from_ms) / 1000.0
-            << " s: script " << spent_ms("ScriptDuration") << " ms, style " << spent_ms("RecalcStyleDuration")
-            << " ms, layout " << spent_ms("LayoutDuration") << " ms, all tasks " << spent_ms("TaskDuration") << " ms\n";
+            << " ms, last " << stats["lastFrameMs"] << " ms\n";
   CHECK(ticks >= 3);
   CHECK(ticks <= 5);              // one batch a second, not a message per call
   CHECK(updated.size() == 300);   // and every call's row came in those batches
