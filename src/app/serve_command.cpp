@@ -15,9 +15,11 @@
 #include "alerts/async_event_sink.h"
 #include "alerts/webhook_sink.h"
 #include "app/config_file.h"
+#include "app/dashboard_setup.h"
 #include "app/default_model.h"
 #include "net/http_server.h"
 #include "server/call_registry.h"
+#include "server/dashboard.h"
 #include "server/event_hub.h"
 #include "server/http_api.h"
 #include "server/ingest_handlers.h"
@@ -124,6 +126,9 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-message-bytes", max_message_bytes, "Largest WebSocket message accepted")->capture_default_str();
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
+  cmd->add_option("--dashboard-token", dashboard_token,
+                  "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
+  cmd->add_option("--dashboard-token-file", dashboard_token_file, "Read the dashboard token from the first line of this file");
   return cmd;
 }
 
@@ -181,6 +186,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   ingest.audiohook.max_message_bytes = max_message_bytes;
   for (const std::string& k : audiohook_keys) ingest.audiohook_auth.credentials.push_back(parse_audiohook_key(k));
 
+  server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
   std::atomic<bool> ready{true};
   net::ServerConfig config;
   config.listen = listen;
@@ -237,10 +243,12 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   tcp(audiosocket, features::SpeakerRole::caller);
   tcp(audiosocket_agent, features::SpeakerRole::agent);
 
+  dashboard.install(config);  // the supervisor's pages and feed; access rules before /api, /metrics, /events
   http = std::make_unique<net::HttpServer>(std::move(config));
   http->start();
+  dashboard.start();
   err << "tonewatch serve: listening on " << (tls_cert.empty() ? "http://" : "https://") << listen.substr(0, listen.rfind(':'))
-      << ":" << http->http_port() << " (/twilio, /stream, /audiohook, /events, /metrics, /api/calls)";
+      << ":" << http->http_port() << "/ (dashboard; /twilio, /stream, /audiohook, /events, /metrics, /api/calls)";
   const auto tcp_ports = http->tcp_ports();
   if (!audiosocket.empty()) err << ", AudioSocket callers on port " << tcp_ports.at(0);
   if (!audiosocket_agent.empty()) err << ", agents on port " << tcp_ports.back();
@@ -254,6 +262,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   ready = false;
   registry->close();
   http->stop_accepting();
+  dashboard.stop();
   http->stop();              // closes every connection: their legs end and the calls finish
   hub.clear_subscribers();   // feed connections the close handshake did not reach
   workers.stop_all_calls();  // calls whose legs are still joining end too

@@ -89,10 +89,11 @@ struct HttpServer::Impl {
   explicit Impl(ServerConfig c) : config(std::move(c)), ioc(static_cast<int>(std::max(1u, config.io_threads))) {}
 
   ServerConfig config;
-  asio::io_context ioc;
-  std::optional<ssl::context> tls;
+  // Declared before the io_context: a session its destruction frees still finds them.
   NetStats stats;
   detail::SessionRegistry sessions;
+  asio::io_context ioc;
+  std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> http_acceptor;
   std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors;
   std::vector<std::thread> threads;
@@ -273,8 +274,13 @@ void HttpServer::stop() {
   if (impl.threads.empty()) return;
   stop_accepting();
   for (auto& session : impl.sessions.snapshot()) session->go_away();
-  // Give the close handshakes a moment, then stop the loop.
+  // Give the close handshakes a moment, then cut off the peers that did not
+  // answer: every handler gets on_closed while the loop still runs, so whatever
+  // holds a connection (a feed's subscriber list) lets go of it before the
+  // sockets' io_context goes away.
   for (int i = 0; i < 50 && impl.stats.open_connections.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (auto& session : impl.sessions.snapshot()) session->abort();
+  for (int i = 0; i < 50 && impl.sessions.size() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   impl.work.reset();
   impl.ioc.stop();
   for (auto& t : impl.threads) t.join();

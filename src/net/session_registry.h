@@ -14,6 +14,9 @@ class Closable {
  public:
   virtual ~Closable() = default;
   virtual void go_away() = 0;
+  /// Ends the connection now, without a closing handshake (a peer that did not
+  /// answer go_away in time): its handler still gets on_closed.
+  virtual void abort() { go_away(); }
 };
 
 class SessionRegistry {

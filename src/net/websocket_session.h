@@ -95,6 +95,12 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
   }
   std::uint64_t dropped() const noexcept override { return dropped_.load(std::memory_order_relaxed); }
   void go_away() override { close(1001, "server going away"); }
+  void abort() override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);  // the pending read fails: finished()
+    });
+  }
 
  private:
   void on_accept(beast::error_code ec) {
@@ -106,9 +112,12 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     stats_.websocket_accepted.fetch_add(1, std::memory_order_relaxed);
     stats_.open_connections.fetch_add(1, std::memory_order_relaxed);
     counted_open_ = true;
+    accepted_ = true;
     last_message_ = std::chrono::steady_clock::now();
     arm_timer();
     read_next();
+    // What the handler sent while the handshake was under way goes out now.
+    if (!writing_) write_next();
   }
 
   void read_next() {
@@ -141,7 +150,7 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
   }
 
   void write_next() {
-    if (outq_.empty() || closing_ || finished_) {
+    if (!accepted_ || outq_.empty() || closing_ || finished_) {
       writing_ = false;
       return;
     }
@@ -216,6 +225,7 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> dropped_{0};
   std::chrono::steady_clock::time_point last_message_;
+  bool accepted_ = false;  // no message may be written before the handshake's response
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "assets/embedded_assets.h"
+
 namespace tw::report {
 namespace {
 
@@ -280,479 +282,6 @@ double report_duration_s(const CallTimeline& t, const json& summary) {
 
 // ---- the page -----------------------------------------------------------------------------
 
-constexpr std::string_view kStyle = R"css(
-:root{--ink:#1d1f23;--muted:#555b65;--rule:#d3d7de;--panel:#f5f6f8;--caller:#1d1f23;--agent:#0072b2;
---calm:#e3f1e5;--escalating:#fde2b0;--venting:#f9c6b1;--disarming:#d2e6f6;
---critical:#b54400;--critical-mark:#d55e00;--warning:#e69f00;--info:#8a9099;color-scheme:light}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
-main{max-width:1320px;margin:0 auto;padding:16px 24px 40px}
-h1{font-size:22px;margin:0}h2{font-size:17px;margin:28px 0 8px}
-.top{border-bottom:1px solid var(--rule);padding-bottom:12px}
-.title{display:flex;gap:14px;align-items:baseline;flex-wrap:wrap}
-.title .dur{color:var(--muted)}
-.verdict{font-size:17px;font-weight:600;margin:8px 0 10px;padding:6px 12px;border-left:6px solid var(--calm-mark,#2e8b57);background:var(--panel)}
-.verdict.v-escalated{border-left-color:var(--warning)}.verdict.v-unresolved{border-left-color:var(--critical-mark)}
-.figures{display:flex;flex-wrap:wrap;gap:10px 40px;align-items:flex-start}
-.facts{display:grid;grid-template-columns:repeat(3,auto);gap:3px 28px;list-style:none;margin:0;padding:0}
-.facts b{font-weight:600;color:var(--muted);margin-right:4px}
-table{border-collapse:collapse}
-.speakers{margin:0}
-.speakers th,.speakers td{padding:3px 14px 3px 0;text-align:left}
-.speakers td.n,.speakers th.n{text-align:right}
-.speakers th{font-weight:600;color:var(--muted);border-bottom:1px solid var(--rule)}
-.warnings{margin:10px 0 0;padding:6px 12px 6px 28px;background:#fff4dc;border:1px solid #f0d08a}
-.legend{display:flex;flex-wrap:wrap;gap:4px 18px;align-items:center;margin:14px 0 6px;color:var(--muted)}
-.legend span{display:inline-flex;align-items:center;gap:6px}
-.sw{display:inline-block;width:18px;height:12px;border:1px solid rgba(0,0,0,.18)}
-.sw.st-calm{background:var(--calm)}.sw.st-escalating{background:var(--escalating)}
-.sw.st-venting{background:var(--venting)}.sw.st-disarming{background:var(--disarming)}
-.sw.ov{background:var(--critical-mark);opacity:.75}.sw.si{background:#9aa0a8}
-.readout{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.96);border-bottom:1px solid var(--rule);padding:4px 0;min-height:28px;color:var(--muted);font-variant-numeric:tabular-nums}
-.readout b{color:var(--ink)}.readout .agent{color:var(--agent)}
-figure{margin:6px 0 0}figcaption{font-weight:600;font-size:13px;margin:0 0 0 64px}
-figcaption small{font-weight:400;color:var(--muted)}
-.chart{width:100%;min-height:40px}
-.chart svg{display:block;overflow:visible;font-size:11px;user-select:none}
-.band.st-calm{fill:var(--calm)}.band.st-escalating{fill:var(--escalating)}
-.band.st-venting{fill:var(--venting)}.band.st-disarming{fill:var(--disarming)}
-.faint .band{opacity:.45}
-.grid{stroke:#000;stroke-opacity:.09}.axis{stroke:#8c929b}
-.tick{fill:var(--muted)}.ylab{fill:var(--muted);text-anchor:end}.rowlab{fill:var(--ink);text-anchor:end}
-.ln{fill:none;stroke-width:1.8;stroke-linejoin:round;stroke-linecap:round}
-.ln.caller{stroke:var(--caller)}.ln.agent{stroke:var(--agent);stroke-dasharray:6 3}
-.sc{fill:none;stroke-width:1;stroke-opacity:.35;stroke-linecap:round}
-.sc.caller{stroke:var(--caller)}.sc.agent{stroke:var(--agent);stroke-dasharray:2 2}
-.act.caller{fill:var(--caller);fill-opacity:.55}.act.agent{fill:var(--agent);fill-opacity:.55}
-.ovl{fill:var(--critical-mark);fill-opacity:.8}.sil{fill:#9aa0a8}
-.lane{fill:var(--panel)}
-.nodata{fill:var(--muted);text-anchor:middle}
-.cursor{stroke:#000;stroke-opacity:.55;stroke-width:1;pointer-events:none}
-.mk{cursor:pointer;outline:none}
-.mk .hit{fill:transparent}
-.mk .guide{stroke:#000;stroke-opacity:.28;stroke-dasharray:3 3;pointer-events:none}
-.mk.kind-alert .guide{stroke-opacity:.5;stroke-dasharray:none}
-.mk .shape{stroke:#1d1f23;stroke-width:1}
-.mk.sev-critical .shape{fill:var(--critical-mark)}.mk.sev-warning .shape{fill:var(--warning)}.mk.sev-info .shape{fill:var(--info)}
-.mk:hover .shape,.mk:focus .shape,.mk.on .shape{stroke-width:2.5}
-.badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;white-space:nowrap}
-.badge.critical{background:var(--critical);color:#fff}.badge.warning{background:var(--warning);color:#1d1f23}
-.badge.info{background:#e4e6ea;color:#1d1f23}.badge.alert{background:#1d1f23;color:#fff;margin-left:4px}
-table.ev{width:100%;margin-top:6px}
-table.ev>thead th{text-align:left;font-weight:600;color:var(--muted);border-bottom:2px solid var(--rule);padding:6px 10px 6px 0}
-table.ev>tbody>tr>td{vertical-align:top;border-bottom:1px solid var(--rule);padding:7px 10px 7px 0}
-table.ev>tbody>tr.kind-alert{background:#fff6f0}
-table.ev>tbody>tr.kind-alert>td:first-child{box-shadow:inset 5px 0 0 var(--critical-mark);padding-left:10px}
-table.ev>tbody>tr.hl{outline:3px solid var(--agent);outline-offset:-3px}
-table.ev.only-important>tbody>tr.sev-info.kind-event{display:none}
-.filter{display:inline-block;margin:2px 0 4px;cursor:pointer}
-td.t{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.t a{color:inherit}
-.state,.since{color:var(--muted);font-size:12px;display:block}
-.why{color:var(--muted);font-size:12.5px;margin-top:2px}
-table.evid{font-size:12.5px;font-variant-numeric:tabular-nums}
-table.evid th{font-weight:600;color:var(--muted);text-align:right;padding:0 0 2px 12px;border-bottom:1px solid var(--rule)}
-table.evid td{text-align:right;padding:1px 0 1px 12px}
-table.evid th:first-child,table.evid td:first-child{text-align:left;padding-left:0}
-.note{color:var(--muted)}
-#tip{position:absolute;z-index:5;max-width:440px;background:#fff;border:1px solid #9aa0a8;border-radius:6px;box-shadow:0 4px 18px rgba(0,0,0,.18);padding:10px 12px;font-size:13px}
-#tip[hidden]{display:none}
-#tip .head{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-bottom:4px}
-#tip .type{font-weight:600;color:var(--muted)}#tip .msg{margin:4px 0;font-weight:600}#tip .why{margin:0 0 6px}
-#tip .close{margin-left:auto;border:0;background:none;font-size:16px;cursor:pointer;color:var(--muted)}
-footer{margin-top:28px;color:var(--muted);font-size:12px}
-@media print{.readout,#tip{display:none}}
-)css";
-
-// Draws the charts from #report-data into the chart containers. Vanilla JS, no
-// libraries, no network: supervisors open reports offline.
-constexpr std::string_view kScript = R"js(
-(function () {
-  "use strict";
-  var body = document.body;
-  function fail(message) { body.dataset.renderError = String(message); delete body.dataset.rendered; }
-  window.addEventListener("error", function (e) { fail(e.message || "script error"); });
-
-  var NS = "http://www.w3.org/2000/svg";
-  var LEFT = 64, RIGHT = 18, STRIP = 26, AXIS = 20;
-  var data = JSON.parse(document.getElementById("report-data").textContent);
-  var ui = data.ui || {};
-  var events = data.events || [];
-  // Speakers in channel order (the series object's keys come sorted).
-  var roles = (data.speakers || []).map(function (s) { return s.role; })
-    .filter(function (r) { return data.series && data.series[r] && data.series[r].time_s.length > 0; });
-  var duration = Math.max(1, data.duration_s || 0);
-  roles.forEach(function (r) { var t = data.series[r].time_s; duration = Math.max(duration, t[t.length - 1] || 0); });
-  var tip = document.getElementById("tip");
-  var readout = document.getElementById("readout");
-  var readoutIdle = readout ? readout.textContent : "";
-  var charts = [];     // {svg, x, cursor} per drawn chart, for the shared cursor
-  var pinned = null;   // index of the event whose details stay open
-
-  function el(name, attrs, parent) {
-    var e = document.createElementNS(NS, name);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
-  function html(name, cls, text, parent) {
-    var e = document.createElement(name);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    if (parent) parent.appendChild(e);
-    return e;
-  }
-  function finite(v) { return typeof v === "number" && isFinite(v); }
-  function clock(t) {
-    t = Math.max(0, Math.floor(t));
-    var h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), s = t % 60;
-    var ss = (s < 10 ? "0" : "") + s;
-    return h ? h + ":" + (m < 10 ? "0" : "") + m + ":" + ss : m + ":" + ss;
-  }
-  function fmt(v) {
-    if (!finite(v)) return "\u2014";
-    var a = Math.abs(v);
-    return v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2);
-  }
-  function niceStep(span, count) {
-    var raw = span / Math.max(1, count), p = Math.pow(10, Math.floor(Math.log10(raw))), f = raw / p;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * p;
-  }
-  function words(s) { return String(s || "").replace(/_/g, " "); }
-
-  function frame(id, height, extraClass) {
-    var box = document.getElementById(id);
-    box.textContent = "";
-    var width = Math.max(520, Math.floor(box.clientWidth || 0));
-    var svg = el("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
-                          "class": extraClass || "", role: "img" }, box);
-    var plotW = width - LEFT - RIGHT;
-    var x = function (t) { return LEFT + Math.max(0, Math.min(1, t / duration)) * plotW; };
-    var c = { id: id, svg: svg, width: width, height: height, x: x, plotW: plotW };
-    return c;
-  }
-
-  function timeAxis(c, top, bottom, labels) {
-    var steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
-    var step = steps[steps.length - 1];
-    for (var i = 0; i < steps.length; ++i) { if (steps[i] * c.plotW / duration >= 70) { step = steps[i]; break; } }
-    var g = el("g", {}, c.svg);
-    for (var t = 0; t <= duration + 1e-9; t += step) {
-      var xx = c.x(t).toFixed(1);
-      el("line", { x1: xx, x2: xx, y1: top, y2: bottom, "class": "grid" }, g);
-      if (labels) el("text", { x: xx, y: bottom + 14, "text-anchor": "middle", "class": "tick" }, g).textContent = clock(t);
-    }
-    el("line", { x1: LEFT, x2: LEFT + c.plotW, y1: bottom, y2: bottom, "class": "axis" }, g);
-  }
-
-  function stageBands(c, top, height) {
-    var g = el("g", {}, c.svg);
-    (data.stages || []).forEach(function (s) {
-      var x0 = c.x(s.start_s), x1 = c.x(s.end_s);
-      if (!(x1 > x0)) return;
-      el("rect", { x: x0.toFixed(1), y: top, width: (x1 - x0).toFixed(1), height: height, "class": "band st-" + s.stage }, g)
-        .appendChild(el("title", {})).textContent = s.stage + " " + clock(s.start_s) + "\u2013" + clock(s.end_s);
-    });
-  }
-
-  function linePath(ts, vs, x, y) {
-    var d = [], pen = false;
-    for (var i = 0; i < ts.length; ++i) {
-      var v = vs[i];
-      if (!finite(v)) { pen = false; continue; }
-      d.push((pen ? "L" : "M") + x(ts[i]).toFixed(1) + " " + y(v).toFixed(1));
-      pen = true;
-    }
-    return d.join("");
-  }
-
-  function extent(field) {
-    var lo = Infinity, hi = -Infinity;
-    roles.forEach(function (r) {
-      data.series[r][field].forEach(function (v) { if (finite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; } });
-    });
-    return [lo, hi];
-  }
-
-  function cursorLine(c, top, bottom) {
-    c.cursor = el("line", { x1: 0, x2: 0, y1: top, y2: bottom, "class": "cursor", visibility: "hidden" }, c.svg);
-    c.svg.addEventListener("mousemove", function (e) {
-      var r = c.svg.getBoundingClientRect();
-      var t = (e.clientX - r.left - LEFT) / c.plotW * duration;
-      if (t < 0 || t > duration) { hideCursor(); return; }
-      showCursor(t);
-    });
-    c.svg.addEventListener("mouseleave", hideCursor);
-    charts.push(c);
-  }
-
-  // One chart of a per-second feature, every speaker on the same axes.
-  function lineChart(id, field, opts) {
-    var top = opts.markers ? STRIP : 8, plotH = opts.plotH;
-    var c = frame(id, top + plotH + AXIS, opts.faint ? "faint" : "");
-    var y0 = top + plotH;
-    var lo, hi, noData = false;
-    if (opts.domain) { lo = opts.domain[0]; hi = opts.domain[1]; }
-    else {
-      var e = extent(field); lo = e[0]; hi = e[1];
-      if (!finite(lo)) { lo = 0; hi = 1; noData = true; }
-      if (hi - lo < opts.minSpan) { var mid = (hi + lo) / 2; lo = mid - opts.minSpan / 2; hi = mid + opts.minSpan / 2; }
-      var step0 = niceStep(hi - lo, 3);
-      lo = Math.floor(lo / step0) * step0; hi = Math.ceil(hi / step0) * step0;
-    }
-    var y = function (v) { return y0 - (v - lo) / (hi - lo) * plotH; };
-    stageBands(c, top, plotH);
-    var g = el("g", {}, c.svg);
-    var step = niceStep(hi - lo, opts.ticks || 3);
-    for (var v = lo; v <= hi + step * 1e-6; v += step) {
-      var yy = y(v).toFixed(1);
-      el("line", { x1: LEFT, x2: LEFT + c.plotW, y1: yy, y2: yy, "class": "grid" }, g);
-      el("text", { x: LEFT - 6, y: +yy + 4, "class": "ylab" }, g).textContent = +v.toFixed(2);
-    }
-    timeAxis(c, top, y0, true);
-    if (opts.score) {
-      roles.forEach(function (r) {
-        var s = data.series[r];
-        var vs = s.score.map(function (v, i) { return s.scored[i] ? v : null; });
-        el("path", { d: linePath(s.time_s, vs, c.x, y), "class": "sc " + r }, c.svg);
-      });
-    }
-    roles.forEach(function (r) {
-      var s = data.series[r];
-      el("path", { d: linePath(s.time_s, s[field], c.x, y), "class": "ln " + r }, c.svg)
-        .appendChild(el("title", {})).textContent = r;
-    });
-    if (noData) el("text", { x: LEFT + c.plotW / 2, y: top + plotH / 2, "class": "nodata" }, c.svg).textContent = "not measured";
-    cursorLine(c, top, y0);
-    c.top = top; c.bottom = y0;
-    return c;
-  }
-
-  function turnsChart() {
-    var rows = roles.map(function (r) { return { label: r, kind: "speech", role: r }; })
-      .concat([{ label: "talk-over", kind: "overlap" }, { label: "silence", kind: "silence" }]);
-    var rowH = 18, gap = 4, top = STRIP;
-    var bottom = top + rows.length * (rowH + gap);
-    var c = frame("chart-turns", bottom + AXIS);
-    timeAxis(c, top, bottom, true);
-    rows.forEach(function (row, k) {
-      var y = top + k * (rowH + gap) + gap / 2;
-      el("rect", { x: LEFT, y: y, width: c.plotW, height: rowH, "class": "lane" }, c.svg);
-      el("text", { x: LEFT - 6, y: y + rowH / 2 + 4, "class": "rowlab" }, c.svg).textContent = row.label;
-      if (row.kind === "speech") {
-        // Voice-active share of the summary window, as a step area.
-        var s = data.series[row.role], d = [], base = (y + rowH).toFixed(1);
-        for (var i = 0; i < s.time_s.length; ++i) {
-          var share = finite(s.speech_s[i]) ? Math.max(0, Math.min(1, s.speech_s[i] / (ui.speech_window_s || 3))) : 0;
-          var t1 = s.time_s[i], t0 = i > 0 ? s.time_s[i - 1] : Math.max(0, t1 - 1);
-          var top1 = (y + rowH - share * rowH).toFixed(1);
-          d.push((i === 0 ? "M" + c.x(t0).toFixed(1) + " " + base + "L" : "L") + c.x(t0).toFixed(1) + " " + top1 +
-                 "L" + c.x(t1).toFixed(1) + " " + top1);
-        }
-        if (d.length) el("path", { d: d.join("") + "L" + c.x(s.time_s[s.time_s.length - 1]).toFixed(1) + " " + base + "Z",
-                                   "class": "act " + row.role }, c.svg);
-      } else {
-        var list = row.kind === "overlap" ? data.overlaps : data.silences;
-        (list || []).forEach(function (iv) {
-          var x0 = c.x(iv.start_s), x1 = c.x(iv.end_s);
-          el("rect", { x: x0.toFixed(1), y: y + 2, width: Math.max(1.5, x1 - x0).toFixed(1), height: rowH - 4,
-                       "class": row.kind === "overlap" ? "ovl" : "sil" }, c.svg)
-            .appendChild(el("title", {})).textContent = row.label + " " + clock(iv.start_s) + ", " +
-              (iv.end_s - iv.start_s).toFixed(1) + " s";
-        });
-      }
-    });
-    cursorLine(c, top, bottom);
-    c.top = top; c.bottom = bottom;
-    return c;
-  }
-
-  // ---- markers and their details ----
-  function markers(c, chartName) {
-    var g = el("g", {}, c.svg);
-    var lastX = -1e9, row = 0;
-    (ui.marks || []).forEach(function (m) {
-      if (m[1] !== chartName) return;
-      var i = m[0], ev = events[i];
-      if (!ev || !finite(ev.time_s)) return;
-      var x = c.x(ev.time_s);
-      row = x - lastX < 13 ? (row + 1) % 2 : 0;
-      lastX = x;
-      var cy = row ? 19 : 8, alert = ev.kind === "alert";
-      var mk = el("g", { "class": "mk sev-" + ev.severity + " kind-" + ev.kind, tabindex: 0, role: "button",
-                         "data-ev": i, "aria-label": clock(ev.time_s) + " " + words(ev.type) + ": " + ev.message }, g);
-      el("line", { x1: x.toFixed(1), x2: x.toFixed(1), y1: cy + 6, y2: c.bottom, "class": "guide" }, mk);
-      el("rect", { x: (x - 8).toFixed(1), y: cy - 8, width: 16, height: 16, "class": "hit" }, mk);
-      var r = alert ? 7 : 5.5, d;
-      if (ev.severity === "critical") d = "M" + (x - r) + " " + (cy - r + 1) + "L" + (x + r) + " " + (cy - r + 1) + "L" + x + " " + (cy + r) + "Z";
-      else if (ev.severity === "warning") d = "M" + x + " " + (cy - r) + "L" + (x + r) + " " + cy + "L" + x + " " + (cy + r) + "L" + (x - r) + " " + cy + "Z";
-      else d = "M" + (x - r * 0.8) + " " + cy + "a" + r * 0.8 + " " + r * 0.8 + " 0 1 0 " + r * 1.6 + " 0a" + r * 0.8 + " " + r * 0.8 + " 0 1 0 " + (-r * 1.6) + " 0";
-      el("path", { d: d, "class": "shape" }, mk);
-      mk.addEventListener("mouseenter", function () { if (pinned === null) showTip(i, mk); });
-      mk.addEventListener("mouseleave", function () { if (pinned === null) hideTip(); });
-      mk.addEventListener("focus", function () { if (pinned === null) showTip(i, mk); });
-      mk.addEventListener("blur", function () { if (pinned === null) hideTip(); });
-      mk.addEventListener("click", function (e) { e.stopPropagation(); togglePin(i, mk); });
-      mk.addEventListener("keydown", function (e) {
-        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); togglePin(i, mk); }
-      });
-    });
-  }
-
-  function markerOf(i) { return document.querySelector('.mk[data-ev="' + i + '"]'); }
-  function togglePin(i, mk) {
-    if (pinned === i) { pinned = null; hideTip(); return; }
-    pinned = i; showTip(i, mk);
-  }
-  function highlightRow(i) {
-    Array.prototype.forEach.call(document.querySelectorAll("tr.hl"), function (tr) { tr.classList.remove("hl"); });
-    Array.prototype.forEach.call(document.querySelectorAll(".mk.on"), function (m) { m.classList.remove("on"); });
-    if (i === null) return;
-    var row = document.getElementById("ev-" + i);
-    if (row) row.classList.add("hl");
-    var mk = markerOf(i);
-    if (mk) mk.classList.add("on");
-  }
-  function hideTip() { tip.hidden = true; tip.textContent = ""; highlightRow(null); }
-
-  function evidenceTable(evidence, parent) {
-    var t = html("table", "evid", null, parent);
-    var hr = html("tr", null, null, html("thead", null, null, t));
-    ["feature", "value", "baseline", "deviation", "since"].forEach(function (h) { html("th", null, h, hr); });
-    var tb = html("tbody", null, null, t);
-    evidence.forEach(function (x) {
-      var tr = html("tr", null, null, tb);
-      var f = html("td", null, (ui.features || {})[x.feature] || words(x.feature), tr);
-      f.title = x.feature;
-      html("td", null, fmt(x.value), tr);
-      html("td", null, fmt(x.baseline), tr);
-      html("td", null, finite(x.deviation) ? (x.deviation >= 0 ? "+" : "") + x.deviation.toFixed(1) : "\u2014", tr);
-      html("td", null, finite(x.since_s) ? clock(x.since_s) : "\u2014", tr);
-    });
-    return t;
-  }
-
-  function showTip(i, anchor) {
-    var ev = events[i];
-    tip.textContent = "";
-    var head = html("div", "head", null, tip);
-    html("span", "badge " + ev.severity, ev.severity, head);
-    if (ev.kind === "alert") html("span", "badge alert", "alert", head);
-    html("span", null, clock(ev.time_s) + (ev.speaker ? " \u00b7 " + ev.speaker : ""), head);
-    if (pinned === i) {
-      var close = html("button", "close", "\u00d7", head);
-      close.setAttribute("aria-label", "close");
-      close.addEventListener("click", function (e) { e.stopPropagation(); pinned = null; hideTip(); });
-    }
-    html("div", "type", words(ev.type) + (ev.details && ev.details.reason ? ": " + words(ev.details.reason) : ""), tip);
-    html("p", "msg", ev.message, tip);
-    var why = (ui.explanations || [])[i];
-    if (why) html("p", "why", why, tip);
-    if (ev.evidence && ev.evidence.length) evidenceTable(ev.evidence, tip);
-    tip.hidden = false;
-    var r = anchor.getBoundingClientRect(), w = tip.offsetWidth;
-    var left = Math.max(8, Math.min(window.innerWidth - w - 8, r.left + r.width / 2 - w / 2));
-    tip.style.left = (left + window.scrollX) + "px";
-    tip.style.top = (r.top + window.scrollY + 22) + "px";
-    highlightRow(i);
-  }
-
-  // ---- the shared cursor and readout ----
-  function nearest(ts, t) {
-    var lo = 0, hi = ts.length - 1;
-    if (hi < 0) return -1;
-    while (hi - lo > 1) { var mid = (lo + hi) >> 1; if (ts[mid] < t) lo = mid; else hi = mid; }
-    return Math.abs(ts[lo] - t) <= Math.abs(ts[hi] - t) ? lo : hi;
-  }
-  function stageAt(t) {
-    var st = data.stages || [];
-    for (var k = 0; k < st.length; ++k) if (t >= st[k].start_s && t < st[k].end_s) return st[k].stage;
-    return st.length ? st[st.length - 1].stage : "";
-  }
-  function showCursor(t) {
-    charts.forEach(function (c) {
-      var xx = c.x(t).toFixed(1);
-      c.cursor.setAttribute("x1", xx); c.cursor.setAttribute("x2", xx); c.cursor.setAttribute("visibility", "visible");
-    });
-    if (!readout) return;
-    readout.textContent = "";
-    html("b", null, clock(t), readout);
-    readout.appendChild(document.createTextNode(" \u00b7 " + stageAt(t)));
-    roles.forEach(function (r) {
-      var s = data.series[r], i = nearest(s.time_s, t);
-      if (i < 0) return;
-      var parts = ["agitation " + fmt(s.agitation[i]) + (s.scored[i] ? "" : " (not scored)"),
-                   finite(s.loudness_db[i]) ? s.loudness_db[i].toFixed(0) + " dB" : "\u2014 dB",
-                   finite(s.f0_median_hz[i]) ? s.f0_median_hz[i].toFixed(0) + " Hz" : "\u2014 Hz",
-                   finite(s.speaking_rate_syl_per_s[i]) ? s.speaking_rate_syl_per_s[i].toFixed(1) + " syl/s" : "\u2014 syl/s"];
-      readout.appendChild(document.createTextNode(" \u2003 "));
-      html("span", r, r + ": " + parts.join(", "), readout);
-    });
-  }
-  function hideCursor() {
-    charts.forEach(function (c) { c.cursor.setAttribute("visibility", "hidden"); });
-    if (readout) readout.textContent = readoutIdle;
-  }
-
-  function draw() {
-    charts = [];
-    pinned = null;
-    hideTip();
-    var ag = lineChart("chart-agitation", "agitation", { plotH: 150, domain: [0, 1], ticks: 4, markers: true, score: true });
-    markers(ag, "agitation");
-    lineChart("chart-loudness", "loudness_db", { plotH: 90, minSpan: 6, faint: true });
-    lineChart("chart-f0", "f0_median_hz", { plotH: 90, minSpan: 20, faint: true });
-    lineChart("chart-rate", "speaking_rate_syl_per_s", { plotH: 90, minSpan: 1, faint: true });
-    markers(turnsChart(), "turns");
-  }
-
-  function render() {
-    try {
-      draw();
-      if (!body.dataset.renderError) body.dataset.rendered = "ok";
-    } catch (e) {
-      fail(e && e.message ? e.message : e);
-      if (window.console) console.error(e);
-    }
-  }
-
-  document.addEventListener("click", function (e) {
-    if (pinned !== null && !tip.contains(e.target)) { pinned = null; hideTip(); }
-  });
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape") { pinned = null; hideTip(); } });
-  Array.prototype.forEach.call(document.querySelectorAll("a[data-ev]"), function (a) {
-    a.addEventListener("click", function (e) {
-      var i = +a.getAttribute("data-ev"), mk = markerOf(i);
-      if (!mk) return;
-      e.preventDefault();
-      e.stopPropagation();
-      mk.closest(".chart").scrollIntoView({ block: "center" });
-      pinned = i; showTip(i, mk);
-    });
-  });
-  // A long call has many routine events: let the reader keep only what needs attention.
-  var table = document.getElementById("event-table");
-  if (table) {
-    var label = document.createElement("label");
-    label.className = "filter";
-    var box = document.createElement("input");
-    box.type = "checkbox";
-    box.id = "only-important";
-    label.appendChild(box);
-    label.appendChild(document.createTextNode(" only alerts, warnings and critical events"));
-    box.addEventListener("change", function () { table.classList.toggle("only-important", box.checked); });
-    table.parentNode.insertBefore(label, table);
-  }
-  var resizeTimer = 0, lastWidth = window.innerWidth;
-  window.addEventListener("resize", function () {
-    if (window.innerWidth === lastWidth) return;
-    lastWidth = window.innerWidth;
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(render, 150);
-  });
-  render();
-})();
-)js";
 
 void append_fact(std::string& out, std::string_view label, const std::string& value) {
   out += "<li><b>";
@@ -835,25 +364,10 @@ void append_header(std::string& out, const CallTimeline& t, const json& report) 
 }
 
 void append_charts(std::string& out) {
-  out += R"html(<section class="charts" aria-label="Timeline of the call">
-<div class="legend" aria-label="Legend">
-<span><i class="sw st-calm"></i>calm</span><span><i class="sw st-escalating"></i>escalating</span>
-<span><i class="sw st-venting"></i>venting</span><span><i class="sw st-disarming"></i>disarming</span>
-<span><svg width="28" height="10" aria-hidden="true"><line x1="1" x2="27" y1="5" y2="5" stroke="#1d1f23" stroke-width="2"/></svg>caller</span>
-<span><svg width="28" height="10" aria-hidden="true"><line x1="1" x2="27" y1="5" y2="5" stroke="#0072b2" stroke-width="2" stroke-dasharray="6 3"/></svg>agent</span>
-<span><svg width="14" height="14" aria-hidden="true"><path d="M1 2H13L7 13Z" fill="#d55e00" stroke="#1d1f23"/></svg>critical</span>
-<span><svg width="14" height="14" aria-hidden="true"><path d="M7 1L13 7L7 13L1 7Z" fill="#e69f00" stroke="#1d1f23"/></svg>warning</span>
-<span><i class="sw ov"></i>talk-over</span><span><i class="sw si"></i>silence</span>
-</div>
-<div class="readout" id="readout">Point at a chart to read every value at that second; click a marker for its evidence.</div>
-<noscript><p class="note">The charts need JavaScript. The summary above and the table of events below do not.</p></noscript>
-<figure><figcaption>Agitation <small>0&ndash;1, smoothed (thin: each window&rsquo;s score); stage bands behind; markers: alerts and warnings</small></figcaption><div class="chart" id="chart-agitation"></div></figure>
-<figure><figcaption>Loudness <small>dB</small></figcaption><div class="chart" id="chart-loudness"></div></figure>
-<figure><figcaption>Pitch <small>median F0, Hz</small></figcaption><div class="chart" id="chart-f0"></div></figure>
-<figure><figcaption>Speaking rate <small>syllables per second</small></figcaption><div class="chart" id="chart-rate"></div></figure>
-<figure><figcaption>Turn taking <small>speech activity, talk-over and silences; markers: interruptions, dead air, monologues</small></figcaption><div class="chart" id="chart-turns"></div></figure>
-</section>
-)html";
+  // The same section as the dashboard's live call view: assets/charts.html.
+  std::string_view section = assets::get("charts.html");
+  section.remove_prefix(section.find('\n') + 1);  // its first line is a comment
+  out += section;
 }
 
 void append_evidence(std::string& out, const std::vector<detect::Evidence>& evidence) {
@@ -1025,6 +539,23 @@ json call_report_json(const CallTimeline& t, const json& call_summary) {
   return report;
 }
 
+json report_ui_json(const std::vector<alerts::Event>& events) {
+  // Readable feature names, an explanation per event, and where each marker goes
+  // (the same rule as the event table's links).
+  json features = json::object();
+  for (const FeatureLabel& f : kFeatureLabels) features[std::string(f.feature)] = std::string(f.label);
+  json explanations = json::array(), marks = json::array();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    explanations.push_back(explanation(events[i]));
+    const std::string_view chart = marker_chart(events[i]);
+    if (!chart.empty()) marks.push_back({i, std::string(chart)});
+  }
+  return {{"features", std::move(features)},
+          {"explanations", std::move(explanations)},
+          {"marks", std::move(marks)},
+          {"speech_window_s", kSpeechWindow_s}};
+}
+
 std::string call_report_html(const CallTimeline& t, const json& call_summary) {
   json data = call_report_json(t, call_summary);
   std::string out;
@@ -1034,7 +565,7 @@ std::string call_report_html(const CallTimeline& t, const json& call_summary) {
          "<meta name=\"generator\" content=\"tonewatch\">\n<title>";
   out += html_escape("Call " + data.value("call", std::string()) + " \u2014 tonewatch report");
   out += "</title>\n<style>";
-  out += kStyle;
+  out += assets::get("report.css");
   out += "</style>\n</head>\n<body>\n<main>\n";
   append_header(out, t, data);
   append_charts(out);
@@ -1043,24 +574,14 @@ std::string call_report_html(const CallTimeline& t, const json& call_summary) {
          ". Scores compare each speaker with their own baseline; they are indicators, not judgements.</footer>\n";
   out += "</main>\n<div id=\"tip\" role=\"dialog\" aria-live=\"polite\" hidden></div>\n";
 
-  // What only the page needs: readable feature names, an explanation per event,
-  // and where each marker goes (the same rule as the table's links).
-  json features = json::object();
-  for (const FeatureLabel& f : kFeatureLabels) features[std::string(f.feature)] = std::string(f.label);
-  json explanations = json::array(), marks = json::array();
-  for (std::size_t i = 0; i < t.events.size(); ++i) {
-    explanations.push_back(explanation(t.events[i]));
-    const std::string_view chart = marker_chart(t.events[i]);
-    if (!chart.empty()) marks.push_back({i, std::string(chart)});
-  }
-  data["ui"] = {{"features", std::move(features)},
-                {"explanations", std::move(explanations)},
-                {"marks", std::move(marks)},
-                {"speech_window_s", kSpeechWindow_s}};
+  data["ui"] = report_ui_json(t.events);
   out += "<script type=\"application/json\" id=\"report-data\">";
   out += script_safe_json(data);
+  // The chart code and the page's own script, in one element.
   out += "</script>\n<script>";
-  out += kScript;
+  out += assets::get("charts.js");
+  out += "\n";
+  out += assets::get("report.js");
   out += "</script>\n</body>\n</html>\n";
   return out;
 }

@@ -5,6 +5,7 @@
 // drawing SVG, no external resources) that opens offline.
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,13 +37,22 @@ nlohmann::json call_report_json(const CallTimeline& timeline, const nlohmann::js
 /// The report as one self-contained HTML page: a server-rendered header (call id,
 /// duration, verdict, key figures) and table of every event with its evidence,
 /// readable without JavaScript; and SVG charts on one time axis drawn by inline
-/// script from the embedded report (`<script type="application/json" id="report-data">`):
+/// script (assets/charts.js and assets/report.js, with assets/report.css, all
+/// inlined) from the embedded report (`<script type="application/json" id="report-data">`):
 /// agitation with the stage bands (#chart-agitation), loudness (#chart-loudness),
 /// F0 (#chart-f0), speaking rate (#chart-rate) and turn taking (#chart-turns), with
 /// alert markers that show their message and evidence. After drawing, the script
 /// sets `data-rendered="ok"` on <body>, or `data-render-error` with the message.
 /// Every text from the call is HTML-escaped; the embedded JSON cannot end its script.
 std::string call_report_html(const CallTimeline& timeline, const nlohmann::json& call_summary);
+
+/// What the page's chart script needs beyond the report (the report's "ui" block):
+/// readable names of evidence features, a sentence per event on why it matters
+/// (`explanations`, one per event, "" if none), which chart marks which event
+/// (`marks`: [event index, "agitation"|"turns"]), and the speech window length.
+/// The report page embeds it; the dashboard's live call view adds it to the
+/// timeline so far. Not real-time safe.
+nlohmann::json report_ui_json(const std::vector<alerts::Event>& events);
 
 /// One line for a supervisor, e.g. "Escalated at 0:41, caller vented 55 s, calm
 /// again after 1:38; 2 relapses; 3 alerts", or "No escalation; no alerts".

@@ -160,6 +160,12 @@ bool CallRegistry::find(const std::string& call_id, CallStatus& out) const {
   return true;
 }
 
+std::shared_ptr<const LiveCall> CallRegistry::live(const std::string& call_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = by_id_.find(call_id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
 std::size_t CallRegistry::active_count() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return by_id_.size();

@@ -48,6 +48,8 @@ class CallRegistry {
   /// A call by its id, live or recent; false if unknown.
   bool find(const std::string& call_id, CallStatus& out) const;
   std::size_t active_count() const;
+  /// A call in progress by its id (its timeline so far), or null if none is live.
+  std::shared_ptr<const LiveCall> live(const std::string& call_id) const;
 
   /// A platform call id made into a file name: [A-Za-z0-9._-] kept, anything else
   /// '_', at most 96 characters, never empty, "." or "..".

@@ -143,4 +143,13 @@ std::size_t EventHub::open_alert_count(const std::string& call_id) const {
   return n;
 }
 
+std::map<std::string, std::size_t> EventHub::open_alert_counts() const {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  std::map<std::string, std::size_t> out;
+  for (const AlertRecord& r : alerts_) {
+    if (r.acknowledged_by.empty()) ++out[r.event.call_id];
+  }
+  return out;
+}
+
 }  // namespace tw::server

@@ -57,6 +57,8 @@ class EventHub final : public alerts::EventSink {
   /// Open alerts and episodes of one call (for the wallboard): types of episodes open now.
   std::vector<std::string> open_episodes(const std::string& call_id) const;
   std::size_t open_alert_count(const std::string& call_id) const;
+  /// Open alerts per call, in one pass (the wallboard's once-a-second rows).
+  std::map<std::string, std::size_t> open_alert_counts() const;
 
  private:
   void dispatch(const alerts::Event& event);  // under delivery_mutex_

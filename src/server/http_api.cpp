@@ -15,6 +15,16 @@ nlohmann::json speaker_json(const CallStatus::Speaker& s) {
           {"speech_s", number_or_null(s.speech_s, 1)}};
 }
 
+nlohmann::json stages_json(const std::vector<pipeline::StageSpan>& stages) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const pipeline::StageSpan& span : stages) {
+    out.push_back({{"stage", std::string(detect::to_string(span.stage))},
+                   {"start_s", number_or_null(span.start_s, 2)},
+                   {"end_s", number_or_null(span.end_s, 2)}});
+  }
+  return out;
+}
+
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
   std::size_t at = 1;
@@ -60,6 +70,9 @@ nlohmann::json call_json(const CallStatus& s, const EventHub& hub) {
           {"agent", speaker_json(s.agent)},
           {"open_episodes", hub.open_episodes(s.call_id)},
           {"open_alerts", hub.open_alert_count(s.call_id)},
+          {"stages", stages_json(s.stages)},
+          {"verdict", s.verdict},
+          {"ended_unix_ms", s.ended ? nlohmann::json(s.ended_unix_ms) : nlohmann::json(nullptr)},
           {"analysing", s.analysing},
           {"ended", s.ended},
           {"error", s.error},

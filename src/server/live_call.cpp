@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dsp/stream_spec.h"
+#include "report/call_report.h"
 #include "report/call_summary.h"
 
 namespace tw::server {
@@ -14,7 +15,11 @@ constexpr std::size_t kReadFrames = 512;  // per leg and read; bounded scratch (
 
 LiveCall::LiveCall(std::string call_id, std::string protocol, nlohmann::json metadata, const CallSettings& settings,
                    alerts::EventSink& events)
-    : call_id_(std::move(call_id)), settings_(settings), hub_(events), created_ns_(steady_now_ns()) {
+    : call_id_(std::move(call_id)),
+      settings_(settings),
+      hub_(events),
+      created_ns_(steady_now_ns()),
+      timeline_(settings.timeline) {
   if (settings.model == nullptr) throw std::invalid_argument("LiveCall: no agitation model");
   status_.call_id = call_id_;
   status_.protocol = std::move(protocol);
@@ -172,6 +177,7 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
     if (joiner_) joiner_->finish(analyse_block);
     if (session_) session_->finish();
     update_status();
+    if (session_) timeline_.update(session_->timeline());  // the episodes the end closed
     finished_.store(true, std::memory_order_release);
   }
   return worked;
@@ -183,8 +189,12 @@ void LiveCall::update_status() {
   if (second == status_second_ && !finished_.load(std::memory_order_relaxed)) return;
   status_second_ = second;
   const pipeline::CallTimeline& t = session_->timeline();
+  timeline_.update(t);
+  std::string verdict = report::call_verdict(t);
   std::lock_guard<std::mutex> lock(mutex_);
   status_.duration_s = session_->duration_s();
+  status_.stages = t.stages;
+  status_.verdict = std::move(verdict);
   status_.stage = std::string(detect::to_string(session_->stage()));
   auto copy = [](const std::vector<pipeline::SpeakerSecond>& seconds, CallStatus::Speaker& out) {
     if (seconds.empty()) return;
@@ -236,7 +246,15 @@ void LiveCall::write_outputs() {
       error = e.what();
     }
   }
+  std::string verdict = session_ ? report::call_verdict(session_->timeline()) : std::string();
   std::lock_guard<std::mutex> lock(mutex_);
+  if (session_) {
+    status_.stages = session_->timeline().stages;
+    status_.verdict = std::move(verdict);
+  }
+  status_.ended_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
   status_.ended = true;
   status_.analysing = false;
   status_.error = error;

@@ -26,6 +26,7 @@
 #include "pipeline/track_joiner.h"
 #include "report/call_outputs.h"
 #include "server/leg_input.h"
+#include "server/timeline_snapshot.h"
 
 namespace tw::server {
 
@@ -38,6 +39,7 @@ struct CallSettings {
   double ring_s = 1.0;              ///< audio a leg may buffer ahead of analysis (workers poll every 5 ms)
   double max_skew_s = 0.5;          ///< a leg this far behind the other is filled with silence
   double second_leg_wait_s = 0.75;  ///< how long a one-leg call waits for its other party (its audio waits in the ring)
+  TimelineLimits timeline;          ///< what the live timeline (the dashboard's call view) keeps
 };
 
 /// A live call as the dashboard and the API see it. A copy.
@@ -56,6 +58,9 @@ struct CallStatus {
   struct Speaker {
     float loudness_db = NAN, f0_hz = NAN, rate_syl_per_s = NAN, speech_s = 0.0f;
   } caller, agent;
+  std::vector<pipeline::StageSpan> stages;  ///< the stage history so far
+  std::string verdict;     ///< the report's one-line verdict so far (report::call_verdict)
+  std::int64_t ended_unix_ms = 0;  ///< when the outputs were written (0 while live)
   bool analysing = false;  ///< the session has started (both legs known)
   bool ended = false;      ///< the call has ended and its outputs are written (or failed)
   std::string error;       ///< why the call could not be analysed, if it could not
@@ -109,6 +114,8 @@ class LiveCall {
   // ---- anyone -----------------------------------------------------------------------
   CallStatus status() const;
   LiveCallCounters counters() const;
+  /// The timeline so far (brought up to date once a second by the worker).
+  const TimelineSnapshot& timeline() const noexcept { return timeline_; }
 
  private:
   bool should_start(std::int64_t now_ns) const;
@@ -128,6 +135,7 @@ class LiveCall {
   bool complete_ = false;
   bool started_ = false;  // no legs may join once true
   CallStatus status_;
+  TimelineSnapshot timeline_;
 
   // Worker-owned once started.
   std::optional<pipeline::TrackJoiner> joiner_;

@@ -35,12 +35,13 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket) {
+ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket,
+                           std::uint16_t http_port) {
   static int counter = 0;
   const std::string base = scratch_dir() + "/serve-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   out_path_ = base + ".out";
   err_path_ = base + ".err";
-  std::vector<std::string> args = {tonewatch_binary(), "serve", "--listen", "127.0.0.1:0", "--out", out_dir};
+  std::vector<std::string> args = {tonewatch_binary(), "serve", "--listen", "127.0.0.1:" + std::to_string(http_port), "--out", out_dir};
   if (audiosocket) {
     args.insert(args.end(), {"--audiosocket", "127.0.0.1:0", "--audiosocket-agent", "127.0.0.1:0"});
   }

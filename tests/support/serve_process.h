@@ -14,7 +14,9 @@ class ServeProcess {
  public:
   /// Starts `tonewatch serve --listen 127.0.0.1:0 <extra>`; with `audiosocket`, also
   /// caller and agent AudioSocket listeners on free ports. Waits until it listens.
-  ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket = false);
+  /// `http_port` non-zero: listens on that port instead (a restart on the same address).
+  ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket = false,
+               std::uint16_t http_port = 0);
   /// Stops it (SIGKILL) if still running.
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;

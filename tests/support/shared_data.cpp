@@ -33,4 +33,13 @@ std::string scratch_dir() {
   return dir;
 }
 
+std::string artifact_dir() {
+  static const std::string dir = [] {
+    const auto path = std::filesystem::path(TW_BINARY_DIR) / "test-artifacts";
+    std::filesystem::create_directories(path);
+    return path.string();
+  }();
+  return dir;
+}
+
 }  // namespace tw::test

@@ -4,6 +4,7 @@
 //   stream_player call.wav --protocol twilio --port 8080
 //   stream_player call.wav --protocol audiosocket --port 9092 --agent-port 9093
 //   stream_player call.wav --protocol audiohook --port 8080 --api-key K --client-secret S --speed 0
+//   stream_player call.wav --protocol generic --port 8080 --call-id c1 --param agent_id=A17
 //
 // Real-time pace by default (20 ms chunks); --speed N plays N times faster,
 // --speed 0 as fast as the connection takes it. Exits 0 when every leg streamed
@@ -173,7 +174,17 @@ int main(int argc, char** argv) {
   app.add_option("--duration", duration_s, "play at most this many seconds of the file (0: all)")->check(CLI::NonNegativeNumber);
   app.add_option("--timeout", timeout_s, "seconds to wait for the connection to open")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--seed", options.seed, "seed for generated ids (reproducible runs)");
+  std::vector<std::string> params;
+  app.add_option("--param", params, "KEY=VALUE call metadata, e.g. agent_id=A17 (generic: metadata keys; twilio: customParameters)");
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& p : params) {
+    const std::size_t eq = p.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      std::cerr << "stream_player: --param takes KEY=VALUE, not '" << p << "'\n";
+      return 2;
+    }
+    options.params.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
   try {
     const PlayerAudio audio = read_wav(file);
     if (audio.frames() == 0) throw std::runtime_error(file + " holds no audio");

@@ -31,6 +31,8 @@ class TwilioStreamer : public Streamer {
     if (audio.rate_hz != 8000) throw std::invalid_argument("Twilio streams are 8000 Hz mu-law: resample the file (sox in.wav -r 8000 out.wav)");
     std::mt19937_64 rng(o.seed);
     call_sid_ = o.call_id.empty() ? "CA" + random_uuid(rng).substr(0, 8) + "0000000000000000000000aa" : o.call_id;
+    custom_parameters_ = json{{"player", "tonewatch-stream-player"}};
+    for (const auto& [key, value] : o.params) custom_parameters_[key] = value;
     for (int leg = 0; leg < (split ? 2 : 1); ++leg) {
       auto ws = std::make_shared<WebSocketLeg>(io, o.host, o.port, o.path.empty() ? "/twilio" : o.path,
                                                std::vector<std::pair<std::string, std::string>>{}, [](const std::string&) {});
@@ -52,7 +54,7 @@ class TwilioStreamer : public Streamer {
               {"callSid", call_sid_},
               {"tracks", tracks},
               {"mediaFormat", {{"encoding", "audio/x-mulaw"}, {"sampleRate", 8000}, {"channels", 1}}},
-              {"customParameters", {{"player", "tonewatch-stream-player"}}}}},
+              {"customParameters", custom_parameters_}}},
             {"streamSid", stream_sids_[leg]}},
            true);
     }
@@ -90,6 +92,7 @@ class TwilioStreamer : public Streamer {
   const PlayerAudio& audio_;
   bool split_;
   std::string call_sid_;
+  json custom_parameters_;
   std::vector<std::string> stream_sids_;
   std::vector<int> sequence_;
 };
@@ -158,6 +161,7 @@ class GenericStreamer : public Streamer {
     if (pcmu_ && audio.rate_hz != 8000) throw std::invalid_argument("PCMU needs an 8000 Hz file");
     std::mt19937_64 rng(o.seed);
     call_id_ = o.call_id.empty() ? random_uuid(rng) : o.call_id;
+    params_ = o.params;
     auto ws = std::make_shared<WebSocketLeg>(io, o.host, o.port, o.path.empty() ? "/stream" : o.path,
                                              std::vector<std::pair<std::string, std::string>>{}, [](const std::string&) {});
     ws->name = "generic";
@@ -165,10 +169,10 @@ class GenericStreamer : public Streamer {
   }
   void begin(std::function<void()> ready) override {
     const json roles = audio_.channels == 2 ? json::array({"caller", "agent"}) : json::array({"caller"});
-    legs[0]->send(json{{"call_id", call_id_}, {"sample_rate", audio_.rate_hz}, {"channels", audio_.channels},
-                       {"encoding", pcmu_ ? "PCMU" : "L16"}, {"roles", roles}, {"player", "tonewatch-stream-player"}}
-                      .dump(),
-                  true);
+    json metadata{{"call_id", call_id_}, {"sample_rate", audio_.rate_hz}, {"channels", audio_.channels},
+                  {"encoding", pcmu_ ? "PCMU" : "L16"}, {"roles", roles}, {"player", "tonewatch-stream-player"}};
+    for (const auto& [key, value] : params_) metadata[key] = value;
+    legs[0]->send(metadata.dump(), true);
     ready();
   }
   void chunk(std::size_t, std::size_t first, std::size_t count) override {
@@ -187,6 +191,7 @@ class GenericStreamer : public Streamer {
   const PlayerAudio& audio_;
   bool pcmu_ = false;
   std::string call_id_;
+  std::vector<std::pair<std::string, std::string>> params_;
 };
 
 // ---- Genesys AudioHook (developer.genesys.cloud/devapps/audiohook) ----

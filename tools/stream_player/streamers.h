@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -39,6 +40,9 @@ struct PlayerOptions {
   std::string client_secret;  ///< audiohook, base64
   std::string organization_id;
   std::uint64_t seed = 0;
+  /// Call metadata (an agent id): generic: keys of the metadata frame; Twilio:
+  /// customParameters, as TwiML <Parameter name=".." value=".."/> sends them.
+  std::vector<std::pair<std::string, std::string>> params;
 };
 
 class Streamer {
