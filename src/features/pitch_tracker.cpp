@@ -41,12 +41,19 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
         require(config.octave_tolerance >= 0.0f, "octave_tolerance must be >= 0");
         require(config.submultiple_tolerance >= 0.0f, "submultiple_tolerance must be >= 0");
         require(config.octave_memory_s >= 0.0f, "octave_memory_s must be >= 0");
+        require(config.sieve_contrast > 0.0f, "sieve_contrast must be > 0");
+        require(config.sieve_level >= 0.0f, "sieve_level must be >= 0");
+        require(config.sieve_memory_contrast > 0.0f && config.sieve_memory_contrast <= config.sieve_contrast,
+                "sieve_memory_contrast must be in (0, sieve_contrast]");
+        require(config.continue_voicing_threshold >= config.voicing_threshold && config.continue_voicing_threshold < 1.0f,
+                "continue_voicing_threshold must be in [voicing_threshold, 1)");
         const double nyquist_hz = analyzer.sample_rate_hz() / 2.0;
         require(config.analysis_band_hz > 2.0f * config.max_f0_hz && config.analysis_band_hz <= nyquist_hz,
                 "analysis_band_hz must lie between 2 * max_f0_hz and the Nyquist frequency");
         const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
         return 2 * bins;
-      }()) {
+      }()),
+      sieve_(analyzer, config.analysis_band_hz, config.max_f0_hz) {
   const double bin_hz = analyzer.bin_hz();
   band_bins_ = inverse_fft_.size() / 2;
   lag_rate_hz_ = static_cast<float>(inverse_fft_.size() * bin_hz);
@@ -154,15 +161,28 @@ PitchEstimate PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
     cmnd_[t] = running_sum > 0.0f ? d * static_cast<float>(t) / running_sum : 1.0f;
   }
 
+  // YIN picks a dip; the harmonic sieve then decides whether the period is
+  // that lag, a half or a third of it, or its double or triple; continuity
+  // with the recent pitch settles what the frame alone leaves open.
+  sieve_.load(frame);
   std::size_t lag_index = pick_lag();
   lag_index = prefer_submultiple(lag_index);
+  lag_index = prefer_multiple(lag_index);
   lag_index = correct_octave(lag_index);
   const float aperiodicity = std::clamp(cmnd_[lag_index], 0.0f, 1.0f);
   // A dip still falling at the end of the search range is not a period inside
   // it: low-frequency noise (rumble, brown noise) has a difference function that
   // keeps falling towards long lags, and would otherwise read as a ~60 Hz voice.
   const bool falls_past_range = lag_index >= max_lag_ && cmnd_[max_lag_ + 1] < cmnd_[max_lag_];
-  if (aperiodicity >= config_.voicing_threshold || falls_past_range) {
+  // Voicing hysteresis: voice continues through the weaker periodicity at the
+  // ends of a voiced stretch (and on a band-limited line, where the lost low
+  // harmonics leave less periodic energy), as long as the pitch continues.
+  // Voicing decisions with a transition cost do the same (Talkin's RAPT, 1995;
+  // Boersma 1993's path finder); this is their causal form.
+  const bool continues = hops_since_voiced_ == 0 && recent_f0_hz_ > 0.0f &&
+                         aperiodicity < config_.continue_voicing_threshold &&
+                         std::abs(lag_to_hz(static_cast<float>(lag_index)) / recent_f0_hz_ - 1.0f) < 0.2f;
+  if ((aperiodicity >= config_.voicing_threshold && !continues) || falls_past_range) {
     PitchEstimate unvoiced = skip();
     // Still reported (the VAD weighs it), unless the dip was no period at all.
     unvoiced.voicing = falls_past_range ? 0.0f : 1.0f - aperiodicity;
@@ -207,32 +227,98 @@ std::size_t PitchTracker::local_minimum_near(double lag) const noexcept {
   return best;
 }
 
+double PitchTracker::coarse_lag(std::size_t lag) const noexcept {
+  // YIN step 5's parabola through the integer-lag dip: good to a few percent,
+  // enough to place the sieve's partials.
+  double centre = static_cast<double>(lag);
+  if (lag > min_lag_ && lag < max_lag_) {
+    const double a = cmnd_[lag - 1], b = cmnd_[lag], c = cmnd_[lag + 1];
+    const double curvature = a - 2.0 * b + c;
+    if (curvature > 1e-9) centre += std::clamp(0.5 * (a - c) / curvature, -0.5, 0.5);
+  }
+  return centre;
+}
+
+std::size_t PitchTracker::deepest_dip_near(double lag) const noexcept {
+  // The deepest dip within 10 % of a predicted long lag: when YIN locked onto
+  // the strongest harmonic rather than onto a true submultiple of the period,
+  // m times its lag misses the period by a few percent.
+  const auto lo = static_cast<std::size_t>(std::ceil(std::max(lag * 0.9, static_cast<double>(min_lag_))));
+  const auto hi = std::min(max_lag_, static_cast<std::size_t>(lag * 1.1));
+  std::size_t best = 0;
+  for (std::size_t t = lo; t <= hi; ++t) {
+    if (best == 0 || cmnd_[t] < cmnd_[best]) best = t;
+  }
+  return best;
+}
+
+SieveEvidence PitchTracker::sieve_for(std::size_t long_lag, int m) const noexcept {
+  // The fundamental of the long period from its own dip, against m times it.
+  return sieve_.evidence(lag_to_hz(static_cast<float>(coarse_lag(long_lag))), m);
+}
+
+bool PitchTracker::sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept {
+  return evidence.contrast >= contrast && evidence.level >= config_.sieve_level;
+}
+
 std::size_t PitchTracker::prefer_submultiple(std::size_t lag) const noexcept {
   // A period doubled or tripled is as periodic as the period itself, and the
   // window compensation can even favour it; a voice with an almost-as-good dip
-  // at a half or a third of the chosen lag is speaking at that shorter period.
-  for (const double divisor : {3.0, 2.0}) {
+  // at a half or a third of the chosen lag is speaking at that shorter period,
+  // unless the spectrum holds the partials only the longer period has.
+  for (const int divisor : {3, 2}) {
     const double candidate = static_cast<double>(lag) / divisor;
     if (candidate < static_cast<double>(min_lag_)) continue;
     const std::size_t t = local_minimum_near(candidate);
     if (t < min_lag_ || t > max_lag_) continue;
-    if (cmnd_[t] < config_.voicing_threshold && cmnd_[t] <= cmnd_[lag] + config_.submultiple_tolerance) return t;
+    if (cmnd_[t] < config_.voicing_threshold && cmnd_[t] <= cmnd_[lag] + config_.submultiple_tolerance) {
+      if (sieve_prefers_long(sieve_for(lag, divisor), config_.sieve_contrast)) continue;
+      return t;
+    }
+  }
+  return lag;
+}
+
+std::size_t PitchTracker::prefer_multiple(std::size_t lag) const noexcept {
+  // The converse: when the fundamental and the second harmonic are gone (the
+  // 300 Hz edge of a telephone line) and the spectral tilt leaves the third
+  // harmonic strongest, the autocorrelation dips as deeply at a third (or
+  // half) of the period as at the period, and YIN's first dip is that one. The
+  // fourth, fifth, seventh ... harmonics are still there, and the sieve finds them.
+  for (const int m : {3, 2}) {
+    const std::size_t t = deepest_dip_near(coarse_lag(lag) * m);
+    if (t == 0) continue;
+    if (sieve_prefers_long(sieve_for(t, m), config_.sieve_contrast)) return t;
   }
   return lag;
 }
 
 std::size_t PitchTracker::correct_octave(std::size_t lag) const noexcept {
-  // A voice rarely moves an octave within a few hundred milliseconds, so when
-  // this frame's lag sits an octave from the recent pitch and the lag at the
-  // recent octave is nearly as periodic, take that one.
+  // A voice rarely jumps an octave or a twelfth within a few hundred
+  // milliseconds. When this frame's period is a half or a third of the recent
+  // one and the recent period is periodic here too, the sieve needs less
+  // evidence to restore it (continuity as a prior, as in RAPT's transition
+  // cost; Talkin 1995).
   if (!(recent_f0_hz_ > 0.0f)) return lag;
   const float ratio = lag_to_hz(static_cast<float>(lag)) / recent_f0_hz_;
+  for (const int m : {3, 2}) {
+    if (std::abs(ratio / static_cast<float>(m) - 1.0f) > 0.2f) continue;
+    const std::size_t t = deepest_dip_near(coarse_lag(lag) * m);
+    if (t == 0 || !(cmnd_[t] < config_.voicing_threshold)) continue;
+    if (sieve_prefers_long(sieve_for(t, m), config_.sieve_memory_contrast)) return t;
+  }
+  // An octave from the recent pitch with the recent octave nearly as periodic:
+  // take that one, unless the sieve speaks against it.
   double alternative = 0.0;
   if (ratio > 1.7f) alternative = 2.0 * static_cast<double>(lag);
   if (ratio < 0.59f) alternative = 0.5 * static_cast<double>(lag);
   if (alternative < static_cast<double>(min_lag_) || alternative > static_cast<double>(max_lag_)) return lag;
   const std::size_t t = local_minimum_near(alternative);
   if (t < min_lag_ || t > max_lag_) return lag;
+  const bool longer = t > lag;
+  const bool sieve_says_long = sieve_prefers_long(sieve_for(std::max(t, lag), 2),
+                                                  config_.sieve_contrast);
+  if (longer != sieve_says_long) return lag;
   return cmnd_[t] <= cmnd_[lag] + config_.octave_tolerance ? t : lag;
 }
 
