@@ -7,15 +7,15 @@
 namespace tw::features {
 
 HarmonicSieve::HarmonicSieve(const dsp::SpectrumAnalyzer& analyzer, double top_hz, double max_f0_hz)
-    : bin_hz_(analyzer.bin_hz()), top_hz_(top_hz) {
+    : bin_hz_(analyzer.bin_hz()), top_hz_(top_hz), max_f0_hz_(max_f0_hz) {
   const double nyquist_hz = analyzer.sample_rate_hz() / 2.0;
-  if (!(top_hz > 0.0 && top_hz <= nyquist_hz)) {
-    throw std::invalid_argument("HarmonicSieve: top_hz must lie in (0, Nyquist]");
+  if (!(top_hz > 0.0 && max_f0_hz > 0.0 && top_hz + 0.5 * max_f0_hz + 2.0 * bin_hz_ < nyquist_hz)) {
+    throw std::invalid_argument("HarmonicSieve: top_hz + max_f0_hz / 2 must lie below the Nyquist frequency");
   }
   // Midpoints reach half a fundamental above the top partial; one more bin for
   // the interpolation.
   const auto bins = static_cast<std::size_t>(std::ceil((top_hz + 0.5 * max_f0_hz) / bin_hz_)) + 2;
-  amplitude_.assign(std::min(bins, analyzer.bins()), 0.0f);
+  amplitude_.assign(bins, 0.0f);
 }
 
 void HarmonicSieve::load(const dsp::AnalysisFrame& frame) noexcept {
@@ -23,13 +23,11 @@ void HarmonicSieve::load(const dsp::AnalysisFrame& frame) noexcept {
   for (std::size_t k = 0; k < n; ++k) amplitude_[k] = std::sqrt(std::max(0.0f, frame.power[k]));
 }
 
-double HarmonicSieve::amplitude_at(double f_hz) const noexcept {
-  const double position = f_hz / bin_hz_;
-  if (!(position >= 0.0)) return 0.0;
-  const auto i = static_cast<std::size_t>(position);
-  if (i + 1 >= amplitude_.size()) return 0.0;
-  const double frac = position - static_cast<double>(i);
-  return amplitude_[i] * (1.0 - frac) + amplitude_[i + 1] * frac;
+float HarmonicSieve::amplitude_at(float bin) const noexcept {
+  // Linear interpolation between bins; callers keep 0 <= bin < size - 1.
+  const auto i = static_cast<std::size_t>(bin);
+  const float frac = bin - static_cast<float>(i);
+  return amplitude_[i] + frac * (amplitude_[i + 1] - amplitude_[i]);
 }
 
 SieveEvidence HarmonicSieve::evidence(double g_hz, int m) const noexcept {
@@ -44,18 +42,23 @@ SieveEvidence HarmonicSieve::evidence(double g_hz, int m) const noexcept {
   // 83:257), where the power-weighted autocorrelation is ruled by the strongest
   // partial (on a telephone line the third or fourth harmonic).
   SieveEvidence result;
-  if (!(g_hz > 0.0) || m < 2) return result;
+  if (!(g_hz > 0.0 && g_hz <= max_f0_hz_) || m < 2) return result;
+  // In bins: every position, midpoints included, lies inside amplitude_ (sized
+  // for top_hz + max_f0_hz / 2 at construction).
+  const auto g_bins = static_cast<float>(g_hz / bin_hz_);
+  const auto half_g_bins = 0.5f * g_bins;
+  const auto top_k = static_cast<int>(top_hz_ / g_hz);
   double extras = 0.0, midpoints = 0.0, shared = 0.0;
   int extra_count = 0, shared_count = 0;
-  for (int k = 1; k * g_hz <= top_hz_; ++k) {
-    const double f = k * g_hz;
+  for (int k = 1; k <= top_k; ++k) {
+    const float position = static_cast<float>(k) * g_bins;
     if (k % m == 0) {
-      shared += amplitude_at(f);
+      shared += amplitude_at(position);
       ++shared_count;
       continue;
     }
-    extras += amplitude_at(f);
-    midpoints += 0.5 * (amplitude_at(f - 0.5 * g_hz) + amplitude_at(f + 0.5 * g_hz));
+    extras += amplitude_at(position);
+    midpoints += 0.5f * (amplitude_at(position - half_g_bins) + amplitude_at(position + half_g_bins));
     ++extra_count;
   }
   if (extra_count == 0 || !(midpoints > 0.0)) return result;

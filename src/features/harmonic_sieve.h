@@ -25,22 +25,24 @@ struct SieveEvidence {
 /// Harmonic sieve over one frame's amplitude spectrum. One instance per stream.
 class HarmonicSieve {
  public:
-  /// Evaluates partials up to `top_hz` (and the midpoints up to half of
-  /// `max_f0_hz` above it). Allocates. Throws std::invalid_argument when
-  /// top_hz is not in (0, Nyquist].
+  /// Evaluates partials up to `top_hz` of fundamentals up to `max_f0_hz` (and
+  /// the midpoints up to half of max_f0_hz above top_hz). Allocates. Throws
+  /// std::invalid_argument unless top_hz + max_f0_hz / 2 lies below Nyquist.
   HarmonicSieve(const dsp::SpectrumAnalyzer& analyzer, double top_hz, double max_f0_hz);
 
   /// Takes the amplitude spectrum of `frame`. Real-time safe.
   void load(const dsp::AnalysisFrame& frame) noexcept;
-  /// The evidence for fundamental `g_hz` against `m` * `g_hz` (m >= 2) in the
-  /// loaded frame. Real-time safe.
+  /// The evidence for fundamental `g_hz` (0 < g_hz <= max_f0_hz) against
+  /// `m` * `g_hz` (m >= 2) in the loaded frame; empty evidence otherwise.
+  /// Real-time safe.
   SieveEvidence evidence(double g_hz, int m) const noexcept;
 
  private:
-  double amplitude_at(double f_hz) const noexcept;
+  float amplitude_at(float bin) const noexcept;
 
   double bin_hz_;
   double top_hz_;
+  double max_f0_hz_;
   std::vector<float> amplitude_;  // |X_k| of the loaded frame, bins 0 .. size - 1
 };
 

@@ -53,7 +53,12 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
         const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
         return 2 * bins;
       }()),
-      sieve_(analyzer, config.analysis_band_hz, config.max_f0_hz) {
+      // The sieve reads partials up to the analysis band, and midpoints half a
+      // fundamental above them: kept below Nyquist for a band near it.
+      sieve_(analyzer,
+             std::min(static_cast<double>(config.analysis_band_hz),
+                      analyzer.sample_rate_hz() / 2.0 - 0.5 * config.max_f0_hz - 3.0 * analyzer.bin_hz()),
+             config.max_f0_hz) {
   const double bin_hz = analyzer.bin_hz();
   band_bins_ = inverse_fft_.size() / 2;
   lag_rate_hz_ = static_cast<float>(inverse_fft_.size() * bin_hz);
