@@ -40,16 +40,25 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
         if (std::fabs(v) >= 0.999f) ++speaker.clipped;
       }
       speaker.extractor.process(std::span<const float>(speaker.samples.data(), n),
-                                [&](const features::HopFeatures& hop) {
-                                  speaker.statistics.add(hop);
-                                  if (hops_wanted) sink.on_hop(speaker.role, hop);
-                                  if (speaker.summarizer.push(hop)) sink.on_window(speaker.role, speaker.summarizer.summary());
-                                });
+                                [&](const features::HopFeatures& hop) { deliver(speaker, hop, hops_wanted, sink); });
     }
     frames -= n;
     offset += n;
     frames_consumed_ += static_cast<std::int64_t>(n);
   }
+}
+
+void CallAnalyzer::finish(FeatureSink& sink) {
+  const bool hops_wanted = sink.wants_hops();
+  for (Speaker& speaker : speakers_) {
+    speaker.extractor.flush([&](const features::HopFeatures& hop) { deliver(speaker, hop, hops_wanted, sink); });
+  }
+}
+
+void CallAnalyzer::deliver(Speaker& speaker, const features::HopFeatures& hop, bool hops_wanted, FeatureSink& sink) {
+  speaker.statistics.add(hop);
+  if (hops_wanted) sink.on_hop(speaker.role, hop);
+  if (speaker.summarizer.push(hop)) sink.on_window(speaker.role, speaker.summarizer.summary());
 }
 
 std::vector<SpeakerReport> CallAnalyzer::reports() const {

@@ -52,6 +52,10 @@ class CallAnalyzer {
   /// Feeds interleaved frames at dsp::kAnalysisRateHz. Real-time safe apart from
   /// whatever the sink does.
   void process(std::span<const float> interleaved, FeatureSink& sink);
+  /// At the end of the stream: delivers the hops still waiting for their pitch
+  /// decision (features::FeatureExtractor::latency_hops(), 30 ms) as process()
+  /// would have. Real-time safe apart from whatever the sink does.
+  void finish(FeatureSink& sink);
 
   /// Results so far, per channel.
   std::vector<SpeakerReport> reports() const;
@@ -68,6 +72,8 @@ class CallAnalyzer {
     std::vector<float> samples;  // de-interleaved block
     std::int64_t clipped = 0;
   };
+  static void deliver(Speaker& speaker, const features::HopFeatures& hop, bool hops_wanted, FeatureSink& sink);
+
   std::vector<Speaker> speakers_;
   std::int64_t frames_consumed_ = 0;
 };

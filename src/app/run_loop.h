@@ -11,7 +11,8 @@
 namespace tw::app {
 
 /// Pulls audio from `source` (already at the analysis rate, channel count equal
-/// to the analyzer's) until it ends or `stop` is set; returns frames analysed.
+/// to the analyzer's) until it ends or `stop` is set, then finishes the
+/// analyzer (CallAnalyzer::finish); returns frames analysed.
 /// `progress_frames`, when given, is updated after every block for progress display.
 std::int64_t run(io::AudioSource& source, CallAnalyzer& analyzer, FeatureSink& sink,
                  const std::atomic<bool>* stop = nullptr, std::atomic<std::int64_t>* progress_frames = nullptr);

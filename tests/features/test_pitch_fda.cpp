@@ -36,6 +36,16 @@ struct Score {
   std::size_t gross = 0;         // of both_voiced
   std::size_t voicing_errors = 0;  // of compared
   std::size_t ref_voiced = 0, est_voiced = 0;
+  // Where the errors are. Gross errors by the ratio of our F0 to the
+  // reference's (within 20 % of x2, x3, 1/2, 1/3, or none of them); voicing
+  // errors by kind (a voiced reference frame we call unvoiced, or the reverse)
+  // and by place: at an onset or offset when the reference changes voicing
+  // within kEdgeFrames frames of it, inside a stretch otherwise.
+  enum GrossKind { kTwiceHigh, kThriceHigh, kHalfLow, kThirdLow, kOtherGross, kGrossKinds };
+  enum Place { kOnset, kOffset, kInside, kPlaces };
+  std::array<std::size_t, kGrossKinds> gross_by_kind{};
+  std::array<std::size_t, kPlaces> missed{};    // reference voiced, ours unvoiced
+  std::array<std::size_t, kPlaces> spurious{};  // reference unvoiced, ours voiced
 
   void add(const Score& o) {
     compared += o.compared;
@@ -44,10 +54,42 @@ struct Score {
     voicing_errors += o.voicing_errors;
     ref_voiced += o.ref_voiced;
     est_voiced += o.est_voiced;
+    for (std::size_t i = 0; i < gross_by_kind.size(); ++i) gross_by_kind[i] += o.gross_by_kind[i];
+    for (std::size_t i = 0; i < missed.size(); ++i) {
+      missed[i] += o.missed[i];
+      spurious[i] += o.spurious[i];
+    }
   }
   double gpe() const { return both_voiced ? static_cast<double>(gross) / static_cast<double>(both_voiced) : 1.0; }
   double vde() const { return compared ? static_cast<double>(voicing_errors) / static_cast<double>(compared) : 1.0; }
 };
+
+// Reference frames either side of a voicing change that count as its onset or offset (30 ms).
+constexpr std::size_t kEdgeFrames = 2;
+
+Score::GrossKind gross_kind(double ratio) {
+  const auto near = [&](double multiple) { return std::abs(ratio / multiple - 1.0) <= kGrossErrorRatio; };
+  if (near(2.0)) return Score::kTwiceHigh;
+  if (near(3.0)) return Score::kThriceHigh;
+  if (near(0.5)) return Score::kHalfLow;
+  if (near(1.0 / 3.0)) return Score::kThirdLow;
+  return Score::kOtherGross;
+}
+
+// Onset, offset or inside: the nearest voicing change of the reference within
+// kEdgeFrames of frame k decides.
+Score::Place place_of(const std::vector<double>& reference, std::size_t k) {
+  const auto voiced = [&](std::size_t i) { return reference[i] > 0.0; };
+  for (std::size_t d = 0; d <= kEdgeFrames; ++d) {
+    // A change between frames i and i + 1 at distance d from k.
+    for (const long i : {static_cast<long>(k) - static_cast<long>(d) - 1, static_cast<long>(k) + static_cast<long>(d)}) {
+      if (i < 0 || i + 1 >= static_cast<long>(reference.size())) continue;
+      const auto a = static_cast<std::size_t>(i);
+      if (voiced(a) != voiced(a + 1)) return voiced(a + 1) ? Score::kOnset : Score::kOffset;
+    }
+  }
+  return Score::kInside;
+}
 
 std::vector<double> read_reference(const std::string& path) {
   std::ifstream in(path);
@@ -74,6 +116,7 @@ std::array<Score, kOffsets.size()> score_file(const std::string& audio_path, con
   std::vector<Hop> hops;
   hops.reserve(x.size() / tw::dsp::kHopSize10ms8kHz + 1);
   extractor.process(x, [&](const tw::features::HopFeatures& h) { hops.push_back({h.time_s, h.voiced, h.f0_hz}); });
+  extractor.flush([&](const tw::features::HopFeatures& h) { hops.push_back({h.time_s, h.voiced, h.f0_hz}); });
   REQUIRE(hops.size() >= 2);
   const double hop_s = hops[1].time_s - hops[0].time_s;
 
@@ -91,10 +134,16 @@ std::array<Score, kOffsets.size()> score_file(const std::string& audio_path, con
       ++s.compared;
       if (ref_voiced) ++s.ref_voiced;
       if (h.voiced) ++s.est_voiced;
-      if (ref_voiced != h.voiced) ++s.voicing_errors;
+      if (ref_voiced != h.voiced) {
+        ++s.voicing_errors;
+        (ref_voiced ? s.missed : s.spurious)[place_of(reference, k)]++;
+      }
       if (ref_voiced && h.voiced) {
         ++s.both_voiced;
-        if (std::abs(h.f0_hz - reference[k]) > kGrossErrorRatio * reference[k]) ++s.gross;
+        if (std::abs(h.f0_hz - reference[k]) > kGrossErrorRatio * reference[k]) {
+          ++s.gross;
+          ++s.gross_by_kind[gross_kind(h.f0_hz / reference[k])];
+        }
       }
     }
   }
@@ -193,6 +242,20 @@ void print_table(const std::array<ConditionResult, kConditions.size()>& results)
                 kConditions[c].name, t.gross, t.both_voiced, t.voicing_errors, t.compared, t.ref_voiced, t.est_voiced,
                 100.0 * r.totals[0].vde(), 100.0 * t.vde(), 100.0 * r.totals[2].vde());
   }
+  std::printf("FDA pitch errors by kind (frames): gross x2 / x3 / 1/2 / 1/3 / other; voicing missed and spurious at "
+              "onset / offset / inside (%zu reference frames of a voicing change)\n",
+              kEdgeFrames);
+  std::printf("FDA pitch %-30s %-7s %28s %21s %21s\n", "condition", "speaker", "gross x2  x3 1/2 1/3 oth",
+              "missed on off in", "spurious on off in");
+  for (std::size_t c = 0; c < kConditions.size(); ++c) {
+    for (const auto& [speaker, s] : results[c].by_speaker) {
+      std::printf("FDA pitch %-30s %-7s %5zu %3zu %3zu %3zu %3zu %3zu %8zu %3zu %3zu %3zu %8zu %3zu %3zu %3zu\n",
+                  kConditions[c].name, speaker.c_str(), s.gross, s.gross_by_kind[0], s.gross_by_kind[1],
+                  s.gross_by_kind[2], s.gross_by_kind[3], s.gross_by_kind[4],
+                  s.missed[0] + s.missed[1] + s.missed[2], s.missed[0], s.missed[1], s.missed[2],
+                  s.spurious[0] + s.spurious[1] + s.spurious[2], s.spurious[0], s.spurious[1], s.spurious[2]);
+    }
+  }
 }
 
 }  // namespace
@@ -237,8 +300,8 @@ TEST_CASE("pitch on the FDA database matches the laryngograph reference", "[data
     // Targets (issue 10): the recordings as given and through G.711 alone no
     // worse than before the harmonic sieve (GPE 1.11 %, VDE 7.00 % / 7.07 %);
     // the telephone channels within a fixed bound each. Praat's autocorrelation
-    // pitch scores 2.3 % / 7.8 % on the sinc band; the issue asks for 2.5 % GPE
-    // there, which this tracker does not reach yet (3.0 %): the bound is 3.5 %.
+    // pitch scores 2.3 % / 7.8 % on the sinc band; the issue asks for at most
+    // 2.5 % GPE and 8 % VDE there.
     switch (condition.channel) {
       case Channel::as_given:
         CHECK(total.gpe() <= 0.0111);
@@ -249,7 +312,7 @@ TEST_CASE("pitch on the FDA database matches the laryngograph reference", "[data
         CHECK(total.vde() <= 0.0707);
         break;
       case Channel::sinc_band_mu_law:
-        CHECK(total.gpe() <= 0.035);
+        CHECK(total.gpe() <= 0.025);
         CHECK(total.vde() <= 0.080);
         break;
       case Channel::butterworth_band_mu_law:
