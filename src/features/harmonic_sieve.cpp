@@ -30,7 +30,7 @@ float HarmonicSieve::amplitude_at(float bin) const noexcept {
   return amplitude_[i] + frac * (amplitude_[i + 1] - amplitude_[i]);
 }
 
-SieveEvidence HarmonicSieve::evidence(double g_hz, int m) const noexcept {
+SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level) const noexcept {
   // A harmonic sieve (Duifhuis, Willems & Sluyter 1982, JASA 71:1568) asks
   // whether spectral components sit at the harmonics of a candidate
   // fundamental. Here it decides between g and m * g: both explain the
@@ -48,24 +48,31 @@ SieveEvidence HarmonicSieve::evidence(double g_hz, int m) const noexcept {
   const auto g_bins = static_cast<float>(g_hz / bin_hz_);
   const auto half_g_bins = 0.5f * g_bins;
   const auto top_k = static_cast<int>(top_hz_ / g_hz);
-  double extras = 0.0, midpoints = 0.0, shared = 0.0;
+  double extras = 0.0, shared = 0.0;
   int extra_count = 0, shared_count = 0;
   for (int k = 1; k <= top_k; ++k) {
-    const float position = static_cast<float>(k) * g_bins;
+    const float a = amplitude_at(static_cast<float>(k) * g_bins);
     if (k % m == 0) {
-      shared += amplitude_at(position);
+      shared += a;
       ++shared_count;
-      continue;
+    } else {
+      extras += a;
+      ++extra_count;
     }
-    extras += amplitude_at(position);
-    midpoints += 0.5f * (amplitude_at(position - half_g_bins) + amplitude_at(position + half_g_bins));
-    ++extra_count;
   }
-  if (extra_count == 0 || !(midpoints > 0.0)) return result;
-  result.contrast = static_cast<float>(extras / midpoints);
+  if (extra_count == 0) return result;
   if (shared_count > 0 && shared > 0.0) {
     result.level = static_cast<float>((extras / extra_count) / (shared / shared_count));
   }
+  // Partials too weak to count need no contrast (the caller asks for both).
+  if (!(result.level >= min_level)) return result;
+  double midpoints = 0.0;
+  for (int k = 1; k <= top_k; ++k) {
+    if (k % m == 0) continue;
+    const float position = static_cast<float>(k) * g_bins;
+    midpoints += 0.5f * (amplitude_at(position - half_g_bins) + amplitude_at(position + half_g_bins));
+  }
+  if (midpoints > 0.0) result.contrast = static_cast<float>(extras / midpoints);
   return result;
 }
 

@@ -33,9 +33,10 @@ class HarmonicSieve {
   /// Takes the amplitude spectrum of `frame`. Real-time safe.
   void load(const dsp::AnalysisFrame& frame) noexcept;
   /// The evidence for fundamental `g_hz` (0 < g_hz <= max_f0_hz) against
-  /// `m` * `g_hz` (m >= 2) in the loaded frame; empty evidence otherwise.
+  /// `m` * `g_hz` (m >= 2) in the loaded frame; empty evidence otherwise. The
+  /// contrast is only measured (else 0) when the level reaches `min_level`.
   /// Real-time safe.
-  SieveEvidence evidence(double g_hz, int m) const noexcept;
+  SieveEvidence evidence(double g_hz, int m, float min_level = 0.0f) const noexcept;
 
  private:
   float amplitude_at(float bin) const noexcept;

@@ -150,6 +150,7 @@ std::span<const float> PitchTracker::record_power(std::size_t slot) const noexce
 
 void PitchTracker::reset() noexcept {
   recent_f0_hz_ = 0.0f;
+  sieve_frame_ = nullptr;
   path_.reset();
   for (HopRecord& record : records_) record = HopRecord{};
   newest_ = 0;
@@ -186,19 +187,42 @@ PitchOutput PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
   float running_sum = 0.0f;
   cmnd_[0] = 1.0f;
   normalized_autocorr_[0] = 1.0f;
+  // The deepest dip of the search range (its first lowest lag) comes with it:
+  // the loop is bound by the running sum, the comparison rides along.
+  std::size_t deepest = min_lag_;
+  float deepest_value = 2.0f;
   for (std::size_t t = 1; t < cmnd_.size(); ++t) {
     const float rho = autocorr_[t] * inv_energy * inverse_window_autocorr_[t];
     normalized_autocorr_[t] = rho;
     const float d = std::max(0.0f, 1.0f - rho);
     running_sum += d;
-    cmnd_[t] = running_sum > 0.0f ? d * static_cast<float>(t) / running_sum : 1.0f;
+    const float value = running_sum > 0.0f ? d * static_cast<float>(t) / running_sum : 1.0f;
+    cmnd_[t] = value;
+    if (t >= min_lag_ && t <= max_lag_ && value < deepest_value) {
+      deepest_value = value;
+      deepest = t;
+    }
+  }
+
+  // A hop without a dip below continue_voicing_threshold cannot be voiced
+  // however its period is chosen (every candidate needs such a dip, and the
+  // voicing thresholds lie below it): there is no period to decide between, so
+  // YIN's pick (the deepest dip) stands and gives the hop's voicing. On a
+  // telephone line that is every hop of line noise between the words, about
+  // half of a call; the sieve and the path are for the rest.
+  if (!(deepest_value < config_.continue_voicing_threshold)) {
+    // YIN step 4 finds no dip under its threshold here and takes the global minimum.
+    const std::size_t lag = deepest;
+    const bool no_period = lag >= max_lag_ && cmnd_[max_lag_ + 1] < cmnd_[max_lag_];
+    path_.commit(false);
+    return finish_hop(false, no_period ? 0.0f : 1.0f - std::clamp(cmnd_[lag], 0.0f, 1.0f));
   }
 
   // YIN picks a dip; the harmonic sieve then decides whether the period is
   // that lag, a half or a third of it, or its double or triple. That is the
   // hop's own choice; the path through the candidates of the hops around it
   // settles what the frame alone leaves open.
-  sieve_.load(frame);
+  sieve_frame_ = &frame;
   std::size_t frame_choice = pick_lag();
   frame_choice = prefer_submultiple(frame_choice);
   frame_choice = prefer_multiple(frame_choice);
@@ -314,16 +338,21 @@ std::size_t PitchTracker::deepest_dip_near(double lag) const noexcept {
   return best;
 }
 
-SieveEvidence PitchTracker::sieve_for(std::size_t long_lag, int m) const noexcept {
+SieveEvidence PitchTracker::sieve_for(std::size_t long_lag, int m) noexcept {
   // The fundamental of the long period from its own dip, against m times it.
-  return sieve_.evidence(lag_to_hz(static_cast<float>(coarse_lag(long_lag))), m);
+  // The frame's amplitude spectrum is only made for a hop that asks.
+  if (sieve_frame_ != nullptr) {
+    sieve_.load(*sieve_frame_);
+    sieve_frame_ = nullptr;
+  }
+  return sieve_.evidence(lag_to_hz(static_cast<float>(coarse_lag(long_lag))), m, config_.sieve_level);
 }
 
 bool PitchTracker::sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept {
   return evidence.contrast >= contrast && evidence.level >= config_.sieve_level;
 }
 
-std::size_t PitchTracker::prefer_submultiple(std::size_t lag) const noexcept {
+std::size_t PitchTracker::prefer_submultiple(std::size_t lag) noexcept {
   // A period doubled or tripled is as periodic as the period itself, and the
   // window compensation can even favour it; a voice with an almost-as-good dip
   // at a half or a third of the chosen lag is speaking at that shorter period,
@@ -341,7 +370,7 @@ std::size_t PitchTracker::prefer_submultiple(std::size_t lag) const noexcept {
   return lag;
 }
 
-std::size_t PitchTracker::prefer_multiple(std::size_t lag) const noexcept {
+std::size_t PitchTracker::prefer_multiple(std::size_t lag) noexcept {
   // The converse: when the fundamental and the second harmonic are gone (the
   // 300 Hz edge of a telephone line) and the spectral tilt leaves the third
   // harmonic strongest, the autocorrelation dips as deeply at a third (or
@@ -349,7 +378,9 @@ std::size_t PitchTracker::prefer_multiple(std::size_t lag) const noexcept {
   // fourth, fifth, seventh ... harmonics are still there, and the sieve finds them.
   for (const int m : {3, 2}) {
     const std::size_t t = deepest_dip_near(coarse_lag(lag) * m);
-    if (t == 0) continue;
+    // A longer period that could not be voice (no dip there below
+    // continue_voicing_threshold) is no candidate: the sieve is not asked.
+    if (t == 0 || !(cmnd_[t] < config_.continue_voicing_threshold)) continue;
     if (sieve_prefers_long(sieve_for(t, m), config_.sieve_contrast)) return t;
   }
   return lag;

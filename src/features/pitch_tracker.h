@@ -130,10 +130,10 @@ class PitchTracker {
   std::size_t local_minimum_near(double lag) const noexcept;
   std::size_t deepest_dip_near(double lag) const noexcept;
   double coarse_lag(std::size_t lag) const noexcept;
-  SieveEvidence sieve_for(std::size_t long_lag, int m) const noexcept;
+  SieveEvidence sieve_for(std::size_t long_lag, int m) noexcept;
   bool sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept;
-  std::size_t prefer_submultiple(std::size_t lag) const noexcept;
-  std::size_t prefer_multiple(std::size_t lag) const noexcept;
+  std::size_t prefer_submultiple(std::size_t lag) noexcept;
+  std::size_t prefer_multiple(std::size_t lag) noexcept;
   std::size_t collect_candidates(std::size_t frame_choice, HopRecord& record) noexcept;
   float refine_lag(float coarse, std::span<const float> power, float energy) const noexcept;
   void normalized_autocorr_at(const double (&lags)[3], std::span<const float> power, float energy,
@@ -147,6 +147,7 @@ class PitchTracker {
   std::size_t max_lag_;
   dsp::RealFft inverse_fft_;
   HarmonicSieve sieve_;
+  const dsp::AnalysisFrame* sieve_frame_ = nullptr;  // this hop's frame, loaded into the sieve on first use
   PitchPath path_;
   std::array<PitchCandidate, PitchPath::kMaxCandidates> candidates_{};
   std::array<std::size_t, PitchPath::kMaxCandidates> candidate_lags_{};
