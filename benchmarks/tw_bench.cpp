@@ -636,6 +636,8 @@ StageFrames collect_frames(std::span<const float> channel) {
   for_each_block(channel, [&](std::span<const float> block) {
     extractor.process(block, [&](const features::HopFeatures& h) { s.hops.push_back(h); });
   });
+  // The hops still waiting for their pitch decision at the end of the channel.
+  extractor.flush([&](const features::HopFeatures& h) { s.hops.push_back(h); });
   if (!frames_match || s.power.size() != s.hops.size() * s.bins) {
     throw std::logic_error("stage harness: the collected frames differ from the pipeline's");
   }
@@ -737,8 +739,8 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     return [&, pitch = std::make_shared<features::PitchTracker>(config.pitch, geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
-        const features::PitchEstimate p = gated_in(n) ? pitch->process(s.frame(n)) : pitch->skip();
-        acc += p.f0_hz + p.voicing;
+        const features::PitchOutput p = gated_in(n) ? pitch->process(s.frame(n)) : pitch->skip();
+        acc += p.voicing + (p.has_estimate ? p.estimate.f0_hz : 0.0f);
       }
       return acc;
     };
@@ -828,14 +830,23 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     const features::LoudnessEstimate l = meter.process(frame);
     const features::VocalEffortEstimate e = effort.process(frame);
     const features::VoiceActivityMeasure m = vad.measure(frame);
-    const features::PitchEstimate p = gated_in(n) ? pitch.process(frame) : pitch.skip();
+    const features::PitchOutput p = gated_in(n) ? pitch.process(frame) : pitch.skip();
     const bool active = vad.decide(p.voicing);
     const features::SyllableEvent y = syllables.process(frame, m.noise_floor_db, p.voicing);
     const bool same = l.level_dbfs == h.level_dbfs && l.loudness_db == h.loudness_db &&
                       e.alpha_ratio_db == h.alpha_ratio_db && e.centroid_hz == h.centroid_hz &&
-                      m.band_db == h.voice_band_db && m.noise_floor_db == h.noise_floor_db && p.f0_hz == h.f0_hz &&
+                      m.band_db == h.voice_band_db && m.noise_floor_db == h.noise_floor_db &&
                       p.voicing == h.voicing && active == h.vad && y.detected == h.syllable;
     report.mismatches += same ? 0 : 1;
+    // The pitch of the hop latency_hops() back is decided now.
+    if (p.has_estimate) {
+      const features::HopFeatures& decided = s.hops[n - pitch.latency_hops()];
+      report.mismatches += p.estimate.f0_hz == decided.f0_hz && p.estimate.voiced == decided.voiced ? 0 : 1;
+    }
+  }
+  features::PitchEstimate rest;
+  for (std::size_t n = hops - std::min(hops, pitch.latency_hops()); pitch.flush(rest); ++n) {
+    report.mismatches += n < hops && rest.f0_hz == s.hops[n].f0_hz && rest.voiced == s.hops[n].voiced ? 0 : 1;
   }
   return report;
 }

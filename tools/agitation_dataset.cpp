@@ -131,6 +131,7 @@ std::vector<features::WindowSummary> stream_summaries(std::span<const float> aud
   // audio is emitted (the framer's look-ahead is far shorter than a window).
   const std::vector<float> silence(config.window_hops * dsp::kHopSize10ms8kHz, 0.0f);
   extractor.process(silence, on_hop);
+  extractor.flush(on_hop);
   return out;
 }
 

@@ -12,18 +12,22 @@ FeatureExtractor::FeatureExtractor(const FeatureConfig& config)
       effort_(analyzer_),
       vad_(config.vad, analyzer_),
       pitch_(config.pitch, analyzer_),
-      syllables_(config.syllable, analyzer_) {}
+      syllables_(config.syllable, analyzer_),
+      hops_(pitch_.latency_hops() + 1) {}
 
 void FeatureExtractor::reset() noexcept {
   framer_.reset();
   vad_.reset();
   pitch_.reset();
   syllables_.reset();
-  hop_ = {};
+  for (HopFeatures& h : hops_) h = {};
+  analysed_ = 0;
+  completed_ = 0;
 }
 
-const HopFeatures& FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) noexcept {
-  HopFeatures& h = hop_;
+const HopFeatures* FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) noexcept {
+  HopFeatures& h = hops_[analysed_++ % hops_.size()];
+  h = {};
   h.hop_index = frame.hop_index;
   h.time_s = frame.centre_time_s;
 
@@ -40,19 +44,25 @@ const HopFeatures& FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) no
   h.noise_floor_db = activity.noise_floor_db;
 
   // Frames below the VAD's absolute floor hold no voice; skip the pitch search.
-  const PitchEstimate pitch =
-      activity.band_db >= config_.vad.min_level_dbfs ? pitch_.process(frame) : pitch_.skip();
-  h.f0_hz = pitch.f0_hz;
-  h.voiced = pitch.voiced;
+  // The hop's voicing is known at once; its pitch (and that of the hop
+  // latency_hops() back, which the output completes) after the path has seen
+  // the hops that follow.
+  const PitchOutput pitch = activity.band_db >= config_.vad.min_level_dbfs ? pitch_.process(frame) : pitch_.skip();
   h.voicing = pitch.voicing;
-  h.hnr_db = pitch.hnr_db;
-  h.f0_semitones = pitch.voiced ? 12.0f * std::log2(pitch.f0_hz / 27.5f) : 0.0f;
-
   h.vad = vad_.decide(pitch.voicing);
 
   const SyllableEvent syllable = syllables_.process(frame, pitch.voicing);
   h.syllable = syllable.detected;
   h.syllable_lag_hops = syllable.lag_hops;
+  return pitch.has_estimate ? &complete(pitch.estimate) : nullptr;
+}
+
+const HopFeatures& FeatureExtractor::complete(const PitchEstimate& estimate) noexcept {
+  HopFeatures& h = hops_[completed_++ % hops_.size()];
+  h.f0_hz = estimate.f0_hz;
+  h.voiced = estimate.voiced;
+  h.hnr_db = estimate.hnr_db;
+  h.f0_semitones = estimate.voiced ? 12.0f * std::log2(estimate.f0_hz / 27.5f) : 0.0f;
   return h;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The whole per-hop feature set for one speaker's stream at the analysis rate.
 
+#include <cstddef>
 #include <span>
+#include <vector>
 
 #include "dsp/frame_assembler.h"
 #include "dsp/spectrum_analyzer.h"
@@ -23,7 +25,9 @@ struct FeatureConfig {
 
 /// Framer, one window + FFT per hop, and every extractor reading that frame.
 /// One instance per speaker stream, one thread. Input must be at
-/// dsp::kAnalysisRateHz; blocks may have any size.
+/// dsp::kAnalysisRateHz; blocks may have any size. A hop's features are given
+/// out latency_hops() hops after its frame, when its pitch has been decided
+/// (PitchTracker); flush() gives out the rest at the end of a stream.
 class FeatureExtractor {
  public:
   /// Allocates everything. Throws std::invalid_argument naming a bad config field.
@@ -36,9 +40,22 @@ class FeatureExtractor {
   template <class OnHop>
   void process(std::span<const float> block, OnHop&& on_hop) noexcept {
     framer_.push(block, [&](std::span<const float> frame, std::int64_t hop_index) {
-      on_hop(analyze(analyzer_.analyze(frame, hop_index, framer_.hop_samples())));
+      if (const HopFeatures* h = analyze(analyzer_.analyze(frame, hop_index, framer_.hop_samples()))) on_hop(*h);
     });
   }
+
+  /// At the end of a stream: calls on_hop(const HopFeatures&) for the hops
+  /// still waiting for their pitch, deciding it with the hops there are.
+  /// Afterwards the extractor continues as if those hops had been given out
+  /// normally. Real-time safe.
+  template <class OnHop>
+  void flush(OnHop&& on_hop) noexcept {
+    PitchEstimate estimate;
+    while (pitch_.flush(estimate)) on_hop(complete(estimate));
+  }
+
+  /// Hops between a hop's frame and its features (the pitch decision latency).
+  std::size_t latency_hops() const noexcept { return pitch_.latency_hops(); }
 
   /// Behaves exactly like a fresh instance afterwards; keeps its buffers.
   void reset() noexcept;
@@ -48,7 +65,10 @@ class FeatureExtractor {
   std::int64_t samples_consumed() const noexcept { return framer_.samples_consumed(); }
 
  private:
-  const HopFeatures& analyze(const dsp::AnalysisFrame& frame) noexcept;
+  // Analyses a frame; returns the hop whose features are now complete, if any.
+  const HopFeatures* analyze(const dsp::AnalysisFrame& frame) noexcept;
+  // Adds the pitch to the oldest waiting hop and returns it.
+  const HopFeatures& complete(const PitchEstimate& estimate) noexcept;
 
   FeatureConfig config_;
   dsp::FrameAssembler framer_;
@@ -58,7 +78,10 @@ class FeatureExtractor {
   VoiceActivityDetector vad_;
   PitchTracker pitch_;
   SyllableDetector syllables_;
-  HopFeatures hop_;
+  // Hops waiting for their pitch: a ring of latency_hops() + 1, by hop count.
+  std::vector<HopFeatures> hops_;
+  std::size_t analysed_ = 0;  // hops analysed since construction or reset
+  std::size_t completed_ = 0; // of them given out
 };
 
 }  // namespace tw::features

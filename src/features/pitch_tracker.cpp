@@ -38,15 +38,28 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
         require(config.yin_threshold > 0.0f && config.yin_threshold < 1.0f, "yin_threshold must be in (0, 1)");
         require(config.voicing_threshold >= config.yin_threshold && config.voicing_threshold < 1.0f,
                 "voicing_threshold must be in [yin_threshold, 1)");
-        require(config.octave_tolerance >= 0.0f, "octave_tolerance must be >= 0");
         require(config.submultiple_tolerance >= 0.0f, "submultiple_tolerance must be >= 0");
-        require(config.octave_memory_s >= 0.0f, "octave_memory_s must be >= 0");
+        require(config.sieve_contrast > 0.0f, "sieve_contrast must be > 0");
+        require(config.sieve_level >= 0.0f, "sieve_level must be >= 0");
+        require(config.octave_jump_cost >= 0.0f, "octave_jump_cost must be >= 0");
+        require(config.overrule_cost >= 0.0f, "overrule_cost must be >= 0");
+        require(config.decision_latency_hops >= 0 && config.decision_latency_hops <= 16,
+                "decision_latency_hops must be in [0, 16]");
+        require(config.continue_voicing_threshold >= config.voicing_threshold && config.continue_voicing_threshold < 1.0f,
+                "continue_voicing_threshold must be in [voicing_threshold, 1)");
         const double nyquist_hz = analyzer.sample_rate_hz() / 2.0;
         require(config.analysis_band_hz > 2.0f * config.max_f0_hz && config.analysis_band_hz <= nyquist_hz,
                 "analysis_band_hz must lie between 2 * max_f0_hz and the Nyquist frequency");
         const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
         return 2 * bins;
-      }()) {
+      }()),
+      // The sieve reads partials up to the analysis band, and midpoints half a
+      // fundamental above them: kept below Nyquist for a band near it.
+      sieve_(analyzer,
+             std::min(static_cast<double>(config.analysis_band_hz),
+                      analyzer.sample_rate_hz() / 2.0 - 0.5 * config.max_f0_hz - 3.0 * analyzer.bin_hz()),
+             config.max_f0_hz),
+      path_(config.octave_jump_cost, static_cast<std::size_t>(std::clamp(config.decision_latency_hops, 0, 16))) {
   const double bin_hz = analyzer.bin_hz();
   band_bins_ = inverse_fft_.size() / 2;
   lag_rate_hz_ = static_cast<float>(inverse_fft_.size() * bin_hz);
@@ -56,7 +69,6 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
   require(max_lag_ + 1 < inverse_fft_.size() / 2,
           "min_f0_hz " + std::to_string(config.min_f0_hz) + " needs a longer analysis frame than " +
               std::to_string(analyzer.frame_samples()) + " samples");
-  memory_hops_ = static_cast<std::size_t>(std::lround(config.octave_memory_s * 100.0f));
 
   // Spectral weight: drop DC and mains hum below 50 Hz, taper the top quarter of
   // the band with a raised cosine so the decimated autocorrelation does not ring.
@@ -76,6 +88,10 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
   autocorr_.assign(inverse_fft_.size(), 0.0f);
   normalized_autocorr_.assign(max_lag_ + 2, 0.0f);
   cmnd_.assign(max_lag_ + 2, 1.0f);
+  records_.assign(path_.latency_hops() + 1, HopRecord{});
+  record_power_.assign(records_.size() * (band_bins_ + 1), 0.0f);
+  log2_lag_.assign(max_lag_ + 2, 0.0f);
+  for (std::size_t t = 1; t < log2_lag_.size(); ++t) log2_lag_[t] = static_cast<float>(std::log2(static_cast<double>(t)));
 
   // Window autocorrelation at the decimated lags (lag t here is t * decimation
   // samples of the frame), linearly interpolated when the ratio is not integral.
@@ -95,7 +111,8 @@ double PitchTracker::window_autocorr_at(double lag) const noexcept {
   return std::max(1e-3, window_autocorr_[i % n] * (1.0 - frac) + window_autocorr_[(i + 1) % n] * frac);
 }
 
-void PitchTracker::normalized_autocorr_at(const double (&lags)[3], double (&rho)[3]) const noexcept {
+void PitchTracker::normalized_autocorr_at(const double (&lags)[3], std::span<const float> power, float energy,
+                                          double (&rho)[3]) const noexcept {
   // The band-limited autocorrelation between lags, straight from its spectrum:
   // r(t) = B_0 + 2 sum_{k<K} B_k cos(2 pi k t / M) + B_K cos(pi t), with the
   // cosines by the Chebyshev recurrence cos((k+1)x) = 2 cos(x) cos(kx) - cos((k-1)x).
@@ -106,10 +123,10 @@ void PitchTracker::normalized_autocorr_at(const double (&lags)[3], double (&rho)
     two_cos[i] = 2.0 * std::cos(x);
     previous[i] = 1.0;
     current[i] = 0.5 * two_cos[i];
-    sum[i] = band_spectrum_[0].real();
+    sum[i] = power[0];
   }
   for (std::size_t k = 1; k < band_bins_; ++k) {
-    const double b = 2.0 * band_spectrum_[k].real();
+    const double b = 2.0 * power[k];
     for (int i = 0; i < 3; ++i) {
       sum[i] += b * current[i];
       const double next = two_cos[i] * current[i] - previous[i];
@@ -118,26 +135,50 @@ void PitchTracker::normalized_autocorr_at(const double (&lags)[3], double (&rho)
     }
   }
   for (int i = 0; i < 3; ++i) {
-    sum[i] += band_spectrum_[band_bins_].real() * current[i];
-    rho[i] = sum[i] / (static_cast<double>(autocorr_[0]) * window_autocorr_at(lags[i]));
+    sum[i] += power[band_bins_] * current[i];
+    rho[i] = sum[i] / (static_cast<double>(energy) * window_autocorr_at(lags[i]));
   }
+}
+
+std::span<float> PitchTracker::record_power(std::size_t slot) noexcept {
+  return std::span<float>(record_power_).subspan(slot * (band_bins_ + 1), band_bins_ + 1);
+}
+
+std::span<const float> PitchTracker::record_power(std::size_t slot) const noexcept {
+  return std::span<const float>(record_power_).subspan(slot * (band_bins_ + 1), band_bins_ + 1);
 }
 
 void PitchTracker::reset() noexcept {
   recent_f0_hz_ = 0.0f;
-  hops_since_voiced_ = 0;
+  sieve_frame_ = nullptr;
+  path_.reset();
+  for (HopRecord& record : records_) record = HopRecord{};
+  newest_ = 0;
+  undecided_ = 0;
 }
 
-PitchEstimate PitchTracker::skip() noexcept {
-  if (++hops_since_voiced_ > memory_hops_) recent_f0_hz_ = 0.0f;
-  return {};
+PitchOutput PitchTracker::skip() noexcept {
+  newest_ = (newest_ + 1) % records_.size();
+  records_[newest_] = HopRecord{};
+  path_.commit(false);
+  return finish_hop(false, 0.0f);
 }
 
-PitchEstimate PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
-  for (std::size_t k = 0; k <= band_bins_; ++k) band_spectrum_[k] = {frame.power[k] * band_weight_[k], 0.0f};
+PitchOutput PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
+  // The hop's record: its band power is kept for the refinement of whichever
+  // candidate the path settles on.
+  const std::size_t slot = (newest_ + 1) % records_.size();
+  const std::span<float> power = record_power(slot);
+  for (std::size_t k = 0; k <= band_bins_; ++k) {
+    power[k] = frame.power[k] * band_weight_[k];
+    band_spectrum_[k] = {power[k], 0.0f};
+  }
   inverse_fft_.inverse(band_spectrum_, autocorr_);
   const float energy = autocorr_[0];
   if (!(energy > 1e-12f) || !std::isfinite(energy)) return skip();
+  newest_ = slot;
+  HopRecord& record = records_[slot];
+  record.energy = energy;
 
   // rho(tau): window-compensated normalized autocorrelation. YIN's difference
   // function of a stationary frame is d(tau) = 2 r(0) (1 - rho(tau)); the constant
@@ -146,38 +187,103 @@ PitchEstimate PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
   float running_sum = 0.0f;
   cmnd_[0] = 1.0f;
   normalized_autocorr_[0] = 1.0f;
+  // The deepest dip of the search range (its first lowest lag) comes with it:
+  // the loop is bound by the running sum, the comparison rides along.
+  std::size_t deepest = min_lag_;
+  float deepest_value = 2.0f;
   for (std::size_t t = 1; t < cmnd_.size(); ++t) {
     const float rho = autocorr_[t] * inv_energy * inverse_window_autocorr_[t];
     normalized_autocorr_[t] = rho;
     const float d = std::max(0.0f, 1.0f - rho);
     running_sum += d;
-    cmnd_[t] = running_sum > 0.0f ? d * static_cast<float>(t) / running_sum : 1.0f;
+    const float value = running_sum > 0.0f ? d * static_cast<float>(t) / running_sum : 1.0f;
+    cmnd_[t] = value;
+    if (t >= min_lag_ && t <= max_lag_ && value < deepest_value) {
+      deepest_value = value;
+      deepest = t;
+    }
   }
 
-  std::size_t lag_index = pick_lag();
-  lag_index = prefer_submultiple(lag_index);
-  lag_index = correct_octave(lag_index);
+  // A hop without a dip below continue_voicing_threshold cannot be voiced
+  // however its period is chosen (every candidate needs such a dip, and the
+  // voicing thresholds lie below it): there is no period to decide between, so
+  // YIN's pick (the deepest dip) stands and gives the hop's voicing. On a
+  // telephone line that is every hop of line noise between the words, about
+  // half of a call; the sieve and the path are for the rest.
+  if (!(deepest_value < config_.continue_voicing_threshold)) {
+    // YIN step 4 finds no dip under its threshold here and takes the global minimum.
+    const std::size_t lag = deepest;
+    const bool no_period = lag >= max_lag_ && cmnd_[max_lag_ + 1] < cmnd_[max_lag_];
+    path_.commit(false);
+    return finish_hop(false, no_period ? 0.0f : 1.0f - std::clamp(cmnd_[lag], 0.0f, 1.0f));
+  }
+
+  // YIN picks a dip; the harmonic sieve then decides whether the period is
+  // that lag, a half or a third of it, or its double or triple. That is the
+  // hop's own choice; the path through the candidates of the hops around it
+  // settles what the frame alone leaves open.
+  sieve_frame_ = &frame;
+  std::size_t frame_choice = pick_lag();
+  frame_choice = prefer_submultiple(frame_choice);
+  frame_choice = prefer_multiple(frame_choice);
+  const std::size_t count = collect_candidates(frame_choice, record);
+  const std::size_t lag_index =
+      candidate_lags_[path_.evaluate(std::span<const PitchCandidate>(candidates_.data(), count))];
+
+  // Voicing is decided at once, on the best path's end so far.
   const float aperiodicity = std::clamp(cmnd_[lag_index], 0.0f, 1.0f);
   // A dip still falling at the end of the search range is not a period inside
   // it: low-frequency noise (rumble, brown noise) has a difference function that
   // keeps falling towards long lags, and would otherwise read as a ~60 Hz voice.
   const bool falls_past_range = lag_index >= max_lag_ && cmnd_[max_lag_ + 1] < cmnd_[max_lag_];
-  if (aperiodicity >= config_.voicing_threshold || falls_past_range) {
-    PitchEstimate unvoiced = skip();
-    // Still reported (the VAD weighs it), unless the dip was no period at all.
-    unvoiced.voicing = falls_past_range ? 0.0f : 1.0f - aperiodicity;
-    return unvoiced;
-  }
-  const float lag = refine_lag(lag_index);
+  // Voicing hysteresis: voice continues through the weaker periodicity at the
+  // ends of a voiced stretch (and on a band-limited line, where the lost low
+  // harmonics leave less periodic energy), as long as the pitch continues.
+  // Voicing decisions with a transition cost do the same (Talkin's RAPT, 1995;
+  // Boersma 1993's path finder); this is their causal form.
+  const bool continues = recent_f0_hz_ > 0.0f && aperiodicity < config_.continue_voicing_threshold &&
+                         std::abs(lag_to_hz(static_cast<float>(lag_index)) / recent_f0_hz_ - 1.0f) < 0.2f;
+  const bool voiced = !falls_past_range && (aperiodicity < config_.voicing_threshold || continues);
+  path_.commit(voiced);
+  recent_f0_hz_ = voiced ? lag_to_hz(static_cast<float>(lag_index)) : 0.0f;
+  // An unvoiced hop's voicing is still reported (the VAD weighs it), unless
+  // the dip was no period at all.
+  return finish_hop(voiced, falls_past_range ? 0.0f : 1.0f - aperiodicity);
+}
 
+PitchOutput PitchTracker::finish_hop(bool voiced, float voicing) noexcept {
+  HopRecord& record = records_[newest_];
+  record.voiced = voiced;
+  record.voicing = voicing;
+  if (!voiced) recent_f0_hz_ = 0.0f;
+  PitchOutput output;
+  output.voicing = voicing;
+  if (++undecided_ > path_.latency_hops()) {
+    output.has_estimate = true;
+    output.estimate = estimate_at(path_.latency_hops());
+    --undecided_;
+  }
+  return output;
+}
+
+bool PitchTracker::flush(PitchEstimate& estimate) noexcept {
+  if (undecided_ == 0) return false;
+  estimate = estimate_at(--undecided_);
+  return true;
+}
+
+PitchEstimate PitchTracker::estimate_at(std::size_t age) const noexcept {
+  const std::size_t slot = slot_at(age);
+  const HopRecord& record = records_[slot];
   PitchEstimate estimate;
-  estimate.f0_hz = lag_to_hz(lag);
+  estimate.voicing = record.voicing;
+  const int choice = path_.decision(age);
+  if (!record.voiced || choice < 0) return estimate;
+  const auto j = static_cast<std::size_t>(choice);
   estimate.voiced = true;
-  estimate.voicing = 1.0f - aperiodicity;
-  const float rho = std::clamp(normalized_autocorr_[lag_index], 1e-4f, 0.9999f);
+  estimate.f0_hz = lag_to_hz(refine_lag(record.lag[j], record_power(slot), record.energy));
+  const float rho = std::clamp(record.rho[j], 1e-4f, 0.9999f);
   estimate.hnr_db = 10.0f * std::log10(rho / (1.0f - rho));
-  recent_f0_hz_ = estimate.f0_hz;
-  hops_since_voiced_ = 0;
   return estimate;
 }
 
@@ -207,51 +313,131 @@ std::size_t PitchTracker::local_minimum_near(double lag) const noexcept {
   return best;
 }
 
-std::size_t PitchTracker::prefer_submultiple(std::size_t lag) const noexcept {
-  // A period doubled or tripled is as periodic as the period itself, and the
-  // window compensation can even favour it; a voice with an almost-as-good dip
-  // at a half or a third of the chosen lag is speaking at that shorter period.
-  for (const double divisor : {3.0, 2.0}) {
-    const double candidate = static_cast<double>(lag) / divisor;
-    if (candidate < static_cast<double>(min_lag_)) continue;
-    const std::size_t t = local_minimum_near(candidate);
-    if (t < min_lag_ || t > max_lag_) continue;
-    if (cmnd_[t] < config_.voicing_threshold && cmnd_[t] <= cmnd_[lag] + config_.submultiple_tolerance) return t;
-  }
-  return lag;
-}
-
-std::size_t PitchTracker::correct_octave(std::size_t lag) const noexcept {
-  // A voice rarely moves an octave within a few hundred milliseconds, so when
-  // this frame's lag sits an octave from the recent pitch and the lag at the
-  // recent octave is nearly as periodic, take that one.
-  if (!(recent_f0_hz_ > 0.0f)) return lag;
-  const float ratio = lag_to_hz(static_cast<float>(lag)) / recent_f0_hz_;
-  double alternative = 0.0;
-  if (ratio > 1.7f) alternative = 2.0 * static_cast<double>(lag);
-  if (ratio < 0.59f) alternative = 0.5 * static_cast<double>(lag);
-  if (alternative < static_cast<double>(min_lag_) || alternative > static_cast<double>(max_lag_)) return lag;
-  const std::size_t t = local_minimum_near(alternative);
-  if (t < min_lag_ || t > max_lag_) return lag;
-  return cmnd_[t] <= cmnd_[lag] + config_.octave_tolerance ? t : lag;
-}
-
-float PitchTracker::refine_lag(std::size_t lag) const noexcept {
-  // YIN step 5 puts a parabola through the integer-lag dip. At the decimated
-  // rate a 500 Hz period spans only 8 lags, where that parabola is biased by up
-  // to 1 %. So the coarse parabola only picks the neighbourhood; the peak of rho
-  // is then located on three lags a quarter apart, evaluated exactly from the
-  // spectrum, where a parabola is accurate to well under 0.1 %.
+double PitchTracker::coarse_lag(std::size_t lag) const noexcept {
+  // YIN step 5's parabola through the integer-lag dip: good to a few percent,
+  // enough to place the sieve's partials.
   double centre = static_cast<double>(lag);
   if (lag > min_lag_ && lag < max_lag_) {
     const double a = cmnd_[lag - 1], b = cmnd_[lag], c = cmnd_[lag + 1];
     const double curvature = a - 2.0 * b + c;
     if (curvature > 1e-9) centre += std::clamp(0.5 * (a - c) / curvature, -0.5, 0.5);
   }
+  return centre;
+}
+
+std::size_t PitchTracker::deepest_dip_near(double lag) const noexcept {
+  // The deepest dip within 10 % of a predicted long lag: when YIN locked onto
+  // the strongest harmonic rather than onto a true submultiple of the period,
+  // m times its lag misses the period by a few percent.
+  const auto lo = static_cast<std::size_t>(std::ceil(std::max(lag * 0.9, static_cast<double>(min_lag_))));
+  const auto hi = std::min(max_lag_, static_cast<std::size_t>(lag * 1.1));
+  std::size_t best = 0;
+  for (std::size_t t = lo; t <= hi; ++t) {
+    if (best == 0 || cmnd_[t] < cmnd_[best]) best = t;
+  }
+  return best;
+}
+
+SieveEvidence PitchTracker::sieve_for(std::size_t long_lag, int m) noexcept {
+  // The fundamental of the long period from its own dip, against m times it.
+  // The frame's amplitude spectrum is only made for a hop that asks.
+  if (sieve_frame_ != nullptr) {
+    sieve_.load(*sieve_frame_);
+    sieve_frame_ = nullptr;
+  }
+  return sieve_.evidence(lag_to_hz(static_cast<float>(coarse_lag(long_lag))), m, config_.sieve_level);
+}
+
+bool PitchTracker::sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept {
+  return evidence.contrast >= contrast && evidence.level >= config_.sieve_level;
+}
+
+std::size_t PitchTracker::prefer_submultiple(std::size_t lag) noexcept {
+  // A period doubled or tripled is as periodic as the period itself, and the
+  // window compensation can even favour it; a voice with an almost-as-good dip
+  // at a half or a third of the chosen lag is speaking at that shorter period,
+  // unless the spectrum holds the partials only the longer period has.
+  for (const int divisor : {3, 2}) {
+    const double candidate = static_cast<double>(lag) / divisor;
+    if (candidate < static_cast<double>(min_lag_)) continue;
+    const std::size_t t = local_minimum_near(candidate);
+    if (t < min_lag_ || t > max_lag_) continue;
+    if (cmnd_[t] < config_.voicing_threshold && cmnd_[t] <= cmnd_[lag] + config_.submultiple_tolerance) {
+      if (sieve_prefers_long(sieve_for(lag, divisor), config_.sieve_contrast)) continue;
+      return t;
+    }
+  }
+  return lag;
+}
+
+std::size_t PitchTracker::prefer_multiple(std::size_t lag) noexcept {
+  // The converse: when the fundamental and the second harmonic are gone (the
+  // 300 Hz edge of a telephone line) and the spectral tilt leaves the third
+  // harmonic strongest, the autocorrelation dips as deeply at a third (or
+  // half) of the period as at the period, and YIN's first dip is that one. The
+  // fourth, fifth, seventh ... harmonics are still there, and the sieve finds them.
+  for (const int m : {3, 2}) {
+    const std::size_t t = deepest_dip_near(coarse_lag(lag) * m);
+    // A longer period that could not be voice (no dip there below
+    // continue_voicing_threshold) is no candidate: the sieve is not asked.
+    if (t == 0 || !(cmnd_[t] < config_.continue_voicing_threshold)) continue;
+    if (sieve_prefers_long(sieve_for(t, m), config_.sieve_contrast)) return t;
+  }
+  return lag;
+}
+
+std::size_t PitchTracker::collect_candidates(std::size_t frame_choice, HopRecord& record) noexcept {
+  // The hop's own choice and the other dips of the difference function that
+  // could still be voice (Boersma 1993 and Talkin 1995 keep every local maximum
+  // of the autocorrelation as a candidate), the cheapest kMaxCandidates. Any
+  // dip but the hop's choice costs overrule_cost more, plus what it is less
+  // periodic than the choice: continuity takes one only when the path saves
+  // more than that, as it does over an isolated octave error (a jump there
+  // and back costs twice the octave-jump cost).
+  const float chosen_aperiodicity = cmnd_[frame_choice];
+  std::size_t count = 0;
+  const auto place = [&](std::size_t i, std::size_t t, float cost) {
+    candidates_[i].cost = cost;
+    candidate_lags_[i] = t;
+  };
+  place(count++, frame_choice, 0.0f);
+  const float limit = config_.continue_voicing_threshold;
+  for (std::size_t t = min_lag_; t <= max_lag_; ++t) {
+    const float d = cmnd_[t];
+    if (!(d < limit) || t == frame_choice || d > cmnd_[t - 1] || d >= cmnd_[t + 1]) continue;
+    const float cost = config_.overrule_cost + std::max(0.0f, d - chosen_aperiodicity);
+    // Insert in order of cost behind the hop's own choice; the dearest drops out.
+    if (count == candidates_.size() && cost >= candidates_[count - 1].cost) continue;
+    std::size_t i = count < candidates_.size() ? count++ : count - 1;
+    for (; i > 1 && candidates_[i - 1].cost > cost; --i) place(i, candidate_lags_[i - 1], candidates_[i - 1].cost);
+    place(i, t, cost);
+  }
+  // Where each lies (YIN's parabola through its dip), for the path's octave
+  // steps and the final refinement.
+  record.count = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t t = candidate_lags_[i];
+    const double centre = coarse_lag(t);
+    const auto whole = static_cast<std::size_t>(centre);
+    const float frac = static_cast<float>(centre - static_cast<double>(whole));
+    candidates_[i].log2_period = log2_lag_[whole] + frac * (log2_lag_[whole + 1] - log2_lag_[whole]);
+    record.lag[i] = static_cast<float>(centre);
+    record.rho[i] = normalized_autocorr_[t];
+  }
+  return count;
+}
+
+float PitchTracker::refine_lag(float coarse, std::span<const float> power, float energy) const noexcept {
+  // YIN step 5 puts a parabola through the integer-lag dip. At the decimated
+  // rate a 500 Hz period spans only 8 lags, where that parabola is biased by up
+  // to 1 %. So the coarse parabola only picks the neighbourhood; the peak of rho
+  // is then located on three lags a quarter apart, evaluated exactly from the
+  // spectrum, where a parabola is accurate to well under 0.1 %.
+  const double centre = coarse;
   constexpr double kStep = 0.25;
   const double lags[3] = {centre - kStep, centre, centre + kStep};
   double rho[3];
-  normalized_autocorr_at(lags, rho);
+  normalized_autocorr_at(lags, power, energy, rho);
   const double curvature = rho[0] - 2.0 * rho[1] + rho[2];
   if (!(curvature < -1e-12)) return static_cast<float>(centre);
   const double shift = std::clamp(0.5 * (rho[0] - rho[2]) / curvature, -2.0, 2.0);

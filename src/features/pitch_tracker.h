@@ -1,12 +1,16 @@
 #pragma once
 // Fundamental frequency and voicing from the shared frame spectrum (FFT-based YIN).
 
+#include <array>
 #include <complex>
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "dsp/real_fft.h"
 #include "dsp/spectrum_analyzer.h"
+#include "features/harmonic_sieve.h"
+#include "features/pitch_path.h"
 
 namespace tw::features {
 
@@ -21,14 +25,35 @@ struct PitchConfig {
   /// Upper edge of the band the periodicity analysis uses. Harmonics up to 2 kHz
   /// carry the period even when a telephone line removed the fundamental.
   float analysis_band_hz = 2000.0f;
-  /// Octave-jump correction: switch to the octave that agrees with the recent
-  /// pitch if its aperiodicity is at most this much worse.
-  float octave_tolerance = 0.0f;
   /// Subharmonic check: prefer a half or a third of the chosen lag when its
-  /// aperiodicity is at most this much worse (and below voicing_threshold).
+  /// aperiodicity is at most this much worse (and below voicing_threshold),
+  /// unless the harmonic sieve finds the longer period's own partials.
   float submultiple_tolerance = 0.3f;
-  /// How long the recent pitch is remembered across unvoiced gaps.
-  float octave_memory_s = 0.3f;
+  /// Harmonic sieve, deciding between a period and its double or triple: the
+  /// longer period wins when the partials only it has stand on average at
+  /// least this factor above the spectrum midway between harmonics (amplitude
+  /// ratio; 1.5 = 3.5 dB) ...
+  float sieve_contrast = 1.5f;
+  /// ... and reach at least this fraction of the amplitude of the partials the
+  /// two periods share (0.15 = -16.5 dB). Weaker subharmonics are period
+  /// doubling in the voice, not a missing fundamental's harmonic series.
+  float sieve_level = 0.15f;
+  /// Temporal continuity: a hop's period candidates are the lag it chose
+  /// alone (YIN and the sieve) and its other dips below
+  /// continue_voicing_threshold; the pitch follows the cheapest path through
+  /// them, each step between hops costing this much per octave (Boersma
+  /// 1993's octave-jump cost; Praat's default 0.35) ...
+  float octave_jump_cost = 0.35f;
+  /// ... on top of each candidate's local cost: 0 for the hop's own choice,
+  /// this much plus any aperiodicity above the choice's for another dip.
+  float overrule_cost = 0.15f;
+  /// A hop's pitch is read off the path this many hops after its frame
+  /// (fixed-lag smoothing: 3 hops = 30 ms of latency), so the hops after it
+  /// have their say, as in a Viterbi tracker's backtrace. At most 16.
+  int decision_latency_hops = 3;
+  /// Voicing hysteresis: right after a voiced hop, a hop whose period lies
+  /// within 20 % of it stays voiced while its aperiodicity is below this.
+  float continue_voicing_threshold = 0.5f;
 };
 
 struct PitchEstimate {
@@ -38,11 +63,28 @@ struct PitchEstimate {
   bool voiced = false;
 };
 
+/// What one call of PitchTracker::process() or skip() yields.
+struct PitchOutput {
+  /// This hop's periodicity (1 - the aperiodicity of its causal choice), known
+  /// at once: voice activity and syllable detection read it on the same hop.
+  float voicing = 0.0f;
+  /// Whether `estimate` holds a decided hop: the one latency_hops() before this
+  /// one (false for the first latency_hops() hops of a stream).
+  bool has_estimate = false;
+  PitchEstimate estimate;
+};
+
 /// Pitch tracker for one speaker stream. The autocorrelation comes from the
 /// shared frame's power spectrum by one inverse FFT at half rate (the band
 /// below analysis_band_hz decimated to 2 * analysis_band_hz), is normalized by
 /// the window's own autocorrelation (Boersma 1993) and turned into YIN's
-/// cumulative-mean-normalized difference function.
+/// cumulative-mean-normalized difference function. Whether the period is the
+/// lag YIN picks or its double or triple is decided by a harmonic sieve on the
+/// frame's spectrum, so a voice whose fundamental and second harmonic a
+/// telephone line removed is not tracked an octave or a twelfth high. What a
+/// single frame still gets wrong, the path through the candidates of
+/// neighbouring hops puts right; so a hop's pitch is given out
+/// latency_hops() hops after its frame.
 class PitchTracker {
  public:
   /// Allocates everything. Throws std::invalid_argument naming the bad field.
@@ -50,24 +92,52 @@ class PitchTracker {
   PitchTracker(const PitchTracker&) = delete;
   PitchTracker(PitchTracker&&) noexcept = default;
 
-  /// Real-time safe: no allocation, no locks, no I/O, never throws.
-  PitchEstimate process(const dsp::AnalysisFrame& frame) noexcept;
-  /// Marks a hop as unvoiced without analysing it (a frame the caller gated out
-  /// as silence); keeps the octave memory ageing. Real-time safe.
-  PitchEstimate skip() noexcept;
+  /// Analyses the next hop; yields its voicing and the estimate of the hop
+  /// latency_hops() before it. Real-time safe: no allocation, no locks, no I/O,
+  /// never throws.
+  PitchOutput process(const dsp::AnalysisFrame& frame) noexcept;
+  /// The next hop, unvoiced without analysis (a frame the caller gated out as
+  /// silence); otherwise as process(). Real-time safe.
+  PitchOutput skip() noexcept;
+  /// At the end of a stream: the oldest hop not yet estimated, decided with the
+  /// hops there are. Returns false when every hop has been. Real-time safe.
+  bool flush(PitchEstimate& estimate) noexcept;
   /// Behaves exactly like a fresh instance afterwards; keeps its buffers.
   void reset() noexcept;
 
   const PitchConfig& config() const noexcept { return config_; }
+  /// Hops between a hop's frame and its estimate (config decision_latency_hops).
+  std::size_t latency_hops() const noexcept { return path_.latency_hops(); }
 
  private:
+  // What a hop leaves behind until its pitch is decided.
+  struct HopRecord {
+    bool voiced = false;
+    float voicing = 0.0f;
+    float energy = 0.0f;  // autocorrelation at lag 0
+    std::size_t count = 0;
+    std::array<float, PitchPath::kMaxCandidates> lag{};  // coarse lag of each candidate (parabola)
+    std::array<float, PitchPath::kMaxCandidates> rho{};  // normalized autocorrelation there
+  };
+
   float lag_to_hz(float lag) const noexcept { return lag_rate_hz_ / lag; }
+  PitchOutput finish_hop(bool voiced, float voicing) noexcept;
+  PitchEstimate estimate_at(std::size_t age) const noexcept;
+  std::span<float> record_power(std::size_t slot) noexcept;
+  std::span<const float> record_power(std::size_t slot) const noexcept;
+  std::size_t slot_at(std::size_t age) const noexcept { return (newest_ + records_.size() - age) % records_.size(); }
   std::size_t pick_lag() const noexcept;
   std::size_t local_minimum_near(double lag) const noexcept;
-  std::size_t prefer_submultiple(std::size_t lag) const noexcept;
-  std::size_t correct_octave(std::size_t lag) const noexcept;
-  float refine_lag(std::size_t lag) const noexcept;
-  void normalized_autocorr_at(const double (&lags)[3], double (&rho)[3]) const noexcept;
+  std::size_t deepest_dip_near(double lag) const noexcept;
+  double coarse_lag(std::size_t lag) const noexcept;
+  SieveEvidence sieve_for(std::size_t long_lag, int m) noexcept;
+  bool sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept;
+  std::size_t prefer_submultiple(std::size_t lag) noexcept;
+  std::size_t prefer_multiple(std::size_t lag) noexcept;
+  std::size_t collect_candidates(std::size_t frame_choice, HopRecord& record) noexcept;
+  float refine_lag(float coarse, std::span<const float> power, float energy) const noexcept;
+  void normalized_autocorr_at(const double (&lags)[3], std::span<const float> power, float energy,
+                              double (&rho)[3]) const noexcept;
   double window_autocorr_at(double lag) const noexcept;
 
   PitchConfig config_;
@@ -75,8 +145,13 @@ class PitchTracker {
   std::size_t band_bins_;        // spectrum bins fed to the inverse FFT
   std::size_t min_lag_;
   std::size_t max_lag_;
-  std::size_t memory_hops_;
   dsp::RealFft inverse_fft_;
+  HarmonicSieve sieve_;
+  const dsp::AnalysisFrame* sieve_frame_ = nullptr;  // this hop's frame, loaded into the sieve on first use
+  PitchPath path_;
+  std::array<PitchCandidate, PitchPath::kMaxCandidates> candidates_{};
+  std::array<std::size_t, PitchPath::kMaxCandidates> candidate_lags_{};
+  std::vector<float> log2_lag_;                    // log2 of every integer lag
   std::vector<float> band_weight_;                 // low-pass taper over band bins
   std::vector<std::complex<float>> band_spectrum_; // inverse FFT input
   std::vector<float> autocorr_;                    // inverse FFT output
@@ -85,8 +160,13 @@ class PitchTracker {
   double decimation_ = 1.0;                        // frame samples per autocorrelation lag
   std::vector<float> cmnd_;                        // YIN d'(tau) for tau <= max_lag + 1
   std::vector<float> normalized_autocorr_;         // rho(tau)
-  float recent_f0_hz_ = 0.0f;
-  std::size_t hops_since_voiced_ = 0;
+  // The last latency_hops() + 1 hops (a ring, newest_ the latest), with the
+  // weighted band power of each (band_bins_ + 1 values a hop) for refinement.
+  std::vector<HopRecord> records_;
+  std::vector<float> record_power_;
+  std::size_t newest_ = 0;
+  std::size_t undecided_ = 0;  // hops analysed whose estimate has not been given out
+  float recent_f0_hz_ = 0.0f;  // the previous hop's pitch (causal choice), 0 if unvoiced
 };
 
 }  // namespace tw::features

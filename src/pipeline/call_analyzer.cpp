@@ -70,34 +70,51 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
       speaker.extractor.process(std::span<const float>(speaker.samples.data(), n),
                                 [&](const features::HopFeatures& hop) { speaker.hops[speaker.hop_count++] = hop; });
     }
-    if (channels == 1) {
-      for (std::size_t h = 0; h < speakers_[0].hop_count; ++h) deliver(speakers_[0], speakers_[0].hops[h], sink, hops_wanted);
-    } else {
-      const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
-      for (std::size_t h = 0; h < pairs; ++h) {
-        features::HopFeatures& first = speakers_[0].hops[h];
-        features::HopFeatures& second = speakers_[1].hops[h];
-        if (!merged_ && comparator_.check().identical && first.hop_index >= merge_hop_) {
-          // From here on the first channel is the one mixed speaker.
-          merged_ = true;
-          speakers_[0].role = merged_role_;
-          const features::SpeakerRole dropped = merged_role_ == features::SpeakerRole::caller
-                                                    ? features::SpeakerRole::agent
-                                                    : features::SpeakerRole::caller;
-          sink.on_channels_merged(merged_role_, dropped, comparator_.check());
-        }
-        if (merged_) {
-          deliver(speakers_[0], first, sink, hops_wanted);
-          continue;
-        }
-        crosstalk_.process(first, second);
-        deliver(speakers_[0], first, sink, hops_wanted);
-        deliver(speakers_[1], second, sink, hops_wanted);
-      }
-    }
+    deliver_block(sink, hops_wanted);
     frames -= n;
     offset += n;
     frames_consumed_ += static_cast<std::int64_t>(n);
+  }
+}
+
+void CallAnalyzer::finish(FeatureSink& sink) {
+  // The stream is over: the hops still waiting for their pitch decision
+  // (FeatureExtractor::latency_hops()) are decided with the hops there are.
+  const bool hops_wanted = sink.wants_hops();
+  for (Speaker& speaker : speakers_) {
+    speaker.hop_count = 0;
+    speaker.extractor.flush([&](const features::HopFeatures& hop) { speaker.hops[speaker.hop_count++] = hop; });
+  }
+  deliver_block(sink, hops_wanted);
+}
+
+// The hops a block (or the final flush) completed, paired across the channels.
+void CallAnalyzer::deliver_block(FeatureSink& sink, bool hops_wanted) {
+  const std::size_t channels = speakers_.size();
+  if (channels == 1) {
+    for (std::size_t h = 0; h < speakers_[0].hop_count; ++h) deliver(speakers_[0], speakers_[0].hops[h], sink, hops_wanted);
+  } else {
+    const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
+    for (std::size_t h = 0; h < pairs; ++h) {
+      features::HopFeatures& first = speakers_[0].hops[h];
+      features::HopFeatures& second = speakers_[1].hops[h];
+      if (!merged_ && comparator_.check().identical && first.hop_index >= merge_hop_) {
+        // From here on the first channel is the one mixed speaker.
+        merged_ = true;
+        speakers_[0].role = merged_role_;
+        const features::SpeakerRole dropped = merged_role_ == features::SpeakerRole::caller
+                                                  ? features::SpeakerRole::agent
+                                                  : features::SpeakerRole::caller;
+        sink.on_channels_merged(merged_role_, dropped, comparator_.check());
+      }
+      if (merged_) {
+        deliver(speakers_[0], first, sink, hops_wanted);
+        continue;
+      }
+      crosstalk_.process(first, second);
+      deliver(speakers_[0], first, sink, hops_wanted);
+      deliver(speakers_[1], second, sink, hops_wanted);
+    }
   }
 }
 

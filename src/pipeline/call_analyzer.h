@@ -82,6 +82,10 @@ class CallAnalyzer {
   /// Feeds interleaved frames at dsp::kAnalysisRateHz. Real-time safe apart from
   /// whatever the sink does.
   void process(std::span<const float> interleaved, FeatureSink& sink);
+  /// At the end of the stream: delivers the hops still waiting for their pitch
+  /// decision (features::FeatureExtractor::latency_hops(), 30 ms) as process()
+  /// would have. Real-time safe apart from whatever the sink does.
+  void finish(FeatureSink& sink);
 
   /// Results so far, per analysed channel (the first only, once merged).
   std::vector<SpeakerReport> reports() const;
@@ -107,6 +111,7 @@ class CallAnalyzer {
     std::int64_t clipped = 0;
   };
   void deliver(Speaker& speaker, const features::HopFeatures& hop, FeatureSink& sink, bool hops_wanted);
+  void deliver_block(FeatureSink& sink, bool hops_wanted);
 
   std::vector<features::SpeakerRole> roles_;
   std::vector<Speaker> speakers_;

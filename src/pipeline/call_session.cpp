@@ -19,6 +19,7 @@ void CallSession::add_tap(FeatureSink& tap) {
 void CallSession::process(std::span<const float> interleaved) { analyzer_.process(interleaved, dispatch_); }
 
 void CallSession::finish(double end_s) {
+  analyzer_.finish(dispatch_);  // the last hops' pitch, decided with the hops there are
   deliver_windows(false);  // a window whose partner never came (not in a whole call)
   monitor_.finish(end_s);
 }

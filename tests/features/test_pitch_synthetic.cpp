@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "features/feature_extractor.h"
@@ -23,7 +24,7 @@ PitchScore score(const std::vector<float>& x, double true_f0_hz) {
   tw::features::FeatureExtractor extractor;
   std::vector<double> errors;
   PitchScore s;
-  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+  const auto on_hop = [&](const tw::features::HopFeatures& h) {
     if (h.time_s < 0.1 || h.time_s > static_cast<double>(x.size()) / 8000.0 - 0.03) return;
     ++s.frames;
     if (!h.voiced) return;
@@ -31,7 +32,9 @@ PitchScore score(const std::vector<float>& x, double true_f0_hz) {
     const double error = std::abs(h.f0_hz - true_f0_hz) / true_f0_hz;
     if (error > 0.2) ++s.gross;
     errors.push_back(error);
-  });
+  };
+  extractor.process(x, on_hop);
+  extractor.flush(on_hop);
   if (!errors.empty()) {
     std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
     s.median_error = errors[errors.size() / 2];
@@ -72,5 +75,44 @@ TEST_CASE("pitch of sines and harmonic complexes in white noise", "[pitch][accur
               "%zu frames, %zu voiced (%.2f %%), gross pitch error %.3f %%, worst per-signal median error %.3f %%\n",
               total, voiced, 100.0 * voiced / total, 100.0 * gross / std::max<std::size_t>(voiced, 1),
               100.0 * worst_median_error);
+  CHECK(gross <= voiced / 100);
+}
+
+TEST_CASE("pitch of a speech-like voice on a telephone line is not an octave or a twelfth high", "[pitch][accuracy]") {
+  // The telephone-band failure reproduced: a glottal source rolls off about
+  // 12 dB per octave, so once the 300-3400 Hz band (4th-order Butterworth) has
+  // removed the fundamental and the second harmonic of a low voice, the third
+  // harmonic dominates and the autocorrelation dips as deeply at a third of the
+  // period as at the period. Equal-amplitude complexes (the test above) do not
+  // show it. A slow vibrato keeps it from being a perfectly stationary tone.
+  const double f0s[] = {80.0, 90.0, 100.0, 115.0, 130.0, 150.0, 175.0, 200.0, 225.0, 250.0};
+  // The vowel /u/ (Peterson & Barney 1952, male means: F1 300, F2 870, F3 2240 Hz;
+  // bandwidths after Klatt 1980): its first formant sits at the band edge, on the
+  // second or third harmonic of a low voice.
+  const std::pair<double, double> kVowelFormants[] = {{300.0, 60.0}, {870.0, 90.0}, {2240.0, 120.0}};
+  std::size_t total = 0, voiced = 0, gross = 0;
+  for (const double snr : {30.0, 15.0}) {
+    for (const double f0 : f0s) {
+      std::vector<float> x = tw::test::tilted_harmonic_complex(f0, -12.0, -20.0, 1.5, 8000, 0.3, 5.0);
+      for (const auto& [frequency_hz, bandwidth_hz] : kVowelFormants) tw::test::formant(x, frequency_hz, bandwidth_hz);
+      tw::test::band_pass(x, 300.0, 3400.0);
+      tw::test::set_level_dbfs(x, -20.0);
+      tw::test::add_white_noise(x, snr, static_cast<std::uint32_t>(f0) + 7u);
+      // Scored against the mean F0: the 0.3-semitone vibrato stays far inside
+      // the 20 % gross-error bound.
+      const PitchScore s = score(x, f0);
+      INFO("f0=" << f0 << " Hz snr=" << snr << " dB: voiced " << s.voiced << "/" << s.frames << ", gross " << s.gross
+                 << ", median error " << 100.0 * s.median_error << " %");
+      CHECK(s.gross <= s.voiced / 50);
+      CHECK(s.voiced >= s.frames * 90 / 100);
+      CHECK(s.median_error <= 0.03);
+      total += s.frames;
+      voiced += s.voiced;
+      gross += s.gross;
+    }
+  }
+  std::printf("synthetic pitch, -12 dB/octave voice through 300-3400 Hz (80-250 Hz; 30 and 15 dB SNR): %zu frames, "
+              "%zu voiced (%.2f %%), gross pitch error %.3f %%\n",
+              total, voiced, 100.0 * voiced / total, 100.0 * gross / std::max<std::size_t>(voiced, 1));
   CHECK(gross <= voiced / 100);
 }

@@ -90,12 +90,15 @@ std::vector<HopFeatures> run_in_blocks(FeatureExtractor& extractor, std::span<co
     extractor.process(x.subspan(i, n), [&](const HopFeatures& h) { hops.push_back(h); });
     i += n;
   }
+  // The hops still waiting for their pitch decision at the end of the stream.
+  extractor.flush([&](const HopFeatures& h) { hops.push_back(h); });
   return hops;
 }
 
 std::vector<HopFeatures> run_whole(FeatureExtractor& extractor, std::span<const float> x) {
   std::vector<HopFeatures> hops;
   extractor.process(x, [&](const HopFeatures& h) { hops.push_back(h); });
+  extractor.flush([&](const HopFeatures& h) { hops.push_back(h); });
   return hops;
 }
 
@@ -144,22 +147,23 @@ TEST_CASE("features are bit-identical whatever the block sizes", "[streaming]") 
   FeatureExtractor single;
   std::vector<HopFeatures> hops;
   for (const float v : x) single.process(std::span<const float>(&v, 1), [&](const HopFeatures& h) { hops.push_back(h); });
+  single.flush([&](const HopFeatures& h) { hops.push_back(h); });
   CHECK(first_difference(reference, hops) == static_cast<std::size_t>(-1));
 }
 
 TEST_CASE("reset() then re-feeding equals a fresh instance", "[streaming]") {
   // Loud audio before the reset and quiet audio (32 dB lower) after it, so any
   // stale level state (noise floor, loud-peak reference) shows. The voice before
-  // ends near 70 Hz and the one after starts at 120 Hz, a ratio the octave
-  // correction acts on (with a tolerance that lets it), so stale pitch memory
-  // shows too.
+  // ends near 70 Hz and the one after starts at 120 Hz, a ratio the pitch
+  // path's continuity weighs (more so with a higher octave-jump cost), so stale
+  // pitch memory shows too.
   std::vector<float> first = speech_like(3.0, 11, 0.45);
   for (float& v : first) v *= 4.0f;
   std::vector<float> second = speech_like(4.0, 12);
   for (float& v : second) v *= 0.1f;
-  for (const float octave_tolerance : {0.0f, 0.3f}) {
+  for (const float octave_jump_cost : {0.35f, 1.0f}) {
     tw::features::FeatureConfig config;
-    config.pitch.octave_tolerance = octave_tolerance;
+    config.pitch.octave_jump_cost = octave_jump_cost;
     FeatureExtractor fresh(config);
     const auto expected = run_whole(fresh, second);
     require_varied(expected);
@@ -170,7 +174,7 @@ TEST_CASE("reset() then re-feeding equals a fresh instance", "[streaming]") {
     reused.reset();
     CHECK(reused.samples_consumed() == 0);
     const auto hops = run_in_blocks(reused, second, 500, 5);
-    INFO("octave_tolerance " << octave_tolerance << ": first difference at hop " << first_difference(expected, hops));
+    INFO("octave_jump_cost " << octave_jump_cost << ": first difference at hop " << first_difference(expected, hops));
     CHECK(hops.size() == expected.size());
     CHECK(first_difference(expected, hops) == static_cast<std::size_t>(-1));
 
@@ -250,11 +254,15 @@ TEST_CASE("the allocation counter sees allocations while armed", "[streaming]") 
 
 TEST_CASE("hop times come from sample counts / whatever the block sizes", "[streaming]") {
   // Frame n is centred on sample n * 80 (zero-padded before the stream starts),
-  // so time_s = n * 80 / 8000 exactly, and hop n is emitted once sample
-  // n * 80 + 160 (half a frame later) has arrived.
+  // so time_s = n * 80 / 8000 exactly. Its features are complete once the pitch
+  // path has seen latency_hops() more hops (3 = 30 ms), so hop n is emitted
+  // once sample n * 80 + 160 + 80 * latency_hops() has arrived; flush() gives
+  // out the last latency_hops() hops at the end of the stream.
   const std::vector<float> x = speech_like(3.0, 31);
   for (const std::size_t max_block : {std::size_t{1}, std::size_t{333}, std::size_t{2000}}) {
     FeatureExtractor extractor;
+    const auto latency = static_cast<std::int64_t>(extractor.latency_hops());
+    REQUIRE(latency == 3);
     std::mt19937 rng(static_cast<std::uint32_t>(max_block));
     std::uniform_int_distribution<std::size_t> size(1, max_block);
     std::int64_t expected_index = 0;
@@ -265,8 +273,8 @@ TEST_CASE("hop times come from sample counts / whatever the block sizes", "[stre
         if (h.hop_index != expected_index) ++wrong_index;
         const double expected_time = static_cast<double>(h.hop_index * 80) / 8000.0;
         if (h.time_s != expected_time) ++wrong_time;
-        // The hop's last sample lies in this block.
-        const auto last_sample = h.hop_index * 80 + 160;
+        // The last sample the hop waits for lies in this block.
+        const auto last_sample = (h.hop_index + latency) * 80 + 160;
         if (last_sample <= static_cast<std::int64_t>(i) || last_sample > static_cast<std::int64_t>(i + n)) {
           ++emitted_late_or_early;
         }
@@ -279,8 +287,19 @@ TEST_CASE("hop times come from sample counts / whatever the block sizes", "[stre
     CHECK(wrong_time == 0);
     CHECK(emitted_late_or_early == 0);
     CHECK(extractor.samples_consumed() == static_cast<std::int64_t>(x.size()));
-    // Every hop whose frame centre plus half a frame has arrived: (N - 160) / 80 + 1.
-    CHECK(expected_index == static_cast<std::int64_t>((x.size() - 160) / 80 + 1));
+    // Every hop whose frame centre plus half a frame has arrived, (N - 160) / 80 + 1,
+    // but the last latency_hops() ...
+    const auto framed = static_cast<std::int64_t>((x.size() - 160) / 80 + 1);
+    CHECK(expected_index == framed - latency);
+    // ... which flush() gives out, in order; nothing more comes afterwards.
+    extractor.flush([&](const HopFeatures& h) {
+      if (h.hop_index != expected_index) ++wrong_index;
+      ++expected_index;
+    });
+    CHECK(expected_index == framed);
+    CHECK(wrong_index == 0);
+    extractor.flush([&](const HopFeatures&) { ++expected_index; });
+    CHECK(expected_index == framed);
   }
   // Spot values: hop 0 at 0 s, hop 1 at 10 ms, hop 250 at 2.5 s.
   FeatureExtractor extractor;

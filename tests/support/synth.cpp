@@ -41,6 +41,41 @@ std::vector<float> harmonic_complex(double f0_hz, double level, double seconds, 
   return x;
 }
 
+std::vector<float> tilted_harmonic_complex(double f0_hz, double tilt_db_per_octave, double level, double seconds,
+                                           int rate_hz, double vibrato_st, double vibrato_hz) {
+  const auto n = static_cast<std::size_t>(seconds * rate_hz);
+  std::vector<float> x(n);
+  const double exponent = tilt_db_per_octave / (20.0 * std::log10(2.0));
+  double phase = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate_hz;
+    const double f = f0_hz * std::exp2(vibrato_st * std::sin(kTwoPi * vibrato_hz * t) / 12.0);
+    double v = 0.0;
+    for (int k = 1; k * f < rate_hz / 2.0 - 100.0; ++k) v += std::pow(k, exponent) * std::cos(k * phase);
+    x[i] = static_cast<float>(v);
+    phase += kTwoPi * f / rate_hz;
+    if (phase > kTwoPi * 1000.0) phase -= kTwoPi * 1000.0;
+  }
+  set_level_dbfs(x, level);
+  return x;
+}
+
+void formant(std::vector<float>& x, double frequency_hz, double bandwidth_hz, int rate_hz) {
+  // Klatt's digital resonator: y[n] = A x[n] + B y[n-1] + C y[n-2] with
+  // C = -exp(-2 pi bw T), B = 2 exp(-pi bw T) cos(2 pi f T), A = 1 - B - C.
+  const double t = 1.0 / rate_hz;
+  const double c = -std::exp(-kTwoPi * bandwidth_hz * t);
+  const double b = 2.0 * std::exp(-std::numbers::pi * bandwidth_hz * t) * std::cos(kTwoPi * frequency_hz * t);
+  const double a = 1.0 - b - c;
+  double y1 = 0.0, y2 = 0.0;
+  for (float& v : x) {
+    const double y = a * v + b * y1 + c * y2;
+    y2 = y1;
+    y1 = y;
+    v = static_cast<float>(y);
+  }
+}
+
 void band_pass(std::vector<float>& x, double low_hz, double high_hz, int rate_hz) {
   dsp::ButterworthBandPass filter(rate_hz, low_hz, high_hz);
   filter.process(x);
