@@ -58,7 +58,7 @@ PumpInputCounters LivePump::counters(std::size_t i) const {
 }
 
 std::size_t LivePump::slip(std::size_t i, std::size_t n) noexcept {
-  if (i != 1 || correction_ppm_ == 0.0) return n;
+  if (i != 1 || !correcting_) return n;
   const std::size_t channels = inputs_[i]->channels();
   PumpInputCounters& c = counters_[i];
   // Following the reference clock from the call's start: by now input 1 should have
@@ -98,9 +98,20 @@ void LivePump::measure_clocks() noexcept {
   relative_ppm_ = ((1.0 + b.drift_ppm * 1e-6) / (1.0 + a.drift_ppm * 1e-6) - 1.0) * 1e6;
   relative_stderr_ppm_ = std::hypot(a.stderr_ppm, b.stderr_ppm);
   if (!options_.correct_drift) return;
+  if (std::abs(relative_ppm_) > PumpOptions::kMaxCorrectionPpm) {
+    correcting_ = false;  // slips made so far stay; no more
+    return;
+  }
+  if (correcting_) {
+    correction_ppm_ = relative_ppm_;  // refined as the estimate improves (see drift_min_ppm)
+    return;
+  }
   const bool settled = std::min(a.elapsed_s, b.elapsed_s) >= options_.drift_settle_s;
   const bool significant = std::abs(relative_ppm_) > std::max(options_.drift_min_ppm, 3.0 * relative_stderr_ppm_);
-  correction_ppm_ = settled && significant && std::abs(relative_ppm_) <= PumpOptions::kMaxCorrectionPpm ? relative_ppm_ : 0.0;
+  if (settled && significant) {
+    correcting_ = true;
+    correction_ppm_ = relative_ppm_;
+  }
 }
 
 }  // namespace tw::pipeline

@@ -35,10 +35,16 @@ struct PumpOptions {
   /// slope's error falls as T^-1.5, so it is five times smaller than at 10 s, while
   /// 30 s of a typical 100 ppm drift slides the tracks by only 3 ms, under one hop)
   double drift_settle_s = 30.0;
-  /// ... and when it exceeds both this and three standard errors. A larger relative
+  /// ... and when it exceeds both this and three standard errors. 20 ppm slides the
+  /// tracks 12 ms over a ten-minute call, about one 10 ms hop: less is not worth a
+  /// slip, and two devices on one clock (two sources of one sound server) measure a
+  /// few ppm apart from callback-timing noise that is correlated over seconds, which
+  /// the least-squares standard error underestimates. Once followed, the drift is
+  /// followed to the end of the call at the latest estimate (which may fall back
+  /// towards zero and undo slips), never switched off and on. A larger relative
   /// drift than kMaxCorrectionPpm is reported but not followed (a wrong nominal rate,
   /// not a clock: slipping would mangle the audio).
-  double drift_min_ppm = 5.0;
+  double drift_min_ppm = 20.0;
   static constexpr double kMaxCorrectionPpm = 2000.0;
 };
 
@@ -116,7 +122,7 @@ class LivePump {
   double relative_drift_ppm() const noexcept { return relative_ppm_; }
   double relative_drift_stderr_ppm() const noexcept { return relative_stderr_ppm_; }
   /// Whether the relative drift is being followed now.
-  bool correcting_drift() const noexcept { return correction_ppm_ != 0.0; }
+  bool correcting_drift() const noexcept { return correcting_; }
 
  private:
   // Drops or repeats frames of input i's n fresh frames in scratch_ to follow the
@@ -134,7 +140,8 @@ class LivePump {
   std::vector<PumpInputCounters> counters_;
   std::vector<ClockDriftEstimator> clocks_;
   double relative_ppm_ = 0.0, relative_stderr_ppm_ = 0.0;
-  double correction_ppm_ = 0.0;  // the drift input 1 follows now (0: none)
+  bool correcting_ = false;      // input 1 follows input 0's clock (from the call's start)
+  double correction_ppm_ = 0.0;  // the drift it follows now
 };
 
 }  // namespace tw::pipeline

@@ -19,7 +19,7 @@ LiveCallWriter::LiveCallWriter(const std::string& call_id, const LiveCallWriterO
     const std::filesystem::path folder = std::filesystem::path(options.record_path).parent_path();
     if (!folder.empty()) std::filesystem::create_directories(folder);
     recorder_ = std::make_unique<io::AudioFileRecorder>(options.record_path, static_cast<int>(roles.size()),
-                                                        dsp::kAnalysisRateHz, io::OutputEncoding::wav_pcm16);
+                                                        dsp::kAnalysisRateHz, options.record_encoding);
   }
 }
 

@@ -23,9 +23,12 @@ namespace tw::report {
 struct LiveCallWriterOptions {
   pipeline::SessionConfig session;
   OutputOptions output;
-  /// Non-empty: the analysed audio is kept here (8 kHz, 16-bit WAV, the session's
-  /// channels, caller left); its folder is created.
+  /// Non-empty: the analysed audio is kept here (8 kHz, the session's channels,
+  /// caller left); its folder is created.
   std::string record_path;
+  /// How it is kept: 16-bit is what the network delivered to the server; 32-bit float
+  /// keeps resampled device audio exactly as it was analysed.
+  io::OutputEncoding record_encoding = io::OutputEncoding::wav_pcm16;
 };
 
 class LiveCallWriter {
