@@ -1,6 +1,8 @@
 # ctest runs each Catch2 test case by name; Catch reads ',' in a name as "or",
 # and '[', ']', '*', '~', '\' and '"' as test-spec syntax, so such a test would
-# silently match nothing and "pass". This check fails the suite instead.
+# silently match nothing and "pass"; a name that starts with '-' is read as an
+# option (a test named "--out ..." ran the whole suite into a file named after
+# the rest). This check fails the suite instead.
 # (Catch2 v2 exits with the number of tests listed, so the output is checked, not the status.)
 execute_process(COMMAND ${TW_TESTS} --list-test-names-only OUTPUT_VARIABLE names)
 if(names STREQUAL "")
@@ -9,7 +11,7 @@ endif()
 string(REPLACE "\n" ";" lines "${names}")
 set(bad "")
 foreach(name IN LISTS lines)
-  if(name MATCHES "[],[*~\\\\\"]")
+  if(name MATCHES "[],[*~\\\\\"]" OR name MATCHES "^-")
     string(APPEND bad "\n  ${name}")
   endif()
 endforeach()

@@ -19,8 +19,10 @@ packages=(
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
   libssl-dev
-  # Boost.Beast/Asio (header-only) for the WebSocket/TCP stream player; zlib for Beast's deflate
+  # Boost.Beast/Asio (header-only): the server and the stream player (HTTP, WebSocket, TCP); zlib for deflate
   libboost-dev zlib1g-dev
+  # webhooks: HTTP(S) client (libcurl, OpenSSL flavour)
+  libcurl4-openssl-dev
 )
 for option in "$@"; do
   case "$option" in
@@ -31,7 +33,7 @@ for option in "$@"; do
       # (pulseaudio, paplay from pulseaudio-utils, and ALSA's pulse plugin from
       # libasound2-plugins, through which PortAudio reaches it) and a JACK server
       # with the dummy driver (jackd2); script(1) (bsdutils) gives the live view a pty.
-      packages+=(sox chromium pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils) ;;
+      packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils) ;;
     --bench)
       packages+=(aubio-tools) ;;  # the reference pitch tracker the benchmark compares against
     --fuzz)

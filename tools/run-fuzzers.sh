@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/, clang-14, ASan + UBSan) and runs each for
-# a bounded time, starting from the committed seed corpus.
-#   tools/run-fuzzers.sh SECONDS [TARGET...]
+# Builds the libFuzzer targets in fuzz/ (clang-14, ASan + UBSan, build-fuzz/) and
+# runs each for a bounded time, starting from its committed seed corpus
+# fuzz/corpus/<target>/.
+#   tools/run-fuzzers.sh [SECONDS [TARGET...]]     (default: 60 s, every fuzz/fuzz_*.cpp)
 # New inputs the fuzzer finds go to build-fuzz/corpus/<target>/ (not committed);
 # a crash leaves build-fuzz/artifacts/<target>/crash-* and makes the script fail.
-# Needs: tools/install-deps.sh --fuzz
+# Each run's libFuzzer log is build-fuzz/<target>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ $# -lt 1 || ! "$1" =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 SECONDS [TARGET...]" >&2
+seconds="${1:-60}"
+if [[ ! "$seconds" =~ ^[0-9]+$ ]]; then
+  echo "usage: $0 [SECONDS [TARGET...]]" >&2
   exit 2
 fi
-seconds=$1
-shift
+[[ $# -gt 0 ]] && shift
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(fuzz_twilio fuzz_audiosocket fuzz_generic_stream fuzz_audiohook fuzz_http_signature fuzz_json_scan fuzz_base64)
+  for source in fuzz/fuzz_*.cpp; do targets+=("$(basename "$source" .cpp)"); done
 fi
 
+tools/install-deps.sh --fuzz
 build=build-fuzz
+mkdir -p "$build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DTW_FUZZ=ON \
-  -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCHMARKS=OFF > "$build.configure.log"
+  -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCHMARKS=OFF > "$build/configure.log"
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
 status=0
@@ -29,14 +32,18 @@ for target in "${targets[@]}"; do
   corpus="$build/corpus/$target"
   artifacts="$build/artifacts/$target/"
   mkdir -p "$corpus" "$artifacts"
-  echo "== $target: ${seconds}s"
-  # -max_len: adapter messages of a few KiB cover every code path; the seeds are shorter.
-  if ! "$build/fuzz/$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  # Protocol messages of a few KiB reach every code path; audio files need
+  # their own length (the seeds are 0.3 s of every encoding), so libFuzzer's
+  # default (the longest seed) stays for them.
+  max_len=(-max_len=8192)
+  [[ "$target" == fuzz_audio_file ]] && max_len=()
+  echo "== $target: ${seconds} s"
+  if ! "$build/fuzz/$target" -max_total_time="$seconds" "${max_len[@]}" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$artifacts" -print_final_stats=1 "$corpus" "fuzz/corpus/$target" \
        > "$build/$target.log" 2>&1; then
     echo "   FAILED: see $build/$target.log and $artifacts"
     status=1
   fi
-  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$build/$target.log" | tail -3 | sed "s/^/   /" || true
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|^SUMMARY|ERROR" "$build/$target.log" | tail -4 | sed "s/^/   /" || true
 done
 exit $status

@@ -2,9 +2,18 @@
 
 #include "app/config_file.h"
 #include "app/default_model.h"
+#include "app/stop_signals.h"
+#include "batch/output_folder.h"
+#include "io/path_text.h"
 
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
 #include <string>
 
 namespace tw::app {
@@ -25,14 +34,36 @@ std::string minutes_seconds(const nlohmann::json& value) {
   return text;
 }
 
-const char* status_name(batch::CallResult::Status status) {
-  switch (status) {
-    case batch::CallResult::Status::analysed: return "analysed";
-    case batch::CallResult::Status::skipped: return "skipped (done; --force redoes)";
-    case batch::CallResult::Status::failed: return "FAILED";
-  }
-  return "";
+std::string status_name(batch::CallResult::Status status) {
+  return status == batch::CallResult::Status::failed ? "FAILED" : batch::to_string(status);
 }
+
+// A CLI11 check from a parser that throws std::invalid_argument: its message
+// becomes CLI11's, which names the flag ("--channels: ...").
+template <class Parse>
+CLI::Validator parsed_by(Parse parse, const std::string& description) {
+  return CLI::Validator(
+      [parse](std::string& value) -> std::string {
+        try {
+          parse(value);
+          return {};
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      description);
+}
+
+std::string read_model_text(const std::string& path) {
+  if (path.empty()) return std::string(embedded_model_json());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(path + ": cannot open model file: " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string count_of(std::size_t n, const char* what) { return std::to_string(n) + " " + what; }
 
 }  // namespace
 
@@ -40,14 +71,20 @@ CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("analyze", "Analyse recorded calls (WAV, FLAC or raw) into per-call reports");
   cmd->add_option("files", inputs, "Recorded calls: WAV (PCM, float, u-law, A-law), FLAC, or raw with --raw")
       ->required();
-  cmd->add_option("--out,-o", options.job.output.dir, "Output directory")->capture_default_str();
+  cmd->add_option("--out,-o", options.job.output.dir,
+                  "Output folder (one run at a time; a rerun skips calls done with the same input and settings)")
+      ->capture_default_str();
+  cmd->add_option("--root", root,
+                  "Call ids are the inputs' paths below this folder (default: file names, with folders where names repeat)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--jobs,-j", options.jobs, "Calls analysed in parallel (default: all cores)");
   cmd->add_option("--format", format, "Window table format")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
   cmd->add_flag("--frames", options.job.output.frames, "Also write per-hop features (<call>.frames.csv)");
-  cmd->add_flag("--force", options.force, "Re-analyse calls whose summary already exists");
+  cmd->add_flag("--force", options.force, "Re-analyse calls that are done");
   cmd->add_flag("--no-progress", no_progress, "No progress line on stderr (it only shows on a terminal anyway)");
   cmd->add_option("--channels", channels,
                   "Roles of a two-channel recording's channels, left first: caller,agent or agent,caller")
+      ->check(parsed_by([](const std::string& v) { pipeline::parse_channel_layout(v); }, "LAYOUT"))
       ->capture_default_str();
   cmd->add_option("--mono-role", mono_role, "Role of the speaker in a mono recording")
       ->check(CLI::IsMember({"caller", "agent"}))
@@ -55,19 +92,29 @@ CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
   cmd->add_option("--config", config_path,
                   "Detection thresholds (JSON; only the keys you change; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the model built in, models/agitation-v1.json)");
-  cmd->add_option("--raw", raw_encoding,
-                  "Read headerless raw audio with this encoding: s8, u8, s16, s24, s32, f32, f64, ulaw, alaw");
-  cmd->add_option("--raw-rate", raw_rate_hz, "Sample rate of raw input, Hz")->capture_default_str();
-  cmd->add_option("--raw-channels", raw_channels, "Channels of raw input (1 or 2)")->capture_default_str();
-  cmd->add_flag("--raw-big-endian", raw_big_endian, "Raw input is big-endian (default little)");
+  CLI::Option* raw = cmd->add_option(
+      "--raw", raw_encoding, "Read headerless raw audio with this encoding: s8, u8, s16, s24, s32, f32, f64, ulaw, alaw");
+  raw->check(parsed_by([](const std::string& v) { io::parse_raw_encoding(v); }, "ENCODING"));
+  cmd->add_option("--raw-rate", raw_rate_hz, "Sample rate of raw input, Hz (8000-48000)")
+      ->check(CLI::Range(8000, 48000))
+      ->needs(raw)
+      ->capture_default_str();
+  cmd->add_option("--raw-channels", raw_channels, "Channels of raw input (1 or 2)")
+      ->check(CLI::Range(1, 2))
+      ->needs(raw)
+      ->capture_default_str();
+  cmd->add_flag("--raw-big-endian", raw_big_endian, "Raw input is big-endian (default little)")->needs(raw);
   return cmd;
 }
 
-int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
+int AnalyzeCommand::run(std::ostream& out, std::ostream& err, const std::vector<std::string>& command_line) {
   options.show_progress = !no_progress;
+  options.root = root;
+  options.command_line = command_line;
   options.job.output.format = format == "jsonl" ? report::TableFormat::jsonl : report::TableFormat::csv;
   options.job.layout.stereo = pipeline::parse_channel_layout(channels);
   options.job.layout.mono = *features::parse_speaker_role(mono_role);
+  nlohmann::json raw_json = nullptr;
   if (!raw_encoding.empty()) {
     io::RawFormat raw;
     raw.encoding = io::parse_raw_encoding(raw_encoding);
@@ -75,26 +122,85 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err) {
     raw.channels = raw_channels;
     raw.big_endian = raw_big_endian;
     options.job.source.raw = raw;
+    raw_json = {{"encoding", raw_encoding}, {"rate_hz", raw_rate_hz}, {"channels", raw_channels},
+                {"big_endian", raw_big_endian}};
   }
-  options.job.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
-  const detect::AgitationModel model = load_agitation_model(model_path);
-  options.job.model = &model;
-  const std::vector<batch::CallResult> results = batch::run_batch(inputs, options);
-  print_summary_table(results, out);
+  // Configuration errors name the flag and the file; nothing is analysed.
+  try {
+    options.job.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
+  } catch (const std::invalid_argument& e) {
+    err << "tonewatch: --config " << io::escape_invalid_utf8(e.what()) << "\n";
+    return kExitUsage;
+  }
+  std::string model_text;
+  std::optional<detect::AgitationModel> model;
+  const std::string model_name = model_path.empty() ? "built-in models/agitation-v1.json" : model_path;
+  try {
+    model_text = read_model_text(model_path);
+    model.emplace(detect::AgitationModel::from_text(model_text, model_name));
+  } catch (const std::invalid_argument& e) {
+    err << "tonewatch: --model " << io::escape_invalid_utf8(e.what()) << "\n";
+    return kExitUsage;
+  }
+  options.job.model = &*model;
+  options.job.run.tonewatch_version = TW_VERSION;
+  options.job.run.model = model_name;
+  options.job.run.model_text = model_text;
+  options.job.run.settings = {{"detection", config_to_json(options.job.session.detection)},
+                              {"channels", channels},
+                              {"mono_role", mono_role},
+                              {"raw", raw_json}};
 
-  std::size_t failures = 0;
-  for (const batch::CallResult& r : results) failures += r.status == batch::CallResult::Status::failed ? 1 : 0;
+  StopSignals signals;
+  options.stop = &signals.flag();
+  batch::BatchOutcome outcome;
+  try {
+    outcome = batch::run_batch(inputs, options);
+  } catch (const batch::OutputFolderError& e) {
+    err << "tonewatch: --out " << e.what()
+        << (e.holder() != 0 ? "; wait for that run to end, or choose another --out" : "") << "\n";
+    return kExitUsage;
+  } catch (const std::invalid_argument& e) {
+    err << "tonewatch: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  const std::vector<batch::CallResult>& results = outcome.results;
+  for (const std::string& path : outcome.removed_temporaries) {
+    err << "tonewatch: removed " << io::escape_invalid_utf8(path) << ", left by a run that was killed\n";
+  }
+  print_summary_table(results, out);
+  for (const std::string& warning : outcome.warnings) err << "tonewatch: warning: " << warning << "\n";
+
+  std::map<batch::CallResult::Status, std::size_t> counts;
+  for (const batch::CallResult& r : results) ++counts[r.status];
+  const std::size_t failures = counts[batch::CallResult::Status::failed];
+  if (counts[batch::CallResult::Status::skipped] > 0) {
+    out << "\n" << counts[batch::CallResult::Status::skipped]
+        << " call(s) skipped: done before from the same input with the same tonewatch, model and settings (--force redoes them)\n";
+  }
   if (failures > 0) {
     err << "\n" << failures << " of " << results.size() << " call(s) failed:\n";
     for (const batch::CallResult& r : results) {
       if (r.status == batch::CallResult::Status::failed) err << "  " << r.error << "\n";
     }
   }
-  out << "\nOutputs in " << options.job.output.dir
+  out << "\nOutputs in " << io::escape_invalid_utf8(options.job.output.dir)
       << "/ (<call>.report.html to read, <call>.summary.json, <call>.events.jsonl, <call>.report.json, <call>.windows."
-      << (options.job.output.format == report::TableFormat::csv ? "csv" : "jsonl") << (options.job.output.frames ? ", <call>.frames.csv" : "")
+      << (options.job.output.format == report::TableFormat::csv ? "csv" : "jsonl")
+      << (options.job.output.frames ? ", <call>.frames.csv" : "") << "; the runs in " << batch::kManifestFileName
       << ")\n";
-  return failures > 0 ? 1 : 0;
+  if (outcome.interrupted) {
+    const int signal_number = signals.signal_number();
+    err << "\ntonewatch: stopped by " << signal_name(signal_number) << ": "
+        << count_of(counts[batch::CallResult::Status::analysed], "analysed") << ", "
+        << count_of(counts[batch::CallResult::Status::skipped], "done before") << ", "
+        << count_of(counts[batch::CallResult::Status::failed], "failed") << ", "
+        << count_of(counts[batch::CallResult::Status::interrupted], "abandoned (no outputs written)") << ", "
+        << count_of(counts[batch::CallResult::Status::not_started], "not started")
+        << ". Run the same command again to finish.\n";
+    return 128 + signal_number;
+  }
+  return failures > 0 ? kExitCallsFailed : kExitOk;
 }
 
 void print_summary_table(const std::vector<batch::CallResult>& results, std::ostream& out) {
@@ -104,17 +210,22 @@ void print_summary_table(const std::vector<batch::CallResult>& results, std::ost
   out << line;
   for (const batch::CallResult& r : results) {
     const nlohmann::json& s = r.summary;
-    const std::string status = r.status == batch::CallResult::Status::failed ? "FAILED" : status_name(r.status);
+    const std::string status = status_name(r.status);
     const bool has_speakers = s.is_object() && s.contains("speakers") && !s["speakers"].empty();
+    std::string note;
+    if (!r.note.empty() && r.status == batch::CallResult::Status::duplicate) note = "    " + r.note + "\n";
+    if (!r.note.empty() && r.status == batch::CallResult::Status::analysed) note = "    analysed again: " + r.note + "\n";
     if (!has_speakers) {
-      std::snprintf(line, sizeof line, "%-24s %s\n", r.call_id.c_str(), status.c_str());
-      out << line;
+      out << std::string(r.call_id.empty() ? "-" : r.call_id) << std::string(r.call_id.size() < 24 ? 25 - r.call_id.size() : 1, ' ')
+          << status << "\n" << note;
       continue;
     }
     bool first = true;
     for (const nlohmann::json& speaker : s["speakers"]) {
+      // The id may be longer than its column: it keeps its line, the figures go on the next.
+      if (first && r.call_id.size() > 24) out << r.call_id << "\n";
       std::snprintf(line, sizeof line, "%-24s %-9s %-8s %-7s %8s %8s %9s %9s %10s %11s\n",
-                    first ? r.call_id.c_str() : "", first ? status.substr(0, 9).c_str() : "",
+                    first && r.call_id.size() <= 24 ? r.call_id.c_str() : "", first ? status.substr(0, 9).c_str() : "",
                     first ? minutes_seconds(s.value("duration_s", nlohmann::json())).c_str() : "",
                     speaker.value("role", "").c_str(),
                     cell(speaker.value("speech_time_s", nlohmann::json()), "%.1f", " s").c_str(),
@@ -158,6 +269,7 @@ void print_summary_table(const std::vector<batch::CallResult>& results, std::ost
     if (s.contains("warnings")) {
       for (const nlohmann::json& warning : s["warnings"]) out << "    warning: " << warning.get<std::string>() << "\n";
     }
+    out << note;
   }
 }
 

@@ -24,12 +24,22 @@ struct AnalyzeCommand {
   bool no_progress = false;
   std::string config_path;
   std::string model_path;
+  std::string root;
 
   CLI::App* add_to(CLI::App& app);
   /// Runs the batch; prints the summary table to `out` and failures to `err`.
-  /// Returns 0 when every call was analysed or skipped, 1 when any failed.
-  int run(std::ostream& out, std::ostream& err);
+  /// Returns the exit status: 0 when every call was analysed (or was done
+  /// already), 1 when any failed, 2 for a configuration error or an output
+  /// folder that cannot be used (nothing analysed), 128 + the signal number
+  /// (130 SIGINT, 143 SIGTERM) when a signal stopped the run.
+  /// `command_line` goes into the output folder's manifest.
+  int run(std::ostream& out, std::ostream& err, const std::vector<std::string>& command_line = {});
 };
+
+/// Exit statuses of `tonewatch`.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCallsFailed = 1;
+inline constexpr int kExitUsage = 2;
 
 /// The human-readable table printed after a batch.
 void print_summary_table(const std::vector<batch::CallResult>& results, std::ostream& out);

@@ -1,6 +1,11 @@
 #include "app/config_file.h"
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -128,13 +133,29 @@ void apply_config_json(const nlohmann::json& json, detect::DetectionConfig& conf
       if (!value.is_boolean()) throw std::invalid_argument(name + " must be true or false");
       field = value.get<bool>();
     } else if constexpr (std::is_integral_v<T>) {
-      if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
-        throw std::invalid_argument(name + " must be a whole number >= 0");
+      // An unsigned JSON number above INT64_MAX reads back negative through get<int64_t>.
+      const bool whole = value.is_number_integer() && !(value.is_number_unsigned() &&
+                                                        value.get<std::uint64_t>() > static_cast<std::uint64_t>(
+                                                                                         std::numeric_limits<std::int64_t>::max()));
+      if (!whole || value.get<std::int64_t>() < 0) throw std::invalid_argument(name + " must be a whole number >= 0");
+      if (static_cast<std::uint64_t>(value.get<std::int64_t>()) >
+          static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+        throw std::invalid_argument(name + " is too large (at most " + std::to_string(std::numeric_limits<T>::max()) +
+                                    ")");
       }
       field = value.get<T>();
     } else {
       if (!value.is_number()) throw std::invalid_argument(name + " must be a number");
-      field = value.get<T>();
+      // JSON numbers are doubles; the field may be narrower. 1e308 fits a double
+      // but becomes infinity in a float, which no threshold means.
+      const double number = value.get<double>();
+      if (!std::isfinite(number) || std::fabs(number) > static_cast<double>(std::numeric_limits<T>::max())) {
+        char limit[32];
+        std::snprintf(limit, sizeof limit, "%.4g", static_cast<double>(std::numeric_limits<T>::max()));
+        throw std::invalid_argument(name + " = " + value.dump() + " is out of range (at most " + limit +
+                                    " in magnitude)");
+      }
+      field = static_cast<T>(number);
     }
   });
   // The detectors' own checks name the rule; say which section it came from.
@@ -150,7 +171,7 @@ void apply_config_json(const nlohmann::json& json, detect::DetectionConfig& conf
 
 detect::DetectionConfig load_config_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot open config file");
+  if (!in) throw std::invalid_argument(path + ": cannot open config file: " + std::strerror(errno));
   detect::DetectionConfig config;
   try {
     apply_config_json(nlohmann::json::parse(in), config);

@@ -10,13 +10,17 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
 
 #include "alerts/async_event_sink.h"
+#include "alerts/webhook_sink.h"
 #include "app/analyze_command.h"
 #include "app/config_file.h"
 #include "app/default_model.h"
@@ -253,7 +257,13 @@ CLI::App* LiveCommand::add_to(CLI::App& app) {
   cmd->add_flag("--frames", frames, "Also write per-hop features (<call>.frames.csv)");
   cmd->add_flag("--jsonl", jsonl, "Events as JSON lines on stdout even on a terminal (the default when stdout is not one)");
   cmd->add_option("--webhook", webhooks, "POST each supervisor alert to this URL (repeatable), as 'tonewatch serve' does");
-  cmd->add_option("--webhook-secret", webhook_secret, "Sign webhook bodies with HMAC-SHA256 and this secret");
+  cmd->add_option("--webhook-secret", webhook_secret,
+                  "Sign webhook bodies with HMAC-SHA256 and this secret (or set TONEWATCH_WEBHOOK_SECRET)");
+  cmd->add_option("--webhook-spool", webhook_spool,
+                  "Where alerts wait until each webhook has taken them, across restarts (default <out>/.webhook-spool)");
+  cmd->add_option("--webhook-spool-max-mb", webhook_spool_max_mb, "Bound on the spool; past it the oldest alert goes")
+      ->check(CLI::Range(0.01, 1e6))
+      ->capture_default_str();
   cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
   cmd->add_option("--duration", duration_s, "End the call after this many seconds of audio (default: at Ctrl-C)");
@@ -280,21 +290,20 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
   if (!(device_timeout_s > 0.0)) throw std::invalid_argument("--device-timeout must be > 0 s");
   const std::string id = call_id.empty() ? default_call_id() : call_id;
   check_call_id(id);
-  if (!webhooks.empty()) {
-    // WEBHOOK HOOK: when alerts::WebhookSink (src/alerts/webhook_sink.h, branch `webhook`)
-    // is in the build, build it here from `webhooks` and `webhook_secret` exactly as
-    // `tonewatch serve` does and add it to `delivered` below; then drop this refusal.
-    throw std::invalid_argument("--webhook: webhook delivery is not in this build yet");
-  }
 
   // SIGINT and SIGTERM end the call: blocked before any thread starts (PortAudio's
   // and the sound server's included), so every thread inherits the mask and the
   // display loop below takes them with sigtimedwait.
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal is
+  // discarded even while blocked (POSIX sigaction): restore the default action so
+  // `tonewatch live ... &` followed by `kill -INT` still ends the call cleanly.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout pipe must not cost the call its report
 
   const detect::AgitationModel model = load_agitation_model(model_path);
@@ -327,6 +336,26 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
   std::vector<alerts::EventSink*> delivered;
   std::optional<alerts::JsonLinesSink> lines;
   if (!view_mode) delivered.push_back(&lines.emplace(out, true));
+  // Webhooks exactly as 'tonewatch serve' delivers them: a durable spool, per-URL
+  // order, retries; what is not delivered at the end waits for the next start.
+  std::unique_ptr<alerts::WebhookSink> webhook;
+  if (!webhooks.empty()) {
+    alerts::WebhookConfig w;
+    w.urls = webhooks;
+    const char* env_secret = std::getenv("TONEWATCH_WEBHOOK_SECRET");
+    w.secret = !webhook_secret.empty() ? webhook_secret : (env_secret != nullptr ? env_secret : "");
+    w.spool_directory =
+        webhook_spool.empty() ? std::filesystem::path(out_dir) / ".webhook-spool" : std::filesystem::path(webhook_spool);
+    w.spool_max_bytes = static_cast<std::uint64_t>(webhook_spool_max_mb * 1024.0 * 1024.0);
+    w.log = [&err](const std::string& line) {
+      static std::mutex log_mutex;
+      std::lock_guard<std::mutex> lock(log_mutex);
+      err << "tonewatch live: webhook: " << line << "\n";
+      err.flush();
+    };
+    webhook = std::make_unique<alerts::WebhookSink>(std::move(w));
+    delivered.push_back(webhook.get());
+  }
   alerts::FanoutSink delivery(delivered);
   alerts::AsyncEventSink queued(delivery, kEventQueue);
   std::vector<alerts::EventSink*> analysis_sinks{&queued};
@@ -430,6 +459,9 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
     write_error = e.what();
   }
   queued.flush();
+  if (webhook && !webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
+    err << "tonewatch live: webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start\n";
+  }
   if (view_mode) {
     view.publish(writer.session(), view_counters(), true);
     view.end(ended_by);

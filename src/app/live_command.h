@@ -30,7 +30,9 @@ struct LiveCommand {
   bool frames = false;
   bool jsonl = false;
   std::vector<std::string> webhooks;
-  std::string webhook_secret;
+  std::string webhook_secret;     ///< or TONEWATCH_WEBHOOK_SECRET in the environment
+  std::string webhook_spool;      ///< default <out>/.webhook-spool
+  double webhook_spool_max_mb = 64.0;
   std::string config_path, model_path;
   // Timing.
   double duration_s = 0.0;    ///< 0: until Ctrl-C (or the file's end)

@@ -1,13 +1,18 @@
 #include "app/serve_command.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
 #include <memory>
 #include <thread>
 
 #include "alerts/async_event_sink.h"
+#include "alerts/webhook_sink.h"
 #include "app/config_file.h"
 #include "app/default_model.h"
 #include "net/http_server.h"
@@ -36,6 +41,33 @@ std::string stat_line(const char* name, const char* help, const char* type, std:
          std::to_string(value) + "\n";
 }
 
+// The webhook sink's counters, one series per URL.
+std::string webhook_metrics(const alerts::WebhookStats& s) {
+  std::string out;
+  auto family = [&](const char* name, const char* help, const char* type, auto value_of) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    for (const alerts::WebhookUrlStats& u : s.urls) {
+      out += std::string(name) + "{" + server::label("url", u.url) + "} " + std::to_string(value_of(u)) + "\n";
+    }
+  };
+  family("tonewatch_webhook_delivered_total", "Events a webhook answered with 2xx", "counter",
+         [](const alerts::WebhookUrlStats& u) { return u.delivered; });
+  family("tonewatch_webhook_retries_total", "Webhook attempts after a failure", "counter",
+         [](const alerts::WebhookUrlStats& u) { return u.retries; });
+  family("tonewatch_webhook_failures_total", "Failed webhook attempts (all kinds)", "counter", [](const alerts::WebhookUrlStats& u) {
+    std::uint64_t n = 0;
+    for (auto f : u.failures) n += f;
+    return n;
+  });
+  family("tonewatch_webhook_dropped_total", "Events a webhook never got (spool full, rejected with 4xx, gave up)", "counter",
+         [](const alerts::WebhookUrlStats& u) { return u.dropped_spool_full + u.dropped_rejected + u.dropped_gave_up; });
+  family("tonewatch_webhook_queue_depth", "Events spooled and waiting for a webhook", "gauge",
+         [](const alerts::WebhookUrlStats& u) { return u.depth.events; });
+  out += stat_line("tonewatch_webhook_spool_bytes", "Bytes in the webhook spool", "gauge", s.spool.bytes);
+  out += stat_line("tonewatch_webhook_spool_errors_total", "Events the spool could not write", "counter", s.spool_errors);
+  return out;
+}
+
 }  // namespace
 
 CLI::App* ServeCommand::add_to(CLI::App& app) {
@@ -48,8 +80,18 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
   cmd->add_option("--webhook", webhooks, "POST each supervisor alert to this URL (repeatable)");
-  cmd->add_option("--webhook-secret", webhook_secret, "Sign webhook bodies with HMAC-SHA256 and this secret");
+  cmd->add_option("--webhook-secret", webhook_secret,
+                  "Sign webhook bodies with HMAC-SHA256 and this secret (or set TONEWATCH_WEBHOOK_SECRET)");
+  cmd->add_option("--webhook-spool", webhook_spool,
+                  "Where alerts wait until each webhook has taken them, across restarts (default <out>/.webhook-spool)");
+  cmd->add_option("--webhook-spool-max-mb", webhook_spool_max_mb, "Bound on the spool; past it the oldest alert goes")
+      ->check(CLI::Range(0.01, 1e6))
+      ->capture_default_str();
   cmd->add_option("--record", record_dir, "Keep each call's audio as <call>.wav (8 kHz stereo) in this folder");
+  cmd->add_option("--leg-buffer-s", leg_buffer_s,
+                  "Audio a stream may run ahead of analysis before frames are dropped (s; 16 KB of memory per second per channel)")
+      ->check(CLI::Range(0.1, 60.0))
+      ->capture_default_str();
   cmd->add_option("--max-calls", max_calls, "Concurrent calls; more are refused (0: no limit)")->capture_default_str();
   cmd->add_option("--workers", worker_threads, "Analysis threads (default: one per core)");
   cmd->add_option("--io-threads", io_threads, "Network threads")->capture_default_str();
@@ -79,9 +121,27 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
   settings.output.dir = out_dir;
   settings.record_dir = record_dir;
+  settings.ring_s = leg_buffer_s;
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);
+  std::unique_ptr<alerts::WebhookSink> webhook;
+  if (!webhooks.empty()) {
+    alerts::WebhookConfig w;
+    w.urls = webhooks;
+    const char* env_secret = std::getenv("TONEWATCH_WEBHOOK_SECRET");
+    w.secret = !webhook_secret.empty() ? webhook_secret : (env_secret != nullptr ? env_secret : "");
+    w.spool_directory = webhook_spool.empty() ? std::filesystem::path(out_dir) / ".webhook-spool" : std::filesystem::path(webhook_spool);
+    w.spool_max_bytes = static_cast<std::uint64_t>(webhook_spool_max_mb * 1024.0 * 1024.0);
+    w.log = [&err](const std::string& line) {
+      static std::mutex log_mutex;
+      std::lock_guard<std::mutex> lock(log_mutex);
+      err << "tonewatch serve: webhook: " << line << "\n";
+      err.flush();
+    };
+    webhook = std::make_unique<alerts::WebhookSink>(std::move(w));
+    hub.add_sink(*webhook);
+  }
   alerts::AsyncEventSink events(hub, kEventQueue);
   std::shared_ptr<server::CallRegistry> registry;
   server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {
@@ -114,7 +174,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_tls_failures_total", "Failed TLS handshakes", "counter", s.tls_failures) +
            stat_line("tonewatch_feed_dropped_total", "Feed messages dropped for slow readers", "counter", s.outbox_dropped) +
            stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
-           stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued());
+           stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
+           stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
+           (webhook ? webhook_metrics(webhook->stats()) : std::string());
   };
   config.http = [&](const net::Request& r) {
     net::Response response = server::handle_api(api, r);
@@ -171,6 +233,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   workers.stop_all_calls();  // calls whose legs are still joining end too
   workers.wait_idle(600.0);
   events.flush();
+  if (webhook && !webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
+    err << "tonewatch serve: webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start\n";
+  }
   err << "tonewatch serve: stopped; every call's outputs are in " << out_dir << "/\n";
   return 0;
 }

@@ -17,8 +17,11 @@ struct ServeCommand {
   std::string config_path;
   std::string model_path;
   std::vector<std::string> webhooks;
-  std::string webhook_secret;
+  std::string webhook_secret;     ///< or TONEWATCH_WEBHOOK_SECRET in the environment
+  std::string webhook_spool;      ///< default <out>/.webhook-spool
+  double webhook_spool_max_mb = 64.0;
   std::string record_dir;
+  double leg_buffer_s = 1.0;
   std::size_t max_calls = 1000;
   unsigned worker_threads = 0;
   unsigned io_threads = 1;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "batch/resume.h"
 #include "detect/agitation_model.h"
 #include "io/audio_file_source.h"
 #include "pipeline/call_session.h"
@@ -22,15 +23,28 @@ struct CallJobOptions {
   pipeline::SessionConfig session;
   /// Shared, read-only; must be set and outlive the job.
   const detect::AgitationModel* model = nullptr;
+  /// Recorded in each summary ("analysis"), so a rerun knows what made it.
+  RunFingerprint run;
 };
 
 struct CallResult {
-  std::string input_path;
+  std::string input_path;  ///< as given (any bytes)
   std::string call_id;
-  enum class Status { analysed, skipped, failed } status = Status::failed;
-  std::string error;            ///< for failed calls: what went wrong, naming the file
-  nlohmann::json summary;       ///< the per-call summary (also for skipped calls, read back)
+  enum class Status {
+    analysed,     ///< analysed in this run, outputs written
+    skipped,      ///< done before with the same input, tonewatch, model and settings
+    failed,       ///< could not be analysed: see error; no outputs written
+    interrupted,  ///< abandoned on SIGINT/SIGTERM; no outputs written
+    not_started,  ///< the run stopped before reaching it
+    duplicate,    ///< the same file as an earlier input: analysed once, there
+  } status = Status::not_started;
+  std::string error;       ///< for failed calls: what went wrong, naming the file (valid UTF-8)
+  std::string note;        ///< why a call was analysed again, or which input it duplicates
+  nlohmann::json summary;  ///< the per-call summary (also for skipped calls, read back)
 };
+
+/// Short name of a status ("analysed", "not started", ...).
+const char* to_string(CallResult::Status status) noexcept;
 
 /// Progress shared with the display thread.
 struct JobProgress {
@@ -38,8 +52,10 @@ struct JobProgress {
 };
 
 /// Decodes, resamples to the analysis rate, analyses through a CallSession and
-/// writes the outputs of one call. Never throws: failures are returned with their message.
+/// writes the outputs of one call. When `stop` is set mid-call the call is
+/// abandoned (status interrupted) and its temporaries removed. Never throws:
+/// failures are returned with their message, which names the input.
 CallResult analyze_call(const std::string& input_path, const std::string& call_id, const CallJobOptions& options,
-                        JobProgress* progress = nullptr);
+                        JobProgress* progress = nullptr, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace tw::batch

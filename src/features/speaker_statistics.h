@@ -21,7 +21,7 @@ class Histogram {
 
  private:
   float low_, bin_width_;
-  std::vector<std::int64_t> bins_;
+  std::vector<std::uint32_t> bins_;  // 2^32 hops = 1.36 years of one speaker: half the memory of 64-bit counts
   std::int64_t count_ = 0;
 };
 

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace tw::io {
 
@@ -31,5 +32,16 @@ class AtomicFile {
 
 /// Writes `content` to `path` atomically.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+/// Removes the temporaries AtomicFile writers left in `dir` when they were
+/// killed (SIGKILL, a crash, power loss): `<name>.tmp-<pid>-<nonce>-<n>` files
+/// whose process is no longer running, or whose pid is this process's from an
+/// earlier life (a pid reused, as in containers where every run is pid 1).
+/// Temporaries of running processes are left alone. Returns the paths removed.
+/// Never throws; a file that cannot be removed is left.
+std::vector<std::string> remove_stale_temporaries(const std::string& dir);
+
+/// True when `file_name` has the form of an AtomicFile temporary.
+bool is_temporary_name(const std::string& file_name);
 
 }  // namespace tw::io

@@ -6,13 +6,15 @@
 namespace tw::io {
 
 enum class AudioErrorKind {
-  missing,            ///< no such file, or not readable
+  missing,            ///< no such file (or a folder on its path is missing)
+  unreadable,         ///< there, but cannot be read (permission denied, I/O error)
   not_audio,          ///< the file holds no format we recognise
   unsupported,        ///< audio, but an encoding, rate or layout we do not take
   truncated,          ///< the file ends before its header says it should
   empty,              ///< no samples at all
   too_many_channels,  ///< more channels than speaker roles
   read_failed,        ///< the decoder failed mid-stream
+  invalid_samples,    ///< a channel holds no finite sample at all (every one NaN or infinite)
 };
 
 /// Short name of an error kind, as printed in reports ("truncated", ...).
@@ -32,12 +34,14 @@ class AudioError : public std::runtime_error {
 inline const char* to_string(AudioErrorKind kind) noexcept {
   switch (kind) {
     case AudioErrorKind::missing: return "missing";
+    case AudioErrorKind::unreadable: return "unreadable";
     case AudioErrorKind::not_audio: return "not audio";
     case AudioErrorKind::unsupported: return "unsupported";
     case AudioErrorKind::truncated: return "truncated";
     case AudioErrorKind::empty: return "empty";
     case AudioErrorKind::too_many_channels: return "too many channels";
     case AudioErrorKind::read_failed: return "read failed";
+    case AudioErrorKind::invalid_samples: return "invalid samples";
   }
   return "error";
 }

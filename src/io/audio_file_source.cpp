@@ -1,6 +1,12 @@
 #include "io/audio_file_source.h"
 
+#include <fcntl.h>
 #include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <stdexcept>
@@ -49,12 +55,19 @@ std::string format_name(int format) {
   return container + ", " + encoding;
 }
 
+// What errno says, in the words a user acts on.
+std::string system_reason(int error) {
+  if (error == EACCES) return "permission denied";
+  if (error == EPERM) return "permission denied (" + std::string(std::strerror(error)) + ")";
+  return std::strerror(error);
+}
+
 AudioErrorKind classify_open_error(int code) {
   switch (code) {
     case SF_ERR_UNRECOGNISED_FORMAT:
     case SF_ERR_MALFORMED_FILE: return AudioErrorKind::not_audio;
     case SF_ERR_UNSUPPORTED_ENCODING: return AudioErrorKind::unsupported;
-    case SF_ERR_SYSTEM: return AudioErrorKind::missing;
+    case SF_ERR_SYSTEM: return AudioErrorKind::unreadable;
     default: return AudioErrorKind::not_audio;
   }
 }
@@ -69,34 +82,56 @@ RawEncoding parse_raw_encoding(const std::string& name) {
 }
 
 AudioFileSource::AudioFileSource(const std::string& path, const FileSourceOptions& options) : path_(path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw AudioError(AudioErrorKind::missing, path, "no such file");
-  if (std::filesystem::is_directory(status)) throw AudioError(AudioErrorKind::not_audio, path, "is a directory");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size == 0) throw AudioError(AudioErrorKind::empty, path, "the file is empty (0 bytes)");
+  // Raw parameters are checked here: libsndfile's own message for them names
+  // neither the file nor the field ("Internal error : SF_INFO struct incomplete").
+  if (options.raw) {
+    const RawFormat& raw = *options.raw;
+    if (raw.channels < 1) throw AudioError(AudioErrorKind::unsupported, path, "raw channel count must be >= 1");
+    if (raw.sample_rate_hz < options.min_rate_hz || raw.sample_rate_hz > options.max_rate_hz) {
+      throw AudioError(AudioErrorKind::unsupported, path,
+                       "raw sample rate " + std::to_string(raw.sample_rate_hz) + " Hz is outside " +
+                           std::to_string(options.min_rate_hz) + "-" + std::to_string(options.max_rate_hz) + " Hz");
+    }
+  }
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    const int error = errno;
+    if (error == ENOENT || error == ENOTDIR) throw AudioError(AudioErrorKind::missing, path, "no such file");
+    throw AudioError(AudioErrorKind::unreadable, path, system_reason(error));
+  }
+  if (S_ISDIR(status.st_mode)) throw AudioError(AudioErrorKind::not_audio, path, "is a directory");
+  if (S_ISREG(status.st_mode) && status.st_size == 0) {
+    throw AudioError(AudioErrorKind::empty, path, "the file is empty (0 bytes)");
+  }
+  // Opened once, by us: errno says why a file cannot be read (libsndfile reports
+  // only "System error"), and a FIFO is read by this one open.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw AudioError(AudioErrorKind::unreadable, path, system_reason(errno));
+  const bool seekable = S_ISREG(status.st_mode) || S_ISBLK(status.st_mode);
 
   SF_INFO info{};
   if (options.raw) {
     const RawFormat& raw = *options.raw;
-    if (raw.channels < 1) throw AudioError(AudioErrorKind::unsupported, path, "raw channel count must be >= 1");
     info.samplerate = raw.sample_rate_hz;
     info.channels = raw.channels;
     info.format = SF_FORMAT_RAW | raw_subtype(raw.encoding) | (raw.big_endian ? SF_ENDIAN_BIG : SF_ENDIAN_LITTLE);
   }
-  file_ = sf_open(path.c_str(), SFM_READ, &info);
+  // SF_FALSE: the descriptor stays ours to close, on success and failure alike.
+  file_ = sf_open_fd(fd_, SFM_READ, &info, SF_FALSE);
   if (file_ == nullptr) {
     const int code = sf_error(nullptr);
     const AudioErrorKind kind = classify_open_error(code);
-    std::string detail = sf_error_number(code);
+    std::string detail = code == SF_ERR_SYSTEM ? sf_strerror(nullptr) : sf_error_number(code);
     if (kind == AudioErrorKind::not_audio && !options.raw) {
       detail += " (if it is headerless raw audio, say how to read it: --raw ENCODING --raw-rate HZ)";
     }
+    close();
     throw AudioError(kind, path, detail);
   }
   format_.sample_rate_hz = info.samplerate;
   format_.channels = info.channels;
-  format_.frames = info.frames;
+  // Raw audio from a stream has no length: libsndfile says "as many as can be".
+  format_.frames = !seekable && options.raw ? -1 : info.frames;
   format_.description = format_name(info.format);
 
   // libsndfile reads what is there when a header promises more; its log says so.
@@ -108,10 +143,10 @@ AudioFileSource::AudioFileSource(const std::string& path, const FileSourceOption
   const bool overstated = std::string_view(log).find("(should be ") != std::string_view::npos;
 
   auto fail = [&](AudioErrorKind kind, const std::string& detail) {
-    sf_close(file_);
-    file_ = nullptr;
+    close();
     throw AudioError(kind, path, detail);
   };
+  if (info.channels < 1) fail(AudioErrorKind::unsupported, "no channels");
   if (info.channels > options.max_channels) {
     fail(AudioErrorKind::too_many_channels,
          std::to_string(info.channels) + " channels, but a call has at most " + std::to_string(options.max_channels) +
@@ -127,10 +162,16 @@ AudioFileSource::AudioFileSource(const std::string& path, const FileSourceOption
     fail(AudioErrorKind::truncated, "the header promises more audio than the file holds (" +
                                         std::to_string(info.frames) + " frames present)");
   }
+  guard_ = std::make_unique<NonFiniteGuard>(info.channels);
 }
 
-AudioFileSource::~AudioFileSource() {
+AudioFileSource::~AudioFileSource() { close(); }
+
+void AudioFileSource::close() noexcept {
   if (file_ != nullptr) sf_close(file_);
+  file_ = nullptr;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
 }
 
 std::size_t AudioFileSource::read(std::span<float> interleaved) {
@@ -147,6 +188,18 @@ std::size_t AudioFileSource::read(std::span<float> interleaved) {
     throw AudioError(AudioErrorKind::truncated, path_,
                      "ended after " + std::to_string(frames_read_) + " of " + std::to_string(format_.frames) +
                          " frames");
+  }
+  guard_->process(std::span<float>(interleaved.data(), static_cast<std::size_t>(got) * channels));
+  if (got == 0) {
+    // Only now is it known that a channel never held a finite sample: analysing
+    // it would report a silent speaker.
+    for (int c = 0; c < format_.channels; ++c) {
+      if (guard_->all_non_finite(c)) {
+        throw AudioError(AudioErrorKind::invalid_samples, path_,
+                         "channel " + std::to_string(c) + " has no finite sample: all " +
+                             std::to_string(guard_->frames()) + " are NaN or infinite");
+      }
+    }
   }
   return static_cast<std::size_t>(got);
 }

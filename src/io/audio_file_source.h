@@ -6,6 +6,7 @@
 #include <string>
 
 #include "io/audio_source.h"
+#include "io/non_finite_guard.h"
 
 typedef struct sf_private_tag SNDFILE;
 
@@ -36,6 +37,10 @@ struct FileSourceOptions {
 
 /// Decodes a whole file; the format is checked at open, truncation and decoder
 /// errors while reading. Throws AudioError naming the file and the problem.
+/// The file is opened once (a FIFO or other stream works; its length may then be
+/// unknown). Non-finite samples are replaced by silence and counted (non_finite());
+/// a channel with no finite sample at all fails at the end of the stream
+/// (invalid_samples).
 class AudioFileSource final : public AudioSource {
  public:
   explicit AudioFileSource(const std::string& path, const FileSourceOptions& options = {});
@@ -46,10 +51,17 @@ class AudioFileSource final : public AudioSource {
   const AudioFormat& format() const noexcept override { return format_; }
   std::size_t read(std::span<float> interleaved) override;
   const std::string& name() const noexcept override { return path_; }
+  /// The non-finite samples replaced so far, per channel, with their frame positions
+  /// (at the file's own rate).
+  const NonFiniteGuard& non_finite() const noexcept { return *guard_; }
 
  private:
+  void close() noexcept;
+
   std::string path_;
+  int fd_ = -1;
   SNDFILE* file_ = nullptr;
+  std::unique_ptr<NonFiniteGuard> guard_;
   AudioFormat format_;
   std::int64_t frames_read_ = 0;
 };

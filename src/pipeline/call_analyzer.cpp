@@ -5,7 +5,7 @@
 
 namespace tw::pipeline {
 namespace {
-constexpr std::size_t kMaxBlockFrames = 4096;  // per-channel scratch; longer blocks are split
+constexpr std::size_t kMaxBlockFrames = 512;  // per-channel scratch (2 KiB); longer blocks are split
 }
 
 CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::SpeakerRole> roles) {

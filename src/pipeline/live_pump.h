@@ -59,8 +59,9 @@ struct PumpInputCounters {
 
 class LivePump {
  public:
-  /// Frames read from one input at once.
-  static constexpr std::size_t kReadFrames = 2048;
+  /// Frames read from one input at once (bounded scratch: 4 KiB per channel, as the
+  /// server's per-call memory budget asks).
+  static constexpr std::size_t kReadFrames = 512;
 
   /// `inputs` (one or two, outliving the pump) with the roles of their channels, at
   /// their own rates. Throws std::invalid_argument as TrackJoiner does, or when an

@@ -36,7 +36,7 @@ class TrackJoiner {
  public:
   static constexpr int kMaxTracks = 2;
   /// Largest block the joiner converts or emits at once (analysis-rate frames).
-  static constexpr std::size_t kChunkFrames = 4096;
+  static constexpr std::size_t kChunkFrames = 512;
 
   /// The session's channels are the tracks' roles, caller first (caller-left, as a
   /// recording is laid out). Throws std::invalid_argument for no tracks, more than

@@ -1,6 +1,7 @@
 #include "report/call_outputs.h"
 
 #include <filesystem>
+#include <vector>
 
 #include "report/call_report.h"
 
@@ -57,13 +58,34 @@ pipeline::FeatureSink& CallOutputs::tap() noexcept { return *tables_; }
 alerts::EventSink& CallOutputs::events() noexcept { return event_lines_; }
 
 void CallOutputs::commit(const pipeline::CallTimeline& timeline, const nlohmann::json& summary) {
-  windows_file_.commit();
-  events_file_.commit();
-  if (frames_file_) frames_file_->commit();
-  io::write_file_atomically(paths_.report_json, call_report_json(timeline, summary).dump() + "\n");
-  io::write_file_atomically(paths_.report_html, call_report_html(timeline, summary));
-  // The summary goes last: its presence tells a rerun this call is done.
-  io::write_file_atomically(paths_.summary, summary.dump(2) + "\n");
+  // Everything that can fail before a file lands is done first (a JSON dump
+  // throws on a string that is not UTF-8), so a failed call leaves no outputs.
+  const std::string report_json = call_report_json(timeline, summary).dump() + "\n";
+  const std::string report_html = call_report_html(timeline, summary);
+  const std::string summary_text = summary.dump(2) + "\n";
+  std::vector<std::string> landed;
+  // An older summary would mark a half-replaced set done.
+  std::error_code ignored;
+  std::filesystem::remove(paths_.summary, ignored);
+  try {
+    windows_file_.commit();
+    landed.push_back(paths_.windows);
+    events_file_.commit();
+    landed.push_back(paths_.events);
+    if (frames_file_) {
+      frames_file_->commit();
+      landed.push_back(paths_.frames);
+    }
+    io::write_file_atomically(paths_.report_json, report_json);
+    landed.push_back(paths_.report_json);
+    io::write_file_atomically(paths_.report_html, report_html);
+    landed.push_back(paths_.report_html);
+    // The summary goes last: its presence tells a rerun this call is done.
+    io::write_file_atomically(paths_.summary, summary_text);
+  } catch (...) {
+    for (const std::string& path : landed) std::filesystem::remove(path, ignored);
+    throw;
+  }
 }
 
 }  // namespace tw::report

@@ -1,22 +1,40 @@
 #include "report/call_summary.h"
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "alerts/event.h"
 #include "dsp/stream_spec.h"
+#include "io/path_text.h"
 
 namespace tw::report {
 
 using alerts::json_number;
 
+nlohmann::json input_path_json(const std::string& path) {
+  nlohmann::json json = {{"path", io::escape_invalid_utf8(path)}};
+  if (!io::is_valid_utf8(path)) json["path_bytes_hex"] = io::to_hex(path);
+  return json;
+}
+
+std::string input_path_from_json(const nlohmann::json& input) {
+  if (!input.is_object()) throw std::invalid_argument("input is not an object");
+  if (input.contains("path_bytes_hex")) {
+    if (!input["path_bytes_hex"].is_string()) throw std::invalid_argument("input.path_bytes_hex is not a string");
+    return io::from_hex(input["path_bytes_hex"].get<std::string>());
+  }
+  if (!input.contains("path") || !input["path"].is_string()) throw std::invalid_argument("input.path is missing");
+  return input["path"].get<std::string>();
+}
+
 nlohmann::json make_call_summary(const std::string& call_id, const InputDescription& input,
                                  std::int64_t frames_analysed, const std::vector<pipeline::SpeakerReport>& reports) {
   nlohmann::json summary;
   summary["call"] = call_id;
-  summary["input"] = {{"path", input.path},
-                      {"format", input.format},
-                      {"sample_rate_hz", input.sample_rate_hz},
-                      {"channels", input.channels}};
+  summary["input"] = input_path_json(input.path);
+  summary["input"]["format"] = input.format;
+  summary["input"]["sample_rate_hz"] = input.sample_rate_hz;
+  summary["input"]["channels"] = input.channels;
   for (const auto& [key, value] : input.extra.items()) summary["input"][key] = value;
   summary["analysis_rate_hz"] = dsp::kAnalysisRateHz;
   summary["duration_s"] = json_number(dsp::samples_to_seconds(frames_analysed), 2);
@@ -38,7 +56,11 @@ nlohmann::json make_call_summary(const std::string& call_id, const InputDescript
                         {"loudness_median_db", json_number(t.loudness_median_db, 1)},
                         {"loudness_range_db", json_number(t.loudness_range_db, 1)},
                         {"level_median_dbfs", json_number(t.level_median_dbfs, 1)},
-                        {"clipped_samples", r.clipped_samples}});
+                        {"clipped_samples", r.clipped_samples},
+                        // A source that cannot carry NaN (16-bit live audio) has none;
+                        // add_non_finite_samples() fills in what a float file had.
+                        {"non_finite_samples", 0},
+                        {"non_finite_at_s", nlohmann::json::array()}});
     if (t.speech_time_s < 1.0) {
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%.1f", t.speech_time_s);
@@ -54,6 +76,43 @@ nlohmann::json make_call_summary(const std::string& call_id, const InputDescript
   summary["speakers"] = speakers;
   summary["warnings"] = warnings;
   return summary;
+}
+
+void add_non_finite_samples(const io::NonFiniteGuard& guard, int source_rate_hz,
+                            const std::vector<features::SpeakerRole>& roles, nlohmann::json& summary) {
+  const double rate = source_rate_hz > 0 ? source_rate_hz : 1.0;
+  for (int c = 0; c < guard.channels(); ++c) {
+    const std::string role =
+        c < static_cast<int>(roles.size()) ? std::string(features::to_string(roles[static_cast<std::size_t>(c)])) : "?";
+    nlohmann::json at = nlohmann::json::array();
+    std::string times;
+    for (const io::NonFiniteSpan& span : guard.spans(c)) {
+      const double start_s = static_cast<double>(span.first_frame) / rate;
+      const double end_s = static_cast<double>(span.end_frame) / rate;
+      at.push_back({json_number(start_s, 4), json_number(end_s, 4)});
+      char text[64];
+      if (span.end_frame - span.first_frame == 1) {
+        std::snprintf(text, sizeof text, "%.3f s", start_s);
+      } else {
+        std::snprintf(text, sizeof text, "%.3f-%.3f s", start_s, end_s);
+      }
+      times += (times.empty() ? "" : ", ") + std::string(text);
+    }
+    if (summary.contains("speakers")) {
+      for (nlohmann::json& speaker : summary["speakers"]) {
+        if (speaker.value("channel", -1) != c) continue;
+        speaker["non_finite_samples"] = guard.count(c);
+        speaker["non_finite_at_s"] = at;
+      }
+    }
+    if (guard.count(c) == 0) continue;
+    const std::int64_t more = guard.span_count(c) - static_cast<std::int64_t>(guard.spans(c).size());
+    if (more > 0) times += " and " + std::to_string(more) + " more place" + (more > 1 ? "s" : "");
+    const std::int64_t n = guard.count(c);
+    summary["warnings"].push_back("channel " + std::to_string(c) + " (" + role + ") had " + std::to_string(n) +
+                                  " non-finite sample" + (n > 1 ? "s" : "") +
+                                  " (NaN or infinity), analysed as silence: at " + times);
+  }
 }
 
 void add_detection_summary(const pipeline::CallTimeline& timeline, nlohmann::json& summary) {

@@ -104,6 +104,13 @@ void CallRegistry::on_finished(const std::shared_ptr<LiveCall>& call) {
       .counter("tonewatch_calls_ended_total", "Calls ended, by protocol and outcome",
                label("protocol", status.protocol) + "," + label("outcome", status.error.empty() ? "analysed" : "failed"))
       .add();
+  const LiveCallCounters c = call->counters();
+  metrics_.counter("tonewatch_dropped_frames_total", "Frames lost in the server, by cause",
+                   label("cause", "ring_overflow")).add(c.overflowed_frames);
+  metrics_.counter("tonewatch_dropped_frames_total", "Frames lost in the server, by cause",
+                   label("cause", "late_leg")).add(c.late_dropped_frames);
+  metrics_.counter("tonewatch_stall_fill_frames_total", "Analysis-rate frames of silence put in for a stalled leg")
+      .add(c.stall_fill_frames);
   recent_.emplace_back(now, status);
   while (!recent_.empty() && (static_cast<double>(now - recent_.front().first) * 1e-9 > recent_s_ || recent_.size() > 1000)) {
     recent_.pop_front();

@@ -7,7 +7,7 @@
 namespace tw::server {
 namespace {
 // Largest block converted at once on either side; longer blocks are done in pieces.
-constexpr std::size_t kScratchFrames = 2048;
+constexpr std::size_t kScratchFrames = 512;
 }  // namespace
 
 LegInput::LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s)
@@ -25,10 +25,10 @@ void LegInput::write(std::span<const float> interleaved) noexcept {
   for (std::size_t at = 0; at + channels <= interleaved.size(); at += piece) {
     const std::size_t n = std::min(piece, interleaved.size() - at) / channels * channels;
     for (std::size_t i = 0; i < n; ++i) {
-      // Network audio is 16-bit: x * 32768 is an integer here, so this is exact.
-      const float v = interleaved[at + i];
-      const float x = std::isfinite(v) ? std::clamp(v, -1.0f, 32767.0f / 32768.0f) : 0.0f;
-      produce_scratch_[i] = static_cast<std::int16_t>(std::lrint(x * 32768.0f));
+      // Network audio is 16-bit: x * 32768 is an integer here, so truncation is exact.
+      float y = interleaved[at + i] * 32768.0f;
+      y = y < -32768.0f ? -32768.0f : (y > 32767.0f ? 32767.0f : y);
+      produce_scratch_[i] = y == y ? static_cast<std::int16_t>(y) : std::int16_t{0};  // NaN: silence
     }
     written += ring_.write(std::span<const std::int16_t>(produce_scratch_.data(), n));
   }

@@ -44,6 +44,7 @@ class LegInput final : public io::LiveInput {
   }
   bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
   std::size_t available_frames() const noexcept { return ring_.available_frames(); }
+  std::size_t capacity_frames() const noexcept { return ring_.capacity_frames(); }
   /// When the newest frame now in the ring was written (steady clock), or 0.
   std::int64_t last_write_ns() const noexcept { return last_write_ns_.load(std::memory_order_acquire); }
 

@@ -35,9 +35,9 @@ struct CallSettings {
   const detect::AgitationModel* model = nullptr;  ///< shared read-only; must be set
   report::OutputOptions output;
   std::string record_dir;           ///< non-empty: keep each call's audio as <id>.wav (8 kHz stereo 16-bit)
-  double ring_s = 2.0;              ///< audio a leg may buffer ahead of analysis
+  double ring_s = 1.0;              ///< audio a leg may buffer ahead of analysis (workers poll every 5 ms)
   double max_skew_s = 0.5;          ///< a leg this far behind the other is filled with silence
-  double second_leg_wait_s = 1.5;   ///< how long a one-leg call waits for its other party
+  double second_leg_wait_s = 0.75;  ///< how long a one-leg call waits for its other party (its audio waits in the ring)
 };
 
 /// A live call as the dashboard and the API see it. A copy.

@@ -55,7 +55,8 @@ struct DtmfEvent {
 
 /// Implemented by the server, one instance per connection (or per call).
 /// Every method is called on the connection's thread, from inside an adapter
-/// call; none may call back into the adapter.
+/// call; none may call back into the adapter, and none may throw (the adapters'
+/// entry points are noexcept).
 class IngestSink {
  public:
   virtual ~IngestSink() = default;

@@ -124,6 +124,21 @@ TEST_CASE("values of the wrong type are refused / naming the key", "[app][config
   require_rejected({{"stage", {{"calm_level", true}}}}, "stage.calm_level must be a number");
 }
 
+TEST_CASE("numbers beyond what a field holds are refused naming the key", "[app][config]") {
+  // JSON numbers are doubles; the fields are floats and ints. 1e308 became
+  // +infinity in a float threshold and was accepted.
+  require_rejected({{"agitation", {{"cusum_threshold", 1e308}}}}, "agitation.cusum_threshold = 1e+308 is out of range");
+  require_rejected({{"agitation", {{"cusum_threshold", 1e39}}}}, "agitation.cusum_threshold = 1e+39 is out of range");
+  require_rejected({{"agent_tone", {{"monotone_units", -1e308}}}}, "agent_tone.monotone_units = -1e+308 is out of range");
+  // A whole number beyond 64-bit signed.
+  require_rejected({{"baseline", {{"learning_windows", 18446744073709551615ULL}}}},
+                   "baseline.learning_windows must be a whole number");
+  // Just inside a float's range is still a number (left to the detectors' own rules).
+  DetectionConfig config;
+  CHECK_NOTHROW(apply_config_json({{"agitation", {{"cusum_threshold", 3.0e38}}}}, config));
+  CHECK(config.agitation.cusum_threshold == Approx(3.0e38f));
+}
+
 TEST_CASE("invalid values are refused", "[app][config]") {
   SECTION("hysteresis the wrong way round") {
     require_rejected({{"caller_agitation", {{"high_close_level", 0.8}}}}, "high_open_level");

@@ -20,6 +20,7 @@
 #include "app/default_model.h"
 #include "batch/call_job.h"
 #include "support/child_process.h"
+#include "support/http_receiver.h"
 #include "support/run_command.h"
 #include "support/shared_data.h"
 
@@ -185,7 +186,9 @@ TEST_CASE("live refuses bad usage with a message and exit code 2", "[cli][live]"
       {{"live", "--simulate", example_path(), "--speed", "0", "--out", out}, "--speed"},
       {{"live", "--simulate", example_path(), "--call-id", "../x", "--out", out}, "--call-id '../x'"},
       {{"live", "--simulate", out + "/missing.wav", "--out", out}, "missing.wav"},
-      {{"live", "--simulate", example_path(), "--webhook", "http://127.0.0.1:9/", "--out", out}, "--webhook"},
+      {{"live", "--simulate", example_path(), "--webhook", "http://127.0.0.1:9/", "--webhook", "http://127.0.0.1:9/", "--out",
+        out},
+       "URL given twice"},
   };
   for (const auto& [args, message] : cases) {
     const auto result = tw::test::run_command(tw::test::tonewatch_binary(), args);
@@ -217,4 +220,33 @@ TEST_CASE("live and devices without any sound system say so / never crash", "[cl
   CHECK(devices.err().find("no sound input devices") != std::string::npos);
   CHECK(live_code == 2);
   CHECK(live.err().find("no sound input devices") != std::string::npos);
+}
+
+TEST_CASE("live --webhook delivers the call's supervisor alerts as serve does / signed and in order", "[cli][live]") {
+  const Batch& expected = batch();
+  std::vector<json> alerts;
+  for (const json& e : expected.events) {
+    if (e["kind"] == "alert") alerts.push_back(e);
+  }
+  REQUIRE(!alerts.empty());
+  tw::test::HttpReceiver receiver;
+  const std::string out = fresh_dir("webhook");
+  const auto result = tw::test::run_command(tw::test::tonewatch_binary(),
+                                            {"live", "--simulate", example_path(), "--speed", "16", "--out", out,
+                                             "--call-id", "hook", "--webhook", receiver.url(), "--webhook-secret", "s3"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  // The run waits for delivery before it exits: every alert has arrived, once, in order.
+  const std::vector<tw::test::HttpRequest> requests = receiver.requests();
+  REQUIRE(requests.size() == alerts.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    INFO("alert " << i);
+    const json body = json::parse(requests[i].body);
+    CHECK(requests[i].method == "POST");
+    CHECK(body["type"] == alerts[i]["type"]);
+    CHECK(body["time_s"] == alerts[i]["time_s"]);
+    CHECK(body["call"] == "hook");
+    CHECK(requests[i].header("idempotency-key").rfind("hook:", 0) == 0);
+    CHECK(requests[i].header("x-tonewatch-signature").rfind("sha256=", 0) == 0);
+  }
 }

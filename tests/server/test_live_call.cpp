@@ -65,7 +65,9 @@ void play_leg(tw::server::LegInput& leg, const std::vector<float>& samples, std:
   for (std::size_t at = 0; at < samples.size(); at += kPacket) {
     const std::size_t n = std::min(kPacket, samples.size() - at);
     // Wait for room rather than overflow, and for the other leg: this test is about equality, not load.
-    while (leg.available_frames() + n > 12000 || at > other.load() + 800) std::this_thread::sleep_for(100us);
+    while (leg.available_frames() + n > leg.capacity_frames() * 3 / 4 || at > other.load() + 800) {
+      std::this_thread::sleep_for(100us);
+    }
     leg.write(std::span<const float>(samples).subspan(at, n));
     mine = at + n;
   }

@@ -109,8 +109,8 @@ std::string stream_player_binary() {
   return path;
 }
 
-HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body) {
-  HttpReply reply;
+ServerReply http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body) {
+  ServerReply reply;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   sockaddr_in addr{};

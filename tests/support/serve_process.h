@@ -42,11 +42,11 @@ class ServeProcess {
 std::string stream_player_binary();
 
 /// A minimal HTTP/1.1 GET or POST on 127.0.0.1 (status and body), for /metrics and /api.
-struct HttpReply {
+struct ServerReply {
   int status = 0;
   std::string body;
 };
-HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
+ServerReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body = {});
 
 /// The value of an unlabelled or labelled Prometheus sample in `metrics` text

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 namespace tw::test {
@@ -27,8 +28,8 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   if (!file) FAIL("cannot write test file " << path);
 }
 
-void write_wav_pcm16(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz) {
-  const auto data_bytes = static_cast<std::uint32_t>(interleaved.size() * 2);
+std::string wav_pcm16_header(int channels, int rate_hz, std::uint32_t frames) {
+  const auto data_bytes = static_cast<std::uint32_t>(frames * static_cast<std::uint32_t>(channels) * 2);
   std::string out;
   out += "RIFF";
   put_u32(out, 36 + data_bytes);
@@ -42,10 +43,44 @@ void write_wav_pcm16(const std::string& path, const std::vector<float>& interlea
   put_u16(out, 16);
   out += "data";
   put_u32(out, data_bytes);
+  return out;
+}
+
+std::string pcm16_bytes(const std::vector<float>& interleaved) {
+  std::string out;
+  out.reserve(2 * interleaved.size());
   for (float v : interleaved) {
     // Scaled by 32768 like libsndfile's reader, so a sample reads back exactly.
     const double scaled = std::clamp(std::round(static_cast<double>(v) * 32768.0), -32768.0, 32767.0);
     put_s16(out, static_cast<std::int16_t>(scaled));
+  }
+  return out;
+}
+
+void write_wav_pcm16(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz) {
+  const auto frames = static_cast<std::uint32_t>(interleaved.size() / static_cast<std::size_t>(channels));
+  write_bytes(path, wav_pcm16_header(channels, rate_hz, frames) + pcm16_bytes(interleaved));
+}
+
+void write_wav_float32(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz) {
+  const auto data_bytes = static_cast<std::uint32_t>(interleaved.size() * 4);
+  std::string out;
+  out += "RIFF";
+  put_u32(out, 36 + data_bytes);
+  out += "WAVEfmt ";
+  put_u32(out, 16);
+  put_u16(out, 3);  // WAVE_FORMAT_IEEE_FLOAT
+  put_u16(out, static_cast<std::uint16_t>(channels));
+  put_u32(out, static_cast<std::uint32_t>(rate_hz));
+  put_u32(out, static_cast<std::uint32_t>(rate_hz * channels * 4));
+  put_u16(out, static_cast<std::uint16_t>(channels * 4));
+  put_u16(out, 32);
+  out += "data";
+  put_u32(out, data_bytes);
+  for (float v : interleaved) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    put_u32(out, bits);
   }
   write_bytes(path, out);
 }

@@ -14,6 +14,15 @@ namespace tw::test {
 /// an I/O error.
 void write_wav_pcm16(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz);
 
+/// Writes a RIFF/WAVE file of 32-bit IEEE float (format tag 3) holding exactly
+/// `interleaved`, NaN and infinities included.
+void write_wav_float32(const std::string& path, const std::vector<float>& interleaved, int channels, int rate_hz);
+
+/// The 44-byte header of a 16-bit PCM WAV that promises `frames` frames, and
+/// samples as its data bytes: for writing a WAV into a FIFO piece by piece.
+std::string wav_pcm16_header(int channels, int rate_hz, std::uint32_t frames);
+std::string pcm16_bytes(const std::vector<float>& interleaved);
+
 /// Writes headerless little-endian 16-bit PCM.
 void write_raw_s16(const std::string& path, const std::vector<std::int16_t>& samples);
 

@@ -56,19 +56,23 @@ void WebSocketLeg::start(std::function<void()> on_open) {
   });
 }
 
+void WebSocketLeg::record_close_reason() {
+  const auto& reason = ws_.reason();
+  if (reason.code == websocket::close_code::none) return;
+  outcome_.close_code = static_cast<int>(reason.code);
+  outcome_.detail = std::string(reason.reason.data(), reason.reason.size());
+  // 1000 normal, 1001 going away; anything else is the server refusing the stream.
+  if (reason.code != websocket::close_code::normal && reason.code != websocket::close_code::going_away) outcome_.failed = true;
+}
+
 void WebSocketLeg::read_next() {
   auto self = shared_from_this();
   ws_.async_read(read_buffer_, [this, self](beast::error_code ec, std::size_t) {
     if (ec) {
       closed_ = true;
       if (ec == websocket::error::closed) {
-        const auto& reason = ws_.reason();
-        outcome_.close_code = static_cast<int>(reason.code);
         if (!closing_) outcome_.server_closed = true;
-        outcome_.detail = std::string(reason.reason.data(), reason.reason.size());
-        // 1000 normal, 1001 going away; anything else is the server refusing the stream.
-        if (reason.code != websocket::close_code::normal && reason.code != websocket::close_code::going_away)
-          outcome_.failed = true;
+        record_close_reason();
       } else if (!closing_) {
         outcome_.failed = true;
         outcome_.server_closed = true;
@@ -95,7 +99,12 @@ void WebSocketLeg::write_next() {
     if (finishing_ && !closing_ && !closed_) {
       closing_ = true;
       auto self = shared_from_this();
-      ws_.async_close(websocket::close_code::normal, [this, self](beast::error_code) {});
+      ws_.async_close(websocket::close_code::normal, [this, self](beast::error_code) {
+        // The server's close frame may arrive as the answer to ours; its code still
+        // tells whether it refused the stream (e.g. 1003 for data it cannot take).
+        record_close_reason();
+        closed_ = true;
+      });
     }
     return;
   }

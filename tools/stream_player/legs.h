@@ -64,6 +64,7 @@ class WebSocketLeg : public Leg, public std::enable_shared_from_this<WebSocketLe
  private:
   void write_next();
   void read_next();
+  void record_close_reason();
   void fail(const std::string& what);
 
   boost::asio::io_context& io_;

@@ -1,0 +1,437 @@
+// serve_load: live capacity of `tonewatch serve`. Opens N concurrent Twilio Media
+// Streams calls (both tracks on one socket, as <Stream track="both_tracks"> sends
+// them) at real-time pace over loopback, each playing the example call, and
+// measures what a contact center would: analysis lag (the server's histogram),
+// alert latency (from the moment the audio that completed the deciding second was
+// sent to the moment the alert arrived on the /events feed), CPU and memory per
+// call (the server process, from /proc), and every frame dropped or filled.
+//
+// Messages follow Twilio's "Media Streams - WebSocket Messages" document
+// (https://www.twilio.com/docs/voice/media-streams/websocket-messages): connected,
+// start, then media messages of 20 ms of base64 mu-law per track, then stop.
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <sndfile.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wire_format.h"
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kRateHz = 8000;
+constexpr std::size_t kChunkFrames = 160;  // 20 ms, Twilio's packet size
+constexpr auto kChunk = std::chrono::milliseconds(20);
+
+/// The example's 20 ms chunks, base64 mu-law per track, shared by every call.
+struct Chunks {
+  std::vector<std::string> caller, agent;
+  std::size_t size() const { return caller.size(); }
+};
+
+Chunks load_chunks(const std::string& path) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (f == nullptr || info.channels != 2 || info.samplerate != kRateHz) {
+    throw std::runtime_error(path + ": need an 8 kHz stereo file (caller left, agent right)");
+  }
+  std::vector<short> samples(static_cast<std::size_t>(info.frames) * 2);
+  sf_readf_short(f, samples.data(), info.frames);
+  sf_close(f);
+  Chunks c;
+  for (std::size_t first = 0; first + kChunkFrames <= static_cast<std::size_t>(info.frames); first += kChunkFrames) {
+    std::uint8_t left[kChunkFrames], right[kChunkFrames];
+    for (std::size_t i = 0; i < kChunkFrames; ++i) {
+      left[i] = tw::player::mulaw_encode(samples[(first + i) * 2]);
+      right[i] = tw::player::mulaw_encode(samples[(first + i) * 2 + 1]);
+    }
+    c.caller.push_back(tw::player::base64(left, kChunkFrames));
+    c.agent.push_back(tw::player::base64(right, kChunkFrames));
+  }
+  return c;
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct ProcSample {
+  double cpu_s = 0.0;
+  double rss_kib = 0.0;
+};
+
+ProcSample sample_process(int pid) {
+  ProcSample s;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  const std::size_t close = text.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; fields >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) {
+        stime = std::stod(field);
+        break;
+      }
+    }
+    s.cpu_s = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stod(line.substr(6));
+  }
+  return s;
+}
+
+double self_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const double rank = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(rank));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
+}
+
+/// One call: a WebSocket to /twilio with its own queue of messages to write.
+class Call : public std::enable_shared_from_this<Call> {
+ public:
+  Call(asio::io_context& io, std::string sid) : ws_(io), call_sid_(std::move(sid)) {
+    stream_sid_ = "MZ" + call_sid_.substr(2);
+  }
+
+  void connect(const tcp::endpoint& server, std::function<void(bool)> done) {
+    beast::get_lowest_layer(ws_).async_connect(server, [self = shared_from_this(), server, done](beast::error_code ec) {
+      if (ec) return done(false);
+      beast::get_lowest_layer(self->ws_).expires_never();
+      self->ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+      self->ws_.async_handshake("127.0.0.1:" + std::to_string(server.port()), "/twilio", [self, done](beast::error_code e) {
+        if (e) return done(false);
+        self->open_ = true;
+        self->push(R"({"event":"connected","protocol":"Call","version":"1.0.0"})");
+        self->push(R"({"event":"start","sequenceNumber":"1","start":{"accountSid":"AC00000000000000000000000000000000","streamSid":")" +
+                   self->stream_sid_ + R"(","callSid":")" + self->call_sid_ +
+                   R"(","tracks":["inbound","outbound"],"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},"customParameters":{}},"streamSid":")" +
+                   self->stream_sid_ + R"("})");
+        self->started_at = Clock::now();
+        done(true);
+        self->read_loop();
+      });
+    });
+  }
+
+  /// Sends every chunk due by now (catching up after a late tick). Returns chunks sent.
+  std::size_t tick(Clock::time_point now, const Chunks& chunks) {
+    if (!open_ || stopped_) return 0;
+    std::size_t sent = 0;
+    while (next_ < chunks.size() && started_at + kChunk * static_cast<long>(next_ + 1) <= now) {
+      const std::string ts = std::to_string(next_ * 20);
+      const std::string n = std::to_string(next_ + 1);
+      for (int track = 0; track < 2; ++track) {
+        push(R"({"event":"media","sequenceNumber":")" + std::to_string(++sequence_) + R"(","media":{"track":")" +
+             (track == 0 ? "inbound" : "outbound") + R"(","chunk":")" + n + R"(","timestamp":")" + ts +
+             R"(","payload":")" + (track == 0 ? chunks.caller[next_] : chunks.agent[next_]) + R"("},"streamSid":")" +
+             stream_sid_ + R"("})");
+      }
+      sent_at.push_back(now);
+      ++next_;
+      ++sent;
+    }
+    return sent;
+  }
+
+  void stop() {
+    if (!open_ || stopped_) return;
+    stopped_ = true;
+    push(R"({"event":"stop","sequenceNumber":")" + std::to_string(++sequence_) +
+         R"(","stop":{"accountSid":"AC00000000000000000000000000000000","callSid":")" + call_sid_ + R"("},"streamSid":")" +
+         stream_sid_ + R"("})");
+    closing_ = true;
+  }
+
+  const std::string& sid() const { return call_sid_; }
+  bool failed() const { return failed_; }
+  Clock::time_point started_at;
+  std::vector<Clock::time_point> sent_at;  // when chunk k was sent
+
+ private:
+  void push(std::string message) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+      self->queue_.push_back(std::move(m));
+      if (!self->writing_) self->write_next();
+    });
+  }
+  void write_next() {
+    if (queue_.empty()) {
+      writing_ = false;
+      if (closing_ && open_) {
+        open_ = false;
+        ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {});
+      }
+      return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->queue_.pop_front();
+      if (ec) {
+        self->failed_ = !self->closing_;
+        self->writing_ = false;
+        return;
+      }
+      self->write_next();
+    });
+  }
+  void read_loop() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (!self->closing_) self->failed_ = true;
+        return;
+      }
+      self->buffer_.consume(self->buffer_.size());
+      self->read_loop();
+    });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::string call_sid_, stream_sid_;
+  std::deque<std::string> queue_;
+  beast::flat_buffer buffer_;
+  std::size_t next_ = 0;
+  std::uint64_t sequence_ = 1;
+  bool open_ = false, writing_ = false, stopped_ = false, closing_ = false, failed_ = false;
+};
+
+/// Reads the /events feed and times every alert against the audio that decided it.
+class Feed : public std::enable_shared_from_this<Feed> {
+ public:
+  Feed(asio::io_context& io, std::map<std::string, std::shared_ptr<Call>>& calls) : ws_(io), calls_(calls) {}
+  void start(const tcp::endpoint& server) {
+    beast::get_lowest_layer(ws_).connect(server);
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.handshake("127.0.0.1:" + std::to_string(server.port()), "/events");
+    read();
+  }
+  std::vector<double> alert_latency_s;
+  std::size_t events = 0, alerts = 0;
+
+ private:
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      const Clock::time_point now = Clock::now();
+      const json e = json::parse(beast::buffers_to_string(self->buffer_.data()), nullptr, false);
+      self->buffer_.consume(self->buffer_.size());
+      ++self->events;
+      if (e.is_object() && e.value("kind", "") == "alert") {
+        ++self->alerts;
+        auto it = self->calls_.find(e.value("call", ""));
+        if (it != self->calls_.end()) {
+          // The last sample the decision read is at time_s; its 20 ms chunk was sent at sent_at[k].
+          const double t = e.value("time_s", 0.0);
+          const auto k = static_cast<std::size_t>(std::max(0.0, std::ceil(t * kRateHz / kChunkFrames) - 1));
+          if (k < it->second->sent_at.size()) {
+            self->alert_latency_s.push_back(std::chrono::duration<double>(now - it->second->sent_at[k]).count());
+          }
+        }
+      }
+      self->read();
+    });
+  }
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  std::map<std::string, std::shared_ptr<Call>>& calls_;
+};
+
+std::string http_get(const tcp::endpoint& server, const std::string& target) {
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect(server);
+  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  asio::write(s, asio::buffer(request));
+  std::string text;
+  beast::error_code ec;
+  char buffer[65536];
+  for (std::size_t n; (n = s.read_some(asio::buffer(buffer), ec)) > 0 && !ec;) text.append(buffer, n);
+  const std::size_t body = text.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : text.substr(body + 4);
+}
+
+/// Quantile of a Prometheus histogram family in `metrics` (linear within buckets).
+double histogram_quantile(const std::string& metrics, const std::string& name, double q) {
+  std::vector<std::pair<double, double>> buckets;  // (le, cumulative)
+  std::istringstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    const std::string prefix = name + "_bucket{le=\"";
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::size_t end = line.find('"', prefix.size());
+    const std::string le = line.substr(prefix.size(), end - prefix.size());
+    buckets.emplace_back(le == "+Inf" ? INFINITY : std::stod(le), std::stod(line.substr(line.rfind(' ') + 1)));
+  }
+  if (buckets.empty() || buckets.back().second == 0) return NAN;
+  const double rank = q * buckets.back().second;
+  double lower = 0.0, below = 0.0;
+  for (const auto& [le, count] : buckets) {
+    if (count >= rank) {
+      if (std::isinf(le)) return lower;
+      return count > below ? lower + (le - lower) * (rank - below) / (count - below) : le;
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
+}
+
+double metric_sum(const std::string& metrics, const std::string& prefix) {
+  double sum = 0.0;
+  std::istringstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0 && (line[prefix.size()] == ' ' || line[prefix.size()] == '{')) {
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return sum;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"serve_load: N concurrent Twilio both-track calls at real-time pace against a running `tonewatch serve`"};
+  int port = 8080, calls = 100, server_pid = 0;
+  double seconds = 60.0, ramp_s = 10.0;
+  std::string example = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav", json_out;
+  app.add_option("--port", port, "The server's HTTP/WebSocket port on 127.0.0.1")->capture_default_str();
+  app.add_option("--calls", calls, "Concurrent calls")->capture_default_str();
+  app.add_option("--seconds", seconds, "How long to run (calls start over --ramp and play until the end)")->capture_default_str();
+  app.add_option("--ramp", ramp_s, "Calls start evenly over this many seconds")->capture_default_str();
+  app.add_option("--server-pid", server_pid, "The server's pid, to read its CPU time and memory from /proc")->required();
+  app.add_option("--example", example, "8 kHz stereo WAV each call plays")->capture_default_str();
+  app.add_option("--json", json_out, "Also write the figures as JSON here");
+  CLI11_PARSE(app, argc, argv);
+
+  const Chunks chunks = load_chunks(example);
+  const tcp::endpoint server(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+  asio::io_context io;
+  std::map<std::string, std::shared_ptr<Call>> by_sid;
+  std::vector<std::shared_ptr<Call>> all;
+  for (int i = 0; i < calls; ++i) {
+    char sid[40];
+    std::snprintf(sid, sizeof sid, "CAload%026d", i);
+    all.push_back(std::make_shared<Call>(io, sid));
+    by_sid[sid] = all.back();
+  }
+  auto feed = std::make_shared<Feed>(io, by_sid);
+  feed->start(server);
+
+  const ProcSample idle = sample_process(server_pid);
+  const double idle_heap = metric_sum(http_get(server, "/metrics"), "tonewatch_heap_bytes");
+  double steady_heap = 0.0;
+  const Clock::time_point t0 = Clock::now();
+  std::size_t next_call = 0, connected = 0, refused = 0;
+  std::optional<ProcSample> steady_start;
+  std::optional<Clock::time_point> steady_at;
+  double self_cpu_start = 0.0;
+  ProcSample steady_end;
+  double peak_rss = 0.0;
+  asio::steady_timer timer(io);
+  std::function<void()> tick = [&] {
+    const Clock::time_point now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - t0).count();
+    while (next_call < all.size() && elapsed >= ramp_s * static_cast<double>(next_call) / static_cast<double>(calls)) {
+      all[next_call++]->connect(server, [&](bool ok) { (ok ? connected : refused)++; });
+    }
+    for (auto& c : all) c->tick(now, chunks);
+    // The steady state: every call running, from the end of the ramp plus a few seconds.
+    if (!steady_start && elapsed >= ramp_s + 5.0) {
+      steady_start = sample_process(server_pid);
+      steady_at = now;
+      self_cpu_start = self_cpu_s();
+    }
+    if (steady_start) peak_rss = std::max(peak_rss, sample_process(server_pid).rss_kib);
+    if (elapsed >= seconds) {
+      steady_heap = metric_sum(http_get(server, "/metrics"), "tonewatch_heap_bytes");
+      steady_end = sample_process(server_pid);
+      for (auto& c : all) c->stop();
+      return;
+    }
+    timer.expires_at(timer.expiry() + kChunk);
+    timer.async_wait([&](beast::error_code ec) {
+      if (!ec) tick();
+    });
+  };
+  timer.expires_at(Clock::now());
+  timer.async_wait([&](beast::error_code) { tick(); });
+  io.run_for(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds + 15.0)));
+  const double steady_s = steady_at ? seconds_since(*steady_at) : 0.0;
+  const double generator_cpu = self_cpu_s() - self_cpu_start;
+
+  // Let the server finish the calls, then read its figures.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const std::string metrics = http_get(server, "/metrics");
+  std::size_t failed = 0;
+  for (auto& c : all) failed += c->failed() ? 1 : 0;
+  const double server_cpu = steady_start ? steady_end.cpu_s - steady_start->cpu_s : NAN;
+  const double run_window = steady_start ? seconds - (ramp_s + 5.0) : NAN;
+
+  json out;
+  out["calls"] = calls;
+  out["connected"] = connected;
+  out["refused"] = refused;
+  out["failed_during_call"] = failed;
+  out["analysis_lag_ms"] = {{"p50", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.50)},
+                            {"p99", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.99)}};
+  out["alerts"] = feed->alerts;
+  out["events"] = feed->events;
+  out["alert_latency_ms"] = {{"p50", 1e3 * percentile(feed->alert_latency_s, 0.50)},
+                             {"p99", 1e3 * percentile(feed->alert_latency_s, 0.99)},
+                             {"max", feed->alert_latency_s.empty() ? NAN : 1e3 * *std::max_element(feed->alert_latency_s.begin(), feed->alert_latency_s.end())},
+                             {"samples", feed->alert_latency_s.size()}};
+  out["server_cpu_cores"] = server_cpu / run_window;
+  out["server_cpu_ms_per_call_second"] = 1e3 * server_cpu / run_window / calls;
+  out["generator_cpu_cores"] = generator_cpu / std::max(steady_s, 1e-9);
+  out["server_rss_mib"] = {{"idle", idle.rss_kib / 1024.0}, {"peak", peak_rss / 1024.0}};
+  out["memory_kib_per_call"] = (peak_rss - idle.rss_kib) / calls;
+  out["heap_kib_per_call"] = (steady_heap - idle_heap) / 1024.0 / calls;
+  out["dropped_frames"] = {{"ring_overflow", metric_sum(metrics, "tonewatch_dropped_frames_total{cause=\"ring_overflow\"}")},
+                           {"late_leg", metric_sum(metrics, "tonewatch_dropped_frames_total{cause=\"late_leg\"}")},
+                           {"missing_filled", metric_sum(metrics, "tonewatch_ingest_missing_frames_total")},
+                           {"late_chunks", metric_sum(metrics, "tonewatch_ingest_late_chunks_total")},
+                           {"event_queue_dropped", metric_sum(metrics, "tonewatch_event_queue_dropped_total")}};
+  std::cout << out.dump(2) << "\n";
+  if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";
+  return 0;
+}
