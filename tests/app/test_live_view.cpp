@@ -35,7 +35,7 @@ std::vector<std::string> lines_of(const std::string& frame) {
 
 }  // namespace
 
-TEST_CASE("the live view shows stage, speakers, agent coaching and alerts with evidence", "[app][view]") {
+TEST_CASE("the live view shows stage and speakers and agent coaching and alerts with evidence", "[app][view]") {
   tw::app::LiveViewState s;
   s.call_id = "live-1";
   s.source = "'pulse' (ALSA, device 3) 8000 Hz, left caller, right agent";
