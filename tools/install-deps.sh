@@ -12,6 +12,9 @@ packages=(
   cmake g++ make pkg-config
   # required libraries
   portaudio19-dev libkissfft-dev libeigen3-dev catch2
+  # ALSA and JACK headers: only to keep their device-probing chatter off stderr
+  # when PortAudio starts (tonewatch devices / live); PortAudio pulls them in anyway
+  libasound2-dev libjack-jackd2-dev
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
@@ -25,8 +28,12 @@ for option in "$@"; do
   case "$option" in
     --tests)
       # sox makes telephone and time-scaled versions of test speech; headless
-      # Chromium renders the HTML call report ([browser] tests).
-      packages+=(sox chromium openssl) ;;
+      # Chromium renders the HTML call report ([browser] tests). The [device] tests
+      # start their own virtual sound devices: a PulseAudio server with null sinks
+      # (pulseaudio, paplay from pulseaudio-utils, and ALSA's pulse plugin from
+      # libasound2-plugins, through which PortAudio reaches it) and a JACK server
+      # with the dummy driver (jackd2); script(1) (bsdutils) gives the live view a pty.
+      packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils) ;;
     --bench)
       packages+=(aubio-tools) ;;  # the reference pitch tracker the benchmark compares against
     --fuzz)

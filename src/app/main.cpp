@@ -9,6 +9,8 @@
 
 #include "app/analyze_command.h"
 #include "app/config_file.h"
+#include "app/devices_command.h"
+#include "app/live_command.h"
 #include "app/serve_command.h"
 #include "app/usage.h"
 
@@ -24,6 +26,10 @@ int main(int argc, char** argv) {
   CLI::App* analyze_cmd = analyze.add_to(app);
   tw::app::ServeCommand serve;
   CLI::App* serve_cmd = serve.add_to(app);
+  tw::app::LiveCommand live;
+  CLI::App* live_cmd = live.add_to(app);
+  tw::app::DevicesCommand devices;
+  CLI::App* devices_cmd = devices.add_to(app);
   CLI::App* defaults_cmd = app.add_subcommand(
       "defaults", "Print the default detection thresholds as a config file (JSON; units in the key names)");
 
@@ -49,6 +55,8 @@ int main(int argc, char** argv) {
   try {
     if (analyze_cmd->parsed()) return analyze.run(std::cout, std::cerr, arguments);
     if (serve_cmd->parsed()) return serve.run(std::cout, std::cerr);
+    if (live_cmd->parsed()) return live.run(std::cout, std::cerr);
+    if (devices_cmd->parsed()) return devices.run(std::cout, std::cerr);
     if (defaults_cmd->parsed()) {
       std::cout << tw::app::config_to_json(tw::detect::DetectionConfig{}).dump(2) << "\n";
       return tw::app::kExitOk;

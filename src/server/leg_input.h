@@ -13,19 +13,20 @@
 
 #include "dsp/spsc_ring_buffer.h"
 #include "features/speaker_role.h"
+#include "io/live_input.h"
 
 namespace tw::server {
 
-class LegInput {
+class LegInput final : public io::LiveInput {
  public:
   /// A track of `channels` channels at `sample_rate_hz`, buffering up to `ring_s` seconds.
   LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s);
   LegInput(const LegInput&) = delete;
   LegInput& operator=(const LegInput&) = delete;
 
-  int sample_rate_hz() const noexcept { return sample_rate_hz_; }
+  int sample_rate_hz() const noexcept override { return sample_rate_hz_; }
   const std::vector<features::SpeakerRole>& roles() const noexcept { return roles_; }
-  std::size_t channels() const noexcept { return roles_.size(); }
+  std::size_t channels() const noexcept override { return roles_.size(); }
 
   // ---- the connection's thread (producer) -------------------------------------
   /// Copies interleaved samples in [-1, 1] as 16-bit frames; what does not fit is
@@ -36,9 +37,9 @@ class LegInput {
 
   // ---- the worker (consumer) ---------------------------------------------------
   /// Reads up to out.size() / channels() frames, as floats; returns the frames read.
-  std::size_t read(std::span<float> out) noexcept;
+  std::size_t read(std::span<float> out) noexcept override;
   /// True once end() was called and every frame has been read.
-  bool drained() const noexcept {
+  bool drained() const noexcept override {
     return ended_.load(std::memory_order_acquire) && ring_.available_frames() == 0;
   }
   bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }

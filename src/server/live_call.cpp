@@ -9,9 +9,6 @@
 #include "report/call_summary.h"
 
 namespace tw::server {
-namespace {
-constexpr std::size_t kReadFrames = 512;  // per leg and read; bounded scratch (4 KiB)
-}
 
 LiveCall::LiveCall(std::string call_id, std::string protocol, nlohmann::json metadata, const CallSettings& settings,
                    alerts::EventSink& events)
@@ -27,7 +24,6 @@ LiveCall::LiveCall(std::string call_id, std::string protocol, nlohmann::json met
   status_.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
-  scratch_.resize(kReadFrames * 2);
 }
 
 LiveCall::~LiveCall() = default;
@@ -81,121 +77,107 @@ bool LiveCall::should_start(std::int64_t now_ns) const {
 }
 
 void LiveCall::start() {
-  std::vector<pipeline::LiveTrack> tracks;
+  std::vector<io::LiveInput*> inputs;
+  std::vector<std::vector<features::SpeakerRole>> roles;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     started_ = true;
     for (std::size_t i = 0; i < leg_count_.load(std::memory_order_relaxed); ++i) {
-      tracks.push_back({legs_[i]->sample_rate_hz(), legs_[i]->roles()});
+      inputs.push_back(legs_[i].get());
+      roles.push_back(legs_[i]->roles());
     }
   }
-  if (tracks.empty()) {  // stopped before any leg came
+  if (inputs.empty()) {  // stopped before any leg came
     error_ = "no audio";
     return;
   }
-  leg_done_.assign(tracks.size(), false);
   try {
-    joiner_.emplace(tracks, settings_.max_skew_s);
-    outputs_ = std::make_unique<report::CallOutputs>(settings_.output, call_id_);
-    events_ = std::make_unique<alerts::FanoutSink>(std::vector<alerts::EventSink*>{&outputs_->events(), &hub_});
-    session_ = std::make_unique<pipeline::CallSession>(call_id_, settings_.session, *settings_.model, joiner_->roles(),
-                                                       *events_);
-    session_->add_tap(outputs_->tap());
+    pipeline::PumpOptions pump_options;
+    pump_options.max_skew_s = settings_.max_skew_s;
+    pump_.emplace(std::move(inputs), roles, pump_options);
+    report::LiveCallWriterOptions options;
+    options.session = settings_.session;
+    options.output = settings_.output;
     if (!settings_.record_dir.empty()) {
-      std::filesystem::create_directories(settings_.record_dir);
-      recorder_ = std::make_unique<io::AudioFileRecorder>(
-          (std::filesystem::path(settings_.record_dir) / (call_id_ + ".wav")).string(),
-          static_cast<int>(joiner_->channels()), dsp::kAnalysisRateHz, io::OutputEncoding::wav_pcm16);
+      options.record_path = (std::filesystem::path(settings_.record_dir) / (call_id_ + ".wav")).string();
     }
+    writer_ = std::make_unique<report::LiveCallWriter>(call_id_, options, *settings_.model, pump_->roles(), &hub_);
     std::lock_guard<std::mutex> lock(mutex_);
     status_.analysing = true;
-    for (features::SpeakerRole r : joiner_->roles()) status_.roles.emplace_back(features::to_string(r));
+    for (features::SpeakerRole r : pump_->roles()) status_.roles.emplace_back(features::to_string(r));
   } catch (const std::exception& e) {
     // The call cannot be analysed (an output folder that cannot be written, say):
     // its audio is drained and discarded so the connections are not held up.
     error_ = e.what();
-    session_.reset();
+    writer_.reset();
     std::lock_guard<std::mutex> lock(mutex_);
     status_.error = error_;
   }
 }
 
 void LiveCall::analyse(std::span<const float> frames) {
-  if (!session_) return;
-  session_->process(frames);
-  if (recorder_) recorder_->write(frames);
+  if (writer_) writer_->process(frames);
 }
 
 bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
   if (lag_ns != nullptr) *lag_ns = -1;
   if (finished()) return false;
-  if (!joiner_ && error_.empty()) {
+  if (!pump_ && error_.empty()) {
     if (!should_start(now_ns)) return false;
     start();
   }
   const bool stopping = stop_.load(std::memory_order_acquire);
   const std::size_t legs = leg_count_.load(std::memory_order_acquire);
-  auto analyse_block = [this](std::span<const float> block) { analyse(block); };
-  // Legs are read in turns of at most kReadFrames each, so the joiner sees them
-  // arrive side by side: only a leg whose ring is really empty can fall behind.
-  bool worked = false;
   std::array<std::int64_t, pipeline::TrackJoiner::kMaxTracks> stamps{};
   for (std::size_t i = 0; i < legs; ++i) stamps[i] = legs_[i]->last_write_ns();
-  for (bool any = true; any;) {
-    any = false;
-    for (std::size_t i = 0; i < legs; ++i) {
-      LegInput& in = *legs_[i];
-      const std::size_t n = in.read(scratch_);
-      if (n == 0) continue;
-      if (joiner_) joiner_->push(i, std::span<const float>(scratch_.data(), n * in.channels()), analyse_block);
-      any = true;
-      if (lag_ns != nullptr && stamps[i] > 0) *lag_ns = std::max(*lag_ns, now_ns - stamps[i]);
-    }
-    worked = worked || any;
-  }
+  bool worked = false;
   bool all_done = true;
-  for (std::size_t i = 0; i < legs; ++i) {
-    LegInput& in = *legs_[i];
-    if (!leg_done_.empty() && !leg_done_[i] && (in.drained() || stopping)) {
-      leg_done_[i] = true;
-      if (joiner_) joiner_->end_track(i, analyse_block);
+  if (pump_) {
+    const std::uint32_t gave = pump_->pump(stopping, [this](std::span<const float> block) { analyse(block); });
+    worked = gave != 0;
+    for (std::size_t i = 0; i < legs && lag_ns != nullptr; ++i) {
+      if ((gave & (1u << i)) != 0 && stamps[i] > 0) *lag_ns = std::max(*lag_ns, now_ns - stamps[i]);
     }
-    all_done = all_done && (in.drained() || stopping);
-  }
-  if (joiner_) {
+    all_done = pump_->finished();
     std::uint64_t stall = 0, late = 0;
-    for (std::size_t i = 0; i < joiner_->tracks(); ++i) {
-      stall += joiner_->counters(i).stall_fill_frames;
-      late += joiner_->counters(i).late_dropped_frames;
+    for (std::size_t i = 0; i < pump_->inputs(); ++i) {
+      stall += pump_->joiner().counters(i).stall_fill_frames;
+      late += pump_->joiner().counters(i).late_dropped_frames;
     }
     stall_fill_frames_.store(stall, std::memory_order_relaxed);
     late_dropped_frames_.store(late, std::memory_order_relaxed);
+  } else {
+    if (scratch_.empty()) scratch_.resize(pipeline::LivePump::kReadFrames * 2);
+    for (std::size_t i = 0; i < legs; ++i) {
+      while (legs_[i]->read(scratch_) > 0) worked = true;
+      all_done = all_done && (legs_[i]->drained() || stopping);
+    }
   }
-  if (session_) analysed_frames_.store(static_cast<std::uint64_t>(session_->frames()), std::memory_order_relaxed);
+  if (writer_) analysed_frames_.store(static_cast<std::uint64_t>(writer_->session().frames()), std::memory_order_relaxed);
   if (worked) update_status();
   if (all_done) {
-    if (joiner_) joiner_->finish(analyse_block);
-    if (session_) session_->finish();
+    if (writer_) writer_->finish();
     update_status();
-    if (session_) timeline_.update(session_->timeline());  // the episodes the end closed
+    if (writer_) timeline_.update(writer_->session().timeline());  // the episodes the end closed
     finished_.store(true, std::memory_order_release);
   }
   return worked;
 }
 
 void LiveCall::update_status() {
-  if (!session_) return;
-  const auto second = static_cast<std::int64_t>(session_->duration_s());
+  if (!writer_) return;
+  const pipeline::CallSession& session = writer_->session();
+  const auto second = static_cast<std::int64_t>(session.duration_s());
   if (second == status_second_ && !finished_.load(std::memory_order_relaxed)) return;
   status_second_ = second;
-  const pipeline::CallTimeline& t = session_->timeline();
+  const pipeline::CallTimeline& t = session.timeline();
   timeline_.update(t);
   std::string verdict = report::call_verdict(t);
   std::lock_guard<std::mutex> lock(mutex_);
-  status_.duration_s = session_->duration_s();
+  status_.duration_s = session.duration_s();
   status_.stages = t.stages;
   status_.verdict = std::move(verdict);
-  status_.stage = std::string(detect::to_string(session_->stage()));
+  status_.stage = std::string(detect::to_string(session.stage()));
   auto copy = [](const std::vector<pipeline::SpeakerSecond>& seconds, CallStatus::Speaker& out) {
     if (seconds.empty()) return;
     const pipeline::SpeakerSecond& s = seconds.back();
@@ -215,14 +197,14 @@ void LiveCall::write_outputs() {
   outputs_written_ = true;
   std::string report_path;
   std::string error = error_;
-  if (session_ && outputs_) {
+  if (writer_) {
     try {
       const CallStatus s = status();
       report::InputDescription input;
       input.path = s.protocol + ":" + call_id_;
       input.format = s.protocol + " live stream";
       input.sample_rate_hz = legs_[0] ? legs_[0]->sample_rate_hz() : 0;
-      input.channels = static_cast<int>(session_->channels());
+      input.channels = static_cast<int>(writer_->session().channels());
       const LiveCallCounters c = counters();
       input.extra = {{"live", true},
                      {"metadata", s.metadata},
@@ -230,26 +212,21 @@ void LiveCall::write_outputs() {
                      {"overflowed_frames", c.overflowed_frames},
                      {"stall_fill_frames", c.stall_fill_frames},
                      {"late_dropped_frames", c.late_dropped_frames}};
-      if (recorder_) {
-        recorder_->commit();
-        input.extra["recording"] = recorder_->path();
-      }
-      nlohmann::json summary = report::make_call_summary(call_id_, input, session_->frames(), session_->reports());
-      report::add_detection_summary(session_->timeline(), summary);
+      std::vector<std::string> warnings;
       if (c.overflowed_frames > 0) {
-        summary["warnings"].push_back(std::to_string(c.overflowed_frames) +
-                                      " frames were lost because analysis fell behind (ring overflow)");
+        warnings.push_back(std::to_string(c.overflowed_frames) +
+                           " frames were lost because analysis fell behind (ring overflow)");
       }
-      outputs_->commit(session_->timeline(), summary);
-      report_path = outputs_->paths().report_html;
+      writer_->commit(input, warnings);
+      report_path = writer_->paths().report_html;
     } catch (const std::exception& e) {
       error = e.what();
     }
   }
-  std::string verdict = session_ ? report::call_verdict(session_->timeline()) : std::string();
+  std::string verdict = writer_ ? report::call_verdict(writer_->session().timeline()) : std::string();
   std::lock_guard<std::mutex> lock(mutex_);
-  if (session_) {
-    status_.stages = session_->timeline().stages;
+  if (writer_) {
+    status_.stages = writer_->session().timeline().stages;
     status_.verdict = std::move(verdict);
   }
   status_.ended_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

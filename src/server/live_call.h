@@ -21,10 +21,10 @@
 
 #include "alerts/event_sink.h"
 #include "detect/agitation_model.h"
-#include "io/audio_file_writer.h"
 #include "pipeline/call_session.h"
-#include "pipeline/track_joiner.h"
+#include "pipeline/live_pump.h"
 #include "report/call_outputs.h"
+#include "report/live_call_writer.h"
 #include "server/leg_input.h"
 #include "server/timeline_snapshot.h"
 
@@ -137,14 +137,10 @@ class LiveCall {
   CallStatus status_;
   TimelineSnapshot timeline_;
 
-  // Worker-owned once started.
-  std::optional<pipeline::TrackJoiner> joiner_;
-  std::unique_ptr<report::CallOutputs> outputs_;
-  std::unique_ptr<alerts::FanoutSink> events_;
-  std::unique_ptr<pipeline::CallSession> session_;
-  std::unique_ptr<io::AudioFileRecorder> recorder_;
-  std::vector<float> scratch_;
-  std::vector<bool> leg_done_;
+  // Worker-owned once started: legs -> pump (joiner) -> writer (session, outputs, recording).
+  std::optional<pipeline::LivePump> pump_;
+  std::unique_ptr<report::LiveCallWriter> writer_;
+  std::vector<float> scratch_;  // draining the legs of a call that cannot be analysed
   std::int64_t status_second_ = -1;
   std::string error_;
   std::atomic<bool> stop_{false};

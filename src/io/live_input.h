@@ -1,0 +1,40 @@
+#pragma once
+// A live track on its way from whoever produces it (a sound device's callback, a
+// network connection, a file played at real-time pace) to the analysis thread. The
+// analysis thread only ever polls: it reads what has arrived and learns when the
+// track has ended. Implementations: io::CaptureBuffer (devices, --simulate) and
+// server::LegInput (network legs).
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace tw::io {
+
+/// When a producer last delivered and how many frames it had delivered by then:
+/// one point of its clock against the steady clock, for measuring its rate.
+struct ClockStamp {
+  std::int64_t steady_ns = 0;  ///< std::chrono::steady_clock, nanoseconds
+  std::uint64_t frames = 0;    ///< frames delivered up to and including that moment
+};
+
+class LiveInput {
+ public:
+  virtual ~LiveInput() = default;
+  virtual int sample_rate_hz() const noexcept = 0;
+  /// Interleaved channels of each frame.
+  virtual std::size_t channels() const noexcept = 0;
+  /// Consumer: reads the whole frames that have arrived, up to out.size() / channels();
+  /// returns the frames read (0 when nothing is waiting). Never blocks.
+  virtual std::size_t read(std::span<float> out) noexcept = 0;
+  /// True once the track has ended and every frame has been read.
+  virtual bool drained() const noexcept = 0;
+  /// The latest point of the producer's clock, if it keeps one (a device does; a
+  /// network leg, whose sender paces it, does not). Any thread.
+  virtual bool clock_stamp(ClockStamp& stamp) const noexcept {
+    (void)stamp;
+    return false;
+  }
+};
+
+}  // namespace tw::io

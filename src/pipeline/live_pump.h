@@ -1,0 +1,148 @@
+#pragma once
+// The analysis side of a live call: polls its live inputs (sound devices, network
+// legs, a file played at real-time pace), reads them in turns into a TrackJoiner,
+// and hands whole analysis-rate frames on (to a CallSession). Ends a track when its
+// input has drained and the call when every track has. The server's LiveCall and
+// `tonewatch live` both drive one of these from their analysis thread.
+//
+// Inputs on independent clocks (two sound devices) can also be kept in step against
+// the steady clock: each input's real rate is measured (ClockDriftEstimator) and,
+// once the relative drift between the two is established, single frames of the
+// second input are dropped or repeated so that it follows the first from the call's
+// start — a slip of one sample every 1/drift samples (every 1.25 s at 100 ppm and
+// 8 kHz), far below anything pitch, loudness or speaking rate can see, where the
+// joiner alone would let the tracks slide apart (6 ms a minute at 100 ppm, which
+// shifts overlaps and interruptions) until it had to fill max_skew of silence.
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "io/live_input.h"
+#include "pipeline/clock_drift.h"
+#include "pipeline/track_joiner.h"
+
+namespace tw::pipeline {
+
+struct PumpOptions {
+  /// A track this far behind the others is filled with silence (TrackJoiner).
+  double max_skew_s = 0.5;
+  /// Measure each input's clock and slip frames of the second input to follow the
+  /// first (two sound devices). Off for inputs paced by one sender.
+  bool correct_drift = false;
+  /// The drift is acted on once measured over this long ... (30 s: the least-squares
+  /// slope's error falls as T^-1.5, so it is five times smaller than at 10 s, while
+  /// 30 s of a typical 100 ppm drift slides the tracks by only 3 ms, under one hop)
+  double drift_settle_s = 30.0;
+  /// ... and when it exceeds both this and three standard errors. 20 ppm slides the
+  /// tracks 12 ms over a ten-minute call, about one 10 ms hop: less is not worth a
+  /// slip, and two devices on one clock (two sources of one sound server) measure a
+  /// few ppm apart from callback-timing noise that is correlated over seconds, which
+  /// the least-squares standard error underestimates. Once followed, the drift is
+  /// followed to the end of the call at the latest estimate (which may fall back
+  /// towards zero and undo slips), never switched off and on. A larger relative
+  /// drift than kMaxCorrectionPpm is reported but not followed (a wrong nominal rate,
+  /// not a clock: slipping would mangle the audio).
+  double drift_min_ppm = 20.0;
+  static constexpr double kMaxCorrectionPpm = 2000.0;
+};
+
+/// One input's story, for the summary.
+struct PumpInputCounters {
+  std::uint64_t frames_read = 0;        ///< input-rate frames taken from the input
+  std::uint64_t drift_dropped_frames = 0;   ///< input-rate frames dropped to follow the reference clock
+  std::uint64_t drift_repeated_frames = 0;  ///< input-rate frames repeated to follow it
+  JoinCounters join;                    ///< what the joiner filled and dropped for this track
+  DriftEstimate clock;                  ///< the input's measured rate (if it keeps a clock)
+};
+
+class LivePump {
+ public:
+  /// Frames read from one input at once (bounded scratch: 4 KiB per channel, as the
+  /// server's per-call memory budget asks).
+  static constexpr std::size_t kReadFrames = 512;
+
+  /// `inputs` (one or two, outliving the pump) with the roles of their channels, at
+  /// their own rates. Throws std::invalid_argument as TrackJoiner does, or when an
+  /// input's channel count differs from its roles.
+  LivePump(std::vector<io::LiveInput*> inputs, const std::vector<std::vector<features::SpeakerRole>>& roles,
+           const PumpOptions& options);
+
+  /// Reads everything the inputs have, in turns of the same duration each — at most
+  /// kReadFrames of the fastest input, proportionally fewer of a slower one — so the
+  /// joiner sees them arrive side by side (only an input that really has nothing
+  /// falls behind, never one read at a lower rate), and calls on_frames(std::span<const float> interleaved) with each
+  /// joined block. Ends a track once its input has drained, or every track when
+  /// `stopping`; once all have ended, emits the rest and is finished. Returns a bit
+  /// mask of the inputs that gave audio. Analysis thread only.
+  template <class OnFrames>
+  std::uint32_t pump(bool stopping, OnFrames&& on_frames) {
+    std::uint32_t gave = 0;
+    if (finished_) return gave;
+    for (bool any = true; any;) {
+      any = false;
+      for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        if (done_[i]) continue;
+        const std::size_t channels = inputs_[i]->channels();
+        std::size_t n = inputs_[i]->read(std::span<float>(scratch_.data(), turn_frames_[i] * channels));
+        if (n == 0) continue;
+        counters_[i].frames_read += n;
+        n = slip(i, n);
+        joiner_.push(i, std::span<const float>(scratch_.data(), n * channels), on_frames);
+        gave |= 1u << i;
+        any = true;
+      }
+    }
+    bool all_done = true;
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      if (!done_[i] && (stopping || inputs_[i]->drained())) {
+        done_[i] = true;
+        joiner_.end_track(i, on_frames);
+      }
+      all_done = all_done && done_[i];
+    }
+    measure_clocks();
+    if (all_done) {
+      joiner_.finish(on_frames);
+      finished_ = true;
+    }
+    return gave;
+  }
+
+  /// Every track has ended and everything is emitted.
+  bool finished() const noexcept { return finished_; }
+  const TrackJoiner& joiner() const noexcept { return joiner_; }
+  std::size_t inputs() const noexcept { return inputs_.size(); }
+  /// The session's roles, caller first.
+  const std::vector<features::SpeakerRole>& roles() const noexcept { return joiner_.roles(); }
+  /// Counters of input `i` (joiner counters and clock estimate included).
+  PumpInputCounters counters(std::size_t i) const;
+  /// Drift of input 1 against input 0 (ppm; positive: input 1 runs fast), and its
+  /// standard error; zeros with one input or no clocks.
+  double relative_drift_ppm() const noexcept { return relative_ppm_; }
+  double relative_drift_stderr_ppm() const noexcept { return relative_stderr_ppm_; }
+  /// Whether the relative drift is being followed now.
+  bool correcting_drift() const noexcept { return correcting_; }
+
+ private:
+  // Drops or repeats frames of input i's n fresh frames in scratch_ to follow the
+  // reference clock; returns the new frame count.
+  std::size_t slip(std::size_t i, std::size_t n) noexcept;
+  void measure_clocks() noexcept;
+
+  std::vector<io::LiveInput*> inputs_;
+  PumpOptions options_;
+  TrackJoiner joiner_;
+  std::vector<float> scratch_;  // kReadFrames + slack frames of the widest input
+  std::vector<std::size_t> turn_frames_;  // frames read from each input per turn (the same duration)
+  std::vector<bool> done_;
+  bool finished_ = false;
+  std::vector<PumpInputCounters> counters_;
+  std::vector<ClockDriftEstimator> clocks_;
+  double relative_ppm_ = 0.0, relative_stderr_ppm_ = 0.0;
+  bool correcting_ = false;      // input 1 follows input 0's clock (from the call's start)
+  double correction_ppm_ = 0.0;  // the drift it follows now
+};
+
+}  // namespace tw::pipeline

@@ -1,0 +1,52 @@
+#include "report/live_call_writer.h"
+
+#include <filesystem>
+
+#include "dsp/stream_spec.h"
+
+namespace tw::report {
+
+LiveCallWriter::LiveCallWriter(const std::string& call_id, const LiveCallWriterOptions& options,
+                               const detect::AgitationModel& model, const std::vector<features::SpeakerRole>& roles,
+                               alerts::EventSink* also)
+    : call_id_(call_id), outputs_(std::make_unique<CallOutputs>(options.output, call_id)) {
+  std::vector<alerts::EventSink*> sinks{&outputs_->events()};
+  if (also != nullptr) sinks.push_back(also);
+  events_ = std::make_unique<alerts::FanoutSink>(std::move(sinks));
+  session_ = std::make_unique<pipeline::CallSession>(call_id, options.session, model, roles, *events_);
+  session_->add_tap(outputs_->tap());
+  if (!options.record_path.empty()) {
+    const std::filesystem::path folder = std::filesystem::path(options.record_path).parent_path();
+    if (!folder.empty()) std::filesystem::create_directories(folder);
+    recorder_ = std::make_unique<io::AudioFileRecorder>(options.record_path, static_cast<int>(roles.size()),
+                                                        dsp::kAnalysisRateHz, options.record_encoding);
+  }
+}
+
+LiveCallWriter::~LiveCallWriter() = default;
+
+void LiveCallWriter::process(std::span<const float> interleaved) {
+  session_->process(interleaved);
+  if (recorder_) recorder_->write(interleaved);
+}
+
+void LiveCallWriter::finish() {
+  if (finished_) return;
+  finished_ = true;
+  session_->finish();
+}
+
+nlohmann::json LiveCallWriter::commit(InputDescription input, const std::vector<std::string>& warnings) {
+  finish();
+  if (recorder_) {
+    recorder_->commit();
+    input.extra["recording"] = recorder_->path();
+  }
+  nlohmann::json summary = make_call_summary(call_id_, input, session_->frames(), session_->reports());
+  add_detection_summary(session_->timeline(), summary);
+  for (const std::string& w : warnings) summary["warnings"].push_back(w);
+  outputs_->commit(session_->timeline(), summary);
+  return summary;
+}
+
+}  // namespace tw::report
