@@ -29,8 +29,6 @@ std::int64_t run(io::AudioSource& source, CallSession& session, const std::atomi
     total += static_cast<std::int64_t>(frames);
     if (progress_frames != nullptr) progress_frames->store(total, std::memory_order_relaxed);
   }
-  // The stream is over (or stopped): the last hops' pitch is decided with the hops there are.
-  analyzer.finish(sink);
   return total;
 }
 
