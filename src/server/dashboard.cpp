@@ -116,7 +116,7 @@ std::string html_text(const std::string& raw) {
 }
 
 Dashboard::Dashboard(CallRegistry& registry, EventHub& hub, Metrics& metrics, DashboardConfig config)
-    : registry_(registry), hub_(hub), access_(std::move(config.access)), feed_(registry, hub, metrics, config.feed) {}
+    : registry_(registry), access_(std::move(config.access)), feed_(registry, hub, metrics, config.feed) {}
 
 void Dashboard::install(net::ServerConfig& config) {
   net::HttpHandler inner = config.http;

@@ -61,7 +61,6 @@ class Dashboard {
   net::Response timeline(const net::Request& request, const std::string& call_id) const;
 
   CallRegistry& registry_;
-  EventHub& hub_;
   DashboardAccess access_;
   DashboardFeed feed_;
 };

@@ -11,8 +11,7 @@ constexpr std::size_t kQueueCapacity = 4096;  // calls waiting to be picked up b
 }
 
 WorkerPool::WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s)
-    : metrics_(metrics),
-      on_finished_(std::move(on_finished)),
+    : on_finished_(std::move(on_finished)),
       poll_ns_(static_cast<std::int64_t>(poll_s * 1e9)),
       lag_(metrics.histogram("tonewatch_analysis_lag_seconds",
                              "How long the newest audio read by a worker had waited since it arrived",

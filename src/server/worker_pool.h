@@ -55,7 +55,6 @@ class WorkerPool {
   void finisher();
   void finished(std::shared_ptr<LiveCall> call);
 
-  Metrics& metrics_;
   FinishedHandler on_finished_;
   const std::int64_t poll_ns_;
   Histogram& lag_;
