@@ -35,7 +35,9 @@ for option in "$@"; do
       # with the dummy driver (jackd2); script(1) (bsdutils) gives the live view a pty.
       packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils) ;;
     --bench)
-      packages+=(aubio-tools) ;;  # the reference pitch tracker the benchmark compares against
+      # aubio-tools: the reference pitch tracker the benchmark compares against;
+      # curl and python3: benchmarks/serve_load.sh (health probe, the table)
+      packages+=(aubio-tools curl python3) ;;
     --fuzz)
       packages+=(clang-14 libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang-14
     *)
