@@ -256,14 +256,7 @@ CLI::App* LiveCommand::add_to(CLI::App& app) {
   cmd->add_option("--format", format, "Window table format")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
   cmd->add_flag("--frames", frames, "Also write per-hop features (<call>.frames.csv)");
   cmd->add_flag("--jsonl", jsonl, "Events as JSON lines on stdout even on a terminal (the default when stdout is not one)");
-  cmd->add_option("--webhook", webhooks, "POST each supervisor alert to this URL (repeatable), as 'tonewatch serve' does");
-  cmd->add_option("--webhook-secret", webhook_secret,
-                  "Sign webhook bodies with HMAC-SHA256 and this secret (or set TONEWATCH_WEBHOOK_SECRET)");
-  cmd->add_option("--webhook-spool", webhook_spool,
-                  "Where alerts wait until each webhook has taken them, across restarts (default <out>/.webhook-spool)");
-  cmd->add_option("--webhook-spool-max-mb", webhook_spool_max_mb, "Bound on the spool; past it the oldest alert goes")
-      ->check(CLI::Range(0.01, 1e6))
-      ->capture_default_str();
+  webhook.add_to(cmd, "POST each supervisor alert to this URL (repeatable), as 'tonewatch serve' does");
   cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
   cmd->add_option("--duration", duration_s, "End the call after this many seconds of audio (default: at Ctrl-C)");
@@ -338,24 +331,8 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
   if (!view_mode) delivered.push_back(&lines.emplace(out, true));
   // Webhooks exactly as 'tonewatch serve' delivers them: a durable spool, per-URL
   // order, retries; what is not delivered at the end waits for the next start.
-  std::unique_ptr<alerts::WebhookSink> webhook;
-  if (!webhooks.empty()) {
-    alerts::WebhookConfig w;
-    w.urls = webhooks;
-    const char* env_secret = std::getenv("TONEWATCH_WEBHOOK_SECRET");
-    w.secret = !webhook_secret.empty() ? webhook_secret : (env_secret != nullptr ? env_secret : "");
-    w.spool_directory =
-        webhook_spool.empty() ? std::filesystem::path(out_dir) / ".webhook-spool" : std::filesystem::path(webhook_spool);
-    w.spool_max_bytes = static_cast<std::uint64_t>(webhook_spool_max_mb * 1024.0 * 1024.0);
-    w.log = [&err](const std::string& line) {
-      static std::mutex log_mutex;
-      std::lock_guard<std::mutex> lock(log_mutex);
-      err << "tonewatch live: webhook: " << line << "\n";
-      err.flush();
-    };
-    webhook = std::make_unique<alerts::WebhookSink>(std::move(w));
-    delivered.push_back(webhook.get());
-  }
+  const std::unique_ptr<alerts::WebhookSink> webhook_sink = webhook.make_sink(out_dir, err, "tonewatch live: ");
+  if (webhook_sink) delivered.push_back(webhook_sink.get());
   alerts::FanoutSink delivery(delivered);
   alerts::AsyncEventSink queued(delivery, kEventQueue);
   std::vector<alerts::EventSink*> analysis_sinks{&queued};
@@ -459,7 +436,7 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
     write_error = e.what();
   }
   queued.flush();
-  if (webhook && !webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
+  if (webhook_sink && !webhook_sink->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
     err << "tonewatch live: webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start\n";
   }
   if (view_mode) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "app/webhook_options.h"
+
 namespace tw::app {
 
 struct LiveCommand {
@@ -29,10 +31,7 @@ struct LiveCommand {
   std::string format = "csv";
   bool frames = false;
   bool jsonl = false;
-  std::vector<std::string> webhooks;
-  std::string webhook_secret;     ///< or TONEWATCH_WEBHOOK_SECRET in the environment
-  std::string webhook_spool;      ///< default <out>/.webhook-spool
-  double webhook_spool_max_mb = 64.0;
+  WebhookOptions webhook;
   std::string config_path, model_path;
   // Timing.
   double duration_s = 0.0;    ///< 0: until Ctrl-C (or the file's end)

@@ -102,14 +102,7 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--out,-o", out_dir, "Where each call's outputs go when it ends")->capture_default_str();
   cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
-  cmd->add_option("--webhook", webhooks, "POST each supervisor alert to this URL (repeatable)");
-  cmd->add_option("--webhook-secret", webhook_secret,
-                  "Sign webhook bodies with HMAC-SHA256 and this secret (or set TONEWATCH_WEBHOOK_SECRET)");
-  cmd->add_option("--webhook-spool", webhook_spool,
-                  "Where alerts wait until each webhook has taken them, across restarts (default <out>/.webhook-spool)");
-  cmd->add_option("--webhook-spool-max-mb", webhook_spool_max_mb, "Bound on the spool; past it the oldest alert goes")
-      ->check(CLI::Range(0.01, 1e6))
-      ->capture_default_str();
+  webhook_options.add_to(cmd, "POST each supervisor alert to this URL (repeatable)");
   cmd->add_option("--record", record_dir, "Keep each call's audio as <call>.wav (8 kHz stereo) in this folder");
   cmd->add_option("--leg-buffer-s", leg_buffer_s,
                   "Audio a stream may run ahead of analysis before frames are dropped (s; 16 KB of memory per second per channel)")
@@ -156,23 +149,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);
-  std::unique_ptr<alerts::WebhookSink> webhook;
-  if (!webhooks.empty()) {
-    alerts::WebhookConfig w;
-    w.urls = webhooks;
-    const char* env_secret = std::getenv("TONEWATCH_WEBHOOK_SECRET");
-    w.secret = !webhook_secret.empty() ? webhook_secret : (env_secret != nullptr ? env_secret : "");
-    w.spool_directory = webhook_spool.empty() ? std::filesystem::path(out_dir) / ".webhook-spool" : std::filesystem::path(webhook_spool);
-    w.spool_max_bytes = static_cast<std::uint64_t>(webhook_spool_max_mb * 1024.0 * 1024.0);
-    w.log = [&err](const std::string& line) {
-      static std::mutex log_mutex;
-      std::lock_guard<std::mutex> lock(log_mutex);
-      err << "tonewatch serve: webhook: " << line << "\n";
-      err.flush();
-    };
-    webhook = std::make_unique<alerts::WebhookSink>(std::move(w));
-    hub.add_sink(*webhook);
-  }
+  const std::unique_ptr<alerts::WebhookSink> webhook = webhook_options.make_sink(out_dir, err, "tonewatch serve: ");
+  if (webhook) hub.add_sink(*webhook);
   alerts::AsyncEventSink events(hub, kEventQueue);
   std::shared_ptr<server::CallRegistry> registry;
   server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {

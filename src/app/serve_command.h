@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "app/webhook_options.h"
+
 namespace tw::app {
 
 struct ServeCommand {
@@ -16,10 +18,7 @@ struct ServeCommand {
   std::string out_dir = "tonewatch-out";
   std::string config_path;
   std::string model_path;
-  std::vector<std::string> webhooks;
-  std::string webhook_secret;     ///< or TONEWATCH_WEBHOOK_SECRET in the environment
-  std::string webhook_spool;      ///< default <out>/.webhook-spool
-  double webhook_spool_max_mb = 64.0;
+  WebhookOptions webhook_options;
   std::string record_dir;
   double leg_buffer_s = 1.0;
   std::size_t max_calls = 1000;
