@@ -27,18 +27,6 @@ constexpr const char* kLoginPolicy =
 constexpr const char* kReportPolicy =
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t at = 1;
-  while (at <= path.size()) {
-    const std::size_t slash = path.find('/', at);
-    parts.push_back(path.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
-    if (slash == std::string::npos) break;
-    at = slash + 1;
-  }
-  return parts;
-}
-
 void secure_headers(net::Response& r, const char* policy) {
   r.headers.emplace_back("Content-Security-Policy", policy);
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");

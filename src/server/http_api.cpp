@@ -25,18 +25,6 @@ nlohmann::json stages_json(const std::vector<pipeline::StageSpan>& stages) {
   return out;
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t at = 1;
-  while (at <= path.size()) {
-    const std::size_t slash = path.find('/', at);
-    parts.push_back(path.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
-    if (slash == std::string::npos) break;
-    at = slash + 1;
-  }
-  return parts;
-}
-
 class EventFeed final : public net::ConnectionHandler {
  public:
   EventFeed(EventHub& hub, std::shared_ptr<net::Outbox> outbox, std::string call) : hub_(hub) {
@@ -143,6 +131,18 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
 std::unique_ptr<net::ConnectionHandler> open_event_feed(EventHub& hub, const net::Request& request,
                                                         std::shared_ptr<net::Outbox> outbox) {
   return std::make_unique<EventFeed>(hub, std::move(outbox), request.query_param("call"));
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    const std::size_t slash = path.find('/', at);
+    parts.push_back(path.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  return parts;
 }
 
 }  // namespace tw::server

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,10 @@ struct ApiContext {
 };
 
 /// A call's status as the API shows it (with its open episodes and alerts from the hub).
+/// The segments of a request path after its leading '/': "/api/calls/x" gives
+/// {"api", "calls", "x"}; a trailing '/' gives a last empty segment.
+std::vector<std::string> split_path(const std::string& path);
+
 nlohmann::json call_json(const CallStatus& status, const EventHub& hub);
 /// An alert record as JSON (the event, plus acknowledged_by / acknowledged_unix_ms).
 nlohmann::json alert_json(const AlertRecord& record);
