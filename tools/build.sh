@@ -15,7 +15,9 @@ for option in "$@"; do
     --bench) deps+=(--bench) ;;
     --sanitize)
       build_dir=build-sanitize
-      cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTW_SANITIZE=ON) ;;
+      # -O1 -g1: what the sanitizers' own docs suggest for usable speed, with line
+      # tables for the reports; half the compile time of -O2 -g on CI's machine.
+      cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DTW_SANITIZE=ON) ;;
     *)
       echo "usage: $0 [--tests] [--bench] [--sanitize]" >&2
       exit 2 ;;
