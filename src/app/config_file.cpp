@@ -31,6 +31,7 @@ void visit(Config& c, F&& f) {
   f("agitation", "min_speech_s", c.agitation.min_speech_s);
   f("agitation", "smoothing_speech_s", c.agitation.smoothing_speech_s);
   f("agitation", "cusum_reference", c.agitation.cusum_reference);
+  f("agitation", "cusum_reference_unestablished", c.agitation.cusum_reference_unestablished);
   f("agitation", "cusum_threshold", c.agitation.cusum_threshold);
   f("agitation", "trend_window_speech_s", c.agitation.trend_window_speech_s);
 
@@ -75,6 +76,7 @@ void visit(Config& c, F&& f) {
   f("agent_tone", "require_established_baseline", c.agent.require_established_baseline);
 
   f("stage", "agitated_level", c.stage.agitated_level);
+  f("stage", "agitated_level_unestablished", c.stage.agitated_level_unestablished);
   f("stage", "calm_level", c.stage.calm_level);
   f("stage", "calm_hold_s", c.stage.calm_hold_s);
   f("stage", "venting_caller_share", c.stage.venting_caller_share);

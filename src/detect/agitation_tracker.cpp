@@ -12,6 +12,9 @@ void AgitationTracker::validate(const AgitationConfig& config) {
   if (!(config.cusum_reference > 0.0f && config.cusum_reference < 1.0f)) {
     throw std::invalid_argument("AgitationConfig: cusum_reference must be in (0, 1)");
   }
+  if (!(config.cusum_reference_unestablished >= config.cusum_reference && config.cusum_reference_unestablished < 1.0f)) {
+    throw std::invalid_argument("AgitationConfig: cusum_reference_unestablished must be in [cusum_reference, 1)");
+  }
   if (!(config.cusum_threshold > 0.0f)) throw std::invalid_argument("AgitationConfig: cusum_threshold must be > 0");
   if (!(config.trend_window_speech_s >= 2.0f && config.trend_window_speech_s <= 120.0f)) {
     throw std::invalid_argument("AgitationConfig: trend_window_speech_s must be in 2..120");
@@ -65,7 +68,12 @@ const AgitationState& AgitationTracker::update(double time_s, const ProsodyVecto
       s.smoothed += alpha * (s.score - s.smoothed);
       // Capped at twice the threshold, so a long agitated stretch does not bank
       // minutes of credit: the sum drains within a few seconds of calm speech.
-      s.cusum = std::clamp(s.cusum + (s.score - config_.cusum_reference) * weight, 0.0f, 2.0f * config_.cusum_threshold);
+      // Before the baseline is the speaker's own, the bar is higher (see
+      // AgitationConfig::cusum_reference_unestablished): a calm voice unlike
+      // the prior must not add up to a rise, a voice angry from the first word does.
+      const float reference = s.reference == BaselineReference::established ? config_.cusum_reference
+                                                                           : config_.cusum_reference_unestablished;
+      s.cusum = std::clamp(s.cusum + (s.score - reference) * weight, 0.0f, 2.0f * config_.cusum_threshold);
       speech_total_s_ += weight;
       trend_[trend_next_] = s.smoothed;
       trend_speech_[trend_next_] = speech_total_s_;

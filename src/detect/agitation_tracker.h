@@ -28,6 +28,20 @@ struct AgitationConfig {
   /// 1.0, or 2 s scored 0.8: one loud word (at most 0.5 s) adds at most 0.25.
   float cusum_reference = 0.5f;
   float cusum_threshold = 0.6f;
+  /// The CUSUM reference while the speaker's baseline is not yet established
+  /// (scored against the register prior or a partly learned baseline). There a
+  /// calm voice is judged against other people's calm voices, and on a
+  /// telephone line their channel too: between-speaker and channel offsets
+  /// (pitch register edge, band-limited alpha ratio, intermittent octave errors
+  /// of a high voice whose fundamental the line removed) put calm windows
+  /// anywhere up to well past the decision threshold (0.6-0.7 measured on the
+  /// calm IVR voice through a 300-3400 Hz line), while anger against the same
+  /// prior scores about 0.9 (the v1 model's median for EmoDB anger on telephone
+  /// speech, models/agitation-v1.json). Page's k halfway between the top of
+  /// the calm range (0.7) and that agitated mean: 0.8. An angry caller from the
+  /// first word still crosses the 0.6 threshold after 6 s of speech scored 0.9
+  /// (3 s scored 1.0): within the ~10 s issue 10 asks for.
+  float cusum_reference_unestablished = 0.8f;
   /// Slope of the smoothed level over this much of the speaker's speech, per
   /// minute of speech, for the report and the stage tracker.
   float trend_window_speech_s = 20.0f;

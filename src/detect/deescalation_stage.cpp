@@ -8,6 +8,9 @@ StageTracker::StageTracker(const StageConfig& config) : config_(config) {
   if (!(config.agitated_level > config.calm_level && config.calm_level > 0.0f && config.agitated_level < 1.0f)) {
     throw std::invalid_argument("StageConfig: need 0 < calm_level < agitated_level < 1");
   }
+  if (!(config.agitated_level_unestablished >= config.agitated_level && config.agitated_level_unestablished < 1.0f)) {
+    throw std::invalid_argument("StageConfig: agitated_level_unestablished must be in [agitated_level, 1)");
+  }
   if (!(config.calm_hold_s >= 0.0 && config.venting_stall_s > 0.0)) {
     throw std::invalid_argument("StageConfig: calm_hold_s must be >= 0 and venting_stall_s > 0");
   }
@@ -41,7 +44,8 @@ void StageTracker::enter(Stage next, double time_s) noexcept {
 const StageUpdate& StageTracker::update(const StageInputs& in) noexcept {
   update_ = {};
   const double t = in.time_s;
-  const bool agitated = in.caller_agitation >= config_.agitated_level;
+  const bool agitated = in.caller_agitation >= (in.caller_baseline_established ? config_.agitated_level
+                                                                               : config_.agitated_level_unestablished);
   const bool calm = in.caller_agitation <= config_.calm_level;
   const bool caller_venting = in.caller_floor_share >= config_.venting_caller_share &&
                               in.agent_floor_share <= config_.agent_listening_share;

@@ -21,6 +21,17 @@ inline constexpr std::string_view to_string(Stage stage) noexcept {
 struct StageConfig {
   /// The caller's smoothed agitation at or above this counts as agitated.
   float agitated_level = 0.6f;
+  /// ... while the caller's baseline is not yet their own. Against the register
+  /// prior a calm voice unlike the prior (and its telephone channel) levels out
+  /// up to about 0.7 (0.61-0.67 measured on the calm IVR voice through a
+  /// 300-3400 Hz line), so the established 0.6 reads such a voice as agitated;
+  /// halfway to 0.7 asks for half that margin more. Higher is not possible
+  /// without losing callers angry from the first word: against the same prior
+  /// some EmoDB angry voices level out below 0.7 on clean audio (with 0.7,
+  /// 2 of 10 clean angry-from-start calls were missed), so cold start cannot
+  /// separate the two by level alone; the CUSUM's higher cold-start reference
+  /// (AgitationConfig::cusum_reference_unestablished) does the rest.
+  float agitated_level_unestablished = 0.65f;
   /// ... and at or below this as calm again (the gap is the hysteresis).
   float calm_level = 0.4f;
   /// Calm must hold this long before a call is called calm again.
@@ -44,6 +55,9 @@ struct StageInputs {
   float caller_slope_per_min = 0.0f;
   float caller_floor_share = 0.0f;
   float agent_floor_share = 0.0f;
+  /// The caller's score is measured against their own calm voice (not yet the
+  /// register prior or a partly learned baseline): agitated_level applies.
+  bool caller_baseline_established = true;
 };
 
 struct StageUpdate {

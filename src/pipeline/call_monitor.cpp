@@ -372,6 +372,7 @@ void CallMonitor::stage_rules(double t) {
   detect::StageInputs in;
   in.time_s = t;
   in.caller_agitation = s.smoothed;
+  in.caller_baseline_established = s.baseline_established;
   in.caller_rising = s.rising;
   in.caller_slope_per_min = s.slope_per_min;
   in.caller_floor_share = turns_.floor_share(SpeakerRole::caller);

@@ -219,13 +219,15 @@ TEST_CASE("raised voice: the mean deviation of loudness / F0 level and alpha rat
 TEST_CASE("a higher pitch in a clearly quieter voice is not a raised voice", "[detect][agent]") {
   Call call;
   call.establish();
-  // Mean 2.5 in both, but loudness 3 units down (below -2.5) in the first.
-  call.seconds(10, raised(-3.0f, 6.0f, 4.5f));
+  // Mean 2.5 in both, but loudness half a unit below the limit (-1.5) in the first.
+  const float limit = tw::detect::AgentToneConfig{}.raised_voice_min_loudness_units;
+  REQUIRE(limit == Approx(-1.5f));
+  call.seconds(10, raised(limit - 0.5f, 6.0f, 7.5f - (limit - 0.5f) - 6.0f));
   CHECK_FALSE(call.find(AgentRule::raised_voice, EpisodeChange::opened));
 
   Call louder;
   louder.establish();
-  louder.seconds(10, raised(-2.0f, 6.0f, 3.5f));  // loudness only 2 units down
+  louder.seconds(10, raised(limit + 0.5f, 6.0f, 7.5f - (limit + 0.5f) - 6.0f));  // half a unit above it
   CHECK(louder.find(AgentRule::raised_voice, EpisodeChange::opened));
 }
 

@@ -319,7 +319,36 @@ TEST_CASE("agitation config is validated", "[detect][agitation]") {
   rejected([](AgitationConfig& c) { c.smoothing_speech_s = 0.0f; }, "smoothing_speech_s");
   rejected([](AgitationConfig& c) { c.cusum_threshold = 0.0f; }, "cusum_threshold");
   rejected([](AgitationConfig& c) { c.cusum_reference = 1.0f; }, "cusum_reference");
+  rejected([](AgitationConfig& c) { c.cusum_reference_unestablished = 0.4f; }, "cusum_reference_unestablished");
+  rejected([](AgitationConfig& c) { c.cusum_reference_unestablished = 1.0f; }, "cusum_reference_unestablished");
   rejected([](AgitationConfig& c) { c.min_speech_s = -1.0f; }, "min_speech_s");
   rejected([](AgitationConfig& c) { c.trend_window_speech_s = 1.0f; }, "trend_window_speech_s");
   rejected([](AgitationConfig& c) { c.trend_window_speech_s = 200.0f; }, "trend_window_speech_s");
+}
+
+TEST_CASE("before the baseline is established the CUSUM sums against cusum_reference_unestablished", "[detect][agitation]") {
+  const AgitationModel model = one_feature_model();
+  const AgitationConfig config;
+  REQUIRE(config.cusum_reference_unestablished > config.cusum_reference);
+  BaselineConfig learning = pinned_baseline();
+  learning.learning_windows = 64;  // never established in this test
+  const auto run = [&](float p, int seconds) {
+    AgitationTracker tracker(config, learning, model);
+    double t = 1.0;
+    tracker.update(t, scored_as(0.5f, 2.5f, 0.0f));  // the population-prior window
+    for (int i = 0; i < seconds; ++i) tracker.update(t += 1.0, scored_as(p, 2.5f, 1.0f));
+    return tracker.state();
+  };
+  // Between the two references: a calm voice unlike the prior adds nothing.
+  const float between = 0.5f * (config.cusum_reference + config.cusum_reference_unestablished);
+  const AgitationState calm_unlike_prior = run(between, 30);
+  CHECK_FALSE(calm_unlike_prior.baseline_established);
+  CHECK(calm_unlike_prior.cusum == 0.0f);
+  CHECK_FALSE(calm_unlike_prior.rising);
+  // Angry from the first word (0.95): crosses within the seconds the margin allows.
+  const int needed = static_cast<int>(std::ceil(config.cusum_threshold / (0.95f - config.cusum_reference_unestablished)));
+  CHECK(run(0.95f, needed - 1).cusum < config.cusum_threshold);
+  CHECK(run(0.95f, needed).cusum == Approx(needed * (0.95f - config.cusum_reference_unestablished)).epsilon(1e-3));
+  CHECK(run(0.95f, needed).cusum >= config.cusum_threshold);
+  CHECK(needed <= 10);
 }

@@ -256,3 +256,33 @@ TEST_CASE("stage config is validated", "[detect][stage]") {
   rejected([](StageConfig& c) { c.agent_listening_share = -0.1f; }, "floor shares");
   rejected([](StageConfig& c) { c.disarming_agent_share = -0.1f; }, "floor shares");
 }
+
+TEST_CASE("before the caller's baseline is established the level must pass agitated_level_unestablished", "[detect][stage]") {
+  const StageConfig config;
+  REQUIRE(config.agitated_level_unestablished > config.agitated_level);
+  const float between = 0.5f * (config.agitated_level + config.agitated_level_unestablished);
+  const auto run = [&](float level, bool established) {
+    StageTracker tracker(config);
+    bool escalated = false;
+    for (int i = 1; i <= 20; ++i) {
+      StageInputs in{static_cast<double>(i), level, false, 0.0f, 0.3f, 0.3f};
+      in.caller_baseline_established = established;
+      escalated = escalated || tracker.update(in).escalated;
+    }
+    return escalated;
+  };
+  // A calm voice unlike the register prior: not agitated yet.
+  CHECK_FALSE(run(between, false));
+  // The same level against the caller's own calm voice is.
+  CHECK(run(between, true));
+  // A caller angry from the first word is, baseline or not.
+  CHECK(run(config.agitated_level_unestablished + 0.05f, false));
+}
+
+TEST_CASE("stage config rejects agitated_level_unestablished below agitated_level", "[detect][stage]") {
+  StageConfig c;
+  c.agitated_level_unestablished = c.agitated_level - 0.05f;
+  CHECK_THROWS_WITH(StageTracker(c), Catch::Contains("agitated_level_unestablished"));
+  c.agitated_level_unestablished = 1.0f;
+  CHECK_THROWS_WITH(StageTracker(c), Catch::Contains("agitated_level_unestablished"));
+}
