@@ -12,67 +12,145 @@ HarmonicSieve::HarmonicSieve(const dsp::SpectrumAnalyzer& analyzer, double top_h
   if (!(top_hz > 0.0 && max_f0_hz > 0.0 && top_hz + 0.5 * max_f0_hz + 2.0 * bin_hz_ < nyquist_hz)) {
     throw std::invalid_argument("HarmonicSieve: top_hz + max_f0_hz / 2 must lie below the Nyquist frequency");
   }
-  // Midpoints reach half a fundamental above the top partial; one more bin for
-  // the interpolation.
-  const auto bins = static_cast<std::size_t>(std::ceil((top_hz + 0.5 * max_f0_hz) / bin_hz_)) + 2;
-  amplitude_.assign(bins, 0.0f);
+  // Midpoints reach half a fundamental above the top partial, and the
+  // refined fundamental may lie kRefineSteps * kRefineStep higher; one more
+  // bin for the interpolation.
+  const auto bins =
+      static_cast<std::size_t>(std::ceil((top_hz * (1.0 + kRefineSteps * kRefineStep) + 0.5 * max_f0_hz) / bin_hz_)) + 2;
+  level_db_.assign(bins, 0.0f);
+  scratch_db_.assign(std::min(bins, static_cast<std::size_t>(std::ceil(top_hz / bin_hz_)) + 1), 0.0f);
+  // One comparison per partial, for fundamentals down to 20 Hz (a lower one
+  // is read up to as many partials).
+  const auto partials = static_cast<std::size_t>(std::ceil(top_hz / 20.0)) + 1;
+  contrasts_db_.assign(partials, 0.0f);
+  levels_db_.assign(partials, 0.0f);
 }
 
 void HarmonicSieve::load(const dsp::AnalysisFrame& frame) noexcept {
-  const std::size_t n = std::min(amplitude_.size(), frame.power.size());
-  for (std::size_t k = 0; k < n; ++k) amplitude_[k] = std::sqrt(std::max(0.0f, frame.power[k]));
+  const std::size_t n = std::min(level_db_.size(), frame.power.size());
+  float peak = 0.0f;
+  for (std::size_t k = 0; k < n; ++k) peak = std::max(peak, frame.power[k]);
+  // 60 dB below the frame's strongest component: deeper than any partial the
+  // comparisons need to see, and it keeps a removed band's log finite.
+  const float floor_power = std::max(peak * 1e-6f, 1e-30f);
+  for (std::size_t k = 0; k < n; ++k) level_db_[k] = 10.0f * std::log10(std::max(frame.power[k], floor_power));
+  for (std::size_t k = n; k < level_db_.size(); ++k) level_db_[k] = 10.0f * std::log10(floor_power);
+  // The frame's noise level: the median of its dB spectrum over the band the
+  // partials are read in. A voice's harmonics occupy a few bins of every
+  // fundamental's width, so most bins lie between them.
+  const std::size_t band = std::min(scratch_db_.size(), level_db_.size());
+  std::copy_n(level_db_.begin(), band, scratch_db_.begin());
+  const auto mid = scratch_db_.begin() + static_cast<std::ptrdiff_t>(band / 2);
+  std::nth_element(scratch_db_.begin(), mid, scratch_db_.begin() + static_cast<std::ptrdiff_t>(band));
+  noise_db_ = *mid;
 }
 
-float HarmonicSieve::amplitude_at(float bin) const noexcept {
-  // Linear interpolation between bins; callers keep 0 <= bin < size - 1.
+float HarmonicSieve::level_db_at(float bin) const noexcept {
+  // Linear interpolation of the dB spectrum; callers keep 0 <= bin < size - 1.
   const auto i = static_cast<std::size_t>(bin);
   const float frac = bin - static_cast<float>(i);
-  return amplitude_[i] + frac * (amplitude_[i + 1] - amplitude_[i]);
+  return level_db_[i] + frac * (level_db_[i + 1] - level_db_[i]);
 }
 
-SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level) const noexcept {
+double HarmonicSieve::refine_fundamental(double g_hz, int m) const noexcept {
+  // The caller's fundamental comes from a lag of the decimated
+  // autocorrelation, good to a percent or two: enough to tell octaves apart,
+  // not to place the tenth harmonic on its peak (two percent of 2 kHz is 40 Hz,
+  // more than a bin). The comb of the partials both hypotheses share (the
+  // harmonics of m * g, which the shorter period's own dip vouches for) is
+  // slid over +-3 % for the largest mean dB level (subharmonic summation on a
+  // log spectrum, Hermes 1988). Only the shared partials place it: were the
+  // extra partials let in, the comb would settle on noise peaks where there
+  // are none and lend them the contrast of partials.
+  double best_g = g_hz;
+  float best_mean = -1e30f;
+  for (int step = -kRefineSteps; step <= kRefineSteps; ++step) {
+    const double g = g_hz * (1.0 + kRefineStep * step);
+    if (g > max_f0_hz_) continue;
+    const int top_k = static_cast<int>(top_hz_ / g);
+    if (top_k < m) continue;
+    const auto g_bins = static_cast<float>(g / bin_hz_);
+    float sum = 0.0f;
+    int count = 0;
+    for (int k = m; k <= top_k; k += m, ++count) sum += level_db_at(static_cast<float>(k) * g_bins);
+    const float mean = sum / static_cast<float>(count);
+    if (mean > best_mean) {
+      best_mean = mean;
+      best_g = g;
+    }
+  }
+  return best_g;
+}
+
+SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level_db) noexcept {
   // A harmonic sieve (Duifhuis, Willems & Sluyter 1982, JASA 71:1568) asks
   // whether spectral components sit at the harmonics of a candidate
   // fundamental. Here it decides between g and m * g: both explain the
   // harmonics k * g with k a multiple of m, so only the others ("extra"
-  // partials) tell them apart. They are compared with the spectrum midway
-  // between harmonics of g, so the measure does not depend on level or
-  // spectral tilt. Amplitudes rather than powers: a compressed spectrum gives
-  // weak partials their say, as in Hermes' subharmonic summation (1988, JASA
-  // 83:257), where the power-weighted autocorrelation is ruled by the strongest
-  // partial (on a telephone line the third or fourth harmonic).
+  // partials) tell them apart.
+  //
+  // Each extra partial is compared locally, in dB: with the spectrum midway
+  // to its neighbouring harmonics of g (is it a peak?) and with the shared
+  // partials on either side of it (how strong is it?), and the median over
+  // the partials decides. Local comparisons do not depend on level or
+  // spectral tilt, and the median lets no single partial rule: a voice whose
+  // second harmonic towers 30 dB over the rest (common once a telephone line
+  // has taken the fundamental) still shows its odd harmonics level with
+  // their neighbours, where a mean of amplitudes would see only the second
+  // harmonic; and the fundamental the line removed is one outvoted partial.
   SieveEvidence result;
   if (!(g_hz > 0.0 && g_hz <= max_f0_hz_) || m < 2) return result;
-  // In bins: every position, midpoints included, lies inside amplitude_ (sized
-  // for top_hz + max_f0_hz / 2 at construction).
+  g_hz = refine_fundamental(g_hz, m);
   const auto g_bins = static_cast<float>(g_hz / bin_hz_);
   const auto half_g_bins = 0.5f * g_bins;
-  const auto top_k = static_cast<int>(top_hz_ / g_hz);
-  double extras = 0.0, shared = 0.0;
-  int extra_count = 0, shared_count = 0;
-  for (int k = 1; k <= top_k; ++k) {
-    const float a = amplitude_at(static_cast<float>(k) * g_bins);
-    if (k % m == 0) {
-      shared += a;
-      ++shared_count;
-    } else {
-      extras += a;
-      ++extra_count;
-    }
-  }
-  if (extra_count == 0) return result;
-  if (shared_count > 0 && shared > 0.0) {
-    result.level = static_cast<float>((extras / extra_count) / (shared / shared_count));
-  }
-  // Partials too weak to count need no contrast (the caller asks for both).
-  if (!(result.level >= min_level)) return result;
-  double midpoints = 0.0;
+  const auto top_k = std::min(static_cast<int>(top_hz_ / g_hz), static_cast<int>(levels_db_.size()));
+  // A shared partial is present where it stands kPresentDb above the spectrum
+  // half a fundamental g either side (a valley under either hypothesis) and
+  // above the frame's noise level. Only
+  // extra partials next to a present one are compared: elsewhere (noise
+  // above a pure tone, a band the line removed) there is nothing to compare,
+  // and noise against noise would vote at random.
+  const auto present_db = [&](int j) {
+    const float position = static_cast<float>(j) * g_bins;
+    const float own_db = level_db_at(position);
+    const float valley_db = 0.5f * (level_db_at(position - half_g_bins) + level_db_at(position + half_g_bins));
+    return own_db - valley_db >= kPresentDb && own_db - noise_db_ >= kAboveNoiseDb ? own_db : kAbsentDb;
+  };
+  std::size_t count = 0;
   for (int k = 1; k <= top_k; ++k) {
     if (k % m == 0) continue;
+    // The shared partials either side (only the one above for k < m), if present.
+    const int below = (k / m) * m;
+    const int above = below + m;
+    float shared_db = 0.0f;
+    int shared_count = 0;
+    for (const int j : {below, above}) {
+      if (j < m || j > top_k) continue;
+      const float level = present_db(j);
+      if (level == kAbsentDb) continue;
+      shared_db += level;
+      ++shared_count;
+    }
+    if (shared_count == 0) continue;
     const float position = static_cast<float>(k) * g_bins;
-    midpoints += 0.5f * (amplitude_at(position - half_g_bins) + amplitude_at(position + half_g_bins));
+    const float own_db = level_db_at(position);
+    const float midway_db = 0.5f * (level_db_at(position - half_g_bins) + level_db_at(position + half_g_bins));
+    levels_db_[count] = own_db - shared_db / static_cast<float>(shared_count);
+    contrasts_db_[count] = own_db - midway_db;
+    ++count;
   }
-  if (midpoints > 0.0) result.contrast = static_cast<float>(extras / midpoints);
+  if (count == 0) return result;
+  const auto median = [count](std::vector<float>& values) {
+    const auto mid = values.begin() + static_cast<std::ptrdiff_t>(count / 2);
+    std::nth_element(values.begin(), mid, values.begin() + static_cast<std::ptrdiff_t>(count));
+    if (count % 2 == 1) return *mid;
+    const float lower = *std::max_element(values.begin(), mid);
+    return 0.5f * (lower + *mid);
+  };
+  result.level_db = median(levels_db_);
+  // Partials too weak to count need no contrast (the caller asks for both).
+  if (!(result.level_db >= min_level_db)) return result;
+  result.contrast_db = median(contrasts_db_);
   return result;
 }
 

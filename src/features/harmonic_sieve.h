@@ -10,16 +10,23 @@
 namespace tw::features {
 
 /// What the spectrum says about the partials that a fundamental g has and the
-/// fundamental m * g has not (the harmonics k * g with k not a multiple of m).
+/// fundamental m * g has not (the harmonics k * g with k not a multiple of m,
+/// "extra" partials). Each is a median over those partials of a local
+/// comparison in dB, so neither one dominant partial nor a few the channel
+/// removed (a telephone line's fundamental) decide it.
 struct SieveEvidence {
-  /// Mean amplitude at those partials over the mean amplitude midway between
-  /// neighbouring harmonics of g: above 1 where they stand out as peaks, about
-  /// 1 in noise, below 1 where there are none (the midpoints then lie nearer
-  /// the real partials). 0 when nothing was measured.
-  float contrast = 0.0f;
-  /// Mean amplitude at those partials over the mean amplitude at the partials
-  /// both fundamentals share (the multiples of m * g). 0 when nothing was measured.
-  float level = 0.0f;
+  /// Median over the extra partials of their level above the spectrum midway
+  /// to the neighbouring harmonics of g: well above 0 dB where they stand out
+  /// as peaks, about 0 dB in noise, below 0 dB where there are none (the
+  /// midpoints then lie nearer the real partials). kNoEvidenceDb when nothing
+  /// was measured.
+  float contrast_db = kNoEvidenceDb;
+  /// Median over the extra partials of their level relative to the nearest
+  /// partials both fundamentals share (the multiples of m * g on either side,
+  /// averaged in dB). kNoEvidenceDb when nothing was measured.
+  float level_db = kNoEvidenceDb;
+
+  static constexpr float kNoEvidenceDb = -1000.0f;
 };
 
 /// Harmonic sieve over one frame's amplitude spectrum. One instance per stream.
@@ -34,17 +41,29 @@ class HarmonicSieve {
   void load(const dsp::AnalysisFrame& frame) noexcept;
   /// The evidence for fundamental `g_hz` (0 < g_hz <= max_f0_hz) against
   /// `m` * `g_hz` (m >= 2) in the loaded frame; empty evidence otherwise. The
-  /// contrast is only measured (else 0) when the level reaches `min_level`.
-  /// Real-time safe.
-  SieveEvidence evidence(double g_hz, int m, float min_level = 0.0f) const noexcept;
+  /// contrast is only measured (else kNoEvidenceDb) when the level reaches
+  /// `min_level_db`. Real-time safe.
+  SieveEvidence evidence(double g_hz, int m, float min_level_db = SieveEvidence::kNoEvidenceDb) noexcept;
 
  private:
-  float amplitude_at(float bin) const noexcept;
+  float level_db_at(float bin) const noexcept;
+  double refine_fundamental(double g_hz, int m) const noexcept;
+
+  static constexpr float kPresentDb = 6.0f;     // a partial's rise over the valleys beside it
+  static constexpr float kAboveNoiseDb = 3.0f;  // and its rise over the frame's median level
+  static constexpr float kAbsentDb = -1e30f;
+  static constexpr int kRefineSteps = 6;        // candidates either side of the given fundamental
+  static constexpr double kRefineStep = 0.005;  // relative spacing: +-3 % in all
 
   double bin_hz_;
   double top_hz_;
   double max_f0_hz_;
-  std::vector<float> amplitude_;  // |X_k| of the loaded frame, bins 0 .. size - 1
+  std::vector<float> level_db_;  // 10 log10 |X_k|^2 of the loaded frame (floored), bins 0 .. size - 1
+  std::vector<float> scratch_db_;  // the bins up to top_hz, for their median
+  float noise_db_ = 0.0f;          // median dB level of the loaded frame up to top_hz
+  // Per-partial comparisons of one evidence() call (at most top_hz / lowest g).
+  std::vector<float> contrasts_db_;
+  std::vector<float> levels_db_;
 };
 
 }  // namespace tw::features

@@ -39,8 +39,8 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
         require(config.voicing_threshold >= config.yin_threshold && config.voicing_threshold < 1.0f,
                 "voicing_threshold must be in [yin_threshold, 1)");
         require(config.submultiple_tolerance >= 0.0f, "submultiple_tolerance must be >= 0");
-        require(config.sieve_contrast > 0.0f, "sieve_contrast must be > 0");
-        require(config.sieve_level >= 0.0f, "sieve_level must be >= 0");
+        require(std::isfinite(config.sieve_contrast_db), "sieve_contrast_db must be finite");
+        require(std::isfinite(config.sieve_level_db), "sieve_level_db must be finite");
         require(config.octave_jump_cost >= 0.0f, "octave_jump_cost must be >= 0");
         require(config.overrule_cost >= 0.0f, "overrule_cost must be >= 0");
         require(config.decision_latency_hops >= 0 && config.decision_latency_hops <= 16,
@@ -345,11 +345,11 @@ SieveEvidence PitchTracker::sieve_for(std::size_t long_lag, int m) noexcept {
     sieve_.load(*sieve_frame_);
     sieve_frame_ = nullptr;
   }
-  return sieve_.evidence(lag_to_hz(static_cast<float>(coarse_lag(long_lag))), m, config_.sieve_level);
+  return sieve_.evidence(lag_to_hz(static_cast<float>(coarse_lag(long_lag))), m, config_.sieve_level_db);
 }
 
-bool PitchTracker::sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept {
-  return evidence.contrast >= contrast && evidence.level >= config_.sieve_level;
+bool PitchTracker::sieve_prefers_long(const SieveEvidence& evidence, float contrast_db) const noexcept {
+  return evidence.contrast_db >= contrast_db && evidence.level_db >= config_.sieve_level_db;
 }
 
 std::size_t PitchTracker::prefer_submultiple(std::size_t lag) noexcept {
@@ -363,7 +363,7 @@ std::size_t PitchTracker::prefer_submultiple(std::size_t lag) noexcept {
     const std::size_t t = local_minimum_near(candidate);
     if (t < min_lag_ || t > max_lag_) continue;
     if (cmnd_[t] < config_.voicing_threshold && cmnd_[t] <= cmnd_[lag] + config_.submultiple_tolerance) {
-      if (sieve_prefers_long(sieve_for(lag, divisor), config_.sieve_contrast)) continue;
+      if (sieve_prefers_long(sieve_for(lag, divisor), config_.sieve_contrast_db)) continue;
       return t;
     }
   }
@@ -381,7 +381,7 @@ std::size_t PitchTracker::prefer_multiple(std::size_t lag) noexcept {
     // A longer period that could not be voice (no dip there below
     // continue_voicing_threshold) is no candidate: the sieve is not asked.
     if (t == 0 || !(cmnd_[t] < config_.continue_voicing_threshold)) continue;
-    if (sieve_prefers_long(sieve_for(t, m), config_.sieve_contrast)) return t;
+    if (sieve_prefers_long(sieve_for(t, m), config_.sieve_contrast_db)) return t;
   }
   return lag;
 }

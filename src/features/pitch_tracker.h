@@ -30,14 +30,14 @@ struct PitchConfig {
   /// unless the harmonic sieve finds the longer period's own partials.
   float submultiple_tolerance = 0.3f;
   /// Harmonic sieve, deciding between a period and its double or triple: the
-  /// longer period wins when the partials only it has stand on average at
-  /// least this factor above the spectrum midway between harmonics (amplitude
-  /// ratio; 1.5 = 3.5 dB) ...
-  float sieve_contrast = 1.5f;
-  /// ... and reach at least this fraction of the amplitude of the partials the
-  /// two periods share (0.15 = -16.5 dB). Weaker subharmonics are period
-  /// doubling in the voice, not a missing fundamental's harmonic series.
-  float sieve_level = 0.15f;
+  /// longer period wins when the partials only it has stand, by the median
+  /// over them, at least this far above the spectrum midway to their
+  /// neighbouring harmonics (3.5 dB: a peak, not the leakage between partials) ...
+  float sieve_contrast_db = 3.5f;
+  /// ... and no further than this below the partials the two periods share on
+  /// either side of them (median over the partials). Weaker subharmonics are
+  /// period doubling in the voice, not a missing fundamental's harmonic series.
+  float sieve_level_db = -16.5f;
   /// Temporal continuity: a hop's period candidates are the lag it chose
   /// alone (YIN and the sieve) and its other dips below
   /// continue_voicing_threshold; the pitch follows the cheapest path through
@@ -131,7 +131,7 @@ class PitchTracker {
   std::size_t deepest_dip_near(double lag) const noexcept;
   double coarse_lag(std::size_t lag) const noexcept;
   SieveEvidence sieve_for(std::size_t long_lag, int m) noexcept;
-  bool sieve_prefers_long(const SieveEvidence& evidence, float contrast) const noexcept;
+  bool sieve_prefers_long(const SieveEvidence& evidence, float contrast_db) const noexcept;
   std::size_t prefer_submultiple(std::size_t lag) noexcept;
   std::size_t prefer_multiple(std::size_t lag) noexcept;
   std::size_t collect_candidates(std::size_t frame_choice, HopRecord& record) noexcept;
