@@ -155,22 +155,32 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   /// Sends every chunk due by now (catching up after a late tick). Returns chunks sent.
-  std::size_t tick(Clock::time_point now, const Chunks& chunks) {
+  /// `one_write`: the tick's WebSocket messages (both tracks, every due chunk) go out
+  /// in one socket write, as a media server sending both tracks of a 20 ms tick does
+  /// with Nagle's algorithm or writev; otherwise one write per message.
+  std::size_t tick(Clock::time_point now, const Chunks& chunks, bool one_write) {
     if (!open_ || stopped_) return 0;
     std::size_t sent = 0;
+    std::string frames;
     while (next_ < chunks.size() && started_at + kChunk * static_cast<long>(next_ + 1) <= now) {
       const std::string ts = std::to_string(next_ * 20);
       const std::string n = std::to_string(next_ + 1);
       for (int track = 0; track < 2; ++track) {
-        push(R"({"event":"media","sequenceNumber":")" + std::to_string(++sequence_) + R"(","media":{"track":")" +
-             (track == 0 ? "inbound" : "outbound") + R"(","chunk":")" + n + R"(","timestamp":")" + ts +
-             R"(","payload":")" + (track == 0 ? chunks.caller[next_] : chunks.agent[next_]) + R"("},"streamSid":")" +
-             stream_sid_ + R"("})");
+        std::string m = R"({"event":"media","sequenceNumber":")" + std::to_string(++sequence_) + R"(","media":{"track":")" +
+                        (track == 0 ? "inbound" : "outbound") + R"(","chunk":")" + n + R"(","timestamp":")" + ts +
+                        R"(","payload":")" + (track == 0 ? chunks.caller[next_] : chunks.agent[next_]) +
+                        R"("},"streamSid":")" + stream_sid_ + R"("})";
+        if (one_write) {
+          append_client_frame(frames, m);
+        } else {
+          push(std::move(m));
+        }
       }
       sent_at.push_back(now);
       ++next_;
       ++sent;
     }
+    if (!frames.empty()) push(std::move(frames), true);
     return sent;
   }
 
@@ -189,9 +199,37 @@ class Call : public std::enable_shared_from_this<Call> {
   std::vector<Clock::time_point> sent_at;  // when chunk k was sent
 
  private:
-  void push(std::string message) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
-      self->queue_.push_back(std::move(m));
+  /// Appends `payload` as one masked text frame (RFC 6455 §5.2; a client masks every
+  /// frame, §5.3), for writing straight to the socket beside Beast's own frames: the
+  /// stream never writes on its own (the server sends no pings), so they cannot interleave.
+  void append_client_frame(std::string& out, const std::string& payload) {
+    out.push_back(static_cast<char>(0x81));  // FIN, opcode 1 (text)
+    const std::size_t n = payload.size();
+    if (n < 126) {
+      out.push_back(static_cast<char>(0x80 | n));
+    } else if (n <= 0xFFFF) {
+      out.push_back(static_cast<char>(0x80 | 126));
+      out.push_back(static_cast<char>(n >> 8));
+      out.push_back(static_cast<char>(n & 0xFF));
+    } else {
+      out.push_back(static_cast<char>(0x80 | 127));
+      for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
+    }
+    // A fresh masking key per frame (xorshift32: unpredictability does not matter to a load test).
+    mask_state_ ^= mask_state_ << 13;
+    mask_state_ ^= mask_state_ >> 17;
+    mask_state_ ^= mask_state_ << 5;
+    const unsigned char key[4] = {static_cast<unsigned char>(mask_state_), static_cast<unsigned char>(mask_state_ >> 8),
+                                  static_cast<unsigned char>(mask_state_ >> 16), static_cast<unsigned char>(mask_state_ >> 24)};
+    out.append(reinterpret_cast<const char*>(key), 4);
+    const std::size_t at = out.size();
+    out.append(payload);
+    for (std::size_t i = 0; i < n; ++i) out[at + i] = static_cast<char>(out[at + i] ^ key[i & 3]);
+  }
+
+  void push(std::string message, bool raw = false) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message), raw]() mutable {
+      self->queue_.push_back({std::move(m), raw});
       if (!self->writing_) self->write_next();
     });
   }
@@ -205,8 +243,7 @@ class Call : public std::enable_shared_from_this<Call> {
       return;
     }
     writing_ = true;
-    ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->queue_.pop_front();
       if (ec) {
         self->failed_ = !self->closing_;
@@ -214,7 +251,13 @@ class Call : public std::enable_shared_from_this<Call> {
         return;
       }
       self->write_next();
-    });
+    };
+    if (queue_.front().raw) {
+      asio::async_write(beast::get_lowest_layer(ws_), asio::buffer(queue_.front().bytes), std::move(done));
+      return;
+    }
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front().bytes), std::move(done));
   }
   void read_loop() {
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -229,7 +272,12 @@ class Call : public std::enable_shared_from_this<Call> {
 
   websocket::stream<beast::tcp_stream> ws_;
   std::string call_sid_, stream_sid_;
-  std::deque<std::string> queue_;
+  struct Pending {
+    std::string bytes;
+    bool raw = false;  // ready-made WebSocket frames, written to the socket as they are
+  };
+  std::deque<Pending> queue_;
+  std::uint32_t mask_state_ = 0x9E3779B9u;
   beast::flat_buffer buffer_;
   std::size_t next_ = 0;
   std::uint64_t sequence_ = 1;
@@ -341,6 +389,9 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", server_pid, "The server's pid, to read its CPU time and memory from /proc")->required();
   app.add_option("--example", example, "8 kHz stereo WAV each call plays")->capture_default_str();
   app.add_option("--json", json_out, "Also write the figures as JSON here");
+  bool separate_writes = false;
+  app.add_flag("--separate-writes", separate_writes,
+               "One socket write per WebSocket message (default: one per call per 20 ms tick, both tracks together)");
   CLI11_PARSE(app, argc, argv);
 
   const Chunks chunks = load_chunks(example);
@@ -374,7 +425,7 @@ int main(int argc, char** argv) {
     while (next_call < all.size() && elapsed >= ramp_s * static_cast<double>(next_call) / static_cast<double>(calls)) {
       all[next_call++]->connect(server, [&](bool ok) { (ok ? connected : refused)++; });
     }
-    for (auto& c : all) c->tick(now, chunks);
+    for (auto& c : all) c->tick(now, chunks, !separate_writes);
     // The steady state: every call running, from the end of the ramp plus a few seconds.
     if (!steady_start && elapsed >= ramp_s + 5.0) {
       steady_start = sample_process(server_pid);
@@ -412,6 +463,7 @@ int main(int argc, char** argv) {
   out["connected"] = connected;
   out["refused"] = refused;
   out["failed_during_call"] = failed;
+  out["one_write_per_tick"] = !separate_writes;
   out["analysis_lag_ms"] = {{"p50", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.50)},
                             {"p99", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.99)}};
   out["alerts"] = feed->alerts;

@@ -100,6 +100,14 @@ struct HttpServer::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::atomic<bool> accepting{true};
 
+  /// Where a connection's handlers run. One network thread already runs them one at a
+  /// time, so a strand per connection would only add its lock and queue to every
+  /// packet's path; with more threads each connection needs its strand.
+  asio::any_io_executor connection_executor() {
+    if (config.io_threads <= 1) return ioc.get_executor();
+    return asio::make_strand(ioc);
+  }
+
   tcp::acceptor open_acceptor(const std::string& address) {
     const tcp::endpoint ep = resolve(address);
     tcp::acceptor acceptor(asio::make_strand(ioc));
@@ -113,7 +121,7 @@ struct HttpServer::Impl {
   }
 
   void accept_http() {
-    http_acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    http_acceptor->async_accept(connection_executor(), [this](beast::error_code ec, tcp::socket socket) {
       if (!accepting.load()) return;
       if (!ec) {
         if (tls) {
@@ -127,7 +135,7 @@ struct HttpServer::Impl {
   }
 
   void accept_tcp(std::size_t index) {
-    tcp_acceptors[index]->async_accept(asio::make_strand(ioc), [this, index](beast::error_code ec, tcp::socket socket) {
+    tcp_acceptors[index]->async_accept(connection_executor(), [this, index](beast::error_code ec, tcp::socket socket) {
       if (!accepting.load()) return;
       if (!ec) {
         const std::string remote = remote_of(socket);

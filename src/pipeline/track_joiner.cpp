@@ -56,15 +56,19 @@ void TrackJoiner::take(Track& t, std::span<const float> converted) {
     t.counters.late_dropped_frames += skip;
     from = skip;
   }
+  // The slot wraps by comparison, not by a division per frame: head < capacity and
+  // size <= capacity, so head + size is below twice the capacity.
+  std::size_t slot = t.head + t.size;
+  if (slot >= t.capacity_frames) slot -= t.capacity_frames;
   for (std::size_t f = from; f < frames; ++f) {
     if (t.size == t.capacity_frames) {
       // Cannot happen while emit() runs after every take(); count it rather than overwrite.
       t.counters.late_dropped_frames += frames - f;
       return;
     }
-    const std::size_t slot = (t.head + t.size) % t.capacity_frames;
     for (std::size_t c = 0; c < channels; ++c) t.fifo[slot * channels + c] = converted[f * channels + c];
     ++t.size;
+    if (++slot == t.capacity_frames) slot = 0;
   }
 }
 
@@ -85,14 +89,15 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
   const std::size_t channels = t.channel_map.size();
   const std::size_t out_channels = roles_.size();
   const std::size_t have = std::min(t.size, frames);
+  std::size_t slot = t.head;
   for (std::size_t f = 0; f < have; ++f) {
-    const std::size_t slot = (t.head + f) % t.capacity_frames;
     for (std::size_t c = 0; c < channels; ++c) out_[f * out_channels + static_cast<std::size_t>(t.channel_map[c])] = t.fifo[slot * channels + c];
+    if (++slot == t.capacity_frames) slot = 0;
   }
   for (std::size_t f = have; f < frames; ++f) {
     for (std::size_t c = 0; c < channels; ++c) out_[f * out_channels + static_cast<std::size_t>(t.channel_map[c])] = 0.0f;
   }
-  t.head = (t.head + have) % t.capacity_frames;
+  t.head = slot;
   t.size -= have;
   if (!t.ended && have < frames) {
     t.debt_frames += static_cast<std::int64_t>(frames - have);

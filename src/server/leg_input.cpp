@@ -10,8 +10,10 @@ namespace {
 constexpr std::size_t kScratchFrames = 512;
 }  // namespace
 
-LegInput::LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s)
+LegInput::LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s,
+                   std::atomic<bool>* ready)
     : sample_rate_hz_(sample_rate_hz),
+      ready_(ready),
       roles_(std::move(roles)),
       ring_(static_cast<std::size_t>(std::ceil(std::max(ring_s, 0.1) * sample_rate_hz)),
             roles_.empty() ? throw std::invalid_argument("LegInput: a track has at least one channel") : roles_.size()),
@@ -34,6 +36,7 @@ void LegInput::write(std::span<const float> interleaved) noexcept {
   }
   frames_written_.fetch_add(written, std::memory_order_relaxed);
   last_write_ns_.store(steady_now_ns(), std::memory_order_release);
+  signal();  // after the frames are in the ring: the worker that sees the flag sees them
 }
 
 std::size_t LegInput::read(std::span<float> out) noexcept {

@@ -20,7 +20,10 @@ namespace tw::server {
 class LegInput final : public io::LiveInput {
  public:
   /// A track of `channels` channels at `sample_rate_hz`, buffering up to `ring_s` seconds.
-  LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s);
+  /// `ready`, if given (the call's flag, outliving the leg), is set after every write
+  /// and at the end, so the worker pumps only calls that have something new.
+  LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles, double ring_s,
+           std::atomic<bool>* ready = nullptr);
   LegInput(const LegInput&) = delete;
   LegInput& operator=(const LegInput&) = delete;
 
@@ -33,7 +36,10 @@ class LegInput final : public io::LiveInput {
   /// counted as overflow. Real-time safe: no allocation, no lock.
   void write(std::span<const float> interleaved) noexcept;
   /// No more audio will come. Everything written before is delivered.
-  void end() noexcept { ended_.store(true, std::memory_order_release); }
+  void end() noexcept {
+    ended_.store(true, std::memory_order_release);
+    signal();
+  }
 
   // ---- the worker (consumer) ---------------------------------------------------
   /// Reads up to out.size() / channels() frames, as floats; returns the frames read.
@@ -52,7 +58,12 @@ class LegInput final : public io::LiveInput {
   std::uint64_t overflowed_frames() const noexcept { return ring_.overflowed_frames(); }
 
  private:
+  void signal() noexcept {
+    if (ready_ != nullptr) ready_->store(true, std::memory_order_release);
+  }
+
   int sample_rate_hz_;
+  std::atomic<bool>* ready_;
   std::vector<features::SpeakerRole> roles_;
   dsp::SpscFrameRing<std::int16_t> ring_;
   std::vector<std::int16_t> produce_scratch_;  // producer side only

@@ -48,9 +48,10 @@ int LiveCall::add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool co
   }
   if (count + tracks.size() > legs_.size() || channels > 2) return -1;
   for (std::size_t i = 0; i < tracks.size(); ++i) {
-    legs_[count + i] = std::make_unique<LegInput>(tracks[i].sample_rate_hz, tracks[i].roles, settings_.ring_s);
+    legs_[count + i] = std::make_unique<LegInput>(tracks[i].sample_rate_hz, tracks[i].roles, settings_.ring_s, &ready_);
   }
   leg_count_.store(count + tracks.size(), std::memory_order_release);
+  ready_.store(true, std::memory_order_release);
   const int first = static_cast<int>(count);
   complete_ = complete || (has[0] && has[1]);
   return first;

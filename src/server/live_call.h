@@ -107,7 +107,18 @@ class LiveCall {
   /// Analysis is over (every leg ended and drained, or stop() was called).
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
   /// Ends the call now (server shutdown, idle timeout): every leg counts as ended.
-  void stop() noexcept { stop_.store(true, std::memory_order_release); }
+  void stop() noexcept {
+    stop_.store(true, std::memory_order_release);
+    ready_.store(true, std::memory_order_release);
+  }
+  /// True once after a leg got audio, joined or ended, or stop() was called: the
+  /// worker pumps such calls and leaves the others be (a call's state stays cold
+  /// between its packets). Clears the flag. Worker only.
+  bool take_ready() noexcept {
+    return ready_.load(std::memory_order_relaxed) && ready_.exchange(false, std::memory_order_acq_rel);
+  }
+  /// Analysis-rate frames analysed so far (the worker's count after its last pump).
+  std::uint64_t analysed_frames() const noexcept { return analysed_frames_.load(std::memory_order_relaxed); }
   /// Writes the summary, tables and report (and commits the recording). Worker or finisher thread, once.
   void write_outputs();
 
@@ -123,7 +134,10 @@ class LiveCall {
   void analyse(std::span<const float> frames);
   void update_status();
 
-  const std::string call_id_;
+  // Set by the connections' threads, taken by the worker: on a cache line of its own
+  // so that writing it never invalidates the worker's state.
+  alignas(64) std::atomic<bool> ready_{true};
+  alignas(64) const std::string call_id_;
   const CallSettings& settings_;
   alerts::EventSink& hub_;
   const std::int64_t created_ns_;

@@ -8,6 +8,9 @@
 namespace tw::server {
 namespace {
 constexpr std::size_t kQueueCapacity = 4096;  // calls waiting to be picked up by one worker
+// Every call is pumped at least this often, data or not: a call waiting for its second
+// leg starts on time (CallSettings::second_leg_wait_s) even if its first leg fell silent.
+constexpr std::int64_t kSweepNs = 100'000'000;
 }
 
 WorkerPool::WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s)
@@ -62,6 +65,7 @@ bool WorkerPool::wait_idle(double timeout_s) {
 void WorkerPool::run(Worker& worker) {
   std::vector<std::shared_ptr<LiveCall>> calls;
   std::vector<std::int64_t> seconds;  // whole seconds analysed so far, per call, for the audio-seconds counter
+  std::int64_t last_sweep_ns = 0;
   for (;;) {
     const bool stopping = stopping_.load(std::memory_order_acquire);
     for (std::shared_ptr<LiveCall> call; worker.incoming.try_pop(call);) {
@@ -71,13 +75,21 @@ void WorkerPool::run(Worker& worker) {
     if (stopping && calls.empty()) return;
     const bool stop_calls = stop_calls_.load(std::memory_order_acquire);
     const std::int64_t now = steady_now_ns();
+    const bool sweep = now - last_sweep_ns >= kSweepNs;
+    if (sweep) last_sweep_ns = now;
     for (std::size_t i = 0; i < calls.size();) {
       LiveCall& call = *calls[i];
       if (stop_calls) call.stop();
+      // A call with nothing new is not touched beyond its flag: at 20 ms packets and a
+      // 5 ms poll, three polls in four would otherwise walk every call's cold state.
+      if (!call.take_ready() && !sweep) {
+        ++i;
+        continue;
+      }
       std::int64_t lag_ns = -1;
       call.pump(now, &lag_ns);
       if (lag_ns >= 0) lag_.observe(static_cast<double>(lag_ns) * 1e-9);
-      const auto whole = static_cast<std::int64_t>(call.counters().analysed_frames) / dsp::kAnalysisRateHz;
+      const auto whole = static_cast<std::int64_t>(call.analysed_frames()) / dsp::kAnalysisRateHz;
       if (whole > seconds[i]) {
         analysed_seconds_.add(static_cast<std::uint64_t>(whole - seconds[i]));
         seconds[i] = whole;

@@ -1,7 +1,9 @@
 #pragma once
 // Analysis threads for live calls. Each call is owned by one worker for its whole
 // life; a worker polls its calls every few milliseconds (cheaper than a wake-up per
-// packet at hundreds of calls) and moves their audio through their sessions. A
+// packet at hundreds of calls) and moves the audio of those that got some (their
+// ready flag, set by the connections) through their sessions; the others it sweeps
+// only a few times a second (a one-leg call's wait for its other party). A
 // finished call goes to a finisher thread that writes its outputs, so file I/O
 // never holds up the other calls' analysis.
 
