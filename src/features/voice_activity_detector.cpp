@@ -15,15 +15,21 @@ namespace {
 constexpr float kHopsPerSecond = 100.0f;
 // A hop this far below the noise floor (a quarter of the noise power) is a hole.
 constexpr float kHoleBelowFloorDb = 6.0f;
-// A frame holding this many exact zeros in a row (2 ms) holds a hole: a lost
-// packet zero-filled, a muted stretch. A line's noise, even through G.711 (whose
-// zero code needs |x| under one 14-bit step), never gives 16 zeros running.
+// A frame holding this many zeros in a row (2 ms) holds a hole: a lost packet
+// zero-filled, a muted stretch. A line's noise, even through G.711 (whose zero
+// code needs |x| under one 14-bit step), never gives 16 zeros running.
 constexpr std::size_t kHoleZeroRun = 16;
+// "Zero" includes what a resampler makes of digital silence next to a signal:
+// its filter's pre- and post-ringing, samples of 1e-7 (a sound device at
+// 16 kHz captured as digital silence before the call's hiss began, resampled
+// to 8 kHz, gave 30 of them before the hiss). Below a 20-bit step (-120 dBFS)
+// no converter delivers noise.
+constexpr float kNearZero = 1.0f / static_cast<float>(1 << 20);
 
 bool holds_zero_run(std::span<const float> samples) noexcept {
   std::size_t run = 0;
   for (const float v : samples) {
-    run = v == 0.0f ? run + 1 : 0;
+    run = std::abs(v) < kNearZero ? run + 1 : 0;
     if (run >= kHoleZeroRun) return true;
   }
   return false;
