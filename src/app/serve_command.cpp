@@ -176,6 +176,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   api.extra_metrics = [&] {
     const net::NetStats& s = http->stats();
     return stat_line("tonewatch_open_connections", "Open WebSocket and TCP connections", "gauge", s.open_connections) +
+           stat_line("tonewatch_connection_objects",
+                     "WebSocket and TCP connections still in memory (open or closing; settles to the open ones)", "gauge",
+                     http->connection_objects()) +
            stat_line("tonewatch_websocket_accepted_total", "WebSocket connections accepted", "counter", s.websocket_accepted) +
            stat_line("tonewatch_websocket_refused_total", "WebSocket upgrades refused (auth, limits)", "counter", s.websocket_refused) +
            stat_line("tonewatch_tcp_accepted_total", "AudioSocket connections accepted", "counter", s.tcp_accepted) +

@@ -313,4 +313,6 @@ std::vector<std::uint16_t> HttpServer::tcp_ports() const {
 
 const NetStats& HttpServer::stats() const noexcept { return impl_->stats; }
 
+std::size_t HttpServer::connection_objects() const { return impl_->sessions.size(); }
+
 }  // namespace tw::net

@@ -47,6 +47,9 @@ class HttpServer {
   std::uint16_t http_port() const noexcept;
   std::vector<std::uint16_t> tcp_ports() const;
   const NetStats& stats() const noexcept;
+  /// WebSocket and TCP connection objects still in memory: the open ones and any
+  /// still closing. Settles to stats().open_connections; more would be a leak.
+  std::size_t connection_objects() const;
 
  private:
   struct Impl;

@@ -211,6 +211,11 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     timer_.cancel();
     if (counted_open_) stats_.open_connections.fetch_sub(1, std::memory_order_relaxed);
     if (handler_) handler_->on_closed(clean);
+    // The handler holds this session as its Outbox (a shared_ptr): kept past the
+    // end it would keep the session, and the session it, alive forever, with
+    // the call the handler's leg belongs to (LeakSanitizer: 260 KB per call at
+    // serve's exit). Nothing reaches the handler once the session has finished.
+    handler_.reset();
   }
 
   websocket::stream<Stream> ws_;

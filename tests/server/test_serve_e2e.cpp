@@ -175,6 +175,17 @@ TEST_CASE("every protocol: the example call streamed into tonewatch serve gives 
   }
   const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
   CHECK(tw::test::metric_value(metrics, "tonewatch_calls_total{protocol=\"twilio\"}") == 2);
+  // Every ingest connection has ended, and its object is gone with it: a session
+  // kept alive by its own handler would keep its call in memory for good.
+  double objects = -1.0, open = -1.0;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    const std::string now = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+    objects = tw::test::metric_value(now, "tonewatch_connection_objects");
+    open = tw::test::metric_value(now, "tonewatch_open_connections");
+    if (objects == open) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(objects == open);
   CHECK(tw::test::metric_value(metrics, "tonewatch_calls_total{protocol=\"generic_ws\"}") == 1);
   CHECK(tw::test::metric_value(metrics, "tonewatch_calls_total{protocol=\"audiohook\"}") == 1);
   CHECK(tw::test::metric_value(metrics, "tonewatch_calls_total{protocol=\"audiosocket\"}") == 1);
