@@ -80,7 +80,13 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
       progress_ = std::chrono::steady_clock::now();
     }
     if (v.close) {
+      // No read is pending to fail and end the session (as it does after an idle
+      // timeout or go_away): the session ends here. Without this, a connection the
+      // protocol closed (an AudioSocket hangup) was never counted closed, its
+      // handler never heard on_closed (the adapter's counters never reached the
+      // metrics), and its timer kept re-arming, holding it until shutdown.
       shutdown();
+      finished(v.code == 1000);
       return;
     }
     read_next();
