@@ -104,17 +104,20 @@ SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level_db) no
   const auto g_bins = static_cast<float>(g_hz / bin_hz_);
   const auto half_g_bins = 0.5f * g_bins;
   const auto top_k = std::min(static_cast<int>(top_hz_ / g_hz), static_cast<int>(levels_db_.size()));
-  // A shared partial is present where it stands kPresentDb above the spectrum
-  // half a fundamental g either side (a valley under either hypothesis) and
-  // above the frame's noise level. Only
-  // extra partials next to a present one are compared: elsewhere (noise
-  // above a pure tone, a band the line removed) there is nothing to compare,
-  // and noise against noise would vote at random.
-  const auto present_db = [&](int j) {
+  // How far harmonic j of g rises over the spectrum half a fundamental either
+  // side: a valley under either hypothesis.
+  const auto rise_db = [&](int j) {
     const float position = static_cast<float>(j) * g_bins;
-    const float own_db = level_db_at(position);
-    const float valley_db = 0.5f * (level_db_at(position - half_g_bins) + level_db_at(position + half_g_bins));
-    return own_db - valley_db >= kPresentDb && own_db - noise_db_ >= kAboveNoiseDb ? own_db : kAbsentDb;
+    return level_db_at(position) - 0.5f * (level_db_at(position - half_g_bins) + level_db_at(position + half_g_bins));
+  };
+  // A shared partial is present where it rises kPresentDb over those valleys
+  // and stands above the frame's noise level. Only extra partials next to a
+  // present one are compared: elsewhere (noise beside a pure tone, a band the
+  // line removed) there is nothing to compare, and noise against noise would
+  // vote at random.
+  const auto present_db = [&](int j) {
+    const float own_db = level_db_at(static_cast<float>(j) * g_bins);
+    return rise_db(j) >= kPresentDb && own_db - noise_db_ >= kAboveNoiseDb ? own_db : kAbsentDb;
   };
   std::size_t count = 0;
   for (int k = 1; k <= top_k; ++k) {
@@ -132,11 +135,8 @@ SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level_db) no
       ++shared_count;
     }
     if (shared_count == 0) continue;
-    const float position = static_cast<float>(k) * g_bins;
-    const float own_db = level_db_at(position);
-    const float midway_db = 0.5f * (level_db_at(position - half_g_bins) + level_db_at(position + half_g_bins));
-    levels_db_[count] = own_db - shared_db / static_cast<float>(shared_count);
-    contrasts_db_[count] = own_db - midway_db;
+    levels_db_[count] = level_db_at(static_cast<float>(k) * g_bins) - shared_db / static_cast<float>(shared_count);
+    contrasts_db_[count] = rise_db(k);
     ++count;
   }
   if (count == 0) return result;
