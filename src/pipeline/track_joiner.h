@@ -7,6 +7,12 @@
 // `max_skew_s` (a stalled leg, a muted device) is filled with silence so analysis
 // never waits on it; audio it later sends for time already filled is dropped.
 // Both are counted.
+//
+// The waiting audio is kept as 16-bit samples, rounded: every network format is
+// 16-bit or less (G.711, L16, AudioSocket slin), so those pass through exactly, and
+// for resampled or device audio the rounding (a step of 2^-15, noise ~98 dB below
+// full scale) is far under any line's or microphone's noise floor. It halves the
+// largest per-call buffer of a live server (see benchmarks/serve_load.sh).
 
 #include <algorithm>
 #include <array>
@@ -96,7 +102,7 @@ class TrackJoiner {
     explicit Track(dsp::Resampler r) : resampler(std::move(r)) {}
     dsp::Resampler resampler;
     std::vector<int> channel_map;  // track channel -> session channel
-    std::vector<float> fifo;       // analysis-rate frames waiting for the other track, a ring
+    std::vector<std::int16_t> fifo;  // analysis-rate frames waiting for the other track, a ring
     std::size_t head = 0, size = 0, capacity_frames = 0;
     std::int64_t debt_frames = 0;  // silence put in for this track that its late audio must pay back
     bool ended = false;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <limits>
 #include <vector>
 
 #include "pipeline/track_joiner.h"
@@ -138,6 +139,26 @@ TEST_CASE("TrackJoiner: tracks at 16 and 8 kHz are converted and kept in step", 
   for (std::size_t n = 2000; n < 14000; ++n) worst = std::max(worst, std::fabs(double(out.frames[2 * n]) - out.frames[2 * n + 1]));
   CHECK(worst < 0.02);
   CHECK(joiner.counters(0).stall_fill_frames + joiner.counters(1).stall_fill_frames == 0);
+}
+
+TEST_CASE("TrackJoiner: waiting audio is kept to the nearest 16-bit step / 16-bit input passes exactly",
+          "[pipeline][joiner]") {
+  // The agent is held back by the caller's late start, so every agent sample waits in the queue.
+  TrackJoiner joiner({{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, 0.5);
+  const std::vector<float> agent = {0.1f, -0.1f, 0.49999f, 1.5f, -1.5f, 3.0f / 32768.0f, 1e-7f, -2e-5f,
+                                    std::numeric_limits<float>::quiet_NaN()};
+  const std::vector<float> want = {3277.0f / 32768.0f, -3277.0f / 32768.0f, 16384.0f / 32768.0f, 32767.0f / 32768.0f,
+                                   -1.0f, 3.0f / 32768.0f, 0.0f, -1.0f / 32768.0f, 0.0f};
+  Collected out;
+  joiner.push(1, agent, out);
+  CHECK(out.frames.empty());  // the caller has not sent anything yet
+  joiner.push(0, mono(agent.size(), caller_sample), out);
+  REQUIRE(out.frames.size() == 2 * agent.size());
+  for (std::size_t n = 0; n < agent.size(); ++n) {
+    CAPTURE(n, agent[n]);
+    CHECK(out.frames[2 * n] == caller_sample(n));
+    CHECK(out.frames[2 * n + 1] == want[n]);
+  }
 }
 
 TEST_CASE("TrackJoiner: bad track layouts are refused", "[pipeline][joiner]") {
