@@ -235,7 +235,9 @@ std::vector<SuiteCall> make_evaluation_suite(const std::vector<std::string>& spe
       suite.push_back(std::move(call));
     }
     if (!ivr_agent_files.empty()) {  // The calm professional telephone voice as the caller, from the first word.
-      SuiteCall call{"calm-ivr-caller-" + a, "calm_ivr_caller", true,
+      // Named by its agent and its slot: several slots of a fold can share an agent,
+      // and each call needs a name of its own (its kept outputs are filed under it).
+      SuiteCall call{"calm-ivr-caller-" + a + "-" + std::to_string(i + 1), "calm_ivr_caller", true,
                      base_script(emodb_dir, ++seed, "IVR voice as the caller, EmoDB agent")};
       auto& e = call.script.entries;
       for (std::size_t k = 0; k < 5; ++k) {

@@ -85,11 +85,14 @@ int main(int argc, char** argv) {
       runs.emplace_back(speakers, tw::app::load_agitation_model(model_path));
     }
     std::vector<tw::tools::SuiteCallResult> results;
-    for (const auto& [callers, model] : runs) {
+    for (std::size_t run = 0; run < runs.size(); ++run) {
+      const auto& [callers, model] = runs[run];
       options.job.model = &model;
+      // Each fold composes its own calm IVR-voice calls under the same names: keep them apart.
+      if (keep) options.output_dir = runs.size() > 1 ? out_dir + "/fold-" + std::to_string(run + 1) : out_dir;
       const auto suite = tw::tools::make_evaluation_suite(callers, ivr_files, emodb_dir);
       std::cerr << "composing and analysing " << suite.size() << " calls under " << options.conditions.size()
-                << " line condition(s)" << (keep ? " into " + out_dir + "/" : std::string()) << " ...\n";
+                << " line condition(s)" << (keep ? " into " + options.output_dir + "/" : std::string()) << " ...\n";
       const auto part = tw::tools::run_suite(suite, catalog, options);
       results.insert(results.end(), part.begin(), part.end());
     }
