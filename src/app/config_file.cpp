@@ -64,6 +64,7 @@ void visit(Config& c, F&& f) {
   f("agent_tone", "pace_open_units", c.agent.pace_open_units);
   f("agent_tone", "pace_close_units", c.agent.pace_close_units);
   f("agent_tone", "pace_vs_caller_syl_per_s", c.agent.pace_vs_caller_syl_per_s);
+  f("agent_tone", "pace_caller_windows", c.agent.pace_caller_windows);
   f("agent_tone", "pace_min_duration_s", c.agent.pace_timing.min_duration_s);
   f("agent_tone", "pace_release_s", c.agent.pace_timing.release_s);
   f("agent_tone", "pace_cooldown_s", c.agent.pace_timing.cooldown_s);

@@ -32,14 +32,28 @@ AgentToneRules::AgentToneRules(const AgentToneConfig& config)
   if (config.monotone_min_windows == 0 || static_cast<float>(config.monotone_min_windows) > config.monotone_window_s) {
     throw std::invalid_argument("AgentToneConfig: monotone_min_windows must be in 1..monotone_window_s");
   }
+  if (config.pace_caller_windows == 0 || config.pace_caller_windows > kMaxCallerWindows) {
+    throw std::invalid_argument("AgentToneConfig: pace_caller_windows must be in 1..64");
+  }
   changes_.reserve(kAgentRuleCount);
+}
+
+float AgentToneRules::caller_pace() const noexcept {
+  if (caller_count_ == 0) return NAN;
+  std::array<float, kMaxCallerWindows> sorted{};
+  std::copy_n(caller_rates_.begin(), caller_count_, sorted.begin());
+  const auto end = sorted.begin() + static_cast<std::ptrdiff_t>(caller_count_);
+  const auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(caller_count_ / 2);
+  std::nth_element(sorted.begin(), mid, end);
+  if (caller_count_ % 2 == 1) return *mid;
+  return 0.5f * (*mid + *std::max_element(sorted.begin(), mid));
 }
 
 void AgentToneRules::reset() noexcept {
   for (EpisodeTracker& e : episodes_) e.reset();
   changes_.clear();
   ring_next_ = ring_count_ = 0;
-  last_caller_rate_ = NAN;
+  caller_next_ = caller_count_ = 0;
 }
 
 Evidence AgentToneRules::feature_evidence(const AgitationTracker& tracker, Prosody p, double since_s) const {
@@ -92,10 +106,14 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   {
     const float rate = a.window[Prosody::speaking_rate_syl_per_s];
     const float deviation = a.deviation[Prosody::speaking_rate_syl_per_s];
-    // The caller's pace as last heard: while the agent holds the floor the
-    // caller's own window has no speech to measure.
-    if (std::isfinite(c.window[Prosody::speaking_rate_syl_per_s])) last_caller_rate_ = c.window[Prosody::speaking_rate_syl_per_s];
-    const float caller_rate = last_caller_rate_;
+    // The caller's pace over their last windows heard: while the agent holds the
+    // floor the caller's own window has no speech to measure.
+    if (const float r = c.window[Prosody::speaking_rate_syl_per_s]; std::isfinite(r)) {
+      caller_rates_[caller_next_] = r;
+      caller_next_ = (caller_next_ + 1) % config_.pace_caller_windows;
+      caller_count_ = std::min(caller_count_ + 1, config_.pace_caller_windows);
+    }
+    const float caller_rate = caller_pace();
     const bool caller_known = std::isfinite(caller_rate);
     const bool rate_known = measured && std::isfinite(deviation);
     const float margin = config_.pace_vs_caller_syl_per_s;

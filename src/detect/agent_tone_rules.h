@@ -32,10 +32,15 @@ struct AgentToneConfig {
   /// Fast / slow speech: articulation rate this many scale units from the agent's baseline ...
   float pace_open_units = 2.0f;
   float pace_close_units = 1.0f;
-  /// ... and this far from the caller's rate as last measured (a fast agent
+  /// ... and this far from the caller's pace (below; a fast agent
   /// matching an impatient caller is fine; slow is only a problem when the caller
   /// is faster).
   float pace_vs_caller_syl_per_s = 0.5f;
+  /// The caller's rate is the median of their last this many measured windows (one
+  /// a second, so about a turn): the window that ends a turn holds its phrase-final
+  /// lengthening (Klatt 1975; Wightman et al. 1992) and reads 10-25 % slow in the
+  /// composed calls, which as "the caller's pace" hid a slow agent answering it.
+  std::size_t pace_caller_windows = 10;
   EpisodeTiming pace_timing{5.0, 3.0, 20.0};
   /// Monotone: over monotone_window_s, the agent's pitch range averages this many
   /// scale units below baseline (closes above half of it); loudness dynamics are
@@ -81,7 +86,11 @@ class AgentToneRules {
   std::array<float, 128> f0_range_dev_{}, loudness_range_dev_{};
   std::array<bool, 128> scored_{};
   std::size_t ring_next_ = 0, ring_count_ = 0;
-  float last_caller_rate_ = NAN;  // the caller's articulation rate as last measured
+  // The caller's articulation rates as last measured, a ring (pace_caller_windows of it used).
+  static constexpr std::size_t kMaxCallerWindows = 64;
+  std::array<float, kMaxCallerWindows> caller_rates_{};
+  std::size_t caller_next_ = 0, caller_count_ = 0;
+  float caller_pace() const noexcept;  // median of the ring, NaN if empty
 };
 
 }  // namespace tw::detect

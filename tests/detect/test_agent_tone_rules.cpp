@@ -291,6 +291,20 @@ TEST_CASE("slow speech: far below the agent's baseline while the caller is faste
     unheard.seconds(20, rate(slow), rate(kNaN));
     CHECK_FALSE(unheard.find(AgentRule::slow_speech, EpisodeChange::opened));
   }
+  SECTION("the caller's slow last window of a turn does not stand for their pace") {
+    // Phrase-final lengthening: the window that ends the caller's turn reads slow.
+    call.seconds(6, rate(5.0f), rate(5.0f));
+    call.seconds(1, rate(5.0f), rate(3.9f));
+    call.seconds(20, rate(slow), rate(kNaN));
+    const auto opened = call.find(AgentRule::slow_speech, EpisodeChange::opened);
+    REQUIRE(opened);
+    CHECK(evidence_for(opened->change, "caller_speaking_rate_syl_per_s")->value == Approx(5.0f));
+  }
+  SECTION("the caller's pace follows them when they slow down for good") {
+    call.seconds(12, rate(4.0f), rate(3.6f));
+    call.seconds(20, rate(slow), rate(kNaN));
+    CHECK_FALSE(call.find(AgentRule::slow_speech, EpisodeChange::opened));
+  }
   SECTION("the caller's pace as last heard counts while the caller listens") {
     call.seconds(2, rate(4.0f), rate(5.0f));
     call.seconds(20, rate(slow), rate(kNaN));
@@ -396,6 +410,8 @@ TEST_CASE("agent-tone config is validated", "[detect][agent]") {
   rejected([](AgentToneConfig& c) { c.raised_voice_close_units = 3.0f; }, "raised_voice_open_units");
   rejected([](AgentToneConfig& c) { c.pace_close_units = c.pace_open_units; }, "pace_open_units");
   rejected([](AgentToneConfig& c) { c.pace_vs_caller_syl_per_s = -0.5f; }, "pace_vs_caller_syl_per_s");
+  rejected([](AgentToneConfig& c) { c.pace_caller_windows = 0; }, "pace_caller_windows");
+  rejected([](AgentToneConfig& c) { c.pace_caller_windows = 65; }, "pace_caller_windows");
   rejected([](AgentToneConfig& c) { c.monotone_units = 0.0f; }, "monotone_units");
   rejected([](AgentToneConfig& c) { c.monotone_window_s = 4.0f; }, "monotone_window_s");
   rejected([](AgentToneConfig& c) { c.monotone_window_s = 129.0f; }, "monotone_window_s");
