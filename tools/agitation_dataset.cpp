@@ -22,6 +22,7 @@
 #include <thread>
 #include <tuple>
 
+#include "detect/agitation_tracker.h"
 #include "dsp/stream_spec.h"
 #include "features/feature_extractor.h"
 #include "io/resampling_source.h"
@@ -419,11 +420,14 @@ detect::SpeakerBaseline learn_baseline(const BaselineStream& stream, const detec
     bool agitated = false;
     // As AgitationTracker: only windows with enough speech are scored, against the
     // speaker's register (read from the window first) or their baseline so far;
-    // the score decides whether the window may teach the baseline.
+    // the score decides whether the window may teach the baseline, at the
+    // tracker's bar: the CUSUM's while learning, the model's threshold after.
     if (window.speech_s >= runtime_baseline_config().min_speech_s) {
       baseline.observe_register(window);
       if (gate != nullptr) {
-        agitated = gate->score(baseline.deviation(window)).probability >= gate->decision_threshold();
+        const float bar = baseline.established() ? gate->decision_threshold()
+                                                 : detect::AgitationConfig{}.cusum_reference_unestablished;
+        agitated = gate->score(baseline.deviation(window)).probability >= bar;
       }
     }
     if (!baseline.update(window, agitated) && agitated && gated != nullptr) ++*gated;

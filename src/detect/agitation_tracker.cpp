@@ -55,8 +55,14 @@ const AgitationState& AgitationTracker::update(double time_s, const ProsodyVecto
     s.deviation = baseline_.deviation(window);
     s.details = model_->score(s.deviation);
     s.score = s.details.probability;
-    // Learn the speaker's calm voice, never their agitated one.
-    baseline_.update(window, s.score >= model_->decision_threshold());
+    // Learn the speaker's calm voice, never their agitated one. Before the
+    // baseline is established a window is judged against other people's calm
+    // voices, where calm windows reach 0.6-0.7 (see cusum_reference_unestablished):
+    // refusing those at the model's 0.5 would teach the baseline only the
+    // speaker's lowest, quietest windows, and their ordinary voice would then read
+    // as raised. So the bar while learning is the same as the CUSUM's.
+    const float refuse_at = baseline_.established() ? model_->decision_threshold() : config_.cusum_reference_unestablished;
+    baseline_.update(window, s.score >= refuse_at);
     if (s.reference != BaselineReference::population) {
       // Each second of speech counts once, with the score of the first window
       // that could score it; speech older than this window's 3 s is gone.

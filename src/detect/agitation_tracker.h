@@ -40,7 +40,8 @@ struct AgitationConfig {
   /// speech, models/agitation-v1.json). Page's k halfway between the top of
   /// the calm range (0.7) and that agitated mean: 0.8. An angry caller from the
   /// first word still crosses the 0.6 threshold after 6 s of speech scored 0.9
-  /// (3 s scored 1.0): within the ~10 s issue 10 asks for.
+  /// (3 s scored 1.0): within the ~10 s issue 10 asks for. The same bar decides,
+  /// while the baseline learns, which windows are too agitated to teach it.
   float cusum_reference_unestablished = 0.8f;
   /// Slope of the smoothed level over this much of the speaker's speech, per
   /// minute of speech, for the report and the stage tracker.
