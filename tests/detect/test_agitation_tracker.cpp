@@ -352,3 +352,33 @@ TEST_CASE("before the baseline is established the CUSUM sums against cusum_refer
   CHECK(run(0.95f, needed).cusum >= config.cusum_threshold);
   CHECK(needed <= 10);
 }
+
+TEST_CASE("while the baseline learns, a window is refused as agitated only at cusum_reference_unestablished",
+          "[detect][agitation]") {
+  // Default baseline (8 learning windows, prior weight 2). The model has no
+  // registers, so the first window is judged against the population prior alone
+  // and is learned whatever it scores; from the second on the verdict counts.
+  const AgitationModel model = one_feature_model();
+  const AgitationConfig config;
+  const auto run = [&](float loudness, float& second_score) {
+    AgitationTracker tracker(config, BaselineConfig{}, model);
+    double t = 0.0;
+    for (int i = 0; i < 6; ++i) {
+      const AgitationState& s = tracker.update(t += 1.0, loudness_window(loudness));
+      if (i == 1) second_score = s.score;
+    }
+    REQUIRE_FALSE(tracker.state().baseline_established);
+    return tracker.baseline().windows_learned();
+  };
+  // A voice that scores 0.6 against the baseline so far is calm for one judged
+  // against other people's voices: it is learned (at the model's 0.5 it was not).
+  float calm_unlike_prior = 0.0f;
+  CHECK(run(std::log(0.65f / 0.35f), calm_unlike_prior) == 6);
+  CHECK(calm_unlike_prior > model.decision_threshold());
+  CHECK(calm_unlike_prior < config.cusum_reference_unestablished);
+  // Angry from the first word (0.88 against the baseline so far): only the
+  // population-prior window was taken.
+  float angry = 0.0f;
+  CHECK(run(3.0f, angry) == 1);
+  CHECK(angry >= config.cusum_reference_unestablished);
+}
