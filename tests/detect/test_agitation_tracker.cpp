@@ -353,7 +353,7 @@ TEST_CASE("before the baseline is established the CUSUM sums against cusum_refer
   CHECK(needed <= 10);
 }
 
-TEST_CASE("while the baseline learns, a window is refused as agitated only at cusum_reference_unestablished",
+TEST_CASE("while the baseline learns a window is refused as agitated only at cusum_reference_unestablished",
           "[detect][agitation]") {
   // Default baseline (8 learning windows, prior weight 2). The model has no
   // registers, so the first window is judged against the population prior alone
