@@ -15,6 +15,8 @@
 #include <array>
 #include <cstdint>
 
+#include "dsp/pcm16.h"
+
 namespace tw::dsp {
 
 namespace g711_detail {
@@ -86,8 +88,5 @@ constexpr std::uint8_t linear_to_alaw(std::int16_t sample) noexcept {
   const int mantissa = exponent == 0 ? (magnitude >> 1) & 0x0F : (magnitude >> exponent) & 0x0F;
   return static_cast<std::uint8_t>((sign | (exponent << 4) | mantissa) ^ 0x55);
 }
-
-/// Full-scale divisor that maps 16-bit PCM to floats in [-1, 1).
-inline constexpr float kPcm16Scale = 1.0f / 32768.0f;
 
 }  // namespace tw::dsp

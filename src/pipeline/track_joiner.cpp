@@ -4,20 +4,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "dsp/pcm16.h"
 #include "dsp/stream_spec.h"
 
 namespace tw::pipeline {
 
 namespace {
 using features::SpeakerRole;
-
-// [-1, 1] to the nearest 16-bit step (clamped; NaN becomes silence) and back.
-std::int16_t to_int16(float x) noexcept {
-  float y = x * 32768.0f;
-  y = y < -32768.0f ? -32768.0f : (y > 32767.0f ? 32767.0f : y);
-  return y == y ? static_cast<std::int16_t>(std::lrint(y)) : std::int16_t{0};
-}
-float from_int16(std::int16_t s) noexcept { return static_cast<float>(s) * (1.0f / 32768.0f); }
 }  // namespace
 
 TrackJoiner::TrackJoiner(std::vector<LiveTrack> tracks, double max_skew_s) {
@@ -74,7 +67,7 @@ void TrackJoiner::take(Track& t, std::span<const float> converted) {
       t.counters.late_dropped_frames += frames - f;
       return;
     }
-    for (std::size_t c = 0; c < channels; ++c) t.fifo[slot * channels + c] = to_int16(converted[f * channels + c]);
+    for (std::size_t c = 0; c < channels; ++c) t.fifo[slot * channels + c] = dsp::to_pcm16(converted[f * channels + c]);
     ++t.size;
     if (++slot == t.capacity_frames) slot = 0;
   }
@@ -99,7 +92,7 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
   const std::size_t have = std::min(t.size, frames);
   std::size_t slot = t.head;
   for (std::size_t f = 0; f < have; ++f) {
-    for (std::size_t c = 0; c < channels; ++c) out_[f * out_channels + static_cast<std::size_t>(t.channel_map[c])] = from_int16(t.fifo[slot * channels + c]);
+    for (std::size_t c = 0; c < channels; ++c) out_[f * out_channels + static_cast<std::size_t>(t.channel_map[c])] = dsp::from_pcm16(t.fifo[slot * channels + c]);
     if (++slot == t.capacity_frames) slot = 0;
   }
   for (std::size_t f = have; f < frames; ++f) {

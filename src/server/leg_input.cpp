@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "dsp/pcm16.h"
+
 namespace tw::server {
 namespace {
 // Largest block converted at once on either side; longer blocks are done in pieces.
@@ -26,12 +28,8 @@ void LegInput::write(std::span<const float> interleaved) noexcept {
   std::uint64_t written = 0;
   for (std::size_t at = 0; at + channels <= interleaved.size(); at += piece) {
     const std::size_t n = std::min(piece, interleaved.size() - at) / channels * channels;
-    for (std::size_t i = 0; i < n; ++i) {
-      // Network audio is 16-bit: x * 32768 is an integer here, so truncation is exact.
-      float y = interleaved[at + i] * 32768.0f;
-      y = y < -32768.0f ? -32768.0f : (y > 32767.0f ? 32767.0f : y);
-      produce_scratch_[i] = y == y ? static_cast<std::int16_t>(y) : std::int16_t{0};  // NaN: silence
-    }
+    // Network audio is 16-bit, so this is exact.
+    for (std::size_t i = 0; i < n; ++i) produce_scratch_[i] = dsp::to_pcm16(interleaved[at + i]);
     written += ring_.write(std::span<const std::int16_t>(produce_scratch_.data(), n));
   }
   frames_written_.fetch_add(written, std::memory_order_relaxed);
@@ -43,7 +41,7 @@ std::size_t LegInput::read(std::span<float> out) noexcept {
   const std::size_t channels = roles_.size();
   const std::size_t want = std::min(out.size() / channels, kScratchFrames);
   const std::size_t frames = ring_.read(std::span<std::int16_t>(consume_scratch_.data(), want * channels));
-  for (std::size_t i = 0; i < frames * channels; ++i) out[i] = static_cast<float>(consume_scratch_[i]) / 32768.0f;
+  for (std::size_t i = 0; i < frames * channels; ++i) out[i] = dsp::from_pcm16(consume_scratch_[i]);
   return frames;
 }
 
