@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "features/window_summary.h"
+
 namespace tw::detect {
 namespace {
 
@@ -40,13 +42,8 @@ AgentToneRules::AgentToneRules(const AgentToneConfig& config)
 
 float AgentToneRules::caller_pace() const noexcept {
   if (caller_count_ == 0) return NAN;
-  std::array<float, kMaxCallerWindows> sorted{};
-  std::copy_n(caller_rates_.begin(), caller_count_, sorted.begin());
-  const auto end = sorted.begin() + static_cast<std::ptrdiff_t>(caller_count_);
-  const auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(caller_count_ / 2);
-  std::nth_element(sorted.begin(), mid, end);
-  if (caller_count_ % 2 == 1) return *mid;
-  return 0.5f * (*mid + *std::max_element(sorted.begin(), mid));
+  std::array<float, kMaxCallerWindows> values = caller_rates_;  // the quantile reorders its input
+  return features::quantile_in_place(values.data(), caller_count_, 0.5f);
 }
 
 void AgentToneRules::reset() noexcept {
