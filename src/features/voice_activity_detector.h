@@ -3,8 +3,10 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <vector>
 
+#include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 #include "features/minimum_statistics.h"
 
@@ -39,6 +41,10 @@ struct VoiceActivityMeasure {
   bool digital_silence;
 };
 
+/// Whether `samples` hold 16 samples in a row of magnitude under 2^-20 (a hole: a
+/// lost packet zero-filled, a muted stretch), which the detector keeps out of its floor.
+bool holds_zero_run(std::span<const float> samples) noexcept;
+
 /// Two-step use per hop: measure() reads the frame and updates the floor;
 /// decide() combines that with the pitch tracker's voicing.
 class VoiceActivityDetector {
@@ -54,7 +60,7 @@ class VoiceActivityDetector {
 
  private:
   VoiceActivityConfig config_;
-  std::vector<float> band_weights_;
+  dsp::SharedTable<float> band_weights_;  // shared by every stream with this band
   float smoothing_coefficient_;
   std::size_t hangover_hops_;
   std::int64_t first_floor_hop_;  // the first hop whose frame holds no zero padding

@@ -16,6 +16,7 @@
 
 #include "dsp/stream_spec.h"
 #include "features/feature_extractor.h"
+#include "features/voice_activity_detector.h"
 #include "features/window_summary.h"
 #include "io/resampling_source.h"
 #include "support/shared_data.h"
@@ -453,4 +454,42 @@ TEST_CASE("line hiss starting after digital silence through a resampler is not s
               tiny, speech, hops);
   CHECK(tiny >= 4);
   CHECK(speech == 0);
+}
+
+// The hole check probes every 16th sample; a brute-force scan is the truth. Runs of
+// 15 and 16 near-zero samples (and values either side of the 2^-20 bound) at every
+// offset of a 256-sample frame of noise, plus random sparse zeros.
+TEST_CASE("holds_zero_run finds a run of 16 near-zero samples wherever it lies", "[vad]") {
+  const auto brute = [](const std::vector<float>& x) {
+    std::size_t run = 0;
+    for (float v : x) {
+      run = std::abs(v) < 1.0f / static_cast<float>(1 << 20) ? run + 1 : 0;
+      if (run >= 16) return true;
+    }
+    return false;
+  };
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> noise(0.001f, 0.1f);
+  std::vector<float> frame(256);
+  int with = 0, without = 0;
+  for (std::size_t length : {15u, 16u, 17u, 31u}) {
+    for (std::size_t offset = 0; offset + length <= frame.size(); ++offset) {
+      for (float zero : {0.0f, 0.9f / static_cast<float>(1 << 20), 1.1f / static_cast<float>(1 << 20)}) {
+        for (float& v : frame) v = noise(rng) * ((rng() & 1) != 0 ? 1.0f : -1.0f);
+        for (std::size_t i = offset; i < offset + length; ++i) frame[i] = (i % 3 == 0) ? -zero : zero;
+        const bool expected = brute(frame);
+        (expected ? with : without)++;
+        REQUIRE(tw::features::holds_zero_run(frame) == expected);
+      }
+    }
+  }
+  std::bernoulli_distribution sparse(0.7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    for (float& v : frame) v = sparse(rng) ? 0.0f : noise(rng);
+    const bool expected = brute(frame);
+    (expected ? with : without)++;
+    REQUIRE(tw::features::holds_zero_run(frame) == expected);
+  }
+  CHECK(with > 500);
+  CHECK(without > 500);
 }
