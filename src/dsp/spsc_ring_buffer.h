@@ -2,6 +2,7 @@
 // Lock-free single-producer single-consumer ring of samples: the hand-off between
 // a real-time audio callback and the analysis thread (the PortAudio pa_ringbuffer shape).
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +37,12 @@ class SpscRingBuffer {
     const std::size_t tail = tail_.load(std::memory_order_acquire);
     const std::size_t free_slots = capacity() - (head - tail);
     const std::size_t n = items.size() < free_slots ? items.size() : free_slots;
-    for (std::size_t i = 0; i < n; ++i) data_[(head + i) & mask_] = items[i];
+    // In at most two contiguous pieces (the second after the wrap), which the
+    // compiler turns into block copies; a masked index per item does not.
+    const std::size_t at = head & mask_;
+    const std::size_t first = n < capacity() - at ? n : capacity() - at;
+    std::copy_n(items.data(), first, data_.get() + at);
+    std::copy_n(items.data() + first, n - first, data_.get());
     head_.store(head + n, std::memory_order_release);
     return n;
   }
@@ -47,7 +53,10 @@ class SpscRingBuffer {
     const std::size_t head = head_.load(std::memory_order_acquire);
     const std::size_t available = head - tail;
     const std::size_t n = out.size() < available ? out.size() : available;
-    for (std::size_t i = 0; i < n; ++i) out[i] = data_[(tail + i) & mask_];
+    const std::size_t at = tail & mask_;
+    const std::size_t first = n < capacity() - at ? n : capacity() - at;
+    std::copy_n(data_.get() + at, first, out.data());
+    std::copy_n(data_.get(), n - first, out.data() + first);
     tail_.store(tail + n, std::memory_order_release);
     return n;
   }

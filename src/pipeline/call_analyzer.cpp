@@ -53,11 +53,16 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
     const std::size_t n = frames < kMaxBlockFrames ? frames : kMaxBlockFrames;
     for (std::size_t c = 0; c < channels; ++c) {
       Speaker& speaker = speakers_[c];
+      // A local count and plain pointers: the loop vectorizes.
+      const float* in = interleaved.data() + offset * channels + c;
+      float* out = speaker.samples.data();
+      std::int64_t clipped = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        const float v = interleaved[(offset + i) * channels + c];
-        speaker.samples[i] = v;
-        if (std::fabs(v) >= 0.999f) ++speaker.clipped;
+        const float v = in[i * channels];
+        out[i] = v;
+        clipped += std::fabs(v) >= 0.999f ? 1 : 0;
       }
+      speaker.clipped += clipped;
     }
     if (channels == 2) {
       comparator_.add(std::span<const float>(speakers_[0].samples.data(), n),

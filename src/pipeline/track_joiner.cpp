@@ -1,5 +1,6 @@
 #include "pipeline/track_joiner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -57,20 +58,26 @@ void TrackJoiner::take(Track& t, std::span<const float> converted) {
     t.counters.late_dropped_frames += skip;
     from = skip;
   }
-  // The slot wraps by comparison, not by a division per frame: head < capacity and
-  // size <= capacity, so head + size is below twice the capacity.
+  std::size_t n = frames - from;
+  const std::size_t room = t.capacity_frames - t.size;
+  if (n > room) {
+    // Cannot happen while emit() runs after every take(); count it rather than overwrite.
+    t.counters.late_dropped_frames += n - room;
+    n = room;
+  }
+  // The queue holds the track's channels in its own order, so a block is a flat
+  // copy into at most two pieces (before and after the wrap): loops the compiler
+  // vectorizes, where a frame at a time with a wrap test each was 7 % of a worker.
   std::size_t slot = t.head + t.size;
   if (slot >= t.capacity_frames) slot -= t.capacity_frames;
-  for (std::size_t f = from; f < frames; ++f) {
-    if (t.size == t.capacity_frames) {
-      // Cannot happen while emit() runs after every take(); count it rather than overwrite.
-      t.counters.late_dropped_frames += frames - f;
-      return;
-    }
-    for (std::size_t c = 0; c < channels; ++c) t.fifo[slot * channels + c] = dsp::to_pcm16(converted[f * channels + c]);
-    ++t.size;
-    if (++slot == t.capacity_frames) slot = 0;
-  }
+  const float* in = converted.data() + from * channels;
+  const std::size_t first = std::min(n, t.capacity_frames - slot);
+  std::int16_t* to = t.fifo.data() + slot * channels;
+  for (std::size_t i = 0; i < first * channels; ++i) to[i] = dsp::to_pcm16(in[i]);
+  in += first * channels;
+  to = t.fifo.data();
+  for (std::size_t i = 0; i < (n - first) * channels; ++i) to[i] = dsp::to_pcm16(in[i]);
+  t.size += n;
 }
 
 std::size_t TrackJoiner::ready_frames(bool at_end) {
@@ -90,13 +97,23 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
   const std::size_t channels = t.channel_map.size();
   const std::size_t out_channels = roles_.size();
   const std::size_t have = std::min(t.size, frames);
+  // One channel at a time over at most two contiguous pieces of the queue.
   std::size_t slot = t.head;
-  for (std::size_t f = 0; f < have; ++f) {
-    for (std::size_t c = 0; c < channels; ++c) out_[f * out_channels + static_cast<std::size_t>(t.channel_map[c])] = dsp::from_pcm16(t.fifo[slot * channels + c]);
-    if (++slot == t.capacity_frames) slot = 0;
+  std::size_t done = 0;
+  while (done < have) {
+    const std::size_t piece = std::min(have - done, t.capacity_frames - slot);
+    const std::int16_t* from = t.fifo.data() + slot * channels;
+    for (std::size_t c = 0; c < channels; ++c) {
+      float* to = out_.data() + done * out_channels + static_cast<std::size_t>(t.channel_map[c]);
+      for (std::size_t f = 0; f < piece; ++f) to[f * out_channels] = dsp::from_pcm16(from[f * channels + c]);
+    }
+    done += piece;
+    slot += piece;
+    if (slot == t.capacity_frames) slot = 0;
   }
-  for (std::size_t f = have; f < frames; ++f) {
-    for (std::size_t c = 0; c < channels; ++c) out_[f * out_channels + static_cast<std::size_t>(t.channel_map[c])] = 0.0f;
+  for (std::size_t c = 0; c < channels; ++c) {
+    float* to = out_.data() + static_cast<std::size_t>(t.channel_map[c]);
+    for (std::size_t f = have; f < frames; ++f) to[f * out_channels] = 0.0f;
   }
   t.head = slot;
   t.size -= have;
