@@ -1,5 +1,6 @@
 #include "dsp/real_fft.h"
 
+#include <cassert>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -9,13 +10,15 @@ namespace tw::dsp {
 static_assert(sizeof(std::complex<float>) == sizeof(kiss_fft_cpx),
               "std::complex<float> and kiss_fft_cpx must share a layout");
 
-RealFft::RealFft(std::size_t size) : size_(size) {
+RealFft::RealFft(std::size_t size, Directions directions) : size_(size) {
   if (size == 0 || size % 2 != 0) {
     throw std::invalid_argument("RealFft: size must be even and > 0, got " + std::to_string(size));
   }
-  forward_ = kiss_fftr_alloc(static_cast<int>(size), 0, nullptr, nullptr);
-  inverse_ = kiss_fftr_alloc(static_cast<int>(size), 1, nullptr, nullptr);
-  if (forward_ == nullptr || inverse_ == nullptr) {
+  const bool forward = directions != Directions::inverse_only;
+  const bool inverse = directions != Directions::forward_only;
+  if (forward) forward_ = kiss_fftr_alloc(static_cast<int>(size), 0, nullptr, nullptr);
+  if (inverse) inverse_ = kiss_fftr_alloc(static_cast<int>(size), 1, nullptr, nullptr);
+  if ((forward && forward_ == nullptr) || (inverse && inverse_ == nullptr)) {
     kiss_fftr_free(forward_);
     kiss_fftr_free(inverse_);
     throw std::runtime_error("RealFft: KissFFT could not allocate a plan of size " + std::to_string(size));
@@ -44,10 +47,12 @@ RealFft& RealFft::operator=(RealFft&& other) noexcept {
 }
 
 void RealFft::forward(std::span<const float> in, std::span<std::complex<float>> out) noexcept {
+  assert(forward_ != nullptr);
   kiss_fftr(forward_, in.data(), reinterpret_cast<kiss_fft_cpx*>(out.data()));
 }
 
 void RealFft::inverse(std::span<const std::complex<float>> in, std::span<float> out) noexcept {
+  assert(inverse_ != nullptr);
   kiss_fftri(inverse_, reinterpret_cast<const kiss_fft_cpx*>(in.data()), out.data());
 }
 

@@ -10,7 +10,7 @@ SpectrumAnalyzer::SpectrumAnalyzer(std::size_t frame_samples, int sample_rate_hz
     : sample_rate_hz_(sample_rate_hz),
       window_(make_hann_window(frame_samples)),
       window_energy_(dsp::window_energy(window_)),
-      fft_(frame_samples),
+      fft_(frame_samples, RealFft::Directions::forward_only),
       windowed_(frame_samples),
       spectrum_(frame_samples / 2 + 1),
       power_(frame_samples / 2 + 1) {

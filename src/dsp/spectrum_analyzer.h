@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dsp/real_fft.h"
+#include "dsp/shared_table.h"
 
 namespace tw::dsp {
 
@@ -46,7 +47,7 @@ class SpectrumAnalyzer {
 
  private:
   int sample_rate_hz_;
-  std::vector<float> window_;
+  SharedTable<float> window_;  // one copy for every stream with this frame size
   double window_energy_;
   RealFft fft_;
   std::vector<float> windowed_;

@@ -14,7 +14,7 @@ std::vector<float> make_hann_window(std::size_t size) {
   return w;
 }
 
-double window_energy(const std::vector<float>& window) noexcept {
+double window_energy(std::span<const float> window) noexcept {
   double sum = 0.0;
   for (float v : window) sum += static_cast<double>(v) * v;
   return sum;

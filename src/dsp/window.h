@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <vector>
 
 namespace tw::dsp {
@@ -10,6 +11,6 @@ namespace tw::dsp {
 std::vector<float> make_hann_window(std::size_t size);
 
 /// Sum of squared window samples: converts windowed-frame energy to mean square.
-double window_energy(const std::vector<float>& window) noexcept;
+double window_energy(std::span<const float> window) noexcept;
 
 }  // namespace tw::dsp

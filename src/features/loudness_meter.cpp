@@ -33,13 +33,16 @@ double LoudnessMeter::k_weighting_power_gain(double frequency_hz) {
   return k_weighting_raw(frequency_hz) / k_weighting_raw(1000.0);
 }
 
-LoudnessMeter::LoudnessMeter(const dsp::SpectrumAnalyzer& analyzer)
-    : level_weights_(mean_square_factors(analyzer)), loudness_weights_(level_weights_) {
+LoudnessMeter::LoudnessMeter(const dsp::SpectrumAnalyzer& analyzer) {
+  std::vector<float> level = mean_square_factors(analyzer);
+  std::vector<float> loudness(level.size());
   // x2: dB re a full-scale sine, whose mean square is 1/2 (AES17).
-  for (std::size_t k = 0; k < level_weights_.size(); ++k) {
-    level_weights_[k] *= 2.0f;
-    loudness_weights_[k] = level_weights_[k] * static_cast<float>(k_weighting_power_gain(k * analyzer.bin_hz()));
+  for (std::size_t k = 0; k < level.size(); ++k) {
+    level[k] *= 2.0f;
+    loudness[k] = level[k] * static_cast<float>(k_weighting_power_gain(k * analyzer.bin_hz()));
   }
+  level_weights_ = dsp::SharedTable<float>(std::move(level));
+  loudness_weights_ = dsp::SharedTable<float>(std::move(loudness));
 }
 
 LoudnessEstimate LoudnessMeter::process(const dsp::AnalysisFrame& frame) const noexcept {

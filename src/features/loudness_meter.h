@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 
 namespace tw::features {
@@ -26,8 +27,8 @@ class LoudnessMeter {
   static double k_weighting_power_gain(double frequency_hz);
 
  private:
-  std::vector<float> level_weights_;
-  std::vector<float> loudness_weights_;
+  dsp::SharedTable<float> level_weights_;     // shared by every stream of this frame size
+  dsp::SharedTable<float> loudness_weights_;
 };
 
 }  // namespace tw::features

@@ -52,7 +52,7 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
                 "analysis_band_hz must lie between 2 * max_f0_hz and the Nyquist frequency");
         const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
         return 2 * bins;
-      }()),
+      }(), dsp::RealFft::Directions::inverse_only),
       // The sieve reads partials up to the analysis band, and midpoints half a
       // fundamental above them: kept below Nyquist for a band near it.
       sieve_(analyzer,
@@ -72,7 +72,7 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
 
   // Spectral weight: drop DC and mains hum below 50 Hz, taper the top quarter of
   // the band with a raised cosine so the decimated autocorrelation does not ring.
-  band_weight_.assign(band_bins_ + 1, 0.0f);
+  std::vector<float> band_weight(band_bins_ + 1, 0.0f);
   const double taper_start_hz = 0.75 * config.analysis_band_hz;
   for (std::size_t k = 0; k <= band_bins_; ++k) {
     const double f = k * bin_hz;
@@ -82,25 +82,28 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
       const double x = (f - taper_start_hz) / (config.analysis_band_hz - taper_start_hz);
       w = 0.5 + 0.5 * std::cos(std::numbers::pi * std::min(1.0, x));
     }
-    band_weight_[k] = static_cast<float>(w);
+    band_weight[k] = static_cast<float>(w);
   }
+  band_weight_ = dsp::SharedTable<float>(std::move(band_weight));
   band_spectrum_.assign(band_bins_ + 1, {0.0f, 0.0f});
   autocorr_.assign(inverse_fft_.size(), 0.0f);
   normalized_autocorr_.assign(max_lag_ + 2, 0.0f);
   cmnd_.assign(max_lag_ + 2, 1.0f);
   records_.assign(path_.latency_hops() + 1, HopRecord{});
   record_power_.assign(records_.size() * (band_bins_ + 1), 0.0f);
-  log2_lag_.assign(max_lag_ + 2, 0.0f);
-  for (std::size_t t = 1; t < log2_lag_.size(); ++t) log2_lag_[t] = static_cast<float>(std::log2(static_cast<double>(t)));
+  std::vector<float> log2_lag(max_lag_ + 2, 0.0f);
+  for (std::size_t t = 1; t < log2_lag.size(); ++t) log2_lag[t] = static_cast<float>(std::log2(static_cast<double>(t)));
+  log2_lag_ = dsp::SharedTable<float>(std::move(log2_lag));
 
   // Window autocorrelation at the decimated lags (lag t here is t * decimation
   // samples of the frame), linearly interpolated when the ratio is not integral.
-  window_autocorr_ = window_autocorrelation(analyzer.window());
+  window_autocorr_ = dsp::SharedTable<double>(window_autocorrelation(analyzer.window()));
   decimation_ = static_cast<double>(analyzer.frame_samples()) / static_cast<double>(inverse_fft_.size());
-  inverse_window_autocorr_.assign(max_lag_ + 2, 0.0f);
-  for (std::size_t t = 0; t < inverse_window_autocorr_.size(); ++t) {
-    inverse_window_autocorr_[t] = static_cast<float>(1.0 / window_autocorr_at(static_cast<double>(t)));
+  std::vector<float> inverse_window_autocorr(max_lag_ + 2, 0.0f);
+  for (std::size_t t = 0; t < inverse_window_autocorr.size(); ++t) {
+    inverse_window_autocorr[t] = static_cast<float>(1.0 / window_autocorr_at(static_cast<double>(t)));
   }
+  inverse_window_autocorr_ = dsp::SharedTable<float>(std::move(inverse_window_autocorr));
 }
 
 double PitchTracker::window_autocorr_at(double lag) const noexcept {

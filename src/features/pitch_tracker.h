@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dsp/real_fft.h"
+#include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 #include "features/harmonic_sieve.h"
 #include "features/pitch_path.h"
@@ -151,12 +152,13 @@ class PitchTracker {
   PitchPath path_;
   std::array<PitchCandidate, PitchPath::kMaxCandidates> candidates_{};
   std::array<std::size_t, PitchPath::kMaxCandidates> candidate_lags_{};
-  std::vector<float> log2_lag_;                    // log2 of every integer lag
-  std::vector<float> band_weight_;                 // low-pass taper over band bins
+  // Tables that depend only on the configuration, shared by every stream built with it.
+  dsp::SharedTable<float> log2_lag_;               // log2 of every integer lag
+  dsp::SharedTable<float> band_weight_;            // low-pass taper over band bins
   std::vector<std::complex<float>> band_spectrum_; // inverse FFT input
   std::vector<float> autocorr_;                    // inverse FFT output
-  std::vector<float> inverse_window_autocorr_;     // 1 / window autocorrelation per lag
-  std::vector<double> window_autocorr_;            // at every lag of the full-rate frame
+  dsp::SharedTable<float> inverse_window_autocorr_;  // 1 / window autocorrelation per lag
+  dsp::SharedTable<double> window_autocorr_;         // at every lag of the full-rate frame
   double decimation_ = 1.0;                        // frame samples per autocorrelation lag
   std::vector<float> cmnd_;                        // YIN d'(tau) for tau <= max_lag + 1
   std::vector<float> normalized_autocorr_;         // rho(tau)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 #include "features/minimum_statistics.h"
 
@@ -79,7 +80,7 @@ class SyllableDetector {
   void start_candidate(float contour_db, float snr_db, std::int64_t hop) noexcept;
 
   SyllableConfig config_;
-  std::vector<float> band_weights_;
+  dsp::SharedTable<float> band_weights_;  // shared by every stream with this band
   std::int32_t min_separation_hops_;
   float peak_release_db_per_hop_;
   std::int64_t first_floor_hop_;

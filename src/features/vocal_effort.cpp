@@ -6,15 +6,17 @@ namespace tw::features {
 
 VocalEffortAnalyzer::VocalEffortAnalyzer(const dsp::SpectrumAnalyzer& analyzer)
     : low_band_(band_factors(analyzer, 50.0, 1000.0)),
-      high_band_(band_factors(analyzer, 1000.0, analyzer.sample_rate_hz())),
-      centroid_band_(analyzer.bins(), 0.0f),
-      frequency_(analyzer.bins(), 0.0f) {
-  for (std::size_t k = 0; k < frequency_.size(); ++k) {
+      high_band_(band_factors(analyzer, 1000.0, analyzer.sample_rate_hz())) {
+  std::vector<float> centroid_band(analyzer.bins(), 0.0f);
+  std::vector<float> frequency(analyzer.bins(), 0.0f);
+  for (std::size_t k = 0; k < frequency.size(); ++k) {
     const double f = static_cast<double>(k) * analyzer.bin_hz();
     if (f < 50.0) continue;
-    centroid_band_[k] = 1.0f;
-    frequency_[k] = static_cast<float>(f);
+    centroid_band[k] = 1.0f;
+    frequency[k] = static_cast<float>(f);
   }
+  centroid_band_ = dsp::SharedTable<float>(std::move(centroid_band));
+  frequency_ = dsp::SharedTable<float>(std::move(frequency));
 }
 
 VocalEffortEstimate VocalEffortAnalyzer::process(const dsp::AnalysisFrame& frame) const noexcept {

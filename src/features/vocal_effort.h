@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 
 namespace tw::features {
@@ -19,10 +20,11 @@ class VocalEffortAnalyzer {
   VocalEffortEstimate process(const dsp::AnalysisFrame& frame) const noexcept;
 
  private:
-  std::vector<float> low_band_;     // 50 Hz - 1 kHz
-  std::vector<float> high_band_;    // 1 kHz - Nyquist
-  std::vector<float> centroid_band_;  // 1 within 50 Hz - Nyquist, else 0
-  std::vector<float> frequency_;    // bin frequency within 50 Hz - Nyquist, else 0
+  // Weights over the bins, shared by every stream of this frame size.
+  dsp::SharedTable<float> low_band_;       // 50 Hz - 1 kHz
+  dsp::SharedTable<float> high_band_;      // 1 kHz - Nyquist
+  dsp::SharedTable<float> centroid_band_;  // 1 within 50 Hz - Nyquist, else 0
+  dsp::SharedTable<float> frequency_;      // bin frequency within 50 Hz - Nyquist, else 0
 };
 
 }  // namespace tw::features
