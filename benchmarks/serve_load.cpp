@@ -1,6 +1,6 @@
 // serve_load: live capacity of `tonewatch serve`. Opens N concurrent Twilio Media
 // Streams calls (both tracks on one socket, as <Stream track="both_tracks"> sends
-// them) at real-time pace over loopback, each playing the example call, and
+// them) at real-time pace over loopback, each playing the example call (repeated for as long as the run lasts), and
 // measures what a contact center would: analysis lag (the server's histogram),
 // alert latency (from the moment the audio that completed the deciding second was
 // sent to the moment the alert arrived on the /events feed), CPU and memory per
@@ -162,13 +162,16 @@ class Call : public std::enable_shared_from_this<Call> {
     if (!open_ || stopped_) return 0;
     std::size_t sent = 0;
     std::string frames;
-    while (next_ < chunks.size() && started_at + kChunk * static_cast<long>(next_ + 1) <= now) {
+    // The example is played over and over: a call lasts as long as the run, so long
+    // calls (their memory grows with their timeline) can be measured too.
+    while (started_at + kChunk * static_cast<long>(next_ + 1) <= now) {
+      const std::size_t at = next_ % chunks.size();
       const std::string ts = std::to_string(next_ * 20);
       const std::string n = std::to_string(next_ + 1);
       for (int track = 0; track < 2; ++track) {
         std::string m = R"({"event":"media","sequenceNumber":")" + std::to_string(++sequence_) + R"(","media":{"track":")" +
                         (track == 0 ? "inbound" : "outbound") + R"(","chunk":")" + n + R"(","timestamp":")" + ts +
-                        R"(","payload":")" + (track == 0 ? chunks.caller[next_] : chunks.agent[next_]) +
+                        R"(","payload":")" + (track == 0 ? chunks.caller[at] : chunks.agent[at]) +
                         R"("},"streamSid":")" + stream_sid_ + R"("})";
         if (one_write) {
           append_client_frame(frames, m);
@@ -384,7 +387,7 @@ int main(int argc, char** argv) {
   std::string example = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav", json_out;
   app.add_option("--port", port, "The server's HTTP/WebSocket port on 127.0.0.1")->capture_default_str();
   app.add_option("--calls", calls, "Concurrent calls")->capture_default_str();
-  app.add_option("--seconds", seconds, "How long to run (calls start over --ramp and play until the end)")->capture_default_str();
+  app.add_option("--seconds", seconds, "How long to run (calls start over --ramp and play the example, repeated, until the end)")->capture_default_str();
   app.add_option("--ramp", ramp_s, "Calls start evenly over this many seconds")->capture_default_str();
   app.add_option("--server-pid", server_pid, "The server's pid, to read its CPU time and memory from /proc")->required();
   app.add_option("--example", example, "8 kHz stereo WAV each call plays")->capture_default_str();
