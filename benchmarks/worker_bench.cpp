@@ -133,11 +133,11 @@ int main(int argc, char** argv) {
 
     std::printf("machine: %s, %ld cores online; %.0f s of audio per call, 20 ms per leg write\n", machine().c_str(),
                 sysconf(_SC_NPROCESSORS_ONLN), seconds);
-    std::printf("%6s %16s %16s %16s %8s\n", "calls", "write ms/call-s", "pump ms/call-s", "pump vs 1 call", "events");
-    double single = 0.0;
+    std::printf("%6s %16s %16s %16s %8s\n", "calls", "write ms/call-s", "pump ms/call-s", "pump vs 1st row", "events");
+    double first_row = 0.0;
     for (int n : counts) {
       const Figures f = run(n, seconds, caller, agent, settings);
-      if (single == 0.0) single = f.pump_ms_per_call_s;
+      if (first_row == 0.0) first_row = f.pump_ms_per_call_s;
       const auto expected = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(seconds * 50.0) * 160u;
       if (f.analysed_frames + static_cast<std::uint64_t>(n) * 1024u < expected) {
         std::fprintf(stderr, "worker_bench: only %llu of %llu frames analysed\n",
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::printf("%6d %16.3f %16.3f %15.2fx %8ld\n", n, f.write_ms_per_call_s, f.pump_ms_per_call_s,
-                  f.pump_ms_per_call_s / single, f.events);
+                  f.pump_ms_per_call_s / first_row, f.events);
       std::fflush(stdout);
       std::filesystem::remove_all(out);
     }

@@ -31,7 +31,8 @@ class RealFft {
   std::size_t bins() const noexcept { return size_ / 2 + 1; }
 
   /// Forward transform: `in` has size() samples, `out` has bins() values.
-  /// Real-time safe. Not on an inverse_only instance. `in` and `out` must not alias (KissFFT would allocate).
+  /// Real-time safe. Not on an inverse_only instance. `in` and `out` must not
+  /// alias (KissFFT would allocate).
   void forward(std::span<const float> in, std::span<std::complex<float>> out) noexcept;
   /// Unnormalized inverse: `in` has bins() values, `out` size() samples
   /// (the result is size() times the original signal). Not on a forward_only instance.
