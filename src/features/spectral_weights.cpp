@@ -1,6 +1,7 @@
 #include "features/spectral_weights.h"
 
 #include <cmath>
+#include <utility>
 
 #include "features/hop_features.h"
 
@@ -8,6 +9,12 @@ namespace tw::features {
 
 std::vector<float> mean_square_factors(const dsp::SpectrumAnalyzer& analyzer) {
   return band_factors(analyzer, 0.0, analyzer.sample_rate_hz());
+}
+
+dsp::SharedTable<float> sine_level_band_weights(const dsp::SpectrumAnalyzer& analyzer, double low_hz, double high_hz) {
+  std::vector<float> weights = band_factors(analyzer, low_hz, high_hz);
+  for (float& w : weights) w *= 2.0f;
+  return dsp::SharedTable<float>(std::move(weights));
 }
 
 std::vector<float> band_factors(const dsp::SpectrumAnalyzer& analyzer, double low_hz, double high_hz) {

@@ -38,9 +38,7 @@ SyllableDetector::SyllableDetector(const SyllableConfig& config, const dsp::Spec
   require(config.max_below_peak_db > 0.0f, "max_below_peak_db must be > 0");
   require(config.min_voicing >= 0.0f && config.min_voicing <= 1.0f, "min_voicing must be in [0, 1]");
   require(config.min_separation_s >= 0.0f, "min_separation_s must be >= 0");
-  std::vector<float> weights = band_factors(analyzer, config.band_low_hz, config.band_high_hz);
-  for (float& w : weights) w *= 2.0f;  // dB re full-scale sine
-  band_weights_ = dsp::SharedTable<float>(std::move(weights));
+  band_weights_ = sine_level_band_weights(analyzer, config.band_low_hz, config.band_high_hz);
   min_separation_hops_ = static_cast<std::int32_t>(std::lround(config.min_separation_s * kHopsPerSecond));
   peak_release_db_per_hop_ = kPeakReleaseDbPerSecond / kHopsPerSecond;
   // The stream's first frames are zero-padded on the left and read low; a floor

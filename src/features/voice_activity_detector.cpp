@@ -63,9 +63,7 @@ VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, 
   require(config.voiced_snr_db > 0.0f, "voiced_snr_db must be > 0");
   require(config.voiced_min_voicing > 0.0f && config.voiced_min_voicing <= 1.0f, "voiced_min_voicing must be in (0, 1]");
   require(config.hangover_s >= 0.0f, "hangover_s must be >= 0");
-  std::vector<float> weights = band_factors(analyzer, config.band_low_hz, config.band_high_hz);
-  for (float& w : weights) w *= 2.0f;  // dB re full-scale sine
-  band_weights_ = dsp::SharedTable<float>(std::move(weights));
+  band_weights_ = sine_level_band_weights(analyzer, config.band_low_hz, config.band_high_hz);
   const float smoothing_hops = config.smoothing_s * kHopsPerSecond;
   smoothing_coefficient_ = smoothing_hops > 0.0f ? std::exp(-1.0f / smoothing_hops) : 0.0f;
   // The stream's first frames are zero-padded and read low: a floor taken from
