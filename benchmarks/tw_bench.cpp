@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "app/default_model.h"
+#include "bench_clock.h"
 #include "pipeline/call_session.h"
 #include "pipeline/channel_layout.h"
 #include "pipeline/run.h"
@@ -125,12 +126,6 @@ inline void keep(const T& value) {
   asm volatile("" : : "g"(&value) : "memory");
 }
 
-double thread_cpu_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 long involuntary_switches() {
   rusage usage{};
   getrusage(RUSAGE_THREAD, &usage);
@@ -180,18 +175,6 @@ std::string read_first_line(const std::string& path) {
   std::string line;
   std::getline(in, line);
   return line;
-}
-
-std::string cpuinfo_field(const std::string& key) {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key, 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "unknown";
 }
 
 std::string command_output(const std::string& command) {

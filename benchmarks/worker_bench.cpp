@@ -11,13 +11,11 @@
 //   build/benchmarks/worker_bench [--calls 1 100 400 1000] [--seconds 20]
 
 #include <CLI/CLI.hpp>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -25,6 +23,7 @@
 
 #include "alerts/event_sink.h"
 #include "app/default_model.h"
+#include "bench_clock.h"
 #include "dsp/stream_spec.h"
 #include "io/audio_file_source.h"
 #include "io/resampling_source.h"
@@ -32,20 +31,7 @@
 
 namespace {
 using namespace tw;
-
-double thread_cpu_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-std::string machine() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
+using bench::thread_cpu_s;
 
 class CountingSink final : public alerts::EventSink {
  public:
@@ -131,7 +117,7 @@ int main(int argc, char** argv) {
     settings.output.dir = out.string();
     settings.output.stream_buffer_bytes = 2048;  // as tonewatch serve sets it
 
-    std::printf("machine: %s, %ld cores online; %.0f s of audio per call, 20 ms per leg write\n", machine().c_str(),
+    std::printf("machine: %s, %ld cores online; %.0f s of audio per call, 20 ms per leg write\n", bench::cpuinfo_field("model name").c_str(),
                 sysconf(_SC_NPROCESSORS_ONLN), seconds);
     std::printf("%6s %16s %16s %16s %8s\n", "calls", "write ms/call-s", "pump ms/call-s", "pump vs 1st row", "events");
     double first_row = 0.0;
