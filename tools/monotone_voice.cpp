@@ -4,6 +4,7 @@
 #include <array>
 #include <vector>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <stdexcept>
@@ -43,9 +44,14 @@ double levinson(const std::array<double, kOrder + 1>& r, std::array<double, kOrd
 std::vector<float> monotone_voice(std::span<const float> x, int rate_hz, double compression) {
   if (rate_hz != dsp::kAnalysisRateHz) throw std::invalid_argument("monotone_voice: needs 8 kHz audio");
   if (!(compression >= 1.0)) throw std::invalid_argument("monotone_voice: compression must be >= 1");
-  // Voicing and F0 per 10 ms hop from the product's own feature code.
+  // Voicing and F0 per 10 ms hop from the product's own feature code, with the
+  // pitch searched on every hop above the absolute floor: the stimulus must not
+  // move with the product's cost-saving search gate (pitch_search_snr_db), or a
+  // change to that gate would change the test calls it is judged on.
   std::vector<features::HopFeatures> hops;
-  features::FeatureExtractor extractor;
+  features::FeatureConfig config;
+  config.vad.pitch_search_snr_db = -std::numeric_limits<float>::infinity();
+  features::FeatureExtractor extractor(config);
   extractor.process(x, [&](const features::HopFeatures& h) { hops.push_back(h); });
   const std::vector<float> tail(kFrame, 0.0f);
   extractor.process(tail, [&](const features::HopFeatures& h) { hops.push_back(h); });

@@ -107,6 +107,8 @@ class PitchTracker {
   void reset() noexcept;
 
   const PitchConfig& config() const noexcept { return config_; }
+  /// Whether the last hop analysed (or skipped) was voiced by its causal choice.
+  bool last_hop_voiced() const noexcept { return records_[newest_].voiced; }
   /// Hops between a hop's frame and its estimate (config decision_latency_hops).
   std::size_t latency_hops() const noexcept { return path_.latency_hops(); }
 

@@ -61,6 +61,7 @@ VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, 
   require(config.onset_snr_db >= config.offset_snr_db, "onset_snr_db must be >= offset_snr_db");
   require(config.offset_snr_db > 0.0f, "offset_snr_db must be > 0");
   require(config.voiced_snr_db > 0.0f, "voiced_snr_db must be > 0");
+  require(config.pitch_search_snr_db <= config.voiced_snr_db, "pitch_search_snr_db must be <= voiced_snr_db");
   require(config.voiced_min_voicing > 0.0f && config.voiced_min_voicing <= 1.0f, "voiced_min_voicing must be in (0, 1]");
   require(config.hangover_s >= 0.0f, "hangover_s must be >= 0");
   band_weights_ = sine_level_band_weights(analyzer, config.band_low_hz, config.band_high_hz);

@@ -25,6 +25,15 @@ struct VoiceActivityConfig {
   /// separates a voice from noise that is merely loud.
   float voiced_snr_db = 4.0f;
   float voiced_min_voicing = 0.7f;
+  /// The pitch search runs only on hops at least this far above the noise floor
+  /// (and above min_level_dbfs), or while the detector is in speech (its hangover
+  /// included). At most voiced_snr_db, under which voicing cannot make a hop
+  /// speech, so the VAD decides as if every hop were searched, and every hop it
+  /// calls speech has its pitch searched as before; 2 dB under it, so that the
+  /// pitch path also sees the faint edges of voiced stretches. A listener's line
+  /// noise, over half of a call's hops, is not searched: the search is two
+  /// fifths of a hop's cost.
+  float pitch_search_snr_db = 2.0f;
   /// Keep speech on through short dips between words, but not through holes in
   /// the signal: a hop far below the noise floor (a zero-filled packet, a muted
   /// line, digital silence) holds no voice and never counts as speech.
@@ -56,6 +65,8 @@ class VoiceActivityDetector {
   /// Real-time safe. Call once per hop after measure().
   bool decide(float voicing) noexcept;
   void reset() noexcept;
+  /// In speech after the last decide() (its hangover included).
+  bool active() const noexcept { return active_; }
   const VoiceActivityConfig& config() const noexcept { return config_; }
 
  private:

@@ -493,3 +493,42 @@ TEST_CASE("holds_zero_run finds a run of 16 near-zero samples wherever it lies",
   CHECK(with > 500);
   CHECK(without > 500);
 }
+
+// The pitch search is skipped on hops under pitch_search_snr_db; since that is at
+// most voiced_snr_db, under which voicing cannot make a hop speech, every VAD
+// decision must be the one a search on every hop gives. And a noisy scene's
+// silences really go unsearched (their voicing is exactly 0).
+TEST_CASE("skipping the pitch search under the voiced SNR leaves every VAD decision unchanged", "[data][vad]") {
+  const Scene scene = build_scene();
+  for (const double snr_db : {20.0, 10.0}) {
+    const std::vector<float> x = mix(scene, white_noise(scene.clean.size(), 99), snr_db);
+    const auto run = [&](float search_snr_db, std::vector<bool>& vad, std::size_t& unsearched_in_gaps) {
+      tw::features::FeatureConfig config;
+      config.vad.pitch_search_snr_db = search_snr_db;
+      tw::features::FeatureExtractor extractor(config);
+      unsearched_in_gaps = 0;
+      extractor.process(x, [&](const tw::features::HopFeatures& h) {
+        vad.push_back(h.vad);
+        bool in_gap = false;
+        for (const Interval& g : scene.gaps) in_gap = in_gap || (h.time_s >= g.begin_s + 0.3 && h.time_s < g.end_s - 0.3);
+        if (in_gap && h.voicing == 0.0f) ++unsearched_in_gaps;
+      });
+    };
+    std::vector<bool> everywhere, at_voiced, at_default;
+    std::size_t unsearched_everywhere = 0, unsearched_at_voiced = 0, unsearched_at_default = 0;
+    run(-1000.0f, everywhere, unsearched_everywhere);
+    run(tw::features::VoiceActivityConfig{}.voiced_snr_db, at_voiced, unsearched_at_voiced);
+    run(tw::features::VoiceActivityConfig{}.pitch_search_snr_db, at_default, unsearched_at_default);
+    INFO("SNR " << snr_db << " dB");
+    REQUIRE(everywhere.size() > 10000);
+    CHECK(at_voiced == everywhere);
+    CHECK(at_default == everywhere);
+    // Searched noise gives some voicing > 0 on nearly every hop; skipped hops give 0.
+    std::size_t gap_hops = 0;
+    for (const Interval& g : scene.gaps) gap_hops += static_cast<std::size_t>(std::max(0.0, g.end_s - g.begin_s - 0.6) * 100.0);
+    std::printf("white noise at %.0f dB: %zu of ~%zu hops inside silences unsearched at the default (%zu when searching all)\n",
+                snr_db, unsearched_at_default, gap_hops, unsearched_everywhere);
+    CHECK(unsearched_at_default > gap_hops / 2);
+    CHECK(unsearched_everywhere < gap_hops / 10);
+  }
+}
