@@ -671,7 +671,8 @@ struct StageReport {
   std::size_t hops = 0;
   double pitch_analysed_fraction = 0.0;
   /// Hops whose band SNR is below the VAD's voiced_snr_db: there the VAD decision
-  /// does not depend on voicing (a possible tighter pitch gate; see README).
+  /// does not depend on voicing (what the pitch search gate builds on).
+  /// pitch_analysed_fraction is the share the pipeline searched.
   double below_voiced_snr_fraction = 0.0;
   /// Hops where a stage run alone disagreed with the pipeline's own output
   /// (0 means the harness feeds each stage exactly what the pipeline does).
@@ -687,9 +688,41 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
   const std::size_t hops = s.count();
   StageReport report;
   report.hops = hops;
-  auto gated_in = [&](std::size_t n) { return s.hops[n].voice_band_db >= config.vad.min_level_dbfs; };
+  std::vector<char> searched(hops, 0);
+  // Validation (untimed, first): each stage alone reproduces what the pipeline
+  // computed; on the way, which hops the pipeline searched for pitch.
+  features::PitchTracker pitch(config.pitch, geometry);
+  features::LoudnessMeter meter(geometry);
+  features::VocalEffortAnalyzer effort(geometry);
+  features::VoiceActivityDetector vad(config.vad, geometry);
+  features::SyllableDetector syllables(config.syllable, geometry);
+  for (std::size_t n = 0; n < hops; ++n) {
+    const features::HopFeatures& h = s.hops[n];
+    const dsp::AnalysisFrame frame = s.frame(n);
+    const features::LoudnessEstimate l = meter.process(frame);
+    const features::VocalEffortEstimate e = effort.process(frame);
+    const features::VoiceActivityMeasure m = vad.measure(frame);
+    searched[n] = features::pitch_search_wanted(config.vad, m, vad.active(), pitch.last_hop_voiced()) ? 1 : 0;
+    const features::PitchOutput p = searched[n] != 0 ? pitch.process(frame) : pitch.skip();
+    const bool active = vad.decide(p.voicing);
+    const features::SyllableEvent y = syllables.process(frame, m.noise_floor_db, p.voicing);
+    const bool same = l.level_dbfs == h.level_dbfs && l.loudness_db == h.loudness_db &&
+                      e.alpha_ratio_db == h.alpha_ratio_db && e.centroid_hz == h.centroid_hz &&
+                      m.band_db == h.voice_band_db && m.noise_floor_db == h.noise_floor_db &&
+                      p.voicing == h.voicing && active == h.vad && y.detected == h.syllable;
+    report.mismatches += same ? 0 : 1;
+    // The pitch of the hop latency_hops() back is decided now.
+    if (p.has_estimate) {
+      const features::HopFeatures& decided = s.hops[n - pitch.latency_hops()];
+      report.mismatches += p.estimate.f0_hz == decided.f0_hz && p.estimate.voiced == decided.voiced ? 0 : 1;
+    }
+  }
+  features::PitchEstimate rest;
+  for (std::size_t n = hops - std::min(hops, pitch.latency_hops()); pitch.flush(rest); ++n) {
+    report.mismatches += n < hops && rest.f0_hz == s.hops[n].f0_hz && rest.voiced == s.hops[n].voiced ? 0 : 1;
+  }
   std::size_t analysed = 0;
-  for (std::size_t n = 0; n < hops; ++n) analysed += gated_in(n) ? 1 : 0;
+  for (std::size_t n = 0; n < hops; ++n) analysed += searched[n] != 0 ? 1 : 0;
   report.pitch_analysed_fraction = static_cast<double>(analysed) / static_cast<double>(hops);
   std::size_t quiet = 0;
   for (const features::HopFeatures& h : s.hops) {
@@ -722,7 +755,7 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     return [&, pitch = std::make_shared<features::PitchTracker>(config.pitch, geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
-        const features::PitchOutput p = gated_in(n) ? pitch->process(s.frame(n)) : pitch->skip();
+        const features::PitchOutput p = searched[n] != 0 ? pitch->process(s.frame(n)) : pitch->skip();
         acc += p.voicing + (p.has_estimate ? p.estimate.f0_hz : 0.0f);
       }
       return acc;
@@ -801,36 +834,6 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     report.stages.push_back(job.figures);
   }
 
-  // Validation (untimed): each stage alone reproduces what the pipeline computed.
-  features::PitchTracker pitch(config.pitch, geometry);
-  features::LoudnessMeter meter(geometry);
-  features::VocalEffortAnalyzer effort(geometry);
-  features::VoiceActivityDetector vad(config.vad, geometry);
-  features::SyllableDetector syllables(config.syllable, geometry);
-  for (std::size_t n = 0; n < hops; ++n) {
-    const features::HopFeatures& h = s.hops[n];
-    const dsp::AnalysisFrame frame = s.frame(n);
-    const features::LoudnessEstimate l = meter.process(frame);
-    const features::VocalEffortEstimate e = effort.process(frame);
-    const features::VoiceActivityMeasure m = vad.measure(frame);
-    const features::PitchOutput p = gated_in(n) ? pitch.process(frame) : pitch.skip();
-    const bool active = vad.decide(p.voicing);
-    const features::SyllableEvent y = syllables.process(frame, m.noise_floor_db, p.voicing);
-    const bool same = l.level_dbfs == h.level_dbfs && l.loudness_db == h.loudness_db &&
-                      e.alpha_ratio_db == h.alpha_ratio_db && e.centroid_hz == h.centroid_hz &&
-                      m.band_db == h.voice_band_db && m.noise_floor_db == h.noise_floor_db &&
-                      p.voicing == h.voicing && active == h.vad && y.detected == h.syllable;
-    report.mismatches += same ? 0 : 1;
-    // The pitch of the hop latency_hops() back is decided now.
-    if (p.has_estimate) {
-      const features::HopFeatures& decided = s.hops[n - pitch.latency_hops()];
-      report.mismatches += p.estimate.f0_hz == decided.f0_hz && p.estimate.voiced == decided.voiced ? 0 : 1;
-    }
-  }
-  features::PitchEstimate rest;
-  for (std::size_t n = hops - std::min(hops, pitch.latency_hops()); pitch.flush(rest); ++n) {
-    report.mismatches += n < hops && rest.f0_hz == s.hops[n].f0_hz && rest.voiced == s.hops[n].voiced ? 0 : 1;
-  }
   return report;
 }
 

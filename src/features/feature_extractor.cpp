@@ -43,16 +43,13 @@ const HopFeatures* FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) no
   h.voice_band_db = activity.band_db;
   h.noise_floor_db = activity.noise_floor_db;
 
-  // The pitch search runs only where a voice can be: above the VAD's absolute
-  // floor, and pitch_search_snr_db over the noise floor or in speech (see
-  // VoiceActivityConfig::pitch_search_snr_db).
+  // The pitch search runs only where a voice can be (pitch_search_wanted).
   // The hop's voicing is known at once; its pitch (and that of the hop
   // latency_hops() back, which the output completes) after the path has seen
   // the hops that follow.
-  const bool searched =
-      activity.band_db >= config_.vad.min_level_dbfs &&
-      (activity.snr_db >= config_.vad.pitch_search_snr_db || vad_.active() || pitch_.last_hop_voiced());
-  const PitchOutput pitch = searched ? pitch_.process(frame) : pitch_.skip();
+  const PitchOutput pitch = pitch_search_wanted(config_.vad, activity, vad_.active(), pitch_.last_hop_voiced())
+                                ? pitch_.process(frame)
+                                : pitch_.skip();
   h.voicing = pitch.voicing;
   h.vad = vad_.decide(pitch.voicing);
 

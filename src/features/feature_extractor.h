@@ -23,6 +23,18 @@ struct FeatureConfig {
   SyllableConfig syllable;
 };
 
+/// Whether a hop's pitch is searched: above the VAD's absolute floor, and
+/// vad.pitch_search_snr_db over the noise floor, or with the detector in speech
+/// after the previous hop, or right after a voiced hop (the tracker's own
+/// causal choice). Elsewhere no voice can be speech; see
+/// VoiceActivityConfig::pitch_search_snr_db. Shared with the benchmark's stage
+/// harness, which must gate as the pipeline does.
+inline bool pitch_search_wanted(const VoiceActivityConfig& vad, const VoiceActivityMeasure& activity,
+                                bool vad_active, bool last_hop_voiced) noexcept {
+  return activity.band_db >= vad.min_level_dbfs &&
+         (activity.snr_db >= vad.pitch_search_snr_db || vad_active || last_hop_voiced);
+}
+
 /// Framer, one window + FFT per hop, and every extractor reading that frame.
 /// One instance per speaker stream, one thread. Input must be at
 /// dsp::kAnalysisRateHz; blocks may have any size. A hop's features are given
