@@ -1,9 +1,14 @@
 #include "alerts/async_event_sink.h"
 
+#include <pthread.h>
+
 namespace tw::alerts {
 
 AsyncEventSink::AsyncEventSink(EventSink& downstream, std::size_t capacity)
-    : downstream_(downstream), queue_(capacity), thread_([this] { deliver_loop(); }) {}
+    : downstream_(downstream), queue_(capacity), thread_([this] {
+        pthread_setname_np(pthread_self(), "tw-events");  // named for top -H and perf
+        deliver_loop();
+      }) {}
 
 AsyncEventSink::~AsyncEventSink() {
   stopping_.store(true, std::memory_order_release);

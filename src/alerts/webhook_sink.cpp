@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <pthread.h>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -94,7 +95,12 @@ class WebhookSink::Sender {
         client_(WebhookClientConfig{sink.config_.connect_timeout, sink.config_.request_timeout, sink.user_agent_}),
         rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (index + 1))) {}
 
-  void start() { thread_ = std::thread([this] { run(); }); }
+  void start() {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "tw-webhook");  // named for top -H and perf
+      run();
+    });
+  }
   void interrupt() noexcept { client_.interrupt(); }
   void join() {
     if (thread_.joinable()) thread_.join();

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <chrono>
 #include <optional>
+#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 
@@ -258,7 +259,10 @@ void HttpServer::start() {
   impl.accept_http();
   for (std::size_t i = 0; i < impl.tcp_acceptors.size(); ++i) impl.accept_tcp(i);
   for (unsigned i = 0; i < std::max(1u, impl.config.io_threads); ++i) {
-    impl.threads.emplace_back([&impl] { impl.ioc.run(); });
+    impl.threads.emplace_back([&impl] {
+      pthread_setname_np(pthread_self(), "tw-io");  // named for top -H, perf and serve_load
+      impl.ioc.run();
+    });
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <pthread.h>
 
 #include "report/call_report.h"
 #include "server/http_api.h"
@@ -79,7 +80,10 @@ void DashboardFeed::start() {
   std::lock_guard<std::mutex> lock(run_mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tw-dashboard");  // named for top -H and perf
+    run();
+  });
 }
 
 void DashboardFeed::stop() {

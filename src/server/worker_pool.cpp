@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <pthread.h>
 
 #include "dsp/stream_spec.h"
 
@@ -23,8 +24,17 @@ WorkerPool::WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_fi
                                         "Call audio analysed, in seconds of call time (both channels count once)")) {
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>(kQueueCapacity));
-  for (auto& w : workers_) w->thread = std::thread([this, &w = *w] { run(w); });
-  finisher_ = std::thread([this] { finisher(); });
+  // Named for top -H, perf and serve_load's CPU per thread.
+  for (auto& w : workers_) {
+    w->thread = std::thread([this, &w = *w] {
+      pthread_setname_np(pthread_self(), "tw-worker");
+      run(w);
+    });
+  }
+  finisher_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tw-finisher");
+    finisher();
+  });
 }
 
 WorkerPool::~WorkerPool() {
