@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -110,6 +111,31 @@ ProcSample sample_process(int pid) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stod(line.substr(6));
   }
   return s;
+}
+
+/// CPU seconds so far of each of the process's threads, summed by thread name
+/// (/proc/PID/task/*/comm and stat; the server names its threads tw-io, tw-worker, ...).
+std::map<std::string, double> thread_cpu_by_name(int pid) {
+  std::map<std::string, double> by_name;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream stat(task.path() / "stat");
+    const std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const std::size_t close = text.rfind(')');
+    if (name.empty() || close == std::string::npos) continue;  // the thread ended meanwhile
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double ticks = 0.0;
+    for (int i = 3; fields >> field && i <= 15; ++i) {
+      if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+    }
+    by_name[name] += ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return by_name;
 }
 
 double self_cpu_s() {
@@ -417,6 +443,7 @@ int main(int argc, char** argv) {
   const Clock::time_point t0 = Clock::now();
   std::size_t next_call = 0, connected = 0, refused = 0;
   std::optional<ProcSample> steady_start;
+  std::map<std::string, double> threads_start, threads_end;  // CPU seconds by thread name
   std::optional<Clock::time_point> steady_at;
   double self_cpu_start = 0.0;
   ProcSample steady_end;
@@ -432,6 +459,7 @@ int main(int argc, char** argv) {
     // The steady state: every call running, from the end of the ramp plus a few seconds.
     if (!steady_start && elapsed >= ramp_s + 5.0) {
       steady_start = sample_process(server_pid);
+      threads_start = thread_cpu_by_name(server_pid);
       steady_at = now;
       self_cpu_start = self_cpu_s();
     }
@@ -439,6 +467,7 @@ int main(int argc, char** argv) {
     if (elapsed >= seconds) {
       steady_heap = metric_sum(http_get(server, "/metrics"), "tonewatch_heap_bytes");
       steady_end = sample_process(server_pid);
+      threads_end = thread_cpu_by_name(server_pid);
       for (auto& c : all) c->stop();
       return;
     }
@@ -478,6 +507,13 @@ int main(int argc, char** argv) {
   out["server_cpu_cores"] = server_cpu / run_window;
   out["server_cpu_ms_per_call_second"] = 1e3 * server_cpu / run_window / calls;
   out["generator_cpu_cores"] = generator_cpu / std::max(steady_s, 1e-9);
+  // Per thread name over the same window: the network thread against the workers.
+  json per_thread = json::object();
+  for (const auto& [name, end_s] : threads_end) {
+    const auto start = threads_start.find(name);
+    per_thread[name] = (end_s - (start == threads_start.end() ? 0.0 : start->second)) / run_window;
+  }
+  out["server_cpu_cores_by_thread"] = per_thread;
   out["server_rss_mib"] = {{"idle", idle.rss_kib / 1024.0}, {"peak", peak_rss / 1024.0}};
   out["memory_kib_per_call"] = (peak_rss - idle.rss_kib) / calls;
   out["heap_kib_per_call"] = (steady_heap - idle_heap) / 1024.0 / calls;

@@ -6,6 +6,9 @@
 # for SECONDS (calls start over the first 10 s); the server and the load
 # generator share this machine, as the target says. One table on stdout, each
 # run's JSON in serve-load-N.json in the current folder, and the machine named.
+# SERVE_ARGS adds options to each `tonewatch serve`, e.g. SERVE_ARGS="--io-threads 2".
+# io_cores and work_cores: CPU cores of the network thread(s) and of the workers
+# together over the steady window (the server's threads are named tw-io, tw-worker).
 set -euo pipefail
 
 build=${1:-build}
@@ -21,14 +24,14 @@ done
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB"
 echo "kernel: $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%6s %9s %9s %10s %10s %9s %9s %9s %12s %8s\n' calls connected lag_p50 lag_p99 alert_p50 alert_p99 \
-  "KiB/call" "heap/call" "cpu_ms/call-s" dropped
+printf '%6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s\n' calls connected lag_p50 lag_p99 alert_p50 alert_p99 \
+  "KiB/call" "heap/call" "cpu_ms/call-s" dropped io_cores work_cores
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for n in "${counts[@]}"; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$tonewatch" serve --listen "127.0.0.1:$port" --out "$out/calls-$n" --quiet --max-calls 0 2> "$out/serve-$n.log" &
+  "$tonewatch" serve --listen "127.0.0.1:$port" --out "$out/calls-$n" --quiet --max-calls 0 ${SERVE_ARGS:-} 2> "$out/serve-$n.log" &
   server=$!
   for _ in $(seq 50); do
     curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
@@ -42,9 +45,11 @@ for n in "${counts[@]}"; do
 import json, sys
 d = json.load(open(sys.argv[1]))
 dropped = sum(v for v in d["dropped_frames"].values())
+threads = d.get("server_cpu_cores_by_thread", {})  # CPU cores by thread name: the network thread, the workers (together)
 print(f'{d["calls"]:6d} {d["connected"]:9d} {d["analysis_lag_ms"]["p50"]:7.1f}ms {d["analysis_lag_ms"]["p99"]:8.1f}ms '
       f'{d["alert_latency_ms"]["p50"]:8.1f}ms {d["alert_latency_ms"]["p99"]:7.1f}ms {d["memory_kib_per_call"]:9.0f} '
-      f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f}')
+      f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f} '
+      f'{threads.get("tw-io", float("nan")):8.2f} {threads.get("tw-worker", float("nan")):10.2f}')
 EOF
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
