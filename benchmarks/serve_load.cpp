@@ -88,24 +88,25 @@ struct ProcSample {
   double rss_kib = 0.0;
 };
 
+/// utime + stime of a /proc/.../stat file (a process's or one thread's), in seconds;
+/// nullopt if it cannot be read (the thread ended meanwhile).
+std::optional<double> stat_cpu_s(const std::string& path) {
+  std::ifstream stat(path);
+  const std::string text((std::istreambuf_iterator<char>(stat)), {});
+  const std::size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0.0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 ProcSample sample_process(int pid) {
   ProcSample s;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
-  const std::size_t close = text.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; fields >> field; ++i) {
-      if (i == 14) utime = std::stod(field);
-      if (i == 15) {
-        stime = std::stod(field);
-        break;
-      }
-    }
-    s.cpu_s = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
+  s.cpu_s = stat_cpu_s("/proc/" + std::to_string(pid) + "/stat").value_or(0.0);
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stod(line.substr(6));
@@ -123,17 +124,9 @@ std::map<std::string, double> thread_cpu_by_name(int pid) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
-    std::ifstream stat(task.path() / "stat");
-    const std::string text((std::istreambuf_iterator<char>(stat)), {});
-    const std::size_t close = text.rfind(')');
-    if (name.empty() || close == std::string::npos) continue;  // the thread ended meanwhile
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    double ticks = 0.0;
-    for (int i = 3; fields >> field && i <= 15; ++i) {
-      if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-    }
-    by_name[name] += ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+    const std::optional<double> cpu_s = stat_cpu_s(task.path() / "stat");
+    if (name.empty() || !cpu_s) continue;  // the thread ended meanwhile
+    by_name[name] += *cpu_s;
   }
   return by_name;
 }
