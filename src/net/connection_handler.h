@@ -43,7 +43,7 @@ struct Response {
 };
 
 /// How a handler talks back on its connection. Thread-safe: calls are posted to the
-/// connection's strand. Outgoing messages wait in a bounded queue; when it is full
+/// connection's event loop. Outgoing messages wait in a bounded queue; when it is full
 /// the message is dropped and counted (a slow reader never holds up the server).
 class Outbox {
  public:
@@ -65,7 +65,7 @@ struct Verdict {
   static Verdict closing(std::uint16_t code, std::string reason) { return {true, code, std::move(reason)}; }
 };
 
-/// One per WebSocket or TCP connection, called on that connection's strand only.
+/// One per WebSocket or TCP connection, called on that connection's event loop only.
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;

@@ -2,7 +2,6 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -18,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/connection_stream.h"
 #include "net/session_registry.h"
 #include "net/tcp_session.h"
 #include "net/websocket_session.h"
@@ -77,7 +77,7 @@ Request to_request(const http::request<http::string_body>& req, const std::strin
   return r;
 }
 
-std::string remote_of(const tcp::socket& socket) {
+std::string remote_of(const detail::ConnectionSocket& socket) {
   beast::error_code ec;
   const tcp::endpoint ep = socket.remote_endpoint(ec);
   if (ec) return "?";
@@ -87,31 +87,35 @@ std::string remote_of(const tcp::socket& socket) {
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(ServerConfig c) : config(std::move(c)), ioc(static_cast<int>(std::max(1u, config.io_threads))) {}
+  explicit Impl(ServerConfig c) : config(std::move(c)) {
+    // One event loop per network thread (concurrency hint 1: one thread runs it).
+    for (unsigned i = 0; i < std::max(1u, config.io_threads); ++i) loops.push_back(std::make_unique<asio::io_context>(1));
+  }
 
   ServerConfig config;
-  // Declared before the io_context: a session its destruction frees still finds them.
+  // Declared before the event loops: a session their destruction frees still finds them.
   NetStats stats;
   detail::SessionRegistry sessions;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> http_acceptor;
   std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors;
   std::vector<std::thread> threads;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::size_t next_loop = 0;  // only the acceptors' handlers (all on loops[0]) touch it
   std::atomic<bool> accepting{true};
 
-  /// Where a connection's handlers run. One network thread already runs them one at a
-  /// time, so a strand per connection would only add its lock and queue to every
-  /// packet's path; with more threads each connection needs its strand.
-  asio::any_io_executor connection_executor() {
-    if (config.io_threads <= 1) return ioc.get_executor();
-    return asio::make_strand(ioc);
+  /// The loop a new connection lives on, in turn: with one network thread, always
+  /// the one; with more, each connection stays on one thread and needs no strand.
+  detail::ConnectionExecutor connection_executor() {
+    const detail::ConnectionExecutor ex = loops[next_loop]->get_executor();
+    next_loop = (next_loop + 1) % loops.size();
+    return ex;
   }
 
   tcp::acceptor open_acceptor(const std::string& address) {
     const tcp::endpoint ep = resolve(address);
-    tcp::acceptor acceptor(asio::make_strand(ioc));
+    tcp::acceptor acceptor(loops.front()->get_executor());
     beast::error_code ec;
     acceptor.open(ep.protocol(), ec);
     if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -121,35 +125,39 @@ struct HttpServer::Impl {
     return acceptor;
   }
 
+  // The accept handlers run on loops[0]; each connection then starts on its own loop.
   void accept_http() {
-    http_acceptor->async_accept(connection_executor(), [this](beast::error_code ec, tcp::socket socket) {
+    http_acceptor->async_accept(connection_executor(), [this](beast::error_code ec, detail::ConnectionSocket socket) {
       if (!accepting.load()) return;
       if (!ec) {
-        if (tls) {
-          start_tls(std::move(socket));
-        } else {
-          std::make_shared<HttpSession<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)), false)->run();
-        }
+        const detail::ConnectionExecutor ex = socket.get_executor();
+        asio::dispatch(ex, [this, s = std::make_shared<detail::ConnectionSocket>(std::move(socket))]() mutable {
+          if (tls) {
+            start_tls(std::move(*s));
+          } else {
+            std::make_shared<HttpSession<detail::ConnectionStream>>(*this, detail::ConnectionStream(std::move(*s)), false)->run();
+          }
+        });
       }
       accept_http();
     });
   }
 
   void accept_tcp(std::size_t index) {
-    tcp_acceptors[index]->async_accept(connection_executor(), [this, index](beast::error_code ec, tcp::socket socket) {
+    tcp_acceptors[index]->async_accept(connection_executor(), [this, index](beast::error_code ec, detail::ConnectionSocket socket) {
       if (!accepting.load()) return;
       if (!ec) {
         const std::string remote = remote_of(socket);
-        auto session = std::make_shared<detail::TcpSession>(beast::tcp_stream(std::move(socket)), config.tcp[index],
+        auto session = std::make_shared<detail::TcpSession>(detail::ConnectionStream(std::move(socket)), config.tcp[index],
                                                             stats, sessions);
-        session->start(remote);
+        asio::dispatch(session->executor(), [session, remote] { session->start(remote); });
       }
       accept_tcp(index);
     });
   }
 
-  void start_tls(tcp::socket socket) {
-    auto stream = std::make_shared<beast::ssl_stream<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *tls);
+  void start_tls(detail::ConnectionSocket socket) {
+    auto stream = std::make_shared<beast::ssl_stream<detail::ConnectionStream>>(detail::ConnectionStream(std::move(socket)), *tls);
     beast::get_lowest_layer(*stream).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(config.handshake_timeout_s)));
     stream->async_handshake(ssl::stream_base::server, [this, stream](beast::error_code ec) {
@@ -157,7 +165,7 @@ struct HttpServer::Impl {
         stats.tls_failures.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(*stream), true)->run();
+      std::make_shared<HttpSession<beast::ssl_stream<detail::ConnectionStream>>>(*this, std::move(*stream), true)->run();
     });
   }
 
@@ -255,13 +263,13 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::start() {
   Impl& impl = *impl_;
   if (!impl.threads.empty()) return;
-  impl.work.emplace(impl.ioc.get_executor());
+  for (auto& loop : impl.loops) impl.work.push_back(asio::make_work_guard(*loop));
   impl.accept_http();
   for (std::size_t i = 0; i < impl.tcp_acceptors.size(); ++i) impl.accept_tcp(i);
-  for (unsigned i = 0; i < std::max(1u, impl.config.io_threads); ++i) {
-    impl.threads.emplace_back([&impl] {
+  for (auto& loop : impl.loops) {
+    impl.threads.emplace_back([loop = loop.get()] {
       pthread_setname_np(pthread_self(), "tw-io");  // named for top -H, perf and serve_load
-      impl.ioc.run();
+      loop->run();
     });
   }
 }
@@ -289,12 +297,12 @@ void HttpServer::stop() {
   // Give the close handshakes a moment, then cut off the peers that did not
   // answer: every handler gets on_closed while the loop still runs, so whatever
   // holds a connection (a feed's subscriber list) lets go of it before the
-  // sockets' io_context goes away.
+  // sockets' event loops go away.
   for (int i = 0; i < 50 && impl.stats.open_connections.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (auto& session : impl.sessions.snapshot()) session->abort();
   for (int i = 0; i < 50 && impl.sessions.size() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  impl.work.reset();
-  impl.ioc.stop();
+  impl.work.clear();
+  for (auto& loop : impl.loops) loop->stop();
   for (auto& t : impl.threads) t.join();
   impl.threads.clear();
 }

@@ -1,9 +1,9 @@
 #pragma once
 // The server's sockets: one HTTP/WebSocket listener (optionally TLS) and any number
-// of raw TCP listeners, on one Boost.Asio event loop run by a few I/O threads.
-// Plain HTTP requests go to one handler; WebSocket upgrades go to the route for
-// their path; TCP connections to their listener's opener. Every connection runs
-// on its own strand.
+// of raw TCP listeners, on Boost.Asio event loops: one per network thread, each
+// connection on one loop for its life (taken in turn), so its handlers run one at a
+// time without a strand. Plain HTTP requests go to one handler; WebSocket upgrades
+// go to the route for their path; TCP connections to their listener's opener.
 
 #include <cstdint>
 #include <memory>
@@ -17,7 +17,7 @@ namespace tw::net {
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";   ///< HTTP and WebSocket; port 0 picks a free one
   std::string tls_cert_file, tls_key_file; ///< both set: the listener speaks TLS only (https, wss)
-  unsigned io_threads = 1;
+  unsigned io_threads = 1;                 ///< network threads, each running its own event loop
   HttpHandler http;                        ///< plain requests
   std::vector<WebSocketRoute> websockets;
   std::vector<TcpRoute> tcp;

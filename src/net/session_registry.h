@@ -9,7 +9,7 @@
 
 namespace tw::net::detail {
 
-/// A connection that can be told to go away (posted to its strand).
+/// A connection that can be told to go away (posted to its event loop).
 class Closable {
  public:
   virtual ~Closable() = default;

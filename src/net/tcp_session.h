@@ -13,6 +13,7 @@
 #include <string>
 
 #include "net/connection_handler.h"
+#include "net/connection_stream.h"
 #include "net/session_registry.h"
 
 namespace tw::net::detail {
@@ -22,13 +23,16 @@ namespace asio = boost::asio;
 
 class TcpSession final : public Outbox, public Closable, public std::enable_shared_from_this<TcpSession> {
  public:
-  TcpSession(beast::tcp_stream&& stream, const TcpRoute& route, NetStats& stats, SessionRegistry& registry)
+  TcpSession(ConnectionStream&& stream, const TcpRoute& route, NetStats& stats, SessionRegistry& registry)
       : stream_(std::move(stream)), route_(route), stats_(stats), registry_(registry), timer_(stream_.get_executor()),
         buffer_(route.max_read_bytes) {}
   ~TcpSession() override {
     if (registry_id_ != 0) registry_.remove(registry_id_);
   }
 
+  ConnectionExecutor executor() { return stream_.get_executor(); }
+
+  /// On the connection's loop.
   void start(const std::string& remote) {
     registry_id_ = registry_.add(weak_from_this());
     handler_ = route_.open(remote, std::shared_ptr<Outbox>(shared_from_this(), this));
@@ -132,12 +136,12 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
     handler_.reset();
   }
 
-  beast::tcp_stream stream_;
+  ConnectionStream stream_;
   const TcpRoute& route_;
   NetStats& stats_;
   SessionRegistry& registry_;
   std::uint64_t registry_id_ = 0;
-  asio::steady_timer timer_;
+  ConnectionTimer timer_;
   std::vector<std::uint8_t> buffer_;
   std::unique_ptr<ConnectionHandler> handler_;
   std::deque<std::string> outq_;

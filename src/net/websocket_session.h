@@ -1,7 +1,7 @@
 #pragma once
 // One WebSocket connection (plain or TLS), after the HTTP upgrade request has been
 // read: accept or refuse, then read messages into the handler and write the
-// outbox, on the connection's strand. Internal to the net layer.
+// outbox, on the connection's event loop. Internal to the net layer.
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +15,7 @@
 #include <string>
 
 #include "net/connection_handler.h"
+#include "net/connection_stream.h"
 #include "net/session_registry.h"
 
 namespace tw::net::detail {
@@ -223,7 +224,7 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
   NetStats& stats_;
   SessionRegistry& registry_;
   std::uint64_t registry_id_ = 0;
-  asio::steady_timer timer_;
+  ConnectionTimer timer_;
   beast::flat_buffer buffer_;
   std::unique_ptr<ConnectionHandler> handler_;
   std::deque<std::string> outq_;
