@@ -46,8 +46,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 dropped = sum(v for v in d["dropped_frames"].values())
 threads = d.get("server_cpu_cores_by_thread", {})  # CPU cores by thread name: the network thread, the workers (together)
-print(f'{d["calls"]:6d} {d["connected"]:9d} {d["analysis_lag_ms"]["p50"]:7.1f}ms {d["analysis_lag_ms"]["p99"]:8.1f}ms '
-      f'{d["alert_latency_ms"]["p50"]:8.1f}ms {d["alert_latency_ms"]["p99"]:7.1f}ms {d["memory_kib_per_call"]:9.0f} '
+ms = lambda v: float("nan") if v is None else v  # no sample (JSON null): printed as nan, not a crash
+print(f'{d["calls"]:6d} {d["connected"]:9d} {ms(d["analysis_lag_ms"]["p50"]):7.1f}ms {ms(d["analysis_lag_ms"]["p99"]):8.1f}ms '
+      f'{ms(d["alert_latency_ms"]["p50"]):8.1f}ms {ms(d["alert_latency_ms"]["p99"]):7.1f}ms {d["memory_kib_per_call"]:9.0f} '
       f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f} '
       f'{threads.get("tw-io", float("nan")):8.2f} {threads.get("tw-worker", float("nan")):10.2f}')
 EOF
