@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <kissfft/kiss_fftr.h>
 #include <sndfile.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -135,6 +136,39 @@ double self_cpu_s() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+double thread_cpu_s() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+/// The machine's speed at the time of the run: CPU ns of one 320-point KissFFT real
+/// transform (the analysis's every-hop transform), hot, median of three rounds of
+/// 100,000, measured before the load starts. The same unit as tw_bench's "KissFFT
+/// reference", so runs on other days or machines can be scaled: this guest's speed
+/// has varied by nearly 2x from one day to another.
+double reference_fft_ns() {
+  constexpr int kSize = 320, kCalls = 100000;
+  kiss_fftr_cfg cfg = kiss_fftr_alloc(kSize, 0, nullptr, nullptr);
+  if (cfg == nullptr) return NAN;
+  std::vector<float> in(kSize);
+  std::vector<kiss_fft_cpx> out(kSize / 2 + 1);
+  for (int i = 0; i < kSize; ++i) in[static_cast<std::size_t>(i)] = 0.1f * std::sin(0.37f * static_cast<float>(i));
+  std::vector<double> ns;
+  volatile float sink = 0.0f;  // keeps the transforms from being optimised away
+  for (int round = 0; round < 3; ++round) {
+    const double t0 = thread_cpu_s();
+    for (int c = 0; c < kCalls; ++c) {
+      kiss_fftr(cfg, in.data(), out.data());
+      sink = sink + out[1].r;
+    }
+    ns.push_back((thread_cpu_s() - t0) * 1e9 / kCalls);
+  }
+  kiss_fftr_free(cfg);
+  std::sort(ns.begin(), ns.end());
+  return ns[1];
 }
 
 double percentile(std::vector<double> v, double q) {
@@ -427,6 +461,7 @@ int main(int argc, char** argv) {
     all.push_back(std::make_shared<Call>(io, sid));
     by_sid[sid] = all.back();
   }
+  const double fft_ns = reference_fft_ns();
   auto feed = std::make_shared<Feed>(io, by_sid);
   feed->start(server);
 
@@ -488,6 +523,7 @@ int main(int argc, char** argv) {
   out["connected"] = connected;
   out["refused"] = refused;
   out["failed_during_call"] = failed;
+  out["reference_kiss_fftr_320_ns"] = fft_ns;
   out["one_write_per_tick"] = !separate_writes;
   out["analysis_lag_ms"] = {{"p50", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.50)},
                             {"p99", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.99)}};

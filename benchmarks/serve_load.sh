@@ -9,6 +9,8 @@
 # SERVE_ARGS adds options to each `tonewatch serve`, e.g. SERVE_ARGS="--io-threads 2".
 # io_cores and work_cores: CPU cores of the network thread(s) and of the workers
 # together over the steady window (the server's threads are named tw-io, tw-worker).
+# fft_ns: the machine's speed just before the run, CPU ns of one 320-point KissFFT
+# real transform (tw_bench's "KissFFT reference" unit), to compare runs across days.
 set -euo pipefail
 
 build=${1:-build}
@@ -24,8 +26,8 @@ done
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB"
 echo "kernel: $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s\n' calls connected lag_p50 lag_p99 alert_p50 alert_p99 \
-  "KiB/call" "heap/call" "cpu_ms/call-s" dropped io_cores work_cores
+printf '%6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s %7s\n' calls connected lag_p50 lag_p99 alert_p50 alert_p99 \
+  "KiB/call" "heap/call" "cpu_ms/call-s" dropped io_cores work_cores fft_ns
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -50,7 +52,8 @@ ms = lambda v: float("nan") if v is None else v  # no sample (JSON null): printe
 print(f'{d["calls"]:6d} {d["connected"]:9d} {ms(d["analysis_lag_ms"]["p50"]):7.1f}ms {ms(d["analysis_lag_ms"]["p99"]):8.1f}ms '
       f'{ms(d["alert_latency_ms"]["p50"]):8.1f}ms {ms(d["alert_latency_ms"]["p99"]):7.1f}ms {d["memory_kib_per_call"]:9.0f} '
       f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f} '
-      f'{threads.get("tw-io", float("nan")):8.2f} {threads.get("tw-worker", float("nan")):10.2f}')
+      f'{threads.get("tw-io", float("nan")):8.2f} {threads.get("tw-worker", float("nan")):10.2f} '
+      f'{ms(d.get("reference_kiss_fftr_320_ns")):7.0f}')
 EOF
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
