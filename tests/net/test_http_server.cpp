@@ -6,8 +6,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 
 #include "net/http_server.h"
 #include "support/allocation_counter.h"
+#include "support/loopback_socket.h"
 
 namespace {
 
@@ -44,19 +43,6 @@ class CountingHandler final : public tw::net::ConnectionHandler {
   std::atomic<std::uint64_t>& bytes_;
   std::uint64_t reads_ = 0;
 };
-
-int connect_loopback(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
 
 // No allocation: called inside the armed region.
 bool send_all(int fd, const std::uint8_t* data, std::size_t size) noexcept {
@@ -148,7 +134,8 @@ TEST_CASE("HttpServer: a message costs no heap allocation once connections are o
   std::vector<int> ws_fds, tcp_fds;
   std::vector<std::vector<std::uint8_t>> frames;
   for (int i = 0; i < kWebSockets; ++i) {
-    ws_fds.push_back(connect_loopback(http_port));
+    ws_fds.push_back(tw::test::connect_loopback(http_port));
+    REQUIRE(ws_fds.back() >= 0);
     websocket_handshake(ws_fds.back(), http_port);
     // Two messages in one write, as a media server sends both tracks of a 20 ms tick:
     // the second completes from the buffer, without a read of its own.
@@ -156,7 +143,10 @@ TEST_CASE("HttpServer: a message costs no heap allocation once connections are o
     const std::vector<std::uint8_t> second = masked_binary_frame(kWsPayload, static_cast<std::uint8_t>(i + 100));
     frames.back().insert(frames.back().end(), second.begin(), second.end());
   }
-  for (int i = 0; i < kTcp; ++i) tcp_fds.push_back(connect_loopback(tcp_port));
+  for (int i = 0; i < kTcp; ++i) {
+    tcp_fds.push_back(tw::test::connect_loopback(tcp_port));
+    REQUIRE(tcp_fds.back() >= 0);
+  }
   const std::vector<std::uint8_t> tcp_chunk(kTcpPayload, 0x10);
 
   // One round: a message on every connection, then wait until the server has read

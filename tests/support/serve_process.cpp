@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/loopback_socket.h"
 #include "support/run_command.h"
 #include "support/shared_data.h"
 
@@ -112,16 +113,8 @@ std::string stream_player_binary() {
 
 ServerReply http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body) {
   ServerReply reply;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return reply;
-  }
+  const int fd = connect_loopback(port);
+  if (fd < 0) return reply;
   const std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
   (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
