@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,7 +21,7 @@
 
 #include "net/http_server.h"
 #include "support/allocation_counter.h"
-#include "support/loopback_socket.h"
+#include "support/ws_client.h"
 
 namespace {
 
@@ -84,6 +86,14 @@ std::vector<std::uint8_t> masked_binary_frame(std::size_t payload, std::uint8_t 
   return frame;
 }
 
+/// A loopback connection that sends each write at once (no Nagle delay between rounds).
+int connect_nodelay(std::uint16_t port) {
+  const int fd = tw::test::raw_connect(port);
+  const int one = 1;
+  if (fd >= 0) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
 bool wait_for(const std::atomic<std::uint64_t>& counter, std::uint64_t target) noexcept {
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (counter.load(std::memory_order_relaxed) < target) {
@@ -134,7 +144,7 @@ TEST_CASE("HttpServer: a message costs no heap allocation once connections are o
   std::vector<int> ws_fds, tcp_fds;
   std::vector<std::vector<std::uint8_t>> frames;
   for (int i = 0; i < kWebSockets; ++i) {
-    ws_fds.push_back(tw::test::connect_loopback(http_port));
+    ws_fds.push_back(connect_nodelay(http_port));
     REQUIRE(ws_fds.back() >= 0);
     websocket_handshake(ws_fds.back(), http_port);
     // Two messages in one write, as a media server sends both tracks of a 20 ms tick:
@@ -144,7 +154,7 @@ TEST_CASE("HttpServer: a message costs no heap allocation once connections are o
     frames.back().insert(frames.back().end(), second.begin(), second.end());
   }
   for (int i = 0; i < kTcp; ++i) {
-    tcp_fds.push_back(tw::test::connect_loopback(tcp_port));
+    tcp_fds.push_back(connect_nodelay(tcp_port));
     REQUIRE(tcp_fds.back() >= 0);
   }
   const std::vector<std::uint8_t> tcp_chunk(kTcpPayload, 0x10);

@@ -18,9 +18,9 @@
 #include <sstream>
 #include <thread>
 
-#include "support/loopback_socket.h"
 #include "support/run_command.h"
 #include "support/shared_data.h"
+#include "support/ws_client.h"
 
 extern char** environ;
 
@@ -113,7 +113,7 @@ std::string stream_player_binary() {
 
 ServerReply http_request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body) {
   ServerReply reply;
-  const int fd = connect_loopback(port);
+  const int fd = raw_connect(port);
   if (fd < 0) return reply;
   const std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body;
