@@ -39,7 +39,7 @@ class RealFft {
 
  private:
   std::size_t size_ = 0;
-  Directions directions_ = Directions::both;
+  [[maybe_unused]] Directions directions_ = Directions::both;  // read by the debug-build checks only
 };
 
 }  // namespace tw::dsp
