@@ -28,7 +28,7 @@ std::vector<float> test_signal(std::size_t n, int seed) {
 
 }  // namespace
 
-TEST_CASE("RealFft: a sinusoid lands in its bin, and the inverse returns size() times the signal", "[dsp]") {
+TEST_CASE("RealFft: a sinusoid lands in its bin and the inverse returns size() times the signal", "[dsp]") {
   constexpr std::size_t n = 320;
   const tw::dsp::RealFft fft(n);
   REQUIRE(fft.bins() == n / 2 + 1);
@@ -46,7 +46,7 @@ TEST_CASE("RealFft: a sinusoid lands in its bin, and the inverse returns size() 
   for (std::size_t i = 0; i < n; ++i) CHECK(back[i] == Approx(n * x[i]).margin(1e-3));
 }
 
-TEST_CASE("RealFft: built on one thread and run on several at once, each gets the transform it gets alone", "[dsp]") {
+TEST_CASE("RealFft: built on one thread and run on several at once / each gets the transform it gets alone", "[dsp]") {
   const tw::dsp::RealFft forward(320, tw::dsp::RealFft::Directions::forward_only);
   const tw::dsp::RealFft inverse(160, tw::dsp::RealFft::Directions::inverse_only);
   constexpr int kThreads = 4, kRounds = 3000;
