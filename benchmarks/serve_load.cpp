@@ -16,7 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <kissfft/kiss_fftr.h>
 #include <sndfile.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -39,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kissfft_reference.h"
 #include "wire_format.h"
 
 namespace beast = boost::beast;
@@ -138,35 +138,14 @@ double self_cpu_s() {
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
-double thread_cpu_s() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-
 /// The machine's speed at the time of the run: CPU ns of one 320-point KissFFT real
-/// transform (the analysis's every-hop transform), hot, median of three rounds of
-/// 100,000, measured before the load starts. The same unit as tw_bench's "KissFFT
-/// reference", so runs on other days or machines can be scaled: this guest's speed
-/// has varied by nearly 2x from one day to another.
+/// transform (the analysis's every-hop transform), median of three rounds of
+/// 100,000, measured before the load starts: tw_bench's "KissFFT reference" unit,
+/// so runs on other days or machines can be scaled.
 double reference_fft_ns() {
-  constexpr int kSize = 320, kCalls = 100000;
-  kiss_fftr_cfg cfg = kiss_fftr_alloc(kSize, 0, nullptr, nullptr);
-  if (cfg == nullptr) return NAN;
-  std::vector<float> in(kSize);
-  std::vector<kiss_fft_cpx> out(kSize / 2 + 1);
-  for (int i = 0; i < kSize; ++i) in[static_cast<std::size_t>(i)] = 0.1f * std::sin(0.37f * static_cast<float>(i));
+  tw::bench::KissFftReference reference(320, false);
   std::vector<double> ns;
-  volatile float sink = 0.0f;  // keeps the transforms from being optimised away
-  for (int round = 0; round < 3; ++round) {
-    const double t0 = thread_cpu_s();
-    for (int c = 0; c < kCalls; ++c) {
-      kiss_fftr(cfg, in.data(), out.data());
-      sink = sink + out[1].r;
-    }
-    ns.push_back((thread_cpu_s() - t0) * 1e9 / kCalls);
-  }
-  kiss_fftr_free(cfg);
+  for (int round = 0; round < 3; ++round) ns.push_back(reference.ns_per_call(100000));
   std::sort(ns.begin(), ns.end());
   return ns[1];
 }

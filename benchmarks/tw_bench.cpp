@@ -54,6 +54,7 @@
 
 #include "app/default_model.h"
 #include "bench_clock.h"
+#include "kissfft_reference.h"
 #include "pipeline/call_session.h"
 #include "pipeline/channel_layout.h"
 #include "pipeline/run.h"
@@ -847,33 +848,13 @@ struct FftFigures {
 /// One KissFFT real transform called again and again on the same data (hot
 /// caches): the unit other machines can scale tw_bench's figures by.
 FftFigures time_kiss_fft(int size, bool inverse, const Settings& settings) {
-  kiss_fftr_cfg cfg = kiss_fftr_alloc(size, inverse ? 1 : 0, nullptr, nullptr);
-  if (cfg == nullptr) throw std::runtime_error("kiss_fftr_alloc failed");
-  std::vector<float> time_domain(static_cast<std::size_t>(size));
-  std::vector<kiss_fft_cpx> spectrum(static_cast<std::size_t>(size / 2 + 1));
-  std::mt19937 random(1234);
-  std::normal_distribution<float> noise(0.0f, 0.1f);
-  for (float& v : time_domain) v = noise(random);
-  kiss_fftr_cfg forward = kiss_fftr_alloc(size, 0, nullptr, nullptr);  // a real spectrum for the inverse to read
-  kiss_fftr(forward, time_domain.data(), spectrum.data());
-  kiss_fftr_free(forward);
+  KissFftReference reference(size, inverse);
   constexpr int kCalls = 200000;
   std::vector<double> ns;
   for (int i = -settings.warmup; i < settings.runs; ++i) {
-    const Timing t = time_once([&] {
-      for (int c = 0; c < kCalls; ++c) {
-        if (inverse) {
-          kiss_fftri(cfg, spectrum.data(), time_domain.data());
-          keep(time_domain[1]);
-        } else {
-          kiss_fftr(cfg, time_domain.data(), spectrum.data());
-          keep(spectrum[1]);
-        }
-      }
-    });
-    if (i >= 0) ns.push_back(t.cpu_s * 1e9 / kCalls);
+    const double round_ns = reference.ns_per_call(kCalls);
+    if (i >= 0) ns.push_back(round_ns);
   }
-  kiss_fftr_free(cfg);
   return {std::string(inverse ? "kiss_fftri " : "kiss_fftr ") + std::to_string(size) + (inverse ? " (inverse)" : ""),
           spread_of(ns)};
 }
