@@ -87,6 +87,47 @@ TEST_CASE("JSON scanner rejects text that is not exactly one valid object", "[te
   CHECK_FALSE(valid);
 }
 
+// The scanner tests strings eight bytes at a time and falls back to one byte at a
+// time at a word holding a quote, a backslash or a control character. Each of
+// those at every offset across three words must be found where a byte-by-byte
+// reading finds it, and the bytes that may stand unescaped (space, DEL, UTF-8)
+// must pass at every offset.
+TEST_CASE("JSON scanner finds a string's quote escape or control byte at every offset", "[telephony][json]") {
+  const auto value_of = [](std::string_view text, std::string_view key, bool* valid) {
+    std::string raw = "<absent>";
+    *valid = scan_json_object(text, [&](std::string_view, std::string_view k, const JsonValue& v) {
+      if (k == key) raw = std::string(v.raw) + (v.escaped ? "|escaped" : "");
+    });
+    return raw;
+  };
+  for (std::size_t at = 0; at <= 26; ++at) {
+    INFO("offset " << at);
+    const std::string before(at, 'A');
+    const std::string after(26 - at, 'B');
+    bool valid = false;
+    // A closing quote ends the string there; the next member is read after it.
+    CHECK(value_of("{\"k\":\"" + before + "\",\"z\":\"" + after + "C\"}", "k", &valid) == before);
+    CHECK(valid);
+    CHECK(value_of("{\"k\":\"" + before + "\",\"z\":\"" + after + "C\"}", "z", &valid) == after + "C");
+    // An escaped quote does not end it.
+    CHECK(value_of("{\"k\":\"" + before + "\\\"" + after + "\"}", "k", &valid) ==
+          before + "\\\"" + after + "|escaped");
+    CHECK(valid);
+    // Control characters must be escaped (RFC 8259 §7); 0x20, DEL and UTF-8 need not.
+    for (const char control : {'\x01', '\x1f', '\n'}) {
+      value_of("{\"k\":\"" + before + control + after + "\"}", "k", &valid);
+      CHECK_FALSE(valid);
+    }
+    for (const char* plain : {" ", "\x7f", "\xc3\xa9"}) {
+      CHECK(value_of("{\"k\":\"" + before + plain + after + "\"}", "k", &valid) == before + plain + after);
+      CHECK(valid);
+    }
+    // A string cut off inside the text.
+    value_of("{\"k\":\"" + before, "k", &valid);
+    CHECK_FALSE(valid);
+  }
+}
+
 TEST_CASE("Full JSON parsing refuses a NUL byte that nlohmann would take as the end of input", "[telephony][json]") {
   using namespace std::string_literals;
   CHECK(tw::telephony::parse_json_object("{}\0{\"a\":1}"s).is_discarded());
