@@ -5,7 +5,8 @@
 #   tools/run-fuzzers.sh [SECONDS [TARGET...]]     (default: 60 s, every fuzz/fuzz_*.cpp)
 # New inputs the fuzzer finds go to build-fuzz/corpus/<target>/ (not committed);
 # a crash leaves build-fuzz/artifacts/<target>/crash-* and makes the script fail.
-# Each run's libFuzzer log is build-fuzz/<target>.log.
+# Each run's libFuzzer log is build-fuzz/<target>.log. Runs nproc targets side by side
+# (TW_FUZZ_JOBS=N to change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,23 +28,42 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=cl
   -DTW_BUILD_TESTS=OFF -DTW_BUILD_BENCHMARKS=OFF > "$build/configure.log"
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
-status=0
-for target in "${targets[@]}"; do
-  corpus="$build/corpus/$target"
-  artifacts="$build/artifacts/$target/"
+# One fuzzer per core at a time (TW_FUZZ_JOBS to change): libFuzzer runs on one
+# thread, so one after the other left the other core idle for half of CI's
+# fuzzing time. Each target still gets its SECONDS of a whole core.
+parallel=${TW_FUZZ_JOBS:-$(nproc)}
+rm -f "$build"/*.failed
+
+fuzz_one() {
+  local target=$1
+  local corpus="$build/corpus/$target"
+  local artifacts="$build/artifacts/$target/"
   mkdir -p "$corpus" "$artifacts"
   # Protocol messages of a few KiB reach every code path; audio files need
   # their own length (the seeds are 0.3 s of every encoding), so libFuzzer's
   # default (the longest seed) stays for them.
-  max_len=(-max_len=8192)
+  local max_len=(-max_len=8192)
   [[ "$target" == fuzz_audio_file ]] && max_len=()
-  echo "== $target: ${seconds} s"
+  local report="== $target: ${seconds} s"$'\n'
   if ! "$build/fuzz/$target" -max_total_time="$seconds" "${max_len[@]}" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$artifacts" -print_final_stats=1 "$corpus" "fuzz/corpus/$target" \
        > "$build/$target.log" 2>&1; then
-    echo "   FAILED: see $build/$target.log and $artifacts"
-    status=1
+    report+="   FAILED: see $build/$target.log and $artifacts"$'\n'
+    touch "$build/$target.failed"
   fi
-  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|^SUMMARY|ERROR" "$build/$target.log" | tail -4 | sed "s/^/   /" || true
+  report+=$(grep -E "stat::number_of_executed_units|stat::peak_rss_mb|^SUMMARY|ERROR" "$build/$target.log" | tail -4 | sed "s/^/   /" || true)
+  # One write per target, so reports of fuzzers running side by side do not interleave.
+  printf '%s\n' "$report"
+}
+
+for target in "${targets[@]}"; do
+  while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+  fuzz_one "$target" &
+done
+wait
+
+status=0
+for target in "${targets[@]}"; do
+  [[ -e "$build/$target.failed" ]] && { echo "FAILED: $target" >&2; status=1; }
 done
 exit $status
