@@ -50,8 +50,10 @@ class Scanner {
   /// control character, testing all eight bytes at once (the "has a zero byte" and
   /// "has a byte below n" word tricks: exact as a yes/no, for n <= 128). The
   /// base64 payload, a few hundred characters, is most of every Twilio media
-  /// message, and a byte at a time this loop was 6 % of the network thread. Stops
-  /// at the first word holding any of them; the byte loop decides there.
+  /// message. Stops at the first word holding any of them; the byte loop decides
+  /// there. (At 400 calls the scan was 5.8 % of the network thread a byte at a
+  /// time and is 5.1 % so: the first touch of each of the message's cache lines
+  /// is most of what is left.)
   void skip_plain_string_words() noexcept {
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
