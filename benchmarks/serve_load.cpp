@@ -40,6 +40,7 @@
 
 #include "kissfft_reference.h"
 #include "wire_format.h"
+#include "build_paths.h"
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -416,7 +417,7 @@ int main(int argc, char** argv) {
   CLI::App app{"serve_load: N concurrent Twilio both-track calls at real-time pace against a running `tonewatch serve`"};
   int port = 8080, calls = 100, server_pid = 0;
   double seconds = 60.0, ramp_s = 10.0;
-  std::string example = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav", json_out;
+  std::string example = tw::build::source_dir() + "/examples/example_call.wav", json_out;
   app.add_option("--port", port, "The server's HTTP/WebSocket port on 127.0.0.1")->capture_default_str();
   app.add_option("--calls", calls, "Concurrent calls")->capture_default_str();
   app.add_option("--seconds", seconds, "How long to run (calls start over --ramp and play the example, repeated, until the end)")->capture_default_str();

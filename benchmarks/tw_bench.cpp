@@ -72,6 +72,7 @@
 #include "features/window_summary.h"
 #include "io/audio_file_source.h"
 #include "io/resampling_source.h"
+#include "build_paths.h"
 
 // ---------------------------------------------------------------------------
 // Counting operator new: allocations inside timed loops are reported (the
@@ -238,7 +239,7 @@ Machine describe_machine() {
   m.flags = TW_BENCH_CXX_FLAGS;
   m.build_type = TW_BENCH_BUILD_TYPE;
   m.kissfft = std::string("KissFFT ") + TW_KISSFFT_VERSION + ", float, scalar (no USE_SIMD), shared library";
-  const std::string git = std::string("git -C '") + TW_SOURCE_DIR + "' ";
+  const std::string git = "git -C '" + tw::build::source_dir() + "' ";
   m.commit = command_output(git + "rev-parse --short=12 HEAD 2>/dev/null");
   const std::string changed = command_output(git + "status --porcelain -- src benchmarks 2>/dev/null | wc -l");
   if (const char* named = std::getenv("TW_BENCH_COMMIT"); named != nullptr && *named != '\0') {
@@ -459,7 +460,7 @@ struct Settings {
   int warmup = 1;
   double minutes = 60.0;
   int streams = 32;
-  std::string example = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav";
+  std::string example = tw::build::source_dir() + "/examples/example_call.wav";
   std::string json_path;
   std::string tmp_dir = std::filesystem::temp_directory_path().string();
   bool keep_files = false;

@@ -28,6 +28,7 @@
 #include "io/audio_file_source.h"
 #include "io/resampling_source.h"
 #include "server/live_call.h"
+#include "build_paths.h"
 
 namespace {
 using namespace tw;
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
                "the network"};
   std::vector<int> counts{1, 100, 400, 1000};
   double seconds = 20.0;
-  std::string example = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav";
+  std::string example = tw::build::source_dir() + "/examples/example_call.wav";
   app.add_option("--calls", counts, "Numbers of concurrent calls, run one after the other")
       ->check(CLI::Range(1, 5000));
   app.add_option("--seconds", seconds, "Audio per call")->check(CLI::Range(1.0, 600.0));

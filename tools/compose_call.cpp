@@ -72,6 +72,7 @@
 #include "tools/call_composer.h"
 #include "tools/call_script.h"
 #include "tools/emodb_catalog.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -97,7 +98,7 @@ int run(const std::string& script_path, const std::string& out_path, std::string
 
   const tw::tools::CallScript script = tw::tools::load_call_script(script_path);
   fs::path emodb_dir = emodb_override.empty() ? fs::path(script.emodb_dir) : fs::path(emodb_override);
-  if (emodb_override.empty() && emodb_dir.is_relative()) emodb_dir = fs::path(TW_SOURCE_DIR) / emodb_dir;
+  if (emodb_override.empty() && emodb_dir.is_relative()) emodb_dir = fs::path(tw::build::source_dir()) / emodb_dir;
   const tw::tools::EmodbCatalog catalog(emodb_dir.lexically_normal().string());
 
   tw::tools::ComposedCall call;

@@ -15,11 +15,12 @@
 #include "agitation_dataset.h"
 #include "app/default_model.h"
 #include "tools/suite_runner.h"
+#include "build_paths.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Scores tonewatch's alerts on composed test calls against their ground truth"};
-  std::string emodb_dir = TW_DEFAULT_EMODB_DIR;
-  std::string ivr_dir = TW_DEFAULT_IVR_DIR;
+  std::string emodb_dir = tw::build::default_shared_data_dir() + "/emodb";
+  std::string ivr_dir = tw::build::default_shared_data_dir() + "/telephone_voice";
   std::string out_dir = "tonewatch-evaluation";
   std::string speakers_text = "03,08,09,10,11,12,13,14,15,16";
   std::string model_path, config_path;

@@ -10,6 +10,8 @@ set -euo pipefail
 packages=(
   # build
   cmake g++ make pkg-config
+  # compiler cache: CI rebuilds in a fresh clone what the session built (see CMakeLists.txt)
+  ccache
   # required libraries
   portaudio19-dev libkissfft-dev libeigen3-dev catch2
   # ALSA and JACK headers: only to keep their device-probing chatter off stderr

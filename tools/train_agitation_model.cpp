@@ -19,6 +19,7 @@
 
 #include "agitation_dataset.h"
 #include "training_options_cli.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
       "Trains the tonewatch agitation model (L2-regularized logistic regression on speaker-baseline deviations)\n"
       "on EmoDB, original and telephone audio pooled, and writes the model file with provenance and\n"
       "leave-one-speaker-out figures."};
-  std::string out_path = std::string(TW_SOURCE_DIR) + "/models/agitation-v1.json";
+  std::string out_path = tw::build::source_dir() + "/models/agitation-v1.json";
   std::string version = "1.0.0";
   bool skip_evaluation = false;
   tw::training::RecipeOptions recipe;
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
 
     std::string command = "train_agitation_model";
     for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
-    const std::string source = TW_SOURCE_DIR;
+    const std::string source = tw::build::source_dir();
     const std::string commit = command_output("git -C '" + source + "' rev-parse HEAD 2>/dev/null");
     const std::string dirty = command_output("git -C '" + source +
                                              "' status --porcelain -- src/dsp src/features src/detect "

@@ -11,11 +11,12 @@
 #include <vector>
 
 #include "agitation_dataset.h"
+#include "build_paths.h"
 
 namespace tw::training {
 
 struct RecipeOptions {
-  std::string emodb = TW_DEFAULT_EMODB_DIR;
+  std::string emodb = tw::build::default_shared_data_dir() + "/emodb";
   std::string contrast = "anger-neutral";
   double l2 = TrainerOptions{}.l2;
   std::vector<std::string> excluded = TrainerOptions{}.excluded_features;

@@ -21,6 +21,7 @@
 #include "io/resampling_source.h"
 #include "pipeline/call_session.h"
 #include "pipeline/channel_layout.h"
+#include "build_paths.h"
 
 using namespace std::chrono_literals;
 using tw::alerts::Event;
@@ -33,7 +34,7 @@ using tw::test::ScratchSpool;
 namespace {
 
 std::vector<float> example_call(int& channels) {
-  tw::io::AudioFileSource file(std::string(TW_SOURCE_DIR) + "/examples/example_call.wav");
+  tw::io::AudioFileSource file(tw::build::source_dir() + "/examples/example_call.wav");
   tw::io::ResamplingSource source(file, tw::dsp::kAnalysisRateHz);
   channels = source.format().channels;
   std::vector<float> audio;

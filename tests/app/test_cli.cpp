@@ -10,6 +10,7 @@
 
 #include "support/run_command.h"
 #include "support/shared_data.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -20,10 +21,10 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-std::string example_call() { return std::string(TW_SOURCE_DIR) + "/examples/example_call.wav"; }
+std::string example_call() { return tw::build::source_dir() + "/examples/example_call.wav"; }
 
 nlohmann::json example_truth() {
-  return nlohmann::json::parse(read_text(std::string(TW_SOURCE_DIR) + "/examples/example_call.truth.json"));
+  return nlohmann::json::parse(read_text(tw::build::source_dir() + "/examples/example_call.truth.json"));
 }
 
 // Speech time per role from the truth's utterance intervals.

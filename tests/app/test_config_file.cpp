@@ -15,6 +15,7 @@
 
 #include "app/config_file.h"
 #include "detect/detection_config.h"
+#include "build_paths.h"
 
 using tw::app::apply_config_json;
 using tw::app::config_to_json;
@@ -59,7 +60,7 @@ nlohmann::json nudged(const nlohmann::json& defaults) {
   return out;
 }
 
-std::string temp_path(const char* name) { return std::string(TW_BINARY_DIR) + "/" + name; }
+std::string temp_path(const char* name) { return tw::build::binary_dir() + "/" + name; }
 
 }  // namespace
 

@@ -23,12 +23,13 @@
 #include "support/http_receiver.h"
 #include "support/run_command.h"
 #include "support/shared_data.h"
+#include "build_paths.h"
 
 using nlohmann::json;
 
 namespace {
 
-std::string example_path() { return std::string(TW_SOURCE_DIR) + "/examples/example_call.wav"; }
+std::string example_path() { return tw::build::source_dir() + "/examples/example_call.wav"; }
 
 std::string fresh_dir(const std::string& name) {
   const std::string dir = tw::test::scratch_dir() + "/live-" + name;

@@ -29,6 +29,7 @@
 #include "support/run_command.h"
 #include "support/shared_data.h"
 #include "support/sound_servers.h"
+#include "build_paths.h"
 
 using nlohmann::json;
 using tw::test::BackgroundProcess;
@@ -165,7 +166,7 @@ void check_same_events(const std::vector<json>& live, const std::vector<json>& e
 // The first 40 s of the example call: calm, escalation, venting with interruptions.
 std::string excerpt(const std::string& dir) {
   const std::string path = dir + "/excerpt.wav";
-  tw::test::run_sox({std::string(TW_SOURCE_DIR) + "/examples/example_call.wav", path, "trim", "0", "40"});
+  tw::test::run_sox({tw::build::source_dir() + "/examples/example_call.wav", path, "trim", "0", "40"});
   return path;
 }
 

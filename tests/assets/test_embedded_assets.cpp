@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "assets/embedded_assets.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -23,7 +24,7 @@ std::string read_file(const std::filesystem::path& path) {
 }  // namespace
 
 TEST_CASE("every file in assets is embedded byte for byte", "[assets]") {
-  const std::filesystem::path dir = std::filesystem::path(TW_SOURCE_DIR) / "assets";
+  const std::filesystem::path dir = std::filesystem::path(tw::build::source_dir()) / "assets";
   std::set<std::string> on_disk;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) on_disk.insert(entry.path().filename().string());
   std::set<std::string> embedded;

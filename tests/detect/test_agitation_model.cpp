@@ -18,6 +18,7 @@
 #include "detect/prosody_vector.h"
 #include "detect/speaker_baseline.h"
 #include "support/shared_data.h"
+#include "build_paths.h"
 
 using tw::detect::AgitationModel;
 using tw::detect::BaselineConfig;
@@ -31,7 +32,7 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::string shipped_model_path() { return std::string(TW_SOURCE_DIR) + "/models/agitation-v1.json"; }
+std::string shipped_model_path() { return tw::build::source_dir() + "/models/agitation-v1.json"; }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);

@@ -18,6 +18,7 @@
 #include "pipeline/call_session.h"
 #include "pipeline/channel_layout.h"
 #include "report/call_report.h"
+#include "build_paths.h"
 
 using tw::pipeline::CallSession;
 
@@ -29,7 +30,7 @@ struct Audio {
 };
 
 Audio example_call() {
-  tw::io::AudioFileSource file(std::string(TW_SOURCE_DIR) + "/examples/example_call.wav");
+  tw::io::AudioFileSource file(tw::build::source_dir() + "/examples/example_call.wav");
   tw::io::ResamplingSource source(file, tw::dsp::kAnalysisRateHz);
   Audio audio;
   audio.channels = source.format().channels;

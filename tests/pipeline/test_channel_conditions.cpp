@@ -21,6 +21,7 @@
 #include "pipeline/call_analyzer.h"
 #include "pipeline/call_session.h"
 #include "pipeline/channel_comparator.h"
+#include "build_paths.h"
 
 using tw::features::SpeakerRole;
 using tw::pipeline::CallSession;
@@ -31,7 +32,7 @@ namespace {
 constexpr int kRate = tw::dsp::kAnalysisRateHz;
 
 std::vector<float> example_interleaved() {
-  tw::io::AudioFileSource file(std::string(TW_SOURCE_DIR) + "/examples/example_call.wav");
+  tw::io::AudioFileSource file(tw::build::source_dir() + "/examples/example_call.wav");
   tw::io::ResamplingSource source(file, kRate);
   REQUIRE(source.format().channels == 2);
   std::vector<float> audio, block(8192);

@@ -32,6 +32,7 @@
 #include "support/shared_data.h"
 #include "support/synth.h"
 #include "support/web_client.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -149,7 +150,7 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
 
   // The example call at real-time pace, three calm calls alongside (its calm first
   // 15 s looped), each played by tools/stream_player as an operator would.
-  const std::string example_wav = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav";
+  const std::string example_wav = tw::build::source_dir() + "/examples/example_call.wav";
   const std::string calm_wav = dir + "/calm.wav";
   tw::test::write_call_wav(calm_wav, *tw::test::looped(*tw::test::example_call_audio(), 2, 8000, 15.0, 84.0), 2, 8000);
   std::vector<std::unique_ptr<tw::test::StreamPlayer>> players;

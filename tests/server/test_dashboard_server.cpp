@@ -21,6 +21,7 @@
 #include "support/serve_process.h"
 #include "support/shared_data.h"
 #include "support/web_client.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -176,7 +177,7 @@ TEST_CASE("the dashboard feed and timeline follow live calls", "[server][dashboa
 
   // The example call (an escalation with an alert at 0:18) and two calm calls (its
   // calm first 15 s looped), six times real time, each by tools/stream_player.
-  const std::string example_wav = std::string(TW_SOURCE_DIR) + "/examples/example_call.wav";
+  const std::string example_wav = tw::build::source_dir() + "/examples/example_call.wav";
   const std::string calm_wav = dir + "/calm.wav";
   tw::test::write_call_wav(calm_wav, *tw::test::looped(*tw::test::example_call_audio(), 2, 8000, 15.0, 40.0), 2, 8000);
   tw::test::StreamPlayer example_player(port, example_wav, "example", {"agent_id=A-17"}, 6.0);

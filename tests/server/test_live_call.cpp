@@ -21,6 +21,7 @@
 #include "server/call_registry.h"
 #include "server/worker_pool.h"
 #include "support/shared_data.h"
+#include "build_paths.h"
 
 using tw::features::SpeakerRole;
 using namespace std::chrono_literals;
@@ -32,7 +33,7 @@ const tw::detect::AgitationModel& model() {
   return m;
 }
 
-std::string example_path() { return std::string(TW_SOURCE_DIR) + "/examples/example_call.wav"; }
+std::string example_path() { return tw::build::source_dir() + "/examples/example_call.wav"; }
 
 // The example call as two mono channels at 8 kHz.
 struct Channels {

@@ -25,6 +25,7 @@
 #include "support/serve_process.h"
 #include "support/shared_data.h"
 #include "support/ws_client.h"
+#include "build_paths.h"
 
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -32,7 +33,7 @@ using tw::test::ServeProcess;
 
 namespace {
 
-std::string example_path() { return std::string(TW_SOURCE_DIR) + "/examples/example_call.wav"; }
+std::string example_path() { return tw::build::source_dir() + "/examples/example_call.wav"; }
 
 std::string fresh_dir(const std::string& name) {
   const std::string dir = tw::test::scratch_dir() + "/e2e-" + name + "-" + std::to_string(::getpid());

@@ -13,6 +13,7 @@
 #include "support/shared_data.h"
 #include "support/test_wav.h"
 #include "support/web_client.h"
+#include "build_paths.h"
 
 namespace tw::test {
 
@@ -108,7 +109,7 @@ void write_call_wav(const std::string& path, const std::vector<std::int16_t>& in
 }
 
 std::shared_ptr<const std::vector<std::int16_t>> example_call_audio() {
-  io::AudioFileSource source(std::string(TW_SOURCE_DIR) + "/examples/example_call.wav");
+  io::AudioFileSource source(tw::build::source_dir() + "/examples/example_call.wav");
   REQUIRE(source.format().sample_rate_hz == 8000);
   REQUIRE(source.format().channels == 2);
   auto out = std::make_shared<std::vector<std::int16_t>>();

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/shared_data.h"
+#include "build_paths.h"
 
 extern char** environ;
 
@@ -166,7 +167,7 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
 }
 
 std::string tonewatch_binary() {
-  const std::string path = std::string(TW_BINARY_DIR) + "/tonewatch";
+  const std::string path = tw::build::binary_dir() + "/tonewatch";
   if (!std::filesystem::exists(path)) FAIL("tonewatch binary not built at " << path);
   return path;
 }

@@ -21,6 +21,7 @@
 #include "support/run_command.h"
 #include "support/shared_data.h"
 #include "support/ws_client.h"
+#include "build_paths.h"
 
 extern char** environ;
 
@@ -106,7 +107,7 @@ std::string ServeProcess::out() const { return slurp(out_path_); }
 std::string ServeProcess::err() const { return slurp(err_path_); }
 
 std::string stream_player_binary() {
-  const std::string path = std::string(TW_BINARY_DIR) + "/tools/stream_player/stream_player";
+  const std::string path = tw::build::binary_dir() + "/tools/stream_player/stream_player";
   if (!std::filesystem::exists(path)) FAIL("stream_player not built at " << path);
   return path;
 }

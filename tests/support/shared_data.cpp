@@ -5,12 +5,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
+#include "build_paths.h"
 
 namespace tw::test {
 
 std::string shared_data_dir() {
   const char* override_dir = std::getenv("TW_SHARED_DATA");
-  const std::string dir = override_dir != nullptr ? override_dir : TW_SHARED_DATA_DIR;
+  const std::string dir = override_dir != nullptr ? override_dir : tw::build::default_shared_data_dir();
   if (!std::filesystem::is_directory(dir)) {
     FAIL("shared test data not found at '" << dir
                                            << "': check out ../shared next to the project or set TW_SHARED_DATA");
@@ -35,7 +36,7 @@ std::string scratch_dir() {
 
 std::string artifact_dir() {
   static const std::string dir = [] {
-    const auto path = std::filesystem::path(TW_BINARY_DIR) / "test-artifacts";
+    const auto path = std::filesystem::path(tw::build::binary_dir()) / "test-artifacts";
     std::filesystem::create_directories(path);
     return path.string();
   }();

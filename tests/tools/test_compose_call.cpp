@@ -27,6 +27,7 @@
 #include "tools/call_script.h"
 #include "tools/emodb_catalog.h"
 #include "tools/telephone_line.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -486,7 +487,7 @@ TEST_CASE("composed call: a missing file or a clipping gain fails naming it", "[
 // --- the bundled example call ---------------------------------------------------------------------
 
 TEST_CASE("example call: the committed audio matches its truth and its story", "[tools][composer][example]") {
-  const std::string dir = std::string(TW_SOURCE_DIR) + "/examples";
+  const std::string dir = tw::build::source_dir() + "/examples";
   const std::string wav = dir + "/example_call.wav";
   REQUIRE(std::filesystem::exists(wav));
   CHECK(std::filesystem::file_size(wav) < 2'000'000);
@@ -543,7 +544,7 @@ TEST_CASE("example call: the committed audio matches its truth and its story", "
 }
 
 TEST_CASE("example call: regenerating from the script gives the committed call", "[tools][composer][example][data]") {
-  const std::string dir = std::string(TW_SOURCE_DIR) + "/examples";
+  const std::string dir = tw::build::source_dir() + "/examples";
   auto script = tw::tools::load_call_script(dir + "/example_call.json");
   const auto call = tw::tools::compose_call(script, emodb());
   // A stale example (script or composer changed, example not regenerated) fails here:

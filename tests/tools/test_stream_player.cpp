@@ -29,6 +29,7 @@
 #include "telephony/generic_stream_adapter.h"
 #include "telephony/http_signature.h"
 #include "telephony/twilio_stream_adapter.h"
+#include "build_paths.h"
 
 namespace {
 
@@ -40,7 +41,7 @@ using namespace tw::telephony;
 using tw::test::RecordingSink;
 
 std::string player_binary() {
-  const std::string path = std::string(TW_BINARY_DIR) + "/tools/stream_player/stream_player";
+  const std::string path = tw::build::binary_dir() + "/tools/stream_player/stream_player";
   if (!std::filesystem::exists(path)) FAIL("stream_player not built at " << path);
   return path;
 }
