@@ -184,11 +184,19 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err, const std::vector<
       if (r.status == batch::CallResult::Status::failed) err << "  " << r.error << "\n";
     }
   }
-  out << "\nOutputs in " << io::escape_invalid_utf8(options.job.output.dir)
-      << "/ (<call>.report.html to read, <call>.summary.json, <call>.events.jsonl, <call>.report.json, <call>.windows."
-      << (options.job.output.format == report::TableFormat::csv ? "csv" : "jsonl")
-      << (options.job.output.frames ? ", <call>.frames.csv" : "") << "; the runs in " << batch::kManifestFileName
-      << ")\n";
+  // Name the per-call files only when some call has them (analysed now or before):
+  // after a run where every input failed, the folder holds only the manifest.
+  const bool any_outputs = counts[batch::CallResult::Status::analysed] + counts[batch::CallResult::Status::skipped] > 0;
+  if (any_outputs) {
+    out << "\nOutputs in " << io::escape_invalid_utf8(options.job.output.dir)
+        << "/ (<call>.report.html to read, <call>.summary.json, <call>.events.jsonl, <call>.report.json, <call>.windows."
+        << (options.job.output.format == report::TableFormat::csv ? "csv" : "jsonl")
+        << (options.job.output.frames ? ", <call>.frames.csv" : "") << "; the runs in " << batch::kManifestFileName
+        << ")\n";
+  } else {
+    out << "\nNo call outputs written; the run is recorded in " << io::escape_invalid_utf8(options.job.output.dir) << "/"
+        << batch::kManifestFileName << "\n";
+  }
   if (outcome.interrupted) {
     const int signal_number = signals.signal_number();
     err << "\ntonewatch: stopped by " << signal_name(signal_number) << ": "

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "alerts/event.h"
+#include "app/usage.h"
 #include "detect/agent_tone_rules.h"
 
 namespace tw::app {
@@ -130,11 +131,31 @@ nlohmann::json config_to_json(const detect::DetectionConfig& config) {
 void apply_config_json(const nlohmann::json& json, detect::DetectionConfig& config) {
   if (!json.is_object()) throw std::invalid_argument("the config must be a JSON object of sections");
   const nlohmann::json defaults = config_to_json(config);
+  // A typo gets a "did you mean" (the nearest section, or the nearest section.key
+  // name), as a misspelt command does: a key that silently kept its default would
+  // be worse than no config file.
+  std::vector<std::string> section_names, key_names;
+  for (const auto& [section, keys] : defaults.items()) {
+    section_names.push_back(section);
+    for (const auto& [key, value] : keys.items()) key_names.push_back(section + "." + key);
+  }
+  const auto suggestion = [](const std::string& closest) {
+    return closest.empty() ? std::string() : " (did you mean '" + closest + "'?)";
+  };
   for (const auto& [section, keys] : json.items()) {
-    if (!defaults.contains(section)) throw std::invalid_argument("unknown section '" + section + "'");
+    if (!defaults.contains(section)) {
+      throw std::invalid_argument("unknown section '" + section + "'" + suggestion(closest_name(section, section_names)));
+    }
     if (!keys.is_object()) throw std::invalid_argument("section '" + section + "' must be an object");
     for (const auto& [key, value] : keys.items()) {
-      if (!defaults[section].contains(key)) throw std::invalid_argument("unknown key '" + section + "." + key + "'");
+      if (!defaults[section].contains(key)) {
+        const std::string name = section + "." + key;
+        std::string closest = closest_name(name, key_names);
+        for (const std::string& known : key_names) {  // the same key under another section
+          if (closest.empty() && known.size() > key.size() && known.ends_with("." + key)) closest = known;
+        }
+        throw std::invalid_argument("unknown key '" + name + "'" + suggestion(closest));
+      }
     }
   }
   // Work on a copy: a file that fails half way leaves the caller's config as it was.

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Every usage error is status 2, as documented (CLI11's own codes are 100+).
-    std::cerr << "tonewatch: " << tw::app::usage_message(e, arguments) << "\n"
+    std::cerr << "tonewatch: " << tw::app::usage_message(e, arguments, app) << "\n"
               << "Run 'tonewatch --help' or 'tonewatch COMMAND --help' for the options.\n";
     return tw::app::kExitUsage;
   }

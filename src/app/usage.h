@@ -14,7 +14,13 @@ namespace tw::app {
 std::string unknown_command(const std::vector<std::string>& arguments, const CLI::App& app);
 
 /// CLI11's message for a parse error, reworded where it names nothing a user
-/// can act on (a missing command, missing input files).
-std::string usage_message(const CLI::ParseError& error, const std::vector<std::string>& arguments);
+/// can act on (a missing command, listing `app`'s commands; missing input files).
+std::string usage_message(const CLI::ParseError& error, const std::vector<std::string>& arguments,
+                          const CLI::App& app);
+
+/// The name in `names` closest to `given` when it is a near miss (a typo: at most
+/// two edits, and fewer than half of `given`'s length), for "did you mean"; empty
+/// when none is that close.
+std::string closest_name(const std::string& given, const std::vector<std::string>& names);
 
 }  // namespace tw::app

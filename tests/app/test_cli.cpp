@@ -135,6 +135,16 @@ TEST_CASE("a corrupt file fails with its name and problem while the batch goes o
   CHECK(result.err.find("missing.wav: missing") != std::string::npos);
   CHECK(std::filesystem::exists(dir + "/out/example_call.summary.json"));
   CHECK_FALSE(std::filesystem::exists(dir + "/out/cut.summary.json"));
+  CHECK(result.out.find("Outputs in " + dir + "/out/ (<call>.report.html") != std::string::npos);
+
+  // When every input fails, nothing points at call outputs the folder does not hold.
+  const auto all_failed = tw::test::run_command(
+      tw::test::tonewatch_binary(), {"analyze", dir + "/notes.wav", dir + "/missing.wav", "-o", dir + "/out-none"});
+  INFO(all_failed.out << all_failed.err);
+  CHECK(all_failed.exit_code == 1);
+  CHECK(all_failed.out.find("Outputs in") == std::string::npos);
+  CHECK(all_failed.out.find("No call outputs written; the run is recorded in " + dir + "/out-none/tonewatch-manifest.jsonl") !=
+        std::string::npos);
 }
 
 TEST_CASE("every command has --help and bad usage exits non-zero", "[cli]") {

@@ -37,7 +37,7 @@ TEST_CASE("every command-line error exits 2 with a message naming the flag", "[c
     std::vector<std::string> says;
   };
   const Case cases[] = {
-      {{}, {"no command given"}},
+      {{}, {"no command given", "analyze", "serve", "live", "devices", "defaults"}},
       {{"analyse", wav}, {"unknown command 'analyse'", "did you mean 'analyze'"}},
       {{"--bogus"}, {"unknown option '--bogus'"}},
       {{"analyze"}, {"no input files"}},

@@ -133,10 +133,18 @@ TEST_CASE("a partial config file changes only its keys", "[app][config]") {
 }
 
 TEST_CASE("unknown sections and keys are refused / naming them", "[app][config]") {
-  require_rejected({{"turn_takin", {{"dead_air_s", 8.0}}}}, "unknown section 'turn_takin'");
-  require_rejected({{"turn_taking", {{"dead_air", 8.0}}}}, "unknown key 'turn_taking.dead_air'");
+  require_rejected({{"turn_takin", {{"dead_air_s", 8.0}}}}, "unknown section 'turn_takin' (did you mean 'turn_taking'?)");
+  // A typo in a key gets the nearest key; a key under the wrong section gets its own section.
+  require_rejected({{"agitation", {{"cusum_thresold", 4.0}}}},
+                   "unknown key 'agitation.cusum_thresold' (did you mean 'agitation.cusum_threshold'?)");
+  require_rejected({{"turn_taking", {{"dead_air", 8.0}}}},
+                   "unknown key 'turn_taking.dead_air' (did you mean 'turn_taking.dead_air_s'?)");
   // A key that exists, but in another section.
-  require_rejected({{"stage", {{"dead_air_s", 8.0}}}}, "unknown key 'stage.dead_air_s'");
+  require_rejected({{"stage", {{"dead_air_s", 8.0}}}}, "unknown key 'stage.dead_air_s' (did you mean 'turn_taking.dead_air_s'?)");
+  // Nothing near: no suggestion.
+  require_rejected({{"stage", {{"volume", 8.0}}}}, "unknown key 'stage.volume'");
+  DetectionConfig config;
+  CHECK_THROWS_WITH(apply_config_json({{"stage", {{"volume", 8.0}}}}, config), !Catch::Contains("did you mean"));
   require_rejected(nlohmann::json::array(), "JSON object");
   require_rejected({{"turn_taking", 5}}, "section 'turn_taking' must be an object");
 }
