@@ -5,13 +5,18 @@
 #include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
+
 #include "build_paths.h"
 
 namespace tw::test {
 
-std::string shared_data_dir() {
+std::string shared_data_location() {
   const char* override_dir = std::getenv("TW_SHARED_DATA");
-  const std::string dir = override_dir != nullptr ? override_dir : tw::build::default_shared_data_dir();
+  return override_dir != nullptr ? override_dir : tw::build::default_shared_data_dir();
+}
+
+std::string shared_data_dir() {
+  const std::string dir = shared_data_location();
   if (!std::filesystem::is_directory(dir)) {
     FAIL("shared test data not found at '" << dir
                                            << "': check out ../shared next to the project or set TW_SHARED_DATA");

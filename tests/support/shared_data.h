@@ -5,9 +5,13 @@
 
 namespace tw::test {
 
-/// Root of the shared labelled data (TW_SHARED_DATA_DIR, overridable with the
-/// environment variable TW_SHARED_DATA). Fails the running test with a clear
-/// message when the folder is missing: a data test never passes silently.
+/// Where the shared labelled data is looked for: $TW_SHARED_DATA, else the configured
+/// default (../shared/data next to the source tree). Whether it exists is not checked.
+std::string shared_data_location();
+
+/// Root of the shared labelled data (shared_data_location()). Fails the running test
+/// with a clear message when the folder is missing: a data test never passes silently
+/// (tests/main.cpp skips [data] tests before they start on a clone without the data).
 std::string shared_data_dir();
 
 /// shared_data_dir() + "/" + relative, failing the test if that path is missing.
