@@ -1,31 +1,54 @@
 #!/usr/bin/env bash
 # Installs the dependencies (Debian 12, apt-get) and builds tonewatch.
-#   tools/build.sh                      release build in build/
-#   tools/build.sh --tests              ... with what the test suite needs installed too
-#   tools/build.sh --tests --sanitize   ASan + UBSan build in build-sanitize/
+#   tools/build.sh                      the release binary, build/tonewatch (nothing else is compiled)
+#   tools/build.sh --tests              ... and the test suite with the tools it drives (then: ctest --test-dir build)
+#   tools/build.sh --bench              ... and the benchmarks (benchmarks/README.md)
+#   tools/build.sh --tests --sanitize   ASan + UBSan build of the suite in build-sanitize/
+#   tools/build.sh --deb                the Debian package, build-deb/tonewatch_<version>_<arch>.deb (CPack)
+# Options combine (--tests --bench builds both). The build goes through ccache when it
+# is installed (install-deps installs it): a rebuild of the same tree, in any folder, is fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=build
 cmake_args=(-DCMAKE_BUILD_TYPE=Release)
 deps=()
+# The binary, and its man pages, completion and serve.conf (generated from its --help).
+targets=(tonewatch tonewatch_docs)
+deb=0
 for option in "$@"; do
   case "$option" in
-    --tests) deps+=(--tests) ;;
-    --bench) deps+=(--bench) ;;
+    --tests) deps+=(--tests); cmake_args+=(-DTW_BUILD_TESTS=ON); targets=(all) ;;
+    --bench) deps+=(--bench); cmake_args+=(-DTW_BUILD_BENCHMARKS=ON); targets=(all) ;;
+    --deb) deb=1; deps+=(--deb); build_dir=build-deb; cmake_args+=(-DCMAKE_INSTALL_PREFIX=/usr) ;;
     --sanitize)
       build_dir=build-sanitize
       # -O1 -g1: what the sanitizers' own docs suggest for usable speed, with line
-      # tables for the reports; meant to shorten CI's longest build (not yet timed).
-      # No benchmarks: no test runs them, and the release build already compiles them.
-      cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DTW_SANITIZE=ON
-                  -DTW_BUILD_BENCHMARKS=OFF) ;;
+      # tables for the reports. No benchmarks: no test runs them.
+      cmake_args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DTW_SANITIZE=ON
+                   -DTW_BUILD_BENCHMARKS=OFF) ;;
+    -h|--help)
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0 ;;
     *)
-      echo "usage: $0 [--tests] [--bench] [--sanitize]" >&2
+      echo "usage: $0 [--tests] [--bench] [--sanitize] [--deb] (--help for what each builds)" >&2
       exit 2 ;;
   esac
 done
 
+step_start=$SECONDS
 tools/install-deps.sh "${deps[@]}"
+echo "build.sh: dependencies ready in $((SECONDS - step_start)) s" >&2
+step_start=$SECONDS
+# The package installs under /usr (its own folder, build-deb/); cmake --install of
+# build/ under /usr/local, as CMake's default has it.
 cmake -S . -B "$build_dir" "${cmake_args[@]}"
-cmake --build "$build_dir" -j"$(nproc)"
+if [[ "${targets[*]}" == all ]]; then
+  cmake --build "$build_dir" -j"$(nproc)"
+else
+  cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}"
+fi
+if [[ $deb -eq 1 ]]; then
+  (cd "$build_dir" && cpack -G DEB)
+fi
+echo "build.sh: built in $((SECONDS - step_start)) s ($build_dir/)" >&2

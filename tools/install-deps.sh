@@ -4,6 +4,7 @@
 #   tools/install-deps.sh --tests    ... and to run the test suite (sox, Chromium)
 #   tools/install-deps.sh --bench    ... and the benchmark's reference (aubio-tools)
 #   tools/install-deps.sh --fuzz     ... and clang-14 with libFuzzer (tools/run-fuzzers.sh)
+#   tools/install-deps.sh --deb      ... and what CPack needs for the Debian package
 # Run as root (or with sudo).
 set -euo pipefail
 
@@ -40,16 +41,31 @@ for option in "$@"; do
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)
       packages+=(aubio-tools curl python3) ;;
+    --deb)
+      # dpkg-shlibdeps (dpkg-dev) finds the package's library dependencies for CPack
+      packages+=(dpkg-dev) ;;
     --fuzz)
       packages+=(clang-14 libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang-14
     *)
-      echo "usage: $0 [--tests] [--bench] [--fuzz]" >&2
+      echo "usage: $0 [--tests] [--bench] [--fuzz] [--deb]" >&2
       exit 2 ;;
   esac
 done
 
+# Nothing to do when every package is installed already (CI calls this once per
+# step; a rebuild should not wait for the package lists).
+missing=()
+for package in "${packages[@]}"; do
+  if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null)" != installed ]]; then missing+=("$package"); fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then exit 0; fi
+
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}"
+# Wait for another apt-get or unattended-upgrades holding the dpkg lock (a fresh
+# machine often runs one at boot) instead of failing at once with exit 100.
+apt_wait=(-o DPkg::Lock::Timeout=600)
+echo "install-deps.sh: installing ${missing[*]}" >&2
+$SUDO apt-get "${apt_wait[@]}" update -qq
+$SUDO apt-get "${apt_wait[@]}" install -y -qq --no-install-recommends "${missing[@]}"

@@ -17,6 +17,7 @@
 #include "app/config_file.h"
 #include "app/dashboard_setup.h"
 #include "app/default_model.h"
+#include "app/options_file.h"
 #include "net/http_server.h"
 #include "server/call_registry.h"
 #include "server/dashboard.h"
@@ -122,10 +123,33 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
   cmd->add_option("--dashboard-token-file", dashboard_token_file, "Read the dashboard token from the first line of this file");
+  // The service runs `serve --options-file /etc/tonewatch/serve.conf` (packaging/).
+  cmd->add_option("--options-file", options_file,
+                  "Read options from this file (name = value per line, as --print-options-file writes it); "
+                  "options on the command line win")
+      ->configurable(false);
+  cmd->add_flag("--print-options-file", print_options_file,
+                "Print every option as an options file (those given here set, the others commented out with "
+                "their defaults) and exit")
+      ->configurable(false);
+  // Applied once the command line is parsed, so that what it gave wins; a misspelt
+  // name or a bad value in the file is a usage error naming both.
+  cmd->callback([this] {
+    if (!options_file.empty()) apply_options_file(*command_, options_file);
+  });
+  command_ = cmd;
   return cmd;
 }
 
 int ServeCommand::run(std::ostream& out, std::ostream& err) {
+  if (print_options_file) {
+    out << "# tonewatch serve options (tonewatch serve --options-file FILE; man tonewatch-serve).\n"
+           "# One option per line, name = value: strings in double quotes, repeatable options as\n"
+           "# lists [\"a\", \"b\"], flags true or false. Remove a '#' to set an option; options given\n"
+           "# on the command line win over this file.\n"
+        << options_file_text(*command_);
+    return 0;
+  }
   // SIGINT and SIGTERM are taken by sigwait below: blocked here, before any thread
   // starts, so every thread inherits the mask and none is interrupted.
   sigset_t signals;

@@ -31,10 +31,15 @@ struct ServeCommand {
   bool quiet = false;  ///< no JSON lines on stdout
   std::string dashboard_token;       ///< required by every page, API call and feed when set
   std::string dashboard_token_file;  ///< the token's file (kept out of the process list)
+  std::string options_file;          ///< options read from this file (the command line wins)
+  bool print_options_file = false;   ///< print every option as an options file and exit
 
   CLI::App* add_to(CLI::App& app);
   /// Runs until SIGINT or SIGTERM; returns the exit code (0 after a clean shutdown).
   int run(std::ostream& out, std::ostream& err);
+
+ private:
+  CLI::App* command_ = nullptr;  ///< the subcommand add_to made (for --print-options-file)
 };
 
 }  // namespace tw::app
