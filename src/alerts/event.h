@@ -1,6 +1,6 @@
 #pragma once
 // Events and supervisor alerts, with the evidence that explains them. One
-// schema for batch and live (see README, "Events and alerts").
+// schema for batch and live (see docs/how-it-works.md, "Events and alerts").
 
 #include <cstdint>
 #include <string>

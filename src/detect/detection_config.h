@@ -1,6 +1,6 @@
 #pragma once
 // Every detection threshold in one place; loaded from the config file
-// (app/config_file.h), defaults documented there and in the README.
+// (app/config_file.h), defaults documented there and in docs/how-it-works.md.
 
 #include "detect/agent_tone_rules.h"
 #include "detect/agitation_tracker.h"
