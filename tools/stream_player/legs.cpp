@@ -15,8 +15,7 @@ using boost::asio::ip::tcp;
 WebSocketLeg::WebSocketLeg(boost::asio::io_context& io, std::string host, std::string port, std::string path,
                            std::vector<std::pair<std::string, std::string>> headers,
                            std::function<void(const std::string&)> on_text)
-    : io_(io),
-      resolver_(io),
+    : resolver_(io),
       ws_(io),
       host_(std::move(host)),
       port_(std::move(port)),

@@ -67,7 +67,6 @@ class WebSocketLeg : public Leg, public std::enable_shared_from_this<WebSocketLe
   void record_close_reason();
   void fail(const std::string& what);
 
-  boost::asio::io_context& io_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   std::string host_, port_, path_;
