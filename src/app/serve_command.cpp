@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -117,7 +118,15 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
                   "Genesys AudioHook credentials KEY or KEY:CLIENT_SECRET (base64); repeatable. Without one, /audiohook is refused");
   cmd->add_option("--idle-timeout", idle_timeout_s, "Close a stream that completes no message for this long (s)")
       ->capture_default_str();
-  cmd->add_option("--max-message-bytes", max_message_bytes, "Largest WebSocket message accepted")->capture_default_str();
+  cmd->add_option("--max-message-bytes", max_message_bytes, "Largest binary (audio) WebSocket message accepted")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-json-bytes", max_json_bytes, "Largest text (JSON) message accepted on /twilio, /stream, /audiohook")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-json-depth", max_json_depth, "Deepest JSON nesting accepted in an ingest message (refused before parsing)")
+      ->check(CLI::Range(8, 1000))
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
@@ -159,9 +168,14 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
 
   server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}};
-  ingest.twilio.max_message_bytes = max_message_bytes;
+  ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
+  ingest.twilio.max_json_depth = max_json_depth;
   ingest.generic.max_message_bytes = max_message_bytes;
+  ingest.generic.max_json_bytes = max_json_bytes;
+  ingest.generic.max_json_depth = max_json_depth;
   ingest.audiohook.max_message_bytes = max_message_bytes;
+  ingest.audiohook.max_json_bytes = max_json_bytes;
+  ingest.audiohook.max_json_depth = max_json_depth;
   for (const std::string& k : audiohook_keys) ingest.audiohook_auth.credentials.push_back(parse_audiohook_key(k));
 
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
@@ -199,7 +213,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     net::WebSocketRoute route;
     route.path = std::move(path);
     route.open = std::move(open);
-    route.max_message_bytes = max_message_bytes;
+    route.max_message_bytes = std::max(max_message_bytes, max_json_bytes);  // the adapters tell text from binary
     route.idle_timeout_s = idle_timeout_s;
     config.websockets.push_back(std::move(route));
   };

@@ -27,7 +27,9 @@ struct ServeCommand {
   std::string tls_cert, tls_key;
   std::vector<std::string> audiohook_keys;  ///< KEY or KEY:SECRET
   double idle_timeout_s = 30.0;
-  std::size_t max_message_bytes = 256 * 1024;
+  std::size_t max_message_bytes = 256 * 1024;  ///< binary (audio) WebSocket messages
+  std::size_t max_json_bytes = 64 * 1024;      ///< text (JSON) WebSocket messages
+  int max_json_depth = 32;                     ///< JSON nesting of any ingest message
   bool quiet = false;  ///< no JSON lines on stdout
   std::string dashboard_token;       ///< required by every page, API call and feed when set
   std::string dashboard_token_file;  ///< the token's file (kept out of the process list)

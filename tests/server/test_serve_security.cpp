@@ -1,0 +1,162 @@
+// `tonewatch serve` under attack (issue 22): a real server process on loopback
+// sockets, sent what an attacker would send. Each case states what the server
+// must do instead of what it did: crash, fill the disk, serve a foreign page,
+// spin at the descriptor limit.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <future>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_command.h"
+#include "support/serve_process.h"
+#include "support/shared_data.h"
+#include "support/web_client.h"
+#include "support/ws_client.h"
+#include "build_paths.h"
+#include "wire_format.h"
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using tw::test::ServeProcess;
+
+namespace {
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = tw::test::scratch_dir() + "/security-" + name + "-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Waits until the server lists `n` ended calls.
+json wait_for_ended(std::uint16_t port, std::size_t n, double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  json calls;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto reply = tw::test::http_request(port, "GET", "/api/calls");
+    if (reply.status == 200) {
+      calls = json::parse(reply.body);
+      if (calls["recent"].size() >= n) return calls;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return calls;
+}
+
+std::string metrics_of(std::uint16_t port) { return tw::test::http_request(port, "GET", "/metrics").body; }
+
+// The issue's message: `{"call_id":"c","sample_rate":8000,"x":` + `[`×n + `]`×n + `}`.
+std::string nested_metadata(const std::string& call_id, std::size_t n) {
+  return R"({"call_id":")" + call_id + R"(","sample_rate":8000,"x":)" + std::string(n, '[') + std::string(n, ']') + "}";
+}
+
+// An AudioHook open whose customConfig holds `n` nested arrays (the key needs no signature).
+std::string audiohook_open(std::size_t n) {
+  const json open = {{"version", "2"},
+                     {"id", "e160e428-53e2-487c-977d-96989bf5c99d"},
+                     {"type", "open"},
+                     {"seq", 1},
+                     {"serverseq", 0},
+                     {"position", "PT0S"},
+                     {"parameters",
+                      {{"organizationId", "d7934305-0972-4844-938e-9060eef73d05"},
+                       {"conversationId", "090eaa2f-72fa-480a-83e0-8667ff89c0ec"},
+                       {"participant", {{"id", "883efee8-3d6c-4537-b500-6d7ca4b92fa0"}}},
+                       {"media", json::array({{{"type", "audio"}, {"format", "PCMU"}, {"channels", {"external", "internal"}}, {"rate", 8000}}})},
+                       {"language", "en-US"},
+                       {"customConfig", {{"x", "@"}}}}}};
+  std::string text = open.dump();
+  text.replace(text.find("\"@\""), 3, std::string(n, '[') + std::string(n, ']'));
+  return text;
+}
+
+const std::vector<std::pair<std::string, std::string>> kAudioHookHeaders = {
+    {"X-API-KEY", "key-1"},
+    {"Audiohook-Organization-Id", "d7934305-0972-4844-938e-9060eef73d05"},
+    {"Audiohook-Session-Id", "e160e428-53e2-487c-977d-96989bf5c99d"},
+    {"Audiohook-Correlation-Id", "a160e428-53e2-487c-977d-96989bf5c99d"}};
+
+// Sends `message` on a fresh connection to `path` and returns how the server closed it.
+std::pair<int, std::string> close_after(std::uint16_t port, const std::string& path, const std::string& message,
+                                        const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  tw::test::WsClient c(port, path, false, headers);
+  REQUIRE(c.connected());
+  c.send_text(message);
+  REQUIRE(c.wait_closed(20.0));
+  return {c.close_code(), c.close_reason()};
+}
+
+}  // namespace
+
+TEST_CASE("security: JSON nested 100000 and 60000 deep on /stream and in AudioHook customConfig is refused and serve lives on",
+          "[server][e2e][security]") {
+  const std::string out = fresh_dir("nesting");
+  // The JSON size limit raised past 200 KB: the depth check, not the size check, must refuse them.
+  ServeProcess server(out, {"--quiet", "--max-json-bytes", "262144", "--audiohook-key", "key-1"});
+  const std::uint16_t port = server.http_port();
+  // A call in progress all along: it must be analysed and written as if nothing happened.
+  tw::test::WsClient bystander(port, "/stream");
+  REQUIRE(bystander.connected());
+  REQUIRE(bystander.send_text(R"({"call_id":"bystander","sample_rate":8000,"channels":2})"));
+
+  for (const std::size_t n : {std::size_t{100000}, std::size_t{60000}}) {
+    INFO("depth " << n);
+    const auto [code, reason] = close_after(port, "/stream", nested_metadata("deep" + std::to_string(n), n));
+    CHECK(code == 1008);
+    CHECK(reason.find("deeper than the limit") != std::string::npos);
+    REQUIRE(tw::test::http_request(port, "GET", "/healthz").status == 200);
+    REQUIRE(bystander.send_binary(std::string(3200, '\0')));
+  }
+  {
+    const auto [code, reason] = close_after(port, "/audiohook", audiohook_open(60000), kAudioHookHeaders);
+    CHECK(code == 1008);
+    CHECK(reason.find("deeper than the limit") != std::string::npos);
+  }
+  {
+    const auto [code, reason] = close_after(port, "/twilio", nested_metadata("tw", 60000));
+    CHECK(code == 1008);
+  }
+  REQUIRE(tw::test::http_request(port, "GET", "/healthz").status == 200);
+  for (int i = 0; i < 10; ++i) REQUIRE(bystander.send_binary(std::string(3200, '\0')));
+  bystander.close();
+  const json calls = wait_for_ended(port, 1, 20.0);
+  REQUIRE(calls["recent"].size() == 1);  // no call was made of the refused streams
+  CHECK(calls["recent"][0]["call"] == "bystander");
+  CHECK(std::filesystem::exists(out + "/bystander.summary.json"));
+  const std::string metrics = metrics_of(port);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_ingest_malformed_total{protocol="generic_ws",reason="too_deep"})") == 2);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_ingest_malformed_total{protocol="audiohook",reason="too_deep"})") == 1);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_ingest_malformed_total{protocol="twilio",reason="too_deep"})") == 1);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("security: with the default limits a 200 KB nesting is too big and a 60 KB one too deep", "[server][e2e][security]") {
+  const std::string out = fresh_dir("nesting-defaults");
+  ServeProcess server(out, {"--quiet"});
+  const std::uint16_t port = server.http_port();
+  CHECK(close_after(port, "/stream", nested_metadata("a", 100000)).first == 1009);  // 200 KB > --max-json-bytes 65536
+  CHECK(close_after(port, "/stream", nested_metadata("b", 30000)).first == 1008);   // 60 KB, 30,001 deep
+  CHECK(close_after(port, "/stream", nested_metadata("c", 10000)).first == 1008);   // 20 KB: a 200 MB summary before
+  CHECK(tw::test::http_request(port, "GET", "/healthz").status == 200);
+  CHECK(std::filesystem::is_empty(out));
+  CHECK(server.stop(SIGTERM) == 0);
+}
