@@ -127,6 +127,10 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--max-json-depth", max_json_depth, "Deepest JSON nesting accepted in an ingest message (refused before parsing)")
       ->check(CLI::Range(8, 1000))
       ->capture_default_str();
+  cmd->add_option("--max-metadata-bytes", max_metadata_bytes,
+                  "Platform metadata kept per call (compact JSON; the rest is cut and counted)")
+      ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
@@ -155,6 +159,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.output.stream_buffer_bytes = 2048;
   settings.record_dir = record_dir;
   settings.ring_s = leg_buffer_s;
+  settings.metadata.max_bytes = max_metadata_bytes;
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);

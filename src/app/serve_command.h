@@ -30,6 +30,7 @@ struct ServeCommand {
   std::size_t max_message_bytes = 256 * 1024;  ///< binary (audio) WebSocket messages
   std::size_t max_json_bytes = 64 * 1024;      ///< text (JSON) WebSocket messages
   int max_json_depth = 32;                     ///< JSON nesting of any ingest message
+  std::size_t max_metadata_bytes = 4096;       ///< platform metadata kept per call
   bool quiet = false;  ///< no JSON lines on stdout
   std::string dashboard_token;       ///< required by every page, API call and feed when set
   std::string dashboard_token_file;  ///< the token's file (kept out of the process list)

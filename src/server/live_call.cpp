@@ -16,11 +16,13 @@ LiveCall::LiveCall(std::string call_id, std::string protocol, nlohmann::json met
       settings_(settings),
       hub_(events),
       created_ns_(steady_now_ns()),
+      metadata_(settings.metadata),
       timeline_(settings.timeline) {
   if (settings.model == nullptr) throw std::invalid_argument("LiveCall: no agitation model");
   status_.call_id = call_id_;
   status_.protocol = std::move(protocol);
-  status_.metadata = metadata.is_object() ? std::move(metadata) : nlohmann::json::object();
+  metadata_.merge(metadata);
+  status_.metadata = metadata_.value();
   status_.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
@@ -57,12 +59,16 @@ int LiveCall::add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool co
   return first;
 }
 
-void LiveCall::add_metadata(const nlohmann::json& metadata) {
-  if (!metadata.is_object()) return;
+std::size_t LiveCall::add_metadata(const nlohmann::json& metadata) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [key, value] : metadata.items()) {
-    if (!status_.metadata.contains(key)) status_.metadata[key] = value;
-  }
+  const std::size_t cut = metadata_.merge(metadata);
+  status_.metadata = metadata_.value();
+  return cut;
+}
+
+std::size_t LiveCall::metadata_cut() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return metadata_.cut();
 }
 
 bool LiveCall::should_start(std::int64_t now_ns) const {
@@ -209,6 +215,7 @@ void LiveCall::write_outputs() {
       const LiveCallCounters c = counters();
       input.extra = {{"live", true},
                      {"metadata", s.metadata},
+                     {"metadata_cut", metadata_cut()},
                      {"frames_received", c.frames_received},
                      {"overflowed_frames", c.overflowed_frames},
                      {"stall_fill_frames", c.stall_fill_frames},

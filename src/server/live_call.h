@@ -25,6 +25,7 @@
 #include "pipeline/live_pump.h"
 #include "report/call_outputs.h"
 #include "report/live_call_writer.h"
+#include "server/call_metadata.h"
 #include "server/leg_input.h"
 #include "server/timeline_snapshot.h"
 
@@ -40,6 +41,7 @@ struct CallSettings {
   double max_skew_s = 0.5;          ///< a leg this far behind the other is filled with silence
   double second_leg_wait_s = 0.75;  ///< how long a one-leg call waits for its other party (its audio waits in the ring)
   TimelineLimits timeline;          ///< what the live timeline (the dashboard's call view) keeps
+  MetadataLimits metadata;          ///< what a call keeps of its platform's metadata
 };
 
 /// A live call as the dashboard and the API see it. A copy.
@@ -96,8 +98,11 @@ class LiveCall {
   /// carries the whole call on one connection): analysis may start at once.
   int add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool complete);
   LegInput& leg(int index) noexcept { return *legs_[static_cast<std::size_t>(index)]; }
-  /// Merges metadata a later leg brings (an agent id, say).
-  void add_metadata(const nlohmann::json& metadata);
+  /// Merges metadata a later leg brings (an agent id, say), within
+  /// settings.metadata's limits. Returns how many values were cut or left out.
+  std::size_t add_metadata(const nlohmann::json& metadata);
+  /// Metadata values cut or left out so far (the first leg's included).
+  std::size_t metadata_cut() const;
 
   // ---- the worker -----------------------------------------------------------------
   /// Moves what the legs have into the session. Returns true if it analysed
@@ -149,6 +154,7 @@ class LiveCall {
   bool complete_ = false;
   bool started_ = false;  // no legs may join once true
   CallStatus status_;
+  CallMetadata metadata_;  // status_.metadata is its value
   TimelineSnapshot timeline_;
 
   // Worker-owned once started: legs -> pump (joiner) -> writer (session, outputs, recording).

@@ -160,3 +160,58 @@ TEST_CASE("security: with the default limits a 200 KB nesting is too big and a 6
   CHECK(std::filesystem::is_empty(out));
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+namespace {
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  return json::parse(in);
+}
+
+// A short generic stream of silence; returns once the server closed it normally.
+void short_call(std::uint16_t port, const std::string& metadata) {
+  tw::test::WsClient c(port, "/stream");
+  REQUIRE(c.connected());
+  REQUIRE(c.send_text(metadata));
+  for (int i = 0; i < 10; ++i) REQUIRE(c.send_binary(std::string(3200, '\0')));  // 1 s of stereo 8 kHz L16
+  c.close();
+}
+
+}  // namespace
+
+TEST_CASE("security: a call's summary stays a few KiB whatever metadata its stream sends", "[server][e2e][security]") {
+  const std::string out = fresh_dir("output-bomb");
+  ServeProcess server(out, {"--quiet"});
+  const std::uint16_t port = server.http_port();
+  // 60 KB of metadata within the depth limit: 1,000 keys, long strings, 31-deep arrays.
+  json metadata = {{"call_id", "bomb"}, {"sample_rate", 8000}, {"channels", 2}, {"agent_id", "A17"}};
+  for (int i = 0; i < 1000; ++i) metadata["k" + std::to_string(i)] = std::string(40, 'v');
+  metadata["long"] = std::string(10000, 'L');
+  std::string text = metadata.dump();
+  text.insert(text.size() - 1, ",\"deep\":" + std::string(30, '[') + std::string(30, ']'));
+  REQUIRE(text.size() > 50000);
+  REQUIRE(text.size() < 65536);
+  short_call(port, text);
+  // And the same again, for a summary to compare against: a call with no metadata at all.
+  short_call(port, R"({"call_id":"plain","sample_rate":8000,"channels":2})");
+  wait_for_ended(port, 2, 20.0);
+  REQUIRE(std::filesystem::exists(out + "/bomb.summary.json"));
+  const auto bomb = std::filesystem::file_size(out + "/bomb.summary.json");
+  const auto plain = std::filesystem::file_size(out + "/plain.summary.json");
+  INFO("summary bytes: bomb " << bomb << ", plain " << plain);
+  CHECK(bomb < plain + 8192);  // the metadata kept is 4 KiB at most (pretty-printed: a little more)
+  const json summary = read_json(out + "/bomb.summary.json");
+  const json& kept = summary["input"]["metadata"];
+  CHECK(kept.dump().size() <= 4096);
+  CHECK(kept["agent_id"] == "A17");  // what fits is kept as sent
+  CHECK(kept["platform_call_id"] == "bomb");
+  CHECK(summary["input"]["metadata_cut"].get<int>() > 900);
+  for (const char* file : {"/bomb.report.json", "/bomb.report.html"}) {
+    INFO(file);
+    CHECK(std::filesystem::file_size(out + file) < std::filesystem::file_size(out + std::string("/plain") + (file + 5)) + 16384);
+  }
+  const std::string metrics = metrics_of(port);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_metadata_cut_total{protocol="generic_ws"})") > 900);
+  CHECK(server.stop(SIGTERM) == 0);
+}
