@@ -131,6 +131,9 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
                   "Platform metadata kept per call (compact JSON; the rest is cut and counted)")
       ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
       ->capture_default_str();
+  cmd->add_option("--ingest-origin", ingest_origins,
+                  "Let web pages of this origin (scheme://host[:port]) open /twilio, /stream, /audiohook; repeatable. "
+                  "Upgrades with any other Origin header are refused (platforms send none)");
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
@@ -172,7 +175,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   });
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
 
-  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}};
+  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}, {}};
   ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
   ingest.twilio.max_json_depth = max_json_depth;
   ingest.generic.max_message_bytes = max_message_bytes;
@@ -182,6 +185,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   ingest.audiohook.max_json_bytes = max_json_bytes;
   ingest.audiohook.max_json_depth = max_json_depth;
   for (const std::string& k : audiohook_keys) ingest.audiohook_auth.credentials.push_back(parse_audiohook_key(k));
+  ingest.allowed_origins = ingest_origins;
 
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
   std::atomic<bool> ready{true};
@@ -222,8 +226,12 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     route.idle_timeout_s = idle_timeout_s;
     config.websockets.push_back(std::move(route));
   };
-  ws("/twilio", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_twilio(ingest, r, o); });
-  ws("/stream", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_generic(ingest, r, o); });
+  ws("/twilio", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
+    return server::open_twilio(ingest, r, o, refusal);
+  });
+  ws("/stream", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
+    return server::open_generic(ingest, r, o, refusal);
+  });
   ws("/audiohook", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
     return server::open_audiohook(ingest, r, o, refusal);
   });

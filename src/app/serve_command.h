@@ -26,6 +26,7 @@ struct ServeCommand {
   unsigned io_threads = 1;
   std::string tls_cert, tls_key;
   std::vector<std::string> audiohook_keys;  ///< KEY or KEY:SECRET
+  std::vector<std::string> ingest_origins;  ///< browser origins allowed on the ingest endpoints
   double idle_timeout_s = 30.0;
   std::size_t max_message_bytes = 256 * 1024;  ///< binary (audio) WebSocket messages
   std::size_t max_json_bytes = 64 * 1024;      ///< text (JSON) WebSocket messages

@@ -5,6 +5,9 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <array>
 #include <cctype>
 #include <chrono>
@@ -32,10 +35,6 @@ std::string host_name(std::string_view authority) {
   return lower(host);
 }
 
-bool loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
-         (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0);
-}
 
 // base64url without padding (RFC 4648 §5): cookie-safe, for the user name.
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -81,6 +80,22 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view text) {
 
 }  // namespace
 
+bool is_loopback_name(std::string_view host_name) {
+  const std::string host = lower(host_name);
+  // RFC 6761 §6.3: "localhost" and names under it are the loopback host, and
+  // browsers resolve them so themselves, never through DNS.
+  if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) return true;
+  // An address literal, read whole (inet_pton takes exactly a dotted quad or an
+  // IPv6 address): "127.evil.example" or "127.0.0.1.evil.example" is a name a web
+  // page's DNS can point anywhere, not an address (issue 22: a prefix test let
+  // them through).
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8 (RFC 1122 §3.2.1.3)
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
 std::int64_t unix_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -96,6 +111,14 @@ std::string cookie_value(std::string_view header, std::string_view name) {
     header.remove_prefix(semi + 1);
   }
   return {};
+}
+
+bool DashboardAccess::served_host(const std::string& host) const {
+  if (is_loopback_name(host)) return true;
+  for (const std::string& name : config_.host_names) {
+    if (lower(name) == host) return true;
+  }
+  return false;
 }
 
 DashboardAccess::DashboardAccess(AccessConfig config) : config_(std::move(config)) {
@@ -198,7 +221,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
     }
   }
   if (config_.token.empty()) {
-    if (config_.loopback_listener && !loopback_host(host_name(host))) {
+    if (config_.loopback_listener && !served_host(host_name(host))) {
       d.status = 403;
       d.reason = "refused: this server is for this machine only; open it as http://127.0.0.1 or http://localhost";
       return d;

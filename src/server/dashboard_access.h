@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/connection_handler.h"
 
@@ -24,6 +25,9 @@ struct AccessConfig {
   std::string token;              ///< empty: no token; everything is open to whoever reaches the listener
   bool loopback_listener = true;  ///< the listener is on a loopback address (then, without a token, only loopback Host names are served)
   double session_s = 12 * 3600.0; ///< how long a login lasts (a shift)
+  /// Host names served besides the loopback ones (the listen address, say), compared
+  /// whole and case-insensitively with the Host header's name (RFC 9110 §7.2).
+  std::vector<std::string> host_names;
 };
 
 /// The outcome of checking one request.
@@ -69,9 +73,16 @@ class DashboardAccess {
 
  private:
   std::string mac_hex(std::string_view message) const;
+  bool served_host(const std::string& host) const;  // lower-case, without port or brackets
 
   AccessConfig config_;
 };
+
+/// True if `host_name` (no port, no brackets) names this machine's loopback
+/// interface: "localhost" or a name under it (RFC 6761 §6.3), an IPv4 literal in
+/// 127.0.0.0/8 or the IPv6 literal ::1. Anything else, "127.evil.example"
+/// included, is a DNS name. Case-insensitive.
+bool is_loopback_name(std::string_view host_name);
 
 /// A cookie's value from a Cookie header ("a=1; b=2"), or empty.
 std::string cookie_value(std::string_view cookie_header, std::string_view name);

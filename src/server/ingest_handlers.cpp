@@ -1,5 +1,6 @@
 #include "server/ingest_handlers.h"
 
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <ostream>
@@ -191,20 +192,44 @@ telephony::HttpHeaders headers_of(const net::Request& request) {
 
 }  // namespace
 
+bool origin_allowed(IngestContext& context, const net::Request& request, net::Response& refusal) {
+  const auto origin = request.headers.find("origin");
+  if (origin == request.headers.end()) return true;  // not a browser: platforms send none
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  const std::string sent = lower(origin->second);
+  for (const std::string& allowed : context.allowed_origins) {
+    if (lower(allowed) == sent) return true;
+  }
+  // RFC 6455 §4.2.2 (and §10.2): a server that does not accept the origin answers
+  // the handshake with an HTTP error, 403 Forbidden.
+  refusal = net::Response::text(403, "refused: WebSocket upgrades from web pages (Origin " + origin->second +
+                                         ") are not accepted here; allow one with --ingest-origin\n");
+  context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "origin")).add();
+  log_line(context.log, request.path + " upgrade from " + request.remote + " refused (403): Origin " + origin->second +
+                            " is not allowed (--ingest-origin)");
+  return false;
+}
+
 std::unique_ptr<net::ConnectionHandler> open_twilio(IngestContext& context, const net::Request& request,
-                                                    std::shared_ptr<net::Outbox> outbox) {
+                                                    std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  if (!origin_allowed(context, request, refusal)) return nullptr;
   return std::make_unique<WebSocketIngest<telephony::TwilioStreamAdapter, telephony::TwilioConfig>>(
       context, std::move(outbox), request.remote, context.twilio, "twilio");
 }
 
 std::unique_ptr<net::ConnectionHandler> open_generic(IngestContext& context, const net::Request& request,
-                                                     std::shared_ptr<net::Outbox> outbox) {
+                                                     std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  if (!origin_allowed(context, request, refusal)) return nullptr;
   return std::make_unique<WebSocketIngest<telephony::GenericStreamAdapter, telephony::GenericStreamConfig>>(
       context, std::move(outbox), request.remote, context.generic, "generic_ws");
 }
 
 std::unique_ptr<net::ConnectionHandler> open_audiohook(IngestContext& context, const net::Request& request,
                                                        std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  if (!origin_allowed(context, request, refusal)) return nullptr;
   const std::string authority = request.header("host");
   const telephony::HttpRequestInfo info{request.method, request.target, authority};
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

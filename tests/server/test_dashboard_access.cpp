@@ -158,3 +158,25 @@ TEST_CASE("an unusable dashboard token is refused at start", "[server][dashboard
   tw::test::check_rejected("no control characters", make("line\nbreak-token"), "token");
   tw::test::check_rejected("at least 8 characters", make("short"), "token");
 }
+
+TEST_CASE("loopback host names are matched whole / a name starting with 127. is a DNS name", "[server][dashboard][access][security]") {
+  using tw::server::is_loopback_name;
+  for (const char* name : {"localhost", "LocalHost", "app.localhost", "127.0.0.1", "127.255.0.9", "::1", "0:0:0:0:0:0:0:1"}) {
+    INFO(name);
+    CHECK(is_loopback_name(name));
+  }
+  for (const char* name : {"127.evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "127.1", "127.0.0.1.",
+                           "128.0.0.1", "::2", "", "evillocalhost", "0x7f.0.0.1"}) {
+    INFO(name);
+    CHECK_FALSE(is_loopback_name(name));
+  }
+  const DashboardAccess open{AccessConfig{}};
+  CHECK(open.check(request("127.0.0.1:8080"), false).allowed);
+  CHECK_FALSE(open.check(request("127.evil.example:18181"), false).allowed);
+  CHECK_FALSE(open.check(request("127.evil.example:18181"), true).allowed);  // a WebSocket upgrade
+  AccessConfig named;
+  named.host_names = {"Monitor.internal"};
+  const DashboardAccess with_name{named};
+  CHECK(with_name.check(request("monitor.internal:8080"), false).allowed);
+  CHECK_FALSE(with_name.check(request("monitor.internal.evil.example:8080"), false).allowed);
+}

@@ -215,3 +215,60 @@ TEST_CASE("security: a call's summary stays a few KiB whatever metadata its stre
   CHECK(tw::test::metric_value(metrics, R"(tonewatch_metadata_cut_total{protocol="generic_ws"})") > 900);
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("security: the ingest endpoints refuse WebSocket upgrades from web pages unless their origin is allowed",
+          "[server][e2e][security]") {
+  const std::string out = fresh_dir("origin");
+  ServeProcess server(out, {"--quiet", "--audiohook-key", "key-1", "--ingest-origin", "https://ops.example"});
+  const std::uint16_t port = server.http_port();
+  const std::vector<std::pair<std::string, std::string>> evil = {{"Origin", "http://evil.example"}};
+  for (const char* path : {"/stream", "/twilio"}) {
+    INFO(path);
+    tw::test::WsClient c(port, path, false, evil);
+    CHECK_FALSE(c.connected());
+    CHECK(c.refusal_status() == 403);
+  }
+  {
+    auto headers = kAudioHookHeaders;  // a valid key does not make a web page a platform
+    headers.emplace_back("Origin", "http://evil.example");
+    tw::test::WsClient c(port, "/audiohook", false, headers);
+    CHECK_FALSE(c.connected());
+    CHECK(c.refusal_status() == 403);
+  }
+  {
+    tw::test::WsClient c(port, "/stream", false, {{"Origin", "HTTPS://ops.example"}});  // allowed (case-insensitive)
+    CHECK(c.connected());
+  }
+  {
+    tw::test::WsClient c(port, "/stream");  // a platform: no Origin
+    CHECK(c.connected());
+  }
+  const std::string metrics = metrics_of(port);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_rejected_connections_total{reason="origin"})") == 3);
+  CHECK(server.err().find("refused (403): Origin http://evil.example") != std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("security: without a token the DNS-rebinding check compares the whole Host name", "[server][e2e][security]") {
+  const std::string out = fresh_dir("host");
+  ServeProcess server(out, {"--quiet"});
+  const std::uint16_t port = server.http_port();
+  const std::string p = ":" + std::to_string(port);
+  auto status_with_host = [&](const std::string& host) {
+    return tw::test::http_request("127.0.0.1", port, "GET", "/api/calls", {{"Host", host}}).status;
+  };
+  for (const std::string& host : std::vector<std::string>{"127.evil.example" + p, "127.0.0.1.evil.example" + p, "localhost.evil.example" + p,
+                                 "127.evil.example", "evil.example" + p}) {
+    INFO(host);
+    CHECK(status_with_host(host) == 403);
+    CHECK(tw::test::websocket_refusal("127.0.0.1", port, "/events", {{"Host", host}}) == 403);
+    CHECK(tw::test::websocket_refusal("127.0.0.1", port, "/dashboard/feed", {{"Host", host}}) == 403);
+  }
+  for (const std::string& host : std::vector<std::string>{"127.0.0.1" + p, "localhost" + p, "LOCALHOST" + p, "127.0.0.2" + p, "[::1]" + p,
+                                 "app.localhost" + p}) {
+    INFO(host);
+    CHECK(status_with_host(host) == 200);
+  }
+  CHECK(tw::test::websocket_refusal("127.0.0.1", port, "/events", {{"Host", "127.0.0.1" + p}}) == 0);
+  CHECK(server.stop(SIGTERM) == 0);
+}
