@@ -35,9 +35,10 @@ namespace {
 // soft limit of 1024 (systemd services too), which a few hundred calls exhaust,
 // so the soft limit goes up to the hard one, and a limit still too low is said
 // at startup rather than found as EMFILE during a busy hour.
-void raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
+// Returns the soft limit it leaves (0 if unknown or unlimited).
+std::size_t raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
@@ -48,6 +49,42 @@ void raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
     err << "tonewatch serve: warning: the open-file limit is " << limit.rlim_cur << ", and --max-calls "
         << max_calls << " may need " << needed << " (ulimit -n, or LimitNOFILE= in the systemd unit)\n";
   }
+  return limit.rlim_cur == RLIM_INFINITY ? 0 : static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// Descriptors kept back from the connection limits: the listeners, stdio, the
+// webhook spool, the feed and worker threads' files, and TLS's own.
+constexpr std::size_t kReservedDescriptors = 64;
+// Files a call holds open besides its connections (windows, events, recording).
+constexpr std::size_t kFilesPerCall = 3;
+
+struct ConnectionCaps {
+  std::size_t per_listener = 0, per_address = 0;
+};
+
+// The connection limits of each listener. Unset (0), they come from the open-file
+// limit: what is left after kReservedDescriptors and the calls' files, shared by
+// the listeners, so a flood meets the limit before accept(2) meets EMFILE and
+// /healthz stays reachable; at most 4 connections per call (two legs, and the
+// dashboards and API readers) plus 256. A remote address gets half of that: one
+// flooding peer cannot fill a listener alone. Limits set above what the
+// descriptors allow are kept, with a warning.
+ConnectionCaps connection_caps(std::size_t per_listener, std::size_t per_address, std::size_t descriptors,
+                               std::size_t max_calls, std::size_t listeners, std::ostream& err) {
+  const std::size_t reserved = kReservedDescriptors + kFilesPerCall * max_calls;
+  const std::size_t budget = descriptors > reserved ? (descriptors - reserved) / listeners : 0;
+  ConnectionCaps caps;
+  caps.per_listener = per_listener;
+  if (caps.per_listener == 0) {
+    caps.per_listener = max_calls > 0 ? 4 * max_calls + 256 : 65536;
+    if (descriptors > 0) caps.per_listener = std::min(caps.per_listener, std::max<std::size_t>(budget, 16));
+  } else if (descriptors > 0 && caps.per_listener > budget) {
+    err << "tonewatch serve: warning: --max-connections " << caps.per_listener << " on each of " << listeners
+        << " listener(s) is more than the open-file limit " << descriptors << " leaves (" << budget
+        << " each): a flood will meet EMFILE first (accepts then pause, and /healthz may not answer)\n";
+  }
+  caps.per_address = per_address == 0 ? std::max<std::size_t>(caps.per_listener / 2, 8) : per_address;
+  return caps;
 }
 
 // Events waiting between the analysis threads and their delivery; past this, drops are counted.
@@ -134,6 +171,17 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--ingest-origin", ingest_origins,
                   "Let web pages of this origin (scheme://host[:port]) open /twilio, /stream, /audiohook; repeatable. "
                   "Upgrades with any other Origin header are refused (platforms send none)");
+  cmd->add_option("--max-connections", max_connections,
+                  "Connections each listener holds at once; more are closed on accept (default: from the open-file limit)");
+  cmd->add_option("--max-connections-per-address", max_connections_per_address,
+                  "Connections one remote address may hold on a listener (default: half of --max-connections)");
+  cmd->add_option("--feed-idle-timeout", feed_idle_timeout_s,
+                  "Close an /events or /dashboard/feed reader that answers no ping for this long (s)")
+      ->check(CLI::Range(2.0, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--max-feed-clients", max_feed_clients, "Readers of /events, and of /dashboard/feed, open at once (each)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
@@ -150,7 +198,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  raise_descriptor_limit(max_calls, err);
+  const std::size_t descriptors = raise_descriptor_limit(max_calls, err);
   const detect::AgitationModel model = load_agitation_model(model_path);
   server::CallSettings settings;
   settings.model = &model;
@@ -194,6 +242,11 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   config.tls_cert_file = tls_cert;
   config.tls_key_file = tls_key;
   config.io_threads = io_threads;
+  const std::size_t listeners = 1 + !audiosocket.empty() + !audiosocket_agent.empty();
+  const ConnectionCaps caps =
+      connection_caps(max_connections, max_connections_per_address, descriptors, max_calls, listeners, err);
+  config.max_connections = caps.per_listener;
+  config.max_connections_per_address = caps.per_address;
   std::unique_ptr<net::HttpServer> http;
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
   api.extra_metrics = [&] {
@@ -208,6 +261,14 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_idle_timeouts_total", "Connections closed for completing no message in time", "counter", s.idle_timeouts) +
            stat_line("tonewatch_protocol_errors_total", "Bad HTTP requests, WebSocket frames or oversize messages", "counter", s.protocol_errors) +
            stat_line("tonewatch_tls_failures_total", "Failed TLS handshakes", "counter", s.tls_failures) +
+           "# HELP tonewatch_connections_refused_total Connections closed on accept or upgrade for a connection limit\n"
+           "# TYPE tonewatch_connections_refused_total counter\n"
+           "tonewatch_connections_refused_total{limit=\"listener\"} " + std::to_string(s.refused_listener_full.load()) + "\n" +
+           "tonewatch_connections_refused_total{limit=\"address\"} " + std::to_string(s.refused_address_full.load()) + "\n" +
+           "tonewatch_connections_refused_total{limit=\"feed\"} " + std::to_string(s.refused_route_full.load()) + "\n" +
+           stat_line("tonewatch_accept_backoffs_total",
+                     "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ...), each followed by a pause",
+                     "counter", s.accept_backoffs) +
            stat_line("tonewatch_feed_dropped_total", "Feed messages dropped for slow readers", "counter", s.outbox_dropped) +
            stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
@@ -236,7 +297,6 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     return server::open_audiohook(ingest, r, o, refusal);
   });
   ws("/events", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_event_feed(hub, r, o); });
-  config.websockets.back().idle_timeout_s = 1e9;  // a feed reader only listens
   config.websockets.back().outbox_messages = 4096;
   auto tcp = [&](const std::string& address, features::SpeakerRole role) {
     if (address.empty()) return;
@@ -252,6 +312,15 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   tcp(audiosocket_agent, features::SpeakerRole::agent);
 
   dashboard.install(config);  // the supervisor's pages and feed; access rules before /api, /metrics, /events
+  for (net::WebSocketRoute& route : config.websockets) {
+    if (route.path == "/events" || route.path == "/dashboard/feed") {
+      // A feed reader only listens: idle means not answering pings, and there is a
+      // cap on how many are open (each gets every tick and event).
+      route.idle_by_ping = true;
+      route.idle_timeout_s = feed_idle_timeout_s;
+      route.max_connections = max_feed_clients;
+    }
+  }
   http = std::make_unique<net::HttpServer>(std::move(config));
   http->start();
   dashboard.start();

@@ -23,6 +23,15 @@ struct ServerConfig {
   std::vector<TcpRoute> tcp;
   double handshake_timeout_s = 10.0;       ///< HTTP request or TLS/WebSocket handshake must complete in this time
   std::size_t max_request_body_bytes = 64 * 1024;
+  /// Connections each listener (the HTTP one, each TCP one) holds at once; past it a
+  /// new connection is closed as soon as it is accepted (HTTP: after a 503). 0: no limit.
+  std::size_t max_connections = 0;
+  /// The same, per listener and remote IP address. 0: no limit.
+  std::size_t max_connections_per_address = 0;
+  /// When accept fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+  /// ENOMEM) the listener waits this long before it tries again, instead of
+  /// spinning on a connection it cannot take.
+  double accept_backoff_s = 0.1;
 };
 
 class HttpServer {

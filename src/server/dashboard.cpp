@@ -130,7 +130,8 @@ void Dashboard::install(net::ServerConfig& config) {
     return feed_.open(r, std::move(o));
   });
   feed.max_message_bytes = 4096;  // a page only asks for snapshots
-  feed.idle_timeout_s = 1e9;      // a page only listens; a dead peer fails the next tick's write
+  feed.idle_by_ping = true;       // a page only listens: idle is not answering pings (browsers answer them)
+  feed.idle_timeout_s = 60.0;
   feed.outbox_messages = 64;      // a few seconds of ticks and alerts; past that, a snapshot replaces them
   config.websockets.push_back(std::move(feed));
 }

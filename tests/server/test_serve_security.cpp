@@ -272,3 +272,168 @@ TEST_CASE("security: without a token the DNS-rebinding check compares the whole 
   CHECK(tw::test::websocket_refusal("127.0.0.1", port, "/events", {{"Host", "127.0.0.1" + p}}) == 0);
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+namespace {
+
+// A TCP connection to 127.0.0.1:port from the loopback address `source` (127.0.0.2: another
+// client than the test's own requests, which come from 127.0.0.1). -1 on failure.
+int connect_from(const char* source, std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &local.sin_addr);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(port);
+  remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime (proc(5))
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct Flood {
+  std::vector<int> fds;
+  ~Flood() {
+    for (const int fd : fds) ::close(fd);
+  }
+  void open(std::uint16_t port, int n) {
+    for (int i = 0; i < n; ++i) {
+      const int fd = connect_from("127.0.0.2", port);
+      if (fd >= 0) fds.push_back(fd);
+    }
+  }
+};
+
+const std::vector<std::string> kLowDescriptors = {"/usr/bin/prlimit", "--nofile=200", "--"};
+
+}  // namespace
+
+TEST_CASE("security: a connection flood under a low descriptor limit meets the limits and /healthz keeps answering",
+          "[server][e2e][security][flood]") {
+  const std::string out = fresh_dir("flood");
+  // 200 descriptors: 64 kept back, 3 per call, the rest shared by three listeners.
+  ServeProcess server(out, {"--quiet", "--max-calls", "10"}, true, 0, kLowDescriptors);
+  const std::uint16_t port = server.http_port();
+  Flood flood;
+  flood.open(server.caller_port(), 300);  // idle AudioSocket connections
+  flood.open(port, 300);                  // idle HTTP connections
+  REQUIRE(flood.fds.size() == 600);       // the kernel completes them; serve decides what to keep
+  std::this_thread::sleep_for(500ms);
+  const double cpu_before = cpu_seconds(server.pid());
+  for (int i = 0; i < 10; ++i) {
+    INFO("request " << i);
+    CHECK(tw::test::http_request(port, "GET", "/healthz").status == 200);
+    std::this_thread::sleep_for(200ms);
+  }
+  const double cpu_used = cpu_seconds(server.pid()) - cpu_before;
+  CHECK(cpu_used < 0.5);  // over 2 s: no accept loop spinning on EMFILE
+  short_call(port, R"({"call_id":"during-flood","sample_rate":8000,"channels":2})");  // a real call still gets in
+  const std::string metrics = metrics_of(port);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_connections_refused_total{limit="address"})") >= 500);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_accept_backoffs_total") == 0);  // never out of descriptors
+  CHECK(tw::test::metric_value(metrics, "tonewatch_open_connections") < 60);
+  CHECK(server.stop(SIGTERM) == 0);
+  CHECK(std::filesystem::exists(out + "/during-flood.summary.json"));
+}
+
+TEST_CASE("security: at the descriptor limit the accept loop pauses instead of spinning and counts it",
+          "[server][e2e][security][flood]") {
+  const std::string out = fresh_dir("emfile");
+  // Limits set past what 200 descriptors allow: the flood meets EMFILE itself.
+  ServeProcess server(out, {"--quiet", "--max-connections", "100000", "--max-connections-per-address", "100000"}, false, 0,
+                      kLowDescriptors);
+  CHECK(server.err().find("more than the open-file limit") != std::string::npos);
+  const std::uint16_t port = server.http_port();
+  {
+    Flood flood;
+    flood.open(port, 400);
+    std::this_thread::sleep_for(500ms);
+    const double cpu_before = cpu_seconds(server.pid());
+    std::this_thread::sleep_for(2s);
+    const double cpu_used = cpu_seconds(server.pid()) - cpu_before;
+    CHECK(cpu_used < 0.5);  // was a whole core: accept, EMFILE, accept again ...
+  }
+  // The flood gone, serve takes connections again.
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    answered = tw::test::http_request(port, "GET", "/healthz").status == 200;
+    if (!answered) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(answered);
+  CHECK(tw::test::metric_value(metrics_of(port), "tonewatch_accept_backoffs_total") >= 1);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("security: feed readers that answer no ping are closed and the number of readers is capped",
+          "[server][e2e][security]") {
+  const std::string out = fresh_dir("feed-idle");
+  ServeProcess server(out, {"--quiet", "--feed-idle-timeout", "2", "--max-feed-clients", "3"});
+  const std::uint16_t port = server.http_port();
+  // A socket that completes the handshake and then never answers: closed after about 2 s.
+  for (const char* path : {"/dashboard/feed", "/events"}) {
+    INFO(path);
+    const int fd = tw::test::raw_connect(port);
+    REQUIRE(fd >= 0);
+    const std::string upgrade = std::string("GET ") + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Version: 13\r\n\r\n";
+    REQUIRE(::send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(upgrade.size()));
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const auto start = std::chrono::steady_clock::now();
+    std::string received;
+    bool closed = false;
+    while (!closed && std::chrono::steady_clock::now() - start < 10s) {
+      char buffer[4096];
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
+      closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+    ::close(fd);
+    CHECK(received.rfind("HTTP/1.1 101", 0) == 0);
+    CHECK(closed);
+    const double after_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CHECK(after_s > 1.5);
+    CHECK(after_s < 6.0);
+  }
+  // A reader that answers pings (every WebSocket client does while it reads) stays: a tick a second for 6 s.
+  {
+    tw::test::WsClient page(port, "/dashboard/feed");
+    REQUIRE(page.connected());
+    int messages = 0;
+    for (const auto start = std::chrono::steady_clock::now(); std::chrono::steady_clock::now() - start < 6s;) {
+      if (!page.read(3.0)) break;
+      ++messages;
+    }
+    CHECK(messages >= 5);  // the snapshot and the ticks, never cut off
+  }
+  // At most 3 readers of /events at once: the 4th is told 503.
+  {
+    tw::test::WsClient a(port, "/events"), b(port, "/events"), c(port, "/events");
+    REQUIRE((a.connected() && b.connected() && c.connected()));
+    tw::test::WsClient d(port, "/events");
+    CHECK_FALSE(d.connected());
+    CHECK(d.refusal_status() == 503);
+  }
+  const std::string metrics = metrics_of(port);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_idle_timeouts_total") >= 2);
+  CHECK(tw::test::metric_value(metrics, R"(tonewatch_connections_refused_total{limit="feed"})") == 1);
+  CHECK(server.stop(SIGTERM) == 0);
+}
