@@ -49,6 +49,27 @@ std::pair<std::string, std::uint16_t> parse_address(const std::string& address) 
   return {host, static_cast<std::uint16_t>(std::stoul(port_text))};
 }
 
+int refused_transfer_coding(std::string_view value) {
+  std::vector<std::string> codings;
+  while (true) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) {  // empty list elements are allowed and ignored (RFC 9110 §5.6.1.2)
+      std::string coding(item.substr(0, item.find(';')));  // transfer parameters (none defined for chunked)
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.pop_back();
+      std::transform(coding.begin(), coding.end(), coding.begin(), [](unsigned char c) { return std::tolower(c); });
+      codings.push_back(std::move(coding));
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  if (codings.empty() || codings.back() != "chunked") return 400;
+  if (codings.size() > 1) return std::count(codings.begin(), codings.end(), "chunked") > 1 ? 400 : 501;
+  return 0;
+}
+
 namespace {
 
 tcp::endpoint resolve(const std::string& address) {
@@ -267,6 +288,21 @@ struct HttpServer::Impl {
         return close();
       }
       http::request<http::string_body> req = parser_->release();
+      // Beast frames a request by Content-Length or a final "chunked" only; any other
+      // Transfer-Encoding left the body unread, to be parsed as the next request.
+      std::string transfer_encoding;
+      for (auto [it, end] = req.equal_range(http::field::transfer_encoding); it != end; ++it) {
+        transfer_encoding += (transfer_encoding.empty() ? "" : ", ") + std::string(it->value());
+      }
+      if (req.count(http::field::transfer_encoding) > 0) {
+        if (const int status = refused_transfer_coding(transfer_encoding); status != 0) {
+          impl_.stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+          return respond(Response::text(status, status == 400 ? "bad request: the body's length is unknown (Transfer-Encoding " +
+                                                                    transfer_encoding + ")\n"
+                                                              : "transfer coding not implemented: " + transfer_encoding + "\n"),
+                         req.version(), false);
+        }
+      }
       const std::string remote = remote_of(beast::get_lowest_layer(stream_).socket());
       Request request = to_request(req, remote, tls_);
       if (websocket::is_upgrade(req)) {

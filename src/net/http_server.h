@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/connection_handler.h"
@@ -64,6 +65,14 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The status a request with this Transfer-Encoding value (all its fields joined
+/// with ", ") must be refused with, or 0 to take it. RFC 9112 §6.3 item 4: a
+/// request whose last transfer coding is not "chunked" has no knowable length:
+/// 400, and the connection closes (its "body" would be read as the next request:
+/// request smuggling). §6.1: a coding the server does not implement (anything but
+/// chunked, applied once, §7): 501. Codings are case-insensitive (§7).
+int refused_transfer_coding(std::string_view transfer_encoding);
 
 /// "host:port" → (host, port). Throws std::invalid_argument with the text on a malformed address.
 std::pair<std::string, std::uint16_t> parse_address(const std::string& address);

@@ -2,9 +2,10 @@
 
 #include <cctype>
 #include <chrono>
-#include <mutex>
 #include <ostream>
 #include <vector>
+
+#include "server/log_text.h"
 
 namespace tw::server {
 namespace {
@@ -15,13 +16,6 @@ using features::SpeakerRole;
 // Registry, RFC 6455 §11.7): the server is at its limit or shutting down.
 constexpr std::uint16_t kTryAgainLater = 1013;
 
-std::mutex log_mutex;
-void log_line(std::ostream* log, const std::string& line) {
-  if (log == nullptr) return;
-  std::lock_guard<std::mutex> lock(log_mutex);
-  *log << "tonewatch serve: " << line << '\n';
-  log->flush();
-}
 
 /// A connection's place in a call, as the adapter's IngestSink.
 class IngestLeg final : public telephony::IngestSink {

@@ -273,6 +273,105 @@ TEST_CASE("security: without a token the DNS-rebinding check compares the whole 
   CHECK(server.stop(SIGTERM) == 0);
 }
 
+TEST_CASE("security: an acknowledgement's user name is checked as a login name is", "[server][e2e][security]") {
+  const std::string out = fresh_dir("ack-user");
+  ServeProcess server(out, {"--quiet"});
+  const std::uint16_t port = server.http_port();
+  auto ack_as = [&](const std::string& user_query) {
+    return tw::test::http_request(port, "POST", "/api/alerts/some-call/1/ack?user=" + user_query).status;
+  };
+  CHECK(ack_as(std::string(65, 'a')) == 400);
+  CHECK(ack_as("eve%0d%0aX-Forged:%20yes") == 400);
+  CHECK(ack_as("eve%00") == 400);
+  CHECK(ack_as("%1b%5b31mred") == 400);
+  CHECK(ack_as("") == 400);
+  CHECK(ack_as(std::string(64, 'a')) == 404);  // a good name: on to the alert, which does not exist
+  CHECK(ack_as("Jane%20Doe") == 404);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+namespace {
+// Sends raw bytes on a fresh connection and returns everything the server wrote until it closed (or 5 s).
+std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
+  const int fd = tw::test::raw_connect(port);
+  REQUIRE(fd >= 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return text;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("security: a request with an unknown transfer coding gets 400 and its body is never read as a request",
+          "[server][e2e][security]") {
+  const std::string out = fresh_dir("transfer-encoding");
+  ServeProcess server(out, {"--quiet"});
+  const std::uint16_t port = server.http_port();
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  auto post = [&](const std::string& coding, const std::string& body) {
+    return raw_exchange(port, "POST /api/alerts/c/1/ack?user=bob HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: " + coding +
+                                  "\r\n\r\n" + body);
+  };
+  {
+    const std::string reply = post("xchunked", smuggled);
+    INFO(reply);
+    CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(count_of(reply, "HTTP/1.1 ") == 1);  // not a second answer, to the GET in the body
+  }
+  {
+    const std::string reply = post("chunked, xchunked", smuggled);
+    CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(count_of(reply, "HTTP/1.1 ") == 1);
+  }
+  {
+    const std::string reply = post("gzip, chunked", "0\r\n\r\n");  // framed, but a coding serve does not decode
+    CHECK(reply.rfind("HTTP/1.1 501", 0) == 0);
+  }
+  {
+    const std::string reply = post("Chunked", "0\r\n\r\n");  // well framed: on to the handler (no such alert)
+    CHECK(reply.rfind("HTTP/1.1 404", 0) == 0);
+  }
+  CHECK(tw::test::metric_value(metrics_of(port), "tonewatch_protocol_errors_total") >= 3);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("security: a call id with a newline and terminal escapes cannot forge or color a log line", "[server][e2e][security]") {
+  const std::string out = fresh_dir("log-forging");
+  ServeProcess server(out, {"--quiet", "--max-calls", "1"});
+  const std::uint16_t port = server.http_port();
+  tw::test::WsClient first(port, "/stream");
+  REQUIRE(first.send_text(R"({"call_id":"first","sample_rate":8000})"));
+  REQUIRE(first.send_binary(std::string(1600, '\0')));
+  std::this_thread::sleep_for(300ms);
+  // Refused (--max-calls 1), and the refusal is logged with the call id in it.
+  const json evil = {{"call_id", "x\ntonewatch serve: FORGED all calls dropped\x1b[2J\r\x07"}, {"sample_rate", 8000}};
+  tw::test::WsClient second(port, "/stream");
+  REQUIRE(second.send_text(evil.dump()));
+  REQUIRE(second.wait_closed(5.0));
+  CHECK(second.close_code() == 1013);
+  first.close();
+  CHECK(server.stop(SIGTERM) == 0);
+  const std::string log = server.err();
+  INFO(log);
+  CHECK(log.find("FORGED") != std::string::npos);  // the line is there ...
+  CHECK(log.find("\ntonewatch serve: FORGED") == std::string::npos);  // ... but on the refusal's own line
+  CHECK(log.find("x\\x0atonewatch serve: FORGED all calls dropped\\x1b[2J\\x0d\\x07") != std::string::npos);
+  for (const char c : log) {
+    if (c == '\n') continue;
+    CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7F));
+  }
+}
+
 namespace {
 
 // A TCP connection to 127.0.0.1:port from the loopback address `source` (127.0.0.2: another
