@@ -223,7 +223,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   });
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
 
-  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}, {}};
+  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}, {}, {}};
   ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
   ingest.twilio.max_json_depth = max_json_depth;
   ingest.generic.max_message_bytes = max_message_bytes;

@@ -227,10 +227,28 @@ std::unique_ptr<net::ConnectionHandler> open_audiohook(IngestContext& context, c
   const std::string authority = request.header("host");
   const telephony::HttpRequestInfo info{request.method, request.target, authority};
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const telephony::SignatureVerdict verdict =
+  telephony::SignatureVerdict verdict =
       context.audiohook_auth.credentials.empty()
-          ? telephony::SignatureVerdict{false, "no AudioHook API keys are configured (--audiohook-key)", {}, {}}
+          ? telephony::SignatureVerdict{false, "no AudioHook API keys are configured (--audiohook-key)", {}, {}, 0}
           : telephony::verify_audiohook_request(info, headers_of(request), context.audiohook_auth, now);
+  if (verdict.ok && verdict.valid_until_unix_s > 0) {  // signed: a nonce, used once
+    if (verdict.nonce.empty()) {
+      verdict.ok = false;
+      verdict.reason = "signature has no nonce (needed to refuse replays)";
+    } else {
+      switch (context.audiohook_nonces.check(verdict.key_id, verdict.nonce, now, verdict.valid_until_unix_s)) {
+        case NonceCache::Outcome::first_use: break;
+        case NonceCache::Outcome::replay:
+          verdict.ok = false;
+          verdict.reason = "replayed request: this signature's nonce was already used";
+          break;
+        case NonceCache::Outcome::full:
+          verdict.ok = false;
+          verdict.reason = "too many signed requests in the replay window; try again later";
+          break;
+      }
+    }
+  }
   if (!verdict.ok) {
     refusal = net::Response::text(401, "unauthorized: " + verdict.reason + "\n");
     context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "unauthorized")).add();

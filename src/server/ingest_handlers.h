@@ -11,6 +11,7 @@
 #include "net/connection_handler.h"
 #include "server/call_registry.h"
 #include "server/metrics.h"
+#include "server/nonce_cache.h"
 #include "telephony/audiohook_adapter.h"
 #include "telephony/audiosocket_adapter.h"
 #include "telephony/generic_stream_adapter.h"
@@ -34,6 +35,7 @@ struct IngestContext {
   /// WebSocket upgrade (RFC 6455 §4.1, §10.2), so an upgrade with any other
   /// Origin is a web page driving the endpoint and is refused (403).
   std::vector<std::string> allowed_origins;
+  NonceCache audiohook_nonces;  ///< signed AudioHook upgrades already taken (replays are refused, 401)
 };
 
 /// The browser check of every WebSocket ingest endpoint: false, with `refusal`

@@ -536,3 +536,81 @@ TEST_CASE("security: feed readers that answer no ping are closed and the number 
   CHECK(tw::test::metric_value(metrics, R"(tonewatch_connections_refused_total{limit="feed"})") == 1);
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("security: a signed AudioHook upgrade replayed within its window is refused", "[server][e2e][security]") {
+  const std::string out = fresh_dir("replay");
+  const std::string secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ=";  // base64 of "secret-secret-secret"
+  ServeProcess server(out, {"--quiet", "--audiohook-key", "key-1:" + secret});
+  const std::uint16_t port = server.http_port();
+  std::mt19937_64 rng(22);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto signed_headers = tw::player::audiohook_signed_headers(
+      "/audiohook", "127.0.0.1:" + std::to_string(port), "key-1", secret, "d7934305-0972-4844-938e-9060eef73d05",
+      "e160e428-53e2-487c-977d-96989bf5c99d", "a160e428-53e2-487c-977d-96989bf5c99d", now, rng);
+  {
+    tw::test::WsClient first(port, "/audiohook", false, signed_headers.headers);
+    CHECK(first.connected());
+  }
+  {
+    tw::test::WsClient again(port, "/audiohook", false, signed_headers.headers);  // the same headers, captured and resent
+    CHECK_FALSE(again.connected());
+    CHECK(again.refusal_status() == 401);
+  }
+  {
+    const auto fresh = tw::player::audiohook_signed_headers(
+        "/audiohook", "127.0.0.1:" + std::to_string(port), "key-1", secret, "d7934305-0972-4844-938e-9060eef73d05",
+        "e160e428-53e2-487c-977d-96989bf5c99d", "a160e428-53e2-487c-977d-96989bf5c99d", now, rng);
+    tw::test::WsClient next(port, "/audiohook", false, fresh.headers);  // a new nonce: a new request
+    CHECK(next.connected());
+  }
+  CHECK(tw::test::metric_value(metrics_of(port), R"(tonewatch_rejected_connections_total{reason="unauthorized"})") == 1);
+  CHECK(server.err().find("replayed request") != std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("security: a session ends at logout and token guesses are throttled and logged per address", "[server][e2e][security]") {
+  const std::string out = fresh_dir("sessions");
+  const std::string token = "s3cret-token-of-the-floor";
+  ServeProcess server(out, {"--quiet", "--dashboard-token", token});
+  const std::uint16_t port = server.http_port();
+  auto get = [&](const std::string& target, const tw::test::Headers& h) {
+    return tw::test::http_request("127.0.0.1", port, "GET", target, h).status;
+  };
+  const tw::test::Headers form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  auto login = [&] {
+    const auto r = tw::test::http_request("127.0.0.1", port, "POST", "/login", form, "user=Dana&token=" + token + "&next=%2F");
+    REQUIRE(r.status == 303);
+    const std::string set = r.header("set-cookie");
+    return set.substr(0, set.find(';'));
+  };
+  // Logout ends the session itself, not just the browser's copy of the cookie.
+  const std::string stolen = login();
+  CHECK(get("/api/calls", {{"Cookie", stolen}}) == 200);
+  CHECK(tw::test::http_request("127.0.0.1", port, "POST", "/logout", {{"Cookie", stolen}}).status == 303);
+  CHECK(get("/api/calls", {{"Cookie", stolen}}) == 401);
+  CHECK(tw::test::websocket_refusal("127.0.0.1", port, "/dashboard/feed", {{"Cookie", stolen}}) == 401);
+  const std::string session = login();  // a new login works
+  CHECK(get("/api/calls", {{"Cookie", session}}) == 200);
+
+  // Guesses: 10 are checked (401), then the address is refused unchecked (429), the right token too.
+  int refused = 0, throttled = 0;
+  for (int i = 0; i < 30; ++i) {
+    const int status = get("/api/calls", {{"Authorization", "Bearer guess-" + std::to_string(i)}});
+    refused += status == 401;
+    throttled += status == 429;
+  }
+  CHECK(refused == 10);
+  CHECK(throttled == 20);
+  CHECK(get("/api/calls", {{"Authorization", "Bearer " + token}}) == 429);
+  CHECK(tw::test::http_request("127.0.0.1", port, "POST", "/login", form, "user=Dana&token=" + token + "&next=%2F").status == 429);
+  CHECK(tw::test::websocket_refusal("127.0.0.1", port, "/events", {{"Authorization", "Bearer " + token}}) == 429);
+  CHECK(get("/api/calls", {{"Cookie", session}}) == 200);  // a logged-in supervisor is not locked out
+  const auto metrics = tw::test::http_request("127.0.0.1", port, "GET", "/metrics", {{"Cookie", session}});
+  REQUIRE(metrics.status == 200);
+  CHECK(tw::test::metric_value(metrics.body, R"(tonewatch_auth_failures_total{kind="bearer"})") == 10);
+  CHECK(tw::test::metric_value(metrics.body, "tonewatch_auth_throttled_total") == 23);
+  const std::string log = server.err();
+  CHECK(log.find("dashboard: wrong token (bearer) from 127.0.0.1") != std::string::npos);
+  CHECK(log.find("10 wrong tokens from 127.0.0.1 in 60 s") != std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
