@@ -168,6 +168,10 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
                   "Platform metadata kept per call (compact JSON; the rest is cut and counted)")
       ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
       ->capture_default_str();
+  cmd->add_option("--max-call-s", max_call_s,
+                  "End a call after this much audio, writing its outputs (bounds every output of a call; 0: no limit)")
+      ->check(CLI::Range(0.0, 7 * 86400.0))
+      ->capture_default_str();
   cmd->add_option("--ingest-origin", ingest_origins,
                   "Let web pages of this origin (scheme://host[:port]) open /twilio, /stream, /audiohook; repeatable. "
                   "Upgrades with any other Origin header are refused (platforms send none)");
@@ -211,6 +215,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.record_dir = record_dir;
   settings.ring_s = leg_buffer_s;
   settings.metadata.max_bytes = max_metadata_bytes;
+  settings.max_call_s = max_call_s;
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);

@@ -32,6 +32,7 @@ struct ServeCommand {
   std::size_t max_json_bytes = 64 * 1024;      ///< text (JSON) WebSocket messages
   int max_json_depth = 32;                     ///< JSON nesting of any ingest message
   std::size_t max_metadata_bytes = 4096;       ///< platform metadata kept per call
+  double max_call_s = 8 * 3600.0;              ///< a call is ended after this much audio (0: no limit)
   std::size_t max_connections = 0;              ///< per listener; 0: from the open-file limit
   std::size_t max_connections_per_address = 0;  ///< per listener and remote address; 0: half of the above
   double feed_idle_timeout_s = 60.0;            ///< /events and /dashboard/feed readers that answer no ping

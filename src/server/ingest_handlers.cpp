@@ -73,6 +73,8 @@ class IngestLeg final : public telephony::IngestSink {
   }
 
   const std::string& refused() const noexcept { return refused_; }
+  /// The call was ended at --max-call-s: the connection has nothing more to bring.
+  bool call_cut() const noexcept { return handle_.call && handle_.call->cut_at_max_length(); }
 
  private:
   IngestContext& context_;
@@ -130,6 +132,7 @@ class WebSocketIngest final : public net::ConnectionHandler {
       context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
       return net::Verdict::closing(kTryAgainLater, leg_.refused());
     }
+    if (leg_.call_cut()) return cut_off();
     if (status.close) {
       if (status.close_code != telephony::close_code::kNormal) {
         log_line(context_.log, protocol_ + " connection closed: " + std::string(status.reason));
@@ -138,6 +141,12 @@ class WebSocketIngest final : public net::ConnectionHandler {
       return net::Verdict::closing(status.close_code, std::string(status.reason));
     }
     return net::Verdict::keep();
+  }
+
+  net::Verdict cut_off() {
+    leg_.end_legs();
+    context_.metrics.counter("tonewatch_calls_cut_total", "Connections closed because their call reached --max-call-s").add();
+    return net::Verdict::closing(telephony::close_code::kPolicyViolation, "the call reached its maximum length (--max-call-s)");
   }
 
   IngestContext& context_;
@@ -157,6 +166,11 @@ class AudioSocketIngest final : public net::ConnectionHandler {
     if (!leg_.refused().empty()) {
       context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
       return net::Verdict::closing(kTryAgainLater, leg_.refused());
+    }
+    if (leg_.call_cut()) {
+      leg_.end_legs();
+      context_.metrics.counter("tonewatch_calls_cut_total", "Connections closed because their call reached --max-call-s").add();
+      return net::Verdict::closing(telephony::close_code::kPolicyViolation, "the call reached its maximum length (--max-call-s)");
     }
     if (status.close) {
       if (status.close_code != telephony::close_code::kNormal) log_line(context_.log, "audiosocket connection closed: " + std::string(status.reason));

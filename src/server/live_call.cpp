@@ -161,6 +161,11 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
     }
   }
   if (writer_) analysed_frames_.store(static_cast<std::uint64_t>(writer_->session().frames()), std::memory_order_relaxed);
+  if (writer_ && settings_.max_call_s > 0.0 && !cut_.load(std::memory_order_relaxed) &&
+      writer_->session().duration_s() >= settings_.max_call_s) {
+    cut_.store(true, std::memory_order_relaxed);
+    stop();  // the next pump drains what the legs hold and finishes the call
+  }
   if (worked) update_status();
   if (all_done) {
     if (writer_) writer_->finish();
@@ -221,6 +226,10 @@ void LiveCall::write_outputs() {
                      {"stall_fill_frames", c.stall_fill_frames},
                      {"late_dropped_frames", c.late_dropped_frames}};
       std::vector<std::string> warnings;
+      if (cut_.load(std::memory_order_relaxed)) {
+        warnings.push_back("the call was ended after " + std::to_string(static_cast<long long>(settings_.max_call_s)) +
+                           " s of audio (--max-call-s)");
+      }
       if (c.overflowed_frames > 0) {
         warnings.push_back(std::to_string(c.overflowed_frames) +
                            " frames were lost because analysis fell behind (ring overflow)");

@@ -42,6 +42,9 @@ struct CallSettings {
   double second_leg_wait_s = 0.75;  ///< how long a one-leg call waits for its other party (its audio waits in the ring)
   TimelineLimits timeline;          ///< what the live timeline (the dashboard's call view) keeps
   MetadataLimits metadata;          ///< what a call keeps of its platform's metadata
+  /// A call analysed this long is ended (its outputs written, its connections told
+  /// why): every output of a call grows with its length, so this bounds them. 0: no limit.
+  double max_call_s = 0.0;
 };
 
 /// A live call as the dashboard and the API see it. A copy.
@@ -122,6 +125,9 @@ class LiveCall {
   bool take_ready() noexcept {
     return ready_.load(std::memory_order_relaxed) && ready_.exchange(false, std::memory_order_acq_rel);
   }
+  /// True once the call was ended for reaching settings.max_call_s. Any thread;
+  /// one relaxed load (the connections ask after each message).
+  bool cut_at_max_length() const noexcept { return cut_.load(std::memory_order_relaxed); }
   /// Analysis-rate frames analysed so far (the worker's count after its last pump).
   std::uint64_t analysed_frames() const noexcept { return analysed_frames_.load(std::memory_order_relaxed); }
   /// Writes the summary, tables and report (and commits the recording). Worker or finisher thread, once.
@@ -165,6 +171,7 @@ class LiveCall {
   std::string error_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
+  std::atomic<bool> cut_{false};
   // The worker's counts, published for other threads after each pump.
   std::atomic<std::uint64_t> stall_fill_frames_{0}, late_dropped_frames_{0}, analysed_frames_{0};
   bool outputs_written_ = false;

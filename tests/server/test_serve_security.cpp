@@ -614,3 +614,26 @@ TEST_CASE("security: a session ends at logout and token guesses are throttled an
   CHECK(log.find("10 wrong tokens from 127.0.0.1 in 60 s") != std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("security: a call longer than --max-call-s is ended and written so its outputs stay bounded", "[server][e2e][security]") {
+  const std::string out = fresh_dir("max-call");
+  ServeProcess server(out, {"--quiet", "--max-call-s", "2"});
+  const std::uint16_t port = server.http_port();
+  tw::test::WsClient c(port, "/stream");
+  REQUIRE(c.send_text(R"({"call_id":"endless","sample_rate":8000,"channels":2})"));
+  for (int i = 0; i < 150; ++i) {  // 15 s of audio, 0.1 s every 20 ms; what comes after the cut is ignored
+    (void)c.send_binary(std::string(3200, '\0'));
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(c.wait_closed(10.0));
+  CHECK(c.close_code() == 1008);
+  CHECK(c.close_reason().find("maximum length (--max-call-s)") != std::string::npos);
+  wait_for_ended(port, 1, 20.0);
+  const json summary = read_json(out + "/endless.summary.json");
+  const double duration_s = summary["duration_s"].get<double>();
+  CHECK(duration_s >= 2.0);
+  CHECK(duration_s < 4.0);
+  CHECK(summary["warnings"].dump().find("--max-call-s") != std::string::npos);
+  CHECK(tw::test::metric_value(metrics_of(port), "tonewatch_calls_cut_total") == 1);
+  CHECK(server.stop(SIGTERM) == 0);
+}
