@@ -129,6 +129,31 @@ std::string webhook_metrics(const alerts::WebhookStats& s) {
   return out;
 }
 
+// Says at start what anyone who can reach a listener may do: tonewatch
+// authenticates the dashboard (a token) and AudioHook (API keys and signatures),
+// but not the platforms' own streams, which are meant for a private network or
+// a proxy that authenticates them.
+void warn_exposure(const std::string& listen, const std::vector<std::string>& audiosockets, bool token, bool tls,
+                   std::ostream& err) {
+  const bool public_http = !server::is_loopback_name(net::parse_address(listen).first);
+  if (public_http) {
+    err << "tonewatch serve: warning: /twilio and /stream on " << listen
+        << " take a call from anyone who can reach it (they are not authenticated): firewall them to your platform, "
+           "or put a proxy in front that authenticates (docs/security.md)\n";
+    if (token && !tls) {
+      err << "tonewatch serve: warning: the dashboard token and login cookies cross the network in clear text on "
+          << listen << ": use --tls-cert and --tls-key, or a TLS proxy in front\n";
+    }
+  }
+  for (const std::string& address : audiosockets) {
+    if (!address.empty() && !server::is_loopback_name(net::parse_address(address).first)) {
+      err << "tonewatch serve: warning: AudioSocket on " << address
+          << " takes a call from anyone who can reach it (the protocol has no authentication): firewall it to your "
+             "Asterisk hosts\n";
+    }
+  }
+}
+
 }  // namespace
 
 CLI::App* ServeCommand::add_to(CLI::App& app) {
@@ -241,6 +266,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   ingest.allowed_origins = ingest_origins;
 
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
+  warn_exposure(listen, {audiosocket, audiosocket_agent}, dashboard.access().token_required(), !tls_cert.empty(), err);
   std::atomic<bool> ready{true};
   net::ServerConfig config;
   config.listen = listen;

@@ -615,6 +615,36 @@ TEST_CASE("security: a session ends at logout and token guesses are throttled an
   CHECK(server.stop(SIGTERM) == 0);
 }
 
+TEST_CASE("security: serve warns at start about unauthenticated ingest beyond loopback and clear-text tokens and unsigned webhooks",
+          "[server][e2e][security]") {
+  const std::string out = fresh_dir("warnings");
+  const std::vector<std::string> common = {"--quiet", "--dashboard-token", "s3cret-token-of-the-floor", "--webhook",
+                                           "http://127.0.0.1:9/hook"};
+  {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), {"--listen", "0.0.0.0:0", "--audiosocket", "0.0.0.0:0"});
+    ServeProcess exposed(out, args);
+    const std::string log = exposed.err();
+    INFO(log);
+    CHECK(log.find("warning: /twilio and /stream on 0.0.0.0:0 take a call from anyone who can reach it") != std::string::npos);
+    CHECK(log.find("warning: the dashboard token and login cookies cross the network in clear text") != std::string::npos);
+    CHECK(log.find("warning: AudioSocket on 0.0.0.0:0 takes a call from anyone who can reach it") != std::string::npos);
+    CHECK(log.find("warning: webhooks are not signed") != std::string::npos);
+    CHECK(exposed.stop(SIGTERM) == 0);
+  }
+  {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), {"--audiosocket", "127.0.0.1:0", "--webhook-secret", "hook-secret"});
+    ServeProcess local(out, args);  // loopback listeners, signed webhooks: nothing to warn about
+    const std::string log = local.err();
+    for (const char* warning : {"take a call from anyone", "takes a call from anyone", "clear text", "not signed"}) {
+      INFO(warning);
+      CHECK(log.find(warning) == std::string::npos);
+    }
+    CHECK(local.stop(SIGTERM) == 0);
+  }
+}
+
 TEST_CASE("security: a call longer than --max-call-s is ended and written so its outputs stay bounded", "[server][e2e][security]") {
   const std::string out = fresh_dir("max-call");
   ServeProcess server(out, {"--quiet", "--max-call-s", "2"});
