@@ -14,7 +14,7 @@
 
 namespace {
 const tw::server::DashboardAccess& access() {
-  static const tw::server::DashboardAccess instance(tw::server::AccessConfig{"fuzz-token-0123456789", true, 3600.0});
+  static const tw::server::DashboardAccess instance(tw::server::AccessConfig{"fuzz-token-0123456789", true, 3600.0, {}});
   return instance;
 }
 }  // namespace

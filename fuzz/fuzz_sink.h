@@ -4,15 +4,24 @@
 //  - audio samples are finite and in [-1, 1];
 //  - each track's blocks are contiguous (first_sample equals the frames so far);
 //  - audio and DTMF only between on_stream_start and on_stream_end, end at most once;
-//  - a block's size is a whole number of frames of the track's channel count.
+//  - a block's size is a whole number of frames of the track's channel count;
+//  - the stream's metadata nests no deeper than kMaxJsonDepth, and can be copied
+//    and dumped as the server does (both recurse once per level: the crash of
+//    issue 22 was there, past a depth only a -max_len of 200 KB reaches).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "telephony/ingest_sink.h"
+#include "telephony/json_parse.h"
 
 namespace tw::fuzz {
 
@@ -24,6 +33,9 @@ class CheckingSink : public telephony::IngestSink {
     tracks_ = static_cast<int>(start.tracks.size());
     if (tracks_ <= 0 || tracks_ > 2 || start.sample_rate_hz <= 0) std::abort();
     for (int t = 0; t < tracks_; ++t) channels_[t] = start.tracks[static_cast<std::size_t>(t)].channels();
+    if (depth(start.metadata) > telephony::kMaxJsonDepth) std::abort();
+    const nlohmann::json copy = start.metadata;
+    metadata_bytes_ += copy.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).size();
   }
   void on_audio(const telephony::TrackAudio& audio) override {
     if (!started_ || ended_) std::abort();
@@ -51,6 +63,21 @@ class CheckingSink : public telephony::IngestSink {
   int channels_[2] = {0, 0};
   std::int64_t frames_[2] = {0, 0};
   std::size_t sent_bytes_ = 0;
+  std::size_t metadata_bytes_ = 0;
+
+  // Depth of a value (a scalar is 0, {} is 1), without recursion.
+  static int depth(const nlohmann::json& value) {
+    int deepest = 0;
+    std::vector<std::pair<const nlohmann::json*, int>> stack{{&value, 1}};
+    while (!stack.empty()) {
+      const auto [v, d] = stack.back();
+      stack.pop_back();
+      if (!v->is_structured()) continue;
+      deepest = std::max(deepest, d);
+      for (const auto& child : *v) stack.emplace_back(&child, d + 1);
+    }
+    return deepest;
+  }
 };
 
 /// Splits a fuzz input into messages at the ASCII record separator (0x1E).

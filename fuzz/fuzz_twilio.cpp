@@ -7,7 +7,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   tw::fuzz::CheckingSink sink;
   tw::telephony::TwilioConfig config;
-  config.max_message_bytes = 4096;
+  // serve's largest JSON message (--max-json-bytes up to 256 KiB in the tests): deep
+  // nesting needs the room (100,000 levels are 200 KB).
+  config.max_message_bytes = 256 * 1024;
   config.max_gap_s = 2.0;  // keeps silence filling cheap per input
   tw::telephony::TwilioStreamAdapter adapter(sink, config);
   tw::fuzz::for_each_piece(data, size, [&](std::span<const std::uint8_t> piece) {

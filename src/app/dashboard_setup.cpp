@@ -26,7 +26,9 @@ server::DashboardConfig dashboard_config(const std::string& token, const std::st
   server::DashboardConfig config;
   config.access.token = token_file.empty() ? token : read_token_file(token_file);
   const std::string host = net::parse_address(listen).first;
-  config.access.loopback_listener = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  config.access.loopback_listener = server::is_loopback_name(host);
+  config.access.host_names.push_back(host);  // the address it was told to listen on, as given
+  config.log = &err;
   if (!config.access.loopback_listener && config.access.token.empty()) {
     err << "tonewatch serve: warning: listening on " << listen
         << " without --dashboard-token: anyone who can reach it sees every call and can acknowledge alerts\n";

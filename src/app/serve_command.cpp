@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -35,9 +36,10 @@ namespace {
 // soft limit of 1024 (systemd services too), which a few hundred calls exhaust,
 // so the soft limit goes up to the hard one, and a limit still too low is said
 // at startup rather than found as EMFILE during a busy hour.
-void raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
+// Returns the soft limit it leaves (0 if unknown or unlimited).
+std::size_t raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
@@ -48,6 +50,42 @@ void raise_descriptor_limit(std::size_t max_calls, std::ostream& err) {
     err << "tonewatch serve: warning: the open-file limit is " << limit.rlim_cur << ", and --max-calls "
         << max_calls << " may need " << needed << " (ulimit -n, or LimitNOFILE= in the systemd unit)\n";
   }
+  return limit.rlim_cur == RLIM_INFINITY ? 0 : static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// Descriptors kept back from the connection limits: the listeners, stdio, the
+// webhook spool, the feed and worker threads' files, and TLS's own.
+constexpr std::size_t kReservedDescriptors = 64;
+// Files a call holds open besides its connections (windows, events, recording).
+constexpr std::size_t kFilesPerCall = 3;
+
+struct ConnectionCaps {
+  std::size_t per_listener = 0, per_address = 0;
+};
+
+// The connection limits of each listener. Unset (0), they come from the open-file
+// limit: what is left after kReservedDescriptors and the calls' files, shared by
+// the listeners, so a flood meets the limit before accept(2) meets EMFILE and
+// /healthz stays reachable; at most 4 connections per call (two legs, and the
+// dashboards and API readers) plus 256. A remote address gets half of that: one
+// flooding peer cannot fill a listener alone. Limits set above what the
+// descriptors allow are kept, with a warning.
+ConnectionCaps connection_caps(std::size_t per_listener, std::size_t per_address, std::size_t descriptors,
+                               std::size_t max_calls, std::size_t listeners, std::ostream& err) {
+  const std::size_t reserved = kReservedDescriptors + kFilesPerCall * max_calls;
+  const std::size_t budget = descriptors > reserved ? (descriptors - reserved) / listeners : 0;
+  ConnectionCaps caps;
+  caps.per_listener = per_listener;
+  if (caps.per_listener == 0) {
+    caps.per_listener = max_calls > 0 ? 4 * max_calls + 256 : 65536;
+    if (descriptors > 0) caps.per_listener = std::min(caps.per_listener, std::max<std::size_t>(budget, 16));
+  } else if (descriptors > 0 && caps.per_listener > budget) {
+    err << "tonewatch serve: warning: --max-connections " << caps.per_listener << " on each of " << listeners
+        << " listener(s) is more than the open-file limit " << descriptors << " leaves (" << budget
+        << " each): a flood will meet EMFILE first (accepts then pause, and /healthz may not answer)\n";
+  }
+  caps.per_address = per_address == 0 ? std::max<std::size_t>(caps.per_listener / 2, 8) : per_address;
+  return caps;
 }
 
 // Events waiting between the analysis threads and their delivery; past this, drops are counted.
@@ -92,6 +130,31 @@ std::string webhook_metrics(const alerts::WebhookStats& s) {
   return out;
 }
 
+// Says at start what anyone who can reach a listener may do: tonewatch
+// authenticates the dashboard (a token) and AudioHook (API keys and signatures),
+// but not the platforms' own streams, which are meant for a private network or
+// a proxy that authenticates them.
+void warn_exposure(const std::string& listen, const std::vector<std::string>& audiosockets, bool token, bool tls,
+                   std::ostream& err) {
+  const bool public_http = !server::is_loopback_name(net::parse_address(listen).first);
+  if (public_http) {
+    err << "tonewatch serve: warning: /twilio and /stream on " << listen
+        << " take a call from anyone who can reach it (they are not authenticated): firewall them to your platform, "
+           "or put a proxy in front that authenticates (docs/security.md)\n";
+    if (token && !tls) {
+      err << "tonewatch serve: warning: the dashboard token and login cookies cross the network in clear text on "
+          << listen << ": use --tls-cert and --tls-key, or a TLS proxy in front\n";
+    }
+  }
+  for (const std::string& address : audiosockets) {
+    if (!address.empty() && !server::is_loopback_name(net::parse_address(address).first)) {
+      err << "tonewatch serve: warning: AudioSocket on " << address
+          << " takes a call from anyone who can reach it (the protocol has no authentication): firewall it to your "
+             "Asterisk hosts\n";
+    }
+  }
+}
+
 }  // namespace
 
 CLI::App* ServeCommand::add_to(CLI::App& app) {
@@ -118,7 +181,37 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
                   "Genesys AudioHook credentials KEY or KEY:CLIENT_SECRET (base64); repeatable. Without one, /audiohook is refused");
   cmd->add_option("--idle-timeout", idle_timeout_s, "Close a stream that completes no message for this long (s)")
       ->capture_default_str();
-  cmd->add_option("--max-message-bytes", max_message_bytes, "Largest WebSocket message accepted")->capture_default_str();
+  cmd->add_option("--max-message-bytes", max_message_bytes, "Largest binary (audio) WebSocket message accepted")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-json-bytes", max_json_bytes, "Largest text (JSON) message accepted on /twilio, /stream, /audiohook")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-json-depth", max_json_depth, "Deepest JSON nesting accepted in an ingest message (refused before parsing)")
+      ->check(CLI::Range(8, 1000))
+      ->capture_default_str();
+  cmd->add_option("--max-metadata-bytes", max_metadata_bytes,
+                  "Platform metadata kept per call (compact JSON; the rest is cut and counted)")
+      ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-call-s", max_call_s,
+                  "End a call after this much audio, writing its outputs (bounds every output of a call; 0: no limit)")
+      ->check(CLI::Range(0.0, 7 * 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--ingest-origin", ingest_origins,
+                  "Let web pages of this origin (scheme://host[:port]) open /twilio, /stream, /audiohook; repeatable. "
+                  "Upgrades with any other Origin header are refused (platforms send none)");
+  cmd->add_option("--max-connections", max_connections,
+                  "Connections each listener holds at once; more are closed on accept (default: from the open-file limit)");
+  cmd->add_option("--max-connections-per-address", max_connections_per_address,
+                  "Connections one remote address may hold on a listener (default: half of --max-connections)");
+  cmd->add_option("--feed-idle-timeout", feed_idle_timeout_s,
+                  "Close an /events or /dashboard/feed reader that answers no ping for this long (s)")
+      ->check(CLI::Range(2.0, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--max-feed-clients", max_feed_clients, "Readers of /events, and of /dashboard/feed, open at once (each)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
@@ -158,7 +251,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  raise_descriptor_limit(max_calls, err);
+  const std::size_t descriptors = raise_descriptor_limit(max_calls, err);
   const detect::AgitationModel model = load_agitation_model(model_path);
   server::CallSettings settings;
   settings.model = &model;
@@ -170,6 +263,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.output.stream_buffer_bytes = 2048;
   settings.record_dir = record_dir;
   settings.ring_s = leg_buffer_s;
+  settings.metadata.max_bytes = max_metadata_bytes;
+  settings.max_call_s = max_call_s;
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);
@@ -182,19 +277,31 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   });
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
 
-  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}};
-  ingest.twilio.max_message_bytes = max_message_bytes;
+  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}, {}, {}};
+  ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
+  ingest.twilio.max_json_depth = max_json_depth;
   ingest.generic.max_message_bytes = max_message_bytes;
+  ingest.generic.max_json_bytes = max_json_bytes;
+  ingest.generic.max_json_depth = max_json_depth;
   ingest.audiohook.max_message_bytes = max_message_bytes;
+  ingest.audiohook.max_json_bytes = max_json_bytes;
+  ingest.audiohook.max_json_depth = max_json_depth;
   for (const std::string& k : audiohook_keys) ingest.audiohook_auth.credentials.push_back(parse_audiohook_key(k));
+  ingest.allowed_origins = ingest_origins;
 
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
+  warn_exposure(listen, {audiosocket, audiosocket_agent}, dashboard.access().token_required(), !tls_cert.empty(), err);
   std::atomic<bool> ready{true};
   net::ServerConfig config;
   config.listen = listen;
   config.tls_cert_file = tls_cert;
   config.tls_key_file = tls_key;
   config.io_threads = io_threads;
+  const std::size_t listeners = 1 + !audiosocket.empty() + !audiosocket_agent.empty();
+  const ConnectionCaps caps =
+      connection_caps(max_connections, max_connections_per_address, descriptors, max_calls, listeners, err);
+  config.max_connections = caps.per_listener;
+  config.max_connections_per_address = caps.per_address;
   std::unique_ptr<net::HttpServer> http;
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
   api.extra_metrics = [&] {
@@ -209,6 +316,14 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_idle_timeouts_total", "Connections closed for completing no message in time", "counter", s.idle_timeouts) +
            stat_line("tonewatch_protocol_errors_total", "Bad HTTP requests, WebSocket frames or oversize messages", "counter", s.protocol_errors) +
            stat_line("tonewatch_tls_failures_total", "Failed TLS handshakes", "counter", s.tls_failures) +
+           "# HELP tonewatch_connections_refused_total Connections closed on accept or upgrade for a connection limit\n"
+           "# TYPE tonewatch_connections_refused_total counter\n"
+           "tonewatch_connections_refused_total{limit=\"listener\"} " + std::to_string(s.refused_listener_full.load()) + "\n" +
+           "tonewatch_connections_refused_total{limit=\"address\"} " + std::to_string(s.refused_address_full.load()) + "\n" +
+           "tonewatch_connections_refused_total{limit=\"feed\"} " + std::to_string(s.refused_route_full.load()) + "\n" +
+           stat_line("tonewatch_accept_backoffs_total",
+                     "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ...), each followed by a pause",
+                     "counter", s.accept_backoffs) +
            stat_line("tonewatch_feed_dropped_total", "Feed messages dropped for slow readers", "counter", s.outbox_dropped) +
            stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
@@ -223,17 +338,20 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     net::WebSocketRoute route;
     route.path = std::move(path);
     route.open = std::move(open);
-    route.max_message_bytes = max_message_bytes;
+    route.max_message_bytes = std::max(max_message_bytes, max_json_bytes);  // the adapters tell text from binary
     route.idle_timeout_s = idle_timeout_s;
     config.websockets.push_back(std::move(route));
   };
-  ws("/twilio", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_twilio(ingest, r, o); });
-  ws("/stream", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_generic(ingest, r, o); });
+  ws("/twilio", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
+    return server::open_twilio(ingest, r, o, refusal);
+  });
+  ws("/stream", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
+    return server::open_generic(ingest, r, o, refusal);
+  });
   ws("/audiohook", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response& refusal) {
     return server::open_audiohook(ingest, r, o, refusal);
   });
   ws("/events", [&](const net::Request& r, std::shared_ptr<net::Outbox> o, net::Response&) { return server::open_event_feed(hub, r, o); });
-  config.websockets.back().idle_timeout_s = 1e9;  // a feed reader only listens
   config.websockets.back().outbox_messages = 4096;
   auto tcp = [&](const std::string& address, features::SpeakerRole role) {
     if (address.empty()) return;
@@ -249,6 +367,15 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   tcp(audiosocket_agent, features::SpeakerRole::agent);
 
   dashboard.install(config);  // the supervisor's pages and feed; access rules before /api, /metrics, /events
+  for (net::WebSocketRoute& route : config.websockets) {
+    if (route.path == "/events" || route.path == "/dashboard/feed") {
+      // A feed reader only listens: idle means not answering pings, and there is a
+      // cap on how many are open (each gets every tick and event).
+      route.idle_by_ping = true;
+      route.idle_timeout_s = feed_idle_timeout_s;
+      route.max_connections = max_feed_clients;
+    }
+  }
   http = std::make_unique<net::HttpServer>(std::move(config));
   http->start();
   dashboard.start();

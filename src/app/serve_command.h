@@ -26,8 +26,17 @@ struct ServeCommand {
   unsigned io_threads = 1;
   std::string tls_cert, tls_key;
   std::vector<std::string> audiohook_keys;  ///< KEY or KEY:SECRET
+  std::vector<std::string> ingest_origins;  ///< browser origins allowed on the ingest endpoints
   double idle_timeout_s = 30.0;
-  std::size_t max_message_bytes = 256 * 1024;
+  std::size_t max_message_bytes = 256 * 1024;  ///< binary (audio) WebSocket messages
+  std::size_t max_json_bytes = 64 * 1024;      ///< text (JSON) WebSocket messages
+  int max_json_depth = 32;                     ///< JSON nesting of any ingest message
+  std::size_t max_metadata_bytes = 4096;       ///< platform metadata kept per call
+  double max_call_s = 8 * 3600.0;              ///< a call is ended after this much audio (0: no limit)
+  std::size_t max_connections = 0;              ///< per listener; 0: from the open-file limit
+  std::size_t max_connections_per_address = 0;  ///< per listener and remote address; 0: half of the above
+  double feed_idle_timeout_s = 60.0;            ///< /events and /dashboard/feed readers that answer no ping
+  std::size_t max_feed_clients = 256;           ///< per feed path
   bool quiet = false;  ///< no JSON lines on stdout
   std::string dashboard_token;       ///< required by every page, API call and feed when set
   std::string dashboard_token_file;  ///< the token's file (kept out of the process list)

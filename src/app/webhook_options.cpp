@@ -27,6 +27,10 @@ std::unique_ptr<alerts::WebhookSink> WebhookOptions::make_sink(const std::string
   w.secret = !secret.empty() ? secret : (env_secret != nullptr ? env_secret : "");
   w.spool_directory = spool.empty() ? std::filesystem::path(out_dir) / ".webhook-spool" : std::filesystem::path(spool);
   w.spool_max_bytes = static_cast<std::uint64_t>(spool_max_mb * 1024.0 * 1024.0);
+  if (w.secret.empty()) {
+    err << log_prefix << "warning: webhooks are not signed: a receiver cannot tell tonewatch's alerts from anyone's "
+        << "(--webhook-secret or TONEWATCH_WEBHOOK_SECRET; receivers check X-Tonewatch-Signature)\n";
+  }
   // Delivery threads log; one line at a time.
   w.log = [&err, log_prefix](const std::string& line) {
     static std::mutex log_mutex;

@@ -102,6 +102,13 @@ struct WebSocketRoute {
   bool permessage_deflate = true;        ///< offer RFC 7692 compression if the client asks
   double idle_timeout_s = 30.0;          ///< no complete message for this long closes the connection
   std::size_t outbox_messages = 256;     ///< bounded outgoing queue
+  /// For listeners (feeds): the peer sends nothing, so idleness is answered pings
+  /// instead of messages. A ping goes out after idle_timeout_s / 2 of silence;
+  /// nothing received, not even the pong every WebSocket client owes (RFC 6455
+  /// §5.5.2), for idle_timeout_s closes the connection. A reader that stopped
+  /// reading, or a socket opened only to hold a slot, cannot answer.
+  bool idle_by_ping = false;
+  std::size_t max_connections = 0;       ///< open at once on this path (0: no limit); more get 503
 };
 
 struct TcpRoute {
@@ -123,6 +130,10 @@ struct NetStats {
   std::atomic<std::uint64_t> tls_failures{0};
   std::atomic<std::uint64_t> open_connections{0};
   std::atomic<std::uint64_t> outbox_dropped{0};
+  std::atomic<std::uint64_t> refused_listener_full{0};  ///< a listener at ServerConfig::max_connections
+  std::atomic<std::uint64_t> refused_address_full{0};   ///< a remote address at max_connections_per_address
+  std::atomic<std::uint64_t> refused_route_full{0};     ///< a WebSocket path at its route's max_connections
+  std::atomic<std::uint64_t> accept_backoffs{0};        ///< accepts that failed for want of descriptors or memory (then a pause)
 };
 
 }  // namespace tw::net

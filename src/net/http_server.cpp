@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <chrono>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/connection_limits.h"
 #include "net/connection_stream.h"
 #include "net/session_registry.h"
 #include "net/tcp_session.h"
@@ -45,6 +47,27 @@ std::pair<std::string, std::uint16_t> parse_address(const std::string& address) 
   }
   if (host.empty()) throw std::invalid_argument("'" + address + "': no host (say 127.0.0.1 or 0.0.0.0)");
   return {host, static_cast<std::uint16_t>(std::stoul(port_text))};
+}
+
+int refused_transfer_coding(std::string_view value) {
+  std::vector<std::string> codings;
+  while (true) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) {  // empty list elements are allowed and ignored (RFC 9110 §5.6.1.2)
+      std::string coding(item.substr(0, item.find(';')));  // transfer parameters (none defined for chunked)
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.pop_back();
+      std::transform(coding.begin(), coding.end(), coding.begin(), [](unsigned char c) { return std::tolower(c); });
+      codings.push_back(std::move(coding));
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  if (codings.empty() || codings.back() != "chunked") return 400;
+  if (codings.size() > 1) return std::count(codings.begin(), codings.end(), "chunked") > 1 ? 400 : 501;
+  return 0;
 }
 
 namespace {
@@ -84,6 +107,25 @@ std::string remote_of(const detail::ConnectionSocket& socket) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+std::string address_of(const detail::ConnectionSocket& socket) {
+  beast::error_code ec;
+  const tcp::endpoint ep = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string();
+}
+
+// accept(2) fails this way when the process or system is out of descriptors or
+// memory; the connection waits in the backlog, so accepting again at once fails
+// again at once (a busy loop at 100 % of a core, issue 22).
+bool out_of_resources(const beast::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  return ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM;
+}
+
+// What an HTTP client refused at a full listener reads before the close.
+constexpr std::string_view kBusyResponse =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: tonewatch\r\nConnection: close\r\nRetry-After: 1\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n\r\ntoo many connections\n";
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -95,11 +137,16 @@ struct HttpServer::Impl {
   ServerConfig config;
   // Declared before the event loops: a session their destruction frees still finds them.
   NetStats stats;
+  detail::ConnectionLimits http_limits{config.max_connections, config.max_connections_per_address};
+  std::vector<std::unique_ptr<detail::ConnectionLimits>> tcp_limits;    // one per TCP listener
+  std::vector<std::unique_ptr<detail::ConnectionLimits>> route_limits;  // one per WebSocket route
   detail::SessionRegistry sessions;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::optional<ssl::context> tls;
   std::optional<tcp::acceptor> http_acceptor;
   std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors;
+  std::optional<asio::steady_timer> http_backoff;                 // on loops[0], as the acceptors
+  std::vector<std::unique_ptr<asio::steady_timer>> tcp_backoffs;
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::size_t next_loop = 0;  // only the acceptors' handlers (all on loops[0]) touch it
@@ -125,17 +172,53 @@ struct HttpServer::Impl {
     return acceptor;
   }
 
+  /// A slot for a connection just accepted, or null after refusing it (counted;
+  /// an HTTP client is told 503 first, in one non-blocking write of a few bytes
+  /// into a fresh socket's empty buffer). On loops[0], before any I/O is started.
+  std::shared_ptr<void> admit(detail::ConnectionLimits& limits, detail::ConnectionSocket& socket, bool http_listener) {
+    detail::ConnectionLimits::Refusal why = detail::ConnectionLimits::Refusal::none;
+    std::shared_ptr<void> slot = limits.acquire(address_of(socket), why);
+    if (slot) return slot;
+    (why == detail::ConnectionLimits::Refusal::total ? stats.refused_listener_full : stats.refused_address_full)
+        .fetch_add(1, std::memory_order_relaxed);
+    beast::error_code ignored;
+    if (http_listener && !tls) {
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kBusyResponse.data(), kBusyResponse.size()), ignored);
+    }
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    return nullptr;
+  }
+
+  /// Runs `again` after config.accept_backoff_s (out of descriptors or memory).
+  template <class Again>
+  void back_off(asio::steady_timer& timer, Again again) {
+    stats.accept_backoffs.fetch_add(1, std::memory_order_relaxed);
+    timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config.accept_backoff_s)));
+    timer.async_wait([this, again](beast::error_code ec) {
+      if (!ec && accepting.load()) again();
+    });
+  }
+
   // The accept handlers run on loops[0]; each connection then starts on its own loop.
   void accept_http() {
     http_acceptor->async_accept(connection_executor(), [this](beast::error_code ec, detail::ConnectionSocket socket) {
       if (!accepting.load()) return;
-      if (!ec) {
+      if (ec) {
+        if (out_of_resources(ec)) return back_off(*http_backoff, [this] { accept_http(); });
+        return accept_http();  // the peer gave up in the backlog (ECONNABORTED ...): the next one
+      }
+      if (std::shared_ptr<void> slot = admit(http_limits, socket, true)) {
         const detail::ConnectionExecutor ex = socket.get_executor();
-        asio::dispatch(ex, [this, s = std::make_shared<detail::ConnectionSocket>(std::move(socket))]() mutable {
+        asio::dispatch(ex, [this, s = std::make_shared<detail::ConnectionSocket>(std::move(socket)), slot = std::move(slot)]() mutable {
           if (tls) {
-            start_tls(std::move(*s));
+            start_tls(std::move(*s), std::move(slot));
           } else {
-            std::make_shared<HttpSession<detail::ConnectionStream>>(*this, detail::ConnectionStream(std::move(*s)), false)->run();
+            std::make_shared<HttpSession<detail::ConnectionStream>>(*this, detail::ConnectionStream(std::move(*s)), false,
+                                                                    std::move(slot))
+                ->run();
           }
         });
       }
@@ -146,26 +229,32 @@ struct HttpServer::Impl {
   void accept_tcp(std::size_t index) {
     tcp_acceptors[index]->async_accept(connection_executor(), [this, index](beast::error_code ec, detail::ConnectionSocket socket) {
       if (!accepting.load()) return;
-      if (!ec) {
+      if (ec) {
+        if (out_of_resources(ec)) return back_off(*tcp_backoffs[index], [this, index] { accept_tcp(index); });
+        return accept_tcp(index);
+      }
+      if (std::shared_ptr<void> slot = admit(*tcp_limits[index], socket, false)) {
         const std::string remote = remote_of(socket);
         auto session = std::make_shared<detail::TcpSession>(detail::ConnectionStream(std::move(socket)), config.tcp[index],
                                                             stats, sessions);
+        session->hold(std::move(slot));
         asio::dispatch(session->executor(), [session, remote] { session->start(remote); });
       }
       accept_tcp(index);
     });
   }
 
-  void start_tls(detail::ConnectionSocket socket) {
+  void start_tls(detail::ConnectionSocket socket, std::shared_ptr<void> slot) {
     auto stream = std::make_shared<beast::ssl_stream<detail::ConnectionStream>>(detail::ConnectionStream(std::move(socket)), *tls);
     beast::get_lowest_layer(*stream).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(config.handshake_timeout_s)));
-    stream->async_handshake(ssl::stream_base::server, [this, stream](beast::error_code ec) {
+    stream->async_handshake(ssl::stream_base::server, [this, stream, slot = std::move(slot)](beast::error_code ec) mutable {
       if (ec) {
         stats.tls_failures.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      std::make_shared<HttpSession<beast::ssl_stream<detail::ConnectionStream>>>(*this, std::move(*stream), true)->run();
+      std::make_shared<HttpSession<beast::ssl_stream<detail::ConnectionStream>>>(*this, std::move(*stream), true, std::move(slot))
+          ->run();
     });
   }
 
@@ -173,7 +262,8 @@ struct HttpServer::Impl {
   template <class Stream>
   class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
    public:
-    HttpSession(Impl& impl, Stream&& stream, bool tls) : impl_(impl), stream_(std::move(stream)), tls_(tls) {}
+    HttpSession(Impl& impl, Stream&& stream, bool tls, std::shared_ptr<void> slot)
+        : impl_(impl), stream_(std::move(stream)), tls_(tls), slot_(std::move(slot)) {}
 
     void run() {
       asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::read, this->shared_from_this()));
@@ -198,16 +288,42 @@ struct HttpServer::Impl {
         return close();
       }
       http::request<http::string_body> req = parser_->release();
+      // Beast frames a request by Content-Length or a final "chunked" only; any other
+      // Transfer-Encoding left the body unread, to be parsed as the next request.
+      std::string transfer_encoding;
+      for (auto [it, end] = req.equal_range(http::field::transfer_encoding); it != end; ++it) {
+        transfer_encoding += (transfer_encoding.empty() ? "" : ", ") + std::string(it->value());
+      }
+      if (req.count(http::field::transfer_encoding) > 0) {
+        if (const int status = refused_transfer_coding(transfer_encoding); status != 0) {
+          impl_.stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+          return respond(Response::text(status, status == 400 ? "bad request: the body's length is unknown (Transfer-Encoding " +
+                                                                    transfer_encoding + ")\n"
+                                                              : "transfer coding not implemented: " + transfer_encoding + "\n"),
+                         req.version(), false);
+        }
+      }
       const std::string remote = remote_of(beast::get_lowest_layer(stream_).socket());
       Request request = to_request(req, remote, tls_);
       if (websocket::is_upgrade(req)) {
-        for (const WebSocketRoute& route : impl_.config.websockets) {
-          if (route.path == request.path) {
-            auto session = std::make_shared<detail::WebSocketSession<Stream>>(std::move(stream_), route, impl_.stats,
-                                                                              impl_.sessions);
-            session->start(std::move(req), std::move(request));
-            return;
+        for (std::size_t i = 0; i < impl_.config.websockets.size(); ++i) {
+          const WebSocketRoute& route = impl_.config.websockets[i];
+          if (route.path != request.path) continue;
+          detail::ConnectionLimits::Refusal why = detail::ConnectionLimits::Refusal::none;
+          std::shared_ptr<void> route_slot = impl_.route_limits[i]->acquire({}, why);
+          if (!route_slot) {
+            impl_.stats.refused_route_full.fetch_add(1, std::memory_order_relaxed);
+            impl_.stats.websocket_refused.fetch_add(1, std::memory_order_relaxed);
+            return respond(Response::text(503, "too many connections to " + route.path + " (" +
+                                                   std::to_string(route.max_connections) + ")\n"),
+                           req.version(), false);
           }
+          auto session = std::make_shared<detail::WebSocketSession<Stream>>(std::move(stream_), route, impl_.stats,
+                                                                            impl_.sessions);
+          session->hold(std::move(slot_));
+          session->hold(std::move(route_slot));
+          session->start(std::move(req), std::move(request));
+          return;
         }
         return respond(Response::text(404, "no WebSocket endpoint at " + request.path + "\n"), req.version(), false);
       }
@@ -232,6 +348,7 @@ struct HttpServer::Impl {
     Impl& impl_;
     Stream stream_;
     bool tls_;
+    std::shared_ptr<void> slot_;  // the listener's count of this connection (passed on at an upgrade)
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
   };
@@ -253,8 +370,15 @@ HttpServer::HttpServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::
     if (ec) throw std::invalid_argument("cannot load TLS key " + impl.config.tls_key_file + ": " + ec.message());
   }
   impl.http_acceptor.emplace(impl.open_acceptor(impl.config.listen));
+  impl.http_backoff.emplace(impl.loops.front()->get_executor());
   for (const TcpRoute& route : impl.config.tcp) {
     impl.tcp_acceptors.push_back(std::make_unique<tcp::acceptor>(impl.open_acceptor(route.address)));
+    impl.tcp_backoffs.push_back(std::make_unique<asio::steady_timer>(impl.loops.front()->get_executor()));
+    impl.tcp_limits.push_back(
+        std::make_unique<detail::ConnectionLimits>(impl.config.max_connections, impl.config.max_connections_per_address));
+  }
+  for (const WebSocketRoute& route : impl.config.websockets) {
+    impl.route_limits.push_back(std::make_unique<detail::ConnectionLimits>(route.max_connections, 0));
   }
 }
 
@@ -280,6 +404,8 @@ void HttpServer::stop_accepting() {
   asio::post(impl.http_acceptor->get_executor(), [&impl] {
     beast::error_code ignored;
     impl.http_acceptor->close(ignored);
+    impl.http_backoff->cancel();
+    for (auto& timer : impl.tcp_backoffs) timer->cancel();
   });
   for (auto& a : impl.tcp_acceptors) {
     asio::post(a->get_executor(), [acceptor = a.get()] {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/connection_handler.h"
@@ -23,6 +24,15 @@ struct ServerConfig {
   std::vector<TcpRoute> tcp;
   double handshake_timeout_s = 10.0;       ///< HTTP request or TLS/WebSocket handshake must complete in this time
   std::size_t max_request_body_bytes = 64 * 1024;
+  /// Connections each listener (the HTTP one, each TCP one) holds at once; past it a
+  /// new connection is closed as soon as it is accepted (HTTP: after a 503). 0: no limit.
+  std::size_t max_connections = 0;
+  /// The same, per listener and remote IP address. 0: no limit.
+  std::size_t max_connections_per_address = 0;
+  /// When accept fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+  /// ENOMEM) the listener waits this long before it tries again, instead of
+  /// spinning on a connection it cannot take.
+  double accept_backoff_s = 0.1;
 };
 
 class HttpServer {
@@ -55,6 +65,14 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The status a request with this Transfer-Encoding value (all its fields joined
+/// with ", ") must be refused with, or 0 to take it. RFC 9112 §6.3 item 4: a
+/// request whose last transfer coding is not "chunked" has no knowable length:
+/// 400, and the connection closes (its "body" would be read as the next request:
+/// request smuggling). §6.1: a coding the server does not implement (anything but
+/// chunked, applied once, §7): 501. Codings are case-insensitive (§7).
+int refused_transfer_coding(std::string_view transfer_encoding);
 
 /// "host:port" → (host, port). Throws std::invalid_argument with the text on a malformed address.
 std::pair<std::string, std::uint16_t> parse_address(const std::string& address);

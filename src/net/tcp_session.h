@@ -31,6 +31,8 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
   }
 
   ConnectionExecutor executor() { return stream_.get_executor(); }
+  /// Keeps `slot` (the listener's count of this connection) as long as the session lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
 
   /// On the connection's loop.
   void start(const std::string& remote) {
@@ -144,6 +146,7 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
   ConnectionTimer timer_;
   std::vector<std::uint8_t> buffer_;
   std::unique_ptr<ConnectionHandler> handler_;
+  std::shared_ptr<void> slot_;
   std::deque<std::string> outq_;
   std::chrono::steady_clock::time_point progress_;
   std::uint64_t messages_ = 0;

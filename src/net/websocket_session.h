@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "net/connection_handler.h"
 #include "net/connection_stream.h"
@@ -47,6 +48,11 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     if (registry_id_ != 0) registry_.remove(registry_id_);
   }
 
+  /// Keeps `slot` (a connection count, ConnectionLimits) as long as the session lives.
+  void hold(std::shared_ptr<void> slot) {
+    if (slot) slots_.push_back(std::move(slot));
+  }
+
   /// Decides on the upgrade; accepts it or answers with the refusal.
   void start(http::request<http::string_body> upgrade, Request request) {
     registry_id_ = registry_.add(this->weak_from_this());
@@ -67,6 +73,13 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     timeouts.handshake_timeout = std::chrono::seconds(10);
     timeouts.idle_timeout = websocket::stream_base::none();
     timeouts.keep_alive_pings = false;
+    if (route_.idle_by_ping) {
+      // Beast pings after half the idle time without a frame from the peer and fails
+      // the pending read with beast::error::timeout if nothing came by the full time.
+      timeouts.idle_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(route_.idle_timeout_s));
+      timeouts.keep_alive_pings = true;
+    }
     ws_.set_option(timeouts);
     websocket::permessage_deflate deflate;
     deflate.server_enable = route_.permessage_deflate;
@@ -115,7 +128,7 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     counted_open_ = true;
     accepted_ = true;
     last_message_ = std::chrono::steady_clock::now();
-    arm_timer();
+    if (!route_.idle_by_ping) arm_timer();  // else Beast's own timer (no wake-up a second per listener)
     read_next();
     // What the handler sent while the handshake was under way goes out now.
     if (!writing_) write_next();
@@ -127,6 +140,7 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) {
+      if (ec == beast::error::timeout && accepted_ && !closing_) stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
       const bool clean = ec == websocket::error::closed;
       if (!clean && ec != asio::error::operation_aborted && !closing_) {
         stats_.protocol_errors.fetch_add(ec == websocket::error::message_too_big ? 1 : 0, std::memory_order_relaxed);
@@ -227,6 +241,7 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
   ConnectionTimer timer_;
   beast::flat_buffer buffer_;
   std::unique_ptr<ConnectionHandler> handler_;
+  std::vector<std::shared_ptr<void>> slots_;  // the listener's and the route's counts of this connection
   std::deque<std::string> outq_;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> dropped_{0};

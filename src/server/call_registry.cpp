@@ -53,7 +53,7 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
   if (auto it = by_key_.find(full_key); it != by_key_.end()) {
     const int first = it->second->add_tracks(tracks, complete);
     if (first >= 0) {
-      it->second->add_metadata(metadata);
+      count_metadata_cut(protocol, it->second->add_metadata(metadata));
       handle.call = it->second;
       handle.first_leg = first;
       metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "joined")).add();
@@ -69,8 +69,10 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
     metrics_.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "max_calls")).add();
     return handle;
   }
-  auto call = std::make_shared<LiveCall>(unique_id(key), protocol, metadata, settings_, events_);
-  call->add_metadata({{"platform_call_id", key}});
+  nlohmann::json first_metadata = metadata.is_object() ? metadata : nlohmann::json::object();
+  first_metadata["platform_call_id"] = key;  // ahead of the platform's own keys (CallMetadata)
+  auto call = std::make_shared<LiveCall>(unique_id(key), protocol, first_metadata, settings_, events_);
+  count_metadata_cut(protocol, call->metadata_cut());
   const int first = call->add_tracks(tracks, complete);
   if (first < 0) {
     handle.error = "a stream carries at most two channels, one caller and one agent";
@@ -89,6 +91,13 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
   handle.call = std::move(call);
   handle.first_leg = first;
   return handle;
+}
+
+void CallRegistry::count_metadata_cut(const std::string& protocol, std::size_t cut) {
+  if (cut == 0) return;
+  metrics_.counter("tonewatch_metadata_cut_total", "Metadata values cut or left out to keep a call's metadata within its limits",
+                   label("protocol", protocol))
+      .add(cut);
 }
 
 void CallRegistry::on_finished(const std::shared_ptr<LiveCall>& call) {

@@ -57,6 +57,7 @@ class CallRegistry {
 
  private:
   std::string unique_id(const std::string& key) const;  // under mutex_
+  void count_metadata_cut(const std::string& protocol, std::size_t cut);
 
   const CallSettings& settings_;
   alerts::EventSink& events_;

@@ -1,6 +1,7 @@
 #include "server/dashboard.h"
 
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "assets/embedded_assets.h"
 #include "report/call_report.h"
 #include "server/http_api.h"
+#include "server/log_text.h"
 
 namespace tw::server {
 namespace {
@@ -104,7 +106,45 @@ std::string html_text(const std::string& raw) {
 }
 
 Dashboard::Dashboard(CallRegistry& registry, EventHub& hub, Metrics& metrics, DashboardConfig config)
-    : registry_(registry), access_(std::move(config.access)), feed_(registry, hub, metrics, config.feed) {}
+    : registry_(registry),
+      metrics_(metrics),
+      access_(std::move(config.access)),
+      throttle_(config.throttle),
+      log_(config.log),
+      feed_(registry, hub, metrics, config.feed) {}
+
+namespace {
+double steady_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+bool has_bearer(const net::Request& request) {
+  const std::string authorization = request.header("authorization");
+  return authorization.size() > 7 && (authorization.compare(0, 7, "Bearer ") == 0 || authorization.compare(0, 7, "bearer ") == 0);
+}
+}  // namespace
+
+std::optional<net::Response> Dashboard::throttled(const net::Request& request) {
+  const double wait_s = throttle_.blocked_for_s(remote_address(request.remote), steady_s());
+  if (wait_s <= 0.0) return std::nullopt;
+  metrics_.counter("tonewatch_auth_throttled_total", "Authentication attempts refused unchecked: too many failures from the address").add();
+  // RFC 6585 §4: 429 Too Many Requests, with Retry-After (RFC 9110 §10.2.3).
+  net::Response r = net::Response::text(429, "too many failed logins from this address; try again later\n");
+  r.headers.emplace_back("Retry-After", std::to_string(static_cast<long long>(std::ceil(wait_s))));
+  return r;
+}
+
+void Dashboard::authentication_failed(const net::Request& request, const char* kind) {
+  const std::string address = remote_address(request.remote);
+  const std::size_t failures = throttle_.failed(address, steady_s());
+  metrics_.counter("tonewatch_auth_failures_total", "Wrong dashboard tokens, by where they were sent",
+                   label("kind", kind)).add();
+  // The first of a window and the one that starts the throttling: a guesser cannot flood the log.
+  if (failures == 1) {
+    log_line(log_, std::string("dashboard: wrong token (") + kind + ") from " + address);
+  } else if (failures == throttle_.config().max_failures) {
+    log_line(log_, "dashboard: " + std::to_string(failures) + " wrong tokens from " + address + " in " +
+                       std::to_string(static_cast<int>(throttle_.config().window_s)) +
+                       " s: its attempts are refused (429) until the window ends");
+  }
+}
 
 void Dashboard::install(net::ServerConfig& config) {
   net::HttpHandler inner = config.http;
@@ -112,7 +152,14 @@ void Dashboard::install(net::ServerConfig& config) {
   auto guarded = [this](net::WebSocketOpener open) {
     return [this, open = std::move(open)](const net::Request& r, std::shared_ptr<net::Outbox> o,
                                           net::Response& refusal) -> std::unique_ptr<net::ConnectionHandler> {
+      if (has_bearer(r)) {
+        if (auto busy = throttled(r)) {
+          refusal = *busy;
+          return nullptr;
+        }
+      }
       const AccessDecision d = access_.check(r, true);
+      if (d.wrong_token) authentication_failed(r, "bearer");
       if (!d.allowed) {
         refusal = net::Response::text(d.status, d.reason + "\n");
         if (d.status == 401) refusal.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tonewatch\"");
@@ -130,7 +177,8 @@ void Dashboard::install(net::ServerConfig& config) {
     return feed_.open(r, std::move(o));
   });
   feed.max_message_bytes = 4096;  // a page only asks for snapshots
-  feed.idle_timeout_s = 1e9;      // a page only listens; a dead peer fails the next tick's write
+  feed.idle_by_ping = true;       // a page only listens: idle is not answering pings (browsers answer them)
+  feed.idle_timeout_s = 60.0;
   feed.outbox_messages = 64;      // a few seconds of ticks and alerts; past that, a snapshot replaces them
   config.websockets.push_back(std::move(feed));
 }
@@ -143,12 +191,20 @@ net::Response Dashboard::handle(const net::Request& request, const net::HttpHand
   if (path == "/logout" && request.method == "POST") {
     const AccessDecision d = access_.check(request, true);
     if (!d.allowed && d.status == 403) return refuse(request, d);
+    // The session ends here, not only in this browser: a copy of the cookie no longer works.
+    if (const std::string session = cookie_value(request.header("cookie"), DashboardAccess::kCookieName); !session.empty()) {
+      access_.revoke(session, unix_now_s());
+    }
     net::Response r = redirect(access_.token_required() ? "/login" : "/");
     r.headers.emplace_back("Set-Cookie", access_.logout_cookie(request.tls));
     return r;
   }
   const bool state_changing = request.method != "GET" && request.method != "HEAD";
+  if (has_bearer(request)) {
+    if (auto busy = throttled(request)) return *busy;
+  }
   const AccessDecision d = access_.check(request, state_changing);
+  if (d.wrong_token) authentication_failed(request, "bearer");
   if (!d.allowed) return refuse(request, d);
 
   const std::vector<std::string> parts = split_path(path);
@@ -212,7 +268,11 @@ net::Response Dashboard::login(const net::Request& request) {
   fields.query = request.body;
   const std::string next = safe_next(fields.query_param("next"));
   const auto user = DashboardAccess::clean_user_name(fields.query_param("user"));
-  if (!access_.token_matches(fields.query_param("token"))) return form("That is not the dashboard token.", next, 401);
+  if (auto busy = throttled(request)) return *busy;
+  if (!access_.token_matches(fields.query_param("token"))) {
+    authentication_failed(request, "login");
+    return form("That is not the dashboard token.", next, 401);
+  }
   if (!user) return form("Say who you are (up to 64 characters): acknowledgements carry this name.", next, 400);
   net::Response r = redirect(next);
   r.headers.emplace_back("Set-Cookie", access_.login_cookie(access_.make_session(*user, unix_now_s()), request.tls));

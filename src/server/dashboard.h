@@ -12,6 +12,8 @@
 // server's /api, /metrics and /events.
 
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
 
 #include "net/connection_handler.h"
@@ -27,6 +29,8 @@ namespace tw::server {
 struct DashboardConfig {
   AccessConfig access;
   FeedConfig feed;
+  LoginThrottle::Config throttle;  ///< failed logins and wrong bearer tokens per address
+  std::ostream* log = nullptr;     ///< failed logins and throttling, one line each
 };
 
 class Dashboard {
@@ -54,6 +58,10 @@ class Dashboard {
 
  private:
   net::Response login(const net::Request& request);
+  /// 429 while the request's address is throttled (it presents a credential to check).
+  std::optional<net::Response> throttled(const net::Request& request);
+  /// Counts, logs and throttles a wrong token from the request's address.
+  void authentication_failed(const net::Request& request, const char* kind);
   net::Response refuse(const net::Request& request, const AccessDecision& decision) const;
   net::Response page(const char* asset) const;
   net::Response asset(const net::Request& request, const std::string& name) const;
@@ -61,7 +69,10 @@ class Dashboard {
   net::Response timeline(const net::Request& request, const std::string& call_id) const;
 
   CallRegistry& registry_;
+  Metrics& metrics_;
   DashboardAccess access_;
+  LoginThrottle throttle_;
+  std::ostream* log_;
   DashboardFeed feed_;
 };
 

@@ -3,8 +3,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <chrono>
@@ -32,10 +37,6 @@ std::string host_name(std::string_view authority) {
   return lower(host);
 }
 
-bool loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
-         (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0);
-}
 
 // base64url without padding (RFC 4648 §5): cookie-safe, for the user name.
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -81,6 +82,22 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view text) {
 
 }  // namespace
 
+bool is_loopback_name(std::string_view host_name) {
+  const std::string host = lower(host_name);
+  // RFC 6761 §6.3: "localhost" and names under it are the loopback host, and
+  // browsers resolve them so themselves, never through DNS.
+  if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) return true;
+  // An address literal, read whole (inet_pton takes exactly a dotted quad or an
+  // IPv6 address): "127.evil.example" or "127.0.0.1.evil.example" is a name a web
+  // page's DNS can point anywhere, not an address (issue 22: a prefix test let
+  // them through).
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8 (RFC 1122 §3.2.1.3)
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
 std::int64_t unix_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -96,6 +113,14 @@ std::string cookie_value(std::string_view header, std::string_view name) {
     header.remove_prefix(semi + 1);
   }
   return {};
+}
+
+bool DashboardAccess::served_host(const std::string& host) const {
+  if (is_loopback_name(host)) return true;
+  for (const std::string& name : config_.host_names) {
+    if (lower(name) == host) return true;
+  }
+  return false;
 }
 
 DashboardAccess::DashboardAccess(AccessConfig config) : config_(std::move(config)) {
@@ -129,23 +154,60 @@ std::string DashboardAccess::mac_hex(std::string_view message) const {
   return out;
 }
 
-// v1.<user, base64url>.<expiry, unix s>.<HMAC-SHA256 of "tonewatch-session|v1|<user b64>|<expiry>", hex>
+// v2.<user, base64url>.<expiry, unix s>.<nonce, 32 hex>.<HMAC-SHA256 of
+// "tonewatch-session|v2|<user b64>|<expiry>|<nonce>", hex>. The random nonce makes
+// every login's value its own, so a logout (revoke) ends that session and no other
+// (v1 had none: two logins of one user in one second were the same value).
 std::string DashboardAccess::make_session(const std::string& user, std::int64_t now_unix_s) const {
   const std::string name = base64url(user);
   const std::string expiry = std::to_string(now_unix_s + static_cast<std::int64_t>(std::llround(config_.session_s)));
-  return "v1." + name + "." + expiry + "." + mac_hex("tonewatch-session|v1|" + name + "|" + expiry);
+  std::array<unsigned char, 16> random{};
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) throw std::runtime_error("no random bytes for a session");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string nonce;
+  for (const unsigned char b : random) {
+    nonce += kHex[b >> 4];
+    nonce += kHex[b & 0xF];
+  }
+  return "v2." + name + "." + expiry + "." + nonce + "." +
+         mac_hex("tonewatch-session|v2|" + name + "|" + expiry + "|" + nonce);
 }
 
 std::optional<std::string> DashboardAccess::verify_session(std::string_view value, std::int64_t now_unix_s) const {
-  if (config_.token.empty() || value.substr(0, 3) != "v1.") return std::nullopt;
+  auto user = authentic_session(value, now_unix_s, nullptr);
+  if (!user) return std::nullopt;
+  std::lock_guard<std::mutex> lock(revoked_mutex_);
+  if (revoked_.find(value) != revoked_.end()) return std::nullopt;
+  return user;
+}
+
+bool DashboardAccess::revoke(std::string_view value, std::int64_t now_unix_s) {
+  std::int64_t expires = 0;
+  if (!authentic_session(value, now_unix_s, &expires)) return false;
+  std::lock_guard<std::mutex> lock(revoked_mutex_);
+  while (!revoked_by_expiry_.empty() &&
+         (revoked_by_expiry_.begin()->first <= now_unix_s || revoked_.size() >= kMaxRevoked)) {
+    revoked_.erase(revoked_by_expiry_.begin()->second);
+    revoked_by_expiry_.erase(revoked_by_expiry_.begin());
+  }
+  if (revoked_.insert(std::string(value)).second) revoked_by_expiry_.emplace(expires, std::string(value));
+  return true;
+}
+
+std::optional<std::string> DashboardAccess::authentic_session(std::string_view value, std::int64_t now_unix_s,
+                                                              std::int64_t* expires_out) const {
+  if (config_.token.empty() || value.substr(0, 3) != "v2.") return std::nullopt;
   value.remove_prefix(3);
   const std::size_t dot1 = value.find('.');
   if (dot1 == std::string_view::npos) return std::nullopt;
   const std::size_t dot2 = value.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos) return std::nullopt;
+  const std::size_t dot3 = value.find('.', dot2 + 1);
+  if (dot3 == std::string_view::npos) return std::nullopt;
   const std::string_view name = value.substr(0, dot1), expiry = value.substr(dot1 + 1, dot2 - dot1 - 1),
-                         mac = value.substr(dot2 + 1);
-  const std::string expected = mac_hex("tonewatch-session|v1|" + std::string(name) + "|" + std::string(expiry));
+                         nonce = value.substr(dot2 + 1, dot3 - dot2 - 1), mac = value.substr(dot3 + 1);
+  const std::string expected = mac_hex("tonewatch-session|v2|" + std::string(name) + "|" + std::string(expiry) + "|" +
+                                       std::string(nonce));
   if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) != 0) return std::nullopt;
   // Authentic from here on: the fields are what make_session wrote.
   if (expiry.empty() || expiry.size() > 18) return std::nullopt;
@@ -155,6 +217,7 @@ std::optional<std::string> DashboardAccess::verify_session(std::string_view valu
     expires = expires * 10 + (c - '0');
   }
   if (now_unix_s >= expires) return std::nullopt;
+  if (expires_out != nullptr) *expires_out = expires;
   auto user = unbase64url(name);
   if (!user) return std::nullopt;
   return clean_user_name(*user);
@@ -198,7 +261,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
     }
   }
   if (config_.token.empty()) {
-    if (config_.loopback_listener && !loopback_host(host_name(host))) {
+    if (config_.loopback_listener && !served_host(host_name(host))) {
       d.status = 403;
       d.reason = "refused: this server is for this machine only; open it as http://127.0.0.1 or http://localhost";
       return d;
@@ -213,6 +276,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
       return d;
     }
     d.reason = "wrong token";
+    d.wrong_token = true;
     return d;
   }
   const std::string session = cookie_value(request.header("cookie"), kCookieName);
@@ -228,6 +292,42 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
   }
   d.reason = "log in, or send Authorization: Bearer TOKEN";
   return d;
+}
+
+}  // namespace tw::server
+
+namespace tw::server {
+
+double LoginThrottle::blocked_for_s(const std::string& address, double now_s) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = windows_.find(address);
+  if (it == windows_.end() || it->second.failures < config_.max_failures) return 0.0;
+  return std::max(0.0, it->second.start_s + config_.window_s - now_s);
+}
+
+std::size_t LoginThrottle::failed(const std::string& address, double now_s) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (windows_.size() >= config_.max_addresses && windows_.count(address) == 0) {
+    for (auto it = windows_.begin(); it != windows_.end();) {
+      it = now_s - it->second.start_s >= config_.window_s ? windows_.erase(it) : std::next(it);
+    }
+    if (windows_.size() >= config_.max_addresses) {  // a window for every address still open: drop the oldest
+      auto oldest = std::min_element(windows_.begin(), windows_.end(),
+                                     [](const auto& a, const auto& b) { return a.second.start_s < b.second.start_s; });
+      windows_.erase(oldest);
+    }
+  }
+  Window& w = windows_[address];
+  if (w.failures == 0 || now_s - w.start_s >= config_.window_s) w = {now_s, 0};
+  return ++w.failures;
+}
+
+std::string remote_address(std::string_view remote) {
+  if (!remote.empty() && remote.front() == '[') {
+    const std::size_t close = remote.find(']');
+    return std::string(remote.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  return std::string(remote.substr(0, remote.rfind(':')));
 }
 
 }  // namespace tw::server

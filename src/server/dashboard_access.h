@@ -12,9 +12,13 @@
 // platforms authenticate their own way, and probes reveal nothing.
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/connection_handler.h"
 
@@ -24,6 +28,9 @@ struct AccessConfig {
   std::string token;              ///< empty: no token; everything is open to whoever reaches the listener
   bool loopback_listener = true;  ///< the listener is on a loopback address (then, without a token, only loopback Host names are served)
   double session_s = 12 * 3600.0; ///< how long a login lasts (a shift)
+  /// Host names served besides the loopback ones (the listen address, say), compared
+  /// whole and case-insensitively with the Host header's name (RFC 9110 §7.2).
+  std::vector<std::string> host_names;
 };
 
 /// The outcome of checking one request.
@@ -33,6 +40,7 @@ struct AccessDecision {
   std::string reason;        ///< when refused, for the response body
   std::string user;          ///< the logged-in user of a session; empty otherwise
   bool via_session = false;  ///< allowed by a session cookie (a browser)
+  bool wrong_token = false;  ///< refused for a bearer token that is not the token (a guess: LoginThrottle counts it)
 };
 
 class DashboardAccess {
@@ -54,8 +62,15 @@ class DashboardAccess {
 
   /// A session value for `user`, valid for session_s from `now_unix_s`.
   std::string make_session(const std::string& user, std::int64_t now_unix_s) const;
-  /// The user of a well-formed, authentic, unexpired session value; nullopt otherwise.
+  /// The user of a well-formed, authentic, unexpired, not revoked session value; nullopt otherwise.
   std::optional<std::string> verify_session(std::string_view value, std::int64_t now_unix_s) const;
+  /// Ends a session before its expiry (logout): a valid `value` never verifies
+  /// again, in this process. Sessions are stateless HMAC values, so the server
+  /// remembers the revoked ones until they would have expired anyway (at most
+  /// kMaxRevoked; past that the oldest-expiring is forgotten first). Thread-safe.
+  /// Returns false if `value` was not a valid session.
+  bool revoke(std::string_view value, std::int64_t now_unix_s);
+  static constexpr std::size_t kMaxRevoked = 100000;
 
   /// Set-Cookie values that log in (HttpOnly, SameSite=Strict, Secure over TLS) and out.
   std::string login_cookie(const std::string& session_value, bool tls) const;
@@ -69,9 +84,53 @@ class DashboardAccess {
 
  private:
   std::string mac_hex(std::string_view message) const;
+  bool served_host(const std::string& host) const;  // lower-case, without port or brackets
+  std::optional<std::string> authentic_session(std::string_view value, std::int64_t now_unix_s, std::int64_t* expires) const;
 
   AccessConfig config_;
+  mutable std::mutex revoked_mutex_;
+  std::multimap<std::int64_t, std::string> revoked_by_expiry_;  // expiry -> session value
+  std::set<std::string, std::less<>> revoked_;
 };
+
+/// Failed logins and wrong bearer tokens, per remote address: past `max_failures`
+/// within `window_s` the address is refused (429) until its window ends, whatever
+/// it sends, so a guesser gets max_failures guesses a window, not thousands.
+/// Thread-safe; one lock per authentication attempt.
+class LoginThrottle {
+ public:
+  struct Config {
+    std::size_t max_failures = 10;
+    double window_s = 60.0;
+    std::size_t max_addresses = 10000;  ///< addresses remembered; past it, expired windows are dropped, then the oldest
+  };
+  LoginThrottle() : LoginThrottle(Config{}) {}
+  explicit LoginThrottle(Config config) : config_(config) {}
+
+  /// Seconds until `address` may try again (0: it may try now).
+  double blocked_for_s(const std::string& address, double now_s) const;
+  /// Counts one failure; returns the failures of the address's current window.
+  std::size_t failed(const std::string& address, double now_s);
+  const Config& config() const noexcept { return config_; }
+
+ private:
+  struct Window {
+    double start_s = 0.0;
+    std::size_t failures = 0;
+  };
+  const Config config_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Window> windows_;
+};
+
+/// The address part of a Request::remote ("1.2.3.4:5678" or "[::1]:5678" -> "1.2.3.4", "::1").
+std::string remote_address(std::string_view remote);
+
+/// True if `host_name` (no port, no brackets) names this machine's loopback
+/// interface: "localhost" or a name under it (RFC 6761 §6.3), an IPv4 literal in
+/// 127.0.0.0/8 or the IPv6 literal ::1. Anything else, "127.evil.example"
+/// included, is a DNS name. Case-insensitive.
+bool is_loopback_name(std::string_view host_name);
 
 /// A cookie's value from a Cookie header ("a=1; b=2"), or empty.
 std::string cookie_value(std::string_view cookie_header, std::string_view name);

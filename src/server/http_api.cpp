@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
+
+#include "server/dashboard_access.h"
 
 namespace tw::server {
 namespace {
@@ -118,9 +121,14 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
       char* end = nullptr;
       const unsigned long long seq = std::strtoull(parts[3].c_str(), &end, 10);
       if (end == parts[3].c_str() || *end != '\0') return net::Response::json(400, R"({"error":"bad alert sequence"})");
-      std::string user = request.query_param("user");
-      if (user.empty()) return net::Response::json(400, R"({"error":"say who acknowledges: ?user=NAME"})");
-      const auto ack = c.hub.acknowledge(parts[2], seq, user);
+      // The name goes into the alert, the event stream, webhooks and the log: the
+      // rules of a login name (DashboardAccess::clean_user_name), no CR, LF or NUL.
+      const std::optional<std::string> user = DashboardAccess::clean_user_name(request.query_param("user"));
+      if (!user) {
+        return net::Response::json(
+            400, R"({"error":"say who acknowledges: ?user=NAME, 1 to 64 characters, no control characters"})");
+      }
+      const auto ack = c.hub.acknowledge(parts[2], seq, *user);
       if (!ack) return net::Response::json(404, R"({"error":"no such open alert"})");
       return net::Response::json(200, alerts::to_json(*ack).dump());
     }

@@ -1,9 +1,11 @@
 #include "server/ingest_handlers.h"
 
+#include <cctype>
 #include <chrono>
-#include <mutex>
 #include <ostream>
 #include <vector>
+
+#include "server/log_text.h"
 
 namespace tw::server {
 namespace {
@@ -14,13 +16,6 @@ using features::SpeakerRole;
 // Registry, RFC 6455 §11.7): the server is at its limit or shutting down.
 constexpr std::uint16_t kTryAgainLater = 1013;
 
-std::mutex log_mutex;
-void log_line(std::ostream* log, const std::string& line) {
-  if (log == nullptr) return;
-  std::lock_guard<std::mutex> lock(log_mutex);
-  *log << "tonewatch serve: " << line << '\n';
-  log->flush();
-}
 
 /// A connection's place in a call, as the adapter's IngestSink.
 class IngestLeg final : public telephony::IngestSink {
@@ -78,6 +73,8 @@ class IngestLeg final : public telephony::IngestSink {
   }
 
   const std::string& refused() const noexcept { return refused_; }
+  /// The call was ended at --max-call-s: the connection has nothing more to bring.
+  bool call_cut() const noexcept { return handle_.call && handle_.call->cut_at_max_length(); }
 
  private:
   IngestContext& context_;
@@ -135,6 +132,7 @@ class WebSocketIngest final : public net::ConnectionHandler {
       context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
       return net::Verdict::closing(kTryAgainLater, leg_.refused());
     }
+    if (leg_.call_cut()) return cut_off();
     if (status.close) {
       if (status.close_code != telephony::close_code::kNormal) {
         log_line(context_.log, protocol_ + " connection closed: " + std::string(status.reason));
@@ -143,6 +141,12 @@ class WebSocketIngest final : public net::ConnectionHandler {
       return net::Verdict::closing(status.close_code, std::string(status.reason));
     }
     return net::Verdict::keep();
+  }
+
+  net::Verdict cut_off() {
+    leg_.end_legs();
+    context_.metrics.counter("tonewatch_calls_cut_total", "Connections closed because their call reached --max-call-s").add();
+    return net::Verdict::closing(telephony::close_code::kPolicyViolation, "the call reached its maximum length (--max-call-s)");
   }
 
   IngestContext& context_;
@@ -162,6 +166,11 @@ class AudioSocketIngest final : public net::ConnectionHandler {
     if (!leg_.refused().empty()) {
       context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
       return net::Verdict::closing(kTryAgainLater, leg_.refused());
+    }
+    if (leg_.call_cut()) {
+      leg_.end_legs();
+      context_.metrics.counter("tonewatch_calls_cut_total", "Connections closed because their call reached --max-call-s").add();
+      return net::Verdict::closing(telephony::close_code::kPolicyViolation, "the call reached its maximum length (--max-call-s)");
     }
     if (status.close) {
       if (status.close_code != telephony::close_code::kNormal) log_line(context_.log, "audiosocket connection closed: " + std::string(status.reason));
@@ -191,27 +200,69 @@ telephony::HttpHeaders headers_of(const net::Request& request) {
 
 }  // namespace
 
+bool origin_allowed(IngestContext& context, const net::Request& request, net::Response& refusal) {
+  const auto origin = request.headers.find("origin");
+  if (origin == request.headers.end()) return true;  // not a browser: platforms send none
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  const std::string sent = lower(origin->second);
+  for (const std::string& allowed : context.allowed_origins) {
+    if (lower(allowed) == sent) return true;
+  }
+  // RFC 6455 §4.2.2 (and §10.2): a server that does not accept the origin answers
+  // the handshake with an HTTP error, 403 Forbidden.
+  refusal = net::Response::text(403, "refused: WebSocket upgrades from web pages (Origin " + origin->second +
+                                         ") are not accepted here; allow one with --ingest-origin\n");
+  context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "origin")).add();
+  log_line(context.log, request.path + " upgrade from " + request.remote + " refused (403): Origin " + origin->second +
+                            " is not allowed (--ingest-origin)");
+  return false;
+}
+
 std::unique_ptr<net::ConnectionHandler> open_twilio(IngestContext& context, const net::Request& request,
-                                                    std::shared_ptr<net::Outbox> outbox) {
+                                                    std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  if (!origin_allowed(context, request, refusal)) return nullptr;
   return std::make_unique<WebSocketIngest<telephony::TwilioStreamAdapter, telephony::TwilioConfig>>(
       context, std::move(outbox), request.remote, context.twilio, "twilio");
 }
 
 std::unique_ptr<net::ConnectionHandler> open_generic(IngestContext& context, const net::Request& request,
-                                                     std::shared_ptr<net::Outbox> outbox) {
+                                                     std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  if (!origin_allowed(context, request, refusal)) return nullptr;
   return std::make_unique<WebSocketIngest<telephony::GenericStreamAdapter, telephony::GenericStreamConfig>>(
       context, std::move(outbox), request.remote, context.generic, "generic_ws");
 }
 
 std::unique_ptr<net::ConnectionHandler> open_audiohook(IngestContext& context, const net::Request& request,
                                                        std::shared_ptr<net::Outbox> outbox, net::Response& refusal) {
+  if (!origin_allowed(context, request, refusal)) return nullptr;
   const std::string authority = request.header("host");
   const telephony::HttpRequestInfo info{request.method, request.target, authority};
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const telephony::SignatureVerdict verdict =
+  telephony::SignatureVerdict verdict =
       context.audiohook_auth.credentials.empty()
-          ? telephony::SignatureVerdict{false, "no AudioHook API keys are configured (--audiohook-key)", {}, {}}
+          ? telephony::SignatureVerdict{false, "no AudioHook API keys are configured (--audiohook-key)", {}, {}, 0}
           : telephony::verify_audiohook_request(info, headers_of(request), context.audiohook_auth, now);
+  if (verdict.ok && verdict.valid_until_unix_s > 0) {  // signed: a nonce, used once
+    if (verdict.nonce.empty()) {
+      verdict.ok = false;
+      verdict.reason = "signature has no nonce (needed to refuse replays)";
+    } else {
+      switch (context.audiohook_nonces.check(verdict.key_id, verdict.nonce, now, verdict.valid_until_unix_s)) {
+        case NonceCache::Outcome::first_use: break;
+        case NonceCache::Outcome::replay:
+          verdict.ok = false;
+          verdict.reason = "replayed request: this signature's nonce was already used";
+          break;
+        case NonceCache::Outcome::full:
+          verdict.ok = false;
+          verdict.reason = "too many signed requests in the replay window; try again later";
+          break;
+      }
+    }
+  }
   if (!verdict.ok) {
     refusal = net::Response::text(401, "unauthorized: " + verdict.reason + "\n");
     context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "unauthorized")).add();

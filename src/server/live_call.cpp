@@ -16,11 +16,13 @@ LiveCall::LiveCall(std::string call_id, std::string protocol, nlohmann::json met
       settings_(settings),
       hub_(events),
       created_ns_(steady_now_ns()),
+      metadata_(settings.metadata),
       timeline_(settings.timeline) {
   if (settings.model == nullptr) throw std::invalid_argument("LiveCall: no agitation model");
   status_.call_id = call_id_;
   status_.protocol = std::move(protocol);
-  status_.metadata = metadata.is_object() ? std::move(metadata) : nlohmann::json::object();
+  metadata_.merge(metadata);
+  status_.metadata = metadata_.value();
   status_.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
@@ -57,12 +59,16 @@ int LiveCall::add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool co
   return first;
 }
 
-void LiveCall::add_metadata(const nlohmann::json& metadata) {
-  if (!metadata.is_object()) return;
+std::size_t LiveCall::add_metadata(const nlohmann::json& metadata) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [key, value] : metadata.items()) {
-    if (!status_.metadata.contains(key)) status_.metadata[key] = value;
-  }
+  const std::size_t cut = metadata_.merge(metadata);
+  status_.metadata = metadata_.value();
+  return cut;
+}
+
+std::size_t LiveCall::metadata_cut() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return metadata_.cut();
 }
 
 bool LiveCall::should_start(std::int64_t now_ns) const {
@@ -155,6 +161,11 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
     }
   }
   if (writer_) analysed_frames_.store(static_cast<std::uint64_t>(writer_->session().frames()), std::memory_order_relaxed);
+  if (writer_ && settings_.max_call_s > 0.0 && !cut_.load(std::memory_order_relaxed) &&
+      writer_->session().duration_s() >= settings_.max_call_s) {
+    cut_.store(true, std::memory_order_relaxed);
+    stop();  // the next pump drains what the legs hold and finishes the call
+  }
   if (worked) update_status();
   if (all_done) {
     if (writer_) writer_->finish();
@@ -209,11 +220,16 @@ void LiveCall::write_outputs() {
       const LiveCallCounters c = counters();
       input.extra = {{"live", true},
                      {"metadata", s.metadata},
+                     {"metadata_cut", metadata_cut()},
                      {"frames_received", c.frames_received},
                      {"overflowed_frames", c.overflowed_frames},
                      {"stall_fill_frames", c.stall_fill_frames},
                      {"late_dropped_frames", c.late_dropped_frames}};
       std::vector<std::string> warnings;
+      if (cut_.load(std::memory_order_relaxed)) {
+        warnings.push_back("the call was ended after " + std::to_string(static_cast<long long>(settings_.max_call_s)) +
+                           " s of audio (--max-call-s)");
+      }
       if (c.overflowed_frames > 0) {
         warnings.push_back(std::to_string(c.overflowed_frames) +
                            " frames were lost because analysis fell behind (ring overflow)");

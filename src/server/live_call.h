@@ -25,6 +25,7 @@
 #include "pipeline/live_pump.h"
 #include "report/call_outputs.h"
 #include "report/live_call_writer.h"
+#include "server/call_metadata.h"
 #include "server/leg_input.h"
 #include "server/timeline_snapshot.h"
 
@@ -40,6 +41,10 @@ struct CallSettings {
   double max_skew_s = 0.5;          ///< a leg this far behind the other is filled with silence
   double second_leg_wait_s = 0.75;  ///< how long a one-leg call waits for its other party (its audio waits in the ring)
   TimelineLimits timeline;          ///< what the live timeline (the dashboard's call view) keeps
+  MetadataLimits metadata;          ///< what a call keeps of its platform's metadata
+  /// A call analysed this long is ended (its outputs written, its connections told
+  /// why): every output of a call grows with its length, so this bounds them. 0: no limit.
+  double max_call_s = 0.0;
 };
 
 /// A live call as the dashboard and the API see it. A copy.
@@ -96,8 +101,11 @@ class LiveCall {
   /// carries the whole call on one connection): analysis may start at once.
   int add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool complete);
   LegInput& leg(int index) noexcept { return *legs_[static_cast<std::size_t>(index)]; }
-  /// Merges metadata a later leg brings (an agent id, say).
-  void add_metadata(const nlohmann::json& metadata);
+  /// Merges metadata a later leg brings (an agent id, say), within
+  /// settings.metadata's limits. Returns how many values were cut or left out.
+  std::size_t add_metadata(const nlohmann::json& metadata);
+  /// Metadata values cut or left out so far (the first leg's included).
+  std::size_t metadata_cut() const;
 
   // ---- the worker -----------------------------------------------------------------
   /// Moves what the legs have into the session. Returns true if it analysed
@@ -117,6 +125,9 @@ class LiveCall {
   bool take_ready() noexcept {
     return ready_.load(std::memory_order_relaxed) && ready_.exchange(false, std::memory_order_acq_rel);
   }
+  /// True once the call was ended for reaching settings.max_call_s. Any thread;
+  /// one relaxed load (the connections ask after each message).
+  bool cut_at_max_length() const noexcept { return cut_.load(std::memory_order_relaxed); }
   /// Analysis-rate frames analysed so far (the worker's count after its last pump).
   std::uint64_t analysed_frames() const noexcept { return analysed_frames_.load(std::memory_order_relaxed); }
   /// Writes the summary, tables and report (and commits the recording). Worker or finisher thread, once.
@@ -149,6 +160,7 @@ class LiveCall {
   bool complete_ = false;
   bool started_ = false;  // no legs may join once true
   CallStatus status_;
+  CallMetadata metadata_;  // status_.metadata is its value
   TimelineSnapshot timeline_;
 
   // Worker-owned once started: legs -> pump (joiner) -> writer (session, outputs, recording).
@@ -159,6 +171,7 @@ class LiveCall {
   std::string error_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
+  std::atomic<bool> cut_{false};
   // The worker's counts, published for other threads after each pump.
   std::atomic<std::uint64_t> stall_fill_frames_{0}, late_dropped_frames_{0}, analysed_frames_{0};
   bool outputs_written_ = false;

@@ -48,6 +48,9 @@ AudioHookAdapter::AudioHookAdapter(IngestSink& sink, const AudioHookConfig& conf
       // Positions are decimal seconds; 1 ms either way is taken as contiguous.
       aligner_(kSampleRateHz / 1000, static_cast<std::int64_t>(config.max_gap_s * kSampleRateHz)) {
   if (config.max_message_bytes < 1024) throw std::invalid_argument("AudioHookConfig.max_message_bytes must be at least 1024");
+  if (config.max_json_bytes < 1024) throw std::invalid_argument("AudioHookConfig.max_json_bytes must be at least 1024");
+  if (config.max_json_depth < 8 || config.max_json_depth > 1000)
+    throw std::invalid_argument("AudioHookConfig.max_json_depth must be 8 to 1000");
   if (!(config.max_gap_s > 0.0) || config.max_gap_s > 3600.0)
     throw std::invalid_argument("AudioHookConfig.max_gap_s must be in (0, 3600]");
 }
@@ -84,13 +87,18 @@ void AudioHookAdapter::on_disconnect(bool clean_close) noexcept {
 AdapterStatus AudioHookAdapter::on_text(std::string_view message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) {
+  if (message.size() > config_.max_json_bytes) {
     counters_.count(Malformed::oversize);
-    return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
+    return fail(close_code::kMessageTooBig, "text message exceeds the maximum JSON size");
   }
   if (state_ == State::closed) return AdapterStatus::closing(close_code::kNormal, "session closed");
   try {
-    const json j = parse_json_object(message);
+    JsonRefusal refusal = JsonRefusal::none;
+    const json j = parse_json_object(message, config_.max_json_depth, &refusal);
+    if (refusal == JsonRefusal::too_deep) {
+      counters_.count(Malformed::too_deep);
+      return fail(close_code::kPolicyViolation, "message JSON nests deeper than the limit");
+    }
     if (j.is_discarded()) {
       counters_.count(Malformed::invalid_json);
       return fail(close_code::kInvalidPayload, "message is not a JSON object");

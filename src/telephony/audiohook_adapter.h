@@ -33,13 +33,16 @@
 #include "telephony/audio_encoding.h"
 #include "telephony/audio_output.h"
 #include "telephony/ingest_sink.h"
+#include "telephony/json_parse.h"
 #include "telephony/protocol.h"
 #include "telephony/track_aligner.h"
 
 namespace tw::telephony {
 
 struct AudioHookConfig {
-  std::size_t max_message_bytes = 64 * 1024;  ///< larger messages close the connection (1009)
+  std::size_t max_message_bytes = 64 * 1024;  ///< larger binary (audio) messages close the connection (1009)
+  std::size_t max_json_bytes = 64 * 1024;     ///< larger text messages close the connection (1009)
+  int max_json_depth = kMaxJsonDepth;         ///< a text message nested deeper closes the connection (1008), unparsed
   bool prefer_l16 = false;                    ///< between equal offers, take L16 over PCMU
   double max_gap_s = 60.0;                    ///< a position further ahead than this refuses the session
 };

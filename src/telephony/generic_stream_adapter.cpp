@@ -16,6 +16,9 @@ using features::SpeakerRole;
 GenericStreamAdapter::GenericStreamAdapter(IngestSink& sink, const GenericStreamConfig& config)
     : sink_(&sink), config_(config), output_(sink, counters_) {
   if (config.max_message_bytes < 256) throw std::invalid_argument("GenericStreamConfig.max_message_bytes must be at least 256");
+  if (config.max_json_bytes < 256) throw std::invalid_argument("GenericStreamConfig.max_json_bytes must be at least 256");
+  if (config.max_json_depth < 8 || config.max_json_depth > 1000)
+    throw std::invalid_argument("GenericStreamConfig.max_json_depth must be 8 to 1000");
 }
 
 AdapterStatus GenericStreamAdapter::refuse(std::uint16_t code, std::string_view why) noexcept {
@@ -38,9 +41,9 @@ void GenericStreamAdapter::on_disconnect(bool clean_close) noexcept {
 AdapterStatus GenericStreamAdapter::on_text(std::string_view message) noexcept {
   ++counters_.messages;
   counters_.bytes += message.size();
-  if (message.size() > config_.max_message_bytes) {
+  if (message.size() > config_.max_json_bytes) {
     counters_.count(Malformed::oversize);
-    return refuse(close_code::kMessageTooBig, "message exceeds the maximum size");
+    return refuse(close_code::kMessageTooBig, "text message exceeds the maximum JSON size");
   }
   if (ended_) return AdapterStatus::closing(close_code::kNormal, "stream already ended");
   if (started_) {
@@ -48,7 +51,12 @@ AdapterStatus GenericStreamAdapter::on_text(std::string_view message) noexcept {
     return AdapterStatus::ok();
   }
   try {
-    nlohmann::json meta = parse_json_object(message);
+    JsonRefusal refusal = JsonRefusal::none;
+    nlohmann::json meta = parse_json_object(message, config_.max_json_depth, &refusal);
+    if (refusal == JsonRefusal::too_deep) {
+      counters_.count(Malformed::too_deep);
+      return refuse(close_code::kPolicyViolation, "metadata JSON nests deeper than the limit");
+    }
     if (meta.is_discarded()) {
       counters_.count(Malformed::invalid_json);
       return refuse(close_code::kInvalidPayload, "metadata is not a JSON object");

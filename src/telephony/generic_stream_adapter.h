@@ -29,12 +29,15 @@
 #include "telephony/audio_encoding.h"
 #include "telephony/audio_output.h"
 #include "telephony/ingest_sink.h"
+#include "telephony/json_parse.h"
 #include "telephony/protocol.h"
 
 namespace tw::telephony {
 
 struct GenericStreamConfig {
-  std::size_t max_message_bytes = 256 * 1024;  ///< larger messages close the connection (1009)
+  std::size_t max_message_bytes = 256 * 1024;  ///< larger binary (audio) messages close the connection (1009)
+  std::size_t max_json_bytes = 64 * 1024;      ///< larger text (metadata) messages close the connection (1009)
+  int max_json_depth = kMaxJsonDepth;          ///< metadata nested deeper closes the connection (1008), unparsed
 };
 
 /// One generic WebSocket stream. Not thread-safe.

@@ -438,6 +438,15 @@ SignatureVerdict verify_audiohook_request(const HttpRequestInfo& request, const 
       verdict.reason = "signature expired";
       return verdict;
     }
+    // However far `expires` lies: a handshake's signature is made for that handshake,
+    // and the replay window (the nonces a server must remember, RFC 9421 §7.2.2) is
+    // max_signature_age_s, not years (the documentation's example expires in 2074).
+    if (*s->created < now_unix_s - config.max_signature_age_s - config.max_clock_skew_s) {
+      verdict.reason = "signature created too long ago";
+      return verdict;
+    }
+    verdict.valid_until_unix_s =
+        std::min(expires, *s->created + config.max_signature_age_s) + config.max_clock_skew_s;
     std::array<std::uint8_t, 512> key{};
     const auto key_length = base64_decode(credential->client_secret, key);
     if (!key_length || *key_length == 0) {

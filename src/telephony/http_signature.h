@@ -47,6 +47,9 @@ struct SignatureVerdict {
   std::string reason;
   std::string key_id;  ///< keyid of the checked signature (the API key for AudioHook)
   std::string nonce;   ///< nonce parameter, for a replay cache the server may keep
+  /// A verified signature: the last second (clock skew included) at which it could
+  /// still be accepted, so a replay cache keeps its nonce until then. 0 if unsigned.
+  std::int64_t valid_until_unix_s = 0;
 };
 
 /// Checks every hmac-sha256 signature in Signature/Signature-Input against
@@ -68,8 +71,10 @@ struct AudioHookAuthConfig {
 
 /// The AudioHook upgrade check: X-API-KEY is configured, and (if that key has a
 /// client secret) one signature with keyid = the API key, alg hmac-sha256,
-/// covering the six components above, created no later than now + skew, not
-/// expired (expires, else created + max age, against now - skew), verifies.
+/// covering the six components above, created no later than now + skew and no
+/// earlier than now - max age - skew, not expired (expires, else created + max
+/// age, against now - skew), verifies. Replays within that window are the
+/// caller's to refuse (verdict.nonce, valid_until_unix_s; server::NonceCache).
 /// `now_unix_s` is the current time in seconds since 1970.
 SignatureVerdict verify_audiohook_request(const HttpRequestInfo& request, const HttpHeaders& headers,
                                           const AudioHookAuthConfig& config, std::int64_t now_unix_s);

@@ -79,6 +79,7 @@ enum class Malformed : std::uint8_t {
   truncated,           ///< the connection ended inside a message
   bad_value,           ///< a field with a value the protocol does not allow
   oversize,            ///< a message larger than the configured maximum
+  too_deep,            ///< JSON nested deeper than the configured maximum (refused before parsing)
   kCount
 };
 
@@ -95,6 +96,7 @@ constexpr std::string_view to_string(Malformed reason) noexcept {
     case Malformed::truncated: return "truncated";
     case Malformed::bad_value: return "bad_value";
     case Malformed::oversize: return "oversize";
+    case Malformed::too_deep: return "too_deep";
     case Malformed::kCount: break;
   }
   return "unknown";

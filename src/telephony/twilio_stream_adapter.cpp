@@ -46,6 +46,8 @@ TwilioStreamAdapter::TwilioStreamAdapter(IngestSink& sink, const TwilioConfig& c
       aligners_{TrackAligner(kSamplesPerMs, static_cast<std::int64_t>(config.max_gap_s * kSampleRateHz)),
                 TrackAligner(kSamplesPerMs, static_cast<std::int64_t>(config.max_gap_s * kSampleRateHz))} {
   if (config.max_message_bytes < 256) throw std::invalid_argument("TwilioConfig.max_message_bytes must be at least 256");
+  if (config.max_json_depth < 8 || config.max_json_depth > 1000)
+    throw std::invalid_argument("TwilioConfig.max_json_depth must be 8 to 1000");
   if (!(config.max_gap_s > 0.0) || config.max_gap_s > 3600.0)
     throw std::invalid_argument("TwilioConfig.max_gap_s must be in (0, 3600]");
 }
@@ -104,8 +106,14 @@ AdapterStatus TwilioStreamAdapter::on_text(std::string_view message) noexcept {
         needs_full_parse |= value.escaped;
       }
     }
-  });
+  }, config_.max_json_depth);
   if (!valid) {
+    // The scanner stops at the first level past the limit; telling that apart from
+    // a syntax error costs a second pass, only over messages already refused.
+    if (!json_depth_within(message, config_.max_json_depth)) {
+      counters_.count(Malformed::too_deep);
+      return refuse(close_code::kPolicyViolation, "message JSON nests deeper than the limit");
+    }
     counters_.count(Malformed::invalid_json);
     return AdapterStatus::ok();
   }
@@ -165,7 +173,7 @@ AdapterStatus TwilioStreamAdapter::on_media(std::string_view track, std::string_
 
 AdapterStatus TwilioStreamAdapter::on_other(std::string_view message) noexcept {
   try {
-    const nlohmann::json j = parse_json_object(message);
+    const nlohmann::json j = parse_json_object(message, config_.max_json_depth);  // the scanner checked the depth
     if (j.is_discarded()) {
       counters_.count(Malformed::invalid_json);
       return AdapterStatus::ok();

@@ -33,6 +33,7 @@
 
 #include "telephony/audio_output.h"
 #include "telephony/ingest_sink.h"
+#include "telephony/json_parse.h"
 #include "telephony/protocol.h"
 #include "telephony/track_aligner.h"
 
@@ -41,6 +42,7 @@ namespace tw::telephony {
 struct TwilioConfig {
   std::size_t max_message_bytes = 64 * 1024;  ///< larger text messages close the connection (1009)
   double max_gap_s = 60.0;                    ///< a timestamp further ahead than this refuses the stream (1007)
+  int max_json_depth = kMaxJsonDepth;         ///< a message nested deeper closes the connection (1008), unparsed
 };
 
 /// One Twilio Media Streams connection. Not thread-safe: one connection, one thread.

@@ -196,3 +196,15 @@ TEST_CASE("HttpServer: a message costs no heap allocation once connections are o
   for (int fd : tcp_fds) ::close(fd);
   loop.server->stop();
 }
+
+TEST_CASE("HttpServer: transfer codings other than a final chunked are refused", "[net][security]") {
+  using tw::net::refused_transfer_coding;
+  CHECK(refused_transfer_coding("chunked") == 0);
+  CHECK(refused_transfer_coding("Chunked") == 0);
+  CHECK(refused_transfer_coding(" chunked ,") == 0);       // empty list elements are ignored (RFC 9110 §5.6.1.2)
+  CHECK(refused_transfer_coding("xchunked") == 400);       // no final chunked: the length is unknown (RFC 9112 §6.3)
+  CHECK(refused_transfer_coding("chunked, gzip") == 400);
+  CHECK(refused_transfer_coding("") == 400);
+  CHECK(refused_transfer_coding("chunked, chunked") == 400);  // chunked applied twice (RFC 9112 §7)
+  CHECK(refused_transfer_coding("gzip, chunked") == 501);     // framed, but not a coding serve implements (§6.1)
+}

@@ -62,6 +62,7 @@ TEST_CASE("dashboard sessions name their user until they expire", "[server][dash
     CHECK(access.verify_session(session + "0", now) == std::nullopt);
     CHECK(access.verify_session("", now) == std::nullopt);
     CHECK(access.verify_session("v1...", now) == std::nullopt);
+    CHECK(access.verify_session("v2....", now) == std::nullopt);
   }
   SECTION("without a token there are no sessions") {
     CHECK(DashboardAccess(AccessConfig{}).verify_session(session, now) == std::nullopt);
@@ -96,7 +97,7 @@ TEST_CASE("dashboard access with a token / bearer or session", "[server][dashboa
   CHECK(session.allowed);
   CHECK(session.via_session);
   CHECK(session.user == "Dana");
-  CHECK(access.check(request(host, {{"cookie", "tw_session=v1.RGFuYQ.9999999999.00"}}), false).status == 401);
+  CHECK(access.check(request(host, {{"cookie", "tw_session=v2.RGFuYQ.9999999999.00.00"}}), false).status == 401);
 
   SECTION("a request from another site is refused even with a session") {
     auto r = request(host, {{"cookie", cookie}, {"origin", "http://evil.example"}});
@@ -157,4 +158,37 @@ TEST_CASE("an unusable dashboard token is refused at start", "[server][dashboard
   tw::test::check_rejected("no spaces", make("has a space in it"), "token");
   tw::test::check_rejected("no control characters", make("line\nbreak-token"), "token");
   tw::test::check_rejected("at least 8 characters", make("short"), "token");
+}
+
+TEST_CASE("loopback host names are matched whole / a name starting with 127. is a DNS name", "[server][dashboard][access][security]") {
+  using tw::server::is_loopback_name;
+  for (const char* name : {"localhost", "LocalHost", "app.localhost", "127.0.0.1", "127.255.0.9", "::1", "0:0:0:0:0:0:0:1"}) {
+    INFO(name);
+    CHECK(is_loopback_name(name));
+  }
+  for (const char* name : {"127.evil.example", "127.0.0.1.evil.example", "localhost.evil.example", "127.1", "127.0.0.1.",
+                           "128.0.0.1", "::2", "", "evillocalhost", "0x7f.0.0.1"}) {
+    INFO(name);
+    CHECK_FALSE(is_loopback_name(name));
+  }
+  const DashboardAccess open{AccessConfig{}};
+  CHECK(open.check(request("127.0.0.1:8080"), false).allowed);
+  CHECK_FALSE(open.check(request("127.evil.example:18181"), false).allowed);
+  CHECK_FALSE(open.check(request("127.evil.example:18181"), true).allowed);  // a WebSocket upgrade
+  AccessConfig named;
+  named.host_names = {"Monitor.internal"};
+  const DashboardAccess with_name{named};
+  CHECK(with_name.check(request("monitor.internal:8080"), false).allowed);
+  CHECK_FALSE(with_name.check(request("monitor.internal.evil.example:8080"), false).allowed);
+}
+
+TEST_CASE("dashboard sessions are each their own and a revoked one never verifies again", "[server][dashboard][access][security]") {
+  DashboardAccess access = with_token(3600.0);
+  const std::int64_t now = 1'800'000'000;
+  const std::string first = access.make_session("Dana", now), second = access.make_session("Dana", now);
+  CHECK(first != second);  // the same user in the same second: two sessions
+  CHECK(access.revoke(first, now + 5));
+  CHECK(access.verify_session(first, now + 6) == std::nullopt);
+  CHECK(access.verify_session(second, now + 6) == std::optional<std::string>("Dana"));
+  CHECK_FALSE(access.revoke("v2.RGFuYQ.9999999999.00.00", now));  // not a session: nothing to revoke
 }

@@ -97,7 +97,7 @@ TEST_CASE("dashboard access over real sockets with a token", "[server][dashboard
   CHECK(login.header("set-cookie").find("HttpOnly") != std::string::npos);
   CHECK(login.header("set-cookie").find("SameSite=Strict") != std::string::npos);
   const std::string cookie = session_cookie(login);
-  REQUIRE(cookie.rfind("tw_session=v1.", 0) == 0);
+  REQUIRE(cookie.rfind("tw_session=v2.", 0) == 0);
   // Never a redirect to another site.
   const auto away = http_request("127.0.0.1", port, "POST", "/login", form, std::string("user=D&token=") + kToken + "&next=%2F%2Fevil.example");
   CHECK(away.header("location") == "/");

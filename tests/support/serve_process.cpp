@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -38,12 +39,16 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket,
-                           std::uint16_t http_port) {
+                           std::uint16_t http_port, const std::vector<std::string>& prefix) {
   static int counter = 0;
   const std::string base = scratch_dir() + "/serve-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   out_path_ = base + ".out";
   err_path_ = base + ".err";
-  std::vector<std::string> args = {tonewatch_binary(), "serve", "--listen", "127.0.0.1:" + std::to_string(http_port), "--out", out_dir};
+  std::vector<std::string> args = prefix;
+  args.insert(args.end(), {tonewatch_binary(), "serve", "--out", out_dir});
+  if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
+    args.insert(args.end(), {"--listen", "127.0.0.1:" + std::to_string(http_port)});
+  }
   if (audiosocket) {
     args.insert(args.end(), {"--audiosocket", "127.0.0.1:0", "--audiosocket-agent", "127.0.0.1:0"});
   }

@@ -15,8 +15,10 @@ class ServeProcess {
   /// Starts `tonewatch serve --listen 127.0.0.1:0 <extra>`; with `audiosocket`, also
   /// caller and agent AudioSocket listeners on free ports. Waits until it listens.
   /// `http_port` non-zero: listens on that port instead (a restart on the same address).
+  /// `extra` holding --listen replaces the default one. `prefix`, if given, runs
+  /// before the command (e.g. {"/usr/bin/prlimit", "--nofile=256", "--"}).
   ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket = false,
-               std::uint16_t http_port = 0);
+               std::uint16_t http_port = 0, const std::vector<std::string>& prefix = {});
   /// Stops it (SIGKILL) if still running.
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;

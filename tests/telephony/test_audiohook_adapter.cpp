@@ -323,3 +323,45 @@ TEST_CASE("AudioHook audio allocates nothing after warm-up", "[telephony][audioh
   CHECK(allocations == 0);
   CHECK(sink.frames == 1100 * 160);
 }
+
+TEST_CASE("AudioHook customConfig nested deeper than the limit ends the session before parsing",
+          "[telephony][audiohook][security]") {
+  auto open_with_config = [](Client& client, int depth) {
+    // parameters.customConfig.x: the message is 3 deep at customConfig, `depth` at x's innermost array.
+    json message = json::parse(client.open());
+    message["parameters"]["customConfig"] = {{"x", "@"}};
+    std::string text = message.dump();
+    const auto inner = static_cast<std::size_t>(depth - 3);
+    text.replace(text.find("\"@\""), 3, std::string(inner, '[') + std::string(inner, ']'));
+    return text;
+  };
+
+  {
+    RecordingSink sink;
+    AudioHookAdapter adapter(sink);
+    Client client;
+    const std::string message = open_with_config(client, 32);
+    REQUIRE(tw::telephony::json_depth_within(message, 32));
+    CHECK_FALSE(adapter.on_text(message).close);
+    REQUIRE(sink.starts.size() == 1);
+    CHECK(sink.starts[0].metadata.contains("customConfig"));
+  }
+  {
+    RecordingSink sink;
+    AudioHookConfig config;
+    config.max_json_bytes = 256 * 1024;
+    AudioHookAdapter adapter(sink, config);
+    Client client;
+    const auto status = adapter.on_text(open_with_config(client, 60000));
+    CHECK((status.close && status.close_code == close_code::kPolicyViolation));
+    CHECK(adapter.counters().count_of(Malformed::too_deep) == 1);
+    CHECK(sink.starts.empty());
+  }
+  {
+    RecordingSink sink;
+    AudioHookAdapter adapter(sink);  // 64 KiB of JSON at most
+    Client client;
+    const auto status = adapter.on_text(open_with_config(client, 60000));
+    CHECK((status.close && status.close_code == close_code::kMessageTooBig));
+  }
+}

@@ -201,3 +201,47 @@ TEST_CASE("Generic audio allocates nothing after warm-up", "[telephony][generic]
   CHECK(allocations == 0);
   CHECK(sink.frames == 320 * 1100);
 }
+
+TEST_CASE("Generic metadata nested deeper than the limit is refused unparsed and oversize text by the JSON limit",
+          "[telephony][generic][security]") {
+  // {"call_id":"c","sample_rate":8000,"x": [ x (depth-1) ] x (depth-1) }: the object is `depth` deep.
+  auto metadata = [](int depth) {
+    const auto inner = static_cast<std::size_t>(depth - 1);
+    return R"({"call_id":"c","sample_rate":8000,"x":)" + std::string(inner, '[') + std::string(inner, ']') + "}";
+  };
+  {
+    RecordingSink sink;
+    GenericStreamAdapter adapter(sink);
+    CHECK_FALSE(adapter.on_text(metadata(32)).close);  // at the limit: a call
+    CHECK(sink.starts.size() == 1);
+  }
+  for (const int depth : {33, 60000, 100000}) {
+    RecordingSink sink;
+    GenericStreamConfig config;
+    config.max_json_bytes = 256 * 1024;  // 100,000 levels are 200 KB: past the size limit of the default
+    GenericStreamAdapter adapter(sink, config);
+    const auto status = adapter.on_text(metadata(depth));
+    CHECK((status.close && status.close_code == close_code::kPolicyViolation));
+    CHECK(status.reason.find("deeper") != std::string_view::npos);
+    CHECK(adapter.counters().count_of(Malformed::too_deep) == 1);
+    CHECK(sink.starts.empty());
+  }
+  {
+    RecordingSink sink;
+    GenericStreamAdapter adapter(sink);  // max_json_bytes 64 KiB: the 200 KB message never reaches the parser
+    const auto status = adapter.on_text(metadata(100000));
+    CHECK((status.close && status.close_code == close_code::kMessageTooBig));
+    CHECK(adapter.counters().count_of(Malformed::oversize) == 1);
+  }
+  {
+    // Audio keeps its own (larger) limit: a 100 KB binary message is audio, not JSON.
+    RecordingSink sink;
+    GenericStreamAdapter adapter(sink);
+    adapter.on_text(R"({"call_id":"c","sample_rate":8000})");
+    CHECK_FALSE(adapter.on_binary(Bytes(100000, 0)).close);
+  }
+  GenericStreamConfig bad;
+  bad.max_json_depth = 4;
+  RecordingSink sink;
+  CHECK_THROWS_AS(GenericStreamAdapter(sink, bad), std::invalid_argument);
+}

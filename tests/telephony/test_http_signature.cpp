@@ -122,7 +122,13 @@ TEST_CASE("AudioHook request signature fails with the reason for each kind of ba
   // Expired, or created in the future beyond the allowed skew.
   CHECK(reason_for(example_headers(), good, kExpires + 31) == "signature expired");
   CHECK(reason_for(example_headers(), good, kCreated - 31) == "signature created in the future");
-  CHECK(verify_audiohook_request(kRequest, example_headers(), good, kExpires + 29).ok);  // within the skew
+  {
+    // Within the skew of `expires`, for a configuration whose signature age reaches
+    // that far (by default a signature older than 300 s is refused, below).
+    auto patient = good;
+    patient.max_signature_age_s = kExpires - kCreated + 60;
+    CHECK(verify_audiohook_request(kRequest, example_headers(), patient, kExpires + 29).ok);
+  }
   // Missing signature headers, or a covered header missing from the request.
   {
     auto headers = example_headers();
@@ -156,4 +162,17 @@ TEST_CASE("AudioHook request with a key configured without a client secret needs
   erase_header(headers, "Signature-Input");
   CHECK(verify_audiohook_request(kRequest, headers, config_with(""), kCreated).ok);
   CHECK_FALSE(verify_audiohook_request(kRequest, headers, config_with(kClientSecret), kCreated).ok);
+}
+
+TEST_CASE("AudioHook signatures older than the signature age are refused whatever their expires", "[telephony][signature][security]") {
+  // The documentation's example expires in 2074: without this, its nonce would
+  // have to be remembered for fifty years to refuse a replay.
+  const auto good = config_with(kClientSecret);
+  auto verdict = verify_audiohook_request(kRequest, example_headers(), good, kCreated + 300 + 30);
+  CHECK(verdict.ok);
+  CHECK(verdict.nonce == "VGhpc0lzQVVuaXF1ZU5vbmNl");
+  CHECK(verdict.valid_until_unix_s == kCreated + 300 + 30);  // created + max age + skew: the replay window's end
+  verdict = verify_audiohook_request(kRequest, example_headers(), good, kCreated + 300 + 31);
+  CHECK_FALSE(verdict.ok);
+  CHECK(verdict.reason == "signature created too long ago");
 }

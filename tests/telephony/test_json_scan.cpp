@@ -137,3 +137,48 @@ TEST_CASE("Full JSON parsing refuses a NUL byte that nlohmann would take as the 
   // The scanner agrees.
   CHECK_FALSE(scan_json_object("{}\0"s, [](auto, auto, const JsonValue&) {}));
 }
+
+namespace {
+// `{"x":` + `[`×(depth-1) + `]`×(depth-1) + `}`: an object `depth` deep.
+std::string nested_object(int depth) {
+  const auto inner = static_cast<std::size_t>(depth - 1);
+  return "{\"x\":" + std::string(inner, '[') + std::string(inner, ']') + "}";
+}
+}  // namespace
+
+TEST_CASE("JSON depth pre-scan counts the brackets outside strings only", "[telephony][json][security]") {
+  using tw::telephony::json_depth_within;
+  CHECK(json_depth_within("{}", 1));
+  CHECK_FALSE(json_depth_within("{}", 0));
+  CHECK(json_depth_within(R"({"a":[{"b":[]}]})", 4));
+  CHECK_FALSE(json_depth_within(R"({"a":[{"b":[]}]})", 3));
+  // Brackets in strings, escaped quotes and backslashes do not count.
+  CHECK(json_depth_within(R"({"a":"[[[[{{{{","b":"\"[[[[","c":"\\"})", 1));
+  CHECK_FALSE(json_depth_within(R"({"a":"\\",[[[]]]})", 3));  // the string ends after \\: the brackets count
+  CHECK(json_depth_within(nested_object(32), 32));
+  CHECK_FALSE(json_depth_within(nested_object(33), 32));
+  // Siblings do not add up: depth is the deepest open bracket.
+  std::string wide = "{\"a\":[";
+  for (int i = 0; i < 1000; ++i) wide += "[[]],";
+  wide += "[]]}";
+  CHECK(json_depth_within(wide, 4));
+}
+
+TEST_CASE("parse_json_object refuses nesting past the limit before parsing and says why", "[telephony][json][security]") {
+  using tw::telephony::JsonRefusal;
+  using tw::telephony::parse_json_object;
+  JsonRefusal why = JsonRefusal::none;
+  CHECK_FALSE(parse_json_object(nested_object(32), 32, &why).is_discarded());
+  CHECK(why == JsonRefusal::none);
+  CHECK(parse_json_object(nested_object(33), 32, &why).is_discarded());
+  CHECK(why == JsonRefusal::too_deep);
+  CHECK(parse_json_object("[1]", 32, &why).is_discarded());
+  CHECK(why == JsonRefusal::not_an_object);
+  // The issue's message: 100,000 brackets in 200 KB. Refused without a parse (a
+  // parse, copy and dump of it overflowed the stack of the thread that took it).
+  CHECK(parse_json_object(nested_object(100000), tw::telephony::kMaxJsonDepth, &why).is_discarded());
+  CHECK(why == JsonRefusal::too_deep);
+  // The hot-path scanner's limit is the same.
+  CHECK(scan_json_object(nested_object(32), [](auto, auto, const JsonValue&) {}));
+  CHECK_FALSE(scan_json_object(nested_object(33), [](auto, auto, const JsonValue&) {}));
+}

@@ -289,3 +289,36 @@ TEST_CASE("Twilio media messages allocate nothing after warm-up", "[telephony][t
   CHECK(sink.frames == 1100 * 160);
   CHECK(adapter.counters().malformed == 0);
 }
+
+TEST_CASE("Twilio messages nested deeper than the limit close the stream and are counted apart from bad JSON",
+          "[telephony][twilio][security]") {
+  namespace tm = tw::test::twilio;
+  auto deep = [](int depth) {  // customParameters {"x": [[...]]}: the start message is depth + 2 deep
+    const auto inner = static_cast<std::size_t>(depth - 1);
+    return "{\"x\":" + std::string(inner, '[') + std::string(inner, ']') + "}";
+  };
+  {
+    tw::test::RecordingSink sink;
+    TwilioStreamAdapter adapter(sink);
+    CHECK_FALSE(adapter.on_text(tm::start(R"(["inbound"])", deep(30))).close);  // 32 deep: taken
+    CHECK(sink.starts.size() == 1);
+  }
+  {
+    tw::test::RecordingSink sink;
+    TwilioConfig config;
+    config.max_message_bytes = 256 * 1024;
+    TwilioStreamAdapter adapter(sink, config);
+    const auto status = adapter.on_text(tm::start(R"(["inbound"])", deep(60000)));
+    CHECK((status.close && status.close_code == close_code::kPolicyViolation));
+    CHECK(adapter.counters().count_of(Malformed::too_deep) == 1);
+    CHECK(adapter.counters().count_of(Malformed::invalid_json) == 0);
+    CHECK(sink.starts.empty());
+  }
+  {
+    tw::test::RecordingSink sink;
+    TwilioStreamAdapter adapter(sink);
+    CHECK_FALSE(adapter.on_text("{\"event\": [}").close);  // bad JSON, shallow: counted, the stream goes on
+    CHECK(adapter.counters().count_of(Malformed::invalid_json) == 1);
+    CHECK(adapter.counters().count_of(Malformed::too_deep) == 0);
+  }
+}
