@@ -297,6 +297,10 @@ AdapterStatus AudioHookAdapter::on_binary(std::span<const std::uint8_t> message)
     return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
   }
   if (state_ == State::closed) return AdapterStatus::closing(close_code::kNormal, "session closed");
+  // An empty audio frame carries no audio and is legal in any state: the Genesys
+  // client sends one on a connection probe (the open for the nil conversation)
+  // after opened, to check the binary path. It is taken and ignored.
+  if (message.empty()) return AdapterStatus::ok();
   if (state_ == State::awaiting_open || probe_) {
     // The client sends no audio before opened, and none in a probe.
     counters_.count(Malformed::out_of_order);
