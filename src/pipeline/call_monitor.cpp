@@ -74,6 +74,7 @@ void CallMonitor::reset() {
   pending_end_hop_[0] = pending_end_hop_[1] = -1;
   overlap_.reset();
   silence_.reset();
+  gap_head_ = gap_count_ = 0;
   any_speech_yet_ = false;
   seconds_ = 0;
   has_[0] = has_[1] = false;
@@ -117,16 +118,91 @@ void CallMonitor::on_hop(SpeakerRole role, const features::HopFeatures& hop) {
   for (std::size_t i = 0; i < 2; ++i) {
     if (has_[i]) ready = std::min(ready, hops_seen_[i]);
   }
-  for (; hops_done_ < ready; ++hops_done_) {
+  while (hops_done_ < ready) {
+    if (gap_count_ > 0 && hops_done_ >= gaps_[gap_head_].first) {
+      // Inside a gap: its hops (skipped, or the silence around a skip) are not heard.
+      // Jumping over them keeps a gap of any length constant in time.
+      GapHops& g = gaps_[gap_head_];
+      if (!g.begun) {
+        g.begun = true;
+        gap_begins(static_cast<double>(g.first) * kHop_s);
+      }
+      if (ready < g.end) {
+        hops_done_ = ready;
+        break;
+      }
+      hops_done_ = g.end;
+      turns_.end_gap(static_cast<double>(g.end) * kHop_s);
+      gap_head_ = (gap_head_ + 1) % kMaxGaps;
+      --gap_count_;
+      continue;
+    }
     const auto slot = static_cast<std::size_t>(hops_done_) % kAlignHops;
     on_both_hops(hops_done_, has_[0] && vad_[0][slot] != 0, has_[1] && vad_[1][slot] != 0);
+    ++hops_done_;
   }
+}
+
+void CallMonitor::declare_gap(std::int64_t from_frame, std::int64_t to_frame, dsp::GapKind kind) {
+  if (to_frame <= from_frame) return;
+  constexpr std::int64_t kHopFrames = 80;  // hop h is centred on frame h * 80
+  const std::int64_t first = (from_frame + kHopFrames - 1) / kHopFrames;
+  const std::int64_t end = (to_frame + kHopFrames - 1) / kHopFrames;
+  const double start_s = static_cast<double>(from_frame) / 8000.0, end_s = static_cast<double>(to_frame) / 8000.0;
+  const std::string label(dsp::to_string(kind));
+  Interval* last = timeline_.gaps.empty() ? nullptr : &timeline_.gaps.back();
+  if (last != nullptr && last->label == label && std::abs(last->end_s - start_s) < 1e-9) {
+    last->end_s = end_s;  // one stretch reported in pieces
+  } else {
+    timeline_.gaps.push_back({start_s, end_s, label});
+  }
+  if (end <= first) return;
+  if (gap_count_ > 0) {
+    GapHops& back = gaps_[(gap_head_ + gap_count_ - 1) % kMaxGaps];
+    if (first <= back.end || gap_count_ == kMaxGaps) {  // adjacent (or no room): one gap
+      back.end = std::max(back.end, end);
+      return;
+    }
+  }
+  gaps_[(gap_head_ + gap_count_) % kMaxGaps] = GapHops{first, end, false};
+  ++gap_count_;
+}
+
+void CallMonitor::gap_begins(double t) {
+  turn_events(t, turns_.begin_gap(t));
+  // The report's marks stop at the gap: what follows it is a new stretch.
+  if (overlap_) timeline_.overlaps.push_back(*overlap_);
+  if (silence_ && silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) {
+    timeline_.silences.push_back(*silence_);
+  }
+  overlap_.reset();
+  silence_.reset();
 }
 
 void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_active) {
   const double t = static_cast<double>(hop) * kHop_s;
-  const detect::TurnEvents& e = turns_.update(t, caller_active, agent_active);
+  turn_events(t, turns_.update(t, caller_active, agent_active));
 
+  // Report marks: overlaps and silences.
+  if (caller_active || agent_active) any_speech_yet_ = true;
+  if (caller_active && agent_active) {
+    if (overlap_ && t - overlap_->end_s <= kOverlapMerge_s) {
+      overlap_->end_s = t + kHop_s;
+    } else {
+      if (overlap_) timeline_.overlaps.push_back(*overlap_);
+      overlap_ = Interval{t, t + kHop_s, "overlap"};
+    }
+  }
+  if (!caller_active && !agent_active) {
+    if (!silence_) silence_ = Interval{t, t + kHop_s, "silence"};
+    silence_->end_s = t + kHop_s;
+  } else if (silence_) {
+    if (silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) timeline_.silences.push_back(*silence_);
+    silence_.reset();
+  }
+}
+
+void CallMonitor::turn_events(double t, const detect::TurnEvents& e) {
   if (e.interruption) {
     const bool agent_cut_in = e.interrupter == SpeakerRole::agent;
     const bool venting = stage_.stage() == detect::Stage::venting;
@@ -172,24 +248,6 @@ void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_
     event.message = e.monologue_started ? format("agent has held the floor for %.0f s without yielding", t - e.monologue_since_s)
                                         : format("agent yielded the floor after %.0f s", t - e.monologue_since_s);
     emit(std::move(event));
-  }
-
-  // Report marks: overlaps and silences.
-  if (caller_active || agent_active) any_speech_yet_ = true;
-  if (caller_active && agent_active) {
-    if (overlap_ && t - overlap_->end_s <= kOverlapMerge_s) {
-      overlap_->end_s = t + kHop_s;
-    } else {
-      if (overlap_) timeline_.overlaps.push_back(*overlap_);
-      overlap_ = Interval{t, t + kHop_s, "overlap"};
-    }
-  }
-  if (!caller_active && !agent_active) {
-    if (!silence_) silence_ = Interval{t, t + kHop_s, "silence"};
-    silence_->end_s = t + kHop_s;
-  } else if (silence_) {
-    if (silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) timeline_.silences.push_back(*silence_);
-    silence_.reset();
   }
 }
 
@@ -418,6 +476,11 @@ void CallMonitor::stage_rules(double t) {
 }
 
 void CallMonitor::finish(double end_time_s) {
+  // A call that ends inside a gap: the gap began even if no hop after it came.
+  if (gap_count_ > 0 && !gaps_[gap_head_].begun) {
+    gaps_[gap_head_].begun = true;
+    gap_begins(static_cast<double>(gaps_[gap_head_].first) * kHop_s);
+  }
   // Episodes still open at the end are closed there, so every opened has its closed.
   std::vector<alerts::Event> closing;
   for (const alerts::Event& e : timeline_.events) {

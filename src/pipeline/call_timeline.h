@@ -44,6 +44,10 @@ struct CallTimeline {
   std::vector<StageSpan> stages;
   std::vector<Interval> overlaps;  ///< both voice-active
   std::vector<Interval> silences;  ///< both silent for at least 2 s
+  /// Stretches without audio: label "paused" or "discarded" (the platform declared
+  /// them: a hold, a secure pause) or "lost" (audio that never came). Nothing in them
+  /// is dead air or silence; stream time runs through them.
+  std::vector<Interval> gaps;
   std::vector<alerts::Event> events;
   int escalations = 0;
   int relapses = 0;

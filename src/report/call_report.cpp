@@ -323,6 +323,10 @@ void append_header(std::string& out, const CallTimeline& t, const json& report) 
                                      printf_string("%.1f s", report.value("overlap_s", 0.0)));
   append_fact(out, "Silences", std::to_string(t.silences.size()) + " \u00b7 " +
                                     printf_string("%.1f s", report.value("silence_s", 0.0)));
+  if (!t.gaps.empty()) {
+    append_fact(out, "Paused", std::to_string(t.gaps.size()) + " \u00b7 " +
+                                   printf_string("%.1f s", report.value("paused_s", 0.0) + report.value("lost_s", 0.0)));
+  }
   append_fact(out, "Alerts", std::to_string(alert_count(t)) + " of " + std::to_string(t.events.size()) + " events");
   out += "</ul>\n";
 
@@ -521,6 +525,13 @@ json call_report_json(const CallTimeline& t, const json& call_summary) {
   report["overlap_s"] = rounded(overlap_s, 2);
   report["silences"] = intervals_json(t.silences, silence_s);
   report["silence_s"] = rounded(silence_s, 2);
+  if (!t.gaps.empty()) {  // only a call that had stretches without audio (a live call's hold, say)
+    double gap_s = 0.0, paused_s = 0.0;
+    report["gaps"] = intervals_json(t.gaps, gap_s);
+    for (const Interval& g : t.gaps) paused_s += g.label == "lost" ? 0.0 : g.end_s - g.start_s;
+    report["paused_s"] = rounded(paused_s, 2);
+    report["lost_s"] = rounded(gap_s - paused_s, 2);
+  }
 
   json events = json::array();
   for (const alerts::Event& e : t.events) events.push_back(alerts::to_json(e));

@@ -1,5 +1,7 @@
 #include "report/live_call_writer.h"
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
 
 #include "dsp/stream_spec.h"
@@ -28,6 +30,20 @@ LiveCallWriter::~LiveCallWriter() = default;
 void LiveCallWriter::process(std::span<const float> interleaved) {
   session_->process(interleaved);
   if (recorder_) recorder_->write(interleaved);
+}
+
+void LiveCallWriter::skip(std::int64_t frames, dsp::GapKind kind) {
+  session_->skip(frames, kind);
+  if (recorder_) {
+    // The recording is the call's time line, sample for sample: the gap is silence there.
+    static constexpr std::array<float, 1024> kSilence{};
+    const auto channels = static_cast<std::int64_t>(session_->channels());
+    const std::int64_t block = static_cast<std::int64_t>(kSilence.size()) / channels;
+    for (std::int64_t left = frames; left > 0; left -= block) {
+      const std::int64_t n = std::min(left, block);
+      recorder_->write(std::span<const float>(kSilence.data(), static_cast<std::size_t>(n * channels)));
+    }
+  }
 }
 
 void LiveCallWriter::finish() {

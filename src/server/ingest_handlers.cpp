@@ -56,6 +56,11 @@ class IngestLeg final : public telephony::IngestSink {
     handle_.call->leg(handle_.first_leg + audio.track).write(audio.samples);
   }
 
+  void on_gap(const telephony::TrackGap& gap) override {
+    if (!handle_.call) return;
+    handle_.call->leg(handle_.first_leg + gap.track).gap(gap.frames, gap.kind);
+  }
+
   void on_dtmf(const telephony::DtmfEvent&) override {
     context_.metrics.counter("tonewatch_dtmf_total", "DTMF digits reported by platforms").add();
   }

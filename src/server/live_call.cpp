@@ -134,7 +134,11 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
   bool worked = false;
   bool all_done = true;
   if (pump_) {
-    const std::uint32_t gave = pump_->pump(stopping, [this](std::span<const float> block) { analyse(block); });
+    const std::uint32_t gave = pump_->pump(
+        stopping, [this](std::span<const float> block) { analyse(block); },
+        [this](std::int64_t frames, dsp::GapKind kind) {
+          if (writer_) writer_->skip(frames, kind);
+        });
     worked = gave != 0;
     for (std::size_t i = 0; i < legs && lag_ns != nullptr; ++i) {
       if ((gave & (1u << i)) != 0 && stamps[i] > 0) *lag_ns = std::max(*lag_ns, now_ns - stamps[i]);
@@ -212,7 +216,9 @@ void LiveCall::write_outputs() {
                      {"frames_received", c.frames_received},
                      {"overflowed_frames", c.overflowed_frames},
                      {"stall_fill_frames", c.stall_fill_frames},
-                     {"late_dropped_frames", c.late_dropped_frames}};
+                     {"late_dropped_frames", c.late_dropped_frames},
+                     {"paused_frames", c.paused_frames},
+                     {"lost_frames", c.lost_frames}};
       std::vector<std::string> warnings;
       if (c.overflowed_frames > 0) {
         warnings.push_back(std::to_string(c.overflowed_frames) +
@@ -250,6 +256,8 @@ LiveCallCounters LiveCall::counters() const {
   for (std::size_t i = 0; i < legs; ++i) {
     c.frames_received += legs_[i]->frames_written();
     c.overflowed_frames += legs_[i]->overflowed_frames();
+    c.paused_frames += legs_[i]->paused_frames();
+    c.lost_frames += legs_[i]->lost_frames();
   }
   c.stall_fill_frames = stall_fill_frames_.load(std::memory_order_relaxed);
   c.late_dropped_frames = late_dropped_frames_.load(std::memory_order_relaxed);

@@ -74,6 +74,8 @@ struct LiveCallCounters {
   std::uint64_t stall_fill_frames = 0; ///< analysis-rate frames of silence put in for a stalled leg
   std::uint64_t late_dropped_frames = 0;
   std::uint64_t analysed_frames = 0;
+  std::uint64_t paused_frames = 0;     ///< source-rate frames the platform declared paused or discarded (passed on as gaps)
+  std::uint64_t lost_frames = 0;       ///< source-rate frames of lost audio passed on as gaps
 };
 
 class LiveCall {

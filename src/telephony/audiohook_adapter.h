@@ -41,7 +41,8 @@ namespace tw::telephony {
 struct AudioHookConfig {
   std::size_t max_message_bytes = 64 * 1024;  ///< larger messages close the connection (1009)
   bool prefer_l16 = false;                    ///< between equal offers, take L16 over PCMU
-  double max_gap_s = 60.0;                    ///< a position further ahead than this refuses the session
+  double max_gap_s = 60.0;                    ///< an undeclared position jump further ahead than this refuses the session
+                                              ///< (declared pauses and discarded stretches have no limit)
 };
 
 /// One AudioHook session (one WebSocket connection). Not thread-safe.
@@ -78,6 +79,8 @@ class AudioHookAdapter {
   AdapterStatus on_message(const nlohmann::json& message, std::string_view type) noexcept;
   AdapterStatus on_open(const nlohmann::json& parameters);
   AdapterStatus align_to(std::int64_t position_samples) noexcept;
+  // Moves the stream to a position after a stretch the client declared (no maximum).
+  void declared_gap_to(std::int64_t position_samples, dsp::GapKind kind) noexcept;
   void reply(std::string_view type, const nlohmann::json& parameters);
   AdapterStatus fail(std::uint16_t code, std::string_view why) noexcept;  // disconnect(error) + close
   void finish(EndReason reason, std::string_view why) noexcept;

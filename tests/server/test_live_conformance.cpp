@@ -138,3 +138,139 @@ TEST_CASE("audiohook probe: opened / an empty audio frame is ignored / close get
   CHECK(std::filesystem::is_empty(out));
 }
 
+namespace {
+
+// The example call as PCMU frames for an AudioHook stream (external = caller left).
+std::string pcmu_of(const std::vector<std::int16_t>& stereo, std::int64_t first_frame, std::int64_t frames) {
+  std::string bytes;
+  bytes.reserve(static_cast<std::size_t>(frames * 2));
+  for (std::int64_t i = first_frame; i < first_frame + frames; ++i) {
+    bytes += static_cast<char>(tw::player::mulaw_encode(stereo[static_cast<std::size_t>(2 * i)]));
+    bytes += static_cast<char>(tw::player::mulaw_encode(stereo[static_cast<std::size_t>(2 * i + 1)]));
+  }
+  return bytes;
+}
+
+// Streams frames [first, first + frames) of the example call in 20 ms messages at
+// `speed` x real time (the leg's 1 s ring is never the limit at 4x).
+void stream_example(AudioHookClient& client, std::int64_t first, std::int64_t frames, double speed = 4.0) {
+  const auto audio_ptr = tw::test::example_call_audio();
+  const auto& audio = *audio_ptr;
+  const auto pace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(0.02 / speed));
+  auto next = std::chrono::steady_clock::now();
+  for (std::int64_t at = first; at < first + frames; at += 160) {
+    const std::int64_t n = std::min<std::int64_t>(160, first + frames - at);
+    REQUIRE(client.send_audio(pcmu_of(audio, at, n), n));
+    next += pace;
+    std::this_thread::sleep_until(next);
+  }
+}
+
+// Waits for a call's summary file (the call has ended and its outputs are written).
+json wait_for_summary(const std::string& path, double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(path)) return read_json(path);
+    std::this_thread::sleep_for(50ms);
+  }
+  FAIL("no summary at " << path);
+  return {};
+}
+
+std::vector<json> read_events(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+// No dead air opens inside a declared stretch [from_s, to_s].
+void check_no_dead_air_in(const std::vector<json>& events, double from_s, double to_s) {
+  for (const json& e : events) {
+    if (e["type"] != "dead_air" || e["state"] != "opened") continue;
+    INFO(e.dump());
+    CHECK_FALSE((e["time_s"].get<double>() > from_s && e["time_s"].get<double>() <= to_s + 0.01));
+  }
+}
+
+constexpr std::int64_t kRate = 8000;
+
+}  // namespace
+
+TEST_CASE("audiohook pause of 10 s and a discarded stretch: stream time exact / no frame dropped / no dead air in them",
+          "[server][audiohook][conformance][gaps]") {
+  const std::string out = fresh_dir("pause10");
+  ServeProcess server(out, audiohook_args({"--quiet"}));  // the default 1 s leg buffer
+  const std::string conversation = "1c9f0b2e-3d4a-4b5c-8d6e-7f8091a2b3c4";
+  AudioHookClient client(server.http_port(), kKey, kSecret);
+  REQUIRE(client.connected());
+  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
+  REQUIRE(client.read_until("opened", 5.0));
+  stream_example(client, 0, 12 * kRate);
+  // A hold: paused at 12 s, resumed 10 s later.
+  REQUIRE(client.send("paused"));
+  client.advance(10 * kRate);
+  REQUIRE(client.send("resumed", {{"start", "PT22S"}, {"discarded", "PT10S"}}));
+  stream_example(client, 12 * kRate, 8 * kRate);
+  // 6.3 s the client did not send (a secure pause, say), declared afterwards.
+  client.advance(6 * kRate + 2400);
+  REQUIRE(client.send("discarded", {{"start", "PT30S"}, {"discarded", "PT6.3S"}}));
+  stream_example(client, 20 * kRate, 4 * kRate);
+  REQUIRE(client.send("close", {{"reason", "end"}}));
+  CHECK(client.read_until("closed", 5.0));
+  CHECK(client.wait_closed(5.0));
+  CHECK(client.close_code() == 1000);
+
+  const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
+  // Stream time: 12 + 10 + 8 + 6.3 + 4 s, within one 10 ms hop.
+  CHECK(summary["duration_s"].get<double>() == Approx(40.3).margin(0.01));
+  CHECK(summary["input"]["overflowed_frames"] == 0);
+  CHECK(summary["input"]["stall_fill_frames"] == 0);
+  CHECK(summary["input"]["paused_frames"] == (10 * kRate + 6 * kRate + 2400));
+  REQUIRE(summary.contains("gaps"));
+  CHECK(summary["gaps"]["paused_s"].get<double>() == Approx(16.3).margin(0.01));
+  CHECK(summary["gaps"]["lost_s"].get<double>() == Approx(0.0).margin(0.01));
+  REQUIRE(summary["gaps"]["intervals"].size() == 2);
+  CHECK(summary["gaps"]["intervals"][0]["kind"] == "paused");
+  CHECK(summary["gaps"]["intervals"][0]["start_s"].get<double>() == Approx(12.0).margin(0.01));
+  CHECK(summary["gaps"]["intervals"][1]["kind"] == "discarded");
+  const std::vector<json> events = read_events(out + "/" + conversation + ".events.jsonl");
+  check_no_dead_air_in(events, 12.0, 22.0);
+  check_no_dead_air_in(events, 30.0, 36.3);
+  const json report = read_json(out + "/" + conversation + ".report.json");
+  CHECK(report["paused_s"].get<double>() == Approx(16.3).margin(0.01));
+  const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_dropped_frames_total{cause=\"ring_overflow\"}") <= 0);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("audiohook pause of 10 minutes: taken in constant time / stream time exact / no dead air",
+          "[server][audiohook][conformance][gaps]") {
+  const std::string out = fresh_dir("pause600");
+  ServeProcess server(out, audiohook_args({"--quiet"}));
+  const std::string conversation = "2d0a1c3f-4e5b-4c6d-9e7f-8091a2b3c4d5";
+  AudioHookClient client(server.http_port(), kKey, kSecret);
+  REQUIRE(client.connected());
+  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
+  REQUIRE(client.read_until("opened", 5.0));
+  stream_example(client, 0, 10 * kRate);
+  const auto paused_at = std::chrono::steady_clock::now();
+  REQUIRE(client.send("paused"));
+  client.advance(600 * kRate);
+  REQUIRE(client.send("resumed", {{"start", "PT610S"}, {"discarded", "PT600S"}}));
+  stream_example(client, 10 * kRate, 5 * kRate);
+  REQUIRE(client.send("close", {{"reason", "end"}}));
+  CHECK(client.read_until("closed", 5.0));
+  CHECK(client.wait_closed(5.0));
+  CHECK(client.close_code() == 1000);
+  const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
+  // Nothing of the 10 minutes went through the leg's ring or the feature extractor:
+  // the 5 s after it streamed at 4x (1.25 s), and the whole rest took well under that.
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_at).count();
+  CHECK(wall_s < 8.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(615.0).margin(0.01));
+  CHECK(summary["input"]["overflowed_frames"] == 0);
+  CHECK(summary["gaps"]["paused_s"].get<double>() == Approx(600.0).margin(0.01));
+  check_no_dead_air_in(read_events(out + "/" + conversation + ".events.jsonl"), 10.0, 610.0);
+  CHECK(server.stop(SIGTERM) == 0);
+}
