@@ -15,6 +15,7 @@
 #include "alerts/async_event_sink.h"
 #include "alerts/webhook_sink.h"
 #include "app/config_file.h"
+#include "app/run_identity.h"
 #include "app/dashboard_setup.h"
 #include "app/default_model.h"
 #include "net/http_server.h"
@@ -146,6 +147,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.output.stream_buffer_bytes = 2048;
   settings.record_dir = record_dir;
   settings.ring_s = leg_buffer_s;
+  settings.analysis = live_analysis_json(model_path, settings.session.detection, "serve");
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);

@@ -17,6 +17,7 @@ LiveCallWriter::LiveCallWriter(const std::string& call_id, const LiveCallWriterO
   events_ = std::make_unique<alerts::FanoutSink>(std::move(sinks));
   session_ = std::make_unique<pipeline::CallSession>(call_id, options.session, model, roles, *events_);
   session_->add_tap(outputs_->tap());
+  analysis_ = options.analysis;
   if (!options.record_path.empty()) {
     const std::filesystem::path folder = std::filesystem::path(options.record_path).parent_path();
     if (!folder.empty()) std::filesystem::create_directories(folder);
@@ -61,6 +62,7 @@ nlohmann::json LiveCallWriter::commit(InputDescription input, const std::vector<
   nlohmann::json summary = make_call_summary(call_id_, input, session_->frames(), session_->reports());
   add_detection_summary(session_->timeline(), summary);
   for (const std::string& w : warnings) summary["warnings"].push_back(w);
+  if (!analysis_.is_null()) summary["analysis"] = analysis_;
   outputs_->commit(session_->timeline(), summary);
   return summary;
 }

@@ -29,6 +29,10 @@ struct LiveCallWriterOptions {
   /// How it is kept: 16-bit is what the network delivered to the server; 32-bit float
   /// keeps resampled device audio exactly as it was analysed.
   io::OutputEncoding record_encoding = io::OutputEncoding::wav_pcm16;
+  /// The summary's "analysis" object (tonewatch version, model and settings hashes:
+  /// batch::RunFingerprint::summary_json), as `tonewatch analyze` writes it, so a
+  /// live call's summary has the structure of a recording's. Null: none.
+  nlohmann::json analysis;
 };
 
 class LiveCallWriter {
@@ -48,6 +52,9 @@ class LiveCallWriter {
   void add_tap(pipeline::FeatureSink& tap) { session_->add_tap(tap); }
   /// Analyses (and records) joined frames at the analysis rate.
   void process(std::span<const float> interleaved);
+  /// A stretch of `frames` analysis-rate frames without audio (CallSession::skip):
+  /// constant time; a recording gets the silence it stands for.
+  void skip(std::int64_t frames, dsp::GapKind kind);
   /// Ends the call at the audio's end: closes open episodes. Idempotent.
   void finish();
 
@@ -67,6 +74,7 @@ class LiveCallWriter {
   std::unique_ptr<alerts::FanoutSink> events_;
   std::unique_ptr<pipeline::CallSession> session_;
   std::unique_ptr<io::AudioFileRecorder> recorder_;
+  nlohmann::json analysis_;
   bool finished_ = false;
 };
 

@@ -99,6 +99,7 @@ void LiveCall::start() {
     report::LiveCallWriterOptions options;
     options.session = settings_.session;
     options.output = settings_.output;
+    options.analysis = settings_.analysis;
     if (!settings_.record_dir.empty()) {
       options.record_path = (std::filesystem::path(settings_.record_dir) / (call_id_ + ".wav")).string();
     }

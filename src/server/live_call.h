@@ -40,6 +40,7 @@ struct CallSettings {
   double max_skew_s = 0.5;          ///< a leg this far behind the other is filled with silence
   double second_leg_wait_s = 0.75;  ///< how long a one-leg call waits for its other party (its audio waits in the ring)
   TimelineLimits timeline;          ///< what the live timeline (the dashboard's call view) keeps
+  nlohmann::json analysis;          ///< each summary's "analysis" object (report::LiveCallWriterOptions::analysis)
 };
 
 /// A live call as the dashboard and the API see it. A copy.

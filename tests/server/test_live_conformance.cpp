@@ -239,6 +239,15 @@ TEST_CASE("audiohook pause of 10 s and a discarded stretch: stream time exact / 
   check_no_dead_air_in(events, 30.0, 36.3);
   const json report = read_json(out + "/" + conversation + ".report.json");
   CHECK(report["paused_s"].get<double>() == Approx(16.3).margin(0.01));
+  // The summary says what made it, as a recording's does: the same version and model.
+  const std::string batch_out = fresh_dir("pause10-batch");
+  const auto analyzed = tw::test::run_command(tw::test::tonewatch_binary(),
+                                              {"analyze", tw::build::source_dir() + "/examples/example_call.wav", "--out", batch_out});
+  REQUIRE(analyzed.exit_code == 0);
+  const json batch = read_json(batch_out + "/example_call.summary.json");
+  REQUIRE(summary.contains("analysis"));
+  for (const char* key : {"tonewatch_version", "model", "model_fnv1a64"}) CHECK(summary["analysis"][key] == batch["analysis"][key]);
+  CHECK(summary["analysis"]["settings_fnv1a64"].is_string());
   const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
   CHECK(tw::test::metric_value(metrics, "tonewatch_dropped_frames_total{cause=\"ring_overflow\"}") <= 0);
   CHECK(server.stop(SIGTERM) == 0);
