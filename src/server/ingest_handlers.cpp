@@ -43,6 +43,7 @@ class IngestLeg final : public telephony::IngestSink {
     nlohmann::json metadata = start.metadata;
     metadata["remote"] = remote_;
     if (!start.stream_id.empty()) metadata["stream_id"] = start.stream_id;
+    call_key_ = start.call_id;
     handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
     track_count_ = tracks.size();
     if (!handle_.call) {
@@ -67,10 +68,10 @@ class IngestLeg final : public telephony::IngestSink {
 
   void on_stream_end(telephony::EndReason reason, std::string_view detail) override {
     end_legs();
-    if (reason != telephony::EndReason::stop) {
-      log_line(context_.log, protocol_ + " stream from " + remote_ + " ended (" + std::string(telephony::to_string(reason)) +
-                                 (detail.empty() ? "" : ": " + std::string(detail)) + ")");
-    }
+    // Every leg's end, normal or not: a party leaving is worth a line (an Asterisk
+    // hangup reads "stop: hangup: ...", never connection_lost).
+    log_line(context_.log, protocol_ + " stream for call " + call_key_ + " from " + remote_ + " ended (" +
+                               std::string(telephony::to_string(reason)) + (detail.empty() ? "" : ": " + std::string(detail)) + ")");
   }
 
   void send_text(std::string_view message) override { outbox_->send(std::string(message)); }
@@ -89,6 +90,7 @@ class IngestLeg final : public telephony::IngestSink {
   std::shared_ptr<net::Outbox> outbox_;
   std::string remote_;
   std::string protocol_ = "unknown";
+  std::string call_key_;
   LegHandle handle_;
   std::string refused_;
   std::size_t track_count_ = 0;
@@ -175,8 +177,8 @@ class AudioSocketIngest final : public net::ConnectionHandler {
     }
     return net::Verdict::keep();
   }
-  void on_closed(bool) override {
-    adapter_.on_disconnect();
+  void on_closed(bool clean) override {
+    adapter_.on_disconnect(clean);  // clean: the peer closed the socket (end of file)
     leg_.end_legs();
     record(context_.metrics, "audiosocket", adapter_.counters());
   }

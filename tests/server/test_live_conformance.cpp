@@ -283,3 +283,83 @@ TEST_CASE("audiohook pause of 10 minutes: taken in constant time / stream time e
   check_no_dead_air_in(read_events(out + "/" + conversation + ".events.jsonl"), 10.0, 610.0);
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+namespace {
+
+// An AudioSocket message (Asterisk res_audiosocket: type byte, 16-bit big-endian length, payload).
+std::string as_message(std::uint8_t type, const std::string& payload) {
+  std::string m;
+  m += static_cast<char>(type);
+  m += static_cast<char>((payload.size() >> 8) & 0xff);
+  m += static_cast<char>(payload.size() & 0xff);
+  return m + payload;
+}
+
+std::string uuid_bytes(const std::string& uuid) {
+  std::string bytes;
+  for (std::size_t i = 0; i < uuid.size(); ++i) {
+    if (uuid[i] == '-') continue;
+    bytes += static_cast<char>(std::stoi(uuid.substr(i, 2), nullptr, 16));
+    ++i;
+  }
+  return bytes;
+}
+
+// 20 ms of one channel of the example call as slin (16-bit little-endian, 8 kHz).
+std::string slin_of(const std::vector<std::int16_t>& stereo, int channel, std::int64_t first_frame, std::int64_t frames) {
+  std::string bytes;
+  for (std::int64_t i = first_frame; i < first_frame + frames; ++i) {
+    const auto v = static_cast<std::uint16_t>(stereo[static_cast<std::size_t>(2 * i + channel)]);
+    bytes += static_cast<char>(v & 0xff);
+    bytes += static_cast<char>(v >> 8);
+  }
+  return bytes;
+}
+
+bool send_all(int fd, const std::string& bytes) {
+  return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+}  // namespace
+
+TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary is a hangup",
+          "[server][audiosocket][conformance]") {
+  const std::string out = fresh_dir("as-hangup");
+  ServeProcess server(out, {"--quiet"}, true);
+  const std::string call = "3e1b2d4f-5a6c-4d7e-8f90-a1b2c3d4e5f6";
+  const int caller = tw::test::raw_connect(server.caller_port());
+  const int agent = tw::test::raw_connect(server.agent_port());
+  REQUIRE(caller >= 0);
+  REQUIRE(agent >= 0);
+  REQUIRE(send_all(caller, as_message(0x01, uuid_bytes(call))));
+  REQUIRE(send_all(agent, as_message(0x01, uuid_bytes(call))));
+  const auto audio_ptr = tw::test::example_call_audio();
+  const auto& audio = *audio_ptr;
+  // 4x real time; the caller's socket closes after 10 s, the agent's after 20 s.
+  auto next = std::chrono::steady_clock::now();
+  for (std::int64_t at = 0; at < 20 * kRate; at += 160) {
+    if (at < 10 * kRate) REQUIRE(send_all(caller, as_message(0x10, slin_of(audio, 0, at, 160))));
+    if (at == 10 * kRate) ::close(caller);  // how Asterisk hangs up: no 0x00, the socket closes
+    REQUIRE(send_all(agent, as_message(0x10, slin_of(audio, 1, at, 160))));
+    next += std::chrono::microseconds(5000);
+    std::this_thread::sleep_until(next);
+  }
+  ::close(agent);
+  const json summary = wait_for_summary(out + "/" + call + ".summary.json", 30.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(20.0).margin(0.01));
+  // A hangup is logged as one, never as a lost connection.
+  CHECK(server.err().find("connection_lost") == std::string::npos);
+  CHECK(server.err().find("hangup") != std::string::npos);
+
+  // A close in the middle of a message is a lost connection.
+  const std::string cut = "4f2c3e5a-6b7d-4e8f-9a01-b2c3d4e5f607";
+  const int fd = tw::test::raw_connect(server.caller_port());
+  REQUIRE(send_all(fd, as_message(0x01, uuid_bytes(cut))));
+  REQUIRE(send_all(fd, as_message(0x10, slin_of(audio, 0, 0, 160))));
+  REQUIRE(send_all(fd, as_message(0x10, slin_of(audio, 0, 160, 160)).substr(0, 100)));
+  ::close(fd);
+  wait_for_summary(out + "/" + cut + ".summary.json", 30.0);
+  std::this_thread::sleep_for(200ms);
+  CHECK(server.err().find("connection_lost") != std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
