@@ -115,6 +115,13 @@ void CallAnalyzer::skip(std::int64_t frames, FeatureSink& sink) {
   silence(frames % kHop);
 }
 
+void CallAnalyzer::set_present(std::size_t channel, bool present) noexcept {
+  if (channel >= speakers_.size()) return;
+  present_[channel] = present;
+  if (present) ever_present_[channel] = true;
+  if (!present && frames_consumed_ == 0) ever_present_[channel] = false;  // absent from the start
+}
+
 void CallAnalyzer::finish(FeatureSink& sink) {
   // The stream is over: the hops still waiting for their pitch decision
   // (FeatureExtractor::latency_hops()) are decided with the hops there are.
@@ -131,6 +138,15 @@ void CallAnalyzer::deliver_block(FeatureSink& sink, bool hops_wanted) {
   const std::size_t channels = speakers_.size();
   if (channels == 1) {
     for (std::size_t h = 0; h < speakers_[0].hop_count; ++h) deliver(speakers_[0], speakers_[0].hops[h], sink, hops_wanted);
+  } else if (!present_[0] || !present_[1]) {
+    // A party not on the call: its channel's hops (silence) go nowhere, and the two
+    // channels can be neither compared for leakage nor merged.
+    const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
+    for (std::size_t h = 0; h < pairs; ++h) {
+      for (std::size_t c = 0; c < 2; ++c) {
+        if (present_[c]) deliver(speakers_[c], speakers_[c].hops[h], sink, hops_wanted);
+      }
+    }
   } else {
     const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
     for (std::size_t h = 0; h < pairs; ++h) {
@@ -159,6 +175,7 @@ void CallAnalyzer::deliver_block(FeatureSink& sink, bool hops_wanted) {
 std::vector<SpeakerReport> CallAnalyzer::reports() const {
   std::vector<SpeakerReport> reports;
   for (std::size_t c = 0; c < (merged_ ? 1 : speakers_.size()); ++c) {
+    if (!ever_present_[c]) continue;
     reports.push_back({speakers_[c].role, static_cast<int>(c), speakers_[c].statistics.totals(), speakers_[c].clipped});
   }
   return reports;
@@ -174,6 +191,8 @@ void CallAnalyzer::reset() noexcept {
     speaker.next_hop = 0;
   }
   skipped_frames_ = 0;
+  present_ = {true, true};
+  ever_present_ = {true, true};
   comparator_.reset();
   crosstalk_.reset();
   if (merged_) speakers_[0].role = roles_[0];

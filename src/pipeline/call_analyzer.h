@@ -1,6 +1,7 @@
 #pragma once
 // The per-call analyzer: one feature pipeline per speaker channel.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -99,7 +100,14 @@ class CallAnalyzer {
   /// would have. Real-time safe apart from whatever the sink does.
   void finish(FeatureSink& sink);
 
-  /// Results so far, per analysed channel (the first only, once merged).
+  /// A channel whose party is not on the call (yet): it is analysed as the silence
+  /// it carries, in step with the other, but nothing of it is delivered or reported
+  /// until set_present(channel, true). Not real-time: call between blocks.
+  void set_present(std::size_t channel, bool present) noexcept;
+  bool present(std::size_t channel) const noexcept { return present_[channel]; }
+
+  /// Results so far, per analysed channel (the first only, once merged); a channel
+  /// whose party never joined is left out.
   std::vector<SpeakerReport> reports() const;
   /// The identical-channel check (undecided for a mono call).
   const ChannelCheck& channel_check() const noexcept { return comparator_.check(); }
@@ -135,6 +143,8 @@ class CallAnalyzer {
   bool merged_ = false;
   std::int64_t frames_consumed_ = 0;
   std::int64_t skipped_frames_ = 0;
+  std::array<bool, 2> present_{true, true};
+  std::array<bool, 2> ever_present_{true, true};
 };
 
 }  // namespace tw::pipeline

@@ -34,6 +34,16 @@ class CallMonitor final : public FeatureSink {
   /// Declared before the gap's hops arrive (CallSession::skip).
   void declare_gap(std::int64_t from_frame, std::int64_t to_frame, dsp::GapKind kind);
 
+  /// `role` is not on the call yet (a live call that started without it): nothing is
+  /// expected of it until party_joined(). Before the first hop.
+  void set_absent(features::SpeakerRole role);
+  /// `role` joined the call at `time_s` (its hops follow from the next block).
+  void party_joined(features::SpeakerRole role, double time_s);
+  /// `role` leaves the call at frame `at_frame` (analysis rate; at or after what has
+  /// been analysed): when the hops get there, a party_left event, that party's open
+  /// episodes closed as "left the call", and no dead air (one party is no conversation).
+  void party_left(features::SpeakerRole role, std::int64_t at_frame);
+
   /// End of the call: closes open episodes and intervals at `end_time_s`.
   void finish(double end_time_s);
   /// Forgets the call: afterwards behaves like a fresh monitor for the same roles.
@@ -52,6 +62,7 @@ class CallMonitor final : public FeatureSink {
   std::size_t index(features::SpeakerRole role) const noexcept { return role == features::SpeakerRole::caller ? 0 : 1; }
   void on_both_hops(std::int64_t hop, bool caller_active, bool agent_active);
   void turn_events(double t, const detect::TurnEvents& e);
+  void party_leaves(std::size_t r, double t);
   void gap_begins(double t);
   void on_second(double time_s, const detect::ProsodyVector* caller, const detect::ProsodyVector* agent);
   void emit(alerts::Event event);
@@ -90,6 +101,10 @@ class CallMonitor final : public FeatureSink {
   static constexpr std::size_t kMaxGaps = 16;
   std::array<GapHops, kMaxGaps> gaps_{};
   std::size_t gap_head_ = 0, gap_count_ = 0;
+  // Parties: who left (from then on their rules and dead air are off), and a
+  // departure waiting for the hops to reach it.
+  bool left_[2] = {false, false};
+  std::int64_t leaves_at_hop_[2] = {-1, -1};
   bool any_speech_yet_ = false;
   std::int64_t seconds_ = 0;
   CallTimeline timeline_;

@@ -53,6 +53,16 @@ class CallSession {
   /// (CallTimeline::gaps). A shorter loss is plain silence, as it always was.
   void skip(std::int64_t frames, dsp::GapKind kind);
 
+  /// A live call's parties coming and going (a recording's are there throughout).
+  /// `role`'s channel carries no party yet: analysed as the silence it is, it gives
+  /// nothing until party_joined(). Before the first process().
+  void set_absent(features::SpeakerRole role);
+  /// `role` joined now (its audio starts at the current frame).
+  void party_joined(features::SpeakerRole role);
+  /// `role` left at `at_frame` (analysis-rate frames from the start; not before what
+  /// has been analysed): a party_left event there, their episodes closed, no dead air.
+  void party_left(features::SpeakerRole role, std::int64_t at_frame);
+
   /// Ends the call at `end_s` (normally duration_s()): closes open episodes.
   void finish(double end_s);
   void finish() { finish(duration_s()); }

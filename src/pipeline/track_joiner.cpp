@@ -136,6 +136,35 @@ void TrackJoiner::silence_into(const Track& t, std::size_t frames) noexcept {
   }
 }
 
+std::int64_t TrackJoiner::join(std::size_t track, int rate_hz) {
+  Track& t = tracks_[track];
+  if (!t.absent) return frames_out_;
+  if (rate_hz != t.rate_hz) {
+    t.resampler = dsp::Resampler(rate_hz, dsp::kAnalysisRateHz, static_cast<unsigned>(t.channel_map.size()));
+    t.rate_hz = rate_hz;
+    t.gap_remainder = 0;
+  }
+  t.absent = false;
+  t.debt_frames = 0;
+  // The newest audio of the others arrived when this track's first does: the frames
+  // they have waiting are this track's silence before it.
+  std::size_t lead = 0;
+  for (const Track& other : tracks_) {
+    if (&other != &t && !other.absent) lead = std::max(lead, other.size);
+  }
+  lead = std::min(lead, t.capacity_frames - kChunkFrames);
+  if (lead > 0) {
+    static constexpr std::array<float, 2 * kChunkFrames> kSilence{};
+    const std::size_t channels = t.channel_map.size();
+    for (std::size_t done = 0; done < lead;) {
+      const std::size_t n = std::min(lead - done, kChunkFrames);
+      take(t, std::span<const float>(kSilence.data(), n * channels));
+      done += n;
+    }
+  }
+  return frames_out_ + static_cast<std::int64_t>(lead);
+}
+
 std::size_t TrackJoiner::ready_frames(bool at_end) {
   std::size_t longest = 0, longest_all = 0;
   std::size_t shortest_live = SIZE_MAX;
@@ -145,7 +174,7 @@ std::size_t TrackJoiner::ready_frames(bool at_end) {
     // A gap no audio has followed yet arrived all at once, not over its length of
     // wall time: it does not make the other track look stalled.
     longest = std::max(longest, queued - static_cast<std::size_t>(t.trailing_gap));
-    if (!t.ended) shortest_live = std::min(shortest_live, queued);
+    if (!t.ended && !t.absent) shortest_live = std::min(shortest_live, queued);
   }
   if (at_end || shortest_live == SIZE_MAX) return longest_all;  // every track ended: drain all
   // A track more than max_skew behind the longest is stalled: go on without it.
@@ -178,7 +207,7 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
   t.head = slot;
   t.size -= have;
   if (t.marker_count > 0) t.front().audio_before -= have;
-  if (!t.ended && have < frames) {
+  if (!t.ended && !t.absent && have < frames) {
     t.debt_frames += static_cast<std::int64_t>(frames - have);
     t.counters.stall_fill_frames += frames - have;
   }

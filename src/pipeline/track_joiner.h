@@ -100,6 +100,8 @@ class TrackJoiner {
       emit(on_frames, on_gap, false);
     });
     t.ended = true;
+    // Where its own time ends: what it has queued, less silence already put in for it.
+    t.left_at = frames_out_ + t.queued() - t.debt_frames;
     emit(on_frames, on_gap, false);
   }
 
@@ -126,6 +128,18 @@ class TrackJoiner {
 
   /// Whether `track` has ended.
   bool ended(std::size_t track) const noexcept { return tracks_[track].ended; }
+  /// The output frame where an ended track's last frame is (where its party left), or -1.
+  std::int64_t left_at(std::size_t track) const noexcept { return tracks_[track].left_at; }
+
+  /// `track`'s party is not on the call (yet): the track is silence and holds up
+  /// nothing, as an ended one, until join(). Before any push.
+  void set_absent(std::size_t track) noexcept { tracks_[track].absent = true; }
+  bool absent(std::size_t track) const noexcept { return tracks_[track].absent; }
+  /// The absent `track` joins now, at `rate_hz` (its converter is rebuilt if the rate
+  /// differs: it allocates, once per join). Its first sample lines up with the newest
+  /// audio of the tracks already there — it arrives now, as theirs did — and the time
+  /// before is its silence. Returns the output frame where it begins.
+  std::int64_t join(std::size_t track, int rate_hz);
 
   /// Frames handed to the session so far.
   std::int64_t frames_out() const noexcept { return frames_out_; }
@@ -150,6 +164,8 @@ class TrackJoiner {
     std::size_t head = 0, size = 0, capacity_frames = 0;
     std::int64_t debt_frames = 0;  // silence put in for this track that its late audio must pay back
     bool ended = false;
+    bool absent = false;         // the party is not on the call (yet)
+    std::int64_t left_at = -1;   // output frame after the track's last, once ended
     JoinCounters counters;
     std::array<Marker, kMaxMarkers> markers{};
     std::size_t marker_head = 0, marker_count = 0;
@@ -199,7 +215,7 @@ class TrackJoiner {
         } else if (t.audio_run() > 0) {
           audio = true;
           step = std::min(step, t.audio_run());
-        } else if (!t.ended) {
+        } else if (!t.ended && !t.absent) {
           empty_live = true;
         }
       }
@@ -209,7 +225,7 @@ class TrackJoiner {
         for (Track& t : tracks_) {
           if (t.in_gap()) {
             consume_gap(t, static_cast<std::int64_t>(step));
-          } else if (!t.ended) {
+          } else if (!t.ended && !t.absent) {
             t.debt_frames += static_cast<std::int64_t>(step);
           }
         }

@@ -323,6 +323,12 @@ void append_header(std::string& out, const CallTimeline& t, const json& report) 
                                      printf_string("%.1f s", report.value("overlap_s", 0.0)));
   append_fact(out, "Silences", std::to_string(t.silences.size()) + " \u00b7 " +
                                     printf_string("%.1f s", report.value("silence_s", 0.0)));
+  for (const pipeline::Party& p : t.parties) {
+    if (!t.parties_moved()) break;
+    std::string when = std::isnan(p.joined_s) ? std::string("never joined") : "joined " + format_clock(p.joined_s);
+    if (!std::isnan(p.left_s)) when += ", left " + format_clock(p.left_s);
+    append_fact(out, p.role == "caller" ? "Caller" : "Agent", when);
+  }
   if (!t.gaps.empty()) {
     append_fact(out, "Paused", std::to_string(t.gaps.size()) + " \u00b7 " +
                                    printf_string("%.1f s", report.value("paused_s", 0.0) + report.value("lost_s", 0.0)));
@@ -525,6 +531,15 @@ json call_report_json(const CallTimeline& t, const json& call_summary) {
   report["overlap_s"] = rounded(overlap_s, 2);
   report["silences"] = intervals_json(t.silences, silence_s);
   report["silence_s"] = rounded(silence_s, 2);
+  if (t.parties_moved()) {  // only a live call where a party joined late or left early
+    json parties = json::array();
+    for (const pipeline::Party& p : t.parties) {
+      parties.push_back({{"role", p.role},
+                         {"joined_s", std::isnan(p.joined_s) ? json(nullptr) : rounded_seconds(p.joined_s)},
+                         {"left_s", std::isnan(p.left_s) ? json(nullptr) : rounded_seconds(p.left_s)}});
+    }
+    report["parties"] = std::move(parties);
+  }
   if (!t.gaps.empty()) {  // only a call that had stretches without audio (a live call's hold, say)
     double gap_s = 0.0, paused_s = 0.0;
     report["gaps"] = intervals_json(t.gaps, gap_s);

@@ -55,6 +55,10 @@ class LiveCallWriter {
   /// A stretch of `frames` analysis-rate frames without audio (CallSession::skip):
   /// constant time; a recording gets the silence it stands for.
   void skip(std::int64_t frames, dsp::GapKind kind);
+  /// Parties coming and going (CallSession::set_absent, party_joined, party_left).
+  void set_absent(features::SpeakerRole role) { session_->set_absent(role); }
+  void party_joined(features::SpeakerRole role) { session_->party_joined(role); }
+  void party_left(features::SpeakerRole role, std::int64_t at_frame) { session_->party_left(role, at_frame); }
   /// Ends the call at the audio's end: closes open episodes. Idempotent.
   void finish();
 

@@ -59,8 +59,8 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
       metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "joined")).add();
       return handle;
     }
-    // The call is under way without this party, or already has it.
-    handle.error = "call " + key + " already has this party or started without it";
+    // The call already has this party (a second leg for a role that is taken).
+    handle.error = "call " + key + " already has this party";
     metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "refused")).add();
     return handle;
   }

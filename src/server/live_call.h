@@ -94,9 +94,13 @@ class LiveCall {
 
   // ---- connections --------------------------------------------------------------
   /// Adds a connection's tracks; returns the leg index of the first, or -1 when the
-  /// call takes no more legs (analysis started without it, or a role is taken).
-  /// `complete`: no other leg will come (both parties are here, or the protocol
-  /// carries the whole call on one connection): analysis may start at once.
+  /// call takes no more legs (a role is taken, or it would make more than two
+  /// channels). `complete`: no other leg will come (both parties are here, or the
+  /// protocol carries the whole call on one connection): analysis may start at once.
+  /// A call whose protocol splits parties over connections (AudioSocket, Twilio
+  /// one-track streams) that started with one party takes the other at any time
+  /// until it ends: that party joins the call in progress, its time before being
+  /// its silence (the report says when it joined).
   int add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool complete);
   LegInput& leg(int index) noexcept { return *legs_[static_cast<std::size_t>(index)]; }
   /// Merges metadata a later leg brings (an agent id, say).
@@ -135,6 +139,7 @@ class LiveCall {
   bool should_start(std::int64_t now_ns) const;
   void start();
   void analyse(std::span<const float> frames);
+  void follow_parties();
   void update_status();
 
   // Set by the connections' threads, taken by the worker: on a cache line of its own
@@ -150,7 +155,15 @@ class LiveCall {
   std::array<std::unique_ptr<LegInput>, pipeline::TrackJoiner::kMaxTracks> legs_;
   std::atomic<std::size_t> leg_count_{0};
   bool complete_ = false;
-  bool started_ = false;  // no legs may join once true
+  bool started_ = false;  // from here on, only the absent party's leg may join
+  // A call started with one party of a split protocol: the pump's input for the other
+  // waits as `absent_input_` (-1: none) with these roles, and a leg that brings them
+  // joins it. The worker attaches it (join_pending_) on its next pump.
+  int absent_input_ = -1;
+  std::vector<features::SpeakerRole> absent_roles_;
+  std::atomic<bool> join_pending_{false};
+  // The worker's view of the parties: inputs whose departure it has told the session.
+  std::array<bool, pipeline::TrackJoiner::kMaxTracks> departed_{};
   CallStatus status_;
   TimelineSnapshot timeline_;
 

@@ -322,7 +322,7 @@ bool send_all(int fd, const std::string& bytes) {
 
 }  // namespace
 
-TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary is a hangup",
+TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary is a hangup / the caller leaving is an event",
           "[server][audiosocket][conformance]") {
   const std::string out = fresh_dir("as-hangup");
   ServeProcess server(out, {"--quiet"}, true);
@@ -347,6 +347,14 @@ TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary
   ::close(agent);
   const json summary = wait_for_summary(out + "/" + call + ".summary.json", 30.0);
   CHECK(summary["duration_s"].get<double>() == Approx(20.0).margin(0.01));
+  REQUIRE(summary.contains("parties"));
+  CHECK(summary["parties"][0]["left_s"].get<double>() == Approx(10.0).margin(0.05));
+  bool left = false;
+  for (const json& e : read_events(out + "/" + call + ".events.jsonl")) {
+    left |= e["type"] == "party_left" && e["speaker"] == "caller";
+    if (e["time_s"].get<double>() > 10.05) CHECK(e["type"] != "dead_air");
+  }
+  CHECK(left);
   // A hangup is logged as one, never as a lost connection.
   CHECK(server.err().find("connection_lost") == std::string::npos);
   CHECK(server.err().find("hangup") != std::string::npos);
