@@ -29,6 +29,7 @@ struct ServeCommand {
   double idle_timeout_s = 30.0;
   std::size_t max_message_bytes = 256 * 1024;
   bool quiet = false;  ///< no JSON lines on stdout
+  std::string log_format = "text";  ///< stderr log lines: text or json
   std::string dashboard_token;       ///< required by every page, API call and feed when set
   std::string dashboard_token_file;  ///< the token's file (kept out of the process list)
 

@@ -458,7 +458,9 @@ std::string format_clock(double time_s) {
   return text;
 }
 
-std::string call_verdict(const CallTimeline& t) {
+namespace {
+
+std::string verdict(const CallTimeline& t, bool in_progress) {
   double first_escalation_s = -1.0;
   for (const StageSpan& span : t.stages) {
     // Venting and disarming only follow an escalation; the first non-calm span is where it began.
@@ -469,26 +471,32 @@ std::string call_verdict(const CallTimeline& t) {
   }
   const int alerts = alert_count(t);
   std::string text;
+  // A call in progress is told in the present: what it is now, not how it ended.
+  const char* at_end = in_progress ? " now" : " at the end";
   if (first_escalation_s < 0.0) {
-    text = "No escalation";
+    text = in_progress ? "No escalation so far" : "No escalation";
   } else {
     text = "Escalated at " + format_clock(first_escalation_s);
     const double venting_s = stage_seconds(t, detect::Stage::venting);
-    if (venting_s > 0.0) text += ", caller vented " + format_span(venting_s);
+    if (venting_s > 0.0) text += (in_progress ? ", caller has vented " : ", caller vented ") + format_span(venting_s);
     const detect::Stage end_stage = final_stage(t);
     if (end_stage == detect::Stage::calm) {
       if (t.time_to_calm_s >= 0.0) text += ", calm again after " + format_span(t.time_to_calm_s);
     } else if (t.time_to_calm_s >= 0.0) {
-      text += ", calm after " + format_span(t.time_to_calm_s) + " but " + std::string(detect::to_string(end_stage)) +
-              " at the end";
+      text += ", calm after " + format_span(t.time_to_calm_s) + " but " + std::string(detect::to_string(end_stage)) + at_end;
     } else {
-      text += ", still " + std::string(detect::to_string(end_stage)) + " at the end";
+      text += (in_progress ? ", " : ", still ") + std::string(detect::to_string(end_stage)) + at_end;
     }
     text += "; " + plural(t.relapses, "relapse");
   }
   text += "; " + plural(alerts, "alert");
   return text;
 }
+
+}  // namespace
+
+std::string call_verdict(const CallTimeline& t) { return verdict(t, false); }
+std::string call_verdict_so_far(const CallTimeline& t) { return verdict(t, true); }
 
 json call_report_json(const CallTimeline& t, const json& call_summary) {
   const bool has_summary = call_summary.is_object();

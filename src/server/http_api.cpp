@@ -82,6 +82,7 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
     return c.ready && !c.ready() ? net::Response::text(503, "shutting down\n") : net::Response::text(200, "ready\n");
   }
   if (request.method == "GET" && path == "/metrics") {
+    if (c.before_metrics) c.before_metrics();
     net::Response r = net::Response::text(200, c.metrics.render() + (c.extra_metrics ? c.extra_metrics() : ""));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;

@@ -235,7 +235,7 @@ void LiveCall::update_status() {
   status_second_ = second;
   const pipeline::CallTimeline& t = session.timeline();
   timeline_.update(t);
-  std::string verdict = report::call_verdict(t);
+  std::string verdict = report::call_verdict_so_far(t);  // in progress: told in the present
   std::lock_guard<std::mutex> lock(mutex_);
   status_.duration_s = session.duration_s();
   status_.stages = t.stages;
@@ -292,6 +292,9 @@ void LiveCall::write_outputs() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (writer_) {
     status_.stages = writer_->session().timeline().stages;
+    status_.alerts = static_cast<int>(std::count_if(writer_->session().timeline().events.begin(),
+                                                    writer_->session().timeline().events.end(),
+                                                    [](const alerts::Event& e) { return e.kind == alerts::EventKind::alert; }));
     status_.verdict = std::move(verdict);
   }
   status_.ended_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -66,6 +66,7 @@ struct CallStatus {
   bool ended = false;      ///< the call has ended and its outputs are written (or failed)
   std::string error;       ///< why the call could not be analysed, if it could not
   std::string report_path; ///< the finished report, once written
+  int alerts = 0;          ///< supervisor alerts raised, once written
 };
 
 /// Counters of one call, for the metrics and the summary.
