@@ -216,11 +216,13 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   std::shared_ptr<server::CallRegistry> registry;
   server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {
     if (registry) registry->on_finished(call);
+    hub.call_ended(call->call_id());  // its open alerts close with it (kept in the history)
   });
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
 
   const server::ServerLog log{&err, log_format == "json"};
   registry->set_log(log);
+  hub.set_sequencer([&](const std::string& call_id) { return registry->next_sequence(call_id); });
   server::IngestContext ingest{*registry, metrics, log, {}, {}, {}, {}, {}};
   ingest.twilio.max_message_bytes = max_message_bytes;
   ingest.generic.max_message_bytes = max_message_bytes;

@@ -175,7 +175,8 @@ alerts::Event CallMonitor::make_event(double time_s, const std::string& type, Se
 }
 
 void CallMonitor::emit(alerts::Event event) {
-  event.sequence = timeline_.events.size() + 1;
+  event.sequence = sequence_source_ != nullptr ? sequence_source_->fetch_add(1, std::memory_order_relaxed) + 1
+                                               : timeline_.events.size() + 1;
   sink_.on_event(event);
   timeline_.events.push_back(std::move(event));
 }

@@ -4,6 +4,7 @@
 // behind batch analysis and live monitoring.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ class CallMonitor final : public FeatureSink {
   /// been analysed): when the hops get there, a party_left event, that party's open
   /// episodes closed as "left the call", and no dead air (one party is no conversation).
   void party_left(features::SpeakerRole role, std::int64_t at_frame);
+
+  /// Where events' sequence numbers come from: a counter shared with whoever else
+  /// numbers events of this call (a live server's acknowledgements), so every event
+  /// of a call has its own. Null (the default): numbered 1, 2, ... here.
+  void set_sequence_source(std::atomic<std::uint64_t>* source) noexcept { sequence_source_ = source; }
 
   /// End of the call: closes open episodes and intervals at `end_time_s`.
   void finish(double end_time_s);
@@ -103,6 +109,7 @@ class CallMonitor final : public FeatureSink {
   std::size_t gap_head_ = 0, gap_count_ = 0;
   // Parties: who left (from then on their rules and dead air are off), and a
   // departure waiting for the hops to reach it.
+  std::atomic<std::uint64_t>* sequence_source_ = nullptr;
   bool left_[2] = {false, false};
   std::int64_t leaves_at_hop_[2] = {-1, -1};
   bool any_speech_yet_ = false;

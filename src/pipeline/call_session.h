@@ -63,6 +63,9 @@ class CallSession {
   /// has been analysed): a party_left event there, their episodes closed, no dead air.
   void party_left(features::SpeakerRole role, std::int64_t at_frame);
 
+  /// Events take their sequence numbers from `source` (CallMonitor::set_sequence_source).
+  void set_sequence_source(std::atomic<std::uint64_t>* source) noexcept { monitor_.set_sequence_source(source); }
+
   /// Ends the call at `end_s` (normally duration_s()): closes open episodes.
   void finish(double end_s);
   void finish() { finish(duration_s()); }

@@ -17,6 +17,7 @@ LiveCallWriter::LiveCallWriter(const std::string& call_id, const LiveCallWriterO
   events_ = std::make_unique<alerts::FanoutSink>(std::move(sinks));
   session_ = std::make_unique<pipeline::CallSession>(call_id, options.session, model, roles, *events_);
   session_->add_tap(outputs_->tap());
+  session_->set_sequence_source(options.sequence);
   analysis_ = options.analysis;
   if (!options.record_path.empty()) {
     const std::filesystem::path folder = std::filesystem::path(options.record_path).parent_path();

@@ -33,6 +33,9 @@ struct LiveCallWriterOptions {
   /// batch::RunFingerprint::summary_json), as `tonewatch analyze` writes it, so a
   /// live call's summary has the structure of a recording's. Null: none.
   nlohmann::json analysis;
+  /// Non-null: the call's event sequence counter, shared with acknowledgements
+  /// (CallSession::set_sequence_source); must outlive the writer.
+  std::atomic<std::uint64_t>* sequence = nullptr;
 };
 
 class LiveCallWriter {

@@ -91,8 +91,8 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
     for (const pipeline::LiveTrack& t : tracks) {
       for (features::SpeakerRole r : t.roles) roles.push_back(std::string(features::to_string(r)));
     }
-    const std::string remote = metadata.value("remote", std::string());
-    const std::string format = metadata.contains("format") && metadata["format"].is_string()
+    const std::string remote = metadata.is_object() ? metadata.value("remote", std::string()) : std::string();
+    const std::string format = metadata.is_object() && metadata.contains("format") && metadata["format"].is_string()
                                    ? metadata["format"].get<std::string>()
                                    : (tracks.empty() ? std::string() : std::to_string(tracks[0].sample_rate_hz) + " Hz");
     std::string role_text;
@@ -145,7 +145,9 @@ void CallRegistry::on_finished(const std::shared_ptr<LiveCall>& call) {
                 {"error", status.error}});
   }
   recent_.emplace_back(now, status);
+  recent_sequences_[call->call_id()] = call->sequence();
   while (!recent_.empty() && (static_cast<double>(now - recent_.front().first) * 1e-9 > recent_s_ || recent_.size() > 1000)) {
+    recent_sequences_.erase(recent_.front().second.call_id);
     recent_.pop_front();
   }
 }
@@ -176,6 +178,17 @@ void CallRegistry::publish_live_counters() {
   for (const auto& [id, counters] : now) {
     if (by_id_.count(id) != 0) publish_counters(id, counters);  // (an ended call's were published at its end)
   }
+}
+
+std::uint64_t CallRegistry::next_sequence(const std::string& call_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::shared_ptr<std::atomic<std::uint64_t>> counter;
+  if (auto it = by_id_.find(call_id); it != by_id_.end()) {
+    counter = it->second->sequence();
+  } else if (auto r = recent_sequences_.find(call_id); r != recent_sequences_.end()) {
+    counter = r->second;
+  }
+  return counter ? counter->fetch_add(1, std::memory_order_relaxed) + 1 : 0;
 }
 
 void CallRegistry::close() noexcept {

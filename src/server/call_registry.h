@@ -43,6 +43,10 @@ class CallRegistry {
   /// scrape sees them while the calls run. Any thread (before rendering /metrics).
   void publish_live_counters();
 
+  /// The next sequence number of a call's events (for an acknowledgement), in
+  /// progress or recently ended; 0 if the call is unknown.
+  std::uint64_t next_sequence(const std::string& call_id);
+
   LegHandle open_leg(const std::string& protocol, const std::string& key, const nlohmann::json& metadata,
                      const std::vector<pipeline::LiveTrack>& tracks, bool complete);
 
@@ -75,6 +79,7 @@ class CallRegistry {
   // Adds `now` less what was published for the call before; under mutex_.
   void publish_counters(const std::string& call_id, const LiveCallCounters& now);
   ServerLog log_;
+  std::map<std::string, std::shared_ptr<std::atomic<std::uint64_t>>> recent_sequences_;  // ended calls still listed
   std::map<std::string, LiveCallCounters> published_;  // call id -> counters already in the metrics
   mutable std::mutex mutex_;
   bool closed_ = false;

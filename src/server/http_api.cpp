@@ -72,6 +72,7 @@ nlohmann::json alert_json(const AlertRecord& r) {
   j["raised_unix_ms"] = r.raised_unix_ms;
   j["acknowledged_by"] = r.acknowledged_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.acknowledged_by);
   j["acknowledged_unix_ms"] = r.acknowledged_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.acknowledged_unix_ms);
+  j["call_ended"] = r.call_ended;  // closed with its call, unacknowledged (still acknowledgeable)
   return j;
 }
 
@@ -122,7 +123,10 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
       std::string user = request.query_param("user");
       if (user.empty()) return net::Response::json(400, R"({"error":"say who acknowledges: ?user=NAME"})");
       const auto ack = c.hub.acknowledge(parts[2], seq, user);
-      if (!ack) return net::Response::json(404, R"({"error":"no such open alert"})");
+      if (!ack) {
+        if (c.hub.acknowledged_already(parts[2], seq)) return net::Response::json(409, R"({"error":"already acknowledged"})");
+        return net::Response::json(404, R"({"error":"no such alert"})");
+      }
       return net::Response::json(200, alerts::to_json(*ack).dump());
     }
   }

@@ -123,6 +123,7 @@ void LiveCall::start() {
     options.session = settings_.session;
     options.output = settings_.output;
     options.analysis = settings_.analysis;
+    options.sequence = sequence_.get();
     if (!settings_.record_dir.empty()) {
       options.record_path = (std::filesystem::path(settings_.record_dir) / (call_id_ + ".wav")).string();
     }

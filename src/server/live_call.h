@@ -92,6 +92,9 @@ class LiveCall {
   LiveCall& operator=(const LiveCall&) = delete;
 
   const std::string& call_id() const noexcept { return call_id_; }
+  /// The call's event sequence counter (the last number taken), shared by its
+  /// analysis and its acknowledgements: every event of the call has its own number.
+  std::shared_ptr<std::atomic<std::uint64_t>> sequence() const noexcept { return sequence_; }
 
   // ---- connections --------------------------------------------------------------
   /// Adds a connection's tracks; returns the leg index of the first, or -1 when the
@@ -163,6 +166,7 @@ class LiveCall {
   int absent_input_ = -1;
   std::vector<features::SpeakerRole> absent_roles_;
   std::atomic<bool> join_pending_{false};
+  std::shared_ptr<std::atomic<std::uint64_t>> sequence_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   // The worker's view of the parties: inputs whose departure it has told the session.
   std::array<bool, pipeline::TrackJoiner::kMaxTracks> departed_{};
   CallStatus status_;
