@@ -20,11 +20,13 @@
 #include "stream_player/wire_format.h"
 #include "support/audiohook_client.h"
 #include "support/generic_stream.h"
+#include "support/recording_sink.h"
 #include "support/run_command.h"
 #include "support/serve_process.h"
 #include "support/shared_data.h"
 #include "support/ws_client.h"
 #include "build_paths.h"
+#include "telephony/twilio_messages.h"
 
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -459,4 +461,50 @@ TEST_CASE("serve while a call runs: /metrics has its frames and pauses / process
   CHECK(ended["outcome"] == "analysed");
   CHECK(ended["report"].get<std::string>().find(conversation + ".report.html") != std::string::npos);
   CHECK(ended["alerts"].is_number_integer());
+}
+
+TEST_CASE("twilio conformance: connected start media mark dtmf stop with a lost packet / a clean close and counters that agree",
+          "[server][twilio][conformance]") {
+  namespace twilio = tw::test::twilio;
+  const std::string out = fresh_dir("twilio");
+  ServeProcess server(out, {"--quiet"});
+  tw::test::WsClient ws(server.http_port(), "/twilio");
+  REQUIRE(ws.connected());
+  REQUIRE(ws.send_text(twilio::connected()));
+  REQUIRE(ws.send_text(twilio::start()));
+  // 2 s of both tracks in 20 ms chunks (the spec's shape); the inbound chunk at 1.00 s
+  // never comes: 160 frames of lost audio, filled by stream time, not by samples.
+  const std::string payload = tw::test::base64_encode(twilio::mulaw_tone(160, 220.0, 0.2));
+  int sent = 2, chunks = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (i != 50) {
+      REQUIRE(ws.send_text(twilio::media("inbound", ++chunks, 20L * i, payload)));
+      ++sent;
+    }
+    REQUIRE(ws.send_text(twilio::media("outbound", ++chunks, 20L * i, payload)));
+    ++sent;
+    if (i == 60) {
+      REQUIRE(ws.send_text(twilio::mark("greeting-done")));
+      REQUIRE(ws.send_text(twilio::dtmf("inbound_track", "5")));
+      sent += 2;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+  REQUIRE(ws.send_text(twilio::stop()));
+  ++sent;
+  REQUIRE(ws.wait_closed(10.0));
+  CHECK(ws.close_code() == 1000);
+  const json summary = wait_for_summary(out + "/" + twilio::kCallSid + ".summary.json", 30.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(2.0).margin(0.01));
+  CHECK(summary["input"]["overflowed_frames"] == 0);
+  CHECK(summary["input"]["lost_frames"] == 160);
+  std::this_thread::sleep_for(200ms);
+  const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_messages_total{protocol=\"twilio\"}") == sent);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_audio_frames_total{protocol=\"twilio\"}") == 199 * 160);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_missing_frames_total{protocol=\"twilio\"}") == 160);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_gaps_total{protocol=\"twilio\"}") == 1);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_dtmf_total") == 1);
+  CHECK(metrics.find("tonewatch_ingest_malformed_total{protocol=\"twilio\"") == std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
 }
