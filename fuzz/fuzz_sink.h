@@ -2,7 +2,7 @@
 // The sink every adapter fuzz target uses: it checks the adapters' promises on
 // every call and traps (a libFuzzer crash) when one is broken:
 //  - audio samples are finite and in [-1, 1];
-//  - each track's blocks are contiguous (first_sample equals the frames so far);
+//  - each track's blocks and gaps are contiguous (first_sample equals the frames so far);
 //  - audio and DTMF only between on_stream_start and on_stream_end, end at most once;
 //  - a block's size is a whole number of frames of the track's channel count;
 //  - the stream's metadata nests no deeper than kMaxJsonDepth, and can be copied
@@ -46,6 +46,11 @@ class CheckingSink : public telephony::IngestSink {
       if (!std::isfinite(s) || s < -1.0f || s > 1.0f) std::abort();
     }
     frames_[audio.track] += audio.frames();
+  }
+  void on_gap(const telephony::TrackGap& gap) override {
+    if (!started_ || ended_) std::abort();
+    if (gap.track < 0 || gap.track >= tracks_ || gap.frames <= 0 || gap.first_sample != frames_[gap.track]) std::abort();
+    frames_[gap.track] += gap.frames;
   }
   void on_dtmf(const telephony::DtmfEvent&) override {
     if (!started_ || ended_) std::abort();

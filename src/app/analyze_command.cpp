@@ -54,15 +54,6 @@ CLI::Validator parsed_by(Parse parse, const std::string& description) {
       description);
 }
 
-std::string read_model_text(const std::string& path) {
-  if (path.empty()) return std::string(embedded_model_json());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument(path + ": cannot open model file: " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string count_of(std::size_t n, const char* what) { return std::to_string(n) + " " + what; }
 
 }  // namespace
@@ -134,7 +125,7 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err, const std::vector<
   }
   std::string model_text;
   std::optional<detect::AgitationModel> model;
-  const std::string model_name = model_path.empty() ? "built-in models/agitation-v1.json" : model_path;
+  const std::string model_name = app::model_name(model_path);
   try {
     model_text = read_model_text(model_path);
     model.emplace(detect::AgitationModel::from_text(model_text, model_name));

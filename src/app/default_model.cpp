@@ -1,5 +1,7 @@
 #include "app/default_model.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -10,6 +12,17 @@ namespace {
 }
 
 std::string_view embedded_model_json() noexcept { return kEmbeddedModel; }
+
+std::string read_model_text(const std::string& path) {
+  if (path.empty()) return std::string(kEmbeddedModel);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(path + ": cannot open model file: " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string model_name(const std::string& path) { return path.empty() ? "built-in models/agitation-v1.json" : path; }
 
 detect::AgitationModel load_agitation_model(const std::string& path) {
   if (path.empty()) return detect::AgitationModel::from_text(std::string(kEmbeddedModel), "embedded model");

@@ -23,6 +23,7 @@
 #include "alerts/webhook_sink.h"
 #include "app/analyze_command.h"
 #include "app/config_file.h"
+#include "app/run_identity.h"
 #include "app/default_model.h"
 #include "app/live_sources.h"
 #include "app/live_view.h"
@@ -307,6 +308,7 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
   options.output.frames = frames;
   options.record_path = record_path;
   options.record_encoding = io::parse_output_encoding(record_encoding);
+  options.analysis = live_analysis_json(model_path, options.session.detection, "live");
 
   Sources sources = open_sources(*this);
   std::vector<io::LiveInput*> inputs;

@@ -4,9 +4,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -19,6 +21,7 @@
 #include "app/dashboard_setup.h"
 #include "app/default_model.h"
 #include "app/options_file.h"
+#include "app/run_identity.h"
 #include "net/http_server.h"
 #include "server/call_registry.h"
 #include "server/dashboard.h"
@@ -101,6 +104,57 @@ telephony::AudioHookCredential parse_audiohook_key(const std::string& text) {
 std::string stat_line(const char* name, const char* help, const char* type, std::uint64_t value) {
   return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
          std::to_string(value) + "\n";
+}
+
+// The standard process metrics Prometheus client libraries export
+// (prometheus.io/docs/instrumenting/writing_clientlibs/#process-metrics), from
+// getrusage(2) and /proc/self (proc(5)), and a build_info gauge as their
+// <name>_build_info convention has it. Rendered at scrape time only.
+std::string process_metrics(double start_unix_s, const std::string& model) {
+  auto gauge = [](const char* name, const char* help, const char* type, double value) {
+    char number[64];
+    std::snprintf(number, sizeof number, "%.17g", value);
+    return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + number + "\n";
+  };
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  double rss_bytes = 0.0, virtual_bytes = 0.0;
+  if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    unsigned long pages_virtual = 0, pages_resident = 0;
+    if (std::fscanf(statm, "%lu %lu", &pages_virtual, &pages_resident) == 2) {
+      const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+      virtual_bytes = static_cast<double>(pages_virtual) * page;
+      rss_bytes = static_cast<double>(pages_resident) * page;
+    }
+    std::fclose(statm);
+  }
+  std::error_code ec;
+  double fds = 0.0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    fds += 1.0;
+  }
+  rlimit limit{};
+  const double max_fds = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? static_cast<double>(limit.rlim_cur) : 0.0;
+  std::string escaped_model;
+  for (char c : model) {
+    if (c == '\\' || c == '"') escaped_model += '\\';
+    if (c == '\n') {
+      escaped_model += "\\n";
+      continue;
+    }
+    escaped_model += c;
+  }
+  return gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter", cpu_s) +
+         gauge("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge", rss_bytes) +
+         gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge", virtual_bytes) +
+         gauge("process_open_fds", "Number of open file descriptors.", "gauge", fds) +
+         gauge("process_max_fds", "Maximum number of open file descriptors.", "gauge", max_fds) +
+         gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge", start_unix_s) +
+         "# HELP tonewatch_build_info The tonewatch version and agitation model this server runs (always 1).\n"
+         "# TYPE tonewatch_build_info gauge\ntonewatch_build_info{version=\"" TW_VERSION "\",model=\"" + escaped_model + "\"} 1\n";
 }
 
 // The webhook sink's counters, one series per URL.
@@ -213,6 +267,9 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", quiet, "No event JSON lines on stdout");
+  cmd->add_option("--log-format", log_format, "stderr log lines: text, or json (one object per line, for log shippers)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cmd->add_option("--dashboard-token", dashboard_token,
                   "Require this token for the dashboard, /api, /events and /metrics (login page; Authorization: Bearer)");
   cmd->add_option("--dashboard-token-file", dashboard_token_file, "Read the dashboard token from the first line of this file");
@@ -251,6 +308,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  const double start_unix_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::size_t descriptors = raise_descriptor_limit(max_calls, err);
   const detect::AgitationModel model = load_agitation_model(model_path);
   server::CallSettings settings;
@@ -265,6 +324,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   settings.ring_s = leg_buffer_s;
   settings.metadata.max_bytes = max_metadata_bytes;
   settings.max_call_s = max_call_s;
+  settings.analysis = live_analysis_json(model_path, settings.session.detection, "serve");
+  const std::string model_label = settings.analysis.value("model", std::string());
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);
@@ -274,10 +335,14 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   std::shared_ptr<server::CallRegistry> registry;
   server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {
     if (registry) registry->on_finished(call);
+    hub.call_ended(call->call_id());  // its open alerts close with it (kept in the history)
   });
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
 
-  server::IngestContext ingest{*registry, metrics, &err, {}, {}, {}, {}, {}, {}, {}};
+  const server::ServerLog log{&err, log_format == "json"};
+  registry->set_log(log);
+  hub.set_sequencer([&](const std::string& call_id) { return registry->next_sequence(call_id); });
+  server::IngestContext ingest{*registry, metrics, log, {}, {}, {}, {}, {}, {}, {}};
   ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
   ingest.twilio.max_json_depth = max_json_depth;
   ingest.generic.max_message_bytes = max_message_bytes;
@@ -304,6 +369,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   config.max_connections_per_address = caps.per_address;
   std::unique_ptr<net::HttpServer> http;
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
+  api.before_metrics = [&] { registry->publish_live_counters(); };
   api.extra_metrics = [&] {
     const net::NetStats& s = http->stats();
     return stat_line("tonewatch_open_connections", "Open WebSocket and TCP connections", "gauge", s.open_connections) +
@@ -328,7 +394,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
            stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
-           (webhook ? webhook_metrics(webhook->stats()) : std::string());
+           (webhook ? webhook_metrics(webhook->stats()) : std::string()) + process_metrics(start_unix_s, model_label);
   };
   config.http = [&](const net::Request& r) {
     net::Response response = server::handle_api(api, r);
@@ -379,18 +445,27 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   http = std::make_unique<net::HttpServer>(std::move(config));
   http->start();
   dashboard.start();
-  err << "tonewatch serve: listening on " << (tls_cert.empty() ? "http://" : "https://") << listen.substr(0, listen.rfind(':'))
-      << ":" << http->http_port() << "/ (dashboard; /twilio, /stream, /audiohook, /events, /metrics, /api/calls)";
+  std::string listening = "listening on " + std::string(tls_cert.empty() ? "http://" : "https://") +
+                          listen.substr(0, listen.rfind(':')) + ":" + std::to_string(http->http_port()) +
+                          "/ (dashboard; /twilio, /stream, /audiohook, /events, /metrics, /api/calls)";
   const auto tcp_ports = http->tcp_ports();
-  if (!audiosocket.empty()) err << ", AudioSocket callers on port " << tcp_ports.at(0);
-  if (!audiosocket_agent.empty()) err << ", agents on port " << tcp_ports.back();
-  err << "; outputs in " << out_dir << "/\n";
-  err.flush();
+  nlohmann::json where = {{"http_port", http->http_port()}, {"out", out_dir}};
+  if (!audiosocket.empty()) {
+    listening += ", AudioSocket callers on port " + std::to_string(tcp_ports.at(0));
+    where["audiosocket_caller_port"] = tcp_ports.at(0);
+  }
+  if (!audiosocket_agent.empty()) {
+    listening += ", agents on port " + std::to_string(tcp_ports.back());
+    where["audiosocket_agent_port"] = tcp_ports.back();
+  }
+  log.write("listening", listening + "; outputs in " + out_dir + "/", where);
 
   int signal = 0;
   sigwait(&signals, &signal);
-  err << "tonewatch serve: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
-      << ": no new calls; finishing " << registry->active_count() << " call(s) in progress\n";
+  log.write("stopping",
+            std::string(signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": no new calls; finishing " +
+                std::to_string(registry->active_count()) + " call(s) in progress",
+            {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"active_calls", registry->active_count()}});
   ready = false;
   registry->close();
   http->stop_accepting();
@@ -401,9 +476,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   workers.wait_idle(600.0);
   events.flush();
   if (webhook && !webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
-    err << "tonewatch serve: webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start\n";
+    log.write("webhook_unflushed", "webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start");
   }
-  err << "tonewatch serve: stopped; every call's outputs are in " << out_dir << "/\n";
+  log.write("stopped", "stopped; every call's outputs are in " + out_dir + "/", {{"out", out_dir}});
   return 0;
 }
 

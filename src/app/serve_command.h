@@ -38,6 +38,7 @@ struct ServeCommand {
   double feed_idle_timeout_s = 60.0;            ///< /events and /dashboard/feed readers that answer no ping
   std::size_t max_feed_clients = 256;           ///< per feed path
   bool quiet = false;  ///< no JSON lines on stdout
+  std::string log_format = "text";  ///< stderr log lines: text or json
   std::string dashboard_token;       ///< required by every page, API call and feed when set
   std::string dashboard_token_file;  ///< the token's file (kept out of the process list)
   std::string options_file;          ///< options read from this file (the command line wins)

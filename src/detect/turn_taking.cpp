@@ -34,6 +34,31 @@ void TurnTakingTracker::reset() noexcept {
   activity_next_ = activity_count_ = 0;
 }
 
+const TurnEvents& TurnTakingTracker::begin_gap(double time_s) noexcept {
+  events_ = {};
+  if (dead_air_open_) {
+    dead_air_open_ = false;
+    events_.dead_air_ended = true;
+    events_.dead_air_since_s = silent_since_s_;
+  }
+  if (monologue_open_) {
+    monologue_open_ = false;
+    events_.monologue_ended = true;
+    events_.monologue_since_s = agent_floor_since_s_;
+  }
+  if (agent_holds_floor_) floor_returned_s_ = time_s;
+  agent_holds_floor_ = false;
+  for (Speaker& s : speakers_) {
+    s.in_turn = false;
+    s.overlap_candidate = false;
+    s.started_in_pause = false;
+    s.overlap_s = 0.0;
+  }
+  return events_;
+}
+
+void TurnTakingTracker::end_gap(double time_s) noexcept { silent_since_s_ = time_s; }
+
 float TurnTakingTracker::floor_share(features::SpeakerRole role) const noexcept {
   if (activity_count_ == 0) return 0.0f;
   const Speaker& s = speaker(role);

@@ -64,6 +64,13 @@ class TurnTakingTracker {
   /// One hop (10 ms) of both speakers' voice activity. Allocation-free.
   const TurnEvents& update(double time_s, bool caller_active, bool agent_active) noexcept;
 
+  /// The call goes into a gap at `time_s` (a pause, a hold, lost audio): nothing is
+  /// heard until end_gap(). Dead air and a monologue open now end here (the returned
+  /// events say so); turns end. Allocation-free.
+  const TurnEvents& begin_gap(double time_s) noexcept;
+  /// The gap ended at `time_s`: silence counts from here, as at a call's start.
+  void end_gap(double time_s) noexcept;
+
   bool in_turn(features::SpeakerRole role) const noexcept { return speaker(role).in_turn; }
   /// Fraction of the last floor_window_s each speaker was voice-active.
   float floor_share(features::SpeakerRole role) const noexcept;

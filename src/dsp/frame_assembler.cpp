@@ -26,6 +26,14 @@ FrameAssembler::FrameAssembler(std::size_t frame_samples, std::size_t hop_sample
   leading_hops_ = static_cast<std::int64_t>(frame_samples / 2 / hop_samples) - 1;
 }
 
+void FrameAssembler::skip_hops(std::int64_t hops) noexcept {
+  if (hops <= 0 || filled_ != 0) return;
+  std::fill(buffer_.begin(), buffer_.end(), 0.0f);
+  write_ = frame_samples_ - hop_samples_;
+  hops_pushed_ += hops;
+  samples_consumed_ += hops * static_cast<std::int64_t>(hop_samples_);
+}
+
 void FrameAssembler::reset() noexcept {
   std::fill(buffer_.begin(), buffer_.end(), 0.0f);
   write_ = frame_samples_ - hop_samples_;

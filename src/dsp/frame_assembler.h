@@ -56,6 +56,15 @@ class FrameAssembler {
     }
   }
 
+  /// Skips `hops` whole hops of silence without framing them: the frames centred in
+  /// the stretch are never emitted, and the next frame's hop index is `hops` more
+  /// than it would have been. Call at a hop boundary (no partial hop waiting), after
+  /// at least a frame of silence, so that the history the next frames see is the
+  /// silence it would have been. Constant time. Real-time safe.
+  void skip_hops(std::int64_t hops) noexcept;
+  /// Whether a partial hop is waiting (skip_hops needs none).
+  bool at_hop_boundary() const noexcept { return filled_ == 0; }
+
   /// Forgets the stream: behaves like a fresh instance, keeps its buffer.
   void reset() noexcept;
 

@@ -40,6 +40,16 @@ Resampler::~Resampler() {
 Resampler::Resampler(Resampler&& other) noexcept
     : channels_(other.channels_), handle_(std::exchange(other.handle_, nullptr)), output_(std::move(other.output_)) {}
 
+Resampler& Resampler::operator=(Resampler&& other) noexcept {
+  if (this != &other) {
+    if (handle_ != nullptr) soxr_delete(handle_);
+    channels_ = other.channels_;
+    handle_ = std::exchange(other.handle_, nullptr);
+    output_ = std::move(other.output_);
+  }
+  return *this;
+}
+
 std::size_t Resampler::step(std::span<const float> input, std::size_t& consumed) {
   std::size_t in_done = 0;
   std::size_t out_done = 0;

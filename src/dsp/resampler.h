@@ -21,7 +21,8 @@ class Resampler {
   Resampler(const Resampler&) = delete;
   Resampler& operator=(const Resampler&) = delete;
   Resampler(Resampler&& other) noexcept;
-  Resampler& operator=(Resampler&& other) = delete;
+  /// Takes over `other`'s converter (a live track re-joining at another rate).
+  Resampler& operator=(Resampler&& other) noexcept;
 
   unsigned channels() const noexcept { return channels_; }
   bool is_passthrough() const noexcept { return handle_ == nullptr; }

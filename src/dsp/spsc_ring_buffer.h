@@ -110,6 +110,9 @@ class SpscFrameRing {
     return ring_.read(out.first(n * channels_)) / channels_;
   }
 
+  /// Producer: counts frames it could not offer to the ring at all as overflowed.
+  void count_overflow(std::size_t frames) noexcept { overflowed_frames_.fetch_add(frames, std::memory_order_relaxed); }
+
   /// Frames waiting to be read (a snapshot).
   std::size_t available_frames() const noexcept { return ring_.available() / channels_; }
   /// Frames the producer could not write since construction.

@@ -66,6 +66,14 @@ class FeatureExtractor {
     while (pitch_.flush(estimate)) on_hop(complete(estimate));
   }
 
+  /// Skips `hops` hops of silence in constant time (dsp::FrameAssembler::skip_hops):
+  /// they are not analysed and give no features; the hops after them carry their
+  /// stream-time indices. The detectors' adaptive state (noise floor, pitch path)
+  /// is left as the silence before left it: a paused stretch is not evidence.
+  /// Call after at least a frame of silence, at a hop boundary. Real-time safe.
+  void skip_hops(std::int64_t hops) noexcept { framer_.skip_hops(hops); }
+  bool at_hop_boundary() const noexcept { return framer_.at_hop_boundary(); }
+
   /// Hops between a hop's frame and its features (the pitch decision latency).
   std::size_t latency_hops() const noexcept { return pitch_.latency_hops(); }
 

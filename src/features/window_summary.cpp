@@ -61,6 +61,18 @@ bool WindowSummarizer::push(const HopFeatures& hop) noexcept {
   return true;
 }
 
+void WindowSummarizer::skip(std::int64_t hops) noexcept {
+  if (hops <= 0) return;
+  const Slot silent{0.0f, 0.0f, kSilenceFloorDb, kSilenceFloorDb, 0.0f, 0.0f, 0.0f, false, false, false};
+  const auto written = static_cast<std::size_t>(std::min<std::int64_t>(hops, static_cast<std::int64_t>(ring_.size())));
+  for (std::size_t i = 0; i < written; ++i) {
+    ring_[next_] = silent;
+    next_ = (next_ + 1) % ring_.size();
+  }
+  count_ = std::min(count_ + written, ring_.size());
+  hops_total_ += hops;
+}
+
 void WindowSummarizer::summarize(std::int64_t end_hop) noexcept {
   WindowSummary s;
   s.end_hop = end_hop;

@@ -56,6 +56,10 @@ class WindowSummarizer {
   /// Adds a hop; returns true when a new summary is ready in summary().
   /// Real-time safe: buffers are sized at construction.
   bool push(const HopFeatures& hop) noexcept;
+  /// `hops` hops that were skipped as silence (a gap in the stream): they enter the
+  /// window as silent hops (at most a window's worth is written) and the summaries
+  /// due inside them are not made. Constant time. Real-time safe.
+  void skip(std::int64_t hops) noexcept;
   const WindowSummary& summary() const noexcept { return summary_; }
   void reset() noexcept;
 

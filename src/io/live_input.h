@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <span>
 
+#include "dsp/stream_gap.h"
+
 namespace tw::io {
 
 /// When a producer last delivered and how many frames it had delivered by then:
@@ -27,8 +29,15 @@ class LiveInput {
   /// Consumer: reads the whole frames that have arrived, up to out.size() / channels();
   /// returns the frames read (0 when nothing is waiting). Never blocks.
   virtual std::size_t read(std::span<float> out) noexcept = 0;
-  /// True once the track has ended and every frame has been read.
+  /// True once the track has ended and every frame (and gap) has been read.
   virtual bool drained() const noexcept = 0;
+  /// Consumer: a gap (a stretch of the track's time without audio) that comes next,
+  /// before any further frame; read() stops short of it. Returns false when the next
+  /// thing is audio, or nothing. Inputs that never have gaps (devices) keep the default.
+  virtual bool take_gap(dsp::StreamGap& gap) noexcept {
+    (void)gap;
+    return false;
+  }
   /// The latest point of the producer's clock, if it keeps one (a device does; a
   /// network leg, whose sender paces it, does not). Any thread.
   virtual bool clock_stamp(ClockStamp& stamp) const noexcept {

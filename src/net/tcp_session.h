@@ -54,11 +54,13 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
   }
 
   bool send(std::string message) override {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
-      if (self->finished_) return;
-      self->outq_.push_back(std::move(m));
-      if (self->outq_.size() == 1) self->write_next();
-    });
+    // On the connection's own loop (a reply to the bytes being read) the message is
+    // queued at once, so a close the same read asks for is written after it.
+    if (stream_.get_executor().running_in_this_thread()) {
+      enqueue(std::move(message));
+    } else {
+      asio::post(stream_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable { self->enqueue(std::move(m)); });
+    }
     return true;
   }
   void close(std::uint16_t, std::string) override {
@@ -86,6 +88,13 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
       progress_ = std::chrono::steady_clock::now();
     }
     if (v.close) {
+      if (!outq_.empty()) {
+        // Replies still being written go out first; the last write's completion ends
+        // the session (or the idle timer does, if the peer stops reading).
+        close_after_writes_ = true;
+        close_clean_ = v.code == 1000;
+        return;
+      }
       // No read is pending to fail and end the session (as it does after an idle
       // timeout or go_away): the session ends here. Without this, a connection the
       // protocol closed (an AudioSocket hangup) was never counted closed, its
@@ -98,10 +107,23 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
     read_next();
   }
 
+  void enqueue(std::string message) {
+    if (finished_) return;
+    outq_.push_back(std::move(message));
+    if (outq_.size() == 1) write_next();
+  }
+
   void write_next() {
     asio::async_write(stream_, asio::buffer(outq_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->outq_.pop_front();
-      if (!ec && !self->outq_.empty()) self->write_next();
+      if (!ec && !self->outq_.empty()) {
+        self->write_next();
+        return;
+      }
+      if (self->close_after_writes_ && !self->finished_) {
+        self->shutdown();
+        self->finished(self->close_clean_);
+      }
     });
   }
 
@@ -152,6 +174,8 @@ class TcpSession final : public Outbox, public Closable, public std::enable_shar
   std::uint64_t messages_ = 0;
   bool finished_ = false;
   bool counted_open_ = false;
+  bool close_after_writes_ = false;  // the handler asked to close; writes are draining
+  bool close_clean_ = false;
 };
 
 }  // namespace tw::net::detail

@@ -98,14 +98,22 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
       return false;
     }
     queued_.fetch_add(1, std::memory_order_relaxed);
-    asio::post(ws_.get_executor(), [self = this->shared_from_this(), m = std::move(message)]() mutable {
-      self->outq_.push_back(std::move(m));
-      if (!self->writing_) self->write_next();
-    });
+    // From the connection's own loop (a reply the handler sends while it reads a
+    // message) the message joins the queue at once, so a close the same read asks
+    // for finds it there and goes out after it; from any other thread it is posted.
+    if (ws_.get_executor().running_in_this_thread()) {
+      enqueue(std::move(message));
+    } else {
+      asio::post(ws_.get_executor(),
+                 [self = this->shared_from_this(), m = std::move(message)]() mutable { self->enqueue(std::move(m)); });
+    }
     return true;
   }
+  /// Closes once every message queued before it has been written (a protocol's last
+  /// word — AudioHook's closed or disconnect — precedes the close frame on the wire).
   void close(std::uint16_t code, std::string reason) override {
-    asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, r = std::move(reason)] { self->do_close(code, r); });
+    asio::post(ws_.get_executor(),
+               [self = this->shared_from_this(), code, r = std::move(reason)] { self->close_when_flushed(code, r); });
   }
   std::uint64_t dropped() const noexcept override { return dropped_.load(std::memory_order_relaxed); }
   void go_away() override { close(1001, "server going away"); }
@@ -149,6 +157,11 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
       return;
     }
     last_message_ = std::chrono::steady_clock::now();
+    if (close_pending_) {  // the handler asked to close: what the peer sends meanwhile is not read
+      buffer_.consume(buffer_.size());
+      read_next();
+      return;
+    }
     const auto data = buffer_.cdata();
     Verdict verdict;
     if (ws_.got_text()) {
@@ -158,15 +171,43 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     }
     buffer_.consume(buffer_.size());
     if (verdict.close) {
-      do_close(verdict.code, verdict.reason);
+      // The handler's replies to this message are queued already (send() on this
+      // loop queues at once): they are written first, then the close frame.
+      close_when_flushed(verdict.code, verdict.reason);
       // Keep reading: the peer's close frame ends the session.
     }
     if (!finished_) read_next();
   }
 
+  void enqueue(std::string message) {
+    if (finished_ || closing_) {  // the close frame has gone: nothing may follow it
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    outq_.push_back(std::move(message));
+    if (!writing_) write_next();
+  }
+
+  // Closes now if nothing waits to be written, else after the last queued write.
+  void close_when_flushed(std::uint16_t code, const std::string& reason) {
+    if (closing_ || finished_ || close_pending_) return;
+    if (writing_ || !outq_.empty() || !accepted_) {
+      close_pending_ = true;
+      pending_code_ = code;
+      pending_reason_ = reason;
+      pending_since_ = std::chrono::steady_clock::now();
+      return;
+    }
+    do_close(code, reason);
+  }
+
   void write_next() {
     if (!accepted_ || outq_.empty() || closing_ || finished_) {
       writing_ = false;
+      if (close_pending_ && accepted_ && outq_.empty() && !closing_ && !finished_) {
+        close_pending_ = false;
+        do_close(pending_code_, pending_reason_);
+      }
       return;
     }
     writing_ = true;
@@ -203,6 +244,12 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
     timer_.expires_after(std::chrono::seconds(1));
     timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->closing_ || self->finished_) return;
+      // A close waiting for writes a peer does not read is given 5 s, then the socket goes.
+      if (self->close_pending_ && std::chrono::steady_clock::now() - self->pending_since_ > std::chrono::seconds(5)) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        return;
+      }
       const double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - self->last_message_).count();
       if (idle > self->route_.idle_timeout_s) {
         self->stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -250,6 +297,10 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
+  bool close_pending_ = false;  // a close waits for the queued writes
+  std::uint16_t pending_code_ = 1000;
+  std::string pending_reason_;
+  std::chrono::steady_clock::time_point pending_since_;
   bool counted_open_ = false;
 };
 

@@ -1,7 +1,8 @@
 #include "pipeline/call_analyzer.h"
 
-#include <cmath>
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <stdexcept>
 
 #include "dsp/stream_spec.h"
@@ -34,11 +35,14 @@ CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::S
     speakers_.push_back(Speaker{role, features::FeatureExtractor(config.features),
                                 features::WindowSummarizer(config.summary), features::SpeakerStatistics(),
                                 std::vector<float>(kMaxBlockFrames), std::vector<features::HopFeatures>(kMaxBlockHops),
-                                0, 0});
+                                0, 0, 0});
   }
 }
 
 void CallAnalyzer::deliver(Speaker& speaker, const features::HopFeatures& hop, FeatureSink& sink, bool hops_wanted) {
+  // Hops skipped in a gap (skip()) enter the window as silence, in their place.
+  if (hop.hop_index > speaker.next_hop) speaker.summarizer.skip(hop.hop_index - speaker.next_hop);
+  speaker.next_hop = hop.hop_index + 1;
   speaker.statistics.add(hop);
   if (hops_wanted) sink.on_hop(speaker.role, hop);
   if (speaker.summarizer.push(hop)) sink.on_window(speaker.role, speaker.summarizer.summary());
@@ -82,6 +86,42 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
   }
 }
 
+void CallAnalyzer::skip(std::int64_t frames, FeatureSink& sink) {
+  static constexpr std::array<float, 2 * kMaxBlockFrames> kSilence{};
+  const std::size_t channels = speakers_.size();
+  auto silence = [&](std::int64_t n) {
+    while (n > 0) {
+      const auto m = static_cast<std::size_t>(std::min<std::int64_t>(n, kMaxBlockFrames));
+      process(std::span<const float>(kSilence.data(), m * channels), sink);
+      n -= static_cast<std::int64_t>(m);
+    }
+  };
+  if (frames <= kDirectGapFrames) {
+    silence(frames);
+    return;
+  }
+  // To a hop boundary, then one whole frame of silence: the frames the extractor
+  // would make inside the gap are all silence from here, so skipping them (and the
+  // window and hop bookkeeping they would have fed) changes nothing but the cost.
+  constexpr auto kHop = static_cast<std::int64_t>(dsp::kHopSize10ms8kHz);
+  constexpr auto kFrame = static_cast<std::int64_t>(dsp::kFrameSize40ms8kHz);
+  const std::int64_t lead = (kHop - frames_consumed_ % kHop) % kHop + kFrame;
+  silence(lead);
+  frames -= lead;
+  const std::int64_t hops = frames / kHop;
+  for (Speaker& speaker : speakers_) speaker.extractor.skip_hops(hops);
+  frames_consumed_ += hops * kHop;
+  skipped_frames_ += hops * kHop;
+  silence(frames % kHop);
+}
+
+void CallAnalyzer::set_present(std::size_t channel, bool present) noexcept {
+  if (channel >= speakers_.size()) return;
+  present_[channel] = present;
+  if (present) ever_present_[channel] = true;
+  if (!present && frames_consumed_ == 0) ever_present_[channel] = false;  // absent from the start
+}
+
 void CallAnalyzer::finish(FeatureSink& sink) {
   // The stream is over: the hops still waiting for their pitch decision
   // (FeatureExtractor::latency_hops()) are decided with the hops there are.
@@ -98,6 +138,15 @@ void CallAnalyzer::deliver_block(FeatureSink& sink, bool hops_wanted) {
   const std::size_t channels = speakers_.size();
   if (channels == 1) {
     for (std::size_t h = 0; h < speakers_[0].hop_count; ++h) deliver(speakers_[0], speakers_[0].hops[h], sink, hops_wanted);
+  } else if (!present_[0] || !present_[1]) {
+    // A party not on the call: its channel's hops (silence) go nowhere, and the two
+    // channels can be neither compared for leakage nor merged.
+    const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
+    for (std::size_t h = 0; h < pairs; ++h) {
+      for (std::size_t c = 0; c < 2; ++c) {
+        if (present_[c]) deliver(speakers_[c], speakers_[c].hops[h], sink, hops_wanted);
+      }
+    }
   } else {
     const std::size_t pairs = std::min(speakers_[0].hop_count, speakers_[1].hop_count);
     for (std::size_t h = 0; h < pairs; ++h) {
@@ -126,6 +175,7 @@ void CallAnalyzer::deliver_block(FeatureSink& sink, bool hops_wanted) {
 std::vector<SpeakerReport> CallAnalyzer::reports() const {
   std::vector<SpeakerReport> reports;
   for (std::size_t c = 0; c < (merged_ ? 1 : speakers_.size()); ++c) {
+    if (!ever_present_[c]) continue;
     reports.push_back({speakers_[c].role, static_cast<int>(c), speakers_[c].statistics.totals(), speakers_[c].clipped});
   }
   return reports;
@@ -138,7 +188,11 @@ void CallAnalyzer::reset() noexcept {
     speaker.statistics.reset();
     speaker.clipped = 0;
     speaker.hop_count = 0;
+    speaker.next_hop = 0;
   }
+  skipped_frames_ = 0;
+  present_ = {true, true};
+  ever_present_ = {true, true};
   comparator_.reset();
   crosstalk_.reset();
   if (merged_) speakers_[0].role = roles_[0];

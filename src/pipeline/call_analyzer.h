@@ -1,6 +1,7 @@
 #pragma once
 // The per-call analyzer: one feature pipeline per speaker channel.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -82,12 +83,31 @@ class CallAnalyzer {
   /// Feeds interleaved frames at dsp::kAnalysisRateHz. Real-time safe apart from
   /// whatever the sink does.
   void process(std::span<const float> interleaved, FeatureSink& sink);
+  /// A gap of `frames` frames of silence (a pause, a hold, lost audio) in constant
+  /// time: a short one (kDirectGapFrames or less) is analysed as the silence it is; a
+  /// longer one is analysed for its first frame and the rest of its whole hops are
+  /// skipped (FeatureExtractor::skip_hops), giving no hops and no windows, so a gap of
+  /// an hour costs what one of a second does. frames_consumed() counts it whole.
+  /// Real-time safe apart from whatever the sink does.
+  void skip(std::int64_t frames, FeatureSink& sink);
+  /// Gaps up to this long are analysed as silence (1 s: its cost is bounded anyway).
+  static constexpr std::int64_t kDirectGapFrames = 8000;
+  /// Analysis-rate frames skipped without analysis so far.
+  std::int64_t skipped_frames() const noexcept { return skipped_frames_; }
+
   /// At the end of the stream: delivers the hops still waiting for their pitch
   /// decision (features::FeatureExtractor::latency_hops(), 30 ms) as process()
   /// would have. Real-time safe apart from whatever the sink does.
   void finish(FeatureSink& sink);
 
-  /// Results so far, per analysed channel (the first only, once merged).
+  /// A channel whose party is not on the call (yet): it is analysed as the silence
+  /// it carries, in step with the other, but nothing of it is delivered or reported
+  /// until set_present(channel, true). Not real-time: call between blocks.
+  void set_present(std::size_t channel, bool present) noexcept;
+  bool present(std::size_t channel) const noexcept { return present_[channel]; }
+
+  /// Results so far, per analysed channel (the first only, once merged); a channel
+  /// whose party never joined is left out.
   std::vector<SpeakerReport> reports() const;
   /// The identical-channel check (undecided for a mono call).
   const ChannelCheck& channel_check() const noexcept { return comparator_.check(); }
@@ -109,6 +129,7 @@ class CallAnalyzer {
     std::vector<features::HopFeatures> hops;  // the block's hops, until both channels have them
     std::size_t hop_count = 0;
     std::int64_t clipped = 0;
+    std::int64_t next_hop = 0;  // the hop index expected next (a larger one follows skipped hops)
   };
   void deliver(Speaker& speaker, const features::HopFeatures& hop, FeatureSink& sink, bool hops_wanted);
   void deliver_block(FeatureSink& sink, bool hops_wanted);
@@ -121,6 +142,9 @@ class CallAnalyzer {
   features::SpeakerRole merged_role_;
   bool merged_ = false;
   std::int64_t frames_consumed_ = 0;
+  std::int64_t skipped_frames_ = 0;
+  std::array<bool, 2> present_{true, true};
+  std::array<bool, 2> ever_present_{true, true};
 };
 
 }  // namespace tw::pipeline

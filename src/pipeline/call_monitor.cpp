@@ -56,6 +56,76 @@ CallMonitor::CallMonitor(std::string call_id, const detect::DetectionConfig& con
   }
   timeline_.call_id = call_id_;
   timeline_.stages.push_back({detect::Stage::calm, 0.0, 0.0});
+  for (SpeakerRole role : roles) timeline_.parties.push_back({role_name(role), 0.0, NAN});
+}
+
+void CallMonitor::set_absent(SpeakerRole role) {
+  const std::size_t r = index(role);
+  has_[r] = false;
+  timeline_.roles.erase(std::remove(timeline_.roles.begin(), timeline_.roles.end(), role_name(role)), timeline_.roles.end());
+  for (Party& p : timeline_.parties) {
+    if (p.role == role_name(role)) p.joined_s = NAN;
+  }
+}
+
+void CallMonitor::party_joined(SpeakerRole role, double time_s) {
+  const std::size_t r = index(role);
+  if (has_[r]) return;
+  has_[r] = true;
+  // Its hops start with the next block: the hops before are heard as the others' alone.
+  hops_seen_[r] = hops_done_;
+  pending_window_[r].reset();
+  timeline_.roles.clear();
+  for (SpeakerRole x : roles_) {
+    if (has_[index(x)]) timeline_.roles.push_back(role_name(x));
+  }
+  for (Party& p : timeline_.parties) {
+    if (p.role == role_name(role)) p.joined_s = time_s;
+  }
+  alerts::Event e = make_event(time_s, "party_joined", Severity::info, EventState::instant, role_name(role), time_s);
+  e.message = role_name(role) + " joined the call";
+  emit(std::move(e));
+}
+
+void CallMonitor::party_left(SpeakerRole role, std::int64_t at_frame) {
+  const std::size_t r = index(role);
+  if (left_[r] || !has_[r]) return;
+  const std::int64_t hop = (at_frame + 79) / 80;  // the first hop centred at or after it
+  if (hop <= hops_done_) {
+    party_leaves(r, static_cast<double>(at_frame) / 8000.0);  // the hops are there already
+    return;
+  }
+  leaves_at_hop_[r] = hop;
+}
+
+void CallMonitor::party_leaves(std::size_t r, double t) {
+  leaves_at_hop_[r] = -1;
+  if (left_[r]) return;
+  // Dead air and a monologue open now end here; there is no conversation to be
+  // silent in once one party has gone.
+  turn_events(t, turns_.begin_gap(t));
+  left_[r] = true;
+  const std::string who = r == 0 ? "caller" : "agent";
+  alerts::Event left = make_event(t, "party_left", Severity::info, EventState::instant, who, t);
+  left.message = who + " left the call";
+  emit(std::move(left));
+  // That party's episodes still open end with it.
+  std::vector<alerts::Event> closing;
+  for (const alerts::Event& e : timeline_.events) {
+    if (e.state != EventState::opened || e.speaker != who) continue;
+    const bool closed_later = std::any_of(timeline_.events.begin(), timeline_.events.end(), [&](const alerts::Event& x) {
+      return x.type == e.type && x.state == EventState::closed && x.time_s >= e.time_s;
+    });
+    if (closed_later) continue;
+    alerts::Event c = make_event(t, e.type, Severity::info, EventState::closed, e.speaker, e.since_s);
+    c.message = who + " left the call";
+    c.details = {{"party_left", true}};
+    closing.push_back(std::move(c));
+  }
+  for (alerts::Event& c : closing) emit(std::move(c));
+  for (Party& p : timeline_.parties) {
+    if (p.role == who) p.left_s = t;
+  }
 }
 
 void CallMonitor::reset() {
@@ -74,6 +144,9 @@ void CallMonitor::reset() {
   pending_end_hop_[0] = pending_end_hop_[1] = -1;
   overlap_.reset();
   silence_.reset();
+  gap_head_ = gap_count_ = 0;
+  left_[0] = left_[1] = false;
+  leaves_at_hop_[0] = leaves_at_hop_[1] = -1;
   any_speech_yet_ = false;
   seconds_ = 0;
   has_[0] = has_[1] = false;
@@ -84,6 +157,7 @@ void CallMonitor::reset() {
     fresh.roles.push_back(role_name(role));
   }
   fresh.stages.push_back({detect::Stage::calm, 0.0, 0.0});
+  for (SpeakerRole role : roles_) fresh.parties.push_back({role_name(role), 0.0, NAN});
   timeline_ = std::move(fresh);
 }
 
@@ -101,7 +175,8 @@ alerts::Event CallMonitor::make_event(double time_s, const std::string& type, Se
 }
 
 void CallMonitor::emit(alerts::Event event) {
-  event.sequence = timeline_.events.size() + 1;
+  event.sequence = sequence_source_ != nullptr ? sequence_source_->fetch_add(1, std::memory_order_relaxed) + 1
+                                               : timeline_.events.size() + 1;
   sink_.on_event(event);
   timeline_.events.push_back(std::move(event));
 }
@@ -117,16 +192,102 @@ void CallMonitor::on_hop(SpeakerRole role, const features::HopFeatures& hop) {
   for (std::size_t i = 0; i < 2; ++i) {
     if (has_[i]) ready = std::min(ready, hops_seen_[i]);
   }
-  for (; hops_done_ < ready; ++hops_done_) {
+  while (hops_done_ < ready) {
+    for (std::size_t who = 0; who < 2; ++who) {
+      if (leaves_at_hop_[who] >= 0 && hops_done_ >= leaves_at_hop_[who]) {
+        party_leaves(who, static_cast<double>(leaves_at_hop_[who]) * kHop_s);
+      }
+    }
+    if (gap_count_ > 0 && hops_done_ >= gaps_[gap_head_].first) {
+      // Inside a gap: its hops (skipped, or the silence around a skip) are not heard.
+      // Jumping over them keeps a gap of any length constant in time.
+      GapHops& g = gaps_[gap_head_];
+      if (!g.begun) {
+        g.begun = true;
+        gap_begins(static_cast<double>(g.first) * kHop_s);
+      }
+      if (ready < g.end) {
+        hops_done_ = ready;
+        break;
+      }
+      hops_done_ = g.end;
+      turns_.end_gap(static_cast<double>(g.end) * kHop_s);
+      gap_head_ = (gap_head_ + 1) % kMaxGaps;
+      --gap_count_;
+      continue;
+    }
     const auto slot = static_cast<std::size_t>(hops_done_) % kAlignHops;
     on_both_hops(hops_done_, has_[0] && vad_[0][slot] != 0, has_[1] && vad_[1][slot] != 0);
+    ++hops_done_;
   }
+}
+
+void CallMonitor::declare_gap(std::int64_t from_frame, std::int64_t to_frame, dsp::GapKind kind) {
+  if (to_frame <= from_frame) return;
+  constexpr std::int64_t kHopFrames = 80;  // hop h is centred on frame h * 80
+  const std::int64_t first = (from_frame + kHopFrames - 1) / kHopFrames;
+  const std::int64_t end = (to_frame + kHopFrames - 1) / kHopFrames;
+  const double start_s = static_cast<double>(from_frame) / 8000.0, end_s = static_cast<double>(to_frame) / 8000.0;
+  const std::string label(dsp::to_string(kind));
+  Interval* last = timeline_.gaps.empty() ? nullptr : &timeline_.gaps.back();
+  if (last != nullptr && last->label == label && std::abs(last->end_s - start_s) < 1e-9) {
+    last->end_s = end_s;  // one stretch reported in pieces
+  } else {
+    timeline_.gaps.push_back({start_s, end_s, label});
+  }
+  if (end <= first) return;
+  if (gap_count_ > 0) {
+    GapHops& back = gaps_[(gap_head_ + gap_count_ - 1) % kMaxGaps];
+    if (first <= back.end || gap_count_ == kMaxGaps) {  // adjacent (or no room): one gap
+      back.end = std::max(back.end, end);
+      return;
+    }
+  }
+  gaps_[(gap_head_ + gap_count_) % kMaxGaps] = GapHops{first, end, false};
+  ++gap_count_;
+}
+
+void CallMonitor::gap_begins(double t) {
+  turn_events(t, turns_.begin_gap(t));
+  // The report's marks stop at the gap: what follows it is a new stretch.
+  if (overlap_) timeline_.overlaps.push_back(*overlap_);
+  if (silence_ && silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) {
+    timeline_.silences.push_back(*silence_);
+  }
+  overlap_.reset();
+  silence_.reset();
 }
 
 void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_active) {
   const double t = static_cast<double>(hop) * kHop_s;
-  const detect::TurnEvents& e = turns_.update(t, caller_active, agent_active);
+  turn_events(t, turns_.update(t, caller_active, agent_active));
 
+  // Report marks: overlaps and silences.
+  if (caller_active || agent_active) any_speech_yet_ = true;
+  if (caller_active && agent_active) {
+    if (overlap_ && t - overlap_->end_s <= kOverlapMerge_s) {
+      overlap_->end_s = t + kHop_s;
+    } else {
+      if (overlap_) timeline_.overlaps.push_back(*overlap_);
+      overlap_ = Interval{t, t + kHop_s, "overlap"};
+    }
+  }
+  if (!caller_active && !agent_active) {
+    if (!silence_) silence_ = Interval{t, t + kHop_s, "silence"};
+    silence_->end_s = t + kHop_s;
+  } else if (silence_) {
+    if (silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) timeline_.silences.push_back(*silence_);
+    silence_.reset();
+  }
+}
+
+void CallMonitor::turn_events(double t, const detect::TurnEvents& e_in) {
+  detect::TurnEvents e = e_in;
+  if (left_[0] || left_[1]) {
+    // One party has gone: silence is not dead air, and nobody interrupts anyone.
+    e.dead_air_started = e.dead_air_ended = false;
+    e.interruption = false;
+  }
   if (e.interruption) {
     const bool agent_cut_in = e.interrupter == SpeakerRole::agent;
     const bool venting = stage_.stage() == detect::Stage::venting;
@@ -172,24 +333,6 @@ void CallMonitor::on_both_hops(std::int64_t hop, bool caller_active, bool agent_
     event.message = e.monologue_started ? format("agent has held the floor for %.0f s without yielding", t - e.monologue_since_s)
                                         : format("agent yielded the floor after %.0f s", t - e.monologue_since_s);
     emit(std::move(event));
-  }
-
-  // Report marks: overlaps and silences.
-  if (caller_active || agent_active) any_speech_yet_ = true;
-  if (caller_active && agent_active) {
-    if (overlap_ && t - overlap_->end_s <= kOverlapMerge_s) {
-      overlap_->end_s = t + kHop_s;
-    } else {
-      if (overlap_) timeline_.overlaps.push_back(*overlap_);
-      overlap_ = Interval{t, t + kHop_s, "overlap"};
-    }
-  }
-  if (!caller_active && !agent_active) {
-    if (!silence_) silence_ = Interval{t, t + kHop_s, "silence"};
-    silence_->end_s = t + kHop_s;
-  } else if (silence_) {
-    if (silence_->end_s - silence_->start_s >= kSilenceMark_s && any_speech_yet_) timeline_.silences.push_back(*silence_);
-    silence_.reset();
   }
 }
 
@@ -242,9 +385,10 @@ void CallMonitor::on_second(double t, const detect::ProsodyVector* caller, const
   caller_.update(t, caller != nullptr ? *caller : silent);
   agent_.update(t, agent != nullptr ? *agent : silent);
 
-  if (has_[0]) caller_agitation_rules(t);
-  if (has_[0] && has_[1]) agent_rules(t);
-  if (has_[0]) stage_rules(t);
+  // A party who left has no more episodes (they were closed as "left the call").
+  if (has_[0] && !left_[0]) caller_agitation_rules(t);
+  if (has_[0] && has_[1] && !left_[0] && !left_[1]) agent_rules(t);
+  if (has_[0] && !left_[0]) stage_rules(t);
 
   auto record = [&](const detect::AgitationTracker& tracker, std::vector<SpeakerSecond>& out) {
     const detect::AgitationState& s = tracker.state();
@@ -418,6 +562,13 @@ void CallMonitor::stage_rules(double t) {
 }
 
 void CallMonitor::finish(double end_time_s) {
+  // A departure the hops did not reach (it was at the very end): it is the end.
+  for (std::size_t r = 0; r < 2; ++r) leaves_at_hop_[r] = -1;
+  // A call that ends inside a gap: the gap began even if no hop after it came.
+  if (gap_count_ > 0 && !gaps_[gap_head_].begun) {
+    gaps_[gap_head_].begun = true;
+    gap_begins(static_cast<double>(gaps_[gap_head_].first) * kHop_s);
+  }
   // Episodes still open at the end are closed there, so every opened has its closed.
   std::vector<alerts::Event> closing;
   for (const alerts::Event& e : timeline_.events) {

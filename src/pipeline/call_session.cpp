@@ -18,6 +18,31 @@ void CallSession::add_tap(FeatureSink& tap) {
 
 void CallSession::process(std::span<const float> interleaved) { analyzer_.process(interleaved, dispatch_); }
 
+void CallSession::skip(std::int64_t frames, dsp::GapKind kind) {
+  if (frames <= 0) return;
+  if (dsp::declared(kind) || frames > CallAnalyzer::kDirectGapFrames) {
+    const std::int64_t from = analyzer_.frames_consumed();
+    monitor_.declare_gap(from, from + frames, kind);
+  }
+  analyzer_.skip(frames, dispatch_);
+}
+
+void CallSession::set_absent(features::SpeakerRole role) {
+  for (std::size_t c = 0; c < roles_.size(); ++c) {
+    if (roles_[c] == role) analyzer_.set_present(c, false);
+  }
+  monitor_.set_absent(role);
+}
+
+void CallSession::party_joined(features::SpeakerRole role) {
+  for (std::size_t c = 0; c < roles_.size(); ++c) {
+    if (roles_[c] == role) analyzer_.set_present(c, true);
+  }
+  monitor_.party_joined(role, duration_s());
+}
+
+void CallSession::party_left(features::SpeakerRole role, std::int64_t at_frame) { monitor_.party_left(role, at_frame); }
+
 void CallSession::finish(double end_s) {
   analyzer_.finish(dispatch_);  // the last hops' pitch, decided with the hops there are
   deliver_windows(false);  // a window whose partner never came (not in a whole call)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alerts/event_sink.h"
+#include "dsp/stream_gap.h"
 #include "detect/agitation_model.h"
 #include "detect/detection_config.h"
 #include "pipeline/call_analyzer.h"
@@ -42,6 +43,28 @@ class CallSession {
   /// Any block size gives the same result. Allocation-free after warm-up apart from
   /// what detection records per second and per event (the call's timeline).
   void process(std::span<const float> interleaved);
+
+  /// A stretch of `frames` analysis-rate frames with no audio: `kind` says whether
+  /// the platform declared it (a pause or hold, a discarded stretch) or it was lost.
+  /// Stream time goes on exactly (duration_s() includes it); the analysis sees
+  /// silence, in constant time for any length (CallAnalyzer::skip). A declared gap,
+  /// and a lost one longer than CallAnalyzer::kDirectGapFrames, is a gap for
+  /// detection too: no dead air or turn inside it, and it is on the timeline
+  /// (CallTimeline::gaps). A shorter loss is plain silence, as it always was.
+  void skip(std::int64_t frames, dsp::GapKind kind);
+
+  /// A live call's parties coming and going (a recording's are there throughout).
+  /// `role`'s channel carries no party yet: analysed as the silence it is, it gives
+  /// nothing until party_joined(). Before the first process().
+  void set_absent(features::SpeakerRole role);
+  /// `role` joined now (its audio starts at the current frame).
+  void party_joined(features::SpeakerRole role);
+  /// `role` left at `at_frame` (analysis-rate frames from the start; not before what
+  /// has been analysed): a party_left event there, their episodes closed, no dead air.
+  void party_left(features::SpeakerRole role, std::int64_t at_frame);
+
+  /// Events take their sequence numbers from `source` (CallMonitor::set_sequence_source).
+  void set_sequence_source(std::atomic<std::uint64_t>* source) noexcept { monitor_.set_sequence_source(source); }
 
   /// Ends the call at `end_s` (normally duration_s()): closes open episodes.
   void finish(double end_s);

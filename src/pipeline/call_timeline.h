@@ -36,6 +36,15 @@ struct StageSpan {
   double end_s = 0.0;
 };
 
+/// When a party was on the call. A live call's parties come and go: one may join a
+/// call in progress (an agent answering after the queue) or leave before the other
+/// (hang up). A recording's parties are there from start to end.
+struct Party {
+  std::string role;
+  double joined_s = 0.0;  ///< when the party's audio began; NaN if it never joined
+  double left_s = NAN;    ///< when the party left before the call ended; NaN if it stayed to the end
+};
+
 struct CallTimeline {
   std::string call_id;
   double duration_s = 0.0;
@@ -44,6 +53,19 @@ struct CallTimeline {
   std::vector<StageSpan> stages;
   std::vector<Interval> overlaps;  ///< both voice-active
   std::vector<Interval> silences;  ///< both silent for at least 2 s
+  /// Stretches without audio: label "paused" or "discarded" (the platform declared
+  /// them: a hold, a secure pause) or "lost" (audio that never came). Nothing in them
+  /// is dead air or silence; stream time runs through them.
+  std::vector<Interval> gaps;
+  /// The parties, caller first; only calls where one joined late or left early
+  /// (moved() says so) report them.
+  std::vector<Party> parties;
+  bool parties_moved() const noexcept {
+    for (const Party& p : parties) {
+      if (!(p.joined_s == 0.0) || !std::isnan(p.left_s)) return true;
+    }
+    return false;
+  }
   std::vector<alerts::Event> events;
   int escalations = 0;
   int relapses = 0;

@@ -12,8 +12,14 @@ std::vector<LiveTrack> tracks_of(const std::vector<io::LiveInput*>& inputs,
                                  const std::vector<std::vector<features::SpeakerRole>>& roles) {
   if (inputs.size() != roles.size()) throw std::invalid_argument("LivePump: one list of roles per input");
   std::vector<LiveTrack> tracks;
+  const io::LiveInput* first = nullptr;
+  for (const io::LiveInput* in : inputs) first = first != nullptr ? first : in;
+  if (first == nullptr) throw std::invalid_argument("LivePump: no input is there");
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i] == nullptr) throw std::invalid_argument("LivePump: input " + std::to_string(i) + " is null");
+    if (inputs[i] == nullptr) {  // a party to come: at the others' rate until it does
+      tracks.push_back({first->sample_rate_hz(), roles[i]});
+      continue;
+    }
     if (inputs[i]->channels() != roles[i].size()) {
       throw std::invalid_argument("LivePump: input " + std::to_string(i) + " has " + std::to_string(inputs[i]->channels()) +
                                   " channels but " + std::to_string(roles[i].size()) + " roles");
@@ -33,21 +39,34 @@ LivePump::LivePump(std::vector<io::LiveInput*> inputs, const std::vector<std::ve
     : inputs_(std::move(inputs)), options_(options), joiner_(tracks_of(inputs_, roles), options.max_skew_s) {
   std::size_t widest = 1;
   int fastest_hz = 1;
-  for (const io::LiveInput* in : inputs_) {
-    widest = std::max(widest, in->channels());
-    fastest_hz = std::max(fastest_hz, in->sample_rate_hz());
-    clocks_.emplace_back(in->sample_rate_hz());
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    const io::LiveInput* in = inputs_[i];
+    widest = std::max(widest, roles[i].size());
+    fastest_hz = std::max(fastest_hz, in != nullptr ? in->sample_rate_hz() : 8000);
+    clocks_.emplace_back(in != nullptr ? in->sample_rate_hz() : 8000);
+    if (in == nullptr) joiner_.set_absent(i);
   }
+  fastest_hz_ = fastest_hz;
   // A turn is kReadFrames of the fastest input and the same time of the others: read
   // frame for frame, a 44.1 kHz input would fall behind an 8 kHz one five-fold and be
   // filled with silence although its audio was waiting.
   for (const io::LiveInput* in : inputs_) {
-    turn_frames_.push_back(std::max<std::size_t>(
-        1, static_cast<std::size_t>(kReadFrames * static_cast<double>(in->sample_rate_hz()) / fastest_hz)));
+    const int rate = in != nullptr ? in->sample_rate_hz() : fastest_hz;
+    turn_frames_.push_back(std::max<std::size_t>(1, static_cast<std::size_t>(kReadFrames * static_cast<double>(rate) / fastest_hz)));
   }
   scratch_.assign((kReadFrames + kSlackFrames) * widest, 0.0f);
   done_.assign(inputs_.size(), false);
   counters_.resize(inputs_.size());
+}
+
+std::int64_t LivePump::attach(std::size_t i, io::LiveInput* input) {
+  if (i >= inputs_.size() || inputs_[i] != nullptr || input == nullptr) return joiner_.frames_out();
+  inputs_[i] = input;
+  clocks_[i] = ClockDriftEstimator(input->sample_rate_hz());
+  // A faster input than any before reads at most kReadFrames a turn (the scratch's size).
+  turn_frames_[i] = std::min<std::size_t>(
+      kReadFrames, std::max<std::size_t>(1, static_cast<std::size_t>(kReadFrames * static_cast<double>(input->sample_rate_hz()) / fastest_hz_)));
+  return joiner_.join(i, input->sample_rate_hz());
 }
 
 PumpInputCounters LivePump::counters(std::size_t i) const {
@@ -85,7 +104,7 @@ void LivePump::measure_clocks() noexcept {
   bool all = true;
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     io::ClockStamp stamp;
-    if (inputs_[i]->clock_stamp(stamp)) {
+    if (inputs_[i] != nullptr && inputs_[i]->clock_stamp(stamp)) {
       clocks_[i].add(stamp.steady_ns, stamp.frames);
     } else {
       all = false;

@@ -14,6 +14,7 @@
 // joiner alone would let the tracks slide apart (6 ms a minute at 100 ppm, which
 // shifts overlaps and interruptions) until it had to fill max_skew of silence.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -51,6 +52,7 @@ struct PumpOptions {
 /// One input's story, for the summary.
 struct PumpInputCounters {
   std::uint64_t frames_read = 0;        ///< input-rate frames taken from the input
+  std::uint64_t gap_frames = 0;         ///< input-rate frames of gaps taken from the input
   std::uint64_t drift_dropped_frames = 0;   ///< input-rate frames dropped to follow the reference clock
   std::uint64_t drift_repeated_frames = 0;  ///< input-rate frames repeated to follow it
   JoinCounters join;                    ///< what the joiner filled and dropped for this track
@@ -64,7 +66,8 @@ class LivePump {
   static constexpr std::size_t kReadFrames = 512;
 
   /// `inputs` (one or two, outliving the pump) with the roles of their channels, at
-  /// their own rates. Throws std::invalid_argument as TrackJoiner does, or when an
+  /// their own rates. An input may be null: its party is not on the call yet (it
+  /// joins with attach()); it is taken at the first input's rate until then. Throws std::invalid_argument as TrackJoiner does, or when an
   /// input's channel count differs from its roles.
   LivePump(std::vector<io::LiveInput*> inputs, const std::vector<std::vector<features::SpeakerRole>>& roles,
            const PumpOptions& options);
@@ -76,39 +79,89 @@ class LivePump {
   /// joined block. Ends a track once its input has drained, or every track when
   /// `stopping`; once all have ended, emits the rest and is finished. Returns a bit
   /// mask of the inputs that gave audio. Analysis thread only.
-  template <class OnFrames>
-  std::uint32_t pump(bool stopping, OnFrames&& on_frames) {
+  ///
+  /// An input's gaps (io::LiveInput::take_gap) go to the joiner as gaps, and where the
+  /// whole call is in one, on_gap(std::int64_t frames, dsp::GapKind) gets its length
+  /// at the analysis rate: constant time for any length.
+  ///
+  /// on_ended(std::size_t input), if given, hears of each input that ended, as it
+  /// ends (joiner().left_at(input) says where), before the others' audio after it is
+  /// read.
+  template <class OnFrames, class OnGap>
+  std::uint32_t pump(bool stopping, OnFrames&& on_frames, OnGap&& on_gap) {
+    return pump(stopping, on_frames, on_gap, [](std::size_t) {});
+  }
+
+  template <class OnFrames, class OnGap, class OnEnded>
+  std::uint32_t pump(bool stopping, OnFrames&& on_frames, OnGap&& on_gap, OnEnded&& on_ended) {
     std::uint32_t gave = 0;
     if (finished_) return gave;
     for (bool any = true; any;) {
       any = false;
       for (std::size_t i = 0; i < inputs_.size(); ++i) {
-        if (done_[i]) continue;
+        if (done_[i] || inputs_[i] == nullptr) continue;
         const std::size_t channels = inputs_[i]->channels();
         std::size_t n = inputs_[i]->read(std::span<float>(scratch_.data(), turn_frames_[i] * channels));
-        if (n == 0) continue;
+        if (n == 0) {
+          dsp::StreamGap g;
+          if (inputs_[i]->take_gap(g)) {
+            counters_[i].gap_frames += static_cast<std::uint64_t>(g.frames);
+            joiner_.gap(i, g.frames, g.kind, on_frames, on_gap);
+            gave |= 1u << i;
+            any = true;
+          } else if (inputs_[i]->drained()) {
+            // Ended now, not after the others have run on: its party left here.
+            done_[i] = true;
+            joiner_.end_track(i, on_frames, on_gap);
+            on_ended(i);
+          }
+          continue;
+        }
         counters_[i].frames_read += n;
         n = slip(i, n);
-        joiner_.push(i, std::span<const float>(scratch_.data(), n * channels), on_frames);
+        joiner_.push(i, std::span<const float>(scratch_.data(), n * channels), on_frames, on_gap);
         gave |= 1u << i;
         any = true;
       }
     }
     bool all_done = true;
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      if (inputs_[i] == nullptr) continue;  // a party who never joined keeps nobody waiting
       if (!done_[i] && (stopping || inputs_[i]->drained())) {
         done_[i] = true;
-        joiner_.end_track(i, on_frames);
+        joiner_.end_track(i, on_frames, on_gap);
+        on_ended(i);
       }
       all_done = all_done && done_[i];
     }
     measure_clocks();
     if (all_done) {
-      joiner_.finish(on_frames);
+      joiner_.finish(on_frames, on_gap);
       finished_ = true;
     }
     return gave;
   }
+
+  /// For inputs that never have gaps (sound devices, a file played live).
+  template <class OnFrames>
+  std::uint32_t pump(bool stopping, OnFrames&& on_frames) {
+    return pump(stopping, on_frames, [&](std::int64_t frames, dsp::GapKind) {
+      static constexpr std::array<float, 2 * TrackJoiner::kChunkFrames> kSilence{};
+      const std::size_t channels = joiner_.channels();
+      while (frames > 0) {
+        const auto n = static_cast<std::size_t>(std::min<std::int64_t>(frames, TrackJoiner::kChunkFrames));
+        on_frames(std::span<const float>(kSilence.data(), n * channels));
+        frames -= static_cast<std::int64_t>(n);
+      }
+    });
+  }
+
+  /// Input `i` was given as null (its party not on the call yet): it joins now with
+  /// `input` (outliving the pump; same channels as its roles). Returns the analysis
+  /// frame where its audio begins. Analysis thread only; allocates once.
+  std::int64_t attach(std::size_t i, io::LiveInput* input);
+  /// Whether input `i` is still waiting for its party.
+  bool absent(std::size_t i) const noexcept { return inputs_[i] == nullptr; }
 
   /// Every track has ended and everything is emitted.
   bool finished() const noexcept { return finished_; }
@@ -141,6 +194,7 @@ class LivePump {
   std::vector<PumpInputCounters> counters_;
   std::vector<ClockDriftEstimator> clocks_;
   double relative_ppm_ = 0.0, relative_stderr_ppm_ = 0.0;
+  int fastest_hz_ = 8000;
   bool correcting_ = false;      // input 1 follows input 0's clock (from the call's start)
   double correction_ppm_ = 0.0;  // the drift it follows now
 };

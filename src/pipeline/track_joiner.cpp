@@ -38,7 +38,8 @@ TrackJoiner::TrackJoiner(std::vector<LiveTrack> tracks, double max_skew_s) {
   if (has[1]) roles_.push_back(SpeakerRole::agent);
   max_skew_frames_ = static_cast<std::size_t>(std::lround(max_skew_s * dsp::kAnalysisRateHz));
   for (const LiveTrack& spec : tracks) {
-    Track t(dsp::Resampler(spec.sample_rate_hz, dsp::kAnalysisRateHz, static_cast<unsigned>(spec.roles.size())));
+    Track t(dsp::Resampler(spec.sample_rate_hz, dsp::kAnalysisRateHz, static_cast<unsigned>(spec.roles.size())),
+            spec.sample_rate_hz);
     for (SpeakerRole role : spec.roles) t.channel_map.push_back(role == roles_[0] ? 0 : 1);
     t.capacity_frames = max_skew_frames_ + kChunkFrames + 1;
     t.fifo.assign(t.capacity_frames * spec.roles.size(), 0);
@@ -59,6 +60,7 @@ void TrackJoiner::take(Track& t, std::span<const float> converted) {
     from = skip;
   }
   std::size_t n = frames - from;
+  if (n > 0) t.trailing_gap = 0;  // audio now follows every queued gap
   const std::size_t room = t.capacity_frames - t.size;
   if (n > room) {
     // Cannot happen while emit() runs after every take(); count it rather than overwrite.
@@ -78,16 +80,103 @@ void TrackJoiner::take(Track& t, std::span<const float> converted) {
   to = t.fifo.data();
   for (std::size_t i = 0; i < (n - first) * channels; ++i) to[i] = dsp::to_pcm16(in[i]);
   t.size += n;
+  t.audio_since_marker += n;
+}
+
+void TrackJoiner::add_gap(Track& t, std::int64_t frames, dsp::GapKind kind) noexcept {
+  if (frames <= 0) return;
+  // To the analysis rate, carrying the fraction so that gaps add up exactly. (A
+  // resampled track's converter still holds its filter's delay of audio from
+  // before the gap, a few ms that come out after it: stream time is unchanged.)
+  std::int64_t g = frames;
+  if (t.rate_hz != dsp::kAnalysisRateHz) {
+    const std::int64_t scaled = frames * dsp::kAnalysisRateHz + t.gap_remainder;
+    g = scaled / t.rate_hz;
+    t.gap_remainder = scaled % t.rate_hz;
+  }
+  // Time already filled with silence for this track (stalled) is paid back first.
+  if (t.debt_frames > 0) {
+    const std::int64_t paid = std::min(t.debt_frames, g);
+    t.debt_frames -= paid;
+    g -= paid;
+  }
+  if (g <= 0) return;
+  const std::size_t first_audio = t.marker_count == 0 ? t.size : t.audio_since_marker;
+  Marker* last = t.marker_count > 0 ? &t.markers[(t.marker_head + t.marker_count - 1) % kMaxMarkers] : nullptr;
+  if (last != nullptr && (first_audio == 0 || t.marker_count == kMaxMarkers)) {
+    // Right after the last gap (or no room for another, which 32 gaps waiting for
+    // under a second of the other track never fill): one longer gap.
+    last->frames += g;
+    if (dsp::declared(kind)) last->kind = kind;
+  } else {
+    t.markers[(t.marker_head + t.marker_count) % kMaxMarkers] = Marker{first_audio, g, kind};
+    ++t.marker_count;
+    t.audio_since_marker = 0;
+  }
+  t.gap_frames += g;
+  t.trailing_gap += g;
+}
+
+void TrackJoiner::consume_gap(Track& t, std::int64_t frames) noexcept {
+  Marker& m = t.front();
+  m.frames -= frames;
+  t.gap_frames -= frames;
+  t.trailing_gap = std::min(t.trailing_gap, t.gap_frames);
+  if (m.frames <= 0) {
+    t.marker_head = (t.marker_head + 1) % kMaxMarkers;
+    --t.marker_count;
+  }
+}
+
+void TrackJoiner::silence_into(const Track& t, std::size_t frames) noexcept {
+  const std::size_t out_channels = roles_.size();
+  for (const int c : t.channel_map) {
+    float* to = out_.data() + static_cast<std::size_t>(c);
+    for (std::size_t f = 0; f < frames; ++f) to[f * out_channels] = 0.0f;
+  }
+}
+
+std::int64_t TrackJoiner::join(std::size_t track, int rate_hz) {
+  Track& t = tracks_[track];
+  if (!t.absent) return frames_out_;
+  if (rate_hz != t.rate_hz) {
+    t.resampler = dsp::Resampler(rate_hz, dsp::kAnalysisRateHz, static_cast<unsigned>(t.channel_map.size()));
+    t.rate_hz = rate_hz;
+    t.gap_remainder = 0;
+  }
+  t.absent = false;
+  t.debt_frames = 0;
+  // The newest audio of the others arrived when this track's first does: the frames
+  // they have waiting are this track's silence before it.
+  std::size_t lead = 0;
+  for (const Track& other : tracks_) {
+    if (&other != &t && !other.absent) lead = std::max(lead, other.size);
+  }
+  lead = std::min(lead, t.capacity_frames - kChunkFrames);
+  if (lead > 0) {
+    static constexpr std::array<float, 2 * kChunkFrames> kSilence{};
+    const std::size_t channels = t.channel_map.size();
+    for (std::size_t done = 0; done < lead;) {
+      const std::size_t n = std::min(lead - done, kChunkFrames);
+      take(t, std::span<const float>(kSilence.data(), n * channels));
+      done += n;
+    }
+  }
+  return frames_out_ + static_cast<std::int64_t>(lead);
 }
 
 std::size_t TrackJoiner::ready_frames(bool at_end) {
-  std::size_t longest = 0;
+  std::size_t longest = 0, longest_all = 0;
   std::size_t shortest_live = SIZE_MAX;
   for (const Track& t : tracks_) {
-    longest = std::max(longest, t.size);
-    if (!t.ended) shortest_live = std::min(shortest_live, t.size);
+    const auto queued = static_cast<std::size_t>(t.queued());
+    longest_all = std::max(longest_all, queued);
+    // A gap no audio has followed yet arrived all at once, not over its length of
+    // wall time: it does not make the other track look stalled.
+    longest = std::max(longest, queued - static_cast<std::size_t>(t.trailing_gap));
+    if (!t.ended && !t.absent) shortest_live = std::min(shortest_live, queued);
   }
-  if (at_end || shortest_live == SIZE_MAX) return longest;  // every track ended: drain all
+  if (at_end || shortest_live == SIZE_MAX) return longest_all;  // every track ended: drain all
   // A track more than max_skew behind the longest is stalled: go on without it.
   const std::size_t stalled = longest > max_skew_frames_ ? longest - max_skew_frames_ : 0;
   return std::max(shortest_live, stalled);
@@ -117,7 +206,8 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
   }
   t.head = slot;
   t.size -= have;
-  if (!t.ended && have < frames) {
+  if (t.marker_count > 0) t.front().audio_before -= have;
+  if (!t.ended && !t.absent && have < frames) {
     t.debt_frames += static_cast<std::int64_t>(frames - have);
     t.counters.stall_fill_frames += frames - have;
   }

@@ -323,6 +323,16 @@ void append_header(std::string& out, const CallTimeline& t, const json& report) 
                                      printf_string("%.1f s", report.value("overlap_s", 0.0)));
   append_fact(out, "Silences", std::to_string(t.silences.size()) + " \u00b7 " +
                                     printf_string("%.1f s", report.value("silence_s", 0.0)));
+  for (const pipeline::Party& p : t.parties) {
+    if (!t.parties_moved()) break;
+    std::string when = std::isnan(p.joined_s) ? std::string("never joined") : "joined " + format_clock(p.joined_s);
+    if (!std::isnan(p.left_s)) when += ", left " + format_clock(p.left_s);
+    append_fact(out, p.role == "caller" ? "Caller" : "Agent", when);
+  }
+  if (!t.gaps.empty()) {
+    append_fact(out, "Paused", std::to_string(t.gaps.size()) + " \u00b7 " +
+                                   printf_string("%.1f s", report.value("paused_s", 0.0) + report.value("lost_s", 0.0)));
+  }
   append_fact(out, "Alerts", std::to_string(alert_count(t)) + " of " + std::to_string(t.events.size()) + " events");
   out += "</ul>\n";
 
@@ -448,7 +458,9 @@ std::string format_clock(double time_s) {
   return text;
 }
 
-std::string call_verdict(const CallTimeline& t) {
+namespace {
+
+std::string verdict(const CallTimeline& t, bool in_progress) {
   double first_escalation_s = -1.0;
   for (const StageSpan& span : t.stages) {
     // Venting and disarming only follow an escalation; the first non-calm span is where it began.
@@ -459,26 +471,32 @@ std::string call_verdict(const CallTimeline& t) {
   }
   const int alerts = alert_count(t);
   std::string text;
+  // A call in progress is told in the present: what it is now, not how it ended.
+  const char* at_end = in_progress ? " now" : " at the end";
   if (first_escalation_s < 0.0) {
-    text = "No escalation";
+    text = in_progress ? "No escalation so far" : "No escalation";
   } else {
     text = "Escalated at " + format_clock(first_escalation_s);
     const double venting_s = stage_seconds(t, detect::Stage::venting);
-    if (venting_s > 0.0) text += ", caller vented " + format_span(venting_s);
+    if (venting_s > 0.0) text += (in_progress ? ", caller has vented " : ", caller vented ") + format_span(venting_s);
     const detect::Stage end_stage = final_stage(t);
     if (end_stage == detect::Stage::calm) {
       if (t.time_to_calm_s >= 0.0) text += ", calm again after " + format_span(t.time_to_calm_s);
     } else if (t.time_to_calm_s >= 0.0) {
-      text += ", calm after " + format_span(t.time_to_calm_s) + " but " + std::string(detect::to_string(end_stage)) +
-              " at the end";
+      text += ", calm after " + format_span(t.time_to_calm_s) + " but " + std::string(detect::to_string(end_stage)) + at_end;
     } else {
-      text += ", still " + std::string(detect::to_string(end_stage)) + " at the end";
+      text += (in_progress ? ", " : ", still ") + std::string(detect::to_string(end_stage)) + at_end;
     }
     text += "; " + plural(t.relapses, "relapse");
   }
   text += "; " + plural(alerts, "alert");
   return text;
 }
+
+}  // namespace
+
+std::string call_verdict(const CallTimeline& t) { return verdict(t, false); }
+std::string call_verdict_so_far(const CallTimeline& t) { return verdict(t, true); }
 
 json call_report_json(const CallTimeline& t, const json& call_summary) {
   const bool has_summary = call_summary.is_object();
@@ -521,6 +539,22 @@ json call_report_json(const CallTimeline& t, const json& call_summary) {
   report["overlap_s"] = rounded(overlap_s, 2);
   report["silences"] = intervals_json(t.silences, silence_s);
   report["silence_s"] = rounded(silence_s, 2);
+  if (t.parties_moved()) {  // only a live call where a party joined late or left early
+    json parties = json::array();
+    for (const pipeline::Party& p : t.parties) {
+      parties.push_back({{"role", p.role},
+                         {"joined_s", std::isnan(p.joined_s) ? json(nullptr) : rounded_seconds(p.joined_s)},
+                         {"left_s", std::isnan(p.left_s) ? json(nullptr) : rounded_seconds(p.left_s)}});
+    }
+    report["parties"] = std::move(parties);
+  }
+  if (!t.gaps.empty()) {  // only a call that had stretches without audio (a live call's hold, say)
+    double gap_s = 0.0, paused_s = 0.0;
+    report["gaps"] = intervals_json(t.gaps, gap_s);
+    for (const Interval& g : t.gaps) paused_s += g.label == "lost" ? 0.0 : g.end_s - g.start_s;
+    report["paused_s"] = rounded(paused_s, 2);
+    report["lost_s"] = rounded(gap_s - paused_s, 2);
+  }
 
   json events = json::array();
   for (const alerts::Event& e : t.events) events.push_back(alerts::to_json(e));

@@ -57,6 +57,9 @@ nlohmann::json report_ui_json(const std::vector<alerts::Event>& events);
 /// One line for a supervisor, e.g. "Escalated at 0:41, caller vented 55 s, calm
 /// again after 1:38; 2 relapses; 3 alerts", or "No escalation; no alerts".
 std::string call_verdict(const CallTimeline& timeline);
+/// The verdict of a call still in progress, in the present: "No escalation so far",
+/// "Escalated at 0:20, caller venting for 1:30, venting now; ..." (never "at the end").
+std::string call_verdict_so_far(const CallTimeline& timeline);
 
 /// Stream time as a clock: "1:05", "1:02:03" past an hour (whole seconds, rounded down).
 std::string format_clock(double time_s);

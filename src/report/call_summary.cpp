@@ -1,5 +1,6 @@
 #include "report/call_summary.h"
 
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -154,6 +155,27 @@ void add_detection_summary(const pipeline::CallTimeline& timeline, nlohmann::jso
                           {"final_stage", std::string(detect::to_string(timeline.stages.back().stage))},
                           {"interruptions", {{"by_caller", timeline.interruptions[0]}, {"by_agent", timeline.interruptions[1]}}},
                           {"highlights", highlights}};
+  if (timeline.parties_moved()) {
+    // Who was on the call when: only calls where a party joined late or left early.
+    nlohmann::json parties = nlohmann::json::array();
+    for (const pipeline::Party& p : timeline.parties) {
+      parties.push_back({{"role", p.role},
+                         {"joined_s", std::isnan(p.joined_s) ? nlohmann::json(nullptr) : json_number(p.joined_s, 2)},
+                         {"left_s", std::isnan(p.left_s) ? nlohmann::json(nullptr) : json_number(p.left_s, 2)}});
+    }
+    summary["parties"] = parties;
+  }
+  if (!timeline.gaps.empty()) {
+    // Stretches without audio (a hold, a secure pause, a discarded stretch, lost
+    // audio): part of the call's time, heard by nobody. Only calls that had them.
+    double paused_s = 0.0, lost_s = 0.0;
+    nlohmann::json intervals = nlohmann::json::array();
+    for (const pipeline::Interval& g : timeline.gaps) {
+      (g.label == "lost" ? lost_s : paused_s) += g.end_s - g.start_s;
+      intervals.push_back({{"start_s", json_number(g.start_s, 2)}, {"end_s", json_number(g.end_s, 2)}, {"kind", g.label}});
+    }
+    summary["gaps"] = {{"paused_s", json_number(paused_s, 2)}, {"lost_s", json_number(lost_s, 2)}, {"intervals", intervals}};
+  }
 }
 
 }  // namespace tw::report

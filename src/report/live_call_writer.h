@@ -29,6 +29,13 @@ struct LiveCallWriterOptions {
   /// How it is kept: 16-bit is what the network delivered to the server; 32-bit float
   /// keeps resampled device audio exactly as it was analysed.
   io::OutputEncoding record_encoding = io::OutputEncoding::wav_pcm16;
+  /// The summary's "analysis" object (tonewatch version, model and settings hashes:
+  /// batch::RunFingerprint::summary_json), as `tonewatch analyze` writes it, so a
+  /// live call's summary has the structure of a recording's. Null: none.
+  nlohmann::json analysis;
+  /// Non-null: the call's event sequence counter, shared with acknowledgements
+  /// (CallSession::set_sequence_source); must outlive the writer.
+  std::atomic<std::uint64_t>* sequence = nullptr;
 };
 
 class LiveCallWriter {
@@ -48,6 +55,13 @@ class LiveCallWriter {
   void add_tap(pipeline::FeatureSink& tap) { session_->add_tap(tap); }
   /// Analyses (and records) joined frames at the analysis rate.
   void process(std::span<const float> interleaved);
+  /// A stretch of `frames` analysis-rate frames without audio (CallSession::skip):
+  /// constant time; a recording gets the silence it stands for.
+  void skip(std::int64_t frames, dsp::GapKind kind);
+  /// Parties coming and going (CallSession::set_absent, party_joined, party_left).
+  void set_absent(features::SpeakerRole role) { session_->set_absent(role); }
+  void party_joined(features::SpeakerRole role) { session_->party_joined(role); }
+  void party_left(features::SpeakerRole role, std::int64_t at_frame) { session_->party_left(role, at_frame); }
   /// Ends the call at the audio's end: closes open episodes. Idempotent.
   void finish();
 
@@ -67,6 +81,7 @@ class LiveCallWriter {
   std::unique_ptr<alerts::FanoutSink> events_;
   std::unique_ptr<pipeline::CallSession> session_;
   std::unique_ptr<io::AudioFileRecorder> recorder_;
+  nlohmann::json analysis_;
   bool finished_ = false;
 };
 

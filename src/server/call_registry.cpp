@@ -1,5 +1,7 @@
 #include "server/call_registry.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 namespace tw::server {
@@ -59,8 +61,8 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
       metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "joined")).add();
       return handle;
     }
-    // The call is under way without this party, or already has it.
-    handle.error = "call " + key + " already has this party or started without it";
+    // The call already has this party (a second leg for a role that is taken).
+    handle.error = "call " + key + " already has this party";
     metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "refused")).add();
     return handle;
   }
@@ -85,6 +87,24 @@ LegHandle CallRegistry::open_leg(const std::string& protocol, const std::string&
   }
   by_key_[full_key] = call;
   by_id_[call->call_id()] = call;
+  {
+    // One line per call start: id, protocol, remote address, roles, format.
+    nlohmann::json roles = nlohmann::json::array();
+    for (const pipeline::LiveTrack& t : tracks) {
+      for (features::SpeakerRole r : t.roles) roles.push_back(std::string(features::to_string(r)));
+    }
+    const std::string remote = metadata.is_object() ? metadata.value("remote", std::string()) : std::string();
+    const std::string format = metadata.is_object() && metadata.contains("format") && metadata["format"].is_string()
+                                   ? metadata["format"].get<std::string>()
+                                   : (tracks.empty() ? std::string() : std::to_string(tracks[0].sample_rate_hz) + " Hz");
+    std::string role_text;
+    for (const auto& r : roles) role_text += (role_text.empty() ? "" : ",") + r.get<std::string>();
+    log_.write("call_started",
+               "call " + call->call_id() + " started: protocol=" + protocol + " remote=" + remote + " roles=" + role_text +
+                   " format=" + format,
+               {{"call", call->call_id()}, {"platform_call_id", key}, {"protocol", protocol}, {"remote", remote},
+                {"roles", roles}, {"format", format}});
+  }
   active_gauge_.set(static_cast<double>(by_id_.size()));
   metrics_.counter("tonewatch_calls_total", "Calls started, by protocol", label("protocol", protocol)).add();
   metrics_.counter("tonewatch_legs_total", "Connections joined to calls", label("outcome", "opened")).add();
@@ -114,16 +134,70 @@ void CallRegistry::on_finished(const std::shared_ptr<LiveCall>& call) {
                label("protocol", status.protocol) + "," + label("outcome", status.error.empty() ? "analysed" : "failed"))
       .add();
   const LiveCallCounters c = call->counters();
-  metrics_.counter("tonewatch_dropped_frames_total", "Frames lost in the server, by cause",
-                   label("cause", "ring_overflow")).add(c.overflowed_frames);
-  metrics_.counter("tonewatch_dropped_frames_total", "Frames lost in the server, by cause",
-                   label("cause", "late_leg")).add(c.late_dropped_frames);
-  metrics_.counter("tonewatch_stall_fill_frames_total", "Analysis-rate frames of silence put in for a stalled leg")
-      .add(c.stall_fill_frames);
+  publish_counters(call->call_id(), c);
+  published_.erase(call->call_id());
+  {
+    // One line per call end: duration, alerts, dropped and missing frames, where its outputs are.
+    const int alerts = status.alerts;
+    const std::uint64_t dropped = c.overflowed_frames + c.late_dropped_frames;
+    char duration[32];
+    std::snprintf(duration, sizeof duration, "%.2f", status.duration_s);
+    const std::string outcome = status.error.empty() ? "analysed" : "failed";
+    log_.write("call_ended",
+               "call " + call->call_id() + " ended: duration_s=" + duration + " alerts=" + std::to_string(alerts) +
+                   " dropped_frames=" + std::to_string(dropped) + " missing_frames=" + std::to_string(c.lost_frames) +
+                   " paused_frames=" + std::to_string(c.paused_frames) + " outcome=" + outcome +
+                   (status.error.empty() ? " report=" + status.report_path : " error=" + status.error),
+               {{"call", call->call_id()}, {"protocol", status.protocol}, {"duration_s", status.duration_s},
+                {"alerts", alerts}, {"dropped_frames", dropped}, {"missing_frames", c.lost_frames},
+                {"paused_frames", c.paused_frames}, {"outcome", outcome}, {"report", status.report_path},
+                {"error", status.error}});
+  }
   recent_.emplace_back(now, status);
+  recent_sequences_[call->call_id()] = call->sequence();
   while (!recent_.empty() && (static_cast<double>(now - recent_.front().first) * 1e-9 > recent_s_ || recent_.size() > 1000)) {
+    recent_sequences_.erase(recent_.front().second.call_id);
     recent_.pop_front();
   }
+}
+
+void CallRegistry::publish_counters(const std::string& call_id, const LiveCallCounters& now) {
+  LiveCallCounters& was = published_[call_id];
+  auto add = [](Counter& counter, std::uint64_t value, std::uint64_t& seen) {
+    if (value > seen) counter.add(value - seen);
+    seen = std::max(seen, value);
+  };
+  add(metrics_.counter("tonewatch_dropped_frames_total", "Frames lost in the server, by cause", label("cause", "ring_overflow")),
+      now.overflowed_frames, was.overflowed_frames);
+  add(metrics_.counter("tonewatch_dropped_frames_total", "Frames lost in the server, by cause", label("cause", "late_leg")),
+      now.late_dropped_frames, was.late_dropped_frames);
+  add(metrics_.counter("tonewatch_stall_fill_frames_total", "Analysis-rate frames of silence put in for a stalled leg"),
+      now.stall_fill_frames, was.stall_fill_frames);
+}
+
+void CallRegistry::publish_live_counters() {
+  std::vector<std::shared_ptr<LiveCall>> calls;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, call] : by_id_) calls.push_back(call);
+  }
+  std::vector<std::pair<std::string, LiveCallCounters>> now;
+  for (const auto& call : calls) now.emplace_back(call->call_id(), call->counters());
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [id, counters] : now) {
+    if (by_id_.count(id) != 0) publish_counters(id, counters);  // (an ended call's were published at its end)
+  }
+}
+
+std::uint64_t CallRegistry::next_sequence(const std::string& call_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::shared_ptr<std::atomic<std::uint64_t>> counter;
+  if (auto it = by_id_.find(call_id); it != by_id_.end()) {
+    counter = it->second->sequence();
+  } else if (auto r = recent_sequences_.find(call_id); r != recent_sequences_.end()) {
+    counter = r->second;
+  }
+  return counter ? counter->fetch_add(1, std::memory_order_relaxed) + 1 : 0;
 }
 
 void CallRegistry::close() noexcept {

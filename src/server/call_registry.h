@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/live_call.h"
+#include "server/server_log.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
 
@@ -35,6 +36,17 @@ class CallRegistry {
 
   /// Joins or opens a call for a connection's tracks. `key` is the platform's call
   /// id; `complete` says no other leg will come. Thread-safe (not for per-packet use).
+  /// Where a line goes for each call started and ended (ServerLog). Before any leg.
+  void set_log(const ServerLog& log) { log_ = log; }
+  /// Adds what active calls have dropped or filled since the last time to the
+  /// metrics (tonewatch_dropped_frames_total, tonewatch_stall_fill_frames_total), so a
+  /// scrape sees them while the calls run. Any thread (before rendering /metrics).
+  void publish_live_counters();
+
+  /// The next sequence number of a call's events (for an acknowledgement), in
+  /// progress or recently ended; 0 if the call is unknown.
+  std::uint64_t next_sequence(const std::string& call_id);
+
   LegHandle open_leg(const std::string& protocol, const std::string& key, const nlohmann::json& metadata,
                      const std::vector<pipeline::LiveTrack>& tracks, bool complete);
 
@@ -65,6 +77,11 @@ class CallRegistry {
   Metrics& metrics_;
   const std::size_t max_calls_;
   const double recent_s_;
+  // Adds `now` less what was published for the call before; under mutex_.
+  void publish_counters(const std::string& call_id, const LiveCallCounters& now);
+  ServerLog log_;
+  std::map<std::string, std::shared_ptr<std::atomic<std::uint64_t>>> recent_sequences_;  // ended calls still listed
+  std::map<std::string, LiveCallCounters> published_;  // call id -> counters already in the metrics
   mutable std::mutex mutex_;
   bool closed_ = false;
   std::map<std::string, std::shared_ptr<LiveCall>> by_key_;   // "<protocol>:<key>" -> call, while it takes legs

@@ -98,9 +98,10 @@ std::optional<alerts::Event> EventHub::acknowledge(const std::string& call_id, s
     record->acknowledged_by = user;
     record->acknowledged_unix_ms = unix_ms();
     ack.call_id = call_id;
-    // Not one of the analysis's numbered events (seq 0): its identity is the
-    // acknowledged alert's, details.alert_seq.
-    ack.sequence = 0;
+    // An event of the call like any other: its own number from the call's counter
+    // (call + seq is its identity and the webhook idempotency key; two acks of one
+    // call never share one). The alert it acknowledges is details.alert_seq.
+    ack.sequence = sequencer_ ? sequencer_(call_id) : 0;
     ack.time_s = record->event.time_s;
     ack.kind = alerts::EventKind::event;
     ack.type = "alert_acknowledged";
@@ -118,11 +119,27 @@ std::optional<alerts::Event> EventHub::acknowledge(const std::string& call_id, s
   return ack;
 }
 
+bool EventHub::acknowledged_already(const std::string& call_id, std::uint64_t sequence) const {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  for (const AlertRecord& r : alerts_) {
+    if (r.event.call_id == call_id && r.event.sequence == sequence && !r.acknowledged_by.empty()) return true;
+  }
+  return false;
+}
+
+void EventHub::call_ended(const std::string& call_id) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  for (AlertRecord& r : alerts_) {
+    if (r.event.call_id == call_id && r.acknowledged_by.empty()) r.call_ended = true;
+  }
+  episodes_.erase(call_id);
+}
+
 std::vector<AlertRecord> EventHub::alerts(bool open_only) const {
   std::lock_guard<std::mutex> lock(state_mutex_);
   std::vector<AlertRecord> out;
   for (auto it = alerts_.rbegin(); it != alerts_.rend(); ++it) {
-    if (!open_only || it->acknowledged_by.empty()) out.push_back(*it);
+    if (!open_only || (it->acknowledged_by.empty() && !it->call_ended)) out.push_back(*it);
   }
   return out;
 }
@@ -139,7 +156,7 @@ std::vector<std::string> EventHub::open_episodes(const std::string& call_id) con
 std::size_t EventHub::open_alert_count(const std::string& call_id) const {
   std::lock_guard<std::mutex> lock(state_mutex_);
   std::size_t n = 0;
-  for (const AlertRecord& r : alerts_) n += r.event.call_id == call_id && r.acknowledged_by.empty();
+  for (const AlertRecord& r : alerts_) n += r.event.call_id == call_id && r.acknowledged_by.empty() && !r.call_ended;
   return n;
 }
 
@@ -147,7 +164,7 @@ std::map<std::string, std::size_t> EventHub::open_alert_counts() const {
   std::lock_guard<std::mutex> lock(state_mutex_);
   std::map<std::string, std::size_t> out;
   for (const AlertRecord& r : alerts_) {
-    if (r.acknowledged_by.empty()) ++out[r.event.call_id];
+    if (r.acknowledged_by.empty() && !r.call_ended) ++out[r.event.call_id];
   }
   return out;
 }

@@ -28,6 +28,9 @@ struct AlertRecord {
   std::int64_t raised_unix_ms = 0;
   std::string acknowledged_by;       ///< empty while open
   std::int64_t acknowledged_unix_ms = 0;
+  /// The call ended with the alert unacknowledged: it stays in the history and can
+  /// still be acknowledged, but is no longer counted open (the wallboard's figure).
+  bool call_ended = false;
 };
 
 class EventHub final : public alerts::EventSink {
@@ -51,6 +54,13 @@ class EventHub final : public alerts::EventSink {
   /// Marks an alert acknowledged by `user` and sends an `alert_acknowledged` event
   /// for it. Returns the acknowledgement, or nullopt if there is no such open alert.
   std::optional<alerts::Event> acknowledge(const std::string& call_id, std::uint64_t sequence, const std::string& user);
+  /// Why acknowledge() gave nothing: no such alert (404) or already acknowledged (409).
+  bool acknowledged_already(const std::string& call_id, std::uint64_t sequence) const;
+  /// Where an acknowledgement's own sequence number comes from (the call's event
+  /// counter: CallRegistry::next_sequence), so that it is unique among the call's events.
+  void set_sequencer(std::function<std::uint64_t(const std::string& call_id)> sequencer) { sequencer_ = std::move(sequencer); }
+  /// The call has ended: its open alerts close with it (AlertRecord::call_ended).
+  void call_ended(const std::string& call_id);
 
   /// Alerts, newest first; only open ones if `open_only`.
   std::vector<AlertRecord> alerts(bool open_only) const;
@@ -65,6 +75,7 @@ class EventHub final : public alerts::EventSink {
 
   Metrics& metrics_;
   std::ostream* lines_;
+  std::function<std::uint64_t(const std::string&)> sequencer_;
   std::mutex delivery_mutex_;  // one event at a time to every downstream, in order
   std::vector<alerts::EventSink*> sinks_;
   std::map<int, Subscriber> subscribers_;

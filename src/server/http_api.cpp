@@ -75,6 +75,7 @@ nlohmann::json alert_json(const AlertRecord& r) {
   j["raised_unix_ms"] = r.raised_unix_ms;
   j["acknowledged_by"] = r.acknowledged_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.acknowledged_by);
   j["acknowledged_unix_ms"] = r.acknowledged_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.acknowledged_unix_ms);
+  j["call_ended"] = r.call_ended;  // closed with its call, unacknowledged (still acknowledgeable)
   return j;
 }
 
@@ -85,6 +86,7 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
     return c.ready && !c.ready() ? net::Response::text(503, "shutting down\n") : net::Response::text(200, "ready\n");
   }
   if (request.method == "GET" && path == "/metrics") {
+    if (c.before_metrics) c.before_metrics();
     net::Response r = net::Response::text(200, c.metrics.render() + (c.extra_metrics ? c.extra_metrics() : ""));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
@@ -129,7 +131,10 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
             400, R"({"error":"say who acknowledges: ?user=NAME, 1 to 64 characters, no control characters"})");
       }
       const auto ack = c.hub.acknowledge(parts[2], seq, *user);
-      if (!ack) return net::Response::json(404, R"({"error":"no such open alert"})");
+      if (!ack) {
+        if (c.hub.acknowledged_already(parts[2], seq)) return net::Response::json(409, R"({"error":"already acknowledged"})");
+        return net::Response::json(404, R"({"error":"no such alert"})");
+      }
       return net::Response::json(200, alerts::to_json(*ack).dump());
     }
   }

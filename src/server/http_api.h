@@ -24,6 +24,8 @@ struct ApiContext {
   std::function<std::string()> extra_metrics;
   /// False once shutdown began: /readyz answers 503 so a load balancer stops sending calls.
   std::function<bool()> ready;
+  /// Called before /metrics is rendered (the registry publishes its live calls' counters).
+  std::function<void()> before_metrics = {};
 };
 
 /// A call's status as the API shows it (with its open episodes and alerts from the hub).

@@ -38,11 +38,14 @@ class IngestLeg final : public telephony::IngestSink {
     nlohmann::json metadata = start.metadata;
     metadata["remote"] = remote_;
     if (!start.stream_id.empty()) metadata["stream_id"] = start.stream_id;
+    call_key_ = start.call_id;
     handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
     track_count_ = tracks.size();
     if (!handle_.call) {
       refused_ = handle_.error;
-      log_line(context_.log, protocol_ + " stream for call " + start.call_id + " from " + remote_ + " refused: " + refused_);
+      context_.log.write("stream_refused",
+                         protocol_ + " stream for call " + start.call_id + " from " + remote_ + " refused: " + refused_,
+                         {{"protocol", protocol_}, {"call", start.call_id}, {"remote", remote_}, {"reason", refused_}});
     }
   }
 
@@ -51,16 +54,24 @@ class IngestLeg final : public telephony::IngestSink {
     handle_.call->leg(handle_.first_leg + audio.track).write(audio.samples);
   }
 
+  void on_gap(const telephony::TrackGap& gap) override {
+    if (!handle_.call) return;
+    handle_.call->leg(handle_.first_leg + gap.track).gap(gap.frames, gap.kind);
+  }
+
   void on_dtmf(const telephony::DtmfEvent&) override {
     context_.metrics.counter("tonewatch_dtmf_total", "DTMF digits reported by platforms").add();
   }
 
   void on_stream_end(telephony::EndReason reason, std::string_view detail) override {
     end_legs();
-    if (reason != telephony::EndReason::stop) {
-      log_line(context_.log, protocol_ + " stream from " + remote_ + " ended (" + std::string(telephony::to_string(reason)) +
-                                 (detail.empty() ? "" : ": " + std::string(detail)) + ")");
-    }
+    // Every leg's end, normal or not: a party leaving is worth a line (an Asterisk
+    // hangup reads "stop: hangup: ...", never connection_lost).
+    context_.log.write("stream_ended",
+                       protocol_ + " stream for call " + call_key_ + " from " + remote_ + " ended (" +
+                           std::string(telephony::to_string(reason)) + (detail.empty() ? "" : ": " + std::string(detail)) + ")",
+                       {{"protocol", protocol_}, {"call", call_key_}, {"remote", remote_},
+                        {"reason", std::string(telephony::to_string(reason))}, {"detail", std::string(detail)}});
   }
 
   void send_text(std::string_view message) override { outbox_->send(std::string(message)); }
@@ -81,23 +92,58 @@ class IngestLeg final : public telephony::IngestSink {
   std::shared_ptr<net::Outbox> outbox_;
   std::string remote_;
   std::string protocol_ = "unknown";
+  std::string call_key_;
   LegHandle handle_;
   std::string refused_;
   std::size_t track_count_ = 0;
   bool ended_ = false;
 };
 
-/// Counts an adapter's counters into the metrics when its connection ends.
+/// A connection's protocol counters in the metrics while it runs: the counters are
+/// looked up once (at connection start, under the registry's lock) and each message
+/// adds what changed with relaxed atomic adds — no lock, no allocation per packet —
+/// so /metrics shows a call's frames, gaps and drops while it is in progress.
+class LiveIngestCounters {
+ public:
+  LiveIngestCounters(Metrics& m, const std::string& protocol)
+      : messages_(m.counter("tonewatch_ingest_messages_total", "Protocol messages received", label("protocol", protocol))),
+        frames_(m.counter("tonewatch_ingest_audio_frames_total", "Audio frames received (per channel, at the stream's rate)",
+                          label("protocol", protocol))),
+        missing_(m.counter("tonewatch_ingest_missing_frames_total",
+                           "Frames of lost audio (timestamp or position gaps), passed on as gaps", label("protocol", protocol))),
+        paused_(m.counter("tonewatch_ingest_paused_frames_total",
+                          "Frames the platform declared paused or discarded (holds, secure pauses), passed on as gaps",
+                          label("protocol", protocol))),
+        gaps_(m.counter("tonewatch_ingest_gaps_total", "Gaps in streams (lost, paused or discarded stretches)",
+                        label("protocol", protocol))),
+        late_(m.counter("tonewatch_ingest_late_chunks_total", "Chunks dropped as late or duplicate", label("protocol", protocol))),
+        overlap_(m.counter("tonewatch_ingest_overlap_frames_total", "Frames trimmed from chunks overlapping audio already received",
+                           label("protocol", protocol))) {}
+
+  /// Adds what changed since the last call. Real-time safe.
+  void publish(const telephony::AdapterCounters& c) noexcept {
+    add(messages_, c.messages, seen_.messages);
+    add(frames_, c.audio_samples, seen_.audio_samples);
+    add(missing_, c.gap_fill_samples, seen_.gap_fill_samples);
+    add(paused_, c.paused_samples, seen_.paused_samples);
+    add(gaps_, c.gaps, seen_.gaps);
+    add(late_, c.late_chunks_dropped, seen_.late_chunks_dropped);
+    add(overlap_, c.overlap_samples_dropped, seen_.overlap_samples_dropped);
+  }
+
+ private:
+  static void add(Counter& counter, std::uint64_t now, std::uint64_t& seen) noexcept {
+    if (now > seen) counter.add(now - seen);
+    seen = now;
+  }
+  Counter &messages_, &frames_, &missing_, &paused_, &gaps_, &late_, &overlap_;
+  telephony::AdapterCounters seen_;
+};
+
+/// Counts an adapter's malformed messages into the metrics when its connection ends
+/// (the rest went in as they came: LiveIngestCounters).
 void record(Metrics& m, const std::string& protocol, const telephony::AdapterCounters& c) {
   const std::string p = label("protocol", protocol);
-  m.counter("tonewatch_ingest_messages_total", "Protocol messages received", p).add(c.messages);
-  m.counter("tonewatch_ingest_audio_frames_total", "Audio frames received (per channel, at the stream's rate)", p)
-      .add(c.audio_samples);
-  m.counter("tonewatch_ingest_missing_frames_total", "Frames filled with silence for lost packets (timestamp gaps)", p)
-      .add(c.gap_fill_samples);
-  m.counter("tonewatch_ingest_late_chunks_total", "Chunks dropped as late or duplicate", p).add(c.late_chunks_dropped);
-  m.counter("tonewatch_ingest_overlap_frames_total", "Frames trimmed from chunks overlapping audio already received", p)
-      .add(c.overlap_samples_dropped);
   for (std::size_t i = 0; i < c.malformed_by_reason.size(); ++i) {
     if (c.malformed_by_reason[i] == 0) continue;
     m.counter("tonewatch_ingest_malformed_total", "Malformed messages, by protocol and reason",
@@ -112,7 +158,11 @@ class WebSocketIngest final : public net::ConnectionHandler {
  public:
   WebSocketIngest(IngestContext& context, std::shared_ptr<net::Outbox> outbox, const std::string& remote,
                   const Config& config, std::string protocol)
-      : context_(context), leg_(context, std::move(outbox), remote), adapter_(leg_, config), protocol_(std::move(protocol)) {}
+      : context_(context),
+        leg_(context, std::move(outbox), remote),
+        adapter_(leg_, config),
+        protocol_(std::move(protocol)),
+        live_(context.metrics, protocol_) {}
 
   net::Verdict on_text(std::string_view message) override { return verdict(adapter_.on_text(message)); }
   net::Verdict on_binary(std::span<const std::uint8_t> message) override { return verdict(adapter_.on_binary(message)); }
@@ -123,11 +173,13 @@ class WebSocketIngest final : public net::ConnectionHandler {
       adapter_.on_disconnect();
     }
     leg_.end_legs();
+    live_.publish(adapter_.counters());
     record(context_.metrics, protocol_, adapter_.counters());
   }
 
  private:
   net::Verdict verdict(const telephony::AdapterStatus& status) {
+    live_.publish(adapter_.counters());
     if (!leg_.refused().empty()) {
       context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
       return net::Verdict::closing(kTryAgainLater, leg_.refused());
@@ -135,7 +187,8 @@ class WebSocketIngest final : public net::ConnectionHandler {
     if (leg_.call_cut()) return cut_off();
     if (status.close) {
       if (status.close_code != telephony::close_code::kNormal) {
-        log_line(context_.log, protocol_ + " connection closed: " + std::string(status.reason));
+        context_.log.write("connection_closed", protocol_ + " connection closed: " + std::string(status.reason),
+                           {{"protocol", protocol_}, {"code", status.close_code}, {"reason", std::string(status.reason)}});
       }
       leg_.end_legs();
       return net::Verdict::closing(status.close_code, std::string(status.reason));
@@ -153,16 +206,21 @@ class WebSocketIngest final : public net::ConnectionHandler {
   IngestLeg leg_;
   Adapter adapter_;
   std::string protocol_;
+  LiveIngestCounters live_;
 };
 
 /// An AudioSocket connection: one leg, its role given by the listener that took it.
 class AudioSocketIngest final : public net::ConnectionHandler {
  public:
   AudioSocketIngest(IngestContext& context, std::shared_ptr<net::Outbox> outbox, const std::string& remote, SpeakerRole role)
-      : context_(context), leg_(context, std::move(outbox), remote), adapter_(leg_, role, context.audiosocket) {}
+      : context_(context),
+        leg_(context, std::move(outbox), remote),
+        adapter_(leg_, role, context.audiosocket),
+        live_(context.metrics, "audiosocket") {}
 
   net::Verdict on_binary(std::span<const std::uint8_t> bytes) override {
     const telephony::AdapterStatus status = adapter_.on_bytes(bytes);
+    live_.publish(adapter_.counters());
     if (!leg_.refused().empty()) {
       context_.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "call")).add();
       return net::Verdict::closing(kTryAgainLater, leg_.refused());
@@ -173,15 +231,19 @@ class AudioSocketIngest final : public net::ConnectionHandler {
       return net::Verdict::closing(telephony::close_code::kPolicyViolation, "the call reached its maximum length (--max-call-s)");
     }
     if (status.close) {
-      if (status.close_code != telephony::close_code::kNormal) log_line(context_.log, "audiosocket connection closed: " + std::string(status.reason));
+      if (status.close_code != telephony::close_code::kNormal) {
+        context_.log.write("connection_closed", "audiosocket connection closed: " + std::string(status.reason),
+                           {{"protocol", "audiosocket"}, {"reason", std::string(status.reason)}});
+      }
       leg_.end_legs();
       return net::Verdict::closing(status.close_code, std::string(status.reason));
     }
     return net::Verdict::keep();
   }
-  void on_closed(bool) override {
-    adapter_.on_disconnect();
+  void on_closed(bool clean) override {
+    adapter_.on_disconnect(clean);  // clean: the peer closed the socket (end of file)
     leg_.end_legs();
+    live_.publish(adapter_.counters());
     record(context_.metrics, "audiosocket", adapter_.counters());
   }
   std::uint64_t completed_messages() const noexcept override { return adapter_.counters().messages; }
@@ -190,6 +252,7 @@ class AudioSocketIngest final : public net::ConnectionHandler {
   IngestContext& context_;
   IngestLeg leg_;
   telephony::AudioSocketAdapter adapter_;
+  LiveIngestCounters live_;
 };
 
 telephony::HttpHeaders headers_of(const net::Request& request) {
@@ -216,8 +279,9 @@ bool origin_allowed(IngestContext& context, const net::Request& request, net::Re
   refusal = net::Response::text(403, "refused: WebSocket upgrades from web pages (Origin " + origin->second +
                                          ") are not accepted here; allow one with --ingest-origin\n");
   context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "origin")).add();
-  log_line(context.log, request.path + " upgrade from " + request.remote + " refused (403): Origin " + origin->second +
-                            " is not allowed (--ingest-origin)");
+  context.log.write("connection_refused", request.path + " upgrade from " + request.remote + " refused (403): Origin " +
+                                              origin->second + " is not allowed (--ingest-origin)",
+                    {{"path", request.path}, {"remote", request.remote}, {"status", 403}, {"origin", origin->second}});
   return false;
 }
 
@@ -266,7 +330,8 @@ std::unique_ptr<net::ConnectionHandler> open_audiohook(IngestContext& context, c
   if (!verdict.ok) {
     refusal = net::Response::text(401, "unauthorized: " + verdict.reason + "\n");
     context.metrics.counter("tonewatch_rejected_connections_total", "Connections refused", label("reason", "unauthorized")).add();
-    log_line(context.log, "audiohook connection from " + request.remote + " refused (401): " + verdict.reason);
+    context.log.write("connection_refused", "audiohook connection from " + request.remote + " refused (401): " + verdict.reason,
+                      {{"protocol", "audiohook"}, {"remote", request.remote}, {"status", 401}, {"reason", verdict.reason}});
     return nullptr;
   }
   return std::make_unique<WebSocketIngest<telephony::AudioHookAdapter, telephony::AudioHookConfig>>(

@@ -12,6 +12,7 @@
 #include "server/call_registry.h"
 #include "server/metrics.h"
 #include "server/nonce_cache.h"
+#include "server/server_log.h"
 #include "telephony/audiohook_adapter.h"
 #include "telephony/audiosocket_adapter.h"
 #include "telephony/generic_stream_adapter.h"
@@ -24,7 +25,7 @@ namespace tw::server {
 struct IngestContext {
   CallRegistry& registry;
   Metrics& metrics;
-  std::ostream* log = nullptr;  ///< one line per connection refused or ended with an error
+  ServerLog log;  ///< one line per connection refused, closed on an error, or ended
   telephony::TwilioConfig twilio;
   telephony::GenericStreamConfig generic;
   telephony::AudioHookConfig audiohook;

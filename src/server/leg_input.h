@@ -5,6 +5,7 @@
 // half the memory of floats), an end flag, and what the worker needs to measure
 // how far analysis lags behind arrival.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -35,6 +36,10 @@ class LegInput final : public io::LiveInput {
   /// Copies interleaved samples in [-1, 1] as 16-bit frames; what does not fit is
   /// counted as overflow. Real-time safe: no allocation, no lock.
   void write(std::span<const float> interleaved) noexcept;
+  /// A stretch of the track's time without audio, after everything written so far:
+  /// queued as its length (never as samples), so a pause of any length costs the
+  /// same and never fills the ring. Real-time safe: no allocation, no lock.
+  void gap(std::int64_t frames, dsp::GapKind kind) noexcept;
   /// No more audio will come. Everything written before is delivered.
   void end() noexcept {
     ended_.store(true, std::memory_order_release);
@@ -42,11 +47,14 @@ class LegInput final : public io::LiveInput {
   }
 
   // ---- the worker (consumer) ---------------------------------------------------
-  /// Reads up to out.size() / channels() frames, as floats; returns the frames read.
+  /// Reads up to out.size() / channels() frames, as floats, stopping short of the
+  /// next gap; returns the frames read.
   std::size_t read(std::span<float> out) noexcept override;
-  /// True once end() was called and every frame has been read.
+  bool take_gap(dsp::StreamGap& gap) noexcept override;
+  /// True once end() was called and every frame and gap has been read.
   bool drained() const noexcept override {
-    return ended_.load(std::memory_order_acquire) && ring_.available_frames() == 0;
+    return ended_.load(std::memory_order_acquire) && ring_.available_frames() == 0 &&
+           gap_head_.load(std::memory_order_acquire) == gap_tail_.load(std::memory_order_acquire) && !pending_gap_;
   }
   bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
   std::size_t available_frames() const noexcept { return ring_.available_frames(); }
@@ -56,6 +64,9 @@ class LegInput final : public io::LiveInput {
 
   std::uint64_t frames_written() const noexcept { return frames_written_.load(std::memory_order_relaxed); }
   std::uint64_t overflowed_frames() const noexcept { return ring_.overflowed_frames(); }
+  /// Frames of time passed on as gaps, by kind (declared: paused or discarded; lost).
+  std::uint64_t paused_frames() const noexcept { return paused_frames_.load(std::memory_order_relaxed); }
+  std::uint64_t lost_frames() const noexcept { return lost_frames_.load(std::memory_order_relaxed); }
 
  private:
   void signal() noexcept {
@@ -68,6 +79,24 @@ class LegInput final : public io::LiveInput {
   dsp::SpscFrameRing<std::int16_t> ring_;
   std::vector<std::int16_t> produce_scratch_;  // producer side only
   std::vector<std::int16_t> consume_scratch_;  // consumer side only
+  // Gaps, in a small SPSC queue of their own: each is stamped with the count of
+  // frames the ring had taken before it, and the consumer reads audio up to that
+  // count, then the gap. A gap that finds the queue full waits in pending_gap_
+  // (producer side) and is merged with the next one at the same place.
+  struct GapRecord {
+    std::uint64_t at_frame = 0;  // frames accepted into the ring before the gap
+    std::int64_t frames = 0;
+    dsp::GapKind kind = dsp::GapKind::lost;
+  };
+  static constexpr std::size_t kGapSlots = 64;
+  bool publish_pending_gap() noexcept;
+  std::array<GapRecord, kGapSlots> gaps_{};
+  std::atomic<std::size_t> gap_head_{0}, gap_tail_{0};  // head: producer, tail: consumer
+  GapRecord pending_;                 // producer only
+  std::atomic<bool> pending_gap_{false};
+  std::uint64_t accepted_frames_ = 0;  // producer only: frames the ring took
+  std::uint64_t read_frames_ = 0;      // consumer only
+  std::atomic<std::uint64_t> paused_frames_{0}, lost_frames_{0};
   std::atomic<bool> ended_{false};
   std::atomic<std::int64_t> last_write_ns_{0};
   std::atomic<std::uint64_t> frames_written_{0};

@@ -1,5 +1,6 @@
 #include "server/live_call.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
@@ -32,7 +33,20 @@ LiveCall::~LiveCall() = default;
 
 int LiveCall::add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool complete) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (started_ || tracks.empty()) return -1;
+  if (tracks.empty()) return -1;
+  if (started_) {
+    // Under way: only the party it started without may join, as one leg of its roles.
+    const std::size_t count = leg_count_.load(std::memory_order_relaxed);
+    if (absent_input_ < 0 || join_pending_.load(std::memory_order_relaxed) || tracks.size() != 1 ||
+        tracks[0].roles != absent_roles_ || count != static_cast<std::size_t>(absent_input_) || count >= legs_.size()) {
+      return -1;
+    }
+    legs_[count] = std::make_unique<LegInput>(tracks[0].sample_rate_hz, tracks[0].roles, settings_.ring_s, &ready_);
+    leg_count_.store(count + 1, std::memory_order_release);
+    join_pending_.store(true, std::memory_order_release);
+    ready_.store(true, std::memory_order_release);
+    return static_cast<int>(count);
+  }
   const std::size_t count = leg_count_.load(std::memory_order_relaxed);
   std::size_t channels = 0;
   bool has[2] = {false, false};
@@ -89,9 +103,18 @@ void LiveCall::start() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     started_ = true;
+    bool has[2] = {false, false};
     for (std::size_t i = 0; i < leg_count_.load(std::memory_order_relaxed); ++i) {
       inputs.push_back(legs_[i].get());
       roles.push_back(legs_[i]->roles());
+      for (features::SpeakerRole r : legs_[i]->roles()) has[r == features::SpeakerRole::caller ? 0 : 1] = true;
+    }
+    // A split protocol's call starting with one party: the other's place waits for it.
+    if (!complete_ && inputs.size() == 1 && (has[0] != has[1])) {
+      absent_input_ = 1;
+      absent_roles_ = {has[0] ? features::SpeakerRole::agent : features::SpeakerRole::caller};
+      inputs.push_back(nullptr);
+      roles.push_back(absent_roles_);
     }
   }
   if (inputs.empty()) {  // stopped before any leg came
@@ -105,13 +128,20 @@ void LiveCall::start() {
     report::LiveCallWriterOptions options;
     options.session = settings_.session;
     options.output = settings_.output;
+    options.analysis = settings_.analysis;
+    options.sequence = sequence_.get();
     if (!settings_.record_dir.empty()) {
       options.record_path = (std::filesystem::path(settings_.record_dir) / (call_id_ + ".wav")).string();
     }
     writer_ = std::make_unique<report::LiveCallWriter>(call_id_, options, *settings_.model, pump_->roles(), &hub_);
+    for (features::SpeakerRole r : absent_roles_) writer_->set_absent(r);
     std::lock_guard<std::mutex> lock(mutex_);
     status_.analysing = true;
-    for (features::SpeakerRole r : pump_->roles()) status_.roles.emplace_back(features::to_string(r));
+    for (features::SpeakerRole r : pump_->roles()) {
+      if (std::find(absent_roles_.begin(), absent_roles_.end(), r) == absent_roles_.end()) {
+        status_.roles.emplace_back(features::to_string(r));
+      }
+    }
   } catch (const std::exception& e) {
     // The call cannot be analysed (an output folder that cannot be written, say):
     // its audio is drained and discarded so the connections are not held up.
@@ -139,8 +169,23 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
   for (std::size_t i = 0; i < legs; ++i) stamps[i] = legs_[i]->last_write_ns();
   bool worked = false;
   bool all_done = true;
+  if (pump_ && join_pending_.load(std::memory_order_acquire) && absent_input_ >= 0 && pump_->absent(static_cast<std::size_t>(absent_input_))) {
+    // The party the call started without has joined: its leg takes the waiting place.
+    pump_->attach(static_cast<std::size_t>(absent_input_), legs_[static_cast<std::size_t>(absent_input_)].get());
+    if (writer_) {
+      for (features::SpeakerRole r : absent_roles_) writer_->party_joined(r);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    status_.roles.clear();
+    for (features::SpeakerRole r : pump_->roles()) status_.roles.emplace_back(features::to_string(r));
+  }
   if (pump_) {
-    const std::uint32_t gave = pump_->pump(stopping, [this](std::span<const float> block) { analyse(block); });
+    const std::uint32_t gave = pump_->pump(
+        stopping, [this](std::span<const float> block) { analyse(block); },
+        [this](std::int64_t frames, dsp::GapKind kind) {
+          if (writer_) writer_->skip(frames, kind);
+        },
+        [this](std::size_t) { follow_parties(); });
     worked = gave != 0;
     for (std::size_t i = 0; i < legs && lag_ns != nullptr; ++i) {
       if ((gave & (1u << i)) != 0 && stamps[i] > 0) *lag_ns = std::max(*lag_ns, now_ns - stamps[i]);
@@ -176,6 +221,24 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
   return worked;
 }
 
+void LiveCall::follow_parties() {
+  // A leg that ended while the call goes on is its party leaving (a hangup: Asterisk
+  // closes its socket, Twilio stops a track's stream): told to the session where its
+  // last frame is, so that party's episodes close and no dead air follows.
+  if (!writer_) return;
+  // The last party's end is the call's: no departure of its own.
+  bool anyone_left_on = false;
+  for (std::size_t i = 0; i < pump_->inputs(); ++i) {
+    anyone_left_on |= !pump_->absent(i) && !pump_->joiner().ended(i);
+  }
+  if (!anyone_left_on) return;
+  for (std::size_t i = 0; i < pump_->inputs(); ++i) {
+    if (departed_[i] || pump_->absent(i) || !pump_->joiner().ended(i)) continue;
+    departed_[i] = true;
+    for (features::SpeakerRole r : legs_[i]->roles()) writer_->party_left(r, pump_->joiner().left_at(i));
+  }
+}
+
 void LiveCall::update_status() {
   if (!writer_) return;
   const pipeline::CallSession& session = writer_->session();
@@ -184,7 +247,7 @@ void LiveCall::update_status() {
   status_second_ = second;
   const pipeline::CallTimeline& t = session.timeline();
   timeline_.update(t);
-  std::string verdict = report::call_verdict(t);
+  std::string verdict = report::call_verdict_so_far(t);  // in progress: told in the present
   std::lock_guard<std::mutex> lock(mutex_);
   status_.duration_s = session.duration_s();
   status_.stages = t.stages;
@@ -224,7 +287,9 @@ void LiveCall::write_outputs() {
                      {"frames_received", c.frames_received},
                      {"overflowed_frames", c.overflowed_frames},
                      {"stall_fill_frames", c.stall_fill_frames},
-                     {"late_dropped_frames", c.late_dropped_frames}};
+                     {"late_dropped_frames", c.late_dropped_frames},
+                     {"paused_frames", c.paused_frames},
+                     {"lost_frames", c.lost_frames}};
       std::vector<std::string> warnings;
       if (cut_.load(std::memory_order_relaxed)) {
         warnings.push_back("the call was ended after " + std::to_string(static_cast<long long>(settings_.max_call_s)) +
@@ -244,6 +309,9 @@ void LiveCall::write_outputs() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (writer_) {
     status_.stages = writer_->session().timeline().stages;
+    status_.alerts = static_cast<int>(std::count_if(writer_->session().timeline().events.begin(),
+                                                    writer_->session().timeline().events.end(),
+                                                    [](const alerts::Event& e) { return e.kind == alerts::EventKind::alert; }));
     status_.verdict = std::move(verdict);
   }
   status_.ended_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -266,6 +334,8 @@ LiveCallCounters LiveCall::counters() const {
   for (std::size_t i = 0; i < legs; ++i) {
     c.frames_received += legs_[i]->frames_written();
     c.overflowed_frames += legs_[i]->overflowed_frames();
+    c.paused_frames += legs_[i]->paused_frames();
+    c.lost_frames += legs_[i]->lost_frames();
   }
   c.stall_fill_frames = stall_fill_frames_.load(std::memory_order_relaxed);
   c.late_dropped_frames = late_dropped_frames_.load(std::memory_order_relaxed);

@@ -45,6 +45,7 @@ struct CallSettings {
   /// A call analysed this long is ended (its outputs written, its connections told
   /// why): every output of a call grows with its length, so this bounds them. 0: no limit.
   double max_call_s = 0.0;
+  nlohmann::json analysis;          ///< each summary's "analysis" object (report::LiveCallWriterOptions::analysis)
 };
 
 /// A live call as the dashboard and the API see it. A copy.
@@ -70,6 +71,7 @@ struct CallStatus {
   bool ended = false;      ///< the call has ended and its outputs are written (or failed)
   std::string error;       ///< why the call could not be analysed, if it could not
   std::string report_path; ///< the finished report, once written
+  int alerts = 0;          ///< supervisor alerts raised, once written
 };
 
 /// Counters of one call, for the metrics and the summary.
@@ -79,6 +81,8 @@ struct LiveCallCounters {
   std::uint64_t stall_fill_frames = 0; ///< analysis-rate frames of silence put in for a stalled leg
   std::uint64_t late_dropped_frames = 0;
   std::uint64_t analysed_frames = 0;
+  std::uint64_t paused_frames = 0;     ///< source-rate frames the platform declared paused or discarded (passed on as gaps)
+  std::uint64_t lost_frames = 0;       ///< source-rate frames of lost audio passed on as gaps
 };
 
 class LiveCall {
@@ -93,12 +97,19 @@ class LiveCall {
   LiveCall& operator=(const LiveCall&) = delete;
 
   const std::string& call_id() const noexcept { return call_id_; }
+  /// The call's event sequence counter (the last number taken), shared by its
+  /// analysis and its acknowledgements: every event of the call has its own number.
+  std::shared_ptr<std::atomic<std::uint64_t>> sequence() const noexcept { return sequence_; }
 
   // ---- connections --------------------------------------------------------------
   /// Adds a connection's tracks; returns the leg index of the first, or -1 when the
-  /// call takes no more legs (analysis started without it, or a role is taken).
-  /// `complete`: no other leg will come (both parties are here, or the protocol
-  /// carries the whole call on one connection): analysis may start at once.
+  /// call takes no more legs (a role is taken, or it would make more than two
+  /// channels). `complete`: no other leg will come (both parties are here, or the
+  /// protocol carries the whole call on one connection): analysis may start at once.
+  /// A call whose protocol splits parties over connections (AudioSocket, Twilio
+  /// one-track streams) that started with one party takes the other at any time
+  /// until it ends: that party joins the call in progress, its time before being
+  /// its silence (the report says when it joined).
   int add_tracks(const std::vector<pipeline::LiveTrack>& tracks, bool complete);
   LegInput& leg(int index) noexcept { return *legs_[static_cast<std::size_t>(index)]; }
   /// Merges metadata a later leg brings (an agent id, say), within
@@ -143,6 +154,7 @@ class LiveCall {
   bool should_start(std::int64_t now_ns) const;
   void start();
   void analyse(std::span<const float> frames);
+  void follow_parties();
   void update_status();
 
   // Set by the connections' threads, taken by the worker: on a cache line of its own
@@ -158,7 +170,16 @@ class LiveCall {
   std::array<std::unique_ptr<LegInput>, pipeline::TrackJoiner::kMaxTracks> legs_;
   std::atomic<std::size_t> leg_count_{0};
   bool complete_ = false;
-  bool started_ = false;  // no legs may join once true
+  bool started_ = false;  // from here on, only the absent party's leg may join
+  // A call started with one party of a split protocol: the pump's input for the other
+  // waits as `absent_input_` (-1: none) with these roles, and a leg that brings them
+  // joins it. The worker attaches it (join_pending_) on its next pump.
+  int absent_input_ = -1;
+  std::vector<features::SpeakerRole> absent_roles_;
+  std::atomic<bool> join_pending_{false};
+  std::shared_ptr<std::atomic<std::uint64_t>> sequence_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  // The worker's view of the parties: inputs whose departure it has told the session.
+  std::array<bool, pipeline::TrackJoiner::kMaxTracks> departed_{};
   CallStatus status_;
   CallMetadata metadata_;  // status_.metadata is its value
   TimelineSnapshot timeline_;

@@ -23,13 +23,19 @@ std::string escape_log_text(std::string_view text) {
   return out;
 }
 
-void log_line(std::ostream* log, std::string_view text) {
+void write_log_line(std::ostream* log, std::string_view line) {
   if (log == nullptr) return;
-  const std::string line = "tonewatch serve: " + escape_log_text(text) + "\n";
+  std::string text(line);
+  text += '\n';
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
-  log->write(line.data(), static_cast<std::streamsize>(line.size()));
+  log->write(text.data(), static_cast<std::streamsize>(text.size()));
   log->flush();
+}
+
+void log_line(std::ostream* log, std::string_view text) {
+  if (log == nullptr) return;
+  write_log_line(log, "tonewatch serve: " + escape_log_text(text));
 }
 
 }  // namespace tw::server

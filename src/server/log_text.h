@@ -20,4 +20,8 @@ std::string escape_log_text(std::string_view text);
 /// Nothing if `log` is null. Not for per-packet use.
 void log_line(std::ostream* log, std::string_view text);
 
+/// Writes `line` and a newline as is (a caller that escaped it already: a JSON log
+/// line), under the same lock as log_line, and flushes. Nothing if `log` is null.
+void write_log_line(std::ostream* log, std::string_view line);
+
 }  // namespace tw::server

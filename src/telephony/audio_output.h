@@ -40,27 +40,16 @@ class AudioOutput {
     counters_->audio_samples += static_cast<std::uint64_t>(audio.frames());
   }
 
-  /// Hands `frames` frames of silence to the sink in bounded blocks and counts them as a gap.
-  void emit_silence(int track, int channels, std::int64_t first_frame, std::int64_t frames) noexcept {
-    if (frames <= 0 || channels <= 0) return;
+  /// Hands a gap of `frames` frames to the sink as one TrackGap (its length, not
+  /// samples: constant cost for any length) and counts it.
+  void emit_gap(int track, std::int64_t first_frame, std::int64_t frames, dsp::GapKind kind) noexcept {
+    if (frames <= 0) return;
     ++counters_->gaps;
-    counters_->gap_fill_samples += static_cast<std::uint64_t>(frames);
-    const std::int64_t block_frames = static_cast<std::int64_t>(kZeros.size()) / channels;
-    TrackAudio audio;
-    audio.track = track;
-    audio.channels = channels;
-    audio.filled = true;
-    while (frames > 0) {
-      const std::int64_t n = frames < block_frames ? frames : block_frames;
-      audio.first_sample = first_frame;
-      audio.samples = std::span<const float>(kZeros.data(), static_cast<std::size_t>(n * channels));
-      sink_->on_audio(audio);
-      first_frame += n;
-      frames -= n;
-    }
+    (dsp::declared(kind) ? counters_->paused_samples : counters_->gap_fill_samples) += static_cast<std::uint64_t>(frames);
+    sink_->on_gap(TrackGap{track, first_frame, frames, kind});
   }
 
-  /// Emits a timestamped chunk where the aligner placed it: the gap as silence,
+  /// Emits a timestamped chunk where the aligner placed it: the hole before it as a lost gap,
   /// then the chunk minus any overlap. Counts drops. `samples` holds `frames` frames.
   void emit_placed(int track, int channels, const Placement& placement, std::span<const float> samples) noexcept {
     if (placement.kind == Placement::Kind::drop_late) {
@@ -68,7 +57,7 @@ class AudioOutput {
       return;
     }
     if (placement.kind != Placement::Kind::accept) return;
-    emit_silence(track, channels, placement.first_sample, placement.gap_samples);
+    emit_gap(track, placement.first_sample, placement.gap_samples, dsp::GapKind::lost);
     if (placement.skip_samples > 0) {
       counters_->overlap_samples_dropped += static_cast<std::uint64_t>(placement.skip_samples);
       samples = samples.subspan(static_cast<std::size_t>(placement.skip_samples * channels));
@@ -77,9 +66,6 @@ class AudioOutput {
   }
 
  private:
-  // Shared, read-only silence: 20 ms of stereo at 48 kHz per block.
-  static constexpr std::array<float, 1920> kZeros{};
-
   template <class T>
   static std::span<T> grow(std::vector<T>& buffer, std::size_t size) noexcept {
     if (buffer.size() < size) {

@@ -144,8 +144,16 @@ AdapterStatus AudioHookAdapter::align_to(std::int64_t position) noexcept {
     counters_.count(Malformed::bad_timestamp);
     return fail(close_code::kInvalidPayload, "position jumps beyond the maximum gap");
   }
-  if (placement.kind == Placement::Kind::accept) output_.emit_silence(0, channels_, placement.first_sample, placement.gap_samples);
+  if (placement.kind == Placement::Kind::accept) {
+    output_.emit_gap(0, placement.first_sample, placement.gap_samples, dsp::GapKind::lost);
+  }
   return AdapterStatus::ok();
+}
+
+void AudioHookAdapter::declared_gap_to(std::int64_t position, dsp::GapKind kind) noexcept {
+  if (!started_) return;
+  const Placement placement = aligner_.declare_gap_to(position);
+  output_.emit_gap(0, placement.first_sample, placement.gap_samples, kind);
 }
 
 AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type) noexcept {
@@ -199,6 +207,8 @@ AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type)
       return AdapterStatus::ok();
     }
     if (type == "paused") {
+      // The client stopped sending audio at `position` (specification: "paused").
+      // Audio it sent before is all there; a position ahead of it was lost.
       state_ = State::paused;
       sink_->on_notice("paused", "");
       return align_to(*position);
@@ -214,13 +224,22 @@ AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type)
         counters_.count(Malformed::bad_timestamp);
         return fail(close_code::kInvalidPayload, "start or discarded is not an ISO 8601 duration");
       }
+      // The stretch up to where audio goes on is the client's own declaration, of
+      // any length (a hold can last an hour): it is passed on as a gap, not as
+      // silence, and refused by no maximum. resumed: audio goes on at `start`, the
+      // paused stretch being `discarded` long before it; discarded: audio from `start`
+      // for `discarded` was not sent, and goes on after it.
       if (type == "resumed") {
         state_ = State::active;
         sink_->on_notice("resumed", discarded->get_ref<const std::string&>());
-        return align_to(start_samples);
+        declared_gap_to(start_samples, dsp::GapKind::paused);
+        return AdapterStatus::ok();
       }
       sink_->on_notice("discarded", discarded->get_ref<const std::string&>());
-      return align_to(start_samples + discarded_samples);
+      const AdapterStatus aligned = align_to(start_samples);  // audio before `start` that did not come was lost
+      if (aligned.close) return aligned;
+      declared_gap_to(start_samples + discarded_samples, dsp::GapKind::discarded);
+      return AdapterStatus::ok();
     }
     if (type == "update") {
       sink_->on_notice("update", parameters.dump());
@@ -305,6 +324,10 @@ AdapterStatus AudioHookAdapter::on_binary(std::span<const std::uint8_t> message)
     return fail(close_code::kMessageTooBig, "message exceeds the maximum size");
   }
   if (state_ == State::closed) return AdapterStatus::closing(close_code::kNormal, "session closed");
+  // An empty audio frame carries no audio and is legal in any state: the Genesys
+  // client sends one on a connection probe (the open for the nil conversation)
+  // after opened, to check the binary path. It is taken and ignored.
+  if (message.empty()) return AdapterStatus::ok();
   if (state_ == State::awaiting_open || probe_) {
     // The client sends no audio before opened, and none in a probe.
     counters_.count(Malformed::out_of_order);

@@ -44,7 +44,8 @@ struct AudioHookConfig {
   std::size_t max_json_bytes = 64 * 1024;     ///< larger text messages close the connection (1009)
   int max_json_depth = kMaxJsonDepth;         ///< a text message nested deeper closes the connection (1008), unparsed
   bool prefer_l16 = false;                    ///< between equal offers, take L16 over PCMU
-  double max_gap_s = 60.0;                    ///< a position further ahead than this refuses the session
+  double max_gap_s = 60.0;                    ///< an undeclared position jump further ahead than this refuses the session
+                                              ///< (declared pauses and discarded stretches have no limit)
 };
 
 /// One AudioHook session (one WebSocket connection). Not thread-safe.
@@ -81,6 +82,8 @@ class AudioHookAdapter {
   AdapterStatus on_message(const nlohmann::json& message, std::string_view type) noexcept;
   AdapterStatus on_open(const nlohmann::json& parameters);
   AdapterStatus align_to(std::int64_t position_samples) noexcept;
+  // Moves the stream to a position after a stretch the client declared (no maximum).
+  void declared_gap_to(std::int64_t position_samples, dsp::GapKind kind) noexcept;
   void reply(std::string_view type, const nlohmann::json& parameters);
   AdapterStatus fail(std::uint16_t code, std::string_view why) noexcept;  // disconnect(error) + close
   void finish(EndReason reason, std::string_view why) noexcept;

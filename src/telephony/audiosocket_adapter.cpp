@@ -38,10 +38,19 @@ AdapterStatus AudioSocketAdapter::end(EndReason reason, std::string_view why) no
   return AdapterStatus::closing(code, why);
 }
 
-void AudioSocketAdapter::on_disconnect() noexcept {
+void AudioSocketAdapter::on_disconnect(bool peer_closed) noexcept {
   if (ended()) return;
-  if (header_filled_ > 0) counters_.count(Malformed::truncated);
-  if (state_ == State::streaming) sink_->on_stream_end(EndReason::connection_lost, "connection closed before hangup");
+  const bool mid_message = header_filled_ > 0;  // a header, or a payload after its header, not yet whole
+  if (mid_message) counters_.count(Malformed::truncated);
+  if (state_ == State::streaming) {
+    if (mid_message) {
+      sink_->on_stream_end(EndReason::connection_lost, "connection closed in the middle of a message");
+    } else if (!peer_closed) {
+      sink_->on_stream_end(EndReason::connection_lost, "connection lost");
+    } else {
+      sink_->on_stream_end(EndReason::stop, "hangup: the peer closed the socket at a message boundary");
+    }
+  }
   state_ = state_ == State::streaming ? State::ended_after_start : State::ended;
 }
 

@@ -57,8 +57,13 @@ class AudioSocketAdapter {
   /// and several may arrive at once. Never throws; no allocation once the
   /// payload buffer has grown to the largest message.
   AdapterStatus on_bytes(std::span<const std::uint8_t> bytes) noexcept;
-  /// The connection closed; a message cut short is counted as truncated.
-  void on_disconnect() noexcept;
+  /// The connection closed. Asterisk hangs up by closing the socket (app_audiosocket
+  /// and chan_audiosocket never send the 0x00 hangup message on a hangup of their
+  /// channel): a close by the peer (`peer_closed`) at a message boundary ends the
+  /// stream as a hangup (EndReason::stop). A close in the middle of a message (counted
+  /// as truncated), or one the peer did not make (an idle timeout, a reset), is a lost
+  /// connection.
+  void on_disconnect(bool peer_closed = false) noexcept;
 
   const AdapterCounters& counters() const noexcept { return counters_; }
   bool started() const noexcept { return state_ == State::streaming || state_ == State::ended_after_start; }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dsp/stream_gap.h"
 #include "features/speaker_role.h"
 #include "telephony/protocol.h"
 
@@ -41,9 +42,17 @@ struct TrackAudio {
   std::int64_t first_sample = 0;      ///< position of samples[0] on the track's sample clock (per channel)
   int channels = 1;                   ///< interleaved channels in `samples`
   std::span<const float> samples;     ///< interleaved, in [-1, 1]; size() / channels frames
-  bool filled = false;                ///< true: silence inserted for lost or paused audio, not received
   /// Frames (samples per channel) in this block.
   std::int64_t frames() const noexcept { return channels > 0 ? static_cast<std::int64_t>(samples.size()) / channels : 0; }
+};
+
+/// A stretch of one track's time that has no audio: a declared pause or discard,
+/// or audio lost on the way. Carried as its length, never as samples.
+struct TrackGap {
+  int track = 0;                      ///< index into StreamStart::tracks
+  std::int64_t first_sample = 0;      ///< where the gap starts on the track's sample clock
+  std::int64_t frames = 0;            ///< its length, samples per channel
+  dsp::GapKind kind = dsp::GapKind::lost;
 };
 
 /// A DTMF digit reported by the platform.
@@ -64,6 +73,10 @@ class IngestSink {
   virtual void on_stream_start(const StreamStart& start) = 0;
   /// A block of audio (or of inserted silence). Real-time path: the server should copy and return.
   virtual void on_audio(const TrackAudio& audio) = 0;
+  /// A stretch of a track's time without audio (of any length: seconds to hours).
+  /// Real-time path: the server records the length and returns; it never turns the
+  /// gap into samples.
+  virtual void on_gap(const TrackGap& gap) = 0;
   /// A DTMF digit.
   virtual void on_dtmf(const DtmfEvent& dtmf) = 0;
   /// The stream ended; called once, and only after on_stream_start.

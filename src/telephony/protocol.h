@@ -108,8 +108,9 @@ struct AdapterCounters {
   std::uint64_t messages = 0;             ///< text/binary messages (AudioSocket: framed messages) taken
   std::uint64_t bytes = 0;                ///< bytes taken
   std::uint64_t audio_samples = 0;        ///< samples per channel delivered from the peer's audio
-  std::uint64_t gap_fill_samples = 0;     ///< silence samples per channel inserted for lost audio
-  std::uint64_t gaps = 0;                 ///< times silence was inserted
+  std::uint64_t gap_fill_samples = 0;     ///< samples per channel of lost audio (timestamp/position gaps), passed on as gaps
+  std::uint64_t gaps = 0;                 ///< gaps passed on (lost, paused or discarded)
+  std::uint64_t paused_samples = 0;       ///< samples per channel the platform declared paused or discarded
   std::uint64_t late_chunks_dropped = 0;  ///< chunks dropped whole as late or duplicate
   std::uint64_t overlap_samples_dropped = 0;  ///< samples trimmed from chunks that overlapped audio already delivered
   std::uint64_t dtmf = 0;                 ///< DTMF digits reported

@@ -54,6 +54,21 @@ class TrackAligner {
     return p;
   }
 
+  /// Moves the clock forward to `start_sample`, where the platform says the stream
+  /// goes on after a stretch it declared (a pause, a discarded stretch): no maximum
+  /// applies, since the platform vouches for the gap. A position at or behind the
+  /// clock (within tolerance) moves nothing (gap_samples 0).
+  Placement declare_gap_to(std::int64_t start_sample) noexcept {
+    Placement p;
+    p.first_sample = next_;
+    const std::int64_t delta = start_sample - next_;
+    if (delta > tolerance_) {
+      p.gap_samples = delta;
+      next_ += delta;
+    }
+    return p;
+  }
+
   /// Advances the clock by audio that carries no timestamp of its own.
   void advance(std::int64_t samples) noexcept { next_ += samples; }
   /// Position of the next sample the track expects.

@@ -359,6 +359,12 @@ TEST_CASE("call report JSON without a summary and for a calm call", "[app][repor
     timeline.stages = {{Stage::calm, 0.0, 20.0}, {Stage::escalating, 20.0, 30.0}, {Stage::venting, 30.0, 120.0}};
     timeline.escalations = 1;
     CHECK(tw::report::call_verdict(timeline) == "Escalated at 0:20, caller vented 1:30, still venting at the end; no relapses; no alerts");
+    // A call still in progress is told in the present (the live API and wallboard).
+    CHECK(tw::report::call_verdict_so_far(timeline) ==
+          "Escalated at 0:20, caller has vented 1:30, venting now; no relapses; no alerts");
+  }
+  SECTION("a call in progress without an escalation") {
+    CHECK(tw::report::call_verdict_so_far(timeline) == "No escalation so far; no alerts");
   }
 }
 

@@ -153,7 +153,55 @@ TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio
   CHECK(events_of(job.output.dir + "/call1.events.jsonl") == batch_events);
 }
 
-TEST_CASE("a leg alone becomes a one-speaker call after the wait for its other party", "[server][live]") {
+TEST_CASE("a second leg that comes after the call started joins it in progress / its party's earlier time is silence",
+          "[server][live]") {
+  const Channels audio = example_channels();
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  settings.model = &model();
+  settings.output.dir = scratch("late-join");
+  settings.second_leg_wait_s = 0.2;
+  tw::alerts::CollectingSink hub;
+  tw::server::WorkerPool pool(1, metrics, {});
+  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
+  auto caller = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
+  REQUIRE(caller.call);
+  const std::vector<float> caller_audio(audio.caller.begin(), audio.caller.begin() + 80000);  // 10 s
+  caller.call->leg(caller.first_leg).write(std::span<const float>(caller_audio).first(4000));
+  std::this_thread::sleep_for(400ms);  // past the wait: analysis starts with the caller alone
+  // The agent answers 0.5 s into the call: taken in, not refused.
+  auto agent = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::agent}}}, false);
+  REQUIRE(agent.call);
+  CHECK(agent.call == caller.call);
+  const std::vector<float> agent_audio(audio.agent.begin() + 4000, audio.agent.begin() + 80000);  // its 9.5 s
+  std::atomic<std::size_t> at_caller{0}, at_agent{0};
+  std::thread agent_thread([&] { play_leg(agent.call->leg(agent.first_leg), agent_audio, at_agent, at_caller); });
+  play_leg(caller.call->leg(caller.first_leg), std::vector<float>(caller_audio.begin() + 4000, caller_audio.end()),
+           at_caller, at_agent);
+  agent_thread.join();
+  REQUIRE(pool.wait_idle(30.0));
+  const auto status = caller.call->status();
+  CHECK(status.roles == std::vector<std::string>{"caller", "agent"});
+  CHECK(status.duration_s == Approx(10.0).margin(0.01));
+  std::ifstream in(settings.output.dir + "/CA1.summary.json");
+  REQUIRE(in.good());
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  CHECK(summary["speakers"].size() == 2);
+  REQUIRE(summary.contains("parties"));
+  CHECK(summary["parties"][0]["joined_s"] == 0.0);
+  CHECK(summary["parties"][1]["role"] == "agent");
+  CHECK(summary["parties"][1]["joined_s"].get<double>() == Approx(0.5).margin(0.05));
+  CHECK(metrics.render().find("outcome=\"refused\"") == std::string::npos);
+  bool joined_event = false;
+  for (const auto& e : events_of(settings.output.dir + "/CA1.events.jsonl")) {
+    joined_event |= e["type"] == "party_joined" && e["speaker"] == "agent";
+    // The agent's silence before it joined is not dead air.
+    if (e["type"] == "dead_air" && e["state"] == "opened") CHECK(e["time_s"].get<double>() > 0.5);
+  }
+  CHECK(joined_event);
+}
+
+TEST_CASE("a leg alone whose other party never comes is a one-speaker call", "[server][live]") {
   const Channels audio = example_channels();
   tw::server::Metrics metrics;
   tw::server::CallSettings settings;
@@ -166,17 +214,62 @@ TEST_CASE("a leg alone becomes a one-speaker call after the wait for its other p
   auto caller = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
   REQUIRE(caller.call);
   std::vector<float> ten_seconds(audio.caller.begin(), audio.caller.begin() + 80000);
-  caller.call->leg(caller.first_leg).write(std::span<const float>(ten_seconds).first(4000));
-  std::this_thread::sleep_for(400ms);  // past the wait: analysis starts with the caller alone
-  CHECK_FALSE(registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::agent}}}, false).call);
-  play_leg(caller.call->leg(caller.first_leg), std::vector<float>(ten_seconds.begin() + 4000, ten_seconds.end()));
+  play_leg(caller.call->leg(caller.first_leg), ten_seconds);
   REQUIRE(pool.wait_idle(30.0));
   const auto status = caller.call->status();
   CHECK(status.roles == std::vector<std::string>{"caller"});
   CHECK(status.duration_s == Approx(10.0).margin(0.01));
   std::ifstream in(settings.output.dir + "/CA1.summary.json");
   REQUIRE(in.good());
-  CHECK(nlohmann::json::parse(in)["speakers"].size() == 1);
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  CHECK(summary["speakers"].size() == 1);
+  CHECK(summary["parties"][1]["joined_s"].is_null());  // the agent never joined
+}
+
+TEST_CASE("a party who hangs up while the other goes on: party_left / their episodes closed / no dead air after",
+          "[server][live]") {
+  const Channels audio = example_channels();
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  settings.model = &model();
+  settings.output.dir = scratch("hangup");
+  tw::alerts::CollectingSink hub;
+  tw::server::WorkerPool pool(1, metrics, {});
+  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
+  auto caller = registry.open_leg("audiosocket", "u1", {}, {{8000, {SpeakerRole::caller}}}, false);
+  auto agent = registry.open_leg("audiosocket", "u1", {}, {{8000, {SpeakerRole::agent}}}, false);
+  REQUIRE(caller.call);
+  REQUIRE(agent.call);
+  // The caller hangs up at 30 s; the agent's leg goes on to the end of the recording.
+  const std::vector<float> caller_audio(audio.caller.begin(), audio.caller.begin() + 30 * 8000);
+  std::atomic<std::size_t> at_caller{0}, at_agent{0};
+  std::thread agent_thread([&] { play_leg(agent.call->leg(agent.first_leg), audio.agent, at_agent, at_caller); });
+  play_leg(caller.call->leg(caller.first_leg), caller_audio, at_caller, at_agent);
+  agent_thread.join();
+  REQUIRE(pool.wait_idle(60.0));
+  const auto events = events_of(settings.output.dir + "/u1.events.jsonl");
+  int left = 0;
+  for (const auto& e : events) {
+    INFO(e.dump());
+    if (e["type"] == "party_left") {
+      ++left;
+      CHECK(e["speaker"] == "caller");
+      CHECK(e["time_s"].get<double>() == Approx(30.0).margin(0.05));
+    }
+    if (e["time_s"].get<double>() > 30.05) {
+      CHECK(e["type"] != "dead_air");
+      CHECK(e["speaker"] != "caller");
+    }
+    if (e["speaker"] == "caller" && e["state"] == "closed") CHECK(e["time_s"].get<double>() <= 30.05);
+    if (e["speaker"] == "caller") CHECK(e["message"] != "still open when the call ended");
+  }
+  CHECK(left == 1);
+  std::ifstream in(settings.output.dir + "/u1.summary.json");
+  REQUIRE(in.good());
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  CHECK(summary["parties"][0]["left_s"].get<double>() == Approx(30.0).margin(0.05));
+  CHECK(summary["parties"][1]["left_s"].is_null());
+  CHECK(summary["duration_s"].get<double>() == Approx(static_cast<double>(audio.agent.size()) / 8000).margin(0.01));
 }
 
 TEST_CASE("the registry keeps --max-calls / makes platform ids safe file names / lists ended calls", "[server][registry]") {

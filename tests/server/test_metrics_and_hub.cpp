@@ -84,3 +84,45 @@ TEST_CASE("the hub tracks open alerts and episodes / an acknowledgement is an ev
   CHECK(fed.size() == 4);
   CHECK(m.render().find("tonewatch_alerts_total{reason=\"escalation\"} 2") != std::string::npos);
 }
+
+TEST_CASE("every acknowledgement has its own sequence number in its call / a call's open alerts close when it ends",
+          "[server][hub]") {
+  using tw::alerts::Event;
+  Metrics m;
+  tw::server::EventHub hub(m, nullptr);
+  // The call's counter, as a live call shares it between its analysis and its acks.
+  std::uint64_t counter = 7;  // the analysis has numbered 7 events so far
+  hub.set_sequencer([&](const std::string& call) { return call == "c1" ? ++counter : 0; });
+  Event alert;
+  alert.call_id = "c1";
+  alert.kind = tw::alerts::EventKind::alert;
+  alert.type = "supervisor_alert";
+  alert.details = {{"reason", "escalation"}};
+  alert.sequence = 3;
+  hub.on_event(alert);
+  alert.sequence = 6;
+  hub.on_event(alert);
+  const auto first = hub.acknowledge("c1", 3, "sam");
+  const auto second = hub.acknowledge("c1", 6, "kim");
+  REQUIRE(first);
+  REQUIRE(second);
+  // call + seq identifies an event (and is the webhook idempotency key): never 0, never shared.
+  CHECK(first->sequence == 8);
+  CHECK(second->sequence == 9);
+  CHECK(hub.acknowledged_already("c1", 3));
+  CHECK_FALSE(hub.acknowledged_already("c1", 4));
+
+  // A call that ends with an alert nobody acknowledged: not open any more, kept, still acknowledgeable.
+  alert.sequence = counter = 10;  // the analysis numbers on from the same counter
+  hub.on_event(alert);
+  CHECK(hub.open_alert_count("c1") == 1);
+  hub.call_ended("c1");
+  CHECK(hub.open_alert_count("c1") == 0);
+  CHECK(hub.open_alert_counts().count("c1") == 0);
+  CHECK(hub.alerts(true).empty());
+  REQUIRE(hub.alerts(false).size() == 3);
+  CHECK(hub.alerts(false)[0].call_ended);
+  const auto late = hub.acknowledge("c1", 10, "sam");
+  REQUIRE(late);
+  CHECK(late->sequence == 11);
+}

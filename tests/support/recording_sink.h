@@ -24,7 +24,8 @@ class RecordingSink : public telephony::IngestSink {
  public:
   std::vector<telephony::StreamStart> starts;
   std::map<int, std::vector<float>> audio;   // track -> interleaved samples, silence included
-  std::map<int, std::int64_t> filled_frames; // track -> frames of inserted silence
+  std::map<int, std::int64_t> filled_frames; // track -> frames of gaps (as silence in `audio`)
+  std::vector<telephony::TrackGap> gaps;     // every gap, in order
   std::vector<AudioBlock> blocks;
   std::vector<telephony::DtmfEvent> dtmf;
   std::vector<std::pair<telephony::EndReason, std::string>> ends;
@@ -40,8 +41,21 @@ class RecordingSink : public telephony::IngestSink {
     const std::int64_t have = a.channels > 0 ? static_cast<std::int64_t>(samples.size()) / a.channels : 0;
     if (a.first_sample != have) ++discontinuities;
     samples.insert(samples.end(), a.samples.begin(), a.samples.end());
-    if (a.filled) filled_frames[a.track] += a.frames();
-    blocks.push_back({a.track, a.first_sample, a.frames(), a.filled});
+    blocks.push_back({a.track, a.first_sample, a.frames(), false});
+  }
+  void on_gap(const telephony::TrackGap& g) override {
+    if (starts.empty()) ++audio_before_start;
+    const int channels = starts.empty() || g.track >= static_cast<int>(starts.back().tracks.size())
+                             ? 1
+                             : starts.back().tracks[static_cast<std::size_t>(g.track)].channels();
+    auto& samples = audio[g.track];
+    const std::int64_t have = static_cast<std::int64_t>(samples.size()) / channels;
+    if (g.first_sample != have) ++discontinuities;
+    // Kept as silence (up to an hour at 8 kHz) so a test can read the track sample by sample.
+    if (g.frames <= 3600 * 8000) samples.insert(samples.end(), static_cast<std::size_t>(g.frames * channels), 0.0f);
+    filled_frames[g.track] += g.frames;
+    gaps.push_back(g);
+    blocks.push_back({g.track, g.first_sample, g.frames, true});
   }
   void on_dtmf(const telephony::DtmfEvent& event) override { dtmf.push_back(event); }
   void on_stream_end(telephony::EndReason reason, std::string_view detail) override {
@@ -65,6 +79,8 @@ class CountingSink : public telephony::IngestSink {
     ++blocks;
     for (const float s : a.samples) sum += s;
   }
+  std::int64_t gap_frames = 0;
+  void on_gap(const telephony::TrackGap& g) override { gap_frames += g.frames; }
   void on_dtmf(const telephony::DtmfEvent&) override {}
   void on_stream_end(telephony::EndReason, std::string_view) override {}
   void send_text(std::string_view) override {}

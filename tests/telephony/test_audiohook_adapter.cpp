@@ -195,8 +195,13 @@ TEST_CASE("AudioHook pause resume and discarded audio keep the stream at the rep
   CHECK(std::equal(expected.begin() + 800, expected.begin() + 1200, a.begin() + 4000));
   CHECK(std::all_of(a.begin() + 4400, a.begin() + 6000, [](float s) { return s == 0.0f; }));
   CHECK(sink.discontinuities == 0);
-  CHECK(adapter.counters().gap_fill_samples == 1600 + 800);
+  // Both stretches were declared: passed on as gaps of their kind, nothing counted lost.
+  CHECK(adapter.counters().paused_samples == 1600 + 800);
+  CHECK(adapter.counters().gap_fill_samples == 0);
   CHECK(adapter.counters().gaps == 2);
+  REQUIRE(sink.gaps.size() == 2);
+  CHECK((sink.gaps[0].kind == tw::dsp::GapKind::paused && sink.gaps[0].first_sample == 400 && sink.gaps[0].frames == 1600));
+  CHECK((sink.gaps[1].kind == tw::dsp::GapKind::discarded && sink.gaps[1].first_sample == 2200 && sink.gaps[1].frames == 800));
   std::vector<std::string> notices;
   for (const auto& n : sink.notices) notices.push_back(n.first);
   CHECK(notices == std::vector<std::string>{"paused", "resumed", "discarded", "update"});
@@ -364,4 +369,28 @@ TEST_CASE("AudioHook customConfig nested deeper than the limit ends the session 
     const auto status = adapter.on_text(open_with_config(client, 60000));
     CHECK((status.close && status.close_code == close_code::kMessageTooBig));
   }
+}
+
+TEST_CASE("AudioHook a pause of an hour is one gap of its length and no maximum refuses it", "[telephony][audiohook]") {
+  RecordingSink sink;
+  AudioHookAdapter adapter(sink);  // max_gap_s 60: an undeclared jump that long is refused
+  Client client;
+  adapter.on_text(client.open());
+  client.serverseq = 1;
+  CHECK_FALSE(adapter.on_text(client.message("paused", json::object(), "PT0S")).close);
+  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT3600S"}, {"discarded", "PT3600S"}}, "PT3600S")).close);
+  REQUIRE(sink.gaps.size() == 1);
+  CHECK(sink.gaps[0].frames == 3600 * 8000);
+  CHECK(sink.gaps[0].kind == tw::dsp::GapKind::paused);
+  CHECK(adapter.counters().paused_samples == 3600u * 8000u);
+  CHECK(adapter.counters().count_of(Malformed::bad_timestamp) == 0);
+}
+
+TEST_CASE("AudioHook an empty audio frame is ignored in any state", "[telephony][audiohook]") {
+  RecordingSink sink;
+  AudioHookAdapter adapter(sink);
+  Client client;
+  CHECK_FALSE(adapter.on_text(client.open(kNil)).close);  // the probe
+  CHECK_FALSE(adapter.on_binary({}).close);
+  CHECK(adapter.counters().malformed == 0);
 }
