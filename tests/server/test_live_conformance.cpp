@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -506,5 +507,153 @@ TEST_CASE("twilio conformance: connected start media mark dtmf stop with a lost 
   CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_gaps_total{protocol=\"twilio\"}") == 1);
   CHECK(tw::test::metric_value(metrics, "tonewatch_dtmf_total") == 1);
   CHECK(metrics.find("tonewatch_ingest_malformed_total{protocol=\"twilio\"") == std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("audiosocket conformance: every type byte / each slin rate / a DTMF digit / hangup by 0x00 / an error by 0xff",
+          "[server][audiosocket][conformance]") {
+  const std::string out = fresh_dir("as-types");
+  ServeProcess server(out, {"--quiet"}, true);
+  // One caller leg per rate (res_audiosocket.h: 0x10 slin 8 kHz, 0x11 12 kHz ... 0x18 192 kHz),
+  // each 1 s of a 440 Hz tone in 20 ms messages, a DTMF digit, then the 0x00 hangup.
+  const std::pair<std::uint8_t, int> kinds[] = {{0x10, 8000},  {0x11, 12000}, {0x12, 16000}, {0x13, 24000}, {0x14, 32000},
+                                                {0x15, 44100}, {0x16, 48000}, {0x17, 96000}, {0x18, 192000}};
+  std::uint64_t frames_sent = 0;
+  int messages_sent = 0;
+  for (const auto& [type, rate] : kinds) {
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d%02x", type);
+    const int fd = tw::test::raw_connect(server.caller_port());
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, as_message(0x01, uuid_bytes(uuid))));
+    ++messages_sent;
+    const int chunk = rate / 50;  // 20 ms (44.1 kHz: 882 frames)
+    for (int c = 0; c < 50; ++c) {
+      std::string slin;
+      for (int i = 0; i < chunk; ++i) {
+        const auto v = static_cast<std::int16_t>(6000.0 * std::sin(2.0 * M_PI * 440.0 * (c * chunk + i) / rate));
+        slin += static_cast<char>(static_cast<std::uint16_t>(v) & 0xff);
+        slin += static_cast<char>(static_cast<std::uint16_t>(v) >> 8);
+      }
+      REQUIRE(send_all(fd, as_message(type, slin)));
+      ++messages_sent;
+      frames_sent += static_cast<std::uint64_t>(chunk);
+      if (c == 25) {
+        REQUIRE(send_all(fd, as_message(0x03, "7")));
+        ++messages_sent;
+      }
+    }
+    REQUIRE(send_all(fd, as_message(0x00, "")));
+    ++messages_sent;
+    char byte;
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    CHECK(::recv(fd, &byte, 1, 0) == 0);  // the server closes after the hangup
+    ::close(fd);
+    const json summary = wait_for_summary(out + "/" + uuid + ".summary.json", 30.0);
+    INFO("type 0x" << std::hex << int(type));
+    CHECK(summary["duration_s"].get<double>() == Approx(1.0).margin(0.01));
+    CHECK(summary["input"]["sample_rate_hz"] == rate);
+  }
+  // 0xff: Asterisk reports an error; the leg ends as the peer's error.
+  const std::string failed = "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9eff";
+  const int fd = tw::test::raw_connect(server.caller_port());
+  REQUIRE(send_all(fd, as_message(0x01, uuid_bytes(failed))));
+  REQUIRE(send_all(fd, as_message(0x10, std::string(320, '\0'))));
+  REQUIRE(send_all(fd, as_message(0xff, std::string(1, '\x02'))));
+  messages_sent += 3;
+  frames_sent += 160;
+  wait_for_summary(out + "/" + failed + ".summary.json", 30.0);
+  ::close(fd);
+  std::this_thread::sleep_for(300ms);
+  CHECK(server.err().find("peer_error: asterisk reported error 0x02") != std::string::npos);
+  const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_messages_total{protocol=\"audiosocket\"}") == messages_sent);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_audio_frames_total{protocol=\"audiosocket\"}") ==
+        static_cast<double>(frames_sent));
+  CHECK(tw::test::metric_value(metrics, "tonewatch_dtmf_total") == 9);
+  CHECK(metrics.find("tonewatch_ingest_malformed_total{protocol=\"audiosocket\"") == std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("audiohook conformance: ping update error and discarded in one session / position and seq on both sides",
+          "[server][audiohook][conformance]") {
+  const std::string out = fresh_dir("ah-walk");
+  ServeProcess server(out, audiohook_args({"--quiet"}));
+  const std::string conversation = "8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f1a";
+  AudioHookClient client(server.http_port(), kKey, kSecret);
+  REQUIRE(client.connected());
+  // L16 mono offered next to PCMU stereo: the server takes the two-party offer.
+  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("L16", {"external"}),
+                                                tw::test::audiohook_media("PCMU", {"external", "internal"})})));
+  const auto opened = client.read_until("opened", 5.0);
+  REQUIRE(opened);
+  REQUIRE((*opened)["parameters"]["media"].size() == 1);
+  CHECK((*opened)["parameters"]["media"][0]["format"] == "PCMU");
+  CHECK((*opened)["parameters"]["media"][0]["channels"] == json::array({"external", "internal"}));
+  stream_example(client, 0, 2 * kRate);
+  REQUIRE(client.send("ping", {{"rtt", "PT0.02S"}}));
+  const auto pong = client.read_until("pong", 5.0);
+  REQUIRE(pong);
+  CHECK((*pong)["clientseq"] == 2);
+  REQUIRE(client.send("update", {{"language", "de-DE"}}));
+  stream_example(client, 2 * kRate, 1 * kRate);
+  REQUIRE(client.send("error", {{"code", 500}, {"message", "transient failure in the client"}}));
+  client.advance(kRate / 2);
+  REQUIRE(client.send("discarded", {{"start", "PT3S"}, {"discarded", "PT0.5S"}}));
+  stream_example(client, 3 * kRate, 1 * kRate);
+  REQUIRE(client.send("close", {{"reason", "end"}}));
+  REQUIRE(client.read_until("closed", 5.0));
+  CHECK(client.wait_closed(5.0));
+  CHECK(client.close_code() == 1000);
+  check_server_messages(client);
+  const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(4.5).margin(0.01));
+  CHECK(summary["input"]["paused_frames"] == kRate / 2);
+  std::this_thread::sleep_for(200ms);
+  const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_audio_frames_total{protocol=\"audiohook\"}") == 4 * kRate);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_paused_frames_total{protocol=\"audiohook\"}") == kRate / 2);
+  CHECK(metrics.find("tonewatch_ingest_malformed_total{protocol=\"audiohook\"") == std::string::npos);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("generic stream conformance: metadata then L16 stereo at 16 kHz split at odd bytes / a clean close and counters that agree",
+          "[server][generic][conformance]") {
+  const std::string out = fresh_dir("generic");
+  ServeProcess server(out, {"--quiet"});
+  tw::test::WsClient ws(server.http_port(), "/stream");
+  REQUIRE(ws.connected());
+  REQUIRE(ws.send_text(R"({"call_id":"gen-1","sample_rate":16000,"channels":2,"encoding":"L16","roles":["agent","caller"],"agent_id":"A17"})"));
+  // 2 s of two tones (agent left at 300 Hz, caller right at 500 Hz), sent in messages
+  // of 1283 bytes: every boundary cuts a sample or a frame, which the next completes.
+  std::string bytes;
+  for (int i = 0; i < 32000; ++i) {
+    for (const double hz : {300.0, 500.0}) {
+      const auto v = static_cast<std::uint16_t>(static_cast<std::int16_t>(5000.0 * std::sin(2.0 * M_PI * hz * i / 16000.0)));
+      bytes += static_cast<char>(v & 0xff);
+      bytes += static_cast<char>(v >> 8);
+    }
+  }
+  int messages = 1;
+  for (std::size_t at = 0; at < bytes.size(); at += 1283) {
+    REQUIRE(ws.send_binary(bytes.substr(at, 1283)));
+    ++messages;
+    std::this_thread::sleep_for(1ms);
+  }
+  ws.close();
+  const json summary = wait_for_summary(out + "/gen-1.summary.json", 30.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(2.0).margin(0.01));
+  CHECK(summary["input"]["sample_rate_hz"] == 16000);
+  CHECK(summary["input"]["metadata"]["agent_id"] == "A17");
+  CHECK(summary["input"]["overflowed_frames"] == 0);
+  REQUIRE(summary["speakers"].size() == 2);
+  std::this_thread::sleep_for(200ms);
+  const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_messages_total{protocol=\"generic_ws\"}") == messages);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_ingest_audio_frames_total{protocol=\"generic_ws\"}") == 32000);
+  CHECK(metrics.find("tonewatch_ingest_malformed_total{protocol=\"generic_ws\"") == std::string::npos);
+  CHECK(server.err().find("generic_ws stream for call gen-1") != std::string::npos);
+  CHECK(server.err().find("ended (stop") != std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
 }
