@@ -86,21 +86,6 @@ tw::test::CommandResult play(const std::vector<std::string>& args) {
   return tw::test::run_command(tw::test::stream_player_binary(), all);
 }
 
-// Waits until the server lists `n` ended calls.
-json wait_for_ended(std::uint16_t port, std::size_t n, double timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  json calls;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto reply = tw::test::http_request(port, "GET", "/api/calls");
-    if (reply.status == 200) {
-      calls = json::parse(reply.body);
-      if (calls["recent"].size() >= n) return calls;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return calls;
-}
-
 constexpr const char* kAudioHookSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQ=";  // base64 of "secret-secret-secret"
 
 }  // namespace
@@ -137,7 +122,7 @@ TEST_CASE("every protocol: the example call streamed into tonewatch serve gives 
     INFO(calls[i].first << ": " << result.err);
     CHECK(result.exit_code == 0);
   }
-  const json listed = wait_for_ended(server.http_port(), calls.size(), 30.0);
+  const json listed = tw::test::wait_for_ended_calls(server.http_port(), calls.size(), 30.0);
   REQUIRE(listed["recent"].size() == calls.size());
 
   for (const auto& [id, args] : calls) {
@@ -297,7 +282,7 @@ TEST_CASE("bad input closes only the offending connection / a call streaming alo
   const auto played = good.get();
   INFO(played.err);
   REQUIRE(played.exit_code == 0);
-  wait_for_ended(port, 2, 20.0);
+  tw::test::wait_for_ended_calls(port, 2, 20.0);
   const json summary = read_json(out + "/CAgood.summary.json");
   CHECK(summary["input"]["overflowed_frames"] == 0);
   CHECK(without_call(read_lines(out + "/CAgood.events.jsonl")) == without_call(expected.events));

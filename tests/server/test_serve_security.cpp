@@ -47,21 +47,6 @@ std::string fresh_dir(const std::string& name) {
   return dir;
 }
 
-// Waits until the server lists `n` ended calls.
-json wait_for_ended(std::uint16_t port, std::size_t n, double timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  json calls;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto reply = tw::test::http_request(port, "GET", "/api/calls");
-    if (reply.status == 200) {
-      calls = json::parse(reply.body);
-      if (calls["recent"].size() >= n) return calls;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  return calls;
-}
-
 std::string metrics_of(std::uint16_t port) { return tw::test::http_request(port, "GET", "/metrics").body; }
 
 // The issue's message: `{"call_id":"c","sample_rate":8000,"x":` + `[`×n + `]`×n + `}`.
@@ -138,7 +123,7 @@ TEST_CASE("security: JSON nested 100000 and 60000 deep on /stream and in AudioHo
   REQUIRE(tw::test::http_request(port, "GET", "/healthz").status == 200);
   for (int i = 0; i < 10; ++i) REQUIRE(bystander.send_binary(std::string(3200, '\0')));
   bystander.close();
-  const json calls = wait_for_ended(port, 1, 20.0);
+  const json calls = tw::test::wait_for_ended_calls(port, 1, 20.0);
   REQUIRE(calls["recent"].size() == 1);  // no call was made of the refused streams
   CHECK(calls["recent"][0]["call"] == "bystander");
   CHECK(std::filesystem::exists(out + "/bystander.summary.json"));
@@ -195,7 +180,7 @@ TEST_CASE("security: a call's summary stays a few KiB whatever metadata its stre
   short_call(port, text);
   // And the same again, for a summary to compare against: a call with no metadata at all.
   short_call(port, R"({"call_id":"plain","sample_rate":8000,"channels":2})");
-  wait_for_ended(port, 2, 20.0);
+  tw::test::wait_for_ended_calls(port, 2, 20.0);
   REQUIRE(std::filesystem::exists(out + "/bomb.summary.json"));
   const auto bomb = std::filesystem::file_size(out + "/bomb.summary.json");
   const auto plain = std::filesystem::file_size(out + "/plain.summary.json");
@@ -658,7 +643,7 @@ TEST_CASE("security: a call longer than --max-call-s is ended and written so its
   REQUIRE(c.wait_closed(10.0));
   CHECK(c.close_code() == 1008);
   CHECK(c.close_reason().find("maximum length (--max-call-s)") != std::string::npos);
-  wait_for_ended(port, 1, 20.0);
+  tw::test::wait_for_ended_calls(port, 1, 20.0);
   const json summary = read_json(out + "/endless.summary.json");
   const double duration_s = summary["duration_s"].get<double>();
   CHECK(duration_s >= 2.0);

@@ -143,4 +143,18 @@ double metric_value(const std::string& metrics, const std::string& sample) {
   return -1.0;
 }
 
+nlohmann::json wait_for_ended_calls(std::uint16_t port, std::size_t n, double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  nlohmann::json calls;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto reply = http_request(port, "GET", "/api/calls");
+    if (reply.status == 200) {
+      calls = nlohmann::json::parse(reply.body);
+      if (calls["recent"].size() >= n) return calls;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return calls;
+}
+
 }  // namespace tw::test

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace tw::test {
 
 class ServeProcess {
@@ -56,5 +58,9 @@ ServerReply http_request(std::uint16_t port, const std::string& method, const st
 /// The value of an unlabelled or labelled Prometheus sample in `metrics` text
 /// (e.g. `tonewatch_calls_total{protocol="twilio"}`), or -1 if absent.
 double metric_value(const std::string& metrics, const std::string& sample);
+
+/// GET /api/calls until the server lists at least `n` ended calls ("recent"), or
+/// `timeout_s` has passed; returns the last listing (empty if none answered).
+nlohmann::json wait_for_ended_calls(std::uint16_t port, std::size_t n, double timeout_s);
 
 }  // namespace tw::test
