@@ -1,15 +1,14 @@
 #include "net/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cctype>
 #include <chrono>
@@ -19,16 +18,12 @@
 #include <thread>
 
 #include "net/connection_limits.h"
+#include "net/connection_starts.h"
 #include "net/connection_stream.h"
 #include "net/session_registry.h"
-#include "net/tcp_session.h"
-#include "net/websocket_session.h"
 
 namespace tw::net {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
@@ -74,41 +69,14 @@ namespace {
 
 tcp::endpoint resolve(const std::string& address) {
   const auto [host, port] = parse_address(address);
-  beast::error_code ec;
+  boost::system::error_code ec;
   const asio::ip::address ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) throw std::invalid_argument("'" + address + "': '" + host + "' is not an IP address");
   return {ip, port};
 }
 
-Request to_request(const http::request<http::string_body>& req, const std::string& remote, bool tls) {
-  Request r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  const std::size_t q = r.target.find('?');
-  r.path = r.target.substr(0, q);
-  r.query = q == std::string::npos ? std::string() : r.target.substr(q + 1);
-  for (const auto& field : req) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    // Repeated headers are joined with ", " (RFC 9110 §5.3).
-    auto [it, inserted] = r.headers.emplace(name, std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
-  }
-  r.body = req.body();
-  r.remote = remote;
-  r.tls = tls;
-  return r;
-}
-
-std::string remote_of(const detail::ConnectionSocket& socket) {
-  beast::error_code ec;
-  const tcp::endpoint ep = socket.remote_endpoint(ec);
-  if (ec) return "?";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
 std::string address_of(const detail::ConnectionSocket& socket) {
-  beast::error_code ec;
+  boost::system::error_code ec;
   const tcp::endpoint ep = socket.remote_endpoint(ec);
   return ec ? std::string("?") : ep.address().to_string();
 }
@@ -116,7 +84,7 @@ std::string address_of(const detail::ConnectionSocket& socket) {
 // accept(2) fails this way when the process or system is out of descriptors or
 // memory; the connection waits in the backlog, so accepting again at once fails
 // again at once (a busy loop at 100 % of a core, issue 22).
-bool out_of_resources(const beast::error_code& ec) {
+bool out_of_resources(const boost::system::error_code& ec) {
   if (ec.category() != boost::system::system_category()) return false;
   return ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM;
 }
@@ -149,6 +117,7 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<asio::steady_timer>> tcp_backoffs;
   std::vector<std::thread> threads;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  detail::HttpSessionContext http_context{config, stats, route_limits, sessions};
   std::size_t next_loop = 0;  // only the acceptors' handlers (all on loops[0]) touch it
   std::atomic<bool> accepting{true};
 
@@ -163,7 +132,7 @@ struct HttpServer::Impl {
   tcp::acceptor open_acceptor(const std::string& address) {
     const tcp::endpoint ep = resolve(address);
     tcp::acceptor acceptor(loops.front()->get_executor());
-    beast::error_code ec;
+    boost::system::error_code ec;
     acceptor.open(ep.protocol(), ec);
     if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor.bind(ep, ec);
@@ -181,7 +150,7 @@ struct HttpServer::Impl {
     if (slot) return slot;
     (why == detail::ConnectionLimits::Refusal::total ? stats.refused_listener_full : stats.refused_address_full)
         .fetch_add(1, std::memory_order_relaxed);
-    beast::error_code ignored;
+    boost::system::error_code ignored;
     if (http_listener && !tls) {
       socket.non_blocking(true, ignored);
       socket.write_some(asio::buffer(kBusyResponse.data(), kBusyResponse.size()), ignored);
@@ -197,14 +166,14 @@ struct HttpServer::Impl {
     stats.accept_backoffs.fetch_add(1, std::memory_order_relaxed);
     timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(config.accept_backoff_s)));
-    timer.async_wait([this, again](beast::error_code ec) {
+    timer.async_wait([this, again](boost::system::error_code ec) {
       if (!ec && accepting.load()) again();
     });
   }
 
   // The accept handlers run on loops[0]; each connection then starts on its own loop.
   void accept_http() {
-    http_acceptor->async_accept(connection_executor(), [this](beast::error_code ec, detail::ConnectionSocket socket) {
+    http_acceptor->async_accept(connection_executor(), [this](boost::system::error_code ec, detail::ConnectionSocket socket) {
       if (!accepting.load()) return;
       if (ec) {
         if (out_of_resources(ec)) return back_off(*http_backoff, [this] { accept_http(); });
@@ -214,11 +183,9 @@ struct HttpServer::Impl {
         const detail::ConnectionExecutor ex = socket.get_executor();
         asio::dispatch(ex, [this, s = std::make_shared<detail::ConnectionSocket>(std::move(socket)), slot = std::move(slot)]() mutable {
           if (tls) {
-            start_tls(std::move(*s), std::move(slot));
+            detail::start_https_session(http_context, detail::ConnectionStream(std::move(*s)), *tls, std::move(slot));
           } else {
-            std::make_shared<HttpSession<detail::ConnectionStream>>(*this, detail::ConnectionStream(std::move(*s)), false,
-                                                                    std::move(slot))
-                ->run();
+            detail::start_http_session(http_context, detail::ConnectionStream(std::move(*s)), std::move(slot));
           }
         });
       }
@@ -227,131 +194,20 @@ struct HttpServer::Impl {
   }
 
   void accept_tcp(std::size_t index) {
-    tcp_acceptors[index]->async_accept(connection_executor(), [this, index](beast::error_code ec, detail::ConnectionSocket socket) {
+    tcp_acceptors[index]->async_accept(connection_executor(), [this, index](boost::system::error_code ec, detail::ConnectionSocket socket) {
       if (!accepting.load()) return;
       if (ec) {
         if (out_of_resources(ec)) return back_off(*tcp_backoffs[index], [this, index] { accept_tcp(index); });
         return accept_tcp(index);
       }
       if (std::shared_ptr<void> slot = admit(*tcp_limits[index], socket, false)) {
-        const std::string remote = remote_of(socket);
-        auto session = std::make_shared<detail::TcpSession>(detail::ConnectionStream(std::move(socket)), config.tcp[index],
-                                                            stats, sessions);
-        session->hold(std::move(slot));
-        asio::dispatch(session->executor(), [session, remote] { session->start(remote); });
+        detail::start_tcp_session(detail::ConnectionStream(std::move(socket)), config.tcp[index], stats, sessions,
+                                  std::move(slot));
       }
       accept_tcp(index);
     });
   }
 
-  void start_tls(detail::ConnectionSocket socket, std::shared_ptr<void> slot) {
-    auto stream = std::make_shared<beast::ssl_stream<detail::ConnectionStream>>(detail::ConnectionStream(std::move(socket)), *tls);
-    beast::get_lowest_layer(*stream).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(config.handshake_timeout_s)));
-    stream->async_handshake(ssl::stream_base::server, [this, stream, slot = std::move(slot)](beast::error_code ec) mutable {
-      if (ec) {
-        stats.tls_failures.fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
-      std::make_shared<HttpSession<beast::ssl_stream<detail::ConnectionStream>>>(*this, std::move(*stream), true, std::move(slot))
-          ->run();
-    });
-  }
-
-  /// One HTTP connection: requests in turn until it upgrades to a WebSocket or closes.
-  template <class Stream>
-  class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
-   public:
-    HttpSession(Impl& impl, Stream&& stream, bool tls, std::shared_ptr<void> slot)
-        : impl_(impl), stream_(std::move(stream)), tls_(tls), slot_(std::move(slot)) {}
-
-    void run() {
-      asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::read, this->shared_from_this()));
-    }
-
-   private:
-    void read() {
-      parser_.emplace();
-      parser_->body_limit(impl_.config.max_request_body_bytes);
-      parser_->header_limit(16 * 1024);
-      beast::get_lowest_layer(stream_).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(impl_.config.handshake_timeout_s)));
-      http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
-    }
-
-    void on_read(beast::error_code ec, std::size_t) {
-      if (ec == http::error::end_of_stream) return close();
-      if (ec) {
-        if (ec != beast::error::timeout && ec != asio::error::operation_aborted) {
-          impl_.stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-        }
-        return close();
-      }
-      http::request<http::string_body> req = parser_->release();
-      // Beast frames a request by Content-Length or a final "chunked" only; any other
-      // Transfer-Encoding left the body unread, to be parsed as the next request.
-      std::string transfer_encoding;
-      for (auto [it, end] = req.equal_range(http::field::transfer_encoding); it != end; ++it) {
-        transfer_encoding += (transfer_encoding.empty() ? "" : ", ") + std::string(it->value());
-      }
-      if (req.count(http::field::transfer_encoding) > 0) {
-        if (const int status = refused_transfer_coding(transfer_encoding); status != 0) {
-          impl_.stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-          return respond(Response::text(status, status == 400 ? "bad request: the body's length is unknown (Transfer-Encoding " +
-                                                                    transfer_encoding + ")\n"
-                                                              : "transfer coding not implemented: " + transfer_encoding + "\n"),
-                         req.version(), false);
-        }
-      }
-      const std::string remote = remote_of(beast::get_lowest_layer(stream_).socket());
-      Request request = to_request(req, remote, tls_);
-      if (websocket::is_upgrade(req)) {
-        for (std::size_t i = 0; i < impl_.config.websockets.size(); ++i) {
-          const WebSocketRoute& route = impl_.config.websockets[i];
-          if (route.path != request.path) continue;
-          detail::ConnectionLimits::Refusal why = detail::ConnectionLimits::Refusal::none;
-          std::shared_ptr<void> route_slot = impl_.route_limits[i]->acquire({}, why);
-          if (!route_slot) {
-            impl_.stats.refused_route_full.fetch_add(1, std::memory_order_relaxed);
-            impl_.stats.websocket_refused.fetch_add(1, std::memory_order_relaxed);
-            return respond(Response::text(503, "too many connections to " + route.path + " (" +
-                                                   std::to_string(route.max_connections) + ")\n"),
-                           req.version(), false);
-          }
-          auto session = std::make_shared<detail::WebSocketSession<Stream>>(std::move(stream_), route, impl_.stats,
-                                                                            impl_.sessions);
-          session->hold(std::move(slot_));
-          session->hold(std::move(route_slot));
-          session->start(std::move(req), std::move(request));
-          return;
-        }
-        return respond(Response::text(404, "no WebSocket endpoint at " + request.path + "\n"), req.version(), false);
-      }
-      impl_.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
-      Response response = impl_.config.http ? impl_.config.http(request) : Response::text(404, "not found\n");
-      respond(response, req.version(), req.keep_alive());
-    }
-
-    void respond(const Response& response, unsigned version, bool keep_alive) {
-      auto res = std::make_shared<http::response<http::string_body>>(detail::to_beast(response, version, keep_alive));
-      http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-        if (ec || !keep_alive) return self->close();
-        self->read();
-      });
-    }
-
-    void close() {
-      beast::error_code ignored;
-      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
-    }
-
-    Impl& impl_;
-    Stream stream_;
-    bool tls_;
-    std::shared_ptr<void> slot_;  // the listener's count of this connection (passed on at an upgrade)
-    beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
-  };
 };
 
 HttpServer::HttpServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
@@ -363,7 +219,7 @@ HttpServer::HttpServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::
     impl.tls.emplace(ssl::context::tls_server);
     impl.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    beast::error_code ec;
+    boost::system::error_code ec;
     impl.tls->use_certificate_chain_file(impl.config.tls_cert_file, ec);
     if (ec) throw std::invalid_argument("cannot load TLS certificate " + impl.config.tls_cert_file + ": " + ec.message());
     impl.tls->use_private_key_file(impl.config.tls_key_file, ssl::context::pem, ec);
@@ -402,14 +258,14 @@ void HttpServer::stop_accepting() {
   Impl& impl = *impl_;
   if (!impl.accepting.exchange(false)) return;
   asio::post(impl.http_acceptor->get_executor(), [&impl] {
-    beast::error_code ignored;
+    boost::system::error_code ignored;
     impl.http_acceptor->close(ignored);
     impl.http_backoff->cancel();
     for (auto& timer : impl.tcp_backoffs) timer->cancel();
   });
   for (auto& a : impl.tcp_acceptors) {
     asio::post(a->get_executor(), [acceptor = a.get()] {
-      beast::error_code ignored;
+      boost::system::error_code ignored;
       acceptor->close(ignored);
     });
   }
@@ -434,7 +290,7 @@ void HttpServer::stop() {
 }
 
 std::uint16_t HttpServer::http_port() const noexcept {
-  beast::error_code ec;
+  boost::system::error_code ec;
   const tcp::endpoint ep = impl_->http_acceptor->local_endpoint(ec);
   return ec ? 0 : ep.port();
 }
@@ -442,7 +298,7 @@ std::uint16_t HttpServer::http_port() const noexcept {
 std::vector<std::uint16_t> HttpServer::tcp_ports() const {
   std::vector<std::uint16_t> ports;
   for (const auto& a : impl_->tcp_acceptors) {
-    beast::error_code ec;
+    boost::system::error_code ec;
     const tcp::endpoint ep = a->local_endpoint(ec);
     ports.push_back(ec ? 0 : ep.port());
   }

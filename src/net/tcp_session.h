@@ -3,6 +3,7 @@
 // bytes from the outbox written back. Internal to the net layer.
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 
