@@ -128,7 +128,8 @@ var TwLive = (function () {
     var url = "/api/alerts/" + encodeURIComponent(call) + "/" + seq + "/ack?user=" + encodeURIComponent(me.user || "");
     return fetch(url, { method: "POST" }).then(function (r) {
       if (r.status === 401) { toLogin(); throw new Error("not logged in"); }
-      if (r.status === 404) { acknowledged(call, seq); return null; }  // someone else was quicker
+      // 409: someone else was quicker; 404: the alert has left the server's history.
+      if (r.status === 409 || r.status === 404) { acknowledged(call, seq); return null; }
       if (!r.ok) throw new Error("acknowledge failed: HTTP " + r.status);
       return r.json();
     }).then(function (ack) {
@@ -140,6 +141,13 @@ var TwLive = (function () {
     delete open[key(call, seq)];
     dropToast(key(call, seq));
     changed();
+  }
+  // The call has ended: its alerts close with it (the server no longer counts them
+  // open; the call's recent row offers to acknowledge them).
+  function callEnded(call) {
+    var any = false;
+    for (var k in open) if (open[k].call === call) { delete open[k]; dropToast(k); any = true; }
+    if (any) changed();
   }
 
   var prefs = { sound: false, notify: false };
@@ -297,7 +305,7 @@ var TwLive = (function () {
     words: words, clock: clock, fmt: fmt, finite: finite, node: node, timeOfDay: timeOfDay,
     alertTitle: alertTitle, flagName: flagName, evidenceLine: evidenceLine,
     identify: identify, toggles: toggles, connect: connect,
-    raise: raise, acknowledge: acknowledge, acknowledged: acknowledged, setOpen: setOpen,
+    raise: raise, acknowledge: acknowledge, acknowledged: acknowledged, callEnded: callEnded, setOpen: setOpen,
     openAlerts: openAlerts, openCount: openCount,
     onAlertsChanged: function (f) { listeners.push(f); },
     user: function () { return me.user; }

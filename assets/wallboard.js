@@ -262,8 +262,36 @@
     L.node("td", "stages", null, tr).appendChild(stageStrip(r.stages, r.duration_s));
     var rep = L.node("td", "report", null, tr);
     if (r.report) { var link = L.node("a", null, "report", rep); link.href = r.report; }
-    recent.set(r.call, { row: r, el: tr });
+    // Alerts the call ended with, unacknowledged: closed with the call (not counted
+    // open above), still to be acknowledged here.
+    var entry = { row: r, el: tr, pending: (r.unacknowledged || []).slice() };
+    var cell = L.node("td", "c-alerts", null, tr);
+    entry.alertText = L.node("span", "alert-text", "", cell);
+    entry.ack = L.node("button", "ack", "Acknowledge", cell);
+    entry.ack.type = "button";
+    entry.ack.addEventListener("click", function () {
+      entry.ack.disabled = true;
+      Promise.all(entry.pending.slice().map(function (seq) {
+        return L.acknowledge(r.call, seq).then(function () { recentAcknowledged(r.call, seq); });
+      }))
+        .catch(function (err) { entry.ack.title = err.message; })
+        .then(function () { entry.ack.disabled = false; });
+    });
+    showPending(entry);
+    L.callEnded(r.call);
+    recent.set(r.call, entry);
     recentDirty = true;
+  }
+  function showPending(entry) {
+    var n = entry.pending.length;
+    entry.alertText.textContent = n ? n + (n === 1 ? " alert" : " alerts") + " unacknowledged " : "";
+    entry.ack.hidden = n === 0;
+  }
+  function recentAcknowledged(call, seq) {
+    var entry = recent.get(call);
+    if (!entry) return;
+    entry.pending = entry.pending.filter(function (s) { return s !== seq; });
+    showPending(entry);
   }
   function renderRecent() {
     var list = Array.from(recent.values()).sort(function (a, b) { return (b.row.ended_unix_ms || 0) - (a.row.ended_unix_ms || 0); });
@@ -309,7 +337,7 @@
       orderDirty = true;
       schedule();
     },
-    ack: function (m) { L.acknowledged(m.call, m.seq); }
+    ack: function (m) { L.acknowledged(m.call, m.seq); recentAcknowledged(m.call, m.seq); }
   };
   L.onAlertsChanged(function () { calls.forEach(function (e, id) { dirty.add(id); }); orderDirty = true; schedule(); });
 

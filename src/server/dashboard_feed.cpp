@@ -199,7 +199,7 @@ json DashboardFeed::row_json(const CallStatus& s, const std::vector<std::string>
           {"error", s.error}};
 }
 
-json DashboardFeed::recent_json(const CallStatus& s) {
+json DashboardFeed::recent_json(const CallStatus& s, const std::vector<std::uint64_t>& unacknowledged) {
   json stages = json::array();
   for (const pipeline::StageSpan& span : s.stages) {
     stages.push_back({std::string(detect::to_string(span.stage)), alerts::json_number(span.start_s, 1),
@@ -213,6 +213,7 @@ json DashboardFeed::recent_json(const CallStatus& s) {
           {"verdict", s.verdict},
           {"stages", std::move(stages)},
           {"report", s.report_path.empty() ? json(nullptr) : json("/calls/" + s.call_id + "/report")},
+          {"unacknowledged", unacknowledged},  // its alerts closed with it, still to acknowledge
           {"error", s.error}};
 }
 
@@ -233,7 +234,7 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
     calls.push_back(std::move(row));
   }
   for (const CallStatus& s : registry_.recent()) {
-    if (call.empty() || s.call_id == call) recent.push_back(recent_json(s));
+    if (call.empty() || s.call_id == call) recent.push_back(recent_json(s, hub_.unacknowledged(s.call_id)));
   }
   for (const AlertRecord& r : hub_.alerts(true)) {
     if (alerts.size() >= kSnapshotAlerts) break;
@@ -270,7 +271,7 @@ std::string DashboardFeed::tick_message() {
   std::set<std::string> listed;
   for (const CallStatus& s : ended) {
     listed.insert(s.call_id);
-    if (recent_sent_.insert(s.call_id).second) recent.push_back(recent_json(s));
+    if (recent_sent_.insert(s.call_id).second) recent.push_back(recent_json(s, hub_.unacknowledged(s.call_id)));
   }
   // Forget what left the recent list (and the calls' interruption marks).
   for (auto it = recent_sent_.begin(); it != recent_sent_.end();) {

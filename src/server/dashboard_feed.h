@@ -75,7 +75,7 @@ class DashboardFeed {
   static nlohmann::json row_json(const CallStatus& status, const std::vector<std::string>& open_episodes,
                                  std::size_t open_alerts, bool interrupting);
   /// An ended call's entry in the recent list.
-  static nlohmann::json recent_json(const CallStatus& status);
+  static nlohmann::json recent_json(const CallStatus& status, const std::vector<std::uint64_t>& unacknowledged = {});
 
  private:
   struct Client {

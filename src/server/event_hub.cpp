@@ -6,6 +6,9 @@ namespace tw::server {
 namespace {
 
 constexpr std::size_t kMaxAlerts = 5000;
+// Ended calls remembered for their late events: far more than a call's events can
+// lag behind its end (the delivery queue holds seconds of events).
+constexpr std::size_t kMaxEndedCalls = 10000;
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -44,11 +47,12 @@ void EventHub::clear_subscribers() {
 void EventHub::on_event(const alerts::Event& event) {
   {
     std::lock_guard<std::mutex> lock(state_mutex_);
+    const bool ended = ended_calls_.count(event.call_id) > 0;
     if (event.kind == alerts::EventKind::alert) {
-      alerts_.push_back({event, unix_ms(), {}, 0});
+      alerts_.push_back({event, unix_ms(), {}, 0, ended});
       if (alerts_.size() > kMaxAlerts) alerts_.pop_front();
     }
-    if (event.state == alerts::EventState::opened) episodes_[event.call_id][event.type] = event.since_s;
+    if (event.state == alerts::EventState::opened && !ended) episodes_[event.call_id][event.type] = event.since_s;
     if (event.state == alerts::EventState::closed) {
       auto it = episodes_.find(event.call_id);
       if (it != episodes_.end()) {
@@ -133,6 +137,13 @@ void EventHub::call_ended(const std::string& call_id) {
     if (r.event.call_id == call_id && r.acknowledged_by.empty()) r.call_ended = true;
   }
   episodes_.erase(call_id);
+  if (ended_calls_.insert(call_id).second) {
+    ended_order_.push_back(call_id);
+    if (ended_order_.size() > kMaxEndedCalls) {
+      ended_calls_.erase(ended_order_.front());
+      ended_order_.pop_front();
+    }
+  }
 }
 
 std::vector<AlertRecord> EventHub::alerts(bool open_only) const {
@@ -158,6 +169,15 @@ std::size_t EventHub::open_alert_count(const std::string& call_id) const {
   std::size_t n = 0;
   for (const AlertRecord& r : alerts_) n += r.event.call_id == call_id && r.acknowledged_by.empty() && !r.call_ended;
   return n;
+}
+
+std::vector<std::uint64_t> EventHub::unacknowledged(const std::string& call_id) const {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  std::vector<std::uint64_t> out;
+  for (const AlertRecord& r : alerts_) {
+    if (r.event.call_id == call_id && r.acknowledged_by.empty()) out.push_back(r.event.sequence);
+  }
+  return out;
 }
 
 std::map<std::string, std::size_t> EventHub::open_alert_counts() const {

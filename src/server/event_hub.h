@@ -13,6 +13,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,9 @@ class EventHub final : public alerts::EventSink {
   /// counter: CallRegistry::next_sequence), so that it is unique among the call's events.
   void set_sequencer(std::function<std::uint64_t(const std::string& call_id)> sequencer) { sequencer_ = std::move(sequencer); }
   /// The call has ended: its open alerts close with it (AlertRecord::call_ended).
+  /// Events reach on_event through a queue (alerts::AsyncEventSink) while this is
+  /// called by the worker that finished the call, so the call's last alerts can
+  /// arrive after it: they are recorded closed too, and open no episode.
   void call_ended(const std::string& call_id);
 
   /// Alerts, newest first; only open ones if `open_only`.
@@ -67,6 +71,9 @@ class EventHub final : public alerts::EventSink {
   /// Open alerts and episodes of one call (for the wallboard): types of episodes open now.
   std::vector<std::string> open_episodes(const std::string& call_id) const;
   std::size_t open_alert_count(const std::string& call_id) const;
+  /// A call's alerts nobody acknowledged, open or closed with the call, oldest first
+  /// (an ended call's row offers to acknowledge them).
+  std::vector<std::uint64_t> unacknowledged(const std::string& call_id) const;
   /// Open alerts per call, in one pass (the wallboard's once-a-second rows).
   std::map<std::string, std::size_t> open_alert_counts() const;
 
@@ -84,6 +91,8 @@ class EventHub final : public alerts::EventSink {
   mutable std::mutex state_mutex_;
   std::deque<AlertRecord> alerts_;                                // newest last, bounded
   std::map<std::string, std::map<std::string, double>> episodes_;  // call -> open episode type -> since
+  std::unordered_set<std::string> ended_calls_;                    // the last kMaxEndedCalls calls ended
+  std::deque<std::string> ended_order_;                            // ... oldest first
 };
 
 }  // namespace tw::server

@@ -149,7 +149,8 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
   FeedRecorder events(port, "/events", {{"Authorization", std::string("Bearer ") + kToken}});
 
   // The example call at real-time pace, three calm calls alongside (its calm first
-  // 15 s looped), each played by tools/stream_player as an operator would.
+  // 15 s looped), each played by tools/stream_player as an operator would; and the
+  // example once more, whose alert nobody acknowledges while it runs.
   const std::string example_wav = tw::build::source_dir() + "/examples/example_call.wav";
   const std::string calm_wav = dir + "/calm.wav";
   tw::test::write_call_wav(calm_wav, *tw::test::looped(*tw::test::example_call_audio(), 2, 8000, 15.0, 84.0), 2, 8000);
@@ -158,9 +159,10 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
   for (const auto& [id, agent] : {std::pair{"calm-north", "A-02"}, std::pair{"calm-south", "B-09"}, std::pair{"calm-east", "C-31"}}) {
     players.push_back(std::make_unique<tw::test::StreamPlayer>(port, calm_wav, id, std::vector<std::string>{std::string("agent_id=") + agent}));
   }
+  players.push_back(std::make_unique<tw::test::StreamPlayer>(port, example_wav, "unheeded", std::vector<std::string>{"agent_id=A-18"}));
   const auto t0 = Clock::now();
 
-  REQUIRE(wall.wait_for("document.querySelectorAll('#rows tr').length === 4", 15.0));
+  REQUIRE(wall.wait_for("document.querySelectorAll('#rows tr').length === 5", 15.0));
   // A row is never shown half-built: its agent (from the stream's metadata) is there with it.
   CHECK(wall.evaluate(row("example") + ".querySelector('.agent').textContent") == "agent A-17");
   CHECK(wall.evaluate(row("calm-east") + ".querySelector('.agent').textContent") == "agent C-31");
@@ -197,7 +199,8 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
   CHECK(wall.evaluate(toast + ".querySelector('.msg').textContent") == alert["message"]);
   CHECK(wall.evaluate(toast + ".querySelectorAll('.evidence li').length").get<int>() >= 1);
   CHECK(wall.evaluate(row("example") + ".querySelector('.alert-text').textContent") == "Call escalating");
-  CHECK(wall.evaluate("document.getElementById('count-alerts').textContent") == "1");
+  // The same audio in "unheeded": its alert too, at about the same moment.
+  CHECK(wall.wait_for("document.getElementById('count-alerts').textContent === '2'", 5.0));
 
   // The live call view in a second tab, while the call goes on.
   tw::test::BrowserPage& view = browser.open(base + "/calls/example", 1400, 1150);
@@ -230,10 +233,12 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
   CHECK(ack["details"]["alert_seq"] == alert["seq"]);
   CHECK(ack["details"]["acknowledged_by"] == "Dana Ortiz");  // the name given at login
   CHECK(wall.wait_for("!" + toast + " && !" + row("example") + ".classList.contains('alerting')", 3.0));
-  CHECK(wall.evaluate("document.getElementById('count-alerts').textContent") == "0");
+  CHECK(wall.evaluate("document.getElementById('count-alerts').textContent") == "1");  // unheeded's
   CHECK(view.wait_for("document.querySelectorAll('#call-alerts .call-alert').length === 0", 3.0));
   const auto open_alerts = tw::test::http_request("127.0.0.1", port, "GET", "/api/alerts?open=1", {{"Authorization", std::string("Bearer ") + kToken}});
-  CHECK(json::parse(open_alerts.body)["alerts"].empty());
+  const json open_list = json::parse(open_alerts.body)["alerts"];
+  REQUIRE(open_list.size() == 1);
+  CHECK(open_list[0]["call"] == "unheeded");
 
   // The call view grows second by second.
   CHECK(view.wait_for("+document.body.dataset.seconds >= " + std::to_string(seconds_then + 3), 6.0));
@@ -264,6 +269,37 @@ TEST_CASE("the dashboard in a browser follows the example call live", "[server][
   const std::string verdict = wall.evaluate("document.querySelector('#recent-rows tr[data-call=\"example\"] .verdict').textContent");
   CHECK(verdict.rfind("Escalated at", 0) == 0);
   CHECK(wall.evaluate("document.querySelectorAll('#recent-rows tr[data-call=\"example\"] .strip rect').length").get<int>() >= 3);
+  CHECK(wall.evaluate("document.querySelector('#recent-rows tr[data-call=\"example\"] button.ack').hidden") == true);
+
+  // "unheeded" ended with its alert open: closed with the call (the wallboard counts no
+  // open alert), and its recent row offers to acknowledge it.
+  const std::string unheeded = "document.querySelector('#recent-rows tr[data-call=\"unheeded\"]')";
+  REQUIRE(wall.wait_for(unheeded + " && document.getElementById('count-alerts').textContent === '0'", 15.0));
+  CHECK(wall.evaluate(unheeded + ".querySelector('.alert-text').textContent") == "1 alert unacknowledged ");
+  // The page holds still for the click: the calm calls (84 s) end after it, and each
+  // row leaving the live table moves the recent table up.
+  REQUIRE(wall.wait_for("document.querySelectorAll('#rows tr').length === 0", 20.0));
+  // The click event dispatched on the button: a DevTools mouse click at its coordinates
+  // (as on the toast above, which is fixed on screen) does not reach this button once the
+  // page has scrolled to it, in headless Chromium 156; the handler is the same either way.
+  wall.evaluate(unheeded + ".querySelector('button.ack').click()");
+  json late_ack;
+  const auto late_deadline = Clock::now() + std::chrono::seconds(5);
+  while (late_ack.is_null() && Clock::now() < late_deadline) {
+    if (const auto found = events.find([](const json& e) { return e["type"] == "alert_acknowledged" && e["call"] == "unheeded"; })) {
+      late_ack = found->second;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE_FALSE(late_ack.is_null());
+  CHECK(late_ack["details"]["acknowledged_by"] == "Dana Ortiz");
+  CHECK(late_ack["seq"] != ack["seq"]);
+  CHECK(wall.wait_for(unheeded + ".querySelector('button.ack').hidden && " + unheeded + ".querySelector('.alert-text').textContent === ''", 3.0));
+  // Acknowledged once: a second try is refused as such (409), not as unknown (404).
+  const auto again = tw::test::http_request("127.0.0.1", port, "POST",
+                                            "/api/alerts/unheeded/" + std::to_string(late_ack["details"]["alert_seq"].get<int>()) + "/ack?user=Dana",
+                                            {{"Authorization", std::string("Bearer ") + kToken}});
+  CHECK(again.status == 409);
   REQUIRE(view.wait_for("document.body.dataset.ended === '1' && !document.getElementById('ended').hidden", 10.0));
   CHECK(view.evaluate("document.getElementById('report-link').getAttribute('href')") == "/calls/example/report");
   CHECK(view.evaluate("document.body.dataset.rendered") == "ok");

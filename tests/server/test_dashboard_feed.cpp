@@ -76,6 +76,9 @@ TEST_CASE("a recent call carries its verdict and stage history and report link",
   CHECK(r["report"] == "/calls/done/report");
   CHECK(r["agent"] == "A-2");
   CHECK(r["ended_unix_ms"] == 1'700'000'000'000);
+  CHECK(r["unacknowledged"] == json::array());
   s.report_path.clear();
   CHECK(DashboardFeed::recent_json(s)["report"].is_null());
+  // The alerts it ended with, unacknowledged: the row offers to acknowledge them.
+  CHECK(DashboardFeed::recent_json(s, {4, 9})["unacknowledged"] == json::array({4, 9}));
 }

@@ -85,7 +85,7 @@ TEST_CASE("the hub tracks open alerts and episodes / an acknowledgement is an ev
   CHECK(m.render().find("tonewatch_alerts_total{reason=\"escalation\"} 2") != std::string::npos);
 }
 
-TEST_CASE("every acknowledgement has its own sequence number in its call / a call's open alerts close when it ends",
+TEST_CASE("every acknowledgement has its own sequence number in its call / a call's open alerts close when it ends and late ones too",
           "[server][hub]") {
   using tw::alerts::Event;
   Metrics m;
@@ -125,4 +125,26 @@ TEST_CASE("every acknowledgement has its own sequence number in its call / a cal
   const auto late = hub.acknowledge("c1", 10, "sam");
   REQUIRE(late);
   CHECK(late->sequence == 11);
+
+  // The call's last events reach the hub through the delivery queue, after the worker
+  // that finished the call said it ended: an alert and an episode opened then are closed too.
+  alert.sequence = 12;
+  hub.on_event(alert);
+  Event episode;
+  episode.call_id = "c1";
+  episode.kind = tw::alerts::EventKind::event;
+  episode.type = "dead_air";
+  episode.state = tw::alerts::EventState::opened;
+  episode.sequence = 13;
+  hub.on_event(episode);
+  CHECK(hub.open_alert_count("c1") == 0);
+  CHECK(hub.alerts(true).empty());
+  REQUIRE(hub.alerts(false).size() == 4);
+  CHECK(hub.alerts(false)[0].event.sequence == 12);
+  CHECK(hub.alerts(false)[0].call_ended);
+  CHECK(hub.open_episodes("c1").empty());
+  // Another call is unaffected.
+  alert.call_id = "c2";
+  hub.on_event(alert);
+  CHECK(hub.open_alert_count("c2") == 1);
 }
