@@ -39,10 +39,6 @@ constexpr std::size_t kEventQueue = 1 << 12;
 // The view is redrawn four times a second: a meter that moves, without flicker.
 constexpr long kViewPeriodNs = 250'000'000;
 
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 std::string default_call_id() {
   const std::time_t now = std::time(nullptr);
   std::tm local{};

@@ -8,11 +8,12 @@
 #include "pipeline/channel_layout.h"
 
 namespace tw::app {
-namespace {
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+namespace {
 
 nlohmann::json role_names(const std::vector<features::SpeakerRole>& roles) {
   nlohmann::json names = nlohmann::json::array();

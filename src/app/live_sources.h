@@ -21,6 +21,9 @@
 
 namespace tw::app {
 
+/// Nanoseconds on the steady clock: the clock LiveSource::lost() and its start time are read on.
+std::int64_t steady_ns();
+
 /// One live input: a device capture or a paced file, with the roles of its channels.
 class LiveSource {
  public:

@@ -8,7 +8,7 @@
 namespace tw::detect {
 namespace {
 
-constexpr auto kF0 = static_cast<std::size_t>(Prosody::f0_median_st);
+constexpr auto kBaselineF0 = static_cast<std::size_t>(Prosody::f0_median_st);
 
 void check_prior(const std::array<float, kProsodyCount>& median, const std::array<float, kProsodyCount>& spread,
                  const std::string& what) {
@@ -103,10 +103,10 @@ void SpeakerBaseline::observe_register(const ProsodyVector& window) noexcept {
   // The register of the speaker's calm voice: from the windows the baseline
   // learned (judged calm) once there are some, else from this window.
   float f0_st = NAN;
-  if (learned_count_[kF0] > 0) {
-    f0_st = observed_median(kF0);
+  if (learned_count_[kBaselineF0] > 0) {
+    f0_st = observed_median(kBaselineF0);
   } else if (window.voiced_s >= config_.register_min_voiced_s) {
-    f0_st = window.values[kF0];
+    f0_st = window.values[kBaselineF0];
   }
   if (!std::isfinite(f0_st)) return;
   const VoiceRegister r = f0_st < prior_.register_boundary_st ? VoiceRegister::low : VoiceRegister::high;

@@ -5,24 +5,25 @@
 #include <stdexcept>
 #include <string>
 
+#include "features/hop_features.h"
+
 namespace tw::features {
 namespace {
-constexpr float kHopsPerSecond = 100.0f;
 
-void require(bool ok, const std::string& message) {
+void require_crosstalk(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("CrosstalkConfig: " + message);
 }
 }  // namespace
 
 CrosstalkGate::CrosstalkGate(const CrosstalkConfig& config) : config_(config) {
-  require(config.coupling_margin_db > 0.0f, "coupling_margin_db must be > 0");
-  require(config.echo_tail_s >= 0.0f, "echo_tail_s must be >= 0");
-  require(config.envelope_window_s >= 0.05f, "envelope_window_s must be >= 0.05");
-  require(config.min_envelope_correlation > 0.0f && config.min_envelope_correlation <= 1.0f,
+  require_crosstalk(config.coupling_margin_db > 0.0f, "coupling_margin_db must be > 0");
+  require_crosstalk(config.echo_tail_s >= 0.0f, "echo_tail_s must be >= 0");
+  require_crosstalk(config.envelope_window_s >= 0.05f, "envelope_window_s must be >= 0.05");
+  require_crosstalk(config.min_envelope_correlation > 0.0f && config.min_envelope_correlation <= 1.0f,
           "min_envelope_correlation must be in (0, 1]");
   tail_hops_ = static_cast<std::int64_t>(std::lround(config.echo_tail_s * kHopsPerSecond)) + 1;
   window_hops_ = static_cast<std::int64_t>(std::lround(config.envelope_window_s * kHopsPerSecond));
-  require(tail_hops_ + window_hops_ <= static_cast<std::int64_t>(kHistory),
+  require_crosstalk(tail_hops_ + window_hops_ <= static_cast<std::int64_t>(kHistory),
           "echo_tail_s + envelope_window_s must not exceed 1.27 s");
   reset();
 }

@@ -5,6 +5,9 @@
 
 namespace tw::features {
 
+/// The feature core's hop rate: one HopFeatures every 10 ms of stream time.
+inline constexpr float kHopsPerSecond = 100.0f;
+
 /// Floor for levels of silent frames, so digital silence never yields -inf.
 inline constexpr float kSilenceFloorDb = -120.0f;
 

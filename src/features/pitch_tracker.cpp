@@ -9,7 +9,7 @@
 namespace tw::features {
 namespace {
 
-void require(bool ok, const std::string& message) {
+void require_pitch(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("PitchConfig: " + message);
 }
 
@@ -33,22 +33,22 @@ std::vector<double> window_autocorrelation(std::span<const float> window) {
 
 PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyzer& analyzer)
     : config_(config), inverse_fft_([&] {
-        require(config.min_f0_hz > 0.0f, "min_f0_hz must be > 0");
-        require(config.max_f0_hz > config.min_f0_hz, "max_f0_hz must be above min_f0_hz");
-        require(config.yin_threshold > 0.0f && config.yin_threshold < 1.0f, "yin_threshold must be in (0, 1)");
-        require(config.voicing_threshold >= config.yin_threshold && config.voicing_threshold < 1.0f,
+        require_pitch(config.min_f0_hz > 0.0f, "min_f0_hz must be > 0");
+        require_pitch(config.max_f0_hz > config.min_f0_hz, "max_f0_hz must be above min_f0_hz");
+        require_pitch(config.yin_threshold > 0.0f && config.yin_threshold < 1.0f, "yin_threshold must be in (0, 1)");
+        require_pitch(config.voicing_threshold >= config.yin_threshold && config.voicing_threshold < 1.0f,
                 "voicing_threshold must be in [yin_threshold, 1)");
-        require(config.submultiple_tolerance >= 0.0f, "submultiple_tolerance must be >= 0");
-        require(std::isfinite(config.sieve_contrast_db), "sieve_contrast_db must be finite");
-        require(std::isfinite(config.sieve_level_db), "sieve_level_db must be finite");
-        require(config.octave_jump_cost >= 0.0f, "octave_jump_cost must be >= 0");
-        require(config.overrule_cost >= 0.0f, "overrule_cost must be >= 0");
-        require(config.decision_latency_hops >= 0 && config.decision_latency_hops <= 16,
+        require_pitch(config.submultiple_tolerance >= 0.0f, "submultiple_tolerance must be >= 0");
+        require_pitch(std::isfinite(config.sieve_contrast_db), "sieve_contrast_db must be finite");
+        require_pitch(std::isfinite(config.sieve_level_db), "sieve_level_db must be finite");
+        require_pitch(config.octave_jump_cost >= 0.0f, "octave_jump_cost must be >= 0");
+        require_pitch(config.overrule_cost >= 0.0f, "overrule_cost must be >= 0");
+        require_pitch(config.decision_latency_hops >= 0 && config.decision_latency_hops <= 16,
                 "decision_latency_hops must be in [0, 16]");
-        require(config.continue_voicing_threshold >= config.voicing_threshold && config.continue_voicing_threshold < 1.0f,
+        require_pitch(config.continue_voicing_threshold >= config.voicing_threshold && config.continue_voicing_threshold < 1.0f,
                 "continue_voicing_threshold must be in [voicing_threshold, 1)");
         const double nyquist_hz = analyzer.sample_rate_hz() / 2.0;
-        require(config.analysis_band_hz > 2.0f * config.max_f0_hz && config.analysis_band_hz <= nyquist_hz,
+        require_pitch(config.analysis_band_hz > 2.0f * config.max_f0_hz && config.analysis_band_hz <= nyquist_hz,
                 "analysis_band_hz must lie between 2 * max_f0_hz and the Nyquist frequency");
         const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
         return 2 * bins;
@@ -66,7 +66,7 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
   min_lag_ = static_cast<std::size_t>(std::floor(lag_rate_hz_ / config.max_f0_hz));
   max_lag_ = static_cast<std::size_t>(std::ceil(lag_rate_hz_ / config.min_f0_hz));
   // Beyond half the (decimated) frame the circular autocorrelation wraps onto itself.
-  require(max_lag_ + 1 < inverse_fft_.size() / 2,
+  require_pitch(max_lag_ + 1 < inverse_fft_.size() / 2,
           "min_f0_hz " + std::to_string(config.min_f0_hz) + " needs a longer analysis frame than " +
               std::to_string(analyzer.frame_samples()) + " samples");
 

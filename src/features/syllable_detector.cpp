@@ -11,7 +11,6 @@
 
 namespace tw::features {
 namespace {
-constexpr float kHopsPerSecond = 100.0f;
 
 // Voicing below this still keeps 1/20 of the band power (-13 dB), so unvoiced
 // stretches make deep but finite dips and silence stays at the level floor.
@@ -25,19 +24,19 @@ constexpr float kPeakReleaseDbPerSecond = 3.0f;
 // for its band: speech pauses show the floor at least every few seconds.
 constexpr float kFloorWindowS = 3.0f;
 
-void require(bool ok, const std::string& message) {
+void require_syllable(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("SyllableConfig: " + message);
 }
 }  // namespace
 
 SyllableDetector::SyllableDetector(const SyllableConfig& config, const dsp::SpectrumAnalyzer& analyzer)
     : config_(config), floor_(static_cast<std::size_t>(kFloorWindowS * kHopsPerSecond)) {
-  require(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
+  require_syllable(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
           "band_high_hz must be above band_low_hz >= 0");
-  require(config.min_dip_db > 0.0f, "min_dip_db must be > 0");
-  require(config.max_below_peak_db > 0.0f, "max_below_peak_db must be > 0");
-  require(config.min_voicing >= 0.0f && config.min_voicing <= 1.0f, "min_voicing must be in [0, 1]");
-  require(config.min_separation_s >= 0.0f, "min_separation_s must be >= 0");
+  require_syllable(config.min_dip_db > 0.0f, "min_dip_db must be > 0");
+  require_syllable(config.max_below_peak_db > 0.0f, "max_below_peak_db must be > 0");
+  require_syllable(config.min_voicing >= 0.0f && config.min_voicing <= 1.0f, "min_voicing must be in [0, 1]");
+  require_syllable(config.min_separation_s >= 0.0f, "min_separation_s must be >= 0");
   band_weights_ = sine_level_band_weights(analyzer, config.band_low_hz, config.band_high_hz);
   min_separation_hops_ = static_cast<std::int32_t>(std::lround(config.min_separation_s * kHopsPerSecond));
   peak_release_db_per_hop_ = kPeakReleaseDbPerSecond / kHopsPerSecond;

@@ -12,7 +12,6 @@
 
 namespace tw::features {
 namespace {
-constexpr float kHopsPerSecond = 100.0f;
 // A hop this far below the noise floor (a quarter of the noise power) is a hole.
 constexpr float kHoleBelowFloorDb = 6.0f;
 // A frame holding this many zeros in a row (2 ms) holds a hole: a lost packet
@@ -28,7 +27,7 @@ constexpr float kNearZero = 1.0f / static_cast<float>(1 << 20);
 
 bool is_near_zero(float v) noexcept { return std::abs(v) < kNearZero; }
 
-void require(bool ok, const std::string& message) {
+void require_vad(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument("VoiceActivityConfig: " + message);
 }
 }  // namespace
@@ -54,16 +53,16 @@ VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, 
     : config_(config),
       floor_(std::max<std::size_t>(MinimumStatistics::kBlocks,
                                    static_cast<std::size_t>(config.floor_window_s * kHopsPerSecond))) {
-  require(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
+  require_vad(config.band_low_hz >= 0.0f && config.band_high_hz > config.band_low_hz,
           "band_high_hz must be above band_low_hz >= 0");
-  require(config.floor_window_s >= 0.5f, "floor_window_s must be >= 0.5");
-  require(config.smoothing_s >= 0.0f, "smoothing_s must be >= 0");
-  require(config.onset_snr_db >= config.offset_snr_db, "onset_snr_db must be >= offset_snr_db");
-  require(config.offset_snr_db > 0.0f, "offset_snr_db must be > 0");
-  require(config.voiced_snr_db > 0.0f, "voiced_snr_db must be > 0");
-  require(config.pitch_search_snr_db <= config.voiced_snr_db, "pitch_search_snr_db must be <= voiced_snr_db");
-  require(config.voiced_min_voicing > 0.0f && config.voiced_min_voicing <= 1.0f, "voiced_min_voicing must be in (0, 1]");
-  require(config.hangover_s >= 0.0f, "hangover_s must be >= 0");
+  require_vad(config.floor_window_s >= 0.5f, "floor_window_s must be >= 0.5");
+  require_vad(config.smoothing_s >= 0.0f, "smoothing_s must be >= 0");
+  require_vad(config.onset_snr_db >= config.offset_snr_db, "onset_snr_db must be >= offset_snr_db");
+  require_vad(config.offset_snr_db > 0.0f, "offset_snr_db must be > 0");
+  require_vad(config.voiced_snr_db > 0.0f, "voiced_snr_db must be > 0");
+  require_vad(config.pitch_search_snr_db <= config.voiced_snr_db, "pitch_search_snr_db must be <= voiced_snr_db");
+  require_vad(config.voiced_min_voicing > 0.0f && config.voiced_min_voicing <= 1.0f, "voiced_min_voicing must be in (0, 1]");
+  require_vad(config.hangover_s >= 0.0f, "hangover_s must be >= 0");
   band_weights_ = sine_level_band_weights(analyzer, config.band_low_hz, config.band_high_hz);
   const float smoothing_hops = config.smoothing_s * kHopsPerSecond;
   smoothing_coefficient_ = smoothing_hops > 0.0f ? std::exp(-1.0f / smoothing_hops) : 0.0f;

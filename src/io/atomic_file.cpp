@@ -30,13 +30,6 @@ const std::string& process_nonce() {
   return nonce;
 }
 
-// Unique per process and per file, so parallel workers never share a temporary.
-std::string temporary_name(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  return path + std::string(kTemporaryMark) + std::to_string(::getpid()) + "-" + process_nonce() + "-" +
-         std::to_string(counter.fetch_add(1));
-}
-
 bool all_of(std::string_view text, bool (*accept)(char)) {
   if (text.empty()) return false;
   for (const char c : text) {
@@ -76,8 +69,15 @@ bool process_running(long pid) {
 
 }  // namespace
 
+// Unique per process and per file, so parallel workers never share a temporary.
+std::string temporary_name_for(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return path + std::string(kTemporaryMark) + std::to_string(::getpid()) + "-" + process_nonce() + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
 AtomicFile::AtomicFile(std::string path, std::size_t buffer_bytes)
-    : path_(std::move(path)), temporary_path_(temporary_name(path_)) {
+    : path_(std::move(path)), temporary_path_(temporary_name_for(path_)) {
   if (buffer_bytes > 0) {
     // libstdc++ takes a user buffer for a filebuf only before open().
     buffer_ = std::make_unique<char[]>(buffer_bytes);

@@ -49,4 +49,10 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 /// True when `file_name` has the form of an AtomicFile temporary.
 bool is_temporary_name(const std::string& file_name);
 
+/// A fresh temporary path next to `path`, `<path>.tmp-<pid>-<nonce>-<n>`: unique per
+/// process and per call, so parallel workers never share one, and recognised by
+/// is_temporary_name and remove_stale_temporaries. For writers that make their file
+/// some other way (libsndfile) and rename it into place themselves.
+std::string temporary_name_for(const std::string& path);
+
 }  // namespace tw::io

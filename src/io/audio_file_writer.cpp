@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "io/atomic_file.h"
 #include "io/audio_error.h"
 
 namespace tw::io {
@@ -37,13 +38,6 @@ const EncodingInfo& info_for(OutputEncoding encoding) {
     if (e.encoding == encoding) return e;
   }
   throw std::invalid_argument("unknown output encoding");
-}
-
-// Same scheme as AtomicFile: the pid keeps parallel processes apart, the counter
-// parallel writers in one process.
-std::string temporary_name(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 
 // Removes the temporary unless released: every throw below leaves no litter.
@@ -113,7 +107,7 @@ AudioFileRecorder::AudioFileRecorder(std::string path, int channels, int rate_hz
                      std::string("libsndfile cannot write ") + to_string(encoding) + " with " +
                          std::to_string(channels) + " channels at " + std::to_string(rate_hz) + " Hz");
   }
-  temporary_ = temporary_name(path_);
+  temporary_ = temporary_name_for(path_);
   file_ = sf_open(temporary_.c_str(), SFM_WRITE, &info);
   if (file_ == nullptr) throw std::runtime_error(path_ + ": cannot create output file: " + sf_strerror(nullptr));
   block_.resize(kBlockFrames * channels_);

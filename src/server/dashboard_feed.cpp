@@ -6,6 +6,7 @@
 
 #include "report/call_report.h"
 #include "server/http_api.h"
+#include "server/wall_clock.h"
 
 namespace tw::server {
 namespace {
@@ -13,11 +14,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kSnapshotAlerts = 200;  // the newest open alerts a snapshot carries
-
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// The agent's id from the stream's metadata: the generic protocol's agent_id (or
 /// what platforms call it), at the top or in Twilio's customParameters (TwiML

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "server/wall_clock.h"
+
 namespace tw::server {
 namespace {
 
@@ -9,11 +11,6 @@ constexpr std::size_t kMaxAlerts = 5000;
 // Ended calls remembered for their late events: far more than a call's events can
 // lag behind its end (the delivery queue holds seconds of events).
 constexpr std::size_t kMaxEndedCalls = 10000;
-
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
