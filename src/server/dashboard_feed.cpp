@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <pthread.h>
 
 #include "report/call_report.h"
@@ -14,6 +15,13 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kSnapshotAlerts = 200;  // the newest open alerts a snapshot carries
+
+/// One call's entry of EventHub::unacknowledged(): none if it has none.
+std::vector<std::uint64_t> alerts_of(const std::map<std::string, std::vector<std::uint64_t>>& by_call,
+                                     const std::string& call_id) {
+  const auto it = by_call.find(call_id);
+  return it == by_call.end() ? std::vector<std::uint64_t>{} : it->second;
+}
 
 /// The agent's id from the stream's metadata: the generic protocol's agent_id (or
 /// what platforms call it), at the top or in Twilio's customParameters (TwiML
@@ -229,8 +237,10 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
     row["spark_end_s"] = end_s;
     calls.push_back(std::move(row));
   }
+  const std::map<std::string, std::vector<std::uint64_t>> unacknowledged = hub_.unacknowledged();
   for (const CallStatus& s : registry_.recent()) {
-    if (call.empty() || s.call_id == call) recent.push_back(recent_json(s, hub_.unacknowledged(s.call_id)));
+    if (!call.empty() && s.call_id != call) continue;
+    recent.push_back(recent_json(s, alerts_of(unacknowledged, s.call_id)));
   }
   for (const AlertRecord& r : hub_.alerts(true)) {
     if (alerts.size() >= kSnapshotAlerts) break;
@@ -265,9 +275,12 @@ std::string DashboardFeed::tick_message() {
   }
   last_rows_ = std::move(rows);
   std::set<std::string> listed;
+  std::optional<std::map<std::string, std::vector<std::uint64_t>>> unacknowledged;  // only for rows new this tick
   for (const CallStatus& s : ended) {
     listed.insert(s.call_id);
-    if (recent_sent_.insert(s.call_id).second) recent.push_back(recent_json(s, hub_.unacknowledged(s.call_id)));
+    if (!recent_sent_.insert(s.call_id).second) continue;
+    if (!unacknowledged) unacknowledged = hub_.unacknowledged();
+    recent.push_back(recent_json(s, alerts_of(*unacknowledged, s.call_id)));
   }
   // Forget what left the recent list (and the calls' interruption marks).
   for (auto it = recent_sent_.begin(); it != recent_sent_.end();) {

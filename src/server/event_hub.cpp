@@ -168,11 +168,11 @@ std::size_t EventHub::open_alert_count(const std::string& call_id) const {
   return n;
 }
 
-std::vector<std::uint64_t> EventHub::unacknowledged(const std::string& call_id) const {
+std::map<std::string, std::vector<std::uint64_t>> EventHub::unacknowledged() const {
   std::lock_guard<std::mutex> lock(state_mutex_);
-  std::vector<std::uint64_t> out;
+  std::map<std::string, std::vector<std::uint64_t>> out;
   for (const AlertRecord& r : alerts_) {
-    if (r.event.call_id == call_id && r.acknowledged_by.empty()) out.push_back(r.event.sequence);
+    if (r.acknowledged_by.empty()) out[r.event.call_id].push_back(r.event.sequence);
   }
   return out;
 }

@@ -71,9 +71,9 @@ class EventHub final : public alerts::EventSink {
   /// Open alerts and episodes of one call (for the wallboard): types of episodes open now.
   std::vector<std::string> open_episodes(const std::string& call_id) const;
   std::size_t open_alert_count(const std::string& call_id) const;
-  /// A call's alerts nobody acknowledged, open or closed with the call, oldest first
-  /// (an ended call's row offers to acknowledge them).
-  std::vector<std::uint64_t> unacknowledged(const std::string& call_id) const;
+  /// Each call's alerts nobody acknowledged, open or closed with the call, oldest first
+  /// (an ended call's row offers to acknowledge them), in one pass.
+  std::map<std::string, std::vector<std::uint64_t>> unacknowledged() const;
   /// Open alerts per call, in one pass (the wallboard's once-a-second rows).
   std::map<std::string, std::size_t> open_alert_counts() const;
 
