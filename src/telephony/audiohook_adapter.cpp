@@ -150,6 +150,17 @@ AdapterStatus AudioHookAdapter::align_to(std::int64_t position) noexcept {
   return AdapterStatus::ok();
 }
 
+AdapterStatus AudioHookAdapter::advance_to(std::int64_t position) noexcept {
+  // `position` counts paused time too, so a message sent during a pause (an update,
+  // or the close that ends a call still on hold) moves the stream through the pause:
+  // that stretch was declared, not lost.
+  if (state_ == State::paused) {
+    declared_gap_to(position, dsp::GapKind::paused);
+    return AdapterStatus::ok();
+  }
+  return align_to(position);
+}
+
 void AudioHookAdapter::declared_gap_to(std::int64_t position, dsp::GapKind kind) noexcept {
   if (!started_) return;
   const Placement placement = aligner_.declare_gap_to(position);
@@ -193,7 +204,7 @@ AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type)
     if (type == "close") {
       const json* reason = member(parameters, "reason");
       reply("closed", kEmpty);
-      const AdapterStatus aligned = align_to(*position);
+      const AdapterStatus aligned = advance_to(*position);
       if (aligned.close) return aligned;
       finish(peer_error_ ? EndReason::peer_error : EndReason::stop,
              reason != nullptr && *reason == "error" ? "client closed on error" : "client closed the session");
@@ -208,7 +219,9 @@ AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type)
     }
     if (type == "paused") {
       // The client stopped sending audio at `position` (specification: "paused").
-      // Audio it sent before is all there; a position ahead of it was lost.
+      // Audio it sent before is all there; a position ahead of it was lost. A second
+      // `paused` while paused (a client pause inside a server one, say) changes nothing.
+      if (state_ == State::paused) return AdapterStatus::ok();
       state_ = State::paused;
       sink_->on_notice("paused", "");
       return align_to(*position);
@@ -243,7 +256,7 @@ AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type)
     }
     if (type == "update") {
       sink_->on_notice("update", parameters.dump());
-      return align_to(*position);
+      return advance_to(*position);
     }
     counters_.count(Malformed::unknown_message);
     return fail(close_code::kProtocolError, "not an AudioHook client message");

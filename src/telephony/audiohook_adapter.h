@@ -82,6 +82,8 @@ class AudioHookAdapter {
   AdapterStatus on_message(const nlohmann::json& message, std::string_view type) noexcept;
   AdapterStatus on_open(const nlohmann::json& parameters);
   AdapterStatus align_to(std::int64_t position_samples) noexcept;
+  // align_to, except that while paused the stretch up to `position` is paused time.
+  AdapterStatus advance_to(std::int64_t position_samples) noexcept;
   // Moves the stream to a position after a stretch the client declared (no maximum).
   void declared_gap_to(std::int64_t position_samples, dsp::GapKind kind) noexcept;
   void reply(std::string_view type, const nlohmann::json& parameters);

@@ -618,6 +618,150 @@ TEST_CASE("audiohook conformance: ping update error and discarded in one session
   CHECK(server.stop(SIGTERM) == 0);
 }
 
+namespace {
+
+// Frames [first, first + frames) of the example call as the offered media carries
+// them: each channel named in `channels` ("external" = the caller, the example's
+// left; "internal" = the agent, its right), PCMU codes or L16 little-endian samples.
+std::string example_as(const json& media, std::int64_t first, std::int64_t frames) {
+  const auto audio_ptr = tw::test::example_call_audio();
+  const auto& audio = *audio_ptr;
+  const bool l16 = media["format"] == "L16";
+  std::string bytes;
+  for (std::int64_t i = first; i < first + frames; ++i) {
+    for (const json& channel : media["channels"]) {
+      const std::int16_t v = audio[static_cast<std::size_t>(2 * i + (channel == "external" ? 0 : 1))];
+      if (l16) {
+        bytes += static_cast<char>(static_cast<std::uint16_t>(v) & 0xff);
+        bytes += static_cast<char>(static_cast<std::uint16_t>(v) >> 8);
+      } else {
+        bytes += static_cast<char>(tw::player::mulaw_encode(v));
+      }
+    }
+  }
+  return bytes;
+}
+
+const json* speaker_of(const json& summary, const std::string& role) {
+  for (const json& s : summary["speakers"]) {
+    if (s["role"] == role) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("audiohook conformance: each media the specification allows (PCMU or L16; one party, both, either order) is opened, streamed and heard as the same voices",
+          "[server][audiohook][conformance]") {
+  const std::string out = fresh_dir("ah-media");
+  ServeProcess server(out, audiohook_args({"--quiet"}));
+  // The first case is the reference: the example's two voices, PCMU stereo as Genesys
+  // offers first. The example is µ-law, so L16 carries the very same samples and every
+  // case must hear each party exactly as the reference did.
+  const std::vector<json> cases = {
+      tw::test::audiohook_media("PCMU", {"external", "internal"}), tw::test::audiohook_media("L16", {"external", "internal"}),
+      tw::test::audiohook_media("L16", {"internal", "external"}),  tw::test::audiohook_media("PCMU", {"internal", "external"}),
+      tw::test::audiohook_media("PCMU", {"external"}),             tw::test::audiohook_media("L16", {"internal"})};
+  constexpr std::int64_t kFrames = 10 * kRate;
+  json reference;
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const json& media = cases[k];
+    INFO("media " << media.dump());
+    const std::string conversation = "5e1d7c3a-0b2f-4c6d-8e9a-00000000000" + std::to_string(k);
+    AudioHookClient client(server.http_port(), kKey, kSecret);
+    REQUIRE(client.connected());
+    REQUIRE(client.open(conversation, json::array({media})));
+    const auto opened = client.read_until("opened", 5.0);
+    REQUIRE(opened);
+    REQUIRE((*opened)["parameters"]["media"].size() == 1);
+    CHECK((*opened)["parameters"]["media"][0] == media);
+    CHECK((*opened)["parameters"]["startPaused"] == false);
+    const int channels = static_cast<int>(media["channels"].size());
+    for (std::int64_t at = 0; at < kFrames; at += 160) {  // 20 ms messages, 8x real time
+      REQUIRE(client.send_audio(example_as(media, at, 160), 160));
+      std::this_thread::sleep_for(2500us);
+    }
+    REQUIRE(client.send("close", {{"reason", "end"}}));
+    REQUIRE(client.read_until("closed", 5.0));
+    CHECK(client.wait_closed(5.0));
+    CHECK(client.close_code() == 1000);
+    check_server_messages(client);
+
+    const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
+    CHECK(summary["duration_s"].get<double>() == Approx(10.0).margin(0.01));
+    CHECK(summary["input"]["overflowed_frames"] == 0);
+    REQUIRE(summary["speakers"].size() == static_cast<std::size_t>(channels));
+    if (k == 0) {
+      reference = summary;
+      REQUIRE(speaker_of(reference, "caller") != nullptr);
+      REQUIRE(speaker_of(reference, "agent") != nullptr);
+      CHECK((*speaker_of(reference, "caller"))["speech_time_s"].get<double>() > 1.0);  // both voices speak in it
+      CHECK((*speaker_of(reference, "agent"))["speech_time_s"].get<double>() > 1.0);
+      continue;
+    }
+    for (const json& channel : media["channels"]) {
+      const std::string role = channel == "external" ? "caller" : "agent";
+      INFO(role);
+      const json* heard = speaker_of(summary, role);
+      REQUIRE(heard != nullptr);
+      const json& expected = *speaker_of(reference, role);
+      // A party alone on the stream is measured as it is in stereo, within what the
+      // other channel's crosstalk handling may move; in stereo it is the same figure.
+      const double tolerance = channels == 2 ? 0.0 : 0.5;
+      CHECK((*heard)["speech_time_s"].get<double>() == Approx(expected["speech_time_s"].get<double>()).margin(tolerance + 1e-9));
+      CHECK((*heard)["f0_median_hz"].get<double>() == Approx(expected["f0_median_hz"].get<double>()).margin(2.0 * tolerance + 1e-9));
+      CHECK((*heard)["syllables"].get<int>() == Approx(expected["syllables"].get<int>()).margin(4.0 * tolerance));
+    }
+  }
+
+  // Nothing usable offered (Opus, or PCMU at 16 kHz): a disconnect with reason error,
+  // then a close, and no call.
+  AudioHookClient refused(server.http_port(), kKey, kSecret);
+  REQUIRE(refused.connected());
+  json opus = tw::test::audiohook_media("PCMU", {"external", "internal"});
+  opus["format"] = "opus";
+  json wideband = tw::test::audiohook_media("PCMU", {"external", "internal"});
+  wideband["rate"] = 16000;
+  REQUIRE(refused.open("5e1d7c3a-0b2f-4c6d-8e9a-0000000000ff", json::array({opus, wideband})));
+  const auto disconnect = refused.read_until("disconnect", 5.0);
+  REQUIRE(disconnect);
+  CHECK((*disconnect)["parameters"]["reason"] == "error");
+  CHECK((*disconnect)["parameters"]["info"].get<std::string>().find("PCMU or L16") != std::string::npos);
+  CHECK(refused.wait_closed(5.0));
+  CHECK(refused.close_code() != 1000);
+  check_server_messages(refused);
+  CHECK_FALSE(std::filesystem::exists(out + "/5e1d7c3a-0b2f-4c6d-8e9a-0000000000ff.summary.json"));
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("audiohook conformance: a call that ends while on hold (close during a pause) counts the hold as paused, not lost",
+          "[server][audiohook][conformance][gaps]") {
+  const std::string out = fresh_dir("ah-close-paused");
+  ServeProcess server(out, audiohook_args({"--quiet"}));
+  const std::string conversation = "6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+  AudioHookClient client(server.http_port(), kKey, kSecret);
+  REQUIRE(client.connected());
+  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
+  REQUIRE(client.read_until("opened", 5.0));
+  stream_example(client, 0, 3 * kRate);
+  REQUIRE(client.send("paused"));
+  client.advance(2 * kRate);
+  REQUIRE(client.send("update", {{"language", "es-ES"}}));  // sent during the hold, position moved on
+  client.advance(3 * kRate);
+  REQUIRE(client.send("close", {{"reason", "end"}}));
+  REQUIRE(client.read_until("closed", 5.0));
+  CHECK(client.wait_closed(5.0));
+  CHECK(client.close_code() == 1000);
+  check_server_messages(client);
+  const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(8.0).margin(0.01));
+  CHECK(summary["input"]["paused_frames"] == 5 * kRate);
+  CHECK(summary["gaps"]["paused_s"].get<double>() == Approx(5.0).margin(0.01));
+  CHECK(summary["gaps"]["lost_s"].get<double>() == Approx(0.0).margin(0.01));
+  check_no_dead_air_in(read_events(out + "/" + conversation + ".events.jsonl"), 3.0, 8.0);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("generic stream conformance: metadata then L16 stereo at 16 kHz split at odd bytes / a clean close and counters that agree",
           "[server][generic][conformance]") {
   const std::string out = fresh_dir("generic");

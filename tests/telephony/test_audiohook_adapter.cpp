@@ -394,3 +394,31 @@ TEST_CASE("AudioHook an empty audio frame is ignored in any state", "[telephony]
   CHECK_FALSE(adapter.on_binary({}).close);
   CHECK(adapter.counters().malformed == 0);
 }
+
+TEST_CASE("AudioHook messages during a pause move the stream through paused time, never lost time", "[telephony][audiohook]") {
+  // position counts paused time (a resumed message's start is the position where audio
+  // goes on), so an update, a second paused, or the close of a call still on hold
+  // carries the stream through the pause.
+  RecordingSink sink;
+  AudioHookAdapter adapter(sink);
+  Client client;
+  adapter.on_text(client.open());
+  client.serverseq = 1;
+  const auto audio = stereo_pcmu(400);
+  adapter.on_binary(audio);  // 400 frames = 50 ms
+  CHECK_FALSE(adapter.on_text(client.message("paused", json::object(), "PT0.05S")).close);
+  CHECK_FALSE(adapter.on_text(client.message("update", {{"language", "fr-FR"}}, "PT0.3S")).close);
+  CHECK_FALSE(adapter.on_text(client.message("paused", json::object(), "PT0.5S")).close);  // already paused: nothing
+  const auto closed = adapter.on_text(client.message("close", {{"reason", "end"}}, "PT1.05S"));
+  CHECK(closed.close);
+  CHECK(closed.close_code == 1000);
+  // 1.05 s of stream: 50 ms of audio, then one second paused, in two gaps (update, close).
+  CHECK(adapter.counters().paused_samples == 8000u);
+  CHECK(adapter.counters().gap_fill_samples == 0);
+  CHECK(adapter.counters().count_of(Malformed::bad_timestamp) == 0);
+  REQUIRE(sink.gaps.size() == 2);
+  for (const auto& gap : sink.gaps) CHECK(gap.kind == tw::dsp::GapKind::paused);
+  CHECK(sink.gaps[0].first_sample == 400);
+  CHECK(sink.gaps[1].first_sample + sink.gaps[1].frames == 8400);
+  CHECK(json::parse(sink.sent.back())["type"] == "closed");
+}
