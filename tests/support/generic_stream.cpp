@@ -109,17 +109,21 @@ void write_call_wav(const std::string& path, const std::vector<std::int16_t>& in
 }
 
 std::shared_ptr<const std::vector<std::int16_t>> example_call_audio() {
-  io::AudioFileSource source(tw::build::source_dir() + "/examples/example_call.wav");
-  REQUIRE(source.format().sample_rate_hz == 8000);
-  REQUIRE(source.format().channels == 2);
-  auto out = std::make_shared<std::vector<std::int16_t>>();
-  std::vector<float> block(4096 * 2);
-  for (std::size_t n; (n = source.read(block)) > 0;) {
-    for (std::size_t i = 0; i < n * 2; ++i) {
-      out->push_back(static_cast<std::int16_t>(std::clamp(std::lround(block[i] * 32768.0f), -32768L, 32767L)));
+  // Read once per test process: some tests take it for every 20 ms message.
+  static const std::shared_ptr<const std::vector<std::int16_t>> audio = [] {
+    io::AudioFileSource source(tw::build::source_dir() + "/examples/example_call.wav");
+    REQUIRE(source.format().sample_rate_hz == 8000);
+    REQUIRE(source.format().channels == 2);
+    auto out = std::make_shared<std::vector<std::int16_t>>();
+    std::vector<float> block(4096 * 2);
+    for (std::size_t n; (n = source.read(block)) > 0;) {
+      for (std::size_t i = 0; i < n * 2; ++i) {
+        out->push_back(static_cast<std::int16_t>(std::clamp(std::lround(block[i] * 32768.0f), -32768L, 32767L)));
+      }
     }
-  }
-  return out;
+    return out;
+  }();
+  return audio;
 }
 
 std::shared_ptr<const std::vector<std::int16_t>> looped(const std::vector<std::int16_t>& audio, int channels, int rate_hz,

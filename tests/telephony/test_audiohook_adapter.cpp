@@ -395,7 +395,7 @@ TEST_CASE("AudioHook an empty audio frame is ignored in any state", "[telephony]
   CHECK(adapter.counters().malformed == 0);
 }
 
-TEST_CASE("AudioHook messages during a pause move the stream through paused time, never lost time", "[telephony][audiohook]") {
+TEST_CASE("AudioHook messages during a pause move the stream through paused time and never lost time", "[telephony][audiohook]") {
   // position counts paused time (a resumed message's start is the position where audio
   // goes on), so an update, a second paused, or the close of a call still on hold
   // carries the stream through the pause.
