@@ -370,6 +370,10 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   std::unique_ptr<net::HttpServer> http;
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
   api.before_metrics = [&] { registry->publish_live_counters(); };
+  api.on_stream_request = [&log](const std::string& call, const std::string& request, const std::string& user) {
+    log.write("stream_" + request + "_requested", request + " of call " + call + "'s stream asked by " + user,
+              {{"call", call}, {"request", request}, {"user", user}});
+  };
   api.extra_metrics = [&] {
     const net::NetStats& s = http->stats();
     return stat_line("tonewatch_open_connections", "Open WebSocket and TCP connections", "gauge", s.open_connections) +

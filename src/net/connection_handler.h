@@ -54,6 +54,11 @@ class Outbox {
   virtual void close(std::uint16_t code, std::string reason) = 0;
   /// Messages dropped because the queue was full.
   virtual std::uint64_t dropped() const noexcept = 0;
+  /// Hands `request` to the connection's handler (ConnectionHandler::on_request) on
+  /// the connection's loop, if the connection is still open: how the rest of the
+  /// server asks a protocol to act (an AudioHook stream to pause, say). WebSocket
+  /// connections only; elsewhere the request is ignored.
+  virtual void request(std::string request) { (void)request; }
 };
 
 /// What to do after a message.
@@ -77,6 +82,11 @@ class ConnectionHandler {
   virtual Verdict on_binary(std::span<const std::uint8_t> message) {
     (void)message;
     return Verdict::closing(1003, "binary messages are not accepted here");
+  }
+  /// A request from elsewhere in the server (Outbox::request), on the connection's loop.
+  virtual Verdict on_request(std::string_view request) {
+    (void)request;
+    return Verdict::keep();
   }
   /// The connection is gone; `clean` if it closed by the protocol's handshake.
   virtual void on_closed(bool clean) { (void)clean; }

@@ -116,6 +116,14 @@ class WebSocketSession final : public Outbox, public Closable, public std::enabl
                [self = this->shared_from_this(), code, r = std::move(reason)] { self->close_when_flushed(code, r); });
   }
   std::uint64_t dropped() const noexcept override { return dropped_.load(std::memory_order_relaxed); }
+  void request(std::string request) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), r = std::move(request)] {
+      // Only an open connection's handler takes requests (after finished() it is gone).
+      if (self->finished_ || self->closing_ || self->close_pending_ || !self->accepted_ || !self->handler_) return;
+      const Verdict verdict = self->handler_->on_request(r);
+      if (verdict.close) self->close_when_flushed(verdict.code, verdict.reason);
+    });
+  }
   void go_away() override { close(1001, "server going away"); }
   void abort() override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this()] {

@@ -249,6 +249,12 @@ std::shared_ptr<const LiveCall> CallRegistry::live(const std::string& call_id) c
   return it == by_id_.end() ? nullptr : it->second;
 }
 
+CallRegistry::StreamRequest CallRegistry::request_streams(const std::string& call_id, const std::string& request) const {
+  const std::shared_ptr<const LiveCall> call = live(call_id);
+  if (!call) return StreamRequest::no_such_call;
+  return call->request_streams(request) ? StreamRequest::sent : StreamRequest::not_supported;
+}
+
 std::size_t CallRegistry::active_count() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return by_id_.size();

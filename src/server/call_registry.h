@@ -62,6 +62,9 @@ class CallRegistry {
   std::size_t active_count() const;
   /// A call in progress by its id (its timeline so far), or null if none is live.
   std::shared_ptr<const LiveCall> live(const std::string& call_id) const;
+  /// Asks a call in progress to "pause" or "resume" its streams (LiveCall::request_streams).
+  enum class StreamRequest { sent, no_such_call, not_supported };
+  StreamRequest request_streams(const std::string& call_id, const std::string& request) const;
 
   /// A platform call id made into a file name: [A-Za-z0-9._-] kept, anything else
   /// '_', at most 96 characters, never empty, "." or "..".

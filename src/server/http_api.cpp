@@ -112,6 +112,27 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
       return net::Response::json(200, j.dump());
     }
   }
+  if (parts[1] == "calls" && request.method == "POST" && parts.size() == 4 && (parts[3] == "pause" || parts[3] == "resume")) {
+    // A supervisor stops a call's audio for a while (a stretch not to be analysed) and
+    // starts it again. Only a platform that takes the server's word can (AudioHook's
+    // server pause; Genesys also stops charging for the stream meanwhile). The
+    // stretch is then a declared pause in the call, never lost audio or dead air.
+    const std::optional<std::string> user = DashboardAccess::clean_user_name(request.query_param("user"));
+    if (!user) {
+      return net::Response::json(400, R"({"error":"say who asks: ?user=NAME, 1 to 64 characters, no control characters"})");
+    }
+    switch (c.registry.request_streams(parts[2], parts[3])) {
+      case CallRegistry::StreamRequest::no_such_call:
+        return net::Response::json(404, R"({"error":"no such call in progress"})");
+      case CallRegistry::StreamRequest::not_supported:
+        return net::Response::json(
+            409, R"j({"error":"this call's platform cannot be asked to pause or resume its stream (AudioHook streams can)"})j");
+      case CallRegistry::StreamRequest::sent:
+        break;
+    }
+    if (c.on_stream_request) c.on_stream_request(parts[2], parts[3], *user);
+    return net::Response::json(202, nlohmann::json{{"call", parts[2]}, {"requested", parts[3]}, {"by", *user}}.dump());
+  }
   if (parts[1] == "alerts") {
     if (request.method == "GET" && parts.size() == 2) {
       const bool open_only = request.query_param("open") == "1";

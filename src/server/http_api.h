@@ -26,6 +26,8 @@ struct ApiContext {
   std::function<bool()> ready;
   /// Called before /metrics is rendered (the registry publishes its live calls' counters).
   std::function<void()> before_metrics = {};
+  /// Told of each pause or resume asked of a call's stream (for the log).
+  std::function<void(const std::string& call, const std::string& request, const std::string& user)> on_stream_request = {};
 };
 
 /// A call's status as the API shows it (with its open episodes and alerts from the hub).

@@ -41,6 +41,13 @@ class IngestLeg final : public telephony::IngestSink {
     call_key_ = start.call_id;
     handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
     track_count_ = tracks.size();
+    if (handle_.call && start.protocol == telephony::Protocol::audiohook) {
+      // The call can ask this connection to pause or resume its stream (the HTTP API
+      // does, for a supervisor). Weak: a call outlives its connections.
+      handle_.call->add_stream_control([outbox = std::weak_ptr<net::Outbox>(outbox_)](const std::string& request) {
+        if (const auto o = outbox.lock()) o->request(request);
+      });
+    }
     if (!handle_.call) {
       refused_ = handle_.error;
       context_.log.write("stream_refused",
@@ -166,6 +173,12 @@ class WebSocketIngest final : public net::ConnectionHandler {
 
   net::Verdict on_text(std::string_view message) override { return verdict(adapter_.on_text(message)); }
   net::Verdict on_binary(std::span<const std::uint8_t> message) override { return verdict(adapter_.on_binary(message)); }
+  net::Verdict on_request(std::string_view request) override {
+    if constexpr (requires(Adapter& a) { a.request_pause(true); }) {
+      if (request == "pause" || request == "resume") adapter_.request_pause(request == "pause");
+    }
+    return net::Verdict::keep();
+  }
   void on_closed(bool clean) override {
     if constexpr (requires(Adapter& a) { a.on_disconnect(true); }) {
       adapter_.on_disconnect(clean);

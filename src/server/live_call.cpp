@@ -97,6 +97,17 @@ bool LiveCall::should_start(std::int64_t now_ns) const {
   return true;  // every leg there is has already ended: a short one-party call
 }
 
+void LiveCall::add_stream_control(std::function<void(const std::string&)> control) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stream_controls_.push_back(std::move(control));
+}
+
+bool LiveCall::request_streams(const std::string& request) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& control : stream_controls_) control(request);  // each only posts to its connection's loop
+  return !stream_controls_.empty();
+}
+
 void LiveCall::start() {
   std::vector<io::LiveInput*> inputs;
   std::vector<std::vector<features::SpeakerRole>> roles;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -117,6 +118,12 @@ class LiveCall {
   std::size_t add_metadata(const nlohmann::json& metadata);
   /// Metadata values cut or left out so far (the first leg's included).
   std::size_t metadata_cut() const;
+  /// A connection whose protocol can act on the server's word (AudioHook pauses and
+  /// resumes its stream when asked) registers how to ask it. Thread-safe.
+  void add_stream_control(std::function<void(const std::string& request)> control);
+  /// Hands `request` ("pause", "resume") to every stream that registered a control;
+  /// false if none did (the call's platform cannot be asked). Any thread.
+  bool request_streams(const std::string& request) const;
 
   // ---- the worker -----------------------------------------------------------------
   /// Moves what the legs have into the session. Returns true if it analysed
@@ -182,6 +189,7 @@ class LiveCall {
   std::array<bool, pipeline::TrackJoiner::kMaxTracks> departed_{};
   CallStatus status_;
   CallMetadata metadata_;  // status_.metadata is its value
+  std::vector<std::function<void(const std::string&)>> stream_controls_;  // under mutex_
   TimelineSnapshot timeline_;
 
   // Worker-owned once started: legs -> pump (joiner) -> writer (session, outputs, recording).

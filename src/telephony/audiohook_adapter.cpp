@@ -137,6 +137,18 @@ AdapterStatus AudioHookAdapter::on_text(std::string_view message) noexcept {
   }
 }
 
+bool AudioHookAdapter::request_pause(bool pause) noexcept {
+  // AudioHook protocol specification, "pause" and "resume" (server to client): the
+  // server may ask at any time while the session is open; asking twice is harmless.
+  if (!started_ || probe_ || (state_ != State::active && state_ != State::paused)) return false;
+  try {
+    reply(pause ? "pause" : "resume", nlohmann::json::object());
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 AdapterStatus AudioHookAdapter::align_to(std::int64_t position) noexcept {
   if (!started_) return AdapterStatus::ok();
   const Placement placement = aligner_.place(position, 0);

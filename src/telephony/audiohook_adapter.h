@@ -65,6 +65,12 @@ class AudioHookAdapter {
   AdapterStatus on_binary(std::span<const std::uint8_t> message) noexcept;
   /// The connection closed; ends the stream (connection_lost) if no close came.
   void on_disconnect(bool clean_close = false) noexcept;
+  /// The server's own word: asks the client to stop sending audio (`pause`, true) or
+  /// to send it again (`resume`, false). The client answers with `paused`, and with
+  /// `resumed` {start, discarded} (or `paused` while a pause of its own lasts), which
+  /// on_text takes as for any pause: the stretch is a declared gap, not lost audio.
+  /// Only in a call's open session (not a probe); false otherwise. Never throws.
+  bool request_pause(bool pause) noexcept;
 
   const AdapterCounters& counters() const noexcept { return counters_; }
   bool started() const noexcept { return started_; }

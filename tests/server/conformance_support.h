@@ -71,6 +71,23 @@ inline void check_server_messages(const AudioHookClient& client) {
   }
 }
 
+// The session's end as the specification has it: close, then the closed reply, then a
+// clean WebSocket close (1000), every server message shaped as it should be.
+inline void close_cleanly(AudioHookClient& client) {
+  REQUIRE(client.send("close", {{"reason", "end"}}));
+  CHECK(client.read_until("closed", 5.0));
+  CHECK(client.wait_closed(5.0));
+  CHECK(client.close_code() == 1000);
+  check_server_messages(client);
+}
+
+// Opens a session offering PCMU stereo (external = the caller, internal = the agent).
+inline void open_stereo(AudioHookClient& client, const std::string& conversation) {
+  REQUIRE(client.connected());
+  REQUIRE(client.open(conversation, json::array({audiohook_media("PCMU", {"external", "internal"})})));
+  REQUIRE(client.read_until("opened", 5.0));
+}
+
 // PCMU silence (0xFF is µ-law zero), `frames` stereo frames.
 inline std::string pcmu_silence(std::int64_t frames, int channels = 2) {
   return std::string(static_cast<std::size_t>(frames * channels), '\xff');

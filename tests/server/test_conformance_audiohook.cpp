@@ -59,17 +59,11 @@ TEST_CASE("audiohook probe: opened / an empty audio frame is ignored / close get
   const std::string out = fresh_dir("probe");
   ServeProcess server(out, audiohook_args({"--quiet"}));
   AudioHookClient client(server.http_port(), kKey, kSecret);
-  REQUIRE(client.connected());
-  REQUIRE(client.open(kNilConversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
-  REQUIRE(client.read_until("opened", 5.0));
+  open_stereo(client, kNilConversation);
   REQUIRE(client.send_audio("", 0));  // the Genesys client's probe checks the binary path with an empty frame
   REQUIRE(client.send("ping", json::object()));
   REQUIRE(client.read_until("pong", 5.0));
-  REQUIRE(client.send("close", {{"reason", "end"}}));
-  REQUIRE(client.read_until("closed", 5.0));
-  CHECK(client.wait_closed(5.0));
-  CHECK(client.close_code() == 1000);
-  check_server_messages(client);
+  close_cleanly(client);
   // A probe is never a call.
   const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
   CHECK(tw::test::metric_value(metrics, "tonewatch_calls_total{protocol=\"audiohook\"}") <= 0);
@@ -83,9 +77,7 @@ TEST_CASE("audiohook pause of 10 s and a discarded stretch: stream time exact / 
   ServeProcess server(out, audiohook_args({"--quiet"}));  // the default 1 s leg buffer
   const std::string conversation = "1c9f0b2e-3d4a-4b5c-8d6e-7f8091a2b3c4";
   AudioHookClient client(server.http_port(), kKey, kSecret);
-  REQUIRE(client.connected());
-  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
-  REQUIRE(client.read_until("opened", 5.0));
+  open_stereo(client, conversation);
   stream_example(client, 0, 12 * kRate);
   // A hold: paused at 12 s, resumed 10 s later.
   REQUIRE(client.send("paused"));
@@ -96,10 +88,7 @@ TEST_CASE("audiohook pause of 10 s and a discarded stretch: stream time exact / 
   client.advance(6 * kRate + 2400);
   REQUIRE(client.send("discarded", {{"start", "PT30S"}, {"discarded", "PT6.3S"}}));
   stream_example(client, 20 * kRate, 4 * kRate);
-  REQUIRE(client.send("close", {{"reason", "end"}}));
-  CHECK(client.read_until("closed", 5.0));
-  CHECK(client.wait_closed(5.0));
-  CHECK(client.close_code() == 1000);
+  close_cleanly(client);
 
   const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
   // Stream time: 12 + 10 + 8 + 6.3 + 4 s, within one 10 ms hop.
@@ -139,19 +128,14 @@ TEST_CASE("audiohook pause of 10 minutes: taken in constant time / stream time e
   ServeProcess server(out, audiohook_args({"--quiet"}));
   const std::string conversation = "2d0a1c3f-4e5b-4c6d-9e7f-8091a2b3c4d5";
   AudioHookClient client(server.http_port(), kKey, kSecret);
-  REQUIRE(client.connected());
-  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
-  REQUIRE(client.read_until("opened", 5.0));
+  open_stereo(client, conversation);
   stream_example(client, 0, 10 * kRate);
   const auto paused_at = std::chrono::steady_clock::now();
   REQUIRE(client.send("paused"));
   client.advance(600 * kRate);
   REQUIRE(client.send("resumed", {{"start", "PT610S"}, {"discarded", "PT600S"}}));
   stream_example(client, 10 * kRate, 5 * kRate);
-  REQUIRE(client.send("close", {{"reason", "end"}}));
-  CHECK(client.read_until("closed", 5.0));
-  CHECK(client.wait_closed(5.0));
-  CHECK(client.close_code() == 1000);
+  close_cleanly(client);
   const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
   // Nothing of the 10 minutes went through the leg's ring or the feature extractor:
   // the 5 s after it streamed at 4x (1.25 s), and the whole rest took well under that.
@@ -190,11 +174,7 @@ TEST_CASE("audiohook conformance: ping update error and discarded in one session
   client.advance(kRate / 2);
   REQUIRE(client.send("discarded", {{"start", "PT3S"}, {"discarded", "PT0.5S"}}));
   stream_example(client, 3 * kRate, 1 * kRate);
-  REQUIRE(client.send("close", {{"reason", "end"}}));
-  REQUIRE(client.read_until("closed", 5.0));
-  CHECK(client.wait_closed(5.0));
-  CHECK(client.close_code() == 1000);
-  check_server_messages(client);
+  close_cleanly(client);
   const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
   CHECK(summary["duration_s"].get<double>() == Approx(4.5).margin(0.01));
   CHECK(summary["input"]["paused_frames"] == kRate / 2);
@@ -295,24 +275,61 @@ TEST_CASE("audiohook conformance: a call that ends while on hold (close during a
   ServeProcess server(out, audiohook_args({"--quiet"}));
   const std::string conversation = "6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
   AudioHookClient client(server.http_port(), kKey, kSecret);
-  REQUIRE(client.connected());
-  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
-  REQUIRE(client.read_until("opened", 5.0));
+  open_stereo(client, conversation);
   stream_example(client, 0, 3 * kRate);
   REQUIRE(client.send("paused"));
   client.advance(2 * kRate);
   REQUIRE(client.send("update", {{"language", "es-ES"}}));  // sent during the hold, position moved on
   client.advance(3 * kRate);
-  REQUIRE(client.send("close", {{"reason", "end"}}));
-  REQUIRE(client.read_until("closed", 5.0));
-  CHECK(client.wait_closed(5.0));
-  CHECK(client.close_code() == 1000);
-  check_server_messages(client);
+  close_cleanly(client);
   const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
   CHECK(summary["duration_s"].get<double>() == Approx(8.0).margin(0.01));
   CHECK(summary["input"]["paused_frames"] == 5 * kRate);
   CHECK(summary["gaps"]["paused_s"].get<double>() == Approx(5.0).margin(0.01));
   CHECK(summary["gaps"]["lost_s"].get<double>() == Approx(0.0).margin(0.01));
   check_no_dead_air_in(read_events(out + "/" + conversation + ".events.jsonl"), 3.0, 8.0);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("audiohook conformance: the server's pause and resume (asked through the API) are sent / answered / and the stretch is paused time",
+          "[server][audiohook][conformance][gaps]") {
+  const std::string out = fresh_dir("ah-server-pause");
+  ServeProcess server(out, audiohook_args({"--quiet"}));
+  const std::uint16_t port = server.http_port();
+  const std::string conversation = "7b3c4d5e-6f70-4a8b-9cad-be0f1a2b3c4d";
+  AudioHookClient client(port, kKey, kSecret);
+  open_stereo(client, conversation);
+  stream_example(client, 0, 3 * kRate);
+  // Who asks must say so; a call that is not in progress cannot be asked.
+  CHECK(tw::test::http_request(port, "POST", "/api/calls/" + conversation + "/pause").status == 400);
+  CHECK(tw::test::http_request(port, "POST", "/api/calls/no-such-call/pause?user=sam").status == 404);
+  CHECK(tw::test::http_request(port, "POST", "/api/calls/" + conversation + "/pause?user=sam").status == 202);
+  const auto pause = client.read_until("pause", 5.0);
+  REQUIRE(pause);
+  CHECK((*pause)["parameters"] == json::object());
+  REQUIRE(client.send("paused"));  // the client's answer, at the position it stopped
+  client.advance(10 * kRate);
+  CHECK(tw::test::http_request(port, "POST", "/api/calls/" + conversation + "/resume?user=sam").status == 202);
+  REQUIRE(client.read_until("resume", 5.0));
+  REQUIRE(client.send("resumed", {{"start", "PT13S"}, {"discarded", "PT10S"}}));
+  stream_example(client, 3 * kRate, 3 * kRate);
+  close_cleanly(client);  // every server message, pause and resume included, numbered in order
+  const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);
+  CHECK(summary["duration_s"].get<double>() == Approx(16.0).margin(0.01));
+  CHECK(summary["gaps"]["paused_s"].get<double>() == Approx(10.0).margin(0.01));
+  CHECK(summary["gaps"]["lost_s"].get<double>() == Approx(0.0).margin(0.01));
+  check_no_dead_air_in(read_events(out + "/" + conversation + ".events.jsonl"), 3.0, 13.0);
+  // After the call, it is not in progress any more.
+  CHECK(tw::test::http_request(port, "POST", "/api/calls/" + conversation + "/resume?user=sam").status == 404);
+
+  // A platform that cannot be asked (the generic stream): 409, and the call goes on.
+  tw::test::WsClient ws(port, "/stream");
+  REQUIRE(ws.connected());
+  REQUIRE(ws.send_text(R"({"call_id":"gen-pause","sample_rate":8000,"channels":2,"encoding":"L16","roles":["caller","agent"]})"));
+  REQUIRE(ws.send_binary(std::string(3200, '\0')));
+  std::this_thread::sleep_for(300ms);
+  CHECK(tw::test::http_request(port, "POST", "/api/calls/gen-pause/pause?user=sam").status == 409);
+  ws.close();
+  CHECK(server.err().find("pause of call " + conversation + "'s stream asked by sam") != std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
 }

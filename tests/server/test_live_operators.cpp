@@ -22,9 +22,7 @@ TEST_CASE("serve while a call runs: /metrics has its frames and pauses / process
   const std::uint16_t port = server.http_port();
   const std::string conversation = "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d";
   AudioHookClient client(port, kKey, kSecret);
-  REQUIRE(client.connected());
-  REQUIRE(client.open(conversation, json::array({tw::test::audiohook_media("PCMU", {"external", "internal"})})));
-  REQUIRE(client.read_until("opened", 5.0));
+  open_stereo(client, conversation);
   stream_example(client, 0, 3 * kRate);
   REQUIRE(client.send("paused"));
   client.advance(2 * kRate);

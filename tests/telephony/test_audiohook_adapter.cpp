@@ -422,3 +422,36 @@ TEST_CASE("AudioHook messages during a pause move the stream through paused time
   CHECK(sink.gaps[1].first_sample + sink.gaps[1].frames == 8400);
   CHECK(json::parse(sink.sent.back())["type"] == "closed");
 }
+
+TEST_CASE("AudioHook the server's pause and resume go out numbered in an open call and never before it or in a probe",
+          "[telephony][audiohook]") {
+  RecordingSink sink;
+  AudioHookAdapter adapter(sink);
+  Client client;
+  CHECK_FALSE(adapter.request_pause(true));  // nothing is open yet
+  CHECK(sink.sent.empty());
+  adapter.on_text(client.open());
+  client.serverseq = 1;
+  REQUIRE(adapter.request_pause(true));
+  json pause = last_sent(sink);
+  CHECK(pause["type"] == "pause");
+  CHECK(pause["seq"] == 2);  // opened was 1
+  CHECK(pause["parameters"] == json::object());
+  // The client answers paused; 2 s later the server resumes it and the client says
+  // where audio goes on: the stretch is paused time.
+  CHECK_FALSE(adapter.on_text(client.message("paused", json::object(), "PT0S")).close);
+  REQUIRE(adapter.request_pause(false));
+  CHECK(last_sent(sink)["type"] == "resume");
+  CHECK(last_sent(sink)["seq"] == 3);
+  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT2S"}, {"discarded", "PT2S"}}, "PT2S")).close);
+  CHECK(adapter.counters().paused_samples == 16000u);
+  CHECK(adapter.counters().gap_fill_samples == 0);
+
+  RecordingSink probe_sink;
+  AudioHookAdapter probe(probe_sink);
+  Client prober;
+  probe.on_text(prober.open(kNil));
+  const std::size_t sent = probe_sink.sent.size();
+  CHECK_FALSE(probe.request_pause(true));  // a probe is no call: nothing to pause
+  CHECK(probe_sink.sent.size() == sent);
+}
