@@ -249,15 +249,16 @@ AdapterStatus AudioHookAdapter::on_message(const json& j, std::string_view type)
         counters_.count(Malformed::bad_timestamp);
         return fail(close_code::kInvalidPayload, "start or discarded is not an ISO 8601 duration");
       }
-      // The stretch up to where audio goes on is the client's own declaration, of
-      // any length (a hold can last an hour): it is passed on as a gap, not as
-      // silence, and refused by no maximum. resumed: audio goes on at `start`, the
-      // paused stretch being `discarded` long before it; discarded: audio from `start`
-      // for `discarded` was not sent, and goes on after it.
+      // The stretch is the client's own declaration, of any length (a hold can last
+      // an hour): it is passed on as a gap, not as silence, and refused by no
+      // maximum. Both messages name the stretch the same way: it begins at `start`
+      // and lasts `discarded`, and audio goes on after it. For resumed, `start` is
+      // where the pause began (Genesys' reference client sends the position it paused
+      // at, with the pause's length; its `position` is their sum).
       if (type == "resumed") {
         state_ = State::active;
         sink_->on_notice("resumed", discarded->get_ref<const std::string&>());
-        declared_gap_to(start_samples, dsp::GapKind::paused);
+        declared_gap_to(start_samples + discarded_samples, dsp::GapKind::paused);
         return AdapterStatus::ok();
       }
       sink_->on_notice("discarded", discarded->get_ref<const std::string&>());

@@ -26,7 +26,7 @@ TEST_CASE("serve while a call runs: /metrics has its frames and pauses / process
   stream_example(client, 0, 3 * kRate);
   REQUIRE(client.send("paused"));
   client.advance(2 * kRate);
-  REQUIRE(client.send("resumed", {{"start", "PT5S"}, {"discarded", "PT2S"}}));
+  REQUIRE(client.send("resumed", {{"start", "PT3S"}, {"discarded", "PT2S"}}));
   stream_example(client, 3 * kRate, 1 * kRate);
 
   // Mid-call: the connection is open and the call in progress.

@@ -178,8 +178,9 @@ TEST_CASE("AudioHook pause resume and discarded audio keep the stream at the rep
   const auto audio = stereo_pcmu(800);
   adapter.on_binary(std::span<const std::uint8_t>(audio).first(800));  // 400 frames = 50 ms
   CHECK_FALSE(adapter.on_text(client.message("paused", json::object(), "PT0.05S")).close);
-  // Resumed at 0.25 s after 0.2 s of audio not sent.
-  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT0.25S"}, {"discarded", "PT0.2S"}}, "PT0.25S")).close);
+  // Resumed after a pause of 0.2 s that began at 0.05 s (start: where the pause
+  // began, as Genesys' reference client sends it): audio goes on at 0.25 s.
+  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT0.05S"}, {"discarded", "PT0.2S"}}, "PT0.25S")).close);
   adapter.on_binary(std::span<const std::uint8_t>(audio).subspan(800, 400));  // 200 frames
   // 0.1 s of audio dropped by the client.
   CHECK_FALSE(adapter.on_text(client.message("discarded", {{"start", "PT0.275S"}, {"discarded", "PT0.1S"}}, "PT0.375S")).close);
@@ -378,7 +379,7 @@ TEST_CASE("AudioHook a pause of an hour is one gap of its length and no maximum 
   adapter.on_text(client.open());
   client.serverseq = 1;
   CHECK_FALSE(adapter.on_text(client.message("paused", json::object(), "PT0S")).close);
-  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT3600S"}, {"discarded", "PT3600S"}}, "PT3600S")).close);
+  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT0S"}, {"discarded", "PT3600S"}}, "PT3600S")).close);
   REQUIRE(sink.gaps.size() == 1);
   CHECK(sink.gaps[0].frames == 3600 * 8000);
   CHECK(sink.gaps[0].kind == tw::dsp::GapKind::paused);
@@ -443,7 +444,7 @@ TEST_CASE("AudioHook the server's pause and resume go out numbered in an open ca
   REQUIRE(adapter.request_pause(false));
   CHECK(last_sent(sink)["type"] == "resume");
   CHECK(last_sent(sink)["seq"] == 3);
-  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT2S"}, {"discarded", "PT2S"}}, "PT2S")).close);
+  CHECK_FALSE(adapter.on_text(client.message("resumed", {{"start", "PT0S"}, {"discarded", "PT2S"}}, "PT2S")).close);
   CHECK(adapter.counters().paused_samples == 16000u);
   CHECK(adapter.counters().gap_fill_samples == 0);
 
