@@ -5,6 +5,7 @@
 #   tools/install-deps.sh --bench    ... and the benchmark's reference (aubio-tools)
 #   tools/install-deps.sh --fuzz     ... and clang-14 with libFuzzer (tools/run-fuzzers.sh)
 #   tools/install-deps.sh --deb      ... and what CPack needs for the Debian package
+#   tools/install-deps.sh --asterisk ... and what building Asterisk needs (tools/interop)
 # Run as root (or with sudo).
 set -euo pipefail
 
@@ -46,8 +47,13 @@ for option in "$@"; do
       packages+=(dpkg-dev) ;;
     --fuzz)
       packages+=(clang-14 libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang-14
+    --asterisk)
+      # tools/interop: what Asterisk's own build needs (it has no Debian package), and
+      # jq and sox for the recipe check
+      packages+=(build-essential pkg-config libedit-dev libjansson-dev libxml2-dev libsqlite3-dev uuid-dev
+        libssl-dev jq sox) ;;
     *)
-      echo "usage: $0 [--tests] [--bench] [--fuzz] [--deb]" >&2
+      echo "usage: $0 [--tests] [--bench] [--fuzz] [--deb] [--asterisk]" >&2
       exit 2 ;;
   esac
 done

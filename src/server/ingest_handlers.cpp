@@ -229,7 +229,8 @@ class AudioSocketIngest final : public net::ConnectionHandler {
       : context_(context),
         leg_(context, std::move(outbox), remote),
         adapter_(leg_, role, context.audiosocket),
-        live_(context.metrics, "audiosocket") {}
+        live_(context.metrics, "audiosocket"),
+        remote_(remote) {}
 
   net::Verdict on_binary(std::span<const std::uint8_t> bytes) override {
     const telephony::AdapterStatus status = adapter_.on_bytes(bytes);
@@ -258,6 +259,15 @@ class AudioSocketIngest final : public net::ConnectionHandler {
     leg_.end_legs();
     live_.publish(adapter_.counters());
     record(context_.metrics, "audiosocket", adapter_.counters());
+    if (!adapter_.started()) {
+      // No audio ever came, so no leg and no call: without this line such a connection
+      // (an Asterisk that cannot time ChanSpy's audio without a timing module, say)
+      // would leave no trace but a counter.
+      const std::string uuid = adapter_.uuid().empty() ? "no uuid" : "uuid " + adapter_.uuid();
+      context_.log.write("connection_without_audio",
+                         "audiosocket connection from " + remote_ + " (" + uuid + ") ended before any audio came",
+                         {{"protocol", "audiosocket"}, {"remote", remote_}, {"uuid", adapter_.uuid()}});
+    }
   }
   std::uint64_t completed_messages() const noexcept override { return adapter_.counters().messages; }
 
@@ -266,6 +276,7 @@ class AudioSocketIngest final : public net::ConnectionHandler {
   IngestLeg leg_;
   telephony::AudioSocketAdapter adapter_;
   LiveIngestCounters live_;
+  std::string remote_;
 };
 
 telephony::HttpHeaders headers_of(const net::Request& request) {

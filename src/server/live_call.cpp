@@ -319,6 +319,9 @@ void LiveCall::write_outputs() {
   std::string verdict = writer_ ? report::call_verdict(writer_->session().timeline()) : std::string();
   std::lock_guard<std::mutex> lock(mutex_);
   if (writer_) {
+    // The last second of a call is not a whole second: the status (and the call's
+    // log line, the recent calls) gets the duration the summary has.
+    status_.duration_s = writer_->session().duration_s();
     status_.stages = writer_->session().timeline().stages;
     status_.alerts = static_cast<int>(std::count_if(writer_->session().timeline().events.begin(),
                                                     writer_->session().timeline().events.end(),

@@ -62,6 +62,15 @@ TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary
   wait_for_summary(out + "/" + cut + ".summary.json", 30.0);
   std::this_thread::sleep_for(200ms);
   CHECK(server.err().find("connection_lost") != std::string::npos);
+
+  // A connection that ends before any audio (so no leg and no call) still leaves a line.
+  const std::string mute = "5a3d4f6b-7c8e-4f90-ab12-c3d4e5f60718";
+  const int quiet = tw::test::raw_connect(server.agent_port());
+  REQUIRE(send_all(quiet, as_message(0x01, uuid_bytes(mute))));
+  std::this_thread::sleep_for(100ms);
+  ::close(quiet);
+  std::this_thread::sleep_for(300ms);
+  CHECK(server.err().find("(uuid " + mute + ") ended before any audio came") != std::string::npos);
   CHECK(server.stop(SIGTERM) == 0);
 }
 
