@@ -105,7 +105,9 @@ paused=$work/out/$call.summary.json
 [[ -f $paused ]] || fail "the paused call was not written"
 jq -e --argjson t $((pause_s + 20)) '.duration_s > $t - 0.2 and .duration_s < $t + 0.2' "$paused" > /dev/null ||
   fail "the paused call lasted $(jq .duration_s "$paused") s, not $((pause_s + 20))"
-jq -e --argjson p "$pause_s" '.gaps.paused_s > $p - 0.3 and .gaps.paused_s < $p + 0.3 and .gaps.lost_s == 0' "$paused" > /dev/null ||
+# The client declares the pause on its own clock, a 20 ms Node timer that runs a little
+# late (598.0 s declared for a 600 s pause, 2026-12-05): within 0.3 s + 0.5 %.
+jq -e --argjson p "$pause_s" '(.gaps.paused_s - $p | fabs) <= 0.3 + 0.005 * $p and .gaps.lost_s == 0' "$paused" > /dev/null ||
   fail "paused $(jq -c .gaps "$paused"), not ${pause_s} s"
 jq -e '.input.overflowed_frames == 0' "$paused" > /dev/null || fail "frames dropped: $(jq -c .input "$paused")"
 ! jq -e --argjson p "$pause_s" 'select(.type == "dead_air" and .time_s > 5.5 and .time_s < 5 + $p)' \
