@@ -91,6 +91,7 @@ class IngestLeg final : public telephony::IngestSink {
   }
 
   const std::string& refused() const noexcept { return refused_; }
+  const std::string& remote() const noexcept { return remote_; }
   /// The call was ended at --max-call-s: the connection has nothing more to bring.
   bool call_cut() const noexcept { return handle_.call && handle_.call->cut_at_max_length(); }
 
@@ -229,8 +230,7 @@ class AudioSocketIngest final : public net::ConnectionHandler {
       : context_(context),
         leg_(context, std::move(outbox), remote),
         adapter_(leg_, role, context.audiosocket),
-        live_(context.metrics, "audiosocket"),
-        remote_(remote) {}
+        live_(context.metrics, "audiosocket") {}
 
   net::Verdict on_binary(std::span<const std::uint8_t> bytes) override {
     const telephony::AdapterStatus status = adapter_.on_bytes(bytes);
@@ -265,8 +265,8 @@ class AudioSocketIngest final : public net::ConnectionHandler {
       // would leave no trace but a counter.
       const std::string uuid = adapter_.uuid().empty() ? "no uuid" : "uuid " + adapter_.uuid();
       context_.log.write("connection_without_audio",
-                         "audiosocket connection from " + remote_ + " (" + uuid + ") ended before any audio came",
-                         {{"protocol", "audiosocket"}, {"remote", remote_}, {"uuid", adapter_.uuid()}});
+                         "audiosocket connection from " + leg_.remote() + " (" + uuid + ") ended before any audio came",
+                         {{"protocol", "audiosocket"}, {"remote", leg_.remote()}, {"uuid", adapter_.uuid()}});
     }
   }
   std::uint64_t completed_messages() const noexcept override { return adapter_.counters().messages; }
@@ -276,7 +276,6 @@ class AudioSocketIngest final : public net::ConnectionHandler {
   IngestLeg leg_;
   telephony::AudioSocketAdapter adapter_;
   LiveIngestCounters live_;
-  std::string remote_;
 };
 
 telephony::HttpHeaders headers_of(const net::Request& request) {

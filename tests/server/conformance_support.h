@@ -93,13 +93,24 @@ inline std::string pcmu_silence(std::int64_t frames, int channels = 2) {
   return std::string(static_cast<std::size_t>(frames * channels), '\xff');
 }
 
-// The example call as PCMU frames for an AudioHook stream (external = caller left).
-inline std::string pcmu_of(const std::vector<std::int16_t>& stereo, std::int64_t first_frame, std::int64_t frames) {
+// Frames [first, first + frames) of the example call, its channels (0 = the caller,
+// its left; 1 = the agent, its right) interleaved in the order given: µ-law codes, or
+// L16 little-endian samples. Every protocol's client here encodes the example this way.
+inline std::string example_bytes(const std::vector<int>& channels, bool l16, std::int64_t first, std::int64_t frames) {
+  const auto audio_ptr = tw::test::example_call_audio();
+  const auto& audio = *audio_ptr;
   std::string bytes;
-  bytes.reserve(static_cast<std::size_t>(frames * 2));
-  for (std::int64_t i = first_frame; i < first_frame + frames; ++i) {
-    bytes += static_cast<char>(tw::player::mulaw_encode(stereo[static_cast<std::size_t>(2 * i)]));
-    bytes += static_cast<char>(tw::player::mulaw_encode(stereo[static_cast<std::size_t>(2 * i + 1)]));
+  bytes.reserve(static_cast<std::size_t>(frames) * channels.size() * (l16 ? 2 : 1));
+  for (std::int64_t i = first; i < first + frames; ++i) {
+    for (const int channel : channels) {
+      const std::int16_t v = audio[static_cast<std::size_t>(2 * i + channel)];
+      if (l16) {
+        bytes += static_cast<char>(static_cast<std::uint16_t>(v) & 0xff);
+        bytes += static_cast<char>(static_cast<std::uint16_t>(v) >> 8);
+      } else {
+        bytes += static_cast<char>(tw::player::mulaw_encode(v));
+      }
+    }
   }
   return bytes;
 }
@@ -107,16 +118,24 @@ inline std::string pcmu_of(const std::vector<std::int16_t>& stereo, std::int64_t
 // Streams frames [first, first + frames) of the example call in 20 ms messages at
 // `speed` x real time (the leg's 1 s ring is never the limit at 4x).
 inline void stream_example(AudioHookClient& client, std::int64_t first, std::int64_t frames, double speed = 4.0) {
-  const auto audio_ptr = tw::test::example_call_audio();
-  const auto& audio = *audio_ptr;
   const auto pace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(0.02 / speed));
   auto next = std::chrono::steady_clock::now();
   for (std::int64_t at = first; at < first + frames; at += 160) {
     const std::int64_t n = std::min<std::int64_t>(160, first + frames - at);
-    REQUIRE(client.send_audio(pcmu_of(audio, at, n), n));
+    REQUIRE(client.send_audio(example_bytes({0, 1}, false, at, n), n));  // PCMU stereo, external (caller) first
     next += pace;
     std::this_thread::sleep_until(next);
   }
+}
+
+// A hold as the client declares it: paused at the current position, `frames` of
+// stream time without audio, then resumed {start: where the pause began, discarded:
+// its length}, as Genesys' own client sends it.
+inline void hold(AudioHookClient& client, std::int64_t frames) {
+  const std::int64_t start = client.position_samples();
+  REQUIRE(client.send("paused"));
+  client.advance(frames);
+  REQUIRE(client.send("resumed", {{"start", AudioHookClient::duration(start)}, {"discarded", AudioHookClient::duration(frames)}}));
 }
 
 // Waits for a call's summary file (the call has ended and its outputs are written).
@@ -167,17 +186,6 @@ inline std::string uuid_bytes(const std::string& uuid) {
   return bytes;
 }
 
-// 20 ms of one channel of the example call as slin (16-bit little-endian, 8 kHz).
-inline std::string slin_of(const std::vector<std::int16_t>& stereo, int channel, std::int64_t first_frame, std::int64_t frames) {
-  std::string bytes;
-  for (std::int64_t i = first_frame; i < first_frame + frames; ++i) {
-    const auto v = static_cast<std::uint16_t>(stereo[static_cast<std::size_t>(2 * i + channel)]);
-    bytes += static_cast<char>(v & 0xff);
-    bytes += static_cast<char>(v >> 8);
-  }
-  return bytes;
-}
-
 inline bool send_all(int fd, const std::string& bytes) {
   return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
 }
@@ -198,22 +206,9 @@ inline double wait_for_metric(std::uint16_t port, const std::string& sample, dou
 // them: each channel named in `channels` ("external" = the caller, the example's
 // left; "internal" = the agent, its right), PCMU codes or L16 little-endian samples.
 inline std::string example_as(const json& media, std::int64_t first, std::int64_t frames) {
-  const auto audio_ptr = tw::test::example_call_audio();
-  const auto& audio = *audio_ptr;
-  const bool l16 = media["format"] == "L16";
-  std::string bytes;
-  for (std::int64_t i = first; i < first + frames; ++i) {
-    for (const json& channel : media["channels"]) {
-      const std::int16_t v = audio[static_cast<std::size_t>(2 * i + (channel == "external" ? 0 : 1))];
-      if (l16) {
-        bytes += static_cast<char>(static_cast<std::uint16_t>(v) & 0xff);
-        bytes += static_cast<char>(static_cast<std::uint16_t>(v) >> 8);
-      } else {
-        bytes += static_cast<char>(tw::player::mulaw_encode(v));
-      }
-    }
-  }
-  return bytes;
+  std::vector<int> channels;
+  for (const json& channel : media["channels"]) channels.push_back(channel == "external" ? 0 : 1);
+  return example_bytes(channels, media["format"] == "L16", first, frames);
 }
 
 inline const json* speaker_of(const json& summary, const std::string& role) {
@@ -235,12 +230,8 @@ inline std::string for_call(std::string message, const std::string& call_sid) {
 // 20 ms of one channel of the example call (0 = the caller, 1 = the agent), as a
 // Twilio media payload: µ-law, base64.
 inline std::string twilio_payload(int channel, std::int64_t first) {
-  const auto audio_ptr = tw::test::example_call_audio();
-  std::vector<std::uint8_t> codes;
-  for (std::int64_t i = first; i < first + 160; ++i) {
-    codes.push_back(tw::player::mulaw_encode((*audio_ptr)[static_cast<std::size_t>(2 * i + channel)]));
-  }
-  return tw::test::base64_encode(codes);
+  const std::string codes = example_bytes({channel}, false, first, 160);
+  return tw::test::base64_encode(std::vector<std::uint8_t>(codes.begin(), codes.end()));
 }
 
 }  // namespace tw::test::conformance

@@ -79,10 +79,7 @@ TEST_CASE("audiohook pause of 10 s and a discarded stretch: stream time exact / 
   AudioHookClient client(server.http_port(), kKey, kSecret);
   open_stereo(client, conversation);
   stream_example(client, 0, 12 * kRate);
-  // A hold: paused at 12 s, resumed 10 s later.
-  REQUIRE(client.send("paused"));
-  client.advance(10 * kRate);
-  REQUIRE(client.send("resumed", {{"start", "PT12S"}, {"discarded", "PT10S"}}));
+  hold(client, 10 * kRate);  // a hold: paused at 12 s, resumed 10 s later
   stream_example(client, 12 * kRate, 8 * kRate);
   // 6.3 s the client did not send (a secure pause, say), declared afterwards.
   client.advance(6 * kRate + 2400);
@@ -131,9 +128,7 @@ TEST_CASE("audiohook pause of 10 minutes: taken in constant time / stream time e
   open_stereo(client, conversation);
   stream_example(client, 0, 10 * kRate);
   const auto paused_at = std::chrono::steady_clock::now();
-  REQUIRE(client.send("paused"));
-  client.advance(600 * kRate);
-  REQUIRE(client.send("resumed", {{"start", "PT10S"}, {"discarded", "PT600S"}}));
+  hold(client, 600 * kRate);  // paused at 10 s for ten minutes
   stream_example(client, 10 * kRate, 5 * kRate);
   close_cleanly(client);
   const json summary = wait_for_summary(out + "/" + conversation + ".summary.json", 30.0);

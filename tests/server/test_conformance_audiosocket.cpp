@@ -26,14 +26,12 @@ TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary
   REQUIRE(agent >= 0);
   REQUIRE(send_all(caller, as_message(0x01, uuid_bytes(call))));
   REQUIRE(send_all(agent, as_message(0x01, uuid_bytes(call))));
-  const auto audio_ptr = tw::test::example_call_audio();
-  const auto& audio = *audio_ptr;
   // 4x real time; the caller's socket closes after 10 s, the agent's after 20 s.
   auto next = std::chrono::steady_clock::now();
   for (std::int64_t at = 0; at < 20 * kRate; at += 160) {
-    if (at < 10 * kRate) REQUIRE(send_all(caller, as_message(0x10, slin_of(audio, 0, at, 160))));
+    if (at < 10 * kRate) REQUIRE(send_all(caller, as_message(0x10, example_bytes({0}, true, at, 160))));
     if (at == 10 * kRate) ::close(caller);  // how Asterisk hangs up: no 0x00, the socket closes
-    REQUIRE(send_all(agent, as_message(0x10, slin_of(audio, 1, at, 160))));
+    REQUIRE(send_all(agent, as_message(0x10, example_bytes({1}, true, at, 160))));
     next += std::chrono::microseconds(5000);
     std::this_thread::sleep_until(next);
   }
@@ -56,8 +54,8 @@ TEST_CASE("audiosocket hangup: Asterisk closing its socket at a message boundary
   const std::string cut = "4f2c3e5a-6b7d-4e8f-9a01-b2c3d4e5f607";
   const int fd = tw::test::raw_connect(server.caller_port());
   REQUIRE(send_all(fd, as_message(0x01, uuid_bytes(cut))));
-  REQUIRE(send_all(fd, as_message(0x10, slin_of(audio, 0, 0, 160))));
-  REQUIRE(send_all(fd, as_message(0x10, slin_of(audio, 0, 160, 160)).substr(0, 100)));
+  REQUIRE(send_all(fd, as_message(0x10, example_bytes({0}, true, 0, 160))));
+  REQUIRE(send_all(fd, as_message(0x10, example_bytes({0}, true, 160, 160)).substr(0, 100)));
   ::close(fd);
   wait_for_summary(out + "/" + cut + ".summary.json", 30.0);
   std::this_thread::sleep_for(200ms);

@@ -24,9 +24,7 @@ TEST_CASE("serve while a call runs: /metrics has its frames and pauses / process
   AudioHookClient client(port, kKey, kSecret);
   open_stereo(client, conversation);
   stream_example(client, 0, 3 * kRate);
-  REQUIRE(client.send("paused"));
-  client.advance(2 * kRate);
-  REQUIRE(client.send("resumed", {{"start", "PT3S"}, {"discarded", "PT2S"}}));
+  hold(client, 2 * kRate);  // paused at 3 s for 2 s
   stream_example(client, 3 * kRate, 1 * kRate);
 
   // Mid-call: the connection is open and the call in progress.
