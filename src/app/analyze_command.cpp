@@ -1,7 +1,6 @@
 #include "app/analyze_command.h"
 
-#include "app/config_file.h"
-#include "app/default_model.h"
+#include "app/analysis_setup.h"
 #include "app/stop_signals.h"
 #include "batch/output_folder.h"
 #include "io/path_text.h"
@@ -103,44 +102,26 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err, const std::vector<
   options.root = root;
   options.command_line = command_line;
   options.job.output.format = format == "jsonl" ? report::TableFormat::jsonl : report::TableFormat::csv;
-  options.job.layout.stereo = pipeline::parse_channel_layout(channels);
-  options.job.layout.mono = *features::parse_speaker_role(mono_role);
-  nlohmann::json raw_json = nullptr;
-  if (!raw_encoding.empty()) {
-    io::RawFormat raw;
-    raw.encoding = io::parse_raw_encoding(raw_encoding);
-    raw.sample_rate_hz = raw_rate_hz;
-    raw.channels = raw_channels;
-    raw.big_endian = raw_big_endian;
-    options.job.source.raw = raw;
-    raw_json = {{"encoding", raw_encoding}, {"rate_hz", raw_rate_hz}, {"channels", raw_channels},
-                {"big_endian", raw_big_endian}};
-  }
+  AnalysisChoices choices;
+  choices.channels = channels;
+  choices.mono_role = mono_role;
+  choices.raw_encoding = raw_encoding;
+  choices.raw_rate_hz = raw_rate_hz;
+  choices.raw_channels = raw_channels;
+  choices.raw_big_endian = raw_big_endian;
+  choices.config_path = config_path;
+  choices.model_path = model_path;
   // Configuration errors name the flag and the file; nothing is analysed.
+  AnalysisSetup setup;
   try {
-    options.job.session.detection = config_path.empty() ? detect::DetectionConfig{} : load_config_file(config_path);
-  } catch (const std::invalid_argument& e) {
-    err << "tonewatch: --config " << io::escape_invalid_utf8(e.what()) << "\n";
+    setup = make_analysis_setup(choices);
+  } catch (const AnalysisChoiceError& e) {
+    err << "tonewatch: " << e.option() << " " << e.what() << "\n";
     return kExitUsage;
   }
-  std::string model_text;
-  std::optional<detect::AgitationModel> model;
-  const std::string model_name = app::model_name(model_path);
-  try {
-    model_text = read_model_text(model_path);
-    model.emplace(detect::AgitationModel::from_text(model_text, model_name));
-  } catch (const std::invalid_argument& e) {
-    err << "tonewatch: --model " << io::escape_invalid_utf8(e.what()) << "\n";
-    return kExitUsage;
-  }
-  options.job.model = &*model;
-  options.job.run.tonewatch_version = TW_VERSION;
-  options.job.run.model = model_name;
-  options.job.run.model_text = model_text;
-  options.job.run.settings = {{"detection", config_to_json(options.job.session.detection)},
-                              {"channels", channels},
-                              {"mono_role", mono_role},
-                              {"raw", raw_json}};
+  const report::OutputOptions output = options.job.output;
+  options.job = setup.job;
+  options.job.output = output;
 
   StopSignals signals;
   options.stop = &signals.flag();

@@ -15,6 +15,7 @@
 #include "batch/fingerprint.h"
 #include "batch/input_identity.h"
 #include "batch/output_folder.h"
+#include "io/atomic_file.h"
 #include "batch/resume.h"
 #include "io/path_text.h"
 #include "report/call_summary.h"
@@ -54,26 +55,14 @@ std::string utc_now() {
   return text;
 }
 
-// One input as planned before any work starts.
-struct PlannedCall {
-  std::size_t input = 0;  // index into inputs
-  InputIdentity identity;
-  std::string id;
-  bool done = false;      // skip it
-  std::string note;       // why it is analysed again
-  nlohmann::json summary; // when done
-};
-
 }  // namespace
 
-BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOptions& options) {
-  BatchOutcome outcome;
-  outcome.results.resize(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) outcome.results[i].input_path = inputs[i];
+BatchRun::BatchRun(const std::vector<std::string>& inputs, const BatchOptions& options) : options_(options) {
+  outcome_.results.resize(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) outcome_.results[i].input_path = inputs[i];
 
   // Each file once: the same file given twice (by two names, or a glob that
   // overlaps another) is one call.
-  std::vector<PlannedCall> plan;
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::size_t> by_inode;
   std::map<std::string, std::size_t> by_path;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -87,66 +76,125 @@ BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOption
       if (!inserted) first = &it->second;
     }
     if (first != nullptr) {
-      CallResult& r = outcome.results[i];
+      CallResult& r = outcome_.results[i];
       r.status = CallResult::Status::duplicate;
       r.note = "the same file as " + io::escape_invalid_utf8(inputs[*first]);
       continue;
     }
-    plan.push_back({i, std::move(identity), {}, false, {}, {}});
+    calls_.push_back({i, inputs[i], {}, false, {}});
+    identities_.push_back(std::move(identity));
   }
   std::vector<std::string> unique_inputs;
-  for (const PlannedCall& p : plan) unique_inputs.push_back(inputs[p.input]);
+  for (const Call& c : calls_) unique_inputs.push_back(c.path);
   const std::vector<std::string> ids = make_call_ids(unique_inputs, options.root);
 
   // Only now, with the inputs known to be usable, is the folder made and taken.
-  OutputFolder folder(options.job.output.dir);
-  outcome.removed_temporaries = folder.removed_temporaries();
-  outcome.run_id = utc_now() + "-" + std::to_string(::getpid());
+  folder_ = std::make_unique<OutputFolder>(options.job.output.dir);
+  outcome_.removed_temporaries = folder_->removed_temporaries();
+  outcome_.run_id = utc_now() + "-" + std::to_string(::getpid());
 
   std::map<std::string, int> ids_in_run;
   for (const std::string& id : ids) ++ids_in_run[id];
-  for (std::size_t k = 0; k < plan.size(); ++k) {
-    PlannedCall& p = plan[k];
-    p.id = ids[k];
+  done_summaries_.resize(calls_.size());
+  for (std::size_t k = 0; k < calls_.size(); ++k) {
+    Call& c = calls_[k];
+    const InputIdentity& identity = identities_[k];
+    c.id = ids[k];
     const bool frames = options.job.output.frames;
-    ResumeCheck check = check_outputs(report::output_paths(folder.dir(), p.id, options.job.output.format), frames,
-                                      p.identity, options.job.run);
+    ResumeCheck check = check_outputs(report::output_paths(folder_->dir(), c.id, options.job.output.format), frames,
+                                      identity, options.job.run);
     if (check.other_input) {
       // Another input's outputs (an earlier run from another folder) keep their
       // name; this input takes one with a hash of its own path.
       for (std::size_t digits = 8; digits <= 16; digits += 8) {
-        std::string id = with_hash(ids[k], p.identity.path, digits);
+        std::string id = with_hash(ids[k], identity.path, digits);
         if (ids_in_run.count(id) == 0 || digits == 16) {
-          p.id = std::move(id);
+          c.id = std::move(id);
           break;
         }
       }
-      ++ids_in_run[p.id];
-      check = check_outputs(report::output_paths(folder.dir(), p.id, options.job.output.format), frames, p.identity,
+      ++ids_in_run[c.id];
+      check = check_outputs(report::output_paths(folder_->dir(), c.id, options.job.output.format), frames, identity,
                             options.job.run);
     }
-    p.done = check.done && !options.force;
-    p.note = check.done ? std::string() : check.reason;
-    if (p.done) p.summary = std::move(check.summary);
-    outcome.results[p.input].call_id = p.id;
+    c.done = check.done && !options.force;
+    c.note = check.done ? std::string() : check.reason;
+    if (c.done) done_summaries_[k] = std::move(check.summary);
+    outcome_.results[c.input].call_id = c.id;
   }
 
-  nlohmann::json settings = options.job.run.settings;
-  folder.append_manifest({{"record", "run started"},
-                          {"run", outcome.run_id},
-                          {"time_utc", utc_now()},
-                          {"pid", static_cast<long>(::getpid())},
-                          {"command", [&] {
-                             nlohmann::json args = nlohmann::json::array();
-                             for (const std::string& a : options.command_line) args.push_back(io::escape_invalid_utf8(a));
-                             return args;
-                           }()},
-                          {"analysis", options.job.run.summary_json()},
-                          {"settings", settings},
-                          {"force", options.force},
-                          {"inputs", inputs.size()},
-                          {"calls", plan.size()},
-                          {"stale_temporaries_removed", outcome.removed_temporaries.size()}});
+  folder_->append_manifest({{"record", "run started"},
+                            {"run", outcome_.run_id},
+                            {"time_utc", utc_now()},
+                            {"pid", static_cast<long>(::getpid())},
+                            {"command", [&] {
+                               nlohmann::json args = nlohmann::json::array();
+                               for (const std::string& a : options.command_line) args.push_back(io::escape_invalid_utf8(a));
+                               return args;
+                             }()},
+                            {"analysis", options.job.run.summary_json()},
+                            {"settings", options.job.run.settings},
+                            {"force", options.force},
+                            {"inputs", inputs.size()},
+                            {"calls", calls_.size()},
+                            {"stale_temporaries_removed", outcome_.removed_temporaries.size()}});
+}
+
+BatchRun::~BatchRun() = default;
+
+CallResult BatchRun::skipped(std::size_t k) const {
+  CallResult result;
+  result.input_path = calls_.at(k).path;
+  result.call_id = calls_[k].id;
+  result.status = CallResult::Status::skipped;
+  result.summary = done_summaries_[k];
+  return result;
+}
+
+void BatchRun::record(std::size_t k, CallResult result) {
+  const Call& c = calls_.at(k);
+  if (result.status != CallResult::Status::skipped && result.note.empty()) result.note = c.note;
+  outcome_.results[c.input] = std::move(result);
+}
+
+BatchOutcome BatchRun::finish(bool interrupted, bool sweep_temporaries) {
+  outcome_.interrupted = interrupted;
+  if (sweep_temporaries) {
+    try {
+      const std::vector<std::string> removed = io::remove_stale_temporaries(folder_->dir());
+      outcome_.removed_temporaries.insert(outcome_.removed_temporaries.end(), removed.begin(), removed.end());
+    } catch (const std::exception& e) {
+      outcome_.warnings.push_back(io::escape_invalid_utf8(e.what()));
+    }
+  }
+  std::map<std::string, std::size_t> counts;
+  nlohmann::json calls = nlohmann::json::array();
+  for (const CallResult& r : outcome_.results) {
+    ++counts[to_string(r.status)];
+    nlohmann::json call = {{"call", r.call_id},
+                           {"input", report::input_path_json(r.input_path)["path"]},
+                           {"status", to_string(r.status)}};
+    if (!io::is_valid_utf8(r.input_path)) call["input_bytes_hex"] = io::to_hex(r.input_path);
+    if (!r.error.empty()) call["error"] = r.error;
+    if (!r.note.empty()) call["note"] = r.note;
+    calls.push_back(std::move(call));
+  }
+  nlohmann::json record = {{"record", interrupted ? "run interrupted" : "run finished"},
+                           {"run", outcome_.run_id},
+                           {"time_utc", utc_now()},
+                           {"counts", counts},
+                           {"calls", calls}};
+  try {
+    folder_->append_manifest(record);
+  } catch (const std::exception& e) {
+    outcome_.warnings.push_back(io::escape_invalid_utf8(e.what()));  // the calls' own files are all written
+  }
+  return outcome_;
+}
+
+BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOptions& options) {
+  BatchRun run(inputs, options);
+  const std::vector<BatchRun::Call>& plan = run.calls();
 
   const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
   const unsigned workers = static_cast<unsigned>(
@@ -159,7 +207,7 @@ BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOption
   if (progress_visible) {
     for (std::size_t k = 0; k < plan.size(); ++k) {
       if (!plan[k].done) {
-        total_seconds += input_seconds[k] = header_seconds(inputs[plan[k].input], plan[k].identity, options.job.source);
+        total_seconds += input_seconds[k] = header_seconds(plan[k].path, run.identity(k), options.job.source);
       }
     }
   }
@@ -170,26 +218,21 @@ BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOption
   std::atomic<double> finished_seconds{0.0};
   std::vector<std::unique_ptr<JobProgress>> progress(workers);
   for (auto& p : progress) p = std::make_unique<JobProgress>();
+  // Each worker's results, recorded on this thread once they are all done.
+  std::vector<CallResult> results(plan.size());
 
   auto worker = [&](unsigned w) {
     for (;;) {
       if (stopping()) break;
       const std::size_t k = next.fetch_add(1);
       if (k >= plan.size()) break;
-      const PlannedCall& p = plan[k];
-      CallResult result;
-      if (p.done) {
-        result.input_path = inputs[p.input];
-        result.call_id = p.id;
-        result.status = CallResult::Status::skipped;
-        result.summary = p.summary;
+      if (plan[k].done) {
+        results[k] = run.skipped(k);
       } else {
         progress[w]->frames_done = 0;
-        result = analyze_call(inputs[p.input], p.id, options.job, progress[w].get(), options.stop);
-        result.note = p.note;
+        results[k] = analyze_call(plan[k].path, plan[k].id, options.job, progress[w].get(), options.stop);
         progress[w]->frames_done = 0;
       }
-      outcome.results[p.input] = std::move(result);
       finished_seconds.fetch_add(input_seconds[k]);
       finished.fetch_add(1);
     }
@@ -221,31 +264,10 @@ BatchOutcome run_batch(const std::vector<std::string>& inputs, const BatchOption
   }
   for (auto& t : threads) t.join();
   if (progress_visible) std::fprintf(stderr, "\r%80s\r", "");
-  outcome.interrupted = stopping();
-
-  std::map<std::string, std::size_t> counts;
-  nlohmann::json calls = nlohmann::json::array();
-  for (const CallResult& r : outcome.results) {
-    ++counts[to_string(r.status)];
-    nlohmann::json call = {{"call", r.call_id},
-                           {"input", report::input_path_json(r.input_path)["path"]},
-                           {"status", to_string(r.status)}};
-    if (!io::is_valid_utf8(r.input_path)) call["input_bytes_hex"] = io::to_hex(r.input_path);
-    if (!r.error.empty()) call["error"] = r.error;
-    if (!r.note.empty()) call["note"] = r.note;
-    calls.push_back(std::move(call));
+  for (std::size_t k = 0; k < plan.size(); ++k) {
+    if (results[k].status != CallResult::Status::not_started) run.record(k, std::move(results[k]));
   }
-  nlohmann::json record = {{"record", outcome.interrupted ? "run interrupted" : "run finished"},
-                           {"run", outcome.run_id},
-                           {"time_utc", utc_now()},
-                           {"counts", counts},
-                           {"calls", calls}};
-  try {
-    folder.append_manifest(record);
-  } catch (const std::exception& e) {
-    outcome.warnings.push_back(io::escape_invalid_utf8(e.what()));  // the calls' own files are all written
-  }
-  return outcome;
+  return run.finish(stopping());
 }
 
 }  // namespace tw::batch

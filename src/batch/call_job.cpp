@@ -24,42 +24,57 @@ const char* to_string(CallResult::Status status) noexcept {
   return "?";
 }
 
+AnalysedRecording analyse_recording(const std::string& input_path, const std::string& call_id,
+                                    const CallJobOptions& options, pipeline::FeatureSink& tap,
+                                    alerts::EventSink& events, JobProgress* progress, const std::atomic<bool>* stop) {
+  if (options.model == nullptr) throw std::logic_error("analyse_recording: no agitation model");
+  // Taken before reading: if the file changes while it is analysed, the next
+  // run sees a different identity and analyses it again.
+  const InputIdentity identity = identify_input(input_path);
+  io::AudioFileSource file(input_path, options.source);
+  io::ResamplingSource source(file, dsp::kAnalysisRateHz);
+  const std::vector<features::SpeakerRole> roles = options.layout.roles_for(file.format().channels);
+  pipeline::SessionConfig session_config = options.session;
+  // Two identical channels are analysed as one mixed speaker, in a mono file's role.
+  session_config.analyzer.merged_role = options.layout.mono;
+  pipeline::CallSession session(call_id, session_config, *options.model, roles, events);
+  session.add_tap(tap);
+
+  AnalysedRecording analysed;
+  std::atomic<std::int64_t> local_progress{0};
+  pipeline::run(source, session, stop, progress != nullptr ? &progress->frames_done : &local_progress);
+  if (stop != nullptr && stop->load()) {
+    analysed.interrupted = true;
+    return analysed;
+  }
+  session.finish();
+
+  const io::AudioFormat& format = file.format();
+  report::InputDescription input{identity.path, format.description, format.sample_rate_hz, format.channels};
+  input.extra = identity_json(identity);
+  analysed.summary = report::make_call_summary(call_id, input, session.frames(), session.reports());
+  report::add_non_finite_samples(file.non_finite(), format.sample_rate_hz, roles, analysed.summary);
+  report::add_detection_summary(session.timeline(), analysed.summary);
+  analysed.summary["analysis"] = options.run.summary_json();
+  analysed.timeline = session.timeline();
+  return analysed;
+}
+
 CallResult analyze_call(const std::string& input_path, const std::string& call_id, const CallJobOptions& options,
                         JobProgress* progress, const std::atomic<bool>* stop) {
   CallResult result;
   result.input_path = input_path;
   result.call_id = call_id;
   try {
-    if (options.model == nullptr) throw std::logic_error("analyze_call: no agitation model");
-    // Taken before reading: if the file changes while it is analysed, the next
-    // run sees a different identity and analyses it again.
-    const InputIdentity identity = identify_input(input_path);
-    io::AudioFileSource file(input_path, options.source);
-    io::ResamplingSource source(file, dsp::kAnalysisRateHz);
     report::CallOutputs outputs(options.output, call_id);
-    const std::vector<features::SpeakerRole> roles = options.layout.roles_for(file.format().channels);
-    pipeline::SessionConfig session_config = options.session;
-    // Two identical channels are analysed as one mixed speaker, in a mono file's role.
-    session_config.analyzer.merged_role = options.layout.mono;
-    pipeline::CallSession session(call_id, session_config, *options.model, roles, outputs.events());
-    session.add_tap(outputs.tap());
-
-    std::atomic<std::int64_t> local_progress{0};
-    pipeline::run(source, session, stop, progress != nullptr ? &progress->frames_done : &local_progress);
-    if (stop != nullptr && stop->load()) {
+    AnalysedRecording analysed =
+        analyse_recording(input_path, call_id, options, outputs.tap(), outputs.events(), progress, stop);
+    if (analysed.interrupted) {
       result.status = CallResult::Status::interrupted;
       return result;  // `outputs` goes without commit(): its temporaries are removed
     }
-    session.finish();
-
-    const io::AudioFormat& format = file.format();
-    report::InputDescription input{identity.path, format.description, format.sample_rate_hz, format.channels};
-    input.extra = identity_json(identity);
-    result.summary = report::make_call_summary(call_id, input, session.frames(), session.reports());
-    report::add_non_finite_samples(file.non_finite(), format.sample_rate_hz, roles, result.summary);
-    report::add_detection_summary(session.timeline(), result.summary);
-    result.summary["analysis"] = options.run.summary_json();
-    outputs.commit(session.timeline(), result.summary);
+    outputs.commit(analysed.timeline, analysed.summary);
+    result.summary = std::move(analysed.summary);
     result.status = CallResult::Status::analysed;
   } catch (const io::AudioError& e) {
     result.status = CallResult::Status::failed;

@@ -51,6 +51,24 @@ struct JobProgress {
   std::atomic<std::int64_t> frames_done{0};
 };
 
+/// One recording analysed, not yet written anywhere.
+struct AnalysedRecording {
+  bool interrupted = false;        ///< `stop` was set: the analysis is incomplete, nothing below is set
+  nlohmann::json summary;          ///< the per-call summary, as analyze writes it
+  pipeline::CallTimeline timeline; ///< for the reports
+};
+
+/// The analysis `analyze` does of one recording, without its files: decodes,
+/// resamples to the analysis rate, runs a CallSession (roles from options.layout)
+/// whose events go to `events` and whose windows (and hops) go to `tap`, then
+/// summarises the call. Batch writes through CallOutputs' tap and sink; the
+/// Python API keeps them in memory. Throws io::AudioError (naming the file) or
+/// std::exception on failure.
+AnalysedRecording analyse_recording(const std::string& input_path, const std::string& call_id,
+                                    const CallJobOptions& options, pipeline::FeatureSink& tap,
+                                    alerts::EventSink& events, JobProgress* progress = nullptr,
+                                    const std::atomic<bool>* stop = nullptr);
+
 /// Decodes, resamples to the analysis rate, analyses through a CallSession and
 /// writes the outputs of one call. When `stop` is set mid-call the call is
 /// abandoned (status interrupted) and its temporaries removed. Never throws:

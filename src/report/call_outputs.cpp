@@ -7,30 +7,6 @@
 
 namespace tw::report {
 
-// Window rows (and frame rows) as the analyzer produces them.
-class CallOutputs::Tables final : public pipeline::FeatureSink {
- public:
-  Tables(std::ostream& windows, TableFormat format, const std::string& call_id, std::ostream* frames)
-      : windows_(windows, format, call_id) {
-    if (frames != nullptr) frames_.emplace(*frames);
-  }
-  bool wants_hops() const noexcept override { return frames_.has_value(); }
-  void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override {
-    if (frames_) frames_->write(role, hop);
-  }
-  void on_window(features::SpeakerRole role, const features::WindowSummary& window) override {
-    windows_.write(role, window);
-  }
-  void on_judged_window(features::SpeakerRole role, const features::WindowSummary& window,
-                        const pipeline::WindowVerdict& verdict) override {
-    windows_.write(role, window, verdict);
-  }
-
- private:
-  WindowTableWriter windows_;
-  std::optional<FrameTableWriter> frames_;
-};
-
 CallOutputPaths output_paths(const std::string& output_dir, const std::string& call_id, TableFormat format) {
   const std::filesystem::path base = std::filesystem::path(output_dir) / call_id;
   return {base.string() + ".summary.json",
@@ -52,7 +28,7 @@ CallOutputs::CallOutputs(const OutputOptions& options, const std::string& call_i
       events_file_(paths_.events, options.stream_buffer_bytes),
       event_lines_(events_file_.stream()) {
   if (options.frames) frames_file_.emplace(paths_.frames);
-  tables_ = std::make_unique<Tables>(windows_file_.stream(), options.format, call_id,
+  tables_ = std::make_unique<FeatureTablesTap>(windows_file_.stream(), options.format, call_id,
                                      frames_file_ ? &frames_file_->stream() : nullptr);
 }
 
@@ -61,16 +37,53 @@ CallOutputs::~CallOutputs() = default;
 pipeline::FeatureSink& CallOutputs::tap() noexcept { return *tables_; }
 alerts::EventSink& CallOutputs::events() noexcept { return event_lines_; }
 
-void CallOutputs::commit(const pipeline::CallTimeline& timeline, const nlohmann::json& summary) {
-  // Everything that can fail before a file lands is done first (a JSON dump
-  // throws on a string that is not UTF-8), so a failed call leaves no outputs.
-  const std::string report_json = call_report_json(timeline, summary).dump() + "\n";
-  const std::string report_html = call_report_html(timeline, summary);
-  const std::string summary_text = summary.dump(2) + "\n";
-  std::vector<std::string> landed;
-  // An older summary would mark a half-replaced set done.
+namespace {
+
+// The files made from the finished call. Everything that can fail before a file
+// lands is done first (a JSON dump throws on a string that is not UTF-8), so a
+// failed call leaves no outputs.
+struct ReportTexts {
+  std::string report_json, report_html, summary;
+};
+
+ReportTexts make_report_texts(const pipeline::CallTimeline& timeline, const nlohmann::json& summary) {
+  return {call_report_json(timeline, summary).dump() + "\n", call_report_html(timeline, summary),
+          summary.dump(2) + "\n"};
+}
+
+void remove_all(const std::vector<std::string>& paths) {
   std::error_code ignored;
-  std::filesystem::remove(paths_.summary, ignored);
+  for (const std::string& path : paths) std::filesystem::remove(path, ignored);
+}
+
+// After the tables in `landed` (removed again if any of these fails): the
+// reports, then the summary last.
+void land_reports(const CallOutputPaths& paths, const ReportTexts& texts, std::vector<std::string>& landed) {
+  try {
+    io::write_file_atomically(paths.report_json, texts.report_json);
+    landed.push_back(paths.report_json);
+    io::write_file_atomically(paths.report_html, texts.report_html);
+    landed.push_back(paths.report_html);
+    // The summary goes last: its presence tells a rerun this call is done.
+    io::write_file_atomically(paths.summary, texts.summary);
+  } catch (...) {
+    remove_all(landed);
+    throw;
+  }
+}
+
+// An older summary would mark a half-replaced set done.
+void remove_summary(const CallOutputPaths& paths) {
+  std::error_code ignored;
+  std::filesystem::remove(paths.summary, ignored);
+}
+
+}  // namespace
+
+void CallOutputs::commit(const pipeline::CallTimeline& timeline, const nlohmann::json& summary) {
+  const ReportTexts texts = make_report_texts(timeline, summary);
+  remove_summary(paths_);
+  std::vector<std::string> landed;
   try {
     windows_file_.commit();
     landed.push_back(paths_.windows);
@@ -80,16 +93,34 @@ void CallOutputs::commit(const pipeline::CallTimeline& timeline, const nlohmann:
       frames_file_->commit();
       landed.push_back(paths_.frames);
     }
-    io::write_file_atomically(paths_.report_json, report_json);
-    landed.push_back(paths_.report_json);
-    io::write_file_atomically(paths_.report_html, report_html);
-    landed.push_back(paths_.report_html);
-    // The summary goes last: its presence tells a rerun this call is done.
-    io::write_file_atomically(paths_.summary, summary_text);
   } catch (...) {
-    for (const std::string& path : landed) std::filesystem::remove(path, ignored);
+    remove_all(landed);
     throw;
   }
+  land_reports(paths_, texts, landed);
+}
+
+void write_call_outputs(const std::string& dir, const std::string& call_id, const FinishedTables& tables,
+                        const pipeline::CallTimeline& timeline, const nlohmann::json& summary) {
+  std::filesystem::create_directories(dir);
+  const CallOutputPaths paths = output_paths(dir, call_id, TableFormat::csv);
+  const ReportTexts texts = make_report_texts(timeline, summary);
+  remove_summary(paths);
+  std::vector<std::string> landed;
+  try {
+    io::write_file_atomically(paths.windows, tables.windows_csv);
+    landed.push_back(paths.windows);
+    io::write_file_atomically(paths.events, tables.events_jsonl);
+    landed.push_back(paths.events);
+    if (tables.frames_csv) {
+      io::write_file_atomically(paths.frames, *tables.frames_csv);
+      landed.push_back(paths.frames);
+    }
+  } catch (...) {
+    remove_all(landed);
+    throw;
+  }
+  land_reports(paths, texts, landed);
 }
 
 }  // namespace tw::report

@@ -58,13 +58,26 @@ class CallOutputs {
   void commit(const pipeline::CallTimeline& timeline, const nlohmann::json& summary);
 
  private:
-  class Tables;
   CallOutputPaths paths_;
   io::AtomicFile windows_file_;
   std::optional<io::AtomicFile> frames_file_;
   io::AtomicFile events_file_;
   alerts::JsonLinesSink event_lines_;
-  std::unique_ptr<Tables> tables_;
+  std::unique_ptr<FeatureTablesTap> tables_;
 };
+
+/// A call's tables as text, for a call analysed in memory.
+struct FinishedTables {
+  std::string windows_csv;
+  std::string events_jsonl;
+  std::optional<std::string> frames_csv;  ///< when the frame table was kept
+};
+
+/// Writes the files of a call analysed in memory, exactly as a CallOutputs that
+/// streamed the same tables would leave them: <id>.windows.csv, .events.jsonl,
+/// .frames.csv (when kept), the reports, and the summary last; each file whole
+/// or not at all. Creates `dir`. Throws std::runtime_error naming a path.
+void write_call_outputs(const std::string& dir, const std::string& call_id, const FinishedTables& tables,
+                        const pipeline::CallTimeline& timeline, const nlohmann::json& summary);
 
 }  // namespace tw::report

@@ -1,6 +1,7 @@
 #pragma once
 // Tabular output of features: per-window rows (CSV or JSON lines) and per-hop CSV.
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -36,6 +37,33 @@ class FrameTableWriter {
 
  private:
   std::ostream& out_;
+};
+
+/// A CallSession tap writing both tables: the window rows with their verdicts, and
+/// the frame rows when given a stream for them. Files (CallOutputs) and memory
+/// (the Python API) use this one tap.
+class FeatureTablesTap final : public pipeline::FeatureSink {
+ public:
+  /// `frames` null: no frame table (and no hops asked for).
+  FeatureTablesTap(std::ostream& windows, TableFormat format, const std::string& call_id, std::ostream* frames)
+      : windows_(windows, format, call_id) {
+    if (frames != nullptr) frames_.emplace(*frames);
+  }
+  bool wants_hops() const noexcept override { return frames_.has_value(); }
+  void on_hop(features::SpeakerRole role, const features::HopFeatures& hop) override {
+    if (frames_) frames_->write(role, hop);
+  }
+  void on_window(features::SpeakerRole role, const features::WindowSummary& window) override {
+    windows_.write(role, window);
+  }
+  void on_judged_window(features::SpeakerRole role, const features::WindowSummary& window,
+                        const pipeline::WindowVerdict& verdict) override {
+    windows_.write(role, window, verdict);
+  }
+
+ private:
+  WindowTableWriter windows_;
+  std::optional<FrameTableWriter> frames_;
 };
 
 }  // namespace tw::report
