@@ -14,7 +14,7 @@
 #include <type_traits>
 
 #include "alerts/event.h"
-#include "app/usage.h"
+#include "app/closest_name.h"
 #include "detect/agent_tone_rules.h"
 
 namespace tw::app {

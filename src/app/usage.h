@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "app/closest_name.h"
+
 namespace tw::app {
 
 /// When the first argument is neither an option nor one of `app`'s subcommands,
@@ -17,10 +19,5 @@ std::string unknown_command(const std::vector<std::string>& arguments, const CLI
 /// can act on (a missing command, listing `app`'s commands; missing input files).
 std::string usage_message(const CLI::ParseError& error, const std::vector<std::string>& arguments,
                           const CLI::App& app);
-
-/// The name in `names` closest to `given` when it is a near miss (a typo: at most
-/// two edits, and fewer than half of `given`'s length), for "did you mean"; empty
-/// when none is that close.
-std::string closest_name(const std::string& given, const std::vector<std::string>& names);
 
 }  // namespace tw::app

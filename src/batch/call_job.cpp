@@ -24,39 +24,53 @@ const char* to_string(CallResult::Status status) noexcept {
   return "?";
 }
 
+std::unique_ptr<pipeline::CallSession> make_call_session(const std::string& call_id, const CallJobOptions& options,
+                                                         int channels, alerts::EventSink& events) {
+  if (options.model == nullptr) throw std::logic_error("make_call_session: no agitation model");
+  pipeline::SessionConfig session_config = options.session;
+  // Two identical channels are analysed as one mixed speaker, in a mono file's role.
+  session_config.analyzer.merged_role = options.layout.mono;
+  return std::make_unique<pipeline::CallSession>(call_id, session_config, *options.model,
+                                                 options.layout.roles_for(channels), events);
+}
+
+nlohmann::json summarise_call(const pipeline::CallSession& session, const report::InputDescription& input,
+                              const CallJobOptions& options, const io::NonFiniteGuard* non_finite) {
+  nlohmann::json summary = report::make_call_summary(session.call_id(), input, session.frames(), session.reports());
+  if (non_finite != nullptr) {
+    report::add_non_finite_samples(*non_finite, input.sample_rate_hz, session.roles(), summary);
+  }
+  report::add_detection_summary(session.timeline(), summary);
+  summary["analysis"] = options.run.summary_json();
+  return summary;
+}
+
 AnalysedRecording analyse_recording(const std::string& input_path, const std::string& call_id,
                                     const CallJobOptions& options, pipeline::FeatureSink& tap,
                                     alerts::EventSink& events, JobProgress* progress, const std::atomic<bool>* stop) {
-  if (options.model == nullptr) throw std::logic_error("analyse_recording: no agitation model");
   // Taken before reading: if the file changes while it is analysed, the next
   // run sees a different identity and analyses it again.
   const InputIdentity identity = identify_input(input_path);
   io::AudioFileSource file(input_path, options.source);
   io::ResamplingSource source(file, dsp::kAnalysisRateHz);
-  const std::vector<features::SpeakerRole> roles = options.layout.roles_for(file.format().channels);
-  pipeline::SessionConfig session_config = options.session;
-  // Two identical channels are analysed as one mixed speaker, in a mono file's role.
-  session_config.analyzer.merged_role = options.layout.mono;
-  pipeline::CallSession session(call_id, session_config, *options.model, roles, events);
-  session.add_tap(tap);
+  const std::unique_ptr<pipeline::CallSession> session =
+      make_call_session(call_id, options, file.format().channels, events);
+  session->add_tap(tap);
 
   AnalysedRecording analysed;
   std::atomic<std::int64_t> local_progress{0};
-  pipeline::run(source, session, stop, progress != nullptr ? &progress->frames_done : &local_progress);
+  pipeline::run(source, *session, stop, progress != nullptr ? &progress->frames_done : &local_progress);
   if (stop != nullptr && stop->load()) {
     analysed.interrupted = true;
     return analysed;
   }
-  session.finish();
+  session->finish();
 
   const io::AudioFormat& format = file.format();
   report::InputDescription input{identity.path, format.description, format.sample_rate_hz, format.channels};
   input.extra = identity_json(identity);
-  analysed.summary = report::make_call_summary(call_id, input, session.frames(), session.reports());
-  report::add_non_finite_samples(file.non_finite(), format.sample_rate_hz, roles, analysed.summary);
-  report::add_detection_summary(session.timeline(), analysed.summary);
-  analysed.summary["analysis"] = options.run.summary_json();
-  analysed.timeline = session.timeline();
+  analysed.summary = summarise_call(*session, input, options, &file.non_finite());
+  analysed.timeline = session->timeline();
   return analysed;
 }
 

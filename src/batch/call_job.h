@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "pipeline/call_session.h"
 #include "pipeline/channel_layout.h"
 #include "report/call_outputs.h"
+#include "report/call_summary.h"
 
 namespace tw::batch {
 
@@ -50,6 +52,18 @@ const char* to_string(CallResult::Status status) noexcept;
 struct JobProgress {
   std::atomic<std::int64_t> frames_done{0};
 };
+
+/// The CallSession analyze runs for a source of `channels` channels: roles from
+/// options.layout, two identical channels analysed as one speaker in the mono
+/// role. `events` must outlive it.
+std::unique_ptr<pipeline::CallSession> make_call_session(const std::string& call_id, const CallJobOptions& options,
+                                                         int channels, alerts::EventSink& events);
+
+/// The summary analyze writes for a finished session: the call and its speakers,
+/// the non-finite samples the source replaced (when `non_finite` is given;
+/// counted at the source's rate), the detection outcome and the run's fingerprint.
+nlohmann::json summarise_call(const pipeline::CallSession& session, const report::InputDescription& input,
+                              const CallJobOptions& options, const io::NonFiniteGuard* non_finite = nullptr);
 
 /// One recording analysed, not yet written anywhere.
 struct AnalysedRecording {

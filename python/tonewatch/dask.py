@@ -1,0 +1,173 @@
+"""Archives of recorded calls analysed on a Dask cluster.
+
+:func:`analyze_archive` is ``tonewatch analyze`` with the work spread over a Dask
+cluster's workers instead of one machine's threads. The driver (the process that
+calls it) runs the same C++ batch code for the rest: call ids, the output
+folder's lock, resume, the manifest. Each task analyses one call on a worker and
+writes its files into ``out_dir``, which must therefore be the same folder for
+the driver and every worker (local disk for a LocalCluster, a shared file system
+across machines).
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+import sys
+import time
+from typing import Any, Iterable, Mapping, Sequence
+
+from . import _native
+from . import _analyzer, _channel_choices, _config_json, Config, PathLike  # noqa: F401
+
+__all__ = ["analyze_archive"]
+
+_COLUMNS = ["call_id", "input", "status", "duration_s", "alerts", "final_stage", "error"]
+
+
+def _inputs(paths_or_glob: Any) -> list[bytes]:
+    if isinstance(paths_or_glob, (str, bytes, os.PathLike)):
+        pattern = os.fsdecode(paths_or_glob)
+        if glob.has_magic(pattern):
+            found = sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
+            if not found:
+                raise ValueError(f"no files match {pattern!r}")
+            return [os.fsencode(path) for path in found]
+        return [os.fsencode(pattern)]
+    inputs = [os.fsencode(path) for path in paths_or_glob]
+    if not inputs:
+        raise ValueError("no inputs")
+    return inputs
+
+
+@functools.lru_cache(maxsize=8)
+def _worker_analyzer(choices: tuple) -> _native.Analyzer:
+    # One per worker process and set of choices: the model is parsed once, not per call.
+    return _native.Analyzer(**dict(choices))
+
+
+def _analyze_call(choices: tuple, path: bytes, call_id: str, out_dir: bytes, table_format: str, frames: bool) -> tuple:
+    """One call on a worker: batch's analyze_call into out_dir. Never raises for a bad file."""
+    return _worker_analyzer(choices).analyze_call(path, call_id, out_dir, table_format, frames)
+
+
+def _row(result: tuple) -> dict[str, Any]:
+    import json
+
+    input_path, call_id, status, error, note, summary_text = result
+    summary = json.loads(summary_text) if summary_text is not None else {}
+    detection = summary.get("detection", {})
+    return {"call_id": call_id, "input": os.fsdecode(input_path), "status": status,
+            "duration_s": summary.get("duration_s"),
+            "alerts": len(detection.get("alerts", [])) if summary else None,
+            "final_stage": detection.get("final_stage"), "error": error or None}
+
+
+def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir: PathLike, *, client: Any = None,
+                    config: Config | Mapping[str, Any] | PathLike | None = None, resume: bool = True,
+                    channels: Sequence[str] = ("caller", "agent"), model: PathLike | None = None,
+                    root: PathLike | None = None, format: str = "csv", frames: bool = False,
+                    progress: bool = False):
+    """Analyses every recording into ``out_dir`` on a Dask cluster; returns a
+    pandas DataFrame with one row per input: call_id, input, status ("analysed",
+    "skipped", "failed", "duplicate", "interrupted", "not started"), duration_s,
+    alerts (how many supervisor alerts), final_stage, error.
+
+    Args:
+        paths_or_glob: a glob (``"archive/**/*.wav"``, recursive), one path, or an
+            iterable of paths.
+        out_dir: the output folder, as ``tonewatch analyze --out``: the driver takes
+            its lock for the run and writes its manifest; workers write the calls'
+            files there, so it must be the same folder for all of them.
+        client: a ``distributed.Client`` for an existing cluster
+            (``Client("tcp://scheduler:8786")``); None starts a LocalCluster of
+            one single-threaded worker process per core and closes it at the end.
+        config, channels, model: as :func:`tonewatch.analyze` (``model`` and a
+            config path are read by the driver; a model file must be readable at
+            the same path on the workers).
+        resume: skip calls whose outputs are complete and were made from the same
+            input with the same tonewatch, model and settings (False: ``--force``).
+        root, format, frames: as ``--root``, ``--format``, ``--frames``.
+        progress: print a progress line to stderr every few seconds.
+
+    A bad recording is a "failed" row with its error, never a failed run. A worker
+    that dies mid-call loses nothing: the scheduler runs the task again elsewhere,
+    and the call is recorded once. A KeyboardInterrupt cancels the calls not yet
+    finished and records the run as interrupted; running it again finishes it.
+
+    Raises:
+        OutputFolderError: ``out_dir`` cannot be used (another run holds it...).
+        ConfigError, ValueError: bad settings, no inputs.
+    """
+    import pandas
+    from distributed import Client, LocalCluster, as_completed
+
+    if format not in ("csv", "jsonl"):
+        raise ValueError(f"format {format!r}: csv or jsonl")
+    stereo, mono = _channel_choices(channels)
+    config_json = _config_json(config)
+    choices = (("channels", stereo), ("mono_role", mono), ("config_json", config_json),
+               ("model_path", os.fsencode(os.path.abspath(model)) if model is not None else b""),
+               ("raw_encoding", ""), ("raw_rate_hz", 8000), ("raw_channels", 1), ("raw_big_endian", False))
+    analyzer = _native.Analyzer(**dict(choices))  # validates the settings before anything starts
+    inputs = _inputs(paths_or_glob)
+    out = os.fsencode(os.path.abspath(out_dir))
+    command = ["tonewatch.dask.analyze_archive", f"out_dir={os.fsdecode(out)}",
+               f"resume={resume}", f"format={format}", f"frames={frames}"]
+    run = _native.BatchRun(analyzer, inputs, out, format, frames, not resume,
+                           os.fsencode(root) if root is not None else b"", command)
+
+    own_cluster = None
+    interrupted = False
+    futures: dict = {}
+    try:
+        calls = run.calls()
+        pending = []
+        for index, path, call_id, done, _note in calls:
+            if done:
+                run.record(index, *run.skipped(index)[2:])
+            else:
+                pending.append((index, path, call_id))
+        if pending:
+            if client is None:
+                own_cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+                client = Client(own_cluster)
+            command.append(f"scheduler={client.scheduler.address}")
+            for index, path, call_id in pending:
+                # pure=False: a rerun analyses again; the key names the run and call.
+                future = client.submit(_analyze_call, choices, path, call_id, out, format, frames,
+                                       key=f"tonewatch-{run.run_id}-{index}", pure=False)
+                futures[future] = (index, path)
+            _collect(run, futures, as_completed, progress, len(calls) - len(pending), len(calls))
+    except KeyboardInterrupt:
+        interrupted = True
+        if client is not None:
+            client.cancel(list(futures))
+    finally:
+        results, warnings, removed = run.finish(interrupted, not interrupted)
+        if own_cluster is not None:
+            client.close()
+            own_cluster.close()
+    for warning in warnings:
+        print(f"tonewatch: warning: {warning}", file=sys.stderr)
+    if interrupted:
+        raise KeyboardInterrupt
+    return pandas.DataFrame([_row(r) for r in results], columns=_COLUMNS)
+
+
+def _collect(run: Any, futures: dict, as_completed: Any, progress: bool, done: int, total: int) -> None:
+    last = time.monotonic()
+    for future in as_completed(list(futures)):
+        index, path = futures[future]
+        try:
+            _input, _call_id, status, error, note, summary = future.result()
+        except Exception as e:  # a worker died every time it ran this call (KilledWorker), or the task failed
+            status, note, summary = "failed", "", None
+            error = f"{os.fsdecode(path)}: not analysed on the cluster: {type(e).__name__}: {e}"
+        run.record(index, status, error, note, summary)
+        done += 1
+        if progress and (time.monotonic() - last > 2.0 or done == total):
+            last = time.monotonic()
+            print(f"\r[{done}/{total} calls]", end="" if done < total else "\n", file=sys.stderr, flush=True)
