@@ -20,8 +20,9 @@ cmake_args=(-DCMAKE_BUILD_TYPE=Release)
 # (a unity file names its sources by absolute path, so another clone's never hits).
 unity=ON
 deps=()
-# The binary, and its man pages, completion and serve.conf (generated from its --help).
-targets=(tonewatch tonewatch_docs)
+# The binary, and its man pages, completion and serve.conf (generated from its --help),
+# and the Python package (build/python/tonewatch: PYTHONPATH=build/python python3 -c 'import tonewatch').
+targets=(tonewatch tonewatch_docs tw_python)
 deb=0
 for option in "$@"; do
   case "$option" in
@@ -59,6 +60,9 @@ if [[ "${targets[*]}" == all ]]; then
   cmake --build "$build_dir" -j"$(nproc)"
 else
   cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}"
+fi
+if [[ -f "$build_dir/python/tonewatch/__init__.py" ]]; then
+  echo "build.sh: the Python package is in $build_dir/python (PYTHONPATH=$build_dir/python python3 -c 'import tonewatch')" >&2
 fi
 if [[ $deb -eq 1 ]]; then
   (cd "$build_dir" && cpack -G DEB)

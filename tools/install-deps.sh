@@ -27,6 +27,9 @@ packages=(
   libboost-dev zlib1g-dev
   # webhooks: HTTP(S) client (libcurl, OpenSSL flavour)
   libcurl4-openssl-dev
+  # the Python package (import tonewatch): pybind11 and the interpreter's headers to
+  # build it; NumPy for arrays, pandas for the tables, at run time
+  pybind11-dev python3-dev python3-numpy python3-pandas
 )
 for option in "$@"; do
   case "$option" in
@@ -37,7 +40,9 @@ for option in "$@"; do
       # (pulseaudio, paplay from pulseaudio-utils, and ALSA's pulse plugin from
       # libasound2-plugins, through which PortAudio reaches it) and a JACK server
       # with the dummy driver (jackd2); script(1) (bsdutils) gives the live view a pty.
-      packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils) ;;
+      # pytest runs the Python package's suite; Dask's distributed its cluster tests.
+      packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils
+        python3-pytest python3-dask python3-distributed) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)

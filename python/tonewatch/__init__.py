@@ -15,6 +15,7 @@ so threads analyse calls in parallel. See docs/python.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, Iterable, Mapping, Sequence, Union
@@ -66,11 +67,28 @@ def _analyzer(channels: Sequence[str], config: Any, model: PathLike | None,
     unknown = set(raw) - {"encoding", "sample_rate", "channels", "big_endian"}
     if unknown:
         raise ValueError(f"raw: unknown keys {sorted(unknown)} (encoding, sample_rate, channels, big_endian)")
-    return _native.Analyzer(
-        channels=stereo, mono_role=mono, config_json=_config_json(config),
-        model_path=os.fsencode(model) if model is not None else b"",
-        raw_encoding=raw.get("encoding", ""), raw_rate_hz=int(raw.get("sample_rate", 8000)),
-        raw_channels=int(raw.get("channels", 1)), raw_big_endian=bool(raw.get("big_endian", False)))
+    model_path = os.fsencode(model) if model is not None else b""
+    # A model file is known by its path and its state on disk: an edited file is read again.
+    model_state: tuple = ()
+    if model_path:
+        try:
+            stat = os.stat(model_path)
+            model_state = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        except OSError:
+            model_state = ("missing",)
+    return _cached_analyzer(stereo, mono, _config_json(config), model_path, model_state,
+                            str(raw.get("encoding", "")), int(raw.get("sample_rate", 8000)),
+                            int(raw.get("channels", 1)), bool(raw.get("big_endian", False)))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_analyzer(stereo: str, mono: str, config_json: str | None, model_path: bytes, _model_state: tuple,
+                     raw_encoding: str, raw_rate_hz: int, raw_channels: int, raw_big_endian: bool) -> _native.Analyzer:
+    # Reading the model and validating the thresholds once per set of choices, not
+    # once per call: analyze() of many short calls pays only for the analysis.
+    return _native.Analyzer(channels=stereo, mono_role=mono, config_json=config_json, model_path=model_path,
+                            raw_encoding=raw_encoding, raw_rate_hz=raw_rate_hz, raw_channels=raw_channels,
+                            raw_big_endian=raw_big_endian)
 
 
 def _is_path(source: Any) -> bool:

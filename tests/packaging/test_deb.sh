@@ -12,7 +12,11 @@
 #   - the service's own command line (as the tonewatch user, with the packaged serve.conf)
 #     starts, answers /healthz, and stops cleanly on SIGTERM;
 #   - dpkg -r leaves only the conffiles and the data folder; dpkg --purge leaves only the
-#     data folder (the operator's calls), and no system user.
+#     data folder (the operator's calls), and no system user;
+#   - python3-tonewatch, when built beside it (python3-tonewatch_*.deb in the same folder),
+#     installs with its dependencies, and Debian's /usr/bin/python3, with no PYTHONPATH,
+#     imports tonewatch and analyses the packaged example as the binary does; purged, it
+#     leaves nothing.
 set -euo pipefail
 deb=${1:?usage: $0 PACKAGE.deb}
 [[ -f "$deb" ]] || { echo "test_deb: no such package: $deb" >&2; exit 2; }
@@ -28,7 +32,9 @@ cleanup() {
   [[ -n "$serve_pid" ]] && kill "$serve_pid" 2> /dev/null || true
   rm -rf "$work"
   # Never leave the package behind, whatever failed.
-  if dpkg-query -W -f='${db:Status-Status}' tonewatch 2> /dev/null | grep -q installed; then dpkg --purge tonewatch > /dev/null || true; fi
+  for package in python3-tonewatch tonewatch; do
+    if dpkg-query -W -f='${db:Status-Status}' $package 2> /dev/null | grep -q installed; then dpkg --purge $package > /dev/null || true; fi
+  done
 }
 trap cleanup EXIT
 
@@ -89,6 +95,28 @@ wait "$serve_pid" || serve_status=$?
 serve_pid=""
 [[ $serve_status -eq 0 ]] || { cat "$work/serve.log" >&2; fail "serve exited $serve_status on SIGTERM"; }
 
+# The Python package: Debian's interpreter imports it from dist-packages, nothing set.
+python_deb=$(find "$(dirname "$(realpath "$deb")")" -maxdepth 1 -name 'python3-tonewatch_*.deb' | head -1)
+python_checked=""
+if [[ -n "$python_deb" ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$python_deb" > "$work/install-python.log" 2>&1 ||
+    { cat "$work/install-python.log" >&2; fail "apt-get install $python_deb"; }
+  dpkg-query -L python3-tonewatch > "$work/python-files"
+  grep -q '^/usr/lib/python3/dist-packages/tonewatch/__init__.py$' "$work/python-files" || fail "python3-tonewatch has no /usr/lib/python3/dist-packages/tonewatch"
+  detection=$(cd "$work" && env -u PYTHONPATH /usr/bin/python3 -c \
+    "import json, tonewatch; print(json.dumps(tonewatch.analyze('/usr/share/tonewatch/examples/example_call.wav').summary['detection'], sort_keys=True))") ||
+    fail "python3 -c 'import tonewatch; tonewatch.analyze(...)' with the packaged module"
+  expected=$(/usr/bin/python3 -c "import json, sys; print(json.dumps(json.load(open(sys.argv[1]))['detection'], sort_keys=True))" \
+    "$work/out/example_call.summary.json")
+  [[ "$detection" == "$expected" ]] || fail "the Python package's detection differs from the binary's: $detection"
+  dpkg --purge python3-tonewatch > /dev/null
+  while IFS= read -r path; do
+    [[ -f "$path" ]] && fail "purging python3-tonewatch left $path"
+  done < "$work/python-files"
+  [[ ! -e /usr/lib/python3/dist-packages/tonewatch ]] || fail "purging python3-tonewatch left $(find /usr/lib/python3/dist-packages/tonewatch)"
+  python_checked=", imported and used python3-tonewatch"
+fi
+
 # Removal: the files go, the conffiles stay until purge, the data folder always stays.
 dpkg -r tonewatch > /dev/null
 [[ ! -e /usr/bin/tonewatch ]] || fail "dpkg -r left /usr/bin/tonewatch"
@@ -103,4 +131,4 @@ done < "$work/files"
 [[ ! -e /etc/tonewatch ]] || fail "purge left /etc/tonewatch"
 [[ -d /var/lib/tonewatch ]] || fail "the data folder /var/lib/tonewatch is gone"
 ! getent passwd tonewatch > /dev/null || fail "purge left the system user tonewatch"
-echo "test_deb: passed (installed $version, analysed the example, served with serve.conf, removed and purged)"
+echo "test_deb: passed (installed $version, analysed the example, served with serve.conf$python_checked, removed and purged)"
