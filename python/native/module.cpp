@@ -155,13 +155,23 @@ PYBIND11_MODULE(_native, m) {
            })
       .def("analyze_call", [](const Analyzer& a, const std::string& path, const std::string& call_id,
                               const std::string& out_dir, const std::string& format, bool frames) {
+        // For a Dask worker: what the driver records and shows, not the whole
+        // summary (which is in the call's files): (status, error, note, duration_s,
+        // alerts, final_stage), the last three None for a call not analysed.
         const tw::report::OutputOptions output = output_options(out_dir, format, frames);
         tw::batch::CallResult result;
         {
           py::gil_scoped_release release;
           result = a.analyze_call(path, call_id, output);
         }
-        return result_tuple(result);
+        py::object duration = py::none(), alerts = py::none(), stage = py::none();
+        if (result.summary.is_object()) {
+          duration = py::float_(result.summary.value("duration_s", 0.0));
+          const nlohmann::json& detection = result.summary.value("detection", nlohmann::json::object());
+          alerts = py::int_(detection.value("alerts", nlohmann::json::array()).size());
+          stage = py::str(detection.value("final_stage", std::string()));
+        }
+        return py::make_tuple(tw::batch::to_string(result.status), result.error, result.note, duration, alerts, stage);
       });
 
   py::class_<StreamSession>(m, "StreamSession")
@@ -193,11 +203,12 @@ PYBIND11_MODULE(_native, m) {
            py::keep_alive<1, 2>())
       .def("calls",
            [](BatchDriver& d) {
-             // (call index, input path bytes, call id, done, note)
-             std::vector<std::tuple<std::size_t, py::bytes, std::string, bool, std::string>> calls;
+             // (call index, input index, input path bytes, call id, done, note)
+             std::vector<std::tuple<std::size_t, std::size_t, py::bytes, std::string, bool, std::string>> calls;
              const auto& planned = d.run().calls();
              for (std::size_t k = 0; k < planned.size(); ++k) {
-               calls.emplace_back(k, py::bytes(planned[k].path), planned[k].id, planned[k].done, planned[k].note);
+               calls.emplace_back(k, planned[k].input, py::bytes(planned[k].path), planned[k].id, planned[k].done,
+                                  planned[k].note);
              }
              return calls;
            })

@@ -67,16 +67,15 @@ def example_samples(example_pcm) -> numpy.ndarray:
 
 def cut_recordings(folder: pathlib.Path, samples: numpy.ndarray, count: int, seconds: tuple[float, float],
                    rate: int = 8000) -> list[pathlib.Path]:
-    """`count` stereo recordings cut from `samples` at different offsets and
-    lengths (deterministic), in nested folders so that ids need their folders."""
+    """`count` stereo recordings cut from `samples` (looped) at different offsets
+    and lengths (deterministic), in nested folders so that ids need their folders."""
     rng = numpy.random.default_rng(7)
     paths = []
     for i in range(count):
         length = int(rng.uniform(*seconds) * rate)
-        start = int(rng.integers(0, max(1, len(samples) - length)))
-        piece = samples[start:start + length]
-        if len(piece) < length:  # longer than the example: loop it
-            piece = numpy.resize(samples, (length, samples.shape[1]))
+        start = int(rng.integers(0, len(samples)))
+        # From `start` on, looping over the end (calls longer than the source).
+        piece = samples.take(numpy.arange(start, start + length), axis=0, mode="wrap")
         path = folder / f"day{i % 3}" / f"call{i // 3:03d}.wav"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_pcm16(path, piece, rate)

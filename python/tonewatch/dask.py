@@ -52,16 +52,21 @@ def _analyze_call(choices: tuple, path: bytes, call_id: str, out_dir: bytes, tab
     return _worker_analyzer(choices).analyze_call(path, call_id, out_dir, table_format, frames)
 
 
-def _row(result: tuple) -> dict[str, Any]:
+def _row(result: tuple, analysed: dict[int, tuple], index: int) -> dict[str, Any]:
     import json
 
-    input_path, call_id, status, error, note, summary_text = result
-    summary = json.loads(summary_text) if summary_text is not None else {}
-    detection = summary.get("detection", {})
-    return {"call_id": call_id, "input": os.fsdecode(input_path), "status": status,
-            "duration_s": summary.get("duration_s"),
-            "alerts": len(detection.get("alerts", [])) if summary else None,
-            "final_stage": detection.get("final_stage"), "error": error or None}
+    input_path, call_id, status, error, _note, summary_text = result
+    if index in analysed:  # from the worker that analysed it
+        duration, alerts, stage = analysed[index]
+    elif summary_text is not None:  # skipped: the summary of the earlier run
+        summary = json.loads(summary_text)
+        detection = summary.get("detection", {})
+        duration, alerts, stage = (summary.get("duration_s"), len(detection.get("alerts", [])),
+                                   detection.get("final_stage"))
+    else:
+        duration = alerts = stage = None
+    return {"call_id": call_id, "input": os.fsdecode(input_path), "status": status, "duration_s": duration,
+            "alerts": alerts, "final_stage": stage, "error": error or None}
 
 
 def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir: PathLike, *, client: Any = None,
@@ -121,10 +126,11 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
     own_cluster = None
     interrupted = False
     futures: dict = {}
+    analysed: dict[int, tuple] = {}  # input index -> (duration_s, alerts, final_stage)
+    calls = run.calls()
     try:
-        calls = run.calls()
         pending = []
-        for index, path, call_id, done, _note in calls:
+        for index, _input_index, path, call_id, done, _note in calls:
             if done:
                 run.record(index, *run.skipped(index)[2:])
             else:
@@ -134,17 +140,25 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
                 own_cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
                 client = Client(own_cluster)
-            command.append(f"scheduler={client.scheduler.address}")
-            for index, path, call_id in pending:
-                # pure=False: a rerun analyses again; the key names the run and call.
-                future = client.submit(_analyze_call, choices, path, call_id, out, format, frames,
-                                       key=f"tonewatch-{run.run_id}-{index}", pure=False)
-                futures[future] = (index, path)
-            _collect(run, futures, as_completed, progress, len(calls) - len(pending), len(calls))
-    except KeyboardInterrupt:
+            # One task per call, submitted in one message (client.map); pure=False: a
+            # rerun analyses again. Each key names the run and the call.
+            n = len(pending)
+            submitted = client.map(_analyze_call, [choices] * n, [p for _, p, _ in pending],
+                                   [c for _, _, c in pending], [out] * n, [format] * n, [frames] * n,
+                                   key=[f"tonewatch-{run.run_id}-{index}" for index, _, _ in pending], pure=False)
+            futures.update({f: (index, path) for f, (index, path, _) in zip(submitted, pending)})
+            _collect(run, futures, as_completed, progress, len(calls) - len(pending), len(calls), analysed)
+    except BaseException:
+        # KeyboardInterrupt, or the cluster failing under the driver: the calls not
+        # finished are cancelled and the run recorded as interrupted; running the
+        # same call again finishes it.
         interrupted = True
-        if client is not None:
-            client.cancel(list(futures))
+        if client is not None and futures:
+            try:
+                client.cancel(list(futures))
+            except Exception:
+                pass
+        raise
     finally:
         results, warnings, removed = run.finish(interrupted, not interrupted)
         if own_cluster is not None:
@@ -152,21 +166,23 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
             own_cluster.close()
     for warning in warnings:
         print(f"tonewatch: warning: {warning}", file=sys.stderr)
-    if interrupted:
-        raise KeyboardInterrupt
-    return pandas.DataFrame([_row(r) for r in results], columns=_COLUMNS)
+    input_of_call = {call[0]: call[1] for call in calls}
+    by_input = {input_of_call[index]: fields for index, fields in analysed.items()}
+    return pandas.DataFrame([_row(r, by_input, i) for i, r in enumerate(results)], columns=_COLUMNS)
 
 
-def _collect(run: Any, futures: dict, as_completed: Any, progress: bool, done: int, total: int) -> None:
+def _collect(run: Any, futures: dict, as_completed: Any, progress: bool, done: int, total: int,
+             analysed: dict[int, tuple]) -> None:
     last = time.monotonic()
     for future in as_completed(list(futures)):
         index, path = futures[future]
         try:
-            _input, _call_id, status, error, note, summary = future.result()
+            status, error, note, *fields = future.result()
+            analysed[index] = tuple(fields)
         except Exception as e:  # a worker died every time it ran this call (KilledWorker), or the task failed
-            status, note, summary = "failed", "", None
+            status, note = "failed", ""
             error = f"{os.fsdecode(path)}: not analysed on the cluster: {type(e).__name__}: {e}"
-        run.record(index, status, error, note, summary)
+        run.record(index, status, error, note, None)
         done += 1
         if progress and (time.monotonic() - last > 2.0 or done == total):
             last = time.monotonic()
