@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,3 +180,39 @@ def test_an_interrupted_run_resumes_with_only_the_unfinished_calls(client, long_
     assert set(table.loc[table["status"] == "skipped", "call_id"]) == done_before
     assert (table["status"] == "analysed").sum() == 40 - len(done_before)
     assert last_record(out)["counts"] == {"analysed": 40 - len(done_before), "skipped": len(done_before)}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_cross_machine_recipe_with_dask_scheduler_and_dask_worker(recordings, tmp_path):
+    # docs/python.md's recipe, with real `dask scheduler` and `dask worker` processes
+    # (on loopback here; across machines the address is the scheduler's host).
+    dask_cli = shutil.which("dask")
+    assert dask_cli, "the dask command (python3-distributed) is not installed"
+    port = free_port()
+    env = dict(os.environ)
+    scheduler = subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--dashboard-address", ":0", "--no-show"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    worker = subprocess.Popen([dask_cli, "worker", f"tcp://127.0.0.1:{port}", "--nworkers", "2", "--nthreads", "1",
+                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        with distributed.Client(f"tcp://127.0.0.1:{port}", timeout=60) as c:
+            c.wait_for_workers(2, timeout=60)
+            table = tonewatch.dask.analyze_archive(recordings[:12], tmp_path / "out", client=c)
+        assert set(table["status"]) == {"analysed"} and len(table) == 12
+        assert_same_calls(tmp_path / "out", cli_outputs(tmp_path, recordings[:12]), 12)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+        for process in (worker, scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
