@@ -62,7 +62,11 @@ else
   cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}"
 fi
 if [[ -f "$build_dir/python/tonewatch/__init__.py" ]]; then
-  echo "build.sh: the Python package is in $build_dir/python (PYTHONPATH=$build_dir/python python3 -c 'import tonewatch')" >&2
+  # From the clone's root, `python3 -c 'import tonewatch'` finds build/'s package through
+  # ./tonewatch (Python looks in the current folder first); anywhere else, PYTHONPATH.
+  if [[ "$build_dir" == build && ( ! -e tonewatch || -L tonewatch ) ]]; then ln -sfn build/python/tonewatch tonewatch; fi
+  echo "build.sh: the Python package is in $build_dir/python (from here: python3 -c 'import tonewatch';" \
+       "elsewhere PYTHONPATH=$PWD/$build_dir/python)" >&2
 fi
 if [[ $deb -eq 1 ]]; then
   (cd "$build_dir" && cpack -G DEB)
