@@ -2,7 +2,9 @@
 
 #include <stdexcept>
 
+#include "batch/call_ids.h"
 #include "dsp/stream_spec.h"
+#include "io/path_text.h"
 #include "io/resampling_source.h"
 #include "memory_source.h"
 #include "pipeline/run.h"
@@ -23,9 +25,25 @@ void check_sample_rate(int sample_rate_hz) {
   }
 }
 
+void check_call_id(const std::string& call_id) {
+  bool safe = !call_id.empty() && call_id.size() <= batch::kMaxCallIdBytes && call_id.front() != '.';
+  for (std::size_t start = 0; safe && start <= call_id.size();) {
+    const std::size_t end = std::min(call_id.find('~', start), call_id.size());
+    const std::string part = call_id.substr(start, end - start);
+    safe = !part.empty() && batch::safe_name(part) == part;
+    start = end + 1;
+  }
+  if (!safe) {
+    throw std::invalid_argument("call_id '" + io::escape_invalid_utf8(call_id) +
+                                "': it names the output files: letters, digits, '.', '_', '-' (not first: '.'), "
+                                "parts joined by '~', at most " + std::to_string(batch::kMaxCallIdBytes) + " bytes");
+  }
+}
+
 Analyzer::Analyzer(const app::AnalysisChoices& choices) : setup_(app::make_analysis_setup(choices)) {}
 
 FinishedCall Analyzer::analyze_file(const std::string& path, const std::string& call_id, bool frames) const {
+  check_call_id(call_id);
   MemoryOutputs outputs(call_id, frames);
   batch::AnalysedRecording analysed = batch::analyse_recording(path, call_id, setup_.job, outputs.tap(), outputs.events());
   return {call_id, std::move(analysed.summary), std::move(analysed.timeline), outputs.tables()};
@@ -34,6 +52,7 @@ FinishedCall Analyzer::analyze_file(const std::string& path, const std::string& 
 FinishedCall Analyzer::analyze_array(const ArrayAudio& audio, int sample_rate_hz, const std::string& call_id,
                                      bool frames) const {
   check_sample_rate(sample_rate_hz);
+  check_call_id(call_id);
   MemorySource memory(audio.samples(), sample_rate_hz, audio.channels(), kMemoryInputFormat);
   io::ResamplingSource source(memory, dsp::kAnalysisRateHz);
   MemoryOutputs outputs(call_id, frames);
@@ -62,6 +81,7 @@ StreamSession::StreamSession(const Analyzer& analyzer, int sample_rate_hz, int c
       resampler_((check_sample_rate(sample_rate_hz), sample_rate_hz), dsp::kAnalysisRateHz,
                  static_cast<unsigned>(channels)) {
   if (channels < 1 || channels > 2) throw std::invalid_argument("a session has 1 or 2 channels");
+  check_call_id(call_id);
   session_ = batch::make_call_session(call_id, analyzer.job(), channels, outputs_.events());
   session_->add_tap(outputs_.tap());
 }

@@ -3,7 +3,9 @@
 // layout), and through it recordings, arrays and streams analysed by the same
 // batch code `tonewatch analyze` runs. No Python types here but ArrayAudio's.
 
+#include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +57,8 @@ class StreamSession {
   FinishedCall finish(std::vector<std::string>& last_events);
   bool finished() const noexcept { return finished_; }
   double duration_s() const noexcept { return session_->duration_s(); }
+  /// Set while a thread is inside process() or finish() (see InUse).
+  std::atomic<bool>& in_use() noexcept { return in_use_; }
 
  private:
   const Analyzer& analyzer_;
@@ -64,9 +68,30 @@ class StreamSession {
   std::unique_ptr<pipeline::CallSession> session_;
   dsp::Resampler resampler_;
   bool finished_ = false;
+  std::atomic<bool> in_use_{false};
+};
+
+/// Marks a session in use for the length of a call into it: a second thread
+/// calling at the same time gets std::logic_error instead of a data race.
+class InUse {
+ public:
+  explicit InUse(std::atomic<bool>& flag) : flag_(flag) {
+    if (flag_.exchange(true)) throw std::logic_error("this Session is in use by another thread: one thread at a time");
+  }
+  ~InUse() { flag_.store(false); }
+  InUse(const InUse&) = delete;
+  InUse& operator=(const InUse&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
 };
 
 /// Checks a sample rate a caller gave (8000-48000 Hz, as files). Throws std::invalid_argument.
 void check_sample_rate(int sample_rate_hz);
+
+/// Checks a call id a caller gave: it names the call's files, so it must be what
+/// batch ids are made of (batch::safe_name parts, joined by '~'), at most
+/// batch::kMaxCallIdBytes, and not start with '.'. Throws std::invalid_argument.
+void check_call_id(const std::string& call_id);
 
 }  // namespace tw::python

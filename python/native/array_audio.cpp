@@ -56,24 +56,35 @@ ArrayAudio::ArrayAudio(const py::array& array, const char* what) : array_(array)
   }
   if (frames_ == 0) throw py::value_error(name + ": the array holds no samples");
 
-  const py::dtype dtype = array.dtype();
-  const bool c_contiguous = (array.flags() & py::array::c_style) != 0;
-  if (dtype.is(py::dtype::of<float>())) {
-    dtype_ = "float32";
-    if (c_contiguous) {
-      samples_ = {static_cast<const float*>(array.data()), static_cast<std::size_t>(frames_ * channels_)};
-    } else {
-      convert<float>(array, frames_, channels_, 1.0f, converted_);
-    }
-  } else if (dtype.is(py::dtype::of<double>())) {
-    dtype_ = "float64";
-    convert<double>(array, frames_, channels_, 1.0f, converted_);
-  } else if (dtype.is(py::dtype::of<std::int16_t>())) {
-    dtype_ = "int16";
-    convert<std::int16_t>(array, frames_, channels_, 1.0f / 32768.0f, converted_);
-  } else {
+  // By kind and size, not by identity: an equal dtype may be another object (an
+  // unpickled array's, one with metadata). Another byte order is converted first.
+  py::dtype dtype = array.dtype();
+  const char kind = dtype.kind();
+  const auto size = dtype.itemsize();
+  const bool is_float32 = kind == 'f' && size == 4, is_float64 = kind == 'f' && size == 8;
+  const bool is_int16 = kind == 'i' && size == 2;
+  if (!is_float32 && !is_float64 && !is_int16) {
     throw py::type_error(name + ": dtype " + py::str(static_cast<py::handle>(dtype)).cast<std::string>() +
                          " is not float32, float64 or int16");
+  }
+  if (!dtype.attr("isnative").cast<bool>()) {
+    array_ = array.attr("astype")(dtype.attr("newbyteorder")("="));
+    dtype = array_.dtype();
+  }
+  const bool c_contiguous = (array_.flags() & py::array::c_style) != 0;
+  if (is_float32) {
+    dtype_ = "float32";
+    if (c_contiguous) {
+      samples_ = {static_cast<const float*>(array_.data()), static_cast<std::size_t>(frames_ * channels_)};
+    } else {
+      convert<float>(array_, frames_, channels_, 1.0f, converted_);
+    }
+  } else if (is_float64) {
+    dtype_ = "float64";
+    convert<double>(array_, frames_, channels_, 1.0f, converted_);
+  } else {
+    dtype_ = "int16";
+    convert<std::int16_t>(array_, frames_, channels_, 1.0f / 32768.0f, converted_);
   }
   if (!converted_.empty()) samples_ = converted_;
 

@@ -3,6 +3,7 @@
 // plan, folder lock, resume and manifest, held by the driver process.
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,14 @@ class BatchDriver {
   BatchDriver(const Analyzer& analyzer, const std::vector<std::string>& inputs, const report::OutputOptions& output,
               bool force, const std::string& root, const std::vector<std::string>& command_line);
 
-  batch::BatchRun& run() noexcept { return *run_; }
+  /// Throws std::logic_error after close().
+  batch::BatchRun& run() {
+    if (!run_) throw std::logic_error("this batch run is closed");
+    return *run_;
+  }
+  /// Releases the output folder (its lock) now, not when Python collects this
+  /// object: a traceback kept by a notebook would hold it for the session.
+  void close() noexcept { run_.reset(); }
 
  private:
   batch::BatchOptions options_;

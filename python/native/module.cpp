@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <filesystem>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "batch/output_folder.h"
 #include "batch_driver.h"
 #include "io/audio_error.h"
+#include "io/path_text.h"
 #include "report/call_report.h"
 
 namespace py = pybind11;
@@ -60,11 +62,16 @@ PYBIND11_MODULE(_native, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const tw::io::AudioError& e) {
-      audio_error(e.what());
+      // Messages name paths, which may be any bytes: Python's str must be UTF-8.
+      audio_error(tw::io::escape_invalid_utf8(e.what()).c_str());
     } catch (const tw::app::AnalysisChoiceError& e) {
-      config_error((e.option() + " " + e.what()).c_str());
+      config_error(tw::io::escape_invalid_utf8(e.option() + " " + e.what()).c_str());
     } catch (const tw::batch::OutputFolderError& e) {
-      folder_error(e.what());
+      folder_error(tw::io::escape_invalid_utf8(e.what()).c_str());
+    } catch (const std::filesystem::filesystem_error& e) {
+      PyErr_SetString(PyExc_OSError, tw::io::escape_invalid_utf8(e.what()).c_str());
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(PyExc_ValueError, tw::io::escape_invalid_utf8(e.what()).c_str());
     }
   });
 
@@ -99,6 +106,7 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("summary_json", [](const FinishedCall& c) { return c.summary.dump(); })
       .def_property_readonly("events_jsonl", [](const FinishedCall& c) { return c.tables.events_jsonl; })
       .def_property_readonly("windows_csv", [](const FinishedCall& c) { return c.tables.windows_csv; })
+      .def_property_readonly("has_frames", [](const FinishedCall& c) { return c.tables.frames_csv.has_value(); })
       .def_property_readonly("frames_csv",
                              [](const FinishedCall& c) -> py::object {
                                if (!c.tables.frames_csv) return py::none();
@@ -119,8 +127,19 @@ PYBIND11_MODULE(_native, m) {
              return html;
            })
       .def("write", [](const FinishedCall& c, const std::string& out_dir) {
-        py::gil_scoped_release release;
-        tw::report::write_call_outputs(out_dir, c.call_id, c.tables, c.timeline, c.summary);
+        std::string error;
+        {
+          py::gil_scoped_release release;
+          try {
+            tw::report::write_call_outputs(out_dir, c.call_id, c.tables, c.timeline, c.summary);
+          } catch (const std::exception& e) {
+            error = tw::io::escape_invalid_utf8(e.what());  // a folder or file that cannot be written
+          }
+        }
+        if (!error.empty()) {
+          PyErr_SetString(PyExc_OSError, error.c_str());
+          throw py::error_already_set();
+        }
       });
 
   py::class_<Analyzer>(m, "Analyzer")
@@ -180,12 +199,14 @@ PYBIND11_MODULE(_native, m) {
       .def("process",
            [](StreamSession& s, const py::array& block) {
              const ArrayAudio audio(block, "block");
+             const tw::python::InUse in_use(s.in_use());
              py::gil_scoped_release release;
              return s.process(audio);
            })
       .def("finish",
            [](StreamSession& s) {
              std::vector<std::string> last;
+             const tw::python::InUse in_use(s.in_use());
              py::gil_scoped_release release;
              FinishedCall call = s.finish(last);
              return std::make_pair(std::move(call), std::move(last));
@@ -227,6 +248,7 @@ PYBIND11_MODULE(_native, m) {
              if (!summary_json.is_none()) result.summary = nlohmann::json::parse(summary_json.cast<std::string>());
              d.run().record(k, std::move(result));
            })
+      .def("close", [](BatchDriver& d) { d.close(); })
       .def("finish", [](BatchDriver& d, bool interrupted, bool sweep_temporaries) {
         const tw::batch::BatchOutcome outcome = d.run().finish(interrupted, sweep_temporaries);
         std::vector<ResultTuple> results;

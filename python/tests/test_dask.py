@@ -17,7 +17,7 @@ import pytest
 
 import tonewatch
 import tonewatch.dask
-from conftest import cut_recordings, manifest, run_cli
+from conftest import REPO, cut_recordings, manifest, run_cli
 
 import distributed  # noqa: E402  (python3-distributed: tools/install-deps.sh --tests)
 
@@ -216,3 +216,53 @@ def test_the_cross_machine_recipe_with_dask_scheduler_and_dask_worker(recordings
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def test_an_interrupted_run_lets_the_folder_go_and_lets_no_task_write_after_it(client, long_recordings, tmp_path,
+                                                                              monkeypatch):
+    # Ctrl-C in a notebook, with the notebook's own client: the driver waits for the
+    # calls being analysed, records the run as interrupted, and releases the lock,
+    # though the traceback (and with it the run) stays alive in the session.
+    out = tmp_path / "out"
+    real_collect = tonewatch.dask._collect
+
+    def interrupted_collect(run, futures, *args):
+        shortened = dict(list(futures.items())[:3])
+        real_collect(run, shortened, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tonewatch.dask, "_collect", interrupted_collect)
+    with pytest.raises(KeyboardInterrupt) as kept_traceback:
+        tonewatch.dask.analyze_archive(long_recordings, out, client=client)
+    files = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert last_record(out)["record"] == "run interrupted"
+    time.sleep(1.0)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == files, "a task wrote after the run returned"
+    monkeypatch.setattr(tonewatch.dask, "_collect", real_collect)
+    table = tonewatch.dask.analyze_archive(long_recordings, out, client=client)
+    assert kept_traceback.value is not None
+    assert set(table["status"]) <= {"analysed", "skipped"} and (table["status"] == "skipped").sum() >= 3
+    assert len(summaries(out)) == 40
+
+
+def test_relative_inputs_are_the_drivers_files_on_every_worker(client, recordings, tmp_path, monkeypatch):
+    monkeypatch.chdir(recordings[0].parent.parent)
+    relative = [os.path.relpath(p) for p in recordings[:6]]
+    assert not os.path.isabs(relative[0])
+    table = tonewatch.dask.analyze_archive(relative, tmp_path / "out", client=client)
+    assert set(table["status"]) == {"analysed"}
+    assert table["input"].tolist() == relative
+
+
+def test_workers_read_the_model_the_driver_read(client, recordings, tmp_path):
+    model = tmp_path / "model.json"
+    text = (REPO / "models" / "agitation-v1.json").read_text()
+    model.write_text(text)
+    first = tonewatch.dask.analyze_archive(recordings[:3], tmp_path / "a", client=client, model=model)
+    assert set(first["status"]) == {"analysed"}
+    model.write_text(text.replace('"decision_threshold": 0.5,', '"decision_threshold": 0.55,', 1))
+    edited = tonewatch.model_id(model)["model_fnv1a64"]
+    assert edited != tonewatch.model_id()["model_fnv1a64"]
+    second = tonewatch.dask.analyze_archive(recordings[:3], tmp_path / "b", client=client, model=model)
+    assert set(second["status"]) == {"analysed"}
+    assert {s["analysis"]["model_fnv1a64"] for s in summaries(tmp_path / "b").values()} == {edited}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy
 import pytest
 
@@ -84,3 +86,44 @@ def test_a_sample_rate_for_a_file_is_refused(example_pcm):
 def test_a_session_at_a_bad_rate_is_refused():
     with pytest.raises(ValueError, match="8000-48000"):
         tonewatch.Session(sample_rate=1000)
+
+
+def test_a_path_that_is_not_utf8_is_named_in_the_message(tmp_path):
+    path = os.fsencode(tmp_path) + b"/bad\xff.wav"
+    with open(path, "wb") as f:
+        f.write(b"not audio at all")
+    with pytest.raises(tonewatch.AudioError) as error:
+        tonewatch.analyze(path)
+    assert "bad\\xFF.wav" in str(error.value) or "bad\\xff.wav" in str(error.value), str(error.value)
+
+
+def test_an_unpickled_or_byte_swapped_array_is_read_as_its_dtype(example_samples):
+    import pickle
+
+    samples = example_samples[:8000 * 10].astype(numpy.float32) / 32768
+    reference = tonewatch.analyze(samples, sample_rate=8000)
+    unpickled = pickle.loads(pickle.dumps(samples))
+    assert unpickled.dtype is not samples.dtype or True  # an equal dtype, maybe another object
+    assert tonewatch.analyze(unpickled, sample_rate=8000).windows_csv == reference.windows_csv
+    swapped = samples.astype(">f4")
+    assert not swapped.dtype.isnative
+    assert tonewatch.analyze(swapped, sample_rate=8000).windows_csv == reference.windows_csv
+    with_metadata = samples.view(numpy.dtype(numpy.float32, metadata={"unit": "fs"}))
+    assert tonewatch.analyze(with_metadata, sample_rate=8000).windows_csv == reference.windows_csv
+
+
+@pytest.mark.parametrize("call_id", ["../x", "a/b", "", ".hidden", "x" * 200, "two words"])
+def test_a_call_id_that_is_not_a_file_name_is_refused(call_id, example_samples):
+    with pytest.raises(ValueError, match="names the output files"):
+        tonewatch.analyze(example_samples[:8000], sample_rate=8000, call_id=call_id)
+    with pytest.raises(ValueError, match="names the output files"):
+        tonewatch.Session(sample_rate=8000, call_id=call_id)
+
+
+def test_writing_where_it_cannot_is_an_os_error(example_samples, tmp_path):
+    call = tonewatch.analyze(example_samples[:8000 * 3], sample_rate=8000, call_id="day1~call-7")
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(OSError):
+        call.write(tmp_path / "file" / "out")
+    assert set(call.write(tmp_path / "out")) >= {"summary", "windows", "events"}
+    assert (tmp_path / "out" / "day1~call-7.summary.json").exists()

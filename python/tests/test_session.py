@@ -84,6 +84,25 @@ def test_blocks_of_another_channel_count_are_refused(example_samples):
 
 def test_a_session_as_a_context_manager_finishes_the_call(example_samples):
     with tonewatch.Session(sample_rate=8000) as session:
-        session.process(example_samples[:8000 * 10])
-    assert len(session.events) >= 0
-    assert session.finish().summary["duration_s"] == pytest.approx(10.0)
+        live = session.process(example_samples[:8000 * 30])
+    call = session.finish()
+    assert call.summary["duration_s"] == pytest.approx(30.0)
+    assert session.events == call.events and live == call.events[:len(live)]
+
+
+def test_a_session_used_from_two_threads_at_once_refuses_the_second(example_samples):
+    import threading
+
+    session = tonewatch.Session(sample_rate=8000, frames=False)
+    long_block = numpy.tile(example_samples, (6, 1))
+    worker = threading.Thread(target=session.process, args=(long_block,))
+    refused = 0
+    worker.start()
+    while worker.is_alive():
+        try:
+            session.process(example_samples[:80])
+        except RuntimeError as e:
+            assert "in use by another thread" in str(e)
+            refused += 1
+    worker.join()
+    assert refused > 0

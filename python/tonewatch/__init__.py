@@ -146,7 +146,7 @@ def analyze(source: Any, *, sample_rate: int | None = None, channels: Sequence[s
     if raw is not None:
         raise ValueError("raw is for headerless files, not arrays")
     _check_array_roles(source, channels)
-    return Call(analyzer.analyze_array(source, int(sample_rate), call_id or "call", frames))
+    return Call(analyzer.analyze_array(source, int(sample_rate), "call" if call_id is None else call_id, frames))
 
 
 def _check_array_roles(array: Any, channels: Sequence[str]) -> None:
@@ -174,7 +174,7 @@ class Session:
     def __init__(self, sample_rate: int = 8000, channels: Sequence[str] = ("caller", "agent"), *,
                  config: Config | Mapping[str, Any] | PathLike | None = None, model: PathLike | None = None,
                  call_id: str = "call", frames: bool = True) -> None:
-        roles = tuple(channels) if not isinstance(channels, str) else tuple(channels.split(","))
+        roles = tuple(channels) if not isinstance(channels, str) else tuple(r.strip() for r in channels.split(","))
         self._analyzer = _analyzer(roles, config, model)
         self._session = _native.StreamSession(self._analyzer, int(sample_rate), len(roles), call_id, frames)
         self._events: list[dict[str, Any]] = []

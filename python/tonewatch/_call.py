@@ -50,10 +50,10 @@ class Call:
 
     @property
     def frames(self):  # -> pandas.DataFrame | None
-        text = self._native.frames_csv
-        if text is None:
-            return None
         if self._frames is None:
+            text = self._native.frames_csv
+            if text is None:
+                return None
             self._frames = _table(text)
         return self._frames
 
@@ -90,7 +90,7 @@ class Call:
             "report_json": base + ".report.json",
             "report_html": base + ".report.html",
         }
-        if self._native.frames_csv is not None:
+        if self._native.has_frames:
             paths["frames"] = base + ".frames.csv"
         return paths
 

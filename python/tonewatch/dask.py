@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import functools
 import glob
+import json
 import os
+import socket
 import sys
 import time
+import uuid
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import _native
@@ -42,19 +45,71 @@ def _inputs(paths_or_glob: Any) -> list[bytes]:
 
 
 @functools.lru_cache(maxsize=8)
-def _worker_analyzer(choices: tuple) -> _native.Analyzer:
-    # One per worker process and set of choices: the model is parsed once, not per call.
-    return _native.Analyzer(**dict(choices))
+def _worker_analyzer(choices: tuple, model_hash: str) -> tuple[_native.Analyzer | None, str]:
+    # One per worker process, set of choices and model: the model is read once, not
+    # per call. A model file that is not the driver's (edited since, or another file
+    # at that path on this machine) would analyse with other figures under the
+    # driver's fingerprint: refused.
+    analyzer = _native.Analyzer(**dict(choices))
+    own = json.loads(analyzer.analysis_json())["model_fnv1a64"]
+    if own != model_hash:
+        path = _text(dict(choices)["model_path"]) or "the built-in model"
+        return None, (f"the model {path} on worker {socket.gethostname()} is not the driver's "
+                      f"(fnv1a64 {own}, the driver's {model_hash})")
+    return analyzer, ""
 
 
-def _analyze_call(choices: tuple, path: bytes, call_id: str, out_dir: bytes, table_format: str, frames: bool) -> tuple:
+def _analyze_call(choices: tuple, model_hash: str, path: bytes, call_id: str, out_dir: bytes, table_format: str,
+                  frames: bool) -> tuple:
     """One call on a worker: batch's analyze_call into out_dir. Never raises for a bad file."""
-    return _worker_analyzer(choices).analyze_call(path, call_id, out_dir, table_format, frames)
+    analyzer, problem = _worker_analyzer(choices, model_hash)
+    if analyzer is None:
+        return ("failed", f"{_text(path)}: {problem}", "", None, None, None)
+    return analyzer.analyze_call(path, call_id, out_dir, table_format, frames)
+
+
+def _text(path: bytes | str) -> str:
+    """A path for a message: bytes that are not UTF-8 as \\xNN (as the C++ side writes them)."""
+    return path.decode("utf-8", "backslashreplace") if isinstance(path, bytes) else path
+
+
+def _executing(keys: set, dask_worker: Any = None) -> list:
+    """On a worker: which of `keys` it is running now."""
+    return [key for key in list(dask_worker.active_keys) if key in keys]
+
+
+def _stop_tasks(client: Any, keys: list[str], cluster_closes: bool) -> None:
+    """Cancels the run's tasks. Dask cannot stop a task that is running: unless the
+    cluster is closed next (taking its workers with it), wait for those to end,
+    so that nothing writes into the folder once the run has let it go."""
+    from distributed import Future
+
+    try:
+        client.cancel([Future(key, client) for key in keys])
+    except Exception:
+        pass
+    if cluster_closes:
+        return
+    wanted = set(keys)
+    told = False
+    try:
+        while True:
+            running = sum(len(v) for v in client.run(_executing, wanted).values())
+            if running == 0:
+                return
+            if not told:
+                print(f"tonewatch: waiting for the {running} call(s) being analysed to end "
+                      "(Ctrl-C again to leave them)", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        print("tonewatch: left calls being analysed: their files may land after the run "
+              "(a rerun redoes what it finds incomplete)", file=sys.stderr)
+    except Exception:
+        pass  # a cluster that cannot be asked is one whose workers are gone
 
 
 def _row(result: tuple, analysed: dict[int, tuple], index: int) -> dict[str, Any]:
-    import json
-
     input_path, call_id, status, error, _note, summary_text = result
     if index in analysed:  # from the worker that analysed it
         duration, alerts, stage = analysed[index]
@@ -76,8 +131,8 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
                     progress: bool = False):
     """Analyses every recording into ``out_dir`` on a Dask cluster; returns a
     pandas DataFrame with one row per input: call_id, input, status ("analysed",
-    "skipped", "failed", "duplicate", "interrupted", "not started"), duration_s,
-    alerts (how many supervisor alerts), final_stage, error.
+    "skipped", "failed" or "duplicate"), duration_s, alerts (how many supervisor
+    alerts), final_stage, error.
 
     Args:
         paths_or_glob: a glob (``"archive/**/*.wav"``, recursive), one path, or an
@@ -99,7 +154,9 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
     A bad recording is a "failed" row with its error, never a failed run. A worker
     that dies mid-call loses nothing: the scheduler runs the task again elsewhere,
     and the call is recorded once. A KeyboardInterrupt cancels the calls not yet
-    finished and records the run as interrupted; running it again finishes it.
+    started, waits for those being analysed to end (a second Ctrl-C leaves them),
+    records the run as interrupted in the manifest and raises; running it again
+    finishes it.
 
     Raises:
         OutputFolderError: ``out_dir`` cannot be used (another run holds it...).
@@ -116,17 +173,19 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
                ("model_path", os.fsencode(os.path.abspath(model)) if model is not None else b""),
                ("raw_encoding", ""), ("raw_rate_hz", 8000), ("raw_channels", 1), ("raw_big_endian", False))
     analyzer = _native.Analyzer(**dict(choices))  # validates the settings before anything starts
+    model_hash = json.loads(analyzer.analysis_json())["model_fnv1a64"]
     inputs = _inputs(paths_or_glob)
     out = os.fsencode(os.path.abspath(out_dir))
-    command = ["tonewatch.dask.analyze_archive", f"out_dir={os.fsdecode(out)}",
+    command = ["tonewatch.dask.analyze_archive", f"out_dir={_text(out)}",
                f"resume={resume}", f"format={format}", f"frames={frames}"]
     run = _native.BatchRun(analyzer, inputs, out, format, frames, not resume,
                            os.fsencode(root) if root is not None else b"", command)
 
     own_cluster = None
     interrupted = False
+    keys: list[str] = []
     futures: dict = {}
-    analysed: dict[int, tuple] = {}  # input index -> (duration_s, alerts, final_stage)
+    analysed: dict[int, tuple] = {}  # call index -> (duration_s, alerts, final_stage)
     calls = run.calls()
     try:
         pending = []
@@ -141,11 +200,15 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
                                            dashboard_address=None)
                 client = Client(own_cluster)
             # One task per call, submitted in one message (client.map); pure=False: a
-            # rerun analyses again. Each key names the run and the call.
+            # rerun analyses again. Each key names the run and the call, and is unique
+            # even for two runs started in the same second from one process. Workers
+            # get absolute paths: their working folder is not the driver's.
             n = len(pending)
-            submitted = client.map(_analyze_call, [choices] * n, [p for _, p, _ in pending],
-                                   [c for _, _, c in pending], [out] * n, [format] * n, [frames] * n,
-                                   key=[f"tonewatch-{run.run_id}-{index}" for index, _, _ in pending], pure=False)
+            token = uuid.uuid4().hex[:12]
+            keys = [f"tonewatch-{run.run_id}-{token}-{index}" for index, _, _ in pending]
+            submitted = client.map(_analyze_call, [choices] * n, [model_hash] * n,
+                                   [os.path.abspath(p) for _, p, _ in pending], [c for _, _, c in pending],
+                                   [out] * n, [format] * n, [frames] * n, key=keys, pure=False)
             futures.update({f: (index, path) for f, (index, path, _) in zip(submitted, pending)})
             _collect(run, futures, as_completed, progress, len(calls) - len(pending), len(calls), analysed)
     except BaseException:
@@ -153,17 +216,19 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
         # finished are cancelled and the run recorded as interrupted; running the
         # same call again finishes it.
         interrupted = True
-        if client is not None and futures:
-            try:
-                client.cancel(list(futures))
-            except Exception:
-                pass
+        if client is not None and keys:
+            _stop_tasks(client, keys, cluster_closes=own_cluster is not None)
         raise
     finally:
-        results, warnings, removed = run.finish(interrupted, not interrupted)
-        if own_cluster is not None:
-            client.close()
-            own_cluster.close()
+        try:
+            if own_cluster is not None:
+                client.close()
+                own_cluster.close()
+        finally:
+            try:
+                results, warnings, _removed = run.finish(interrupted, not interrupted)
+            finally:
+                run.close()  # the folder's lock goes now, not when Python collects `run`
     for warning in warnings:
         print(f"tonewatch: warning: {warning}", file=sys.stderr)
     input_of_call = {call[0]: call[1] for call in calls}
@@ -181,7 +246,7 @@ def _collect(run: Any, futures: dict, as_completed: Any, progress: bool, done: i
             analysed[index] = tuple(fields)
         except Exception as e:  # a worker died every time it ran this call (KilledWorker), or the task failed
             status, note = "failed", ""
-            error = f"{os.fsdecode(path)}: not analysed on the cluster: {type(e).__name__}: {e}"
+            error = f"{_text(path)}: not analysed on the cluster: {type(e).__name__}: {e}"
         run.record(index, status, error, note, None)
         done += 1
         if progress and (time.monotonic() - last > 2.0 or done == total):
