@@ -40,9 +40,10 @@ for option in "$@"; do
       # (pulseaudio, paplay from pulseaudio-utils, and ALSA's pulse plugin from
       # libasound2-plugins, through which PortAudio reaches it) and a JACK server
       # with the dummy driver (jackd2); script(1) (bsdutils) gives the live view a pty.
-      # pytest runs the Python package's suite; Dask's distributed its cluster tests.
+      # pytest runs the Python package's suite; Dask's distributed its cluster tests;
+      # matplotlib the plot of docs/python.md's walk-through, which the suite runs.
       packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils
-        python3-pytest python3-dask python3-distributed) ;;
+        python3-pytest python3-dask python3-distributed python3-matplotlib) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)
