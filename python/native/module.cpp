@@ -99,6 +99,8 @@ PYBIND11_MODULE(_native, m) {
       throw tw::app::AnalysisChoiceError("--config", e.what());
     }
   });
+  // Whether an array would be read in place (no copy): for the tests of that promise.
+  m.def("reads_in_place", [](const py::array& array) { return ArrayAudio(array, "array").zero_copy(); });
   m.def("call_ids", &tw::batch::make_call_ids, py::arg("inputs"), py::arg("root") = std::string());
 
   py::class_<FinishedCall>(m, "FinishedCall")

@@ -88,6 +88,16 @@ def test_every_dtype_and_layout_gives_the_same_analysis(example_samples, layout)
     assert call.summary["speakers"] == reference.summary["speakers"]
 
 
+def test_a_c_contiguous_float32_array_is_read_in_place_and_others_are_copied(example_samples):
+    as_float = numpy.ascontiguousarray(example_samples, dtype=numpy.float32) / 32768
+    assert tonewatch._native.reads_in_place(as_float)
+    assert tonewatch._native.reads_in_place(numpy.ascontiguousarray(as_float[:, 0]))
+    assert not tonewatch._native.reads_in_place(numpy.asfortranarray(as_float))
+    assert not tonewatch._native.reads_in_place(as_float[:, ::-1])
+    assert not tonewatch._native.reads_in_place(as_float.astype(numpy.float64))
+    assert not tonewatch._native.reads_in_place(example_samples)
+
+
 def test_a_mono_array_takes_the_role_it_is_given(example_samples):
     agent = numpy.ascontiguousarray(example_samples[: 8000 * 20, 1])
     call = tonewatch.analyze(agent, sample_rate=8000, channels=("agent",))
