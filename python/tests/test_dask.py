@@ -86,7 +86,7 @@ def test_a_cluster_run_equals_analyze_jobs_2(client, recordings, tmp_path):
     assert sorted(c["call"] for c in ours[1]["calls"]) == sorted(c["call"] for c in cli_run[1]["calls"])
 
 
-def test_a_glob_and_resume_skip_what_is_done_and_redo_what_is_not(client, recordings, tmp_path):
+def test_a_glob_and_resume_skip_what_is_done_and_redo_what_is_not(client, recordings, tmp_path, capfd):
     out = tmp_path / "out"
     pattern = str(recordings[0].parent.parent / "**" / "*.wav")
     first = tonewatch.dask.analyze_archive(pattern, out, client=client)
@@ -97,7 +97,8 @@ def test_a_glob_and_resume_skip_what_is_done_and_redo_what_is_not(client, record
     # As a run killed mid-way leaves them: five calls without their summary.
     for call_id in first["call_id"][:5]:
         (out / f"{call_id}.summary.json").unlink()
-    third = tonewatch.dask.analyze_archive(pattern, out, client=client)
+    third = tonewatch.dask.analyze_archive(pattern, out, client=client, progress=True)
+    assert "[40/40 calls]" in capfd.readouterr().err
     assert sorted(third.loc[third["status"] == "analysed", "call_id"]) == sorted(first["call_id"][:5])
     assert (third["status"] == "skipped").sum() == 35
     forced = tonewatch.dask.analyze_archive(pattern, out, client=client, resume=False)

@@ -128,7 +128,7 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
                     config: Config | Mapping[str, Any] | PathLike | None = None, resume: bool = True,
                     channels: Sequence[str] = ("caller", "agent"), model: PathLike | None = None,
                     root: PathLike | None = None, format: str = "csv", frames: bool = False,
-                    progress: bool = False):
+                    progress: bool | None = None):
     """Analyses every recording into ``out_dir`` on a Dask cluster; returns a
     pandas DataFrame with one row per input: call_id, input, status ("analysed",
     "skipped", "failed" or "duplicate"), duration_s, alerts (how many supervisor
@@ -149,7 +149,8 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
         resume: skip calls whose outputs are complete and were made from the same
             input with the same tonewatch, model and settings (False: ``--force``).
         root, format, frames: as ``--root``, ``--format``, ``--frames``.
-        progress: print a progress line to stderr every few seconds.
+        progress: print a progress line to stderr every few seconds; None (the
+            default): when stderr is a terminal, as ``analyze`` does.
 
     A bad recording is a "failed" row with its error, never a failed run. A worker
     that dies mid-call loses nothing: the scheduler runs the task again elsewhere,
@@ -167,6 +168,8 @@ def analyze_archive(paths_or_glob: str | PathLike | Iterable[PathLike], out_dir:
 
     if format not in ("csv", "jsonl"):
         raise ValueError(f"format {format!r}: csv or jsonl")
+    if progress is None:
+        progress = sys.stderr.isatty()
     stereo, mono = _channel_choices(channels)
     config_json = _config_json(config)
     choices = (("channels", stereo), ("mono_role", mono), ("config_json", config_json),
