@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Issue 28's four targets, each a ratio of two figures measured in this one run on
+# this machine (so that a slow day cannot turn one red, nor a fast day hide a
+# regression), with the machine and its speed (fft_ns) named:
+#   1. per hop: the stereo call's whole feature set in KissFFT-320 units per
+#      channel-hop (tw_bench, in memory)                                  target <= 1.6
+#   2. against the peer: tonewatch's whole feature set over aubio's yinfft pitch
+#      tracker alone, x-realtime of whole processes on the same long 8 kHz file
+#      (compare_aubio.sh)                                                target >= 2.0
+#   3. live against batch on the same audio (the example call): the live workers'
+#      CPU per call-second (serve_load, threads tw-worker) and the whole server's,
+#      over batch's end to end from the file (tw_bench)        targets <= 1.3 and <= 2.0
+#   4. alert latency p99 at the number of calls that fills 70 % of the cores, found
+#      by serve_load runs, each one's CPU per call-second giving the next count, until
+#      one uses 65-75 % (at most three); 3. is measured in that run  target <= 100 ms
+# Usage: benchmarks/ratios.sh [BUILD] [--aubio-minutes M] [--serve-seconds S] [--calibration-calls N]
+#   BUILD                 a build with --bench (default: build)
+#   --aubio-minutes M     the long file for compare_aubio.sh (default 20)
+#   --serve-seconds S     each serve_load run (default 60)
+#   --calibration-calls N the first serve_load run's calls (default 300)
+# Needs aubio-tools, curl and python3 (tools/install-deps.sh --bench). Prints one
+# table; exit 0 when all targets are met, 1 otherwise.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=build
+aubio_minutes=20
+serve_seconds=60
+calibration_calls=300
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --aubio-minutes) aubio_minutes=$2; shift 2 ;;
+    --serve-seconds) serve_seconds=$2; shift 2 ;;
+    --calibration-calls) calibration_calls=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "ratios.sh: unknown option $1 (--help)" >&2; exit 2 ;;
+    *) build=$1; shift ;;
+  esac
+done
+build=$(cd "$build" && pwd)
+for f in "$build/tonewatch" "$build/benchmarks/tw_bench" "$build/benchmarks/serve_load"; do
+  [[ -x $f ]] || { echo "ratios.sh: $f not built (tools/build.sh --bench)" >&2; exit 2; }
+done
+command -v aubiopitch > /dev/null || { echo "ratios.sh: aubiopitch missing (tools/install-deps.sh --bench)" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%FT%TZ);" \
+     "commit $(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo '?'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "1/4 tw_bench --runs 3 --minutes 5 ..." >&2
+"$build/benchmarks/tw_bench" --runs 3 --minutes 5 --json "$work/tw_bench.json" --quiet > "$work/tw_bench.txt"
+
+echo "2/4 compare_aubio.sh --runs 3 --minutes $aubio_minutes --no-16k ..." >&2
+"$repo/benchmarks/compare_aubio.sh" --build "$build" --runs 3 --minutes "$aubio_minutes" --no-16k > "$work/aubio.txt"
+
+# The calls that fill 70 % of the cores: CPU per call grows with the number of calls
+# (their state competes for the caches), so the count is found by steps, each run's
+# own CPU per call-second giving the next count, until a run lands within 65-75 %.
+next_count() {  # next_count JSON: prints "<count> <fraction of the cores that run used>"
+  python3 - "$1" "$(nproc)" <<'EOF'
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+cores = int(sys.argv[2])
+used = d["server_cpu_ms_per_call_second"] * d["calls"] / 1000.0 / cores
+print(max(1, math.floor(0.7 * cores * 1000.0 / d["server_cpu_ms_per_call_second"])), f"{used:.3f}")
+EOF
+}
+n=$calibration_calls
+fill=""
+for step in 1 2 3; do
+  echo "3/4 serve_load with $n calls for $serve_seconds s (step $step towards 70 % of the cores) ..." >&2
+  (cd "$work" && "$repo/benchmarks/serve_load.sh" "$build" "$serve_seconds" "$n" >> serve.txt)
+  read -r next used < <(next_count "$work/serve-load-$n.json")
+  echo "   $n calls used $(python3 -c "print(f'{100*$used:.0f}')") % of the cores" >&2
+  if python3 -c "import sys; sys.exit(0 if 0.65 <= $used <= 0.75 else 1)"; then fill=$n; break; fi
+  n=$next
+done
+[[ -n $fill ]] || fill=$n  # the last run, which says how far off it is
+echo "4/4 the ratios ..." >&2
+
+python3 - "$work" "$fill" "$(nproc)" <<'EOF'
+import json, re, sys
+work, fill, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+tb = json.load(open(f"{work}/tw_bench.json"))
+units = tb["targets"]["kissfft_units_per_channel_hop"]
+fft_ns = tb["kissfft"][0]["ns_per_call_cpu"]["median"]
+batch = next(p for p in tb["pipelines"] if p["call"].startswith("example") and p["path"] == "file")
+batch_ms = 1000.0 / batch["call_xrt_cpu"]["median"]  # CPU ms per call-second, end to end from the file
+
+aubio = None
+for line in open(f"{work}/aubio.txt"):
+    m = re.match(r"^(\S+min\S*)\s+([\d.]+)x", line)  # the long file's row of the ratio table: "vs yinfft" first
+    if m:
+        aubio = float(m.group(2))
+
+def live(n):
+    d = json.load(open(f"{work}/serve-load-{n}.json"))
+    workers = d.get("server_cpu_cores_by_thread", {}).get("tw-worker", float("nan")) * 1000.0 / d["calls"]
+    return d, workers, d["server_cpu_ms_per_call_second"]
+
+full, workers, server = live(fill)
+used = server * fill / 1000.0 / cores
+p99 = full["alert_latency_ms"]["p99"]
+rows = [
+    ("whole feature set, KissFFT-320 units per channel-hop", units, "<=", 1.6),
+    ("tonewatch over aubio yinfft, long 8 kHz file", aubio, ">=", 2.0),
+    (f"live workers over batch, CPU per call-second ({fill} calls)", workers / batch_ms, "<=", 1.3),
+    (f"whole server over batch, CPU per call-second ({fill} calls)", server / batch_ms, "<=", 2.0),
+    (f"alert latency p99 ms at {fill} calls ({100 * used:.0f} % of the cores)", p99, "<=", 100.0),
+]
+print(f"fft_ns {fft_ns:.0f} (one 320-point kiss_fftr, tw_bench); serve_load's own before its run: "
+      f"{full.get('reference_kiss_fftr_320_ns') or float('nan'):.0f}")
+print(f"batch: {batch_ms:.3f} ms CPU per call-second (tw_bench, the example end to end from its file); "
+      f"live at {fill} calls: workers {workers:.3f}, whole server {server:.3f} ms")
+print(f"{'ratio':64} {'value':>8}  target   verdict")
+met_all = True
+for name, value, op, target in rows:
+    ok = value is not None and value == value and (value <= target if op == "<=" else value >= target)
+    met_all &= ok
+    shown = "n/a" if value is None else f"{value:8.2f}"
+    print(f"{name:64} {shown:>8}  {op} {target:<5}  {'met' if ok else 'NOT MET'}")
+sys.exit(0 if met_all else 1)
+EOF
