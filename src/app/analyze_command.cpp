@@ -1,6 +1,5 @@
 #include "app/analyze_command.h"
 
-#include "app/analysis_setup.h"
 #include "app/stop_signals.h"
 #include "batch/output_folder.h"
 #include "io/path_text.h"
@@ -11,7 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <sstream>
 #include <string>
 
@@ -72,28 +70,28 @@ CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
   cmd->add_flag("--frames", options.job.output.frames, "Also write per-hop features (<call>.frames.csv)");
   cmd->add_flag("--force", options.force, "Re-analyse calls that are done");
   cmd->add_flag("--no-progress", no_progress, "No progress line on stderr (it only shows on a terminal anyway)");
-  cmd->add_option("--channels", channels,
+  cmd->add_option("--channels", choices.channels,
                   "Roles of a two-channel recording's channels, left first: caller,agent or agent,caller")
       ->check(parsed_by([](const std::string& v) { pipeline::parse_channel_layout(v); }, "LAYOUT"))
       ->capture_default_str();
-  cmd->add_option("--mono-role", mono_role, "Role of the speaker in a mono recording")
+  cmd->add_option("--mono-role", choices.mono_role, "Role of the speaker in a mono recording")
       ->check(CLI::IsMember({"caller", "agent"}))
       ->capture_default_str();
-  cmd->add_option("--config", config_path,
+  cmd->add_option("--config", choices.config_path,
                   "Detection thresholds (JSON; only the keys you change; see 'tonewatch defaults')");
-  cmd->add_option("--model", model_path, "Agitation model file (default: the model built in, models/agitation-v1.json)");
+  cmd->add_option("--model", choices.model_path, "Agitation model file (default: the model built in, models/agitation-v1.json)");
   CLI::Option* raw = cmd->add_option(
-      "--raw", raw_encoding, "Read headerless raw audio with this encoding: s8, u8, s16, s24, s32, f32, f64, ulaw, alaw");
+      "--raw", choices.raw_encoding, "Read headerless raw audio with this encoding: s8, u8, s16, s24, s32, f32, f64, ulaw, alaw");
   raw->check(parsed_by([](const std::string& v) { io::parse_raw_encoding(v); }, "ENCODING"));
-  cmd->add_option("--raw-rate", raw_rate_hz, "Sample rate of raw input, Hz (8000-48000)")
+  cmd->add_option("--raw-rate", choices.raw_rate_hz, "Sample rate of raw input, Hz (8000-48000)")
       ->check(CLI::Range(8000, 48000))
       ->needs(raw)
       ->capture_default_str();
-  cmd->add_option("--raw-channels", raw_channels, "Channels of raw input (1 or 2)")
+  cmd->add_option("--raw-channels", choices.raw_channels, "Channels of raw input (1 or 2)")
       ->check(CLI::Range(1, 2))
       ->needs(raw)
       ->capture_default_str();
-  cmd->add_flag("--raw-big-endian", raw_big_endian, "Raw input is big-endian (default little)")->needs(raw);
+  cmd->add_flag("--raw-big-endian", choices.raw_big_endian, "Raw input is big-endian (default little)")->needs(raw);
   return cmd;
 }
 
@@ -102,15 +100,6 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err, const std::vector<
   options.root = root;
   options.command_line = command_line;
   options.job.output.format = format == "jsonl" ? report::TableFormat::jsonl : report::TableFormat::csv;
-  AnalysisChoices choices;
-  choices.channels = channels;
-  choices.mono_role = mono_role;
-  choices.raw_encoding = raw_encoding;
-  choices.raw_rate_hz = raw_rate_hz;
-  choices.raw_channels = raw_channels;
-  choices.raw_big_endian = raw_big_endian;
-  choices.config_path = config_path;
-  choices.model_path = model_path;
   // Configuration errors name the flag and the file; nothing is analysed.
   AnalysisSetup setup;
   try {

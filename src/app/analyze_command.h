@@ -6,6 +6,7 @@
 #include <ostream>
 #include <vector>
 
+#include "app/analysis_setup.h"
 #include "batch/batch_runner.h"
 
 namespace tw::app {
@@ -15,15 +16,9 @@ struct AnalyzeCommand {
   std::vector<std::string> inputs;
   batch::BatchOptions options;
   std::string format = "csv";
-  std::string channels = pipeline::kDefaultChannelLayout;
-  std::string mono_role = "caller";
-  std::string raw_encoding;
-  int raw_rate_hz = 8000;
-  int raw_channels = 1;
-  bool raw_big_endian = false;
+  /// --channels, --mono-role, --raw*, --config, --model: what make_analysis_setup reads.
+  AnalysisChoices choices;
   bool no_progress = false;
-  std::string config_path;
-  std::string model_path;
   std::string root;
 
   CLI::App* add_to(CLI::App& app);

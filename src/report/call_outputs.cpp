@@ -29,7 +29,7 @@ CallOutputs::CallOutputs(const OutputOptions& options, const std::string& call_i
       event_lines_(events_file_.stream()) {
   if (options.frames) frames_file_.emplace(paths_.frames);
   tables_ = std::make_unique<FeatureTablesTap>(windows_file_.stream(), options.format, call_id,
-                                     frames_file_ ? &frames_file_->stream() : nullptr);
+                                               frames_file_ ? &frames_file_->stream() : nullptr);
 }
 
 CallOutputs::~CallOutputs() = default;
@@ -56,20 +56,25 @@ void remove_all(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) std::filesystem::remove(path, ignored);
 }
 
-// After the tables in `landed` (removed again if any of these fails): the
-// reports, then the summary last.
-void land_reports(const CallOutputPaths& paths, const ReportTexts& texts, std::vector<std::string>& landed) {
+// Lands one file with `write` and adds it to `landed`; if that fails, every file
+// landed before it goes again, so a failed call leaves no outputs.
+template <class Write>
+void land(std::vector<std::string>& landed, const std::string& path, Write&& write) {
   try {
-    io::write_file_atomically(paths.report_json, texts.report_json);
-    landed.push_back(paths.report_json);
-    io::write_file_atomically(paths.report_html, texts.report_html);
-    landed.push_back(paths.report_html);
-    // The summary goes last: its presence tells a rerun this call is done.
-    io::write_file_atomically(paths.summary, texts.summary);
+    write();
   } catch (...) {
     remove_all(landed);
     throw;
   }
+  landed.push_back(path);
+}
+
+// After the tables in `landed`: the reports, then the summary last (its presence
+// tells a rerun this call is done).
+void land_reports(const CallOutputPaths& paths, const ReportTexts& texts, std::vector<std::string>& landed) {
+  land(landed, paths.report_json, [&] { io::write_file_atomically(paths.report_json, texts.report_json); });
+  land(landed, paths.report_html, [&] { io::write_file_atomically(paths.report_html, texts.report_html); });
+  land(landed, paths.summary, [&] { io::write_file_atomically(paths.summary, texts.summary); });
 }
 
 // An older summary would mark a half-replaced set done.
@@ -84,19 +89,9 @@ void CallOutputs::commit(const pipeline::CallTimeline& timeline, const nlohmann:
   const ReportTexts texts = make_report_texts(timeline, summary);
   remove_summary(paths_);
   std::vector<std::string> landed;
-  try {
-    windows_file_.commit();
-    landed.push_back(paths_.windows);
-    events_file_.commit();
-    landed.push_back(paths_.events);
-    if (frames_file_) {
-      frames_file_->commit();
-      landed.push_back(paths_.frames);
-    }
-  } catch (...) {
-    remove_all(landed);
-    throw;
-  }
+  land(landed, paths_.windows, [&] { windows_file_.commit(); });
+  land(landed, paths_.events, [&] { events_file_.commit(); });
+  if (frames_file_) land(landed, paths_.frames, [&] { frames_file_->commit(); });
   land_reports(paths_, texts, landed);
 }
 
@@ -107,18 +102,10 @@ void write_call_outputs(const std::string& dir, const std::string& call_id, cons
   const ReportTexts texts = make_report_texts(timeline, summary);
   remove_summary(paths);
   std::vector<std::string> landed;
-  try {
-    io::write_file_atomically(paths.windows, tables.windows_csv);
-    landed.push_back(paths.windows);
-    io::write_file_atomically(paths.events, tables.events_jsonl);
-    landed.push_back(paths.events);
-    if (tables.frames_csv) {
-      io::write_file_atomically(paths.frames, *tables.frames_csv);
-      landed.push_back(paths.frames);
-    }
-  } catch (...) {
-    remove_all(landed);
-    throw;
+  land(landed, paths.windows, [&] { io::write_file_atomically(paths.windows, tables.windows_csv); });
+  land(landed, paths.events, [&] { io::write_file_atomically(paths.events, tables.events_jsonl); });
+  if (tables.frames_csv) {
+    land(landed, paths.frames, [&] { io::write_file_atomically(paths.frames, *tables.frames_csv); });
   }
   land_reports(paths, texts, landed);
 }
