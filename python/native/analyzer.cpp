@@ -96,12 +96,11 @@ std::vector<std::string> StreamSession::process(const ArrayAudio& block) {
   return outputs_.take_new_events();
 }
 
-FinishedCall StreamSession::finish(std::vector<std::string>& last_events) {
+FinishedCall StreamSession::finish() {
   if (finished_) throw std::invalid_argument("the session is finished already");
   finished_ = true;
   resampler_.flush([&](std::span<const float> out) { session_->process(out); });
   session_->finish();
-  last_events = outputs_.take_new_events();
   nlohmann::json summary =
       batch::summarise_call(*session_, memory_input(sample_rate_hz_, channels_), analyzer_.job());
   return {session_->call_id(), std::move(summary), session_->timeline(), outputs_.tables()};

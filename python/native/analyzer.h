@@ -53,8 +53,8 @@ class StreamSession {
   /// Throws std::invalid_argument for the wrong channel count or after finish().
   std::vector<std::string> process(const ArrayAudio& block);
   /// Ends the stream: the rest of the resampler, the open episodes, the summary.
-  /// The events decided in the end go to `last_events`.
-  FinishedCall finish(std::vector<std::string>& last_events);
+  /// The events decided in the end are in the call's events.
+  FinishedCall finish();
   bool finished() const noexcept { return finished_; }
   double duration_s() const noexcept { return session_->duration_s(); }
   /// Set while a thread is inside process() or finish() (see InUse).

@@ -207,11 +207,9 @@ PYBIND11_MODULE(_native, m) {
            })
       .def("finish",
            [](StreamSession& s) {
-             std::vector<std::string> last;
              const tw::python::InUse in_use(s.in_use());
              py::gil_scoped_release release;
-             FinishedCall call = s.finish(last);
-             return std::make_pair(std::move(call), std::move(last));
+             return s.finish();
            })
       .def_property_readonly("finished", &StreamSession::finished)
       .def_property_readonly("duration_s", &StreamSession::duration_s);

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence, Union
 
 from . import _native
 from ._call import Call
@@ -194,8 +194,7 @@ class Session:
         """Ends the call (open episodes close, the summary is made) and returns it.
         The events decided at the end are in the Call's events."""
         if self._call is None:
-            native, _last = self._session.finish()
-            self._call = Call(native)
+            self._call = Call(self._session.finish())
         return self._call
 
     @property

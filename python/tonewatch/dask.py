@@ -22,7 +22,7 @@ import uuid
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import _native
-from . import _analyzer, _channel_choices, _config_json, Config, PathLike  # noqa: F401
+from . import _channel_choices, _config_json, Config, PathLike
 
 __all__ = ["analyze_archive"]
 
