@@ -282,7 +282,7 @@ TEST_CASE("bad input closes only the offending connection / a call streaming alo
   const auto played = good.get();
   INFO(played.err);
   REQUIRE(played.exit_code == 0);
-  tw::test::wait_for_ended_calls(port, 2, 20.0);
+  REQUIRE(tw::test::wait_for_calls_ended(port, {"CAgood"}, 20.0));
   const json summary = read_json(out + "/CAgood.summary.json");
   CHECK(summary["input"]["overflowed_frames"] == 0);
   CHECK(without_call(read_lines(out + "/CAgood.events.jsonl")) == without_call(expected.events));

@@ -180,7 +180,7 @@ TEST_CASE("security: a call's summary stays a few KiB whatever metadata its stre
   short_call(port, text);
   // And the same again, for a summary to compare against: a call with no metadata at all.
   short_call(port, R"({"call_id":"plain","sample_rate":8000,"channels":2})");
-  tw::test::wait_for_ended_calls(port, 2, 20.0);
+  REQUIRE(tw::test::wait_for_calls_ended(port, {"bomb", "plain"}, 20.0));
   REQUIRE(std::filesystem::exists(out + "/bomb.summary.json"));
   const auto bomb = std::filesystem::file_size(out + "/bomb.summary.json");
   const auto plain = std::filesystem::file_size(out + "/plain.summary.json");
@@ -643,7 +643,7 @@ TEST_CASE("security: a call longer than --max-call-s is ended and written so its
   REQUIRE(c.wait_closed(10.0));
   CHECK(c.close_code() == 1008);
   CHECK(c.close_reason().find("maximum length (--max-call-s)") != std::string::npos);
-  tw::test::wait_for_ended_calls(port, 1, 20.0);
+  REQUIRE(tw::test::wait_for_calls_ended(port, {"endless"}, 20.0));
   const json summary = read_json(out + "/endless.summary.json");
   const double duration_s = summary["duration_s"].get<double>();
   CHECK(duration_s >= 2.0);

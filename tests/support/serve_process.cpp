@@ -157,4 +157,26 @@ nlohmann::json wait_for_ended_calls(std::uint16_t port, std::size_t n, double ti
   return calls;
 }
 
+bool wait_for_calls_ended(std::uint16_t port, const std::vector<std::string>& call_ids, double timeout_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto reply = http_request(port, "GET", "/api/calls");
+    if (reply.status == 200) {
+      const nlohmann::json calls = nlohmann::json::parse(reply.body);
+      std::size_t found = 0;
+      for (const std::string& id : call_ids) {
+        for (const nlohmann::json& c : calls["recent"]) {
+          if (c["call"] == id) {
+            ++found;
+            break;
+          }
+        }
+      }
+      if (found == call_ids.size()) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 }  // namespace tw::test

@@ -63,4 +63,9 @@ double metric_value(const std::string& metrics, const std::string& sample);
 /// `timeout_s` has passed; returns the last listing (empty if none answered).
 nlohmann::json wait_for_ended_calls(std::uint16_t port, std::size_t n, double timeout_s);
 
+/// GET /api/calls until the ended calls ("recent") include every one of `call_ids`, or
+/// `timeout_s` has passed; true if they all ended. A count of ended calls is not
+/// enough where other calls (refused, cut, malformed) may end first.
+bool wait_for_calls_ended(std::uint16_t port, const std::vector<std::string>& call_ids, double timeout_s);
+
 }  // namespace tw::test
