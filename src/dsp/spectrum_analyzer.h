@@ -9,11 +9,13 @@
 
 #include "dsp/real_fft.h"
 #include "dsp/shared_table.h"
+#include "dsp/thread_scratch.h"
 
 namespace tw::dsp {
 
-/// The analysed frame every extractor reads. Views point into the analyzer that
-/// made it and stay valid until its next analyze() call.
+/// The analysed frame every extractor reads. Its spectra live in the analysing
+/// thread's scratch (dsp/thread_scratch.h), valid until the next analyze() of a frame
+/// of this size on this thread, by this analyzer or any other: consume it before.
 struct AnalysisFrame {
   std::int64_t hop_index = 0;
   /// Stream time of the frame centre, in seconds (from sample counts).
@@ -33,7 +35,7 @@ class SpectrumAnalyzer {
   SpectrumAnalyzer(std::size_t frame_samples, int sample_rate_hz);
 
   std::size_t frame_samples() const noexcept { return window_.size(); }
-  std::size_t bins() const noexcept { return power_.size(); }
+  std::size_t bins() const noexcept { return window_.size() / 2 + 1; }
   int sample_rate_hz() const noexcept { return sample_rate_hz_; }
   double bin_hz() const noexcept { return static_cast<double>(sample_rate_hz_) / window_.size(); }
   /// The analysis window, and its energy sum w[n]^2 (for Parseval scaling).
@@ -50,9 +52,13 @@ class SpectrumAnalyzer {
   SharedTable<float> window_;  // one copy for every stream with this frame size
   double window_energy_;
   RealFft fft_;
-  std::vector<float> windowed_;
-  std::vector<std::complex<float>> spectrum_;
-  std::vector<float> power_;
+  // Per-thread scratch: a worker serving many calls keeps one warm copy.
+  struct WindowedUse;
+  struct SpectrumUse;
+  struct PowerUse;
+  using Windowed = ThreadScratch<float, WindowedUse>;
+  using Spectrum = ThreadScratch<std::complex<float>, SpectrumUse>;
+  using Power = ThreadScratch<float, PowerUse>;
   AnalysisFrame frame_;
 };
 

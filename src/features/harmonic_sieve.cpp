@@ -17,16 +17,21 @@ HarmonicSieve::HarmonicSieve(const dsp::SpectrumAnalyzer& analyzer, double top_h
   // bin for the interpolation.
   const auto bins =
       static_cast<std::size_t>(std::ceil((top_hz * (1.0 + kRefineSteps * kRefineStep) + 0.5 * max_f0_hz) / bin_hz_)) + 2;
-  level_db_.assign(bins, 0.0f);
-  scratch_db_.assign(std::min(bins, static_cast<std::size_t>(std::ceil(top_hz / bin_hz_)) + 1), 0.0f);
+  level_bins_ = bins;
+  median_bins_ = std::min(bins, static_cast<std::size_t>(std::ceil(top_hz / bin_hz_)) + 1);
   // One comparison per partial, for fundamentals down to 20 Hz (a lower one
   // is read up to as many partials).
-  const auto partials = static_cast<std::size_t>(std::ceil(top_hz / 20.0)) + 1;
-  contrasts_db_.assign(partials, 0.0f);
-  levels_db_.assign(partials, 0.0f);
+  partials_ = static_cast<std::size_t>(std::ceil(top_hz / 20.0)) + 1;
+  LevelScratch::reserve(level_bins_);
+  MedianScratch::reserve(median_bins_);
+  ContrastsScratch::reserve(partials_);
+  LevelsScratch::reserve(partials_);
 }
 
 void HarmonicSieve::load(const dsp::AnalysisFrame& frame) noexcept {
+  level_db_ = LevelScratch::get(level_bins_);
+  contrasts_db_ = ContrastsScratch::get(partials_);
+  levels_db_ = LevelsScratch::get(partials_);
   const std::size_t n = std::min(level_db_.size(), frame.power.size());
   float peak = 0.0f;
   for (std::size_t k = 0; k < n; ++k) peak = std::max(peak, frame.power[k]);
@@ -38,10 +43,11 @@ void HarmonicSieve::load(const dsp::AnalysisFrame& frame) noexcept {
   // The frame's noise level: the median of its dB spectrum over the band the
   // partials are read in. A voice's harmonics occupy a few bins of every
   // fundamental's width, so most bins lie between them.
-  const std::size_t band = std::min(scratch_db_.size(), level_db_.size());
-  std::copy_n(level_db_.begin(), band, scratch_db_.begin());
-  const auto mid = scratch_db_.begin() + static_cast<std::ptrdiff_t>(band / 2);
-  std::nth_element(scratch_db_.begin(), mid, scratch_db_.begin() + static_cast<std::ptrdiff_t>(band));
+  const std::span<float> median_db = MedianScratch::get(median_bins_);
+  const std::size_t band = std::min(median_db.size(), level_db_.size());
+  std::copy_n(level_db_.begin(), band, median_db.begin());
+  const auto mid = median_db.begin() + static_cast<std::ptrdiff_t>(band / 2);
+  std::nth_element(median_db.begin(), mid, median_db.begin() + static_cast<std::ptrdiff_t>(band));
   noise_db_ = *mid;
 }
 
@@ -99,7 +105,7 @@ SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level_db) no
   // their neighbours, where a mean of amplitudes would see only the second
   // harmonic; and the fundamental the line removed is one outvoted partial.
   SieveEvidence result;
-  if (!(g_hz > 0.0 && g_hz <= max_f0_hz_) || m < 2) return result;
+  if (!(g_hz > 0.0 && g_hz <= max_f0_hz_) || m < 2 || level_db_.empty()) return result;
   g_hz = refine_fundamental(g_hz, m);
   const auto g_bins = static_cast<float>(g_hz / bin_hz_);
   const auto half_g_bins = 0.5f * g_bins;
@@ -140,7 +146,7 @@ SieveEvidence HarmonicSieve::evidence(double g_hz, int m, float min_level_db) no
     ++count;
   }
   if (count == 0) return result;
-  const auto median = [count](std::vector<float>& values) {
+  const auto median = [count](std::span<float> values) {
     const auto mid = values.begin() + static_cast<std::ptrdiff_t>(count / 2);
     std::nth_element(values.begin(), mid, values.begin() + static_cast<std::ptrdiff_t>(count));
     if (count % 2 == 1) return *mid;

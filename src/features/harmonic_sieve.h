@@ -3,9 +3,10 @@
 // a harmonic sieve on the shared frame's spectrum.
 
 #include <cstddef>
-#include <vector>
+#include <span>
 
 #include "dsp/spectrum_analyzer.h"
+#include "dsp/thread_scratch.h"
 
 namespace tw::features {
 
@@ -37,12 +38,14 @@ class HarmonicSieve {
   /// std::invalid_argument unless top_hz + max_f0_hz / 2 lies below Nyquist.
   HarmonicSieve(const dsp::SpectrumAnalyzer& analyzer, double top_hz, double max_f0_hz);
 
-  /// Takes the amplitude spectrum of `frame`. Real-time safe.
+  /// Takes the amplitude spectrum of `frame` into this thread's scratch: evidence()
+  /// reads it until another sieve on this thread loads a frame. Real-time safe once
+  /// the thread has loaded a frame (the first load on a thread allocates).
   void load(const dsp::AnalysisFrame& frame) noexcept;
   /// The evidence for fundamental `g_hz` (0 < g_hz <= max_f0_hz) against
   /// `m` * `g_hz` (m >= 2) in the loaded frame; empty evidence otherwise. The
   /// contrast is only measured (else kNoEvidenceDb) when the level reaches
-  /// `min_level_db`. Real-time safe.
+  /// `min_level_db`. Empty evidence before the first load(). Real-time safe.
   SieveEvidence evidence(double g_hz, int m, float min_level_db = SieveEvidence::kNoEvidenceDb) noexcept;
 
  private:
@@ -58,12 +61,24 @@ class HarmonicSieve {
   double bin_hz_;
   double top_hz_;
   double max_f0_hz_;
-  std::vector<float> level_db_;  // 10 log10 |X_k|^2 of the loaded frame (floored), bins 0 .. size - 1
-  std::vector<float> scratch_db_;  // the bins up to top_hz, for their median
+  // The loaded frame's arrays are the running thread's scratch (dsp/thread_scratch.h):
+  // a sieve is loaded and asked within one hop of one stream (PitchTracker::process).
+  struct LevelUse;
+  struct MedianUse;
+  struct ContrastsUse;
+  struct LevelsUse;
+  using LevelScratch = dsp::ThreadScratch<float, LevelUse>;
+  using MedianScratch = dsp::ThreadScratch<float, MedianUse>;
+  using ContrastsScratch = dsp::ThreadScratch<float, ContrastsUse>;
+  using LevelsScratch = dsp::ThreadScratch<float, LevelsUse>;
+  std::size_t level_bins_ = 0;     // bins of level_db_
+  std::size_t median_bins_ = 0;    // bins up to top_hz
+  std::size_t partials_ = 0;       // the most partials one evidence() call compares
+  std::span<float> level_db_;      // 10 log10 |X_k|^2 of the loaded frame (floored), bins 0 .. size - 1
   float noise_db_ = 0.0f;          // median dB level of the loaded frame up to top_hz
   // Per-partial comparisons of one evidence() call (at most top_hz / lowest g).
-  std::vector<float> contrasts_db_;
-  std::vector<float> levels_db_;
+  std::span<float> contrasts_db_;
+  std::span<float> levels_db_;
 };
 
 }  // namespace tw::features

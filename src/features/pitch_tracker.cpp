@@ -85,10 +85,10 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
     band_weight[k] = static_cast<float>(w);
   }
   band_weight_ = dsp::SharedTable<float>(std::move(band_weight));
-  band_spectrum_.assign(band_bins_ + 1, {0.0f, 0.0f});
-  autocorr_.assign(inverse_fft_.size(), 0.0f);
-  normalized_autocorr_.assign(max_lag_ + 2, 0.0f);
-  cmnd_.assign(max_lag_ + 2, 1.0f);
+  BandSpectrum::reserve(band_bins_ + 1);
+  Autocorr::reserve(inverse_fft_.size());
+  NormalizedAutocorr::reserve(max_lag_ + 2);
+  Cmnd::reserve(max_lag_ + 2);
   records_.assign(path_.latency_hops() + 1, HopRecord{});
   record_power_.assign(records_.size() * (band_bins_ + 1), 0.0f);
   std::vector<float> log2_lag(max_lag_ + 2, 0.0f);
@@ -172,6 +172,10 @@ PitchOutput PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
   // candidate the path settles on.
   const std::size_t slot = (newest_ + 1) % records_.size();
   const std::span<float> power = record_power(slot);
+  band_spectrum_ = BandSpectrum::get(band_bins_ + 1);
+  autocorr_ = Autocorr::get(inverse_fft_.size());
+  normalized_autocorr_ = NormalizedAutocorr::get(max_lag_ + 2);
+  cmnd_ = Cmnd::get(max_lag_ + 2);
   for (std::size_t k = 0; k <= band_bins_; ++k) {
     power[k] = frame.power[k] * band_weight_[k];
     band_spectrum_[k] = {power[k], 0.0f};

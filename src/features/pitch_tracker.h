@@ -10,6 +10,7 @@
 #include "dsp/real_fft.h"
 #include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
+#include "dsp/thread_scratch.h"
 #include "features/harmonic_sieve.h"
 #include "features/pitch_path.h"
 
@@ -157,13 +158,23 @@ class PitchTracker {
   // Tables that depend only on the configuration, shared by every stream built with it.
   dsp::SharedTable<float> log2_lag_;               // log2 of every integer lag
   dsp::SharedTable<float> band_weight_;            // low-pass taper over band bins
-  std::vector<std::complex<float>> band_spectrum_; // inverse FFT input
-  std::vector<float> autocorr_;                    // inverse FFT output
   dsp::SharedTable<float> inverse_window_autocorr_;  // 1 / window autocorrelation per lag
   dsp::SharedTable<double> window_autocorr_;         // at every lag of the full-rate frame
   double decimation_ = 1.0;                        // frame samples per autocorrelation lag
-  std::vector<float> cmnd_;                        // YIN d'(tau) for tau <= max_lag + 1
-  std::vector<float> normalized_autocorr_;         // rho(tau)
+  // One hop's working arrays: the running thread's scratch (dsp/thread_scratch.h),
+  // bound at the start of process() and read only within it.
+  struct BandSpectrumUse;
+  struct AutocorrUse;
+  struct CmndUse;
+  struct NormalizedAutocorrUse;
+  using BandSpectrum = dsp::ThreadScratch<std::complex<float>, BandSpectrumUse>;
+  using Autocorr = dsp::ThreadScratch<float, AutocorrUse>;
+  using Cmnd = dsp::ThreadScratch<float, CmndUse>;
+  using NormalizedAutocorr = dsp::ThreadScratch<float, NormalizedAutocorrUse>;
+  std::span<std::complex<float>> band_spectrum_;   // inverse FFT input
+  std::span<float> autocorr_;                      // inverse FFT output
+  std::span<float> cmnd_;                          // YIN d'(tau) for tau <= max_lag + 1
+  std::span<float> normalized_autocorr_;           // rho(tau)
   // The last latency_hops() + 1 hops (a ring, newest_ the latest), with the
   // weighted band power of each (band_bins_ + 1 values a hop) for refinement.
   std::vector<HopRecord> records_;

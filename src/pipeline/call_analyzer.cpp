@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dsp/stream_spec.h"
+#include "dsp/thread_scratch.h"
 
 namespace tw::pipeline {
 namespace {
@@ -13,6 +14,12 @@ constexpr std::size_t kMaxBlockFrames = 512;  // per-channel scratch (2 KiB); lo
 // Hops one block can complete: one per hop of samples, plus the one a carried
 // partial hop completes.
 constexpr std::size_t kMaxBlockHops = kMaxBlockFrames / dsp::kHopSize10ms8kHz + 2;
+// The de-interleaved block and its hops are scratch: the thread's, not the call's
+// (dsp/thread_scratch.h), room for two channels.
+struct BlockSamplesUse;
+struct BlockHopsUse;
+using BlockSamples = dsp::ThreadScratch<float, BlockSamplesUse>;
+using BlockHops = dsp::ThreadScratch<features::HopFeatures, BlockHopsUse>;
 }
 
 CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::SpeakerRole> roles)
@@ -33,9 +40,19 @@ CallAnalyzer::CallAnalyzer(const AnalyzerConfig& config, std::vector<features::S
   speakers_.reserve(roles.size());
   for (const features::SpeakerRole role : roles) {
     speakers_.push_back(Speaker{role, features::FeatureExtractor(config.features),
-                                features::WindowSummarizer(config.summary), features::SpeakerStatistics(),
-                                std::vector<float>(kMaxBlockFrames), std::vector<features::HopFeatures>(kMaxBlockHops),
+                                features::WindowSummarizer(config.summary), features::SpeakerStatistics(), {}, {},
                                 0, 0, 0});
+  }
+  BlockSamples::reserve(2 * kMaxBlockFrames);
+  BlockHops::reserve(2 * kMaxBlockHops);
+}
+
+void CallAnalyzer::bind_scratch() noexcept {
+  const std::span<float> samples = BlockSamples::get(2 * kMaxBlockFrames);
+  const std::span<features::HopFeatures> hops = BlockHops::get(2 * kMaxBlockHops);
+  for (std::size_t c = 0; c < speakers_.size(); ++c) {
+    speakers_[c].samples = samples.subspan(c * kMaxBlockFrames, kMaxBlockFrames);
+    speakers_[c].hops = hops.subspan(c * kMaxBlockHops, kMaxBlockHops);
   }
 }
 
@@ -53,6 +70,7 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
   const bool hops_wanted = sink.wants_hops();
   std::size_t frames = interleaved.size() / channels;
   std::size_t offset = 0;
+  bind_scratch();
   while (frames > 0) {
     const std::size_t n = frames < kMaxBlockFrames ? frames : kMaxBlockFrames;
     for (std::size_t c = 0; c < channels; ++c) {
@@ -126,6 +144,7 @@ void CallAnalyzer::finish(FeatureSink& sink) {
   // The stream is over: the hops still waiting for their pitch decision
   // (FeatureExtractor::latency_hops()) are decided with the hops there are.
   const bool hops_wanted = sink.wants_hops();
+  bind_scratch();
   for (Speaker& speaker : speakers_) {
     speaker.hop_count = 0;
     speaker.extractor.flush([&](const features::HopFeatures& hop) { speaker.hops[speaker.hop_count++] = hop; });

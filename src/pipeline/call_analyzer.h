@@ -125,14 +125,16 @@ class CallAnalyzer {
     features::FeatureExtractor extractor;
     features::WindowSummarizer summarizer;
     features::SpeakerStatistics statistics;
-    std::vector<float> samples;  // de-interleaved block
-    std::vector<features::HopFeatures> hops;  // the block's hops, until both channels have them
+    // Scratch of the running thread (bind_scratch), valid within one process() or finish().
+    std::span<float> samples;                // de-interleaved block
+    std::span<features::HopFeatures> hops;   // the block's hops, until both channels have them
     std::size_t hop_count = 0;
     std::int64_t clipped = 0;
     std::int64_t next_hop = 0;  // the hop index expected next (a larger one follows skipped hops)
   };
   void deliver(Speaker& speaker, const features::HopFeatures& hop, FeatureSink& sink, bool hops_wanted);
   void deliver_block(FeatureSink& sink, bool hops_wanted);
+  void bind_scratch() noexcept;
 
   std::vector<features::SpeakerRole> roles_;
   std::vector<Speaker> speakers_;

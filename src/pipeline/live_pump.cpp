@@ -54,7 +54,8 @@ LivePump::LivePump(std::vector<io::LiveInput*> inputs, const std::vector<std::ve
     const int rate = in != nullptr ? in->sample_rate_hz() : fastest_hz;
     turn_frames_.push_back(std::max<std::size_t>(1, static_cast<std::size_t>(kReadFrames * static_cast<double>(rate) / fastest_hz)));
   }
-  scratch_.assign((kReadFrames + kSlackFrames) * widest, 0.0f);
+  scratch_samples_ = (kReadFrames + kSlackFrames) * widest;
+  Scratch::reserve(scratch_samples_);
   done_.assign(inputs_.size(), false);
   counters_.resize(inputs_.size());
 }
@@ -76,7 +77,7 @@ PumpInputCounters LivePump::counters(std::size_t i) const {
   return c;
 }
 
-std::size_t LivePump::slip(std::size_t i, std::size_t n) noexcept {
+std::size_t LivePump::slip(std::size_t i, std::size_t n, std::span<float> scratch) noexcept {
   if (i != 1 || !correcting_) return n;
   const std::size_t channels = inputs_[i]->channels();
   PumpInputCounters& c = counters_[i];
@@ -92,7 +93,7 @@ std::size_t LivePump::slip(std::size_t i, std::size_t n) noexcept {
     ++c.drift_dropped_frames;
   }
   while (debt <= -1.0 && n < kReadFrames + kSlackFrames) {
-    for (std::size_t ch = 0; ch < channels; ++ch) scratch_[n * channels + ch] = scratch_[(n - 1) * channels + ch];
+    for (std::size_t ch = 0; ch < channels; ++ch) scratch[n * channels + ch] = scratch[(n - 1) * channels + ch];
     ++n;  // the block's last frame twice
     debt += 1.0;
     ++c.drift_repeated_frames;

@@ -20,6 +20,7 @@
 #include <span>
 #include <vector>
 
+#include "dsp/thread_scratch.h"
 #include "io/live_input.h"
 #include "pipeline/clock_drift.h"
 #include "pipeline/track_joiner.h"
@@ -96,12 +97,13 @@ class LivePump {
   std::uint32_t pump(bool stopping, OnFrames&& on_frames, OnGap&& on_gap, OnEnded&& on_ended) {
     std::uint32_t gave = 0;
     if (finished_) return gave;
+    const std::span<float> scratch = Scratch::get(scratch_samples_);
     for (bool any = true; any;) {
       any = false;
       for (std::size_t i = 0; i < inputs_.size(); ++i) {
         if (done_[i] || inputs_[i] == nullptr) continue;
         const std::size_t channels = inputs_[i]->channels();
-        std::size_t n = inputs_[i]->read(std::span<float>(scratch_.data(), turn_frames_[i] * channels));
+        std::size_t n = inputs_[i]->read(scratch.first(turn_frames_[i] * channels));
         if (n == 0) {
           dsp::StreamGap g;
           if (inputs_[i]->take_gap(g)) {
@@ -118,8 +120,8 @@ class LivePump {
           continue;
         }
         counters_[i].frames_read += n;
-        n = slip(i, n);
-        joiner_.push(i, std::span<const float>(scratch_.data(), n * channels), on_frames, on_gap);
+        n = slip(i, n, scratch);
+        joiner_.push(i, std::span<const float>(scratch.data(), n * channels), on_frames, on_gap);
         gave |= 1u << i;
         any = true;
       }
@@ -179,15 +181,19 @@ class LivePump {
   bool correcting_drift() const noexcept { return correcting_; }
 
  private:
-  // Drops or repeats frames of input i's n fresh frames in scratch_ to follow the
+  // Drops or repeats frames of input i's n fresh frames in `scratch` to follow the
   // reference clock; returns the new frame count.
-  std::size_t slip(std::size_t i, std::size_t n) noexcept;
+  std::size_t slip(std::size_t i, std::size_t n, std::span<float> scratch) noexcept;
   void measure_clocks() noexcept;
 
   std::vector<io::LiveInput*> inputs_;
   PumpOptions options_;
   TrackJoiner joiner_;
-  std::vector<float> scratch_;  // kReadFrames + slack frames of the widest input
+  // The frames read in one turn: scratch of the running thread (dsp/thread_scratch.h),
+  // kReadFrames + slack frames of the widest input.
+  struct ScratchUse;
+  using Scratch = dsp::ThreadScratch<float, ScratchUse>;
+  std::size_t scratch_samples_ = 0;
   std::vector<std::size_t> turn_frames_;  // frames read from each input per turn (the same duration)
   std::vector<bool> done_;
   bool finished_ = false;

@@ -45,7 +45,7 @@ TrackJoiner::TrackJoiner(std::vector<LiveTrack> tracks, double max_skew_s) {
     t.fifo.assign(t.capacity_frames * spec.roles.size(), 0);
     tracks_.push_back(std::move(t));
   }
-  out_.assign(kChunkFrames * roles_.size(), 0.0f);
+  OutBlock::reserve(kChunkFrames * roles_.size());
 }
 
 void TrackJoiner::take(Track& t, std::span<const float> converted) {
@@ -130,8 +130,9 @@ void TrackJoiner::consume_gap(Track& t, std::int64_t frames) noexcept {
 
 void TrackJoiner::silence_into(const Track& t, std::size_t frames) noexcept {
   const std::size_t out_channels = roles_.size();
+  const std::span<float> out = out_block();
   for (const int c : t.channel_map) {
-    float* to = out_.data() + static_cast<std::size_t>(c);
+    float* to = out.data() + static_cast<std::size_t>(c);
     for (std::size_t f = 0; f < frames; ++f) to[f * out_channels] = 0.0f;
   }
 }
@@ -186,6 +187,7 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
   const std::size_t channels = t.channel_map.size();
   const std::size_t out_channels = roles_.size();
   const std::size_t have = std::min(t.size, frames);
+  const std::span<float> out = out_block();
   // One channel at a time over at most two contiguous pieces of the queue.
   std::size_t slot = t.head;
   std::size_t done = 0;
@@ -193,7 +195,7 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
     const std::size_t piece = std::min(have - done, t.capacity_frames - slot);
     const std::int16_t* from = t.fifo.data() + slot * channels;
     for (std::size_t c = 0; c < channels; ++c) {
-      float* to = out_.data() + done * out_channels + static_cast<std::size_t>(t.channel_map[c]);
+      float* to = out.data() + done * out_channels + static_cast<std::size_t>(t.channel_map[c]);
       for (std::size_t f = 0; f < piece; ++f) to[f * out_channels] = dsp::from_pcm16(from[f * channels + c]);
     }
     done += piece;
@@ -201,7 +203,7 @@ void TrackJoiner::pop_into(Track& t, std::size_t frames) {
     if (slot == t.capacity_frames) slot = 0;
   }
   for (std::size_t c = 0; c < channels; ++c) {
-    float* to = out_.data() + static_cast<std::size_t>(t.channel_map[c]);
+    float* to = out.data() + static_cast<std::size_t>(t.channel_map[c]);
     for (std::size_t f = have; f < frames; ++f) to[f * out_channels] = 0.0f;
   }
   t.head = slot;

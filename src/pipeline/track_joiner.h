@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "dsp/resampler.h"
+#include "dsp/thread_scratch.h"
 #include "dsp/stream_gap.h"
 #include "features/speaker_role.h"
 
@@ -186,12 +187,19 @@ class TrackJoiner {
   // Silence into the output block for a track's channels.
   void silence_into(const Track& t, std::size_t frames) noexcept;
 
+  // The interleaved output block: scratch of the running thread (dsp/thread_scratch.h),
+  // filled and handed on within one call.
+  struct OutBlockUse;
+  using OutBlock = dsp::ThreadScratch<float, OutBlockUse>;
+  std::span<float> out_block() const noexcept { return OutBlock::get(kChunkFrames * roles_.size()); }
+
   template <class OnFrames>
   void gap_as_silence(std::int64_t frames, OnFrames& on_frames) {
-    std::fill(out_.begin(), out_.end(), 0.0f);
+    const std::span<float> out = out_block();
+    std::fill(out.begin(), out.end(), 0.0f);
     while (frames > 0) {
       const auto n = static_cast<std::size_t>(std::min<std::int64_t>(frames, kChunkFrames));
-      on_frames(std::span<const float>(out_.data(), n * roles_.size()));
+      on_frames(std::span<const float>(out.data(), n * roles_.size()));
       frames -= static_cast<std::int64_t>(n);
     }
   }
@@ -243,7 +251,7 @@ class TrackJoiner {
           pop_into(t, step);
         }
       }
-      on_frames(std::span<const float>(out_.data(), step * roles_.size()));
+      on_frames(std::span<const float>(out_block().data(), step * roles_.size()));
       frames_out_ += static_cast<std::int64_t>(step);
     }
   }
@@ -251,7 +259,6 @@ class TrackJoiner {
   std::vector<features::SpeakerRole> roles_;
   std::vector<Track> tracks_;
   std::size_t max_skew_frames_;
-  std::vector<float> out_;  // interleaved output block
   std::int64_t frames_out_ = 0;
 };
 
