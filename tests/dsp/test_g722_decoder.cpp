@@ -161,7 +161,7 @@ TEST_CASE("G.722 decoding of the example call's speech at 16 kHz equals ffmpeg's
   CHECK(snr_db(pcm, ours) > 25.0);
 }
 
-TEST_CASE("G.722 decoding of arbitrary octets, codes no encoder sends included, equals ffmpeg's", "[g722]") {
+TEST_CASE("G.722 decoding of arbitrary octets including codes no encoder sends equals ffmpeg's", "[g722]") {
   // Every octet is valid input to the decoder (the 6-bit codes 0-3 included), and
   // random octets drive the adaptive predictor and scale factors to their limits.
   std::mt19937 rng(722);
@@ -173,7 +173,7 @@ TEST_CASE("G.722 decoding of arbitrary octets, codes no encoder sends included, 
   CHECK(differing(reference, ours) == 0);
 }
 
-TEST_CASE("G.722 decoding of a full-scale square wave equals ffmpeg's, predictor saturation included", "[g722]") {
+TEST_CASE("G.722 decoding of a full-scale square wave that saturates the predictor equals ffmpeg's", "[g722]") {
   // A square wave at full scale saturates the predictor's reconstructed signal: the
   // one place where the 16-bit word, not LIMIT, bounds a value.
   std::vector<std::int16_t> square(32000);
