@@ -204,7 +204,7 @@ void RtpJitterBuffer::start_alignment(const RtpPacket& packet, std::int64_t arri
 
 RtpJitterBuffer::SequenceCheck RtpJitterBuffer::check_sequence(std::uint16_t sequence) noexcept {
   SequenceCheck check;
-  const auto bit = [this](std::int64_t extended) -> std::pair<std::size_t, std::uint64_t> {
+  const auto bit = [](std::int64_t extended) -> std::pair<std::size_t, std::uint64_t> {
     const auto i = static_cast<std::uint64_t>(extended) % static_cast<std::uint64_t>(kRememberedSequences);
     return {static_cast<std::size_t>(i / 64), std::uint64_t{1} << (i % 64)};
   };
@@ -479,6 +479,7 @@ void RtpJitterBuffer::emit_pending_gap() noexcept {
   if (pending_gap_samples_ <= 0) return;
   const std::int64_t frames = pending_gap_samples_;
   pending_gap_samples_ = 0;
+  realign_slack_samples_ = 0;  // a hole delivered cannot shrink any more
   ++counters_.gaps;
   (dsp::declared(pending_gap_kind_) ? counters_.declared_samples : counters_.lost_samples) += static_cast<std::uint64_t>(frames);
   sink_->on_gap(TrackGap{config_.track, next_sample_ - frames, frames, pending_gap_kind_});

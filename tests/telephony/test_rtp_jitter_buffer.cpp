@@ -164,6 +164,22 @@ TEST_CASE("RTP packets earlier than the first one to arrive still find their pla
   CHECK(buffer.counters().realign_samples == 80);
 }
 
+TEST_CASE("An earlier RTP packet after the hole before the stream was delivered keeps the stream contiguous", "[rtp]") {
+  // Found by fuzz_rtp: the first packet (empty) sets the alignment 400 samples in, a
+  // flush delivers that hole, then an earlier packet must not take time back from it.
+  RecordingSink sink;
+  start(sink);
+  RtpJitterBuffer buffer(sink, RtpJitterConfig{});
+  buffer.on_datagram(rtp(0, 10, 1000, 0x1234, Bytes{}), 400);
+  buffer.flush();
+  buffer.on_datagram(rtp(0, 9, 1000 - kTicks, 0x1234, pcmu_sine(0, kTicks)), 420);
+  buffer.on_datagram(rtp(0, 11, 1000, 0x1234, pcmu_sine(kTicks, kTicks)), 440);
+  buffer.flush();
+  CHECK(sink.discontinuities == 0);
+  CHECK(buffer.next_sample() == total_frames(sink));
+  CHECK(buffer.next_sample() == 400 + 2 * kTicks);
+}
+
 TEST_CASE("Dropped RTP packets become lost gaps of exactly their length and are counted", "[rtp]") {
   const Stream s = pcmu_stream(100);
   std::vector<std::size_t> order;
