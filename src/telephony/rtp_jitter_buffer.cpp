@@ -67,6 +67,7 @@ void RtpJitterBuffer::reset() noexcept {
   ssrc_ = 0;
   has_previous_ssrc_ = false;
   previous_ssrc_ = 0;
+  ssrc_change_arrival_ = 0;
   timestamp_reference_ = 0;
   played_ = 0;
   held_end_ = 0;
@@ -142,15 +143,18 @@ void RtpJitterBuffer::on_packet(const RtpPacket& packet, std::int64_t arrival_sa
     start_alignment(packet, arrival_samples, true);
   } else if (packet.ssrc != ssrc_) {
     // RFC 3550 §8.2: a new SSRC is a new source, with its own sequence and timestamp
-    // spaces. Packets of the source it replaced that were still in flight are dropped,
-    // or each would swap the alignment back.
-    if (has_previous_ssrc_ && packet.ssrc == previous_ssrc_) {
+    // spaces. Packets of the source it replaced that were still in flight (arriving
+    // within two depths of the change) are dropped, or each would swap the alignment
+    // back; later, that source coming back is a change like any other.
+    if (has_previous_ssrc_ && packet.ssrc == previous_ssrc_ &&
+        arrival_samples - ssrc_change_arrival_ <= 2 * depth_ticks_ * samples_per_tick_) {
       ++counters_.stale_ssrc_packets;
       return;
     }
     ++counters_.ssrc_changes;
     has_previous_ssrc_ = true;
     previous_ssrc_ = ssrc_;
+    ssrc_change_arrival_ = arrival_samples;
     start_alignment(packet, arrival_samples, true);
   }
   const SequenceCheck sequence = check_sequence(packet.sequence);

@@ -90,7 +90,7 @@ struct RtpCounters {
   std::uint64_t telephone_event_packets = 0;  ///< RFC 4733 packets
   std::uint64_t dtmf_digits = 0;         ///< events reported as DTMF digits (once per event)
   std::uint64_t ssrc_changes = 0;        ///< new alignments for a new SSRC
-  std::uint64_t stale_ssrc_packets = 0;  ///< packets of the SSRC replaced just before: dropped
+  std::uint64_t stale_ssrc_packets = 0;  ///< packets of the SSRC just replaced, arriving within two depths of the change: dropped
   std::uint64_t timestamp_jumps = 0;     ///< new alignments for a timestamp jump (forward or back)
   std::uint64_t sequence_resyncs = 0;    ///< sequence numbers jumping by more than 3000 (RFC 3550 §A.1 MAX_DROPOUT)
   std::uint64_t overlap_ticks_dropped = 0;  ///< RTP clock ticks of audio already held or played: dropped
@@ -189,6 +189,7 @@ class RtpJitterBuffer {
   std::uint32_t ssrc_ = 0;
   bool has_previous_ssrc_ = false;
   std::uint32_t previous_ssrc_ = 0;
+  std::int64_t ssrc_change_arrival_ = 0;  // when the last SSRC change arrived
   std::int64_t timestamp_reference_ = 0;  // extended timestamp the next one is extended against
   std::int64_t played_ = 0;               // first tick not yet played out
   std::int64_t held_end_ = 0;             // end of the latest time anything covers

@@ -313,6 +313,25 @@ TEST_CASE("An SSRC change mid-stream starts a new alignment and keeps the stream
   CHECK(std::vector<float>(track.begin() + b_start, track.end()) == b_audio);
 }
 
+TEST_CASE("An RTP source that comes back after another took over is a new alignment not a stale one", "[rtp]") {
+  // A for 0.5 s, B for 0.5 s, then A again (a transfer back), each continuing its own numbering.
+  const Stream a = pcmu_stream(50, 100, 1000, 0xAAAA);
+  const Stream b = pcmu_stream(25, 40000, 3000000000u, 0xBBBB);
+  RecordingSink sink;
+  start(sink);
+  RtpJitterBuffer buffer(sink, RtpJitterConfig{});
+  std::int64_t now = 0;
+  for (std::size_t k = 0; k < 25; ++k, now += kTicks) buffer.on_datagram(a.packets[k], now);
+  for (std::size_t k = 0; k < 25; ++k, now += kTicks) buffer.on_datagram(b.packets[k], now);
+  for (std::size_t k = 25; k < 50; ++k, now += kTicks) buffer.on_datagram(a.packets[k], now);
+  buffer.flush();
+  CHECK(buffer.counters().ssrc_changes == 2);
+  CHECK(buffer.counters().stale_ssrc_packets == 0);
+  CHECK(buffer.counters().audio_samples == 75 * kTicks);
+  CHECK(buffer.next_sample() == 75 * kTicks);
+  CHECK(sink.gaps.empty());
+}
+
 TEST_CASE("Two RTP streams of one call fed the same arrival clock stay aligned with each other", "[rtp]") {
   // The caller's stream starts at once; the agent's first packet arrives 300 ms later.
   // Both then run 2 s with jitter. The agent's audio must start at 300 ms on the
