@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tonewatch needs on Debian 12, with apt-get. Idempotent.
 #   tools/install-deps.sh            to build and run tonewatch
-#   tools/install-deps.sh --tests    ... and to run the test suite (sox, Chromium)
+#   tools/install-deps.sh --tests    ... and to run the test suite (sox, ffmpeg, Chromium)
 #   tools/install-deps.sh --bench    ... and the benchmark's reference (aubio-tools)
 #   tools/install-deps.sh --fuzz     ... and clang-14 with libFuzzer (tools/run-fuzzers.sh)
 #   tools/install-deps.sh --deb      ... and what CPack needs for the Debian package
@@ -42,8 +42,10 @@ for option in "$@"; do
       # with the dummy driver (jackd2); script(1) (bsdutils) gives the live view a pty.
       # pytest runs the Python package's suite; Dask's distributed its cluster tests;
       # matplotlib the plot of docs/python.md's walk-through, which the suite runs.
+      # ffmpeg is the reference G.722 encoder and decoder the [g722] tests check ours
+      # against (a test tool only: tonewatch never links or runs it).
       packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils
-        python3-pytest python3-dask python3-distributed python3-matplotlib) ;;
+        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)

@@ -12,14 +12,18 @@
 
 namespace tw::test {
 
-void run_sox(const std::vector<std::string>& arguments) {
+namespace {
+
+// Runs `tool` with `arguments`, its stderr kept for the failure message; `missing`
+// is what to tell when the tool is not on PATH.
+void run_tool(const std::string& tool, const std::vector<std::string>& arguments, const std::string& missing) {
   std::vector<std::string> argv_strings;
-  argv_strings.push_back("sox");
+  argv_strings.push_back(tool);
   argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
   std::string command;
   for (const auto& a : argv_strings) command += (command.empty() ? "" : " ") + a;
 
-  // sox's stderr goes to a pipe so a failure can quote it.
+  // The tool's stderr goes to a pipe so a failure can quote it.
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) FAIL("cannot create a pipe for '" << command << "': " << std::strerror(errno));
   const pid_t pid = ::fork();
@@ -32,8 +36,8 @@ void run_sox(const std::vector<std::string>& arguments) {
     std::vector<char*> argv;
     for (auto& a : argv_strings) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execvp("sox", argv.data());
-    ::_exit(127);  // exec failed: sox is not on PATH
+    ::execvp(tool.c_str(), argv.data());
+    ::_exit(127);  // exec failed: the tool is not on PATH
   }
   ::close(pipe_fds[1]);
   std::string messages;
@@ -44,11 +48,25 @@ void run_sox(const std::vector<std::string>& arguments) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-    FAIL("sox is not installed (needed by this test to make audio files): apt-get install sox libsox-fmt-base");
+    FAIL(missing);
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     FAIL("'" << command << "' failed (status " << status << "): " << messages);
   }
+}
+
+}  // namespace
+
+void run_sox(const std::vector<std::string>& arguments) {
+  run_tool("sox", arguments, "sox is not installed (needed by this test to make audio files): apt-get install sox libsox-fmt-base");
+}
+
+void run_ffmpeg(const std::vector<std::string>& arguments) {
+  std::vector<std::string> quiet = {"-hide_banner", "-loglevel", "error", "-nostdin", "-y"};
+  quiet.insert(quiet.end(), arguments.begin(), arguments.end());
+  run_tool("ffmpeg", quiet,
+           "ffmpeg is not installed (this test's reference G.722 encoder and decoder): tools/install-deps.sh --tests, "
+           "or apt-get install ffmpeg");
 }
 
 }  // namespace tw::test

@@ -1,5 +1,5 @@
 #pragma once
-// Runs command-line tools (sox) that tests use to make audio files.
+// Runs command-line tools (sox, ffmpeg) that tests use to make audio files.
 
 #include <string>
 #include <vector>
@@ -10,5 +10,11 @@ namespace tw::test {
 /// a clear message if sox is not installed or exits with an error, quoting
 /// the command and sox's own message.
 void run_sox(const std::vector<std::string>& arguments);
+
+/// Runs `ffmpeg` with the given arguments (no shell), the same way: a missing ffmpeg
+/// or an error fails the running test, quoting ffmpeg's message. ffmpeg is a test
+/// tool only (the G.722 reference encoder and decoder), installed by
+/// tools/install-deps.sh --tests.
+void run_ffmpeg(const std::vector<std::string>& arguments);
 
 }  // namespace tw::test
