@@ -18,25 +18,27 @@ LegInput::LegInput(int sample_rate_hz, std::vector<features::SpeakerRole> roles,
       ready_(ready),
       roles_(std::move(roles)),
       ring_(static_cast<std::size_t>(std::ceil(std::max(ring_s, 0.1) * sample_rate_hz)),
-            roles_.empty() ? throw std::invalid_argument("LegInput: a track has at least one channel") : roles_.size()),
-      produce_scratch_(kScratchFrames * roles_.size()),
-      consume_scratch_(kScratchFrames * roles_.size()) {}
+            roles_.empty() ? throw std::invalid_argument("LegInput: a track has at least one channel") : roles_.size()) {
+  // A leg is made on the connection's thread, which then writes it.
+  ProduceScratch::reserve(kScratchFrames * roles_.size());
+}
 
 void LegInput::write(std::span<const float> interleaved) noexcept {
   const std::size_t channels = roles_.size();
   const std::size_t piece = kScratchFrames * channels;
+  const std::span<std::int16_t> scratch = ProduceScratch::get(piece);
   std::uint64_t written = 0;
   for (std::size_t at = 0; at + channels <= interleaved.size(); at += piece) {
     const std::size_t n = std::min(piece, interleaved.size() - at) / channels * channels;
     // Network audio is 16-bit, so this is exact.
-    for (std::size_t i = 0; i < n; ++i) produce_scratch_[i] = dsp::to_pcm16(interleaved[at + i]);
+    for (std::size_t i = 0; i < n; ++i) scratch[i] = dsp::to_pcm16(interleaved[at + i]);
     if (pending_gap_.load(std::memory_order_relaxed) && !publish_pending_gap()) {
       // A gap waits for room in the gap queue: audio after it cannot go before it.
       // (Never seen: the queue holds 64 gaps and the worker empties it every 5 ms.)
       ring_.count_overflow(n / channels);
       continue;
     }
-    const std::size_t accepted = ring_.write(std::span<const std::int16_t>(produce_scratch_.data(), n));
+    const std::size_t accepted = ring_.write(std::span<const std::int16_t>(scratch.data(), n));
     accepted_frames_ += accepted;
     written += accepted;
   }
@@ -92,8 +94,9 @@ std::size_t LegInput::read(std::span<float> out) noexcept {
   if (tail != gap_head_.load(std::memory_order_acquire)) {
     want = std::min<std::uint64_t>(want, gaps_[tail % kGapSlots].at_frame - read_frames_);
   }
-  const std::size_t frames = ring_.read(std::span<std::int16_t>(consume_scratch_.data(), want * channels));
-  for (std::size_t i = 0; i < frames * channels; ++i) out[i] = dsp::from_pcm16(consume_scratch_[i]);
+  const std::span<std::int16_t> scratch = ConsumeScratch::get(kScratchFrames * channels);
+  const std::size_t frames = ring_.read(scratch.first(want * channels));
+  for (std::size_t i = 0; i < frames * channels; ++i) out[i] = dsp::from_pcm16(scratch[i]);
   read_frames_ += frames;
   return frames;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dsp/spsc_ring_buffer.h"
+#include "dsp/thread_scratch.h"
 #include "features/speaker_role.h"
 #include "io/live_input.h"
 
@@ -77,8 +78,12 @@ class LegInput final : public io::LiveInput {
   std::atomic<bool>* ready_;
   std::vector<features::SpeakerRole> roles_;
   dsp::SpscFrameRing<std::int16_t> ring_;
-  std::vector<std::int16_t> produce_scratch_;  // producer side only
-  std::vector<std::int16_t> consume_scratch_;  // consumer side only
+  // Conversion buffers of the writing and the reading thread (dsp/thread_scratch.h):
+  // a network thread and a worker each serve hundreds of legs, so one warm copy each.
+  struct ProduceUse;
+  struct ConsumeUse;
+  using ProduceScratch = dsp::ThreadScratch<std::int16_t, ProduceUse>;
+  using ConsumeScratch = dsp::ThreadScratch<std::int16_t, ConsumeUse>;
   // Gaps, in a small SPSC queue of their own: each is stamped with the count of
   // frames the ring had taken before it, and the consumer reads audio up to that
   // count, then the gap. A gap that finds the queue full waits in pending_gap_
