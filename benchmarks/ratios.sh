@@ -9,7 +9,8 @@
 #      (compare_aubio.sh)                                                target >= 2.0
 #   3. live against batch on the same audio (the example call): the live workers'
 #      CPU per call-second (serve_load, threads tw-worker) and the whole server's,
-#      over batch's end to end from the file (tw_bench)        targets <= 1.3 and <= 2.0
+#      over batch's end to end from the file (tw_bench), each in KissFFT-320 units
+#      of its own run (the guest's speed drifts between them)  targets <= 1.3 and <= 2.0
 #   4. alert latency p99 at the number of calls that fills 70 % of the cores, found
 #      by serve_load runs, each one's CPU per call-second giving the next count, until
 #      one uses 65-75 % (at most three); 3. is measured in that run  target <= 100 ms
@@ -100,18 +101,26 @@ def live(n):
 
 full, workers, server = live(fill)
 used = server * fill / 1000.0 / cores
+generator = full.get("generator_cpu_cores", float("nan")) / cores
 p99 = full["alert_latency_ms"]["p99"]
+# The guest's speed drifts by tens of percent within minutes, and batch (tw_bench) and
+# live (serve_load) run minutes apart: each CPU figure is put in KissFFT-320 units of
+# its own run (tw_bench's reference, and serve_load's taken just before it) so the
+# ratios compare work, not the hour's speed. Raw figures are printed as well.
+serve_fft_ns = full.get("reference_kiss_fftr_320_ns") or fft_ns
+speed = fft_ns / serve_fft_ns  # > 1: the machine ran faster during the serve run
 rows = [
     ("whole feature set, KissFFT-320 units per channel-hop", units, "<=", 1.6),
     ("tonewatch over aubio yinfft, long 8 kHz file", aubio, ">=", 2.0),
-    (f"live workers over batch, CPU per call-second ({fill} calls)", workers / batch_ms, "<=", 1.3),
-    (f"whole server over batch, CPU per call-second ({fill} calls)", server / batch_ms, "<=", 2.0),
+    (f"live workers over batch, CPU per call-second ({fill} calls)", speed * workers / batch_ms, "<=", 1.3),
+    (f"whole server over batch, CPU per call-second ({fill} calls)", speed * server / batch_ms, "<=", 2.0),
     (f"alert latency p99 ms at {fill} calls ({100 * used:.0f} % of the cores)", p99, "<=", 100.0),
 ]
-print(f"fft_ns {fft_ns:.0f} (one 320-point kiss_fftr, tw_bench); serve_load's own before its run: "
-      f"{full.get('reference_kiss_fftr_320_ns') or float('nan'):.0f}")
+print(f"fft_ns {fft_ns:.0f} (one 320-point kiss_fftr, tw_bench); serve_load's own before its run: {serve_fft_ns:.0f}")
 print(f"batch: {batch_ms:.3f} ms CPU per call-second (tw_bench, the example end to end from its file); "
-      f"live at {fill} calls: workers {workers:.3f}, whole server {server:.3f} ms")
+      f"live at {fill} calls: workers {workers:.3f}, whole server {server:.3f} ms; raw ratios "
+      f"{workers / batch_ms:.2f} and {server / batch_ms:.2f}, x {speed:.2f} for the speed of each run")
+print(f"the load generator took another {100 * generator:.0f} % of the cores during the serve run")
 print(f"{'ratio':64} {'value':>8}  target   verdict")
 met_all = True
 for name, value, op, target in rows:
