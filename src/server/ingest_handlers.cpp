@@ -5,6 +5,7 @@
 #include <ostream>
 #include <vector>
 
+#include "server/ingest_leg.h"
 #include "server/log_text.h"
 
 namespace tw::server {
@@ -16,96 +17,6 @@ using features::SpeakerRole;
 // Registry, RFC 6455 §11.7): the server is at its limit or shutting down.
 constexpr std::uint16_t kTryAgainLater = 1013;
 
-
-/// A connection's place in a call, as the adapter's IngestSink.
-class IngestLeg final : public telephony::IngestSink {
- public:
-  IngestLeg(IngestContext& context, std::shared_ptr<net::Outbox> outbox, std::string remote)
-      : context_(context), outbox_(std::move(outbox)), remote_(std::move(remote)) {}
-
-  void on_stream_start(const telephony::StreamStart& start) override {
-    protocol_ = std::string(telephony::to_string(start.protocol));
-    std::vector<pipeline::LiveTrack> tracks;
-    bool roles[2] = {false, false};
-    for (const telephony::TrackInfo& t : start.tracks) {
-      tracks.push_back({start.sample_rate_hz, t.channel_roles});
-      for (SpeakerRole r : t.channel_roles) roles[r == SpeakerRole::caller ? 0 : 1] = true;
-    }
-    // One connection carries the whole call (both parties, or a protocol that never
-    // splits a call over connections): analysis can start at once.
-    const bool complete = (roles[0] && roles[1]) || start.protocol == telephony::Protocol::generic_ws ||
-                          start.protocol == telephony::Protocol::audiohook;
-    nlohmann::json metadata = start.metadata;
-    metadata["remote"] = remote_;
-    if (!start.stream_id.empty()) metadata["stream_id"] = start.stream_id;
-    call_key_ = start.call_id;
-    handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
-    track_count_ = tracks.size();
-    if (handle_.call && start.protocol == telephony::Protocol::audiohook) {
-      // The call can ask this connection to pause or resume its stream (the HTTP API
-      // does, for a supervisor). Weak: a call outlives its connections.
-      handle_.call->add_stream_control([outbox = std::weak_ptr<net::Outbox>(outbox_)](const std::string& request) {
-        if (const auto o = outbox.lock()) o->request(request);
-      });
-    }
-    if (!handle_.call) {
-      refused_ = handle_.error;
-      context_.log.write("stream_refused",
-                         protocol_ + " stream for call " + start.call_id + " from " + remote_ + " refused: " + refused_,
-                         {{"protocol", protocol_}, {"call", start.call_id}, {"remote", remote_}, {"reason", refused_}});
-    }
-  }
-
-  void on_audio(const telephony::TrackAudio& audio) override {
-    if (!handle_.call) return;
-    handle_.call->leg(handle_.first_leg + audio.track).write(audio.samples);
-  }
-
-  void on_gap(const telephony::TrackGap& gap) override {
-    if (!handle_.call) return;
-    handle_.call->leg(handle_.first_leg + gap.track).gap(gap.frames, gap.kind);
-  }
-
-  void on_dtmf(const telephony::DtmfEvent&) override {
-    context_.metrics.counter("tonewatch_dtmf_total", "DTMF digits reported by platforms").add();
-  }
-
-  void on_stream_end(telephony::EndReason reason, std::string_view detail) override {
-    end_legs();
-    // Every leg's end, normal or not: a party leaving is worth a line (an Asterisk
-    // hangup reads "stop: hangup: ...", never connection_lost).
-    context_.log.write("stream_ended",
-                       protocol_ + " stream for call " + call_key_ + " from " + remote_ + " ended (" +
-                           std::string(telephony::to_string(reason)) + (detail.empty() ? "" : ": " + std::string(detail)) + ")",
-                       {{"protocol", protocol_}, {"call", call_key_}, {"remote", remote_},
-                        {"reason", std::string(telephony::to_string(reason))}, {"detail", std::string(detail)}});
-  }
-
-  void send_text(std::string_view message) override { outbox_->send(std::string(message)); }
-
-  /// Ends this connection's legs (idempotent): their audio so far is analysed.
-  void end_legs() {
-    if (!handle_.call || ended_) return;
-    ended_ = true;
-    for (std::size_t i = 0; i < track_count_; ++i) handle_.call->leg(handle_.first_leg + static_cast<int>(i)).end();
-  }
-
-  const std::string& refused() const noexcept { return refused_; }
-  const std::string& remote() const noexcept { return remote_; }
-  /// The call was ended at --max-call-s: the connection has nothing more to bring.
-  bool call_cut() const noexcept { return handle_.call && handle_.call->cut_at_max_length(); }
-
- private:
-  IngestContext& context_;
-  std::shared_ptr<net::Outbox> outbox_;
-  std::string remote_;
-  std::string protocol_ = "unknown";
-  std::string call_key_;
-  LegHandle handle_;
-  std::string refused_;
-  std::size_t track_count_ = 0;
-  bool ended_ = false;
-};
 
 /// A connection's protocol counters in the metrics while it runs: the counters are
 /// looked up once (at connection start, under the registry's lock) and each message

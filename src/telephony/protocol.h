@@ -10,15 +10,16 @@
 namespace tw::telephony {
 
 /// The platform protocols tonewatch ingests.
-enum class Protocol { twilio, audiosocket, generic_ws, audiohook };
+enum class Protocol { twilio, audiosocket, generic_ws, audiohook, siprec };
 
-/// Lower-case name, as used in logs and metrics ("twilio", "audiosocket", "generic_ws", "audiohook").
+/// Lower-case name, as used in logs and metrics ("twilio", "audiosocket", "generic_ws", "audiohook", "siprec").
 constexpr std::string_view to_string(Protocol protocol) noexcept {
   switch (protocol) {
     case Protocol::twilio: return "twilio";
     case Protocol::audiosocket: return "audiosocket";
     case Protocol::generic_ws: return "generic_ws";
     case Protocol::audiohook: return "audiohook";
+    case Protocol::siprec: return "siprec";
   }
   return "unknown";
 }

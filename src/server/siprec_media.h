@@ -1,0 +1,77 @@
+#pragma once
+// The media side of one SIPREC recording session (issue 24): each forked stream (one
+// per participant, RFC 7866 §8) gets a port pair of the UDP receiver and a jitter
+// buffer, and both buffers write into one IngestLeg as the call's two tracks, so the
+// call is a LiveCall like any other (the same session, outputs, events and dashboard).
+//
+// Threads: the signalling creates, updates and ends a session; the datagrams arrive on
+// the receiver's loop thread ("tw-rtp"), which alone touches the jitter buffers and
+// writes the legs while the session is open. end() closes the ports first (after which
+// the loop never calls in again), then plays out what the buffers hold and ends the legs.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "features/speaker_role.h"
+#include "net/udp_receiver.h"
+#include "server/ingest_context.h"
+#include "server/ingest_leg.h"
+#include "telephony/rtp_jitter_buffer.h"
+
+namespace tw::server {
+
+/// One forked stream as the SDP offer and the metadata describe it.
+struct SiprecStream {
+  std::string label;                   ///< the SDP a=label (RFC 4574), which the metadata's stream names
+  features::SpeakerRole role = features::SpeakerRole::caller;  ///< whose voice it carries
+  telephony::RtpJitterConfig rtp;      ///< rate, payload types, depth (its `track` is set here)
+};
+
+/// What a session's streams counted, for the summary and the metrics.
+struct SiprecMediaCounters {
+  std::vector<telephony::RtpCounters> streams;  ///< per stream, in the order given
+};
+
+class SiprecMedia {
+ public:
+  /// Opens a port pair per stream and the call in the registry. Throws
+  /// std::invalid_argument for no streams, more than two, two of one role, or streams
+  /// of different rates; std::runtime_error when the port range is exhausted or the
+  /// registry refuses the call (its reason, e.g. --max-calls). `metadata` goes to the
+  /// call's summary and dashboard row (participants, the SRC's call id).
+  SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, const std::string& call_id,
+              const std::string& remote, std::vector<SiprecStream> streams, nlohmann::json metadata);
+  /// Ends the session if end() was not called (as a lost connection).
+  ~SiprecMedia();
+  SiprecMedia(const SiprecMedia&) = delete;
+  SiprecMedia& operator=(const SiprecMedia&) = delete;
+
+  /// The RTP port each stream was given, in the order of the streams: for the SDP answer.
+  std::vector<std::uint16_t> rtp_ports() const;
+  /// Stops the media (the ports close), plays out what the jitter buffers hold and
+  /// ends the call's legs; the call is then analysed to its end and written. Idempotent.
+  /// Not on the receiver's loop thread.
+  void end(telephony::EndReason reason, std::string_view detail);
+  /// The counters so far. After end(), final; before it, read on another thread they
+  /// may be mid-update (for a progress view only).
+  SiprecMediaCounters counters() const;
+  /// The call (null only if it was refused, which the constructor reports).
+  const std::shared_ptr<LiveCall>& call() const noexcept { return leg_.call(); }
+
+ private:
+  class Stream;
+  IngestLeg leg_;
+  // The call's arrival clock: the steady time of the session's first datagram, -1
+  // before it, shared by its streams so both are placed on one timeline
+  // (RtpJitterBuffer). Loop thread only.
+  std::int64_t start_ns_ = -1;
+  std::vector<std::unique_ptr<Stream>> streams_;
+  bool ended_ = false;
+};
+
+}  // namespace tw::server

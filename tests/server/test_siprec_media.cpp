@@ -1,0 +1,282 @@
+// SIPREC's media side in the server (issue 24): the example call's two channels sent
+// as two PCMU RTP streams over real loopback UDP to a session's ports, through the
+// receiver, the jitter buffers and the registry, analysed by the worker pool: the
+// events must be batch's on the same audio. Loss and reordering on the way are
+// counted by the buffers and the call still ends with its outputs.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/event_sink.h"
+#include "app/default_model.h"
+#include "batch/call_job.h"
+#include "dsp/g711.h"
+#include "dsp/pcm16.h"
+#include "io/audio_file_source.h"
+#include "io/resampling_source.h"
+#include "net/udp_receiver.h"
+#include "server/call_registry.h"
+#include "server/ingest_context.h"
+#include "server/siprec_media.h"
+#include "server/worker_pool.h"
+#include "build_paths.h"
+
+using tw::features::SpeakerRole;
+using namespace std::chrono_literals;
+
+namespace {
+
+const tw::detect::AgitationModel& model() {
+  static const tw::detect::AgitationModel m = tw::app::load_agitation_model();
+  return m;
+}
+
+std::string example_path() { return tw::build::source_dir() + "/examples/example_call.wav"; }
+
+std::string scratch(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tw-siprec-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::vector<nlohmann::json> events_of(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// The example's two channels as µ-law codes (the file is µ-law: decoding and encoding
+// again gives the same values).
+struct Codes {
+  std::vector<std::uint8_t> caller, agent;
+};
+Codes example_codes() {
+  tw::io::AudioFileSource file(example_path());
+  const std::vector<float> all = tw::io::read_all(file);
+  Codes c;
+  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+    c.caller.push_back(tw::dsp::linear_to_mulaw(tw::dsp::to_pcm16(all[i])));
+    c.agent.push_back(tw::dsp::linear_to_mulaw(tw::dsp::to_pcm16(all[i + 1])));
+  }
+  return c;
+}
+
+// An RTP packet (RFC 3550 §5.1): version 2, PT 0 (PCMU), then 160 samples.
+std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc,
+                                     const std::uint8_t* payload, std::size_t size) {
+  std::vector<std::uint8_t> p(12 + size);
+  p[0] = 0x80;
+  p[1] = 0;
+  p[2] = static_cast<std::uint8_t>(sequence >> 8);
+  p[3] = static_cast<std::uint8_t>(sequence);
+  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
+  std::copy(payload, payload + size, p.begin() + 12);
+  return p;
+}
+
+class Sender {
+ public:
+  Sender() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {}
+  ~Sender() { ::close(fd_); }
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+  void send(std::uint16_t port, const std::vector<std::uint8_t>& data) const {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+
+ private:
+  int fd_;
+};
+
+struct Server {
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  tw::alerts::CollectingSink hub;
+  std::unique_ptr<tw::server::WorkerPool> pool;
+  std::unique_ptr<tw::server::CallRegistry> registry;
+  std::unique_ptr<tw::server::IngestContext> ingest;
+  explicit Server(const std::string& out) {
+    settings.model = &model();
+    settings.output.dir = out;
+    pool = std::make_unique<tw::server::WorkerPool>(1, metrics, nullptr);
+    registry = std::make_unique<tw::server::CallRegistry>(settings, hub, *pool, metrics, 10);
+    ingest.reset(new tw::server::IngestContext{*registry, metrics, tw::server::ServerLog{}, {}, {}, {}, {}, {}, {}, {}});
+  }
+};
+
+std::vector<tw::server::SiprecStream> two_pcmu_streams() {
+  tw::server::SiprecStream caller, agent;
+  caller.label = "1";
+  caller.role = SpeakerRole::caller;
+  agent.label = "2";
+  agent.role = SpeakerRole::agent;
+  return {caller, agent};
+}
+
+// Plays both streams in 20 ms packets at `speed` x real time; `keep` decides which
+// packets of a stream are sent (loss), `swap` which ones go after their successor.
+template <class Keep, class Swap>
+void play(const Codes& codes, const tw::server::SiprecMedia& media, double speed, Keep keep, Swap swap) {
+  const std::vector<std::uint16_t> ports = media.rtp_ports();
+  Sender sender;
+  constexpr std::size_t kPacket = 160;
+  const std::size_t packets = codes.caller.size() / kPacket;
+  const auto tick = std::chrono::duration<double>(0.02 / speed);
+  auto next = std::chrono::steady_clock::now();
+  std::vector<std::uint8_t> held[2];
+  for (std::size_t k = 0; k < packets; ++k) {
+    for (int s = 0; s < 2; ++s) {
+      const std::vector<std::uint8_t>& all = s == 0 ? codes.caller : codes.agent;
+      const auto p = rtp_packet(static_cast<std::uint16_t>(1000 * s + k), static_cast<std::uint32_t>(160 * k + 7777 * s),
+                                0x1234 + s, all.data() + k * kPacket, kPacket);
+      if (!keep(s, k)) continue;
+      if (swap(s, k)) {
+        held[s] = p;  // goes out after the next one
+        continue;
+      }
+      sender.send(ports[s], p);
+      if (!held[s].empty()) {
+        sender.send(ports[s], held[s]);
+        held[s].clear();
+      }
+    }
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(tick);
+    std::this_thread::sleep_until(next);
+  }
+  for (int s = 0; s < 2; ++s) {
+    if (!held[s].empty()) sender.send(ports[s], held[s]);
+  }
+  std::this_thread::sleep_for(100ms);  // the last datagrams read before the session ends
+}
+
+}  // namespace
+
+TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of the same audio",
+          "[server][siprec]") {
+  const Codes codes = example_codes();
+  tw::batch::CallJobOptions job;
+  job.model = &model();
+  job.output.dir = scratch("batch");
+  REQUIRE(tw::batch::analyze_call(example_path(), "call1", job).status == tw::batch::CallResult::Status::analysed);
+  const auto batch_events = events_of(job.output.dir + "/call1.events.jsonl");
+  REQUIRE(batch_events.size() >= 5);
+
+  const std::string out = scratch("live");
+  Server server(out);
+  tw::net::UdpReceiver receiver("127.0.0.1", 47600, 47699);
+  tw::server::SiprecMediaCounters counters;
+  {
+    tw::server::SiprecMedia media(*server.ingest, receiver, "call1", "127.0.0.1:5060", two_pcmu_streams(),
+                                  {{"participants", {"alice", "bob"}}});
+    REQUIRE(media.call() != nullptr);
+    const auto ports = media.rtp_ports();
+    REQUIRE(ports.size() == 2);
+    CHECK(ports[0] != ports[1]);
+    play(codes, media, 10.0, [](int, std::size_t) { return true; }, [](int, std::size_t) { return false; });
+    media.end(tw::telephony::EndReason::stop, "BYE");
+    counters = media.counters();
+  }
+  REQUIRE(server.pool->wait_idle(60.0));
+  REQUIRE(counters.streams.size() == 2);
+  for (const auto& c : counters.streams) {
+    CHECK(c.lost_packets == 0);
+    CHECK(c.late_packets == 0);
+    CHECK(c.malformed == 0);
+    CHECK(c.audio_samples == codes.caller.size() / 160 * 160);
+  }
+  const auto live_events = events_of(out + "/call1.events.jsonl");
+  // The two streams' first datagrams arrive microseconds apart, so the tracks line
+  // up to the sample or within a few: the same events, at the same times within a hop.
+  REQUIRE(live_events.size() == batch_events.size());
+  for (std::size_t i = 0; i < live_events.size(); ++i) {
+    INFO("event " << i << ": " << live_events[i].dump());
+    CHECK(live_events[i]["type"] == batch_events[i]["type"]);
+    CHECK(live_events[i].value("speaker", "") == batch_events[i].value("speaker", ""));
+    CHECK(live_events[i]["time_s"].get<double>() == Approx(batch_events[i]["time_s"].get<double>()).margin(0.011));
+  }
+  std::ifstream in(out + "/call1.summary.json");
+  REQUIRE(in.good());
+  const auto summary = nlohmann::json::parse(in);
+  CHECK(summary["input"]["format"] == "siprec live stream");
+  CHECK(summary["input"]["lost_frames"] == 0);
+  CHECK(summary["input"]["metadata"]["participants"][1] == "bob");
+  CHECK(summary["duration_s"].get<double>() == Approx(codes.caller.size() / 8000.0).margin(0.05));
+}
+
+TEST_CASE("A SIPREC session with 2 % loss and reordering counts them and still ends with its outputs",
+          "[server][siprec]") {
+  const Codes codes = example_codes();
+  const std::string out = scratch("lossy");
+  Server server(out);
+  tw::net::UdpReceiver receiver("127.0.0.1", 47700, 47799);
+  std::mt19937 rng(24);
+  std::vector<bool> drop(2 * codes.caller.size() / 160 + 2);
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < drop.size(); ++i) {
+    drop[i] = i > 4 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < 0.02;  // the first packets arrive
+    dropped += drop[i] ? 1 : 0;
+  }
+  tw::server::SiprecMediaCounters counters;
+  {
+    tw::server::SiprecMedia media(*server.ingest, receiver, "lossy1", "127.0.0.1:5060", two_pcmu_streams(), {});
+    play(codes, media, 10.0, [&](int s, std::size_t k) { return !drop[2 * k + static_cast<std::size_t>(s)]; },
+         [](int, std::size_t k) { return k % 50 == 25; });  // one packet a second swapped with the next
+    media.end(tw::telephony::EndReason::stop, "BYE");
+    counters = media.counters();
+  }
+  REQUIRE(server.pool->wait_idle(60.0));
+  std::uint64_t lost = 0, late = 0;
+  for (const auto& c : counters.streams) {
+    lost += c.lost_packets;
+    late += c.late_packets;
+  }
+  // Every packet not sent is lost, and a swapped pair is reordered within the depth,
+  // not late (two packets either side of a drop can make a swapped one the last of
+  // its stream, so allow a few fewer).
+  CHECK(lost + 4 >= dropped);
+  CHECK(lost <= dropped);
+  CHECK(late == 0);
+  std::ifstream in(out + "/lossy1.summary.json");
+  REQUIRE(in.good());
+  const auto summary = nlohmann::json::parse(in);
+  CHECK(summary["duration_s"].get<double>() == Approx(codes.caller.size() / 8000.0).margin(0.1));
+  // Each lost 20 ms packet is 160 frames of lost audio in the call, no more.
+  CHECK(summary["input"]["lost_frames"].get<std::uint64_t>() == 160 * lost);
+}
+
+TEST_CASE("A SIPREC session whose streams both carry one party or that the range cannot serve is refused",
+          "[server][siprec]") {
+  const std::string out = scratch("refused");
+  Server server(out);
+  tw::net::UdpReceiver receiver("127.0.0.1", 47800, 47803);  // two pairs: one session
+  auto streams = two_pcmu_streams();
+  streams[1].role = SpeakerRole::caller;
+  CHECK_THROWS_WITH(tw::server::SiprecMedia(*server.ingest, receiver, "same", "x", streams, {}),
+                    Catch::Contains("both streams carry the caller"));
+  tw::server::SiprecMedia first(*server.ingest, receiver, "first", "x", two_pcmu_streams(), {});
+  CHECK_THROWS_WITH(tw::server::SiprecMedia(*server.ingest, receiver, "second", "x", two_pcmu_streams(), {}),
+                    Catch::Contains("no free RTP port pair"));
+  CHECK(receiver.stats().pairs_open.load() == 2);
+  first.end(tw::telephony::EndReason::stop, "BYE");
+  CHECK(receiver.stats().pairs_open.load() == 0);
+}
