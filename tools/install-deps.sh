@@ -21,6 +21,8 @@ packages=(
   libasound2-dev libjack-jackd2-dev
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
+  # pugixml (MIT): the SIPREC recording metadata, RFC 7865 XML (src/sip)
+  libpugixml-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
   libssl-dev
   # Boost.Beast/Asio (header-only): the server and the stream player (HTTP, WebSocket, TCP); zlib for deflate
