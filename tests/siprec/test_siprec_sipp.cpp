@@ -335,6 +335,50 @@ TEST_CASE("A re-INVITE making both streams inactive is reported as a hold with t
   CHECK(sink.ends()[0].second == SessionEndReason::bye);
 }
 
+TEST_CASE("A re-INVITE that removes one stream and adds another is reported with the ports updated", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_streams.xml", port));
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  const auto starts = sink.starts();
+  const auto updates = sink.updates();
+  REQUIRE(starts.size() == 1);
+  REQUIRE(updates.size() == 1);
+  const auto& [info, change] = updates[0];
+  CHECK(change.streams_changed);
+  CHECK_FALSE(change.metadata_changed);  // an SDP-only re-INVITE keeps the metadata
+  CHECK_FALSE(change.hold_changed);
+  REQUIRE(info.streams.size() == 3);
+  CHECK(info.streams[0].accepted);
+  CHECK(info.streams[0].local_rtp_port == starts[0].streams[0].local_rtp_port);
+  // RFC 3264 §8.2: port 0 removes stream 2; its RTP port goes back to the pool.
+  CHECK_FALSE(info.streams[1].accepted);
+  CHECK(info.streams[1].local_rtp_port == 0);
+  CHECK(info.streams[2].label == "3");
+  CHECK(info.streams[2].accepted);
+  REQUIRE(info.streams[2].formats.size() == 1);
+  CHECK(info.streams[2].formats[0].encoding == "PCMA");
+  CHECK(info.streams[2].local_rtp_port % 2 == 0);
+  CHECK(info.streams[2].local_rtp_port != info.streams[0].local_rtp_port);
+  // No metadata stream has label 3: it falls back on SDP order (not the first stream: an agent's).
+  CHECK(info.streams[2].role_basis == "sdp_order");
+  CHECK(info.streams[0].participant_name == "Alice");
+}
+
+TEST_CASE("A method the recorder does not take gets 405 with Allow", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("unknown_method.xml", port));
+  INFO(log.all());
+  CHECK(log.contains("405 to MESSAGE"));
+}
+
 TEST_CASE("Malformed or hostile or missing metadata and ordinary calls are refused with the right 4xx", "[siprec]") {
   RecordingSessionSink sink;
   LogLines log;
