@@ -288,7 +288,10 @@ std::string SiprecSignalling::Impl::setup() {
     return "siprec: cannot listen for SIP on tcp " + where + ": " + error_text(err);
   // Our gate runs after libre's server transactions (sip_alloc registered those first:
   // retransmissions and CANCELs of known transactions never reach it) and before the
-  // session layer registered next.
+  // session layer registered next. So a request matching an existing server transaction
+  // (a retransmission, or an ACK or CANCEL naming its Via branch and sent-by) is handled by
+  // libre before the allow list is consulted; such transactions exist only for requests an
+  // allowed source sent (or our own 403s), and libre matches them by branch, not by address.
   if ((err = sip_listen(&listener, sip_stack, true, request_handler, this)) != 0) return "siprec: sip_listen: " + error_text(err);
   if ((err = sipsess_listen(&session_socket, sip_stack, 32, connect_handler, this)) != 0)
     return "siprec: sipsess_listen: " + error_text(err);
