@@ -16,6 +16,7 @@
 #include "siprec/allow_list.h"
 #include "siprec/metadata_json.h"
 #include "siprec/rtp_port_pool.h"
+#include "siprec/sdp_answerer.h"
 
 // libre last: its re_types.h defines MIN/MAX/ARRAY_SIZE macros, and without HAVE_STDBOOL_H
 // (set for this file in CMake) it would define `true` and `false` as macros in C++ too.
@@ -45,18 +46,6 @@ constexpr int kStopMessage = 1;
 constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 constexpr const char* kAccept =
     "application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed";
-// More m= lines than any SRC sends (two per recorded call, four with video); bounds the per-call state.
-constexpr std::uint32_t kMaxMediaLines = 16;
-// RFC 3551 §6: the static payload types we decode, and telephone-event (RFC 4733), whose
-// dynamic number the offer's own replaces (libre adopts the offerer's payload numbers).
-struct LocalFormat {
-  const char* id;
-  const char* name;
-  std::uint32_t clock_rate_hz;
-};
-constexpr LocalFormat kFormats[] = {
-    {"0", "PCMU", 8000}, {"8", "PCMA", 8000}, {"9", "G722", 8000}, {"101", "telephone-event", 8000}};
-
 std::string_view view(const pl& text) noexcept {
   return text.p == nullptr ? std::string_view() : std::string_view(text.p, text.l);
 }
@@ -116,7 +105,7 @@ struct RecordingSession {
   SiprecSignalling::Impl* impl = nullptr;
   std::uint64_t id = 0;
   struct sipsess* sess = nullptr;
-  struct sdp_session* sdp = nullptr;
+  std::unique_ptr<SdpAnswerer> sdp;
   struct mbuf* answer = nullptr;  // the 200's SDP while the answer waits (answer_delay_ms)
   struct tmr answer_timer {};
   SessionInfo info;
@@ -133,7 +122,6 @@ struct RecordingSession {
     // A sipsess not yet terminated sends BYE (established) or 486 (still being answered)
     // from its destructor, and stops calling our handlers first (libre sess.c termwait).
     mem_deref(sess);
-    mem_deref(sdp);
   }
 };
 
@@ -160,6 +148,7 @@ struct SiprecSignalling::Impl {
   struct mqueue* queue = nullptr;
   struct tmr reap_timer {};
   struct sa media_address {};
+  std::string media_host;  // media_address as text, for the SDP answers
 
   // Whether re_main runs (and `queue` may be written to), for stop() from another thread.
   std::mutex loop_mutex;
@@ -194,8 +183,7 @@ struct SiprecSignalling::Impl {
   void on_close(int err, const sip_msg* msg, RecordingSession& session);
 
   // --- sessions ---------------------------------------------------------------------
-  std::optional<Refusal> apply_offer(RecordingSession& session, const std::string& sdp_text, bool initial,
-                                     SessionChange& change);
+  std::optional<Refusal> apply_offer(RecordingSession& session, const std::string& sdp_text, SessionChange& change);
   void update_roles(RecordingSession& session);
   void send_answer(RecordingSession& session);
   void finish(RecordingSession& session, std::optional<SessionEndReason> reason);
@@ -280,6 +268,7 @@ std::string SiprecSignalling::Impl::setup() {
   const std::string& media = config.media_address.empty() ? config.listen_address : config.media_address;
   if (sa_set_str(&media_address, media.c_str(), 0) != 0 || sa_is_any(&media_address))
     return "siprec: media address '" + media + "' is not an address an SRC can send RTP to";
+  media_host = media;
   int err = sip_alloc(&sip_stack, nullptr, 32, 32, 32, "tonewatch", nullptr, nullptr);
   if (err != 0) return "siprec: sip_alloc: " + error_text(err);
   if (config.udp && (err = sip_transp_add(sip_stack, SIP_TRANSP_UDP, &listen)) != 0)
@@ -478,10 +467,6 @@ std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, 
   if (!split.sdp) return Refusal{488, "Not Acceptable Here", "no SDP offer in the body (offerless INVITEs are not supported)"};
   ParsedRequest parsed;
   parsed.sdp = std::move(*split.sdp);
-  // RFC 2046 §5.1.1: the line break before a multipart delimiter belongs to the delimiter,
-  // so an SDP part ends without one; libre's sdp_decode wants every line ended (RFC 8866
-  // §5: "<type>=<value>" CRLF) and refuses an unterminated last line.
-  if (!parsed.sdp.empty() && parsed.sdp.back() != '\n') parsed.sdp += "\r\n";
   if (split.metadata) {
     sip::MetadataResult metadata = sip::parse_recording_metadata(*split.metadata, config.metadata_limits);
     if (!metadata.ok()) return Refusal{400, "Bad Request", "recording metadata: " + metadata.error};
@@ -528,24 +513,23 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
   session->info.source = address_text(&msg->src);
   session->info.transport = msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
   session->metadata = std::move(*request.metadata);
-  int err = sdp_session_alloc(&session->sdp, &media_address);
-  if (err != 0) {
-    reply(msg, 500, "Server Internal Error");
-    return;
-  }
+  session->sdp = std::make_unique<SdpAnswerer>(media_host);
   SessionChange change;
-  if (const auto refusal = apply_offer(*session, request.sdp, true, change)) {
+  if (const auto refusal = apply_offer(*session, request.sdp, change)) {
     refuse(msg, *refusal, refusal->code == 503 ? "Retry-After: " + std::to_string(config.retry_after_s) + "\r\n" : "");
     free_session(*session);
     return;
   }
   update_roles(*session);
-  err = sdp_encode(&session->answer, session->sdp, false);
-  if (err != 0) {
-    refuse(msg, Refusal{500, "Server Internal Error", "sdp_encode: " + error_text(err)});
+  const std::string answer = session->sdp->answer();
+  session->answer = mbuf_alloc(answer.size() + 1);
+  if (answer.empty() || session->answer == nullptr ||
+      mbuf_write_mem(session->answer, reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()) != 0) {
+    refuse(msg, Refusal{500, "Server Internal Error", "the SDP answer could not be written"});
     free_session(*session);
     return;
   }
+  session->answer->pos = 0;
   // The 200 OK with the answer at once, as an SRS should (RFC 3261 §8.2.6.1: no 100 Trying
   // is needed for an answer within 200 ms; libre's sipsess_accept takes 101..299 and sends no
   // 100 of its own). With answer_delay_ms, 180 first and the 200 from a timer: sipsess_accept
@@ -553,7 +537,7 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
   // by libre (RFC 3261 §9.2), and close_handler runs.
   const bool delayed = config.answer_delay_ms > 0;
   const std::string contact = contact_for(msg);
-  err = sipsess_accept(&session->sess, session_socket, msg, delayed ? 180 : 200, delayed ? "Ringing" : "OK",
+  const int err = sipsess_accept(&session->sess, session_socket, msg, delayed ? 180 : 200, delayed ? "Ringing" : "OK",
                        contact.c_str(), "application/sdp", delayed ? nullptr : session->answer, nullptr, nullptr,
                        false, offer_handler, answer_handler, established_handler, nullptr, nullptr, close_handler,
                        session.get(), "Allow: %s\r\n", kAllow);
@@ -594,7 +578,7 @@ int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* m
   pending_message = nullptr;
   ParsedRequest request = std::move(pending);
   SessionChange change;
-  if (const auto refusal = apply_offer(session, request.sdp, false, change)) {
+  if (const auto refusal = apply_offer(session, request.sdp, change)) {
     // libre answers a failed offer handler with 488 and the error's text (sipsess reinvite_handler).
     warn("siprec: session " + std::to_string(session.id) + ": re-INVITE refused (488): " + refusal->detail);
     return refusal->code == 503 ? ENOSR : ENOTSUP;
@@ -608,8 +592,14 @@ int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* m
     change.metadata_changed = true;
   }
   update_roles(session);
-  const int err = sdp_encode(description, session.sdp, false);
-  if (err != 0) return err;
+  const std::string answer = session.sdp->answer();
+  *description = mbuf_alloc(answer.size() + 1);
+  if (answer.empty() || *description == nullptr ||
+      mbuf_write_mem(*description, reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()) != 0) {
+    *description = static_cast<mbuf*>(mem_deref(*description));
+    return ENOMEM;
+  }
+  (*description)->pos = 0;
   info("siprec: session " + std::to_string(session.id) + " re-INVITE:" + (change.hold_changed ? " hold" : "") +
        (change.metadata_changed ? " metadata" : "") + (change.streams_changed ? " streams" : "") +
        (session.info.on_hold ? " (on hold)" : ""));
@@ -641,170 +631,13 @@ void SiprecSignalling::Impl::on_close(int err, const sip_msg* msg, RecordingSess
 // ---------------------------------------------------------------------------------------
 // Sessions
 
-namespace {
-
-std::string format_name(const sdp_format& format) {
-  if (format.name != nullptr) return format.name;
-  // A static payload type offered without a=rtpmap (RFC 3551 §6 names it).
-  switch (format.pt) {
-    case 0: return "PCMU";
-    case 8: return "PCMA";
-    case 9: return "G722";
-    default: return "";
-  }
-}
-
-bool same_formats(const std::vector<PayloadFormat>& a, const std::vector<PayloadFormat>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i].payload_type != b[i].payload_type || a[i].encoding != b[i].encoding) return false;
-  return true;
-}
-
-struct MbufText {
-  struct mbuf* mb = nullptr;
-  explicit MbufText(const std::string& text) {
-    mb = mbuf_alloc(text.size() + 1);
-    if (mb != nullptr) {
-      mbuf_write_mem(mb, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
-      mb->pos = 0;
-    }
-  }
-  ~MbufText() { mem_deref(mb); }
-  MbufText(const MbufText&) = delete;
-  MbufText& operator=(const MbufText&) = delete;
-};
-
-}  // namespace
-
-std::optional<Refusal> SiprecSignalling::Impl::apply_offer(RecordingSession& session, const std::string& sdp_text, bool initial,
+std::optional<Refusal> SiprecSignalling::Impl::apply_offer(RecordingSession& session, const std::string& sdp_text,
                                                            SessionChange& change) {
-  // 1. A scratch decode with no local media: libre then keeps every offered m= line as a
-  //    remote-only one, and we learn how many there are, and which, before adding our local
-  //    audio media in their order (libre pairs an offered m= line with the first unused
-  //    local media of the same type and transport, sdp_decode / sdp_media_find).
-  struct sdp_session* scratch = nullptr;
-  if (sdp_session_alloc(&scratch, &media_address) != 0) return Refusal{500, "Server Internal Error", "sdp_session_alloc"};
-  std::vector<std::pair<std::string, std::string>> offered;  // media type, transport
-  int err = 0;
-  {
-    MbufText text(sdp_text);
-    err = text.mb == nullptr ? ENOMEM : sdp_decode(scratch, text.mb, true);
-  }
-  if (err == 0) {
-    struct le* element = nullptr;
-    LIST_FOREACH(sdp_session_medial(scratch, false), element) {
-      const auto* media = static_cast<const sdp_media*>(element->data);
-      const char* name = sdp_media_name(media);
-      const char* proto = sdp_media_proto(media);
-      offered.emplace_back(name != nullptr ? name : "", proto != nullptr ? proto : "");
-    }
-  }
-  mem_deref(scratch);
-  // RFC 3264 §6 / §8: a session description we cannot read is refused with 488.
-  if (err != 0) return Refusal{488, "Not Acceptable Here", "the SDP offer does not parse: " + error_text(err)};
-  if (offered.empty()) return Refusal{488, "Not Acceptable Here", "the SDP offer has no m= line"};
-  if (offered.size() > kMaxMediaLines)
-    return Refusal{488, "Not Acceptable Here", "more than " + std::to_string(kMaxMediaLines) + " m= lines"};
-  if (offered.size() < session.info.streams.size())
-    return Refusal{488, "Not Acceptable Here", "the offer has fewer m= lines than the last one (RFC 3264 §8.1)"};
-
-  // 2. Our side of each new audio RTP/AVP m= line: receive only (RFC 7866 §8.1.1: the SRS
-  //    answers a sendonly stream with recvonly) and the codecs the media side decodes.
-  //    Anything else (SRTP, video, text) gets no local media, and libre answers it with
-  //    port 0, a refused stream (RFC 3264 §6).
-  for (std::size_t i = session.info.streams.size(); i < offered.size(); ++i) {
-    if (offered[i].first != "audio" || offered[i].second != "RTP/AVP") continue;
-    struct sdp_media* media = nullptr;
-    if (sdp_media_add(&media, session.sdp, "audio", 0, "RTP/AVP") != 0)
-      return Refusal{500, "Server Internal Error", "sdp_media_add"};
-    sdp_media_set_ldir(media, SDP_RECVONLY);
-    for (const LocalFormat& format : kFormats)
-      if (sdp_format_add(nullptr, media, false, format.id, format.name, format.clock_rate_hz, 1, nullptr, nullptr,
-                         nullptr, false, nullptr) != 0)
-        return Refusal{500, "Server Internal Error", "sdp_format_add"};
-  }
-
-  // 3. The real decode, into the session's own SDP state (its o= line and version carry over
-  //    from answer to answer, RFC 3264 §8).
-  {
-    MbufText text(sdp_text);
-    err = text.mb == nullptr ? ENOMEM : sdp_decode(session.sdp, text.mb, true);
-  }
-  if (err != 0) return Refusal{488, "Not Acceptable Here", "the SDP offer does not match the session: " + error_text(err)};
-
-  // 4. What each m= line is now, and the RTP ports of the accepted ones.
-  std::size_t index = 0;
-  bool any_accepted = false;
-  bool all_on_hold = true;
-  struct le* element = nullptr;
-  LIST_FOREACH(sdp_session_medial(session.sdp, false), element) {
-    auto* media = static_cast<sdp_media*>(element->data);
-    if (index >= offered.size()) break;
-    const bool is_new = index >= session.info.streams.size();
-    if (is_new) session.info.streams.emplace_back();
-    StreamInfo& stream = session.info.streams[index];
-    const StreamInfo before = stream;
-    stream.media_index = index;
-    const char* label = sdp_media_rattr(media, "label");
-    stream.label = label != nullptr ? sip::printable(label, 64) : "";
-    const bool ours = offered[index].first == "audio" && offered[index].second == "RTP/AVP";
-    stream.formats.clear();
-    if (ours) {
-      struct le* format_element = nullptr;
-      LIST_FOREACH(sdp_media_format_lst(media, false), format_element) {
-        const auto* format = static_cast<const sdp_format*>(format_element->data);
-        if (!format->sup) continue;
-        stream.formats.push_back(PayloadFormat{format->pt, format_name(*format), format->srate});
-      }
-    }
-    stream.remote_rtp_port = sdp_media_rport(media);
-    stream.remote_address = host_text(sdp_media_raddr(media));
-    bool has_audio_codec = false;
-    for (const PayloadFormat& format : stream.formats) has_audio_codec |= format.encoding != "telephone-event";
-    // RFC 3264 §8.2: port 0 in a new offer removes the stream.
-    stream.accepted = ours && stream.remote_rtp_port != 0 && has_audio_codec;
-    if (stream.accepted && stream.local_rtp_port == 0) {
-      const auto port = ports.acquire();
-      if (!port) return Refusal{503, "Service Unavailable", "no free RTP port pair in the configured range"};
-      stream.local_rtp_port = *port;
-    } else if (!stream.accepted && stream.local_rtp_port != 0) {
-      ports.release(stream.local_rtp_port);
-      stream.local_rtp_port = 0;
-    }
-    if (ours) {
-      sdp_media_set_lport(media, stream.local_rtp_port);
-      // RFC 4574 §5 / RFC 7866 §8.1.1: the answer keeps the stream's label.
-      if (!stream.label.empty()) sdp_media_set_lattr(media, true, "label", "%s", stream.label.c_str());
-      else sdp_media_del_lattr(media, "label");
-    }
-    // A stream the SRC no longer sends on: a=inactive, or a=recvonly (libre stores the
-    // offer's direction as seen from our side: SDP_RECVONLY means the SRC sends), or the
-    // old c=0.0.0.0 hold of RFC 2543 (RFC 3264 §8.4). In a recording session every stream
-    // is sendonly from the SRC (RFC 7866 §8.1.1), so sendonly itself is no hold here; an SRC
-    // pauses a stream, for a hold of the recorded call or a pause of the recording, by
-    // offering it inactive.
-    const sa* remote = sdp_media_raddr(media);
-    stream.on_hold = stream.accepted && (!(sdp_media_rdir(media) & SDP_RECVONLY) || (remote != nullptr && sa_is_any(remote)));
-    if (stream.accepted) {
-      any_accepted = true;
-      all_on_hold = all_on_hold && stream.on_hold;
-    }
-    if (!is_new) {
-      change.hold_changed |= before.on_hold != stream.on_hold;
-      change.streams_changed |= before.accepted != stream.accepted || before.label != stream.label ||
-                                before.remote_rtp_port != stream.remote_rtp_port ||
-                                before.remote_address != stream.remote_address ||
-                                !same_formats(before.formats, stream.formats);
-    } else if (!initial) {
-      change.streams_changed = true;
-    }
-    ++index;
-  }
-  session.info.on_hold = any_accepted && all_on_hold;
-  if (initial && !any_accepted)
-    return Refusal{488, "Not Acceptable Here",
-                   "no offered stream is audio over RTP/AVP with PCMU, PCMA or G722 (SRTP is not supported yet)"};
+  const auto refusal = session.sdp->apply_offer(sdp_text, ports, change);
+  // The sink's copy: the answerer's streams, roles added by update_roles.
+  session.info.streams = session.sdp->streams();
+  session.info.on_hold = session.sdp->on_hold();
+  if (refusal) return Refusal{refusal->code, refusal->reason, refusal->detail};
   return std::nullopt;
 }
 
@@ -838,10 +671,7 @@ void SiprecSignalling::Impl::finish(RecordingSession& session, std::optional<Ses
   session.ended = true;
   tmr_cancel(&session.answer_timer);
   if (session.started && reason) sink.on_session_end(session.id, *reason);
-  for (StreamInfo& stream : session.info.streams) {
-    ports.release(stream.local_rtp_port);
-    stream.local_rtp_port = 0;
-  }
+  if (session.sdp) session.sdp->release_ports(ports);
   const auto found = sessions.find(session.id);
   if (found != sessions.end()) {
     // Freed from a timer, not here: libre is inside this session's own callback.
@@ -855,10 +685,7 @@ void SiprecSignalling::Impl::finish(RecordingSession& session, std::optional<Ses
 void SiprecSignalling::Impl::free_session(RecordingSession& session) {
   // A session refused before it joined `sessions`: its ports go back; the caller's
   // unique_ptr frees the rest.
-  for (StreamInfo& stream : session.info.streams) {
-    ports.release(stream.local_rtp_port);
-    stream.local_rtp_port = 0;
-  }
+  if (session.sdp) session.sdp->release_ports(ports);
 }
 
 // ---------------------------------------------------------------------------------------
