@@ -77,7 +77,8 @@ class SiprecSessionSink {
   virtual ~SiprecSessionSink() = default;
   /// The 2xx answer has been sent: RTP may arrive on `info.streams[i].local_rtp_port` now.
   virtual void on_session_start(const SessionInfo& info) = 0;
-  /// A re-INVITE changed the session; `info` is the whole new state.
+  /// A re-INVITE changed the session; `info` is the whole new state. Called when the new offer
+  /// has been taken, just before libre sends the 200 with our answer.
   virtual void on_session_update(const SessionInfo& info, const SessionChange& change) = 0;
   /// The session is over; its RTP ports are free for other sessions after this returns.
   virtual void on_session_end(std::uint64_t id, SessionEndReason reason) = 0;
