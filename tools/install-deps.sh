@@ -21,6 +21,9 @@ packages=(
   libasound2-dev libjack-jackd2-dev
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
+  # SIPREC (issue 24): libre (BSD-3) for SIP transactions, dialogs and SDP (src/siprec);
+  # pugixml (MIT) for the RFC 7865 recording metadata XML (src/sip)
+  libre-dev libpugixml-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
   libssl-dev
   # Boost.Beast/Asio (header-only): the server and the stream player (HTTP, WebSocket, TCP); zlib for deflate
@@ -43,9 +46,10 @@ for option in "$@"; do
       # pytest runs the Python package's suite; Dask's distributed its cluster tests;
       # matplotlib the plot of docs/python.md's walk-through, which the suite runs.
       # ffmpeg is the reference G.722 encoder and decoder the [g722] tests check ours
-      # against (a test tool only: tonewatch never links or runs it).
+      # against (a test tool only: tonewatch never links or runs it). SIPp (sip-tester)
+      # is the SIP client the [siprec] tests drive the recorder's signalling with.
       packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils
-        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg) ;;
+        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg sip-tester) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)

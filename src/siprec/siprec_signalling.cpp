@@ -1,0 +1,741 @@
+#include "siprec/siprec_signalling.h"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "sip/siprec_body.h"
+#include "sip/sip_text.h"
+#include "sip/stream_roles.h"
+#include "siprec/allow_list.h"
+#include "siprec/metadata_json.h"
+#include "siprec/rtp_port_pool.h"
+#include "siprec/sdp_answerer.h"
+
+// libre last: its re_types.h defines MIN/MAX/ARRAY_SIZE macros, and without HAVE_STDBOOL_H
+// (set for this file in CMake) it would define `true` and `false` as macros in C++ too.
+#include <re.h>
+// Not part of re.h: dbg_init. It wants a module name and level for its
+// DEBUG_* macros, which this file does not use.
+#define DEBUG_MODULE "tonewatch"
+#define DEBUG_LEVEL 0
+#include <re_dbg.h>
+
+namespace tw::siprec {
+
+std::string_view to_string(SessionEndReason reason) noexcept {
+  switch (reason) {
+    case SessionEndReason::bye: return "bye";
+    case SessionEndReason::timeout: return "timeout";
+    case SessionEndReason::shutdown: return "shutdown";
+    case SessionEndReason::error: return "error";
+  }
+  return "error";
+}
+
+namespace {
+
+constexpr int kStopMessage = 1;
+// RFC 3261 §20.5 / §20.1: what we take, for OPTIONS, 405 and 415 answers.
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+constexpr const char* kAccept =
+    "application/sdp, application/rs-metadata+xml, application/rs-metadata, multipart/mixed";
+std::string_view view(const pl& text) noexcept {
+  return text.p == nullptr ? std::string_view() : std::string_view(text.p, text.l);
+}
+
+std::string host_text(const sa* address) {
+  char buffer[64] = {};
+  if (address == nullptr || !sa_isset(address, SA_ADDR) || sa_ntop(address, buffer, sizeof buffer) != 0) return "";
+  return buffer;
+}
+
+std::string address_text(const sa* address) {
+  const std::string host = host_text(address);
+  if (sa_af(address) == AF_INET6) return "[" + host + "]:" + std::to_string(sa_port(address));
+  return host + ":" + std::to_string(sa_port(address));
+}
+
+std::string error_text(int err) {
+  char buffer[128] = {};
+  return str_error(err, buffer, sizeof buffer);
+}
+
+// The text of a Warning header's quoted string (RFC 3261 §20.43, §25.1 quoted-string):
+// control characters, quotes and backslashes of peer text made harmless.
+std::string warning_text(std::string_view text) {
+  std::string out = sip::printable(text, 160);
+  for (char& c : out)
+    if (c == '"' || c == '\\') c = '\'';
+  return out;
+}
+
+std::once_flag g_libre_once;
+int g_libre_init_error = 0;
+
+}  // namespace
+
+// Members of Impl, so not in the anonymous namespace (GCC's -Wsubobject-linkage).
+namespace detail {
+
+struct ParsedRequest {
+  std::string sdp;
+  std::optional<sip::RecordingMetadata> metadata;
+};
+
+struct Refusal {
+  std::uint16_t code = 0;
+  const char* reason = "";
+  std::string detail;  // the Warning text and the log line
+};
+
+}  // namespace detail
+
+using detail::ParsedRequest;
+using detail::Refusal;
+
+// One recording session (one SIP dialog). Lives on the SIP thread only.
+struct RecordingSession {
+  SiprecSignalling::Impl* impl = nullptr;
+  std::uint64_t id = 0;
+  struct sipsess* sess = nullptr;
+  std::unique_ptr<SdpAnswerer> sdp;
+  struct mbuf* answer = nullptr;  // the 200's SDP while the answer waits (answer_delay_ms)
+  struct tmr answer_timer {};
+  SessionInfo info;
+  sip::RecordingMetadata metadata;
+  bool started = false;
+  bool ended = false;
+
+  RecordingSession() = default;
+  RecordingSession(const RecordingSession&) = delete;
+  RecordingSession& operator=(const RecordingSession&) = delete;
+  ~RecordingSession() {
+    tmr_cancel(&answer_timer);
+    mem_deref(answer);
+    // A sipsess not yet terminated sends BYE (established) or 486 (still being answered)
+    // from its destructor, and stops calling our handlers first (libre sess.c termwait).
+    mem_deref(sess);
+  }
+};
+
+struct SiprecSignalling::Impl {
+  Impl(SiprecSignalling& owner_in, SiprecConfig config_in, SiprecSessionSink& sink_in, LogCallback log_in)
+      : owner(owner_in),
+        config(std::move(config_in)),
+        sink(sink_in),
+        log(std::move(log_in)),
+        allow(config.allow),
+        ports(config.rtp_port_first, config.rtp_port_last) {}
+
+  SiprecSignalling& owner;
+  SiprecConfig config;
+  SiprecSessionSink& sink;
+  LogCallback log;
+  AllowList allow;
+  RtpPortPool ports;
+
+  // libre objects, SIP thread only.
+  struct sip* sip_stack = nullptr;
+  struct sip_lsnr* listener = nullptr;
+  struct sipsess_sock* session_socket = nullptr;
+  struct mqueue* queue = nullptr;
+  struct tmr reap_timer {};
+  struct sa media_address {};
+  std::string media_host;  // media_address as text, for the SDP answers
+
+  // Whether re_main runs (and `queue` may be written to), for stop() from another thread.
+  std::mutex loop_mutex;
+  bool loop_running = false;
+  std::promise<std::string> started;
+
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, std::unique_ptr<RecordingSession>> sessions;
+  std::vector<std::unique_ptr<RecordingSession>> ended;  // freed by reap_timer, outside libre's callbacks
+  // The request the gate checked, handed to libre's session layer in the same call chain
+  // (sip_listen handlers run one after the other for one message: ours, then sipsess's).
+  const sip_msg* pending_message = nullptr;
+  ParsedRequest pending;
+
+  void info(const std::string& line) const { log(LogLevel::info, line); }
+  void warn(const std::string& line) const { log(LogLevel::warning, line); }
+
+  // --- the thread -------------------------------------------------------------------
+  void run();
+  std::string setup();
+  void teardown();
+
+  // --- requests ---------------------------------------------------------------------
+  bool source_allowed(const sa& source) const;
+  void reply(const sip_msg* msg, std::uint16_t code, const char* reason, const std::string& headers = {},
+             const std::string& warning = {});
+  void refuse(const sip_msg* msg, const Refusal& refusal, const std::string& headers = {});
+  bool on_request(const sip_msg* msg);
+  std::optional<Refusal> check_invite(const sip_msg* msg, std::string& headers);
+  void on_connect(const sip_msg* msg);
+  int on_offer(struct mbuf** description, const sip_msg* msg, RecordingSession& session);
+  void on_close(int err, const sip_msg* msg, RecordingSession& session);
+
+  // --- sessions ---------------------------------------------------------------------
+  std::optional<Refusal> apply_offer(RecordingSession& session, const std::string& sdp_text, SessionChange& change);
+  void update_roles(RecordingSession& session);
+  void send_answer(RecordingSession& session);
+  void finish(RecordingSession& session, std::optional<SessionEndReason> reason);
+  void free_session(RecordingSession& session);
+  std::string contact_for(const sip_msg* msg) const;
+};
+
+namespace {
+
+// C callbacks: libre calls these on the SIP thread.
+bool request_handler(const sip_msg* msg, void* arg) {
+  return static_cast<SiprecSignalling::Impl*>(arg)->on_request(msg);
+}
+void connect_handler(const sip_msg* msg, void* arg) { static_cast<SiprecSignalling::Impl*>(arg)->on_connect(msg); }
+int offer_handler(struct mbuf** description, const sip_msg* msg, void* arg) {
+  auto* session = static_cast<RecordingSession*>(arg);
+  return session->impl->on_offer(description, msg, *session);
+}
+int answer_handler(const sip_msg*, void*) {
+  // Only called for an offer we made (an offerless INVITE), which the gate refuses.
+  return 0;
+}
+void established_handler(const sip_msg*, void* arg) {
+  auto* session = static_cast<RecordingSession*>(arg);
+  session->impl->info("siprec: session " + std::to_string(session->id) + " established (ACK)");
+}
+void close_handler(int err, const sip_msg* msg, void* arg) {
+  auto* session = static_cast<RecordingSession*>(arg);
+  session->impl->on_close(err, msg, *session);
+}
+void answer_timer_handler(void* arg) {
+  auto* session = static_cast<RecordingSession*>(arg);
+  session->impl->send_answer(*session);
+}
+void reap_timer_handler(void* arg) { static_cast<SiprecSignalling::Impl*>(arg)->ended.clear(); }
+void queue_handler(int id, void*, void*) {
+  // re_cancel acts on the calling thread's loop: this runs on the SIP thread.
+  if (id == kStopMessage) re_cancel();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// The thread
+
+void SiprecSignalling::Impl::run() {
+  // A libre loop of this thread's own (re_main.h: re_thread_init), so that several
+  // instances, and any other libre user in the process, each have theirs.
+  int err = re_thread_init();
+  if (err != 0) {
+    started.set_value("re_thread_init: " + error_text(err));
+    return;
+  }
+  tmr_init(&reap_timer);
+  const std::string error = setup();
+  if (!error.empty()) {
+    teardown();
+    re_thread_close();
+    started.set_value(error);
+    return;
+  }
+  {
+    const std::lock_guard lock(loop_mutex);
+    loop_running = true;
+  }
+  started.set_value("");
+  err = re_main(nullptr);
+  {
+    const std::lock_guard lock(loop_mutex);
+    loop_running = false;
+  }
+  if (err != 0) log(LogLevel::error, "siprec: the SIP loop stopped: " + error_text(err));
+  teardown();
+  re_thread_close();
+}
+
+std::string SiprecSignalling::Impl::setup() {
+  sa listen{};
+  const std::string where = config.listen_address + ":" + std::to_string(config.listen_port);
+  if (sa_set_str(&listen, config.listen_address.c_str(), config.listen_port) != 0)
+    return "siprec: listen address '" + config.listen_address + "' is not an IP address";
+  const std::string& media = config.media_address.empty() ? config.listen_address : config.media_address;
+  if (sa_set_str(&media_address, media.c_str(), 0) != 0 || sa_is_any(&media_address))
+    return "siprec: media address '" + media + "' is not an address an SRC can send RTP to";
+  media_host = media;
+  int err = sip_alloc(&sip_stack, nullptr, 32, 32, 32, "tonewatch", nullptr, nullptr);
+  if (err != 0) return "siprec: sip_alloc: " + error_text(err);
+  if (config.udp && (err = sip_transp_add(sip_stack, SIP_TRANSP_UDP, &listen)) != 0)
+    return "siprec: cannot listen for SIP on udp " + where + ": " + error_text(err);
+  if (config.tcp && (err = sip_transp_add(sip_stack, SIP_TRANSP_TCP, &listen)) != 0)
+    return "siprec: cannot listen for SIP on tcp " + where + ": " + error_text(err);
+  // Our gate runs after libre's server transactions (sip_alloc registered those first:
+  // retransmissions and CANCELs of known transactions never reach it) and before the
+  // session layer registered next. So a request matching an existing server transaction
+  // (a retransmission, or an ACK or CANCEL naming its Via branch and sent-by) is handled by
+  // libre before the allow list is consulted; such transactions exist only for requests an
+  // allowed source sent (or our own 403s), and libre matches them by branch, not by address.
+  if ((err = sip_listen(&listener, sip_stack, true, request_handler, this)) != 0) return "siprec: sip_listen: " + error_text(err);
+  if ((err = sipsess_listen(&session_socket, sip_stack, 32, connect_handler, this)) != 0)
+    return "siprec: sipsess_listen: " + error_text(err);
+  if ((err = mqueue_alloc(&queue, queue_handler, this)) != 0) return "siprec: mqueue_alloc: " + error_text(err);
+  info("siprec: listening for SIP on " + std::string(config.udp ? "udp " : "") + (config.tcp ? "tcp " : "") + where);
+  return "";
+}
+
+void SiprecSignalling::Impl::teardown() {
+  while (!sessions.empty()) finish(*sessions.begin()->second, SessionEndReason::shutdown);
+  // finish() moved them to `ended`; freeing them derefs each sipsess, and libre sends BYE
+  // for an established one (its destructor), before the stack closes below.
+  ended.clear();
+  tmr_cancel(&reap_timer);
+  mem_deref(session_socket);
+  session_socket = nullptr;
+  mem_deref(listener);
+  listener = nullptr;
+  if (sip_stack != nullptr) sip_close(sip_stack, true);
+  mem_deref(sip_stack);
+  sip_stack = nullptr;
+  mem_deref(queue);
+  queue = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+bool SiprecSignalling::Impl::source_allowed(const sa& source) const {
+  std::array<std::uint8_t, 16> bytes{};
+  if (sa_af(&source) == AF_INET) {
+    const std::uint32_t v4 = sa_in(&source);  // host order
+    bytes[10] = 0xff;
+    bytes[11] = 0xff;
+    bytes[12] = static_cast<std::uint8_t>(v4 >> 24);
+    bytes[13] = static_cast<std::uint8_t>(v4 >> 16);
+    bytes[14] = static_cast<std::uint8_t>(v4 >> 8);
+    bytes[15] = static_cast<std::uint8_t>(v4);
+  } else if (sa_af(&source) == AF_INET6) {
+    sa_in6(&source, bytes.data());
+  } else {
+    return false;
+  }
+  return allow.allows(bytes);
+}
+
+void SiprecSignalling::Impl::reply(const sip_msg* msg, std::uint16_t code, const char* reason,
+                                   const std::string& headers, const std::string& warning) {
+  std::string extra = headers;
+  // RFC 3261 §20.43: warn-code 399 (miscellaneous), the agent, and the detail, so that the
+  // SBC's own logs say what was wrong without a capture.
+  if (!warning.empty()) extra += "Warning: 399 tonewatch \"" + warning_text(warning) + "\"\r\n";
+  // A stateful reply: an INVITE's non-2xx is retransmitted until the ACK (RFC 3261 §17.2.1),
+  // which libre's transaction layer then absorbs.
+  const int err = sip_treplyf(nullptr, nullptr, sip_stack, msg, false, code, reason, "%sContent-Length: 0\r\n\r\n",
+                              extra.c_str());
+  if (err != 0) warn("siprec: could not send " + std::to_string(code) + ": " + error_text(err));
+}
+
+void SiprecSignalling::Impl::refuse(const sip_msg* msg, const Refusal& refusal, const std::string& headers) {
+  warn("siprec: " + std::to_string(refusal.code) + " " + refusal.reason + " to " + std::string(view(msg->met)) +
+       " from " + address_text(&msg->src) + " (Call-ID " + sip::printable(view(msg->callid), 80) +
+       "): " + refusal.detail);
+  reply(msg, refusal.code, refusal.reason, headers, refusal.detail);
+}
+
+bool SiprecSignalling::Impl::on_request(const sip_msg* msg) {
+  pending_message = nullptr;
+  const std::string_view method = view(msg->met);
+  // Issue 24 ("Security"): the allow-list comes before anything else is looked at.
+  if (!source_allowed(msg->src)) {
+    owner.forbidden_count_.fetch_add(1, std::memory_order_relaxed);
+    warn("siprec: 403 Forbidden to " + sip::printable(method, 20) + " from " + address_text(&msg->src) +
+         ": not in the allow list");
+    if (method != "ACK") reply(msg, 403, "Forbidden");  // RFC 3261 §17: an ACK is never answered
+    return true;
+  }
+  if (method == "ACK" || method == "BYE") return false;  // libre's dialogs (sipsess)
+  if (method == "CANCEL") {
+    // The transaction layer, which sees requests first, matched no INVITE (RFC 3261 §9.2).
+    reply(msg, 481, "Call/Transaction Does Not Exist");
+    return true;
+  }
+  if (method == "OPTIONS") {
+    // RFC 3261 §11.2: what we would answer to an INVITE, with Allow and Accept. SBCs probe
+    // their recorders with OPTIONS and take it out of service when this fails.
+    reply(msg, 200, "OK", std::string("Allow: ") + kAllow + "\r\nAccept: " + kAccept + "\r\n");
+    return true;
+  }
+  if (method != "INVITE") {
+    // RFC 3261 §8.2.1: a method we do not take gets 405 with the ones we do.
+    warn("siprec: 405 to " + sip::printable(method, 20) + " from " + address_text(&msg->src));
+    reply(msg, 405, "Method Not Allowed", std::string("Allow: ") + kAllow + "\r\n");
+    return true;
+  }
+  std::string headers;
+  if (const auto refusal = check_invite(msg, headers)) {
+    refuse(msg, *refusal, headers);
+    return true;
+  }
+  return false;  // on to sipsess: connect_handler (new) or offer_handler (re-INVITE)
+}
+
+namespace {
+
+struct RequireScan {
+  std::vector<std::string> tags;
+};
+
+bool collect_require(const sip_hdr* header, const sip_msg*, void* arg) {
+  auto* scan = static_cast<RequireScan*>(arg);
+  for (const std::string_view tag : sip::split_outside_quotes(view(header->val), ','))
+    if (!tag.empty() && scan->tags.size() < 32) scan->tags.push_back(sip::to_lower(tag));
+  return false;  // every Require header
+}
+
+// RFC 7866 §6.1.1 (and the drafts before it, which some SBCs still follow with a bare `src`):
+// the SRC marks its Contact with the +sip.src feature tag, a Contact header field parameter
+// after the URI (RFC 3840 §9).
+bool contact_has_src_tag(const sip_msg* msg) {
+  const sip_hdr* contact = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+  if (contact == nullptr) return false;
+  const std::string_view value = view(contact->val);
+  const std::size_t close = value.find('>');
+  const std::string_view after = close == std::string_view::npos ? value : value.substr(close + 1);
+  for (const sip::Parameter& parameter : sip::parse_parameters(after))
+    if (parameter.name == "+sip.src" || parameter.name == "src") return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, std::string& headers) {
+  const bool initial = !pl_isset(&msg->to.tag);
+  RequireScan require;
+  sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, collect_require, &require);
+  // RFC 3261 §8.2.2.3: an extension we do not support in Require gets 420 naming it.
+  std::string unsupported;
+  bool siprec_required = false;
+  for (const std::string& tag : require.tags) {
+    if (tag == "siprec") {
+      siprec_required = true;
+    } else {
+      unsupported += (unsupported.empty() ? "" : ", ") + sip::printable(tag, 40);
+    }
+  }
+  if (!unsupported.empty()) {
+    headers = "Unsupported: " + unsupported + "\r\n";
+    return Refusal{420, "Bad Extension", "Require names extensions we do not support: " + unsupported};
+  }
+  if (initial) {
+    // RFC 7866 §6.1.1: an SRC starts a recording session with `Require: siprec` and the
+    // +sip.src feature tag in Contact; an INVITE with neither is an ordinary call (the SRS
+    // must treat it as a normal session, not a recording one). tonewatch takes recording
+    // sessions only, and an ordinary call to it is a misrouted one: refused with 488, the
+    // answer RFC 7866 names for a session the SRS will not take, rather than answered as a
+    // call nobody records. Either mark alone is enough: SBCs in the field send one or both.
+    if (!siprec_required && !contact_has_src_tag(msg))
+      return Refusal{488, "Not Acceptable Here",
+                     "not a SIPREC recording session (no Require: siprec, no +sip.src in Contact, RFC 7866 §6.1.1)"};
+    if (sessions.size() >= config.max_sessions) {
+      // RFC 3261 §21.5.4 and §20.33: busy for now, try again later.
+      headers = "Retry-After: " + std::to_string(config.retry_after_s) + "\r\n";
+      return Refusal{503, "Service Unavailable",
+                     "at the limit of " + std::to_string(config.max_sessions) + " recording sessions"};
+    }
+  }
+  const std::string body(reinterpret_cast<const char*>(mbuf_buf(msg->mb)), mbuf_get_left(msg->mb));
+  if (body.empty())
+    return Refusal{initial ? std::uint16_t{400} : std::uint16_t{488}, initial ? "Bad Request" : "Not Acceptable Here",
+                   initial ? "a SIPREC INVITE needs an SDP offer and recording metadata (RFC 7866 §9)"
+                           : "a re-INVITE without an SDP offer is not supported"};
+  const sip_hdr* content_type = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+  if (content_type == nullptr) return Refusal{400, "Bad Request", "a body without Content-Type (RFC 3261 §20.15)"};
+  sip::MultipartLimits multipart_limits;
+  sip::SiprecBody split = sip::split_siprec_body(view(content_type->val), body, multipart_limits);
+  if (!split.ok()) {
+    if (split.status_code == 415) {
+      headers = std::string("Accept: ") + kAccept + "\r\n";  // RFC 3261 §21.4.13
+      return Refusal{415, "Unsupported Media Type", split.error};
+    }
+    return Refusal{400, "Bad Request", split.error};
+  }
+  if (!split.sdp) return Refusal{488, "Not Acceptable Here", "no SDP offer in the body (offerless INVITEs are not supported)"};
+  ParsedRequest parsed;
+  parsed.sdp = std::move(*split.sdp);
+  if (split.metadata) {
+    sip::MetadataResult metadata = sip::parse_recording_metadata(*split.metadata, config.metadata_limits);
+    if (!metadata.ok()) return Refusal{400, "Bad Request", "recording metadata: " + metadata.error};
+    parsed.metadata = std::move(metadata.metadata);
+  } else if (initial) {
+    // RFC 7866 lets an SRC send metadata later, but tonewatch decides who is who from it when
+    // the call starts; an SRC that sends none at first is refused rather than guessed at.
+    return Refusal{400, "Bad Request", "no recording metadata part (application/rs-metadata+xml) in the INVITE"};
+  }
+  pending_message = msg;
+  pending = std::move(parsed);
+  return std::nullopt;
+}
+
+std::string SiprecSignalling::Impl::contact_for(const sip_msg* msg) const {
+  // The address the SRC reached us on (a wildcard listen address: the media address).
+  std::string host = sa_is_any(&msg->dst) ? host_text(&media_address) : host_text(&msg->dst);
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string uri = "sip:" + config.contact_user + "@" + host + ":" + std::to_string(sa_port(&msg->dst));
+  if (msg->tp == SIP_TRANSP_TCP) uri += ";transport=tcp";
+  // RFC 7866 §6.1.2: the SRS marks its Contact with the +sip.srs feature tag, a header field
+  // parameter after the URI. libre 1.1.0 writes Contact itself as "Contact: <%s>" around the
+  // string given as cuser (sip_contact_print) and has no way to add header parameters, so the
+  // string closes the URI, adds the tag and ends that header line; libre's closing '>' then
+  // ends an extension header that repeats the URI, which a UA ignores (RFC 3261 §8.1.3.2
+  // and §7.3: unknown headers are ignored). The Contact itself stays the single URI that
+  // RFC 3261 §12.1.1 asks of a 2xx.
+  return uri + ">;+sip.srs\r\nX-Tonewatch-Srs-Uri: <" + uri;
+}
+
+void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
+  if (pending_message != msg) {
+    reply(msg, 500, "Server Internal Error");
+    return;
+  }
+  pending_message = nullptr;
+  ParsedRequest request = std::move(pending);
+  auto session = std::make_unique<RecordingSession>();
+  session->impl = this;
+  session->id = next_id++;
+  tmr_init(&session->answer_timer);
+  session->info.id = session->id;
+  session->info.call_id = sip::printable(view(msg->callid), 256);
+  session->info.source = address_text(&msg->src);
+  session->info.transport = msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
+  session->metadata = std::move(*request.metadata);
+  session->sdp = std::make_unique<SdpAnswerer>(media_host);
+  SessionChange change;
+  if (const auto refusal = apply_offer(*session, request.sdp, change)) {
+    refuse(msg, *refusal, refusal->code == 503 ? "Retry-After: " + std::to_string(config.retry_after_s) + "\r\n" : "");
+    free_session(*session);
+    return;
+  }
+  update_roles(*session);
+  const std::string answer = session->sdp->answer();
+  session->answer = mbuf_alloc(answer.size() + 1);
+  if (answer.empty() || session->answer == nullptr ||
+      mbuf_write_mem(session->answer, reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()) != 0) {
+    refuse(msg, Refusal{500, "Server Internal Error", "the SDP answer could not be written"});
+    free_session(*session);
+    return;
+  }
+  session->answer->pos = 0;
+  // The 200 OK with the answer at once, as an SRS should (RFC 3261 §8.2.6.1: no 100 Trying
+  // is needed for an answer within 200 ms; libre's sipsess_accept takes 101..299 and sends no
+  // 100 of its own). With answer_delay_ms, 180 first and the 200 from a timer: sipsess_accept
+  // holds the server transaction, so a CANCEL in between is answered 200 and the INVITE 487
+  // by libre (RFC 3261 §9.2), and close_handler runs.
+  const bool delayed = config.answer_delay_ms > 0;
+  const std::string contact = contact_for(msg);
+  const int err = sipsess_accept(&session->sess, session_socket, msg, delayed ? 180 : 200, delayed ? "Ringing" : "OK",
+                       contact.c_str(), "application/sdp", delayed ? nullptr : session->answer, nullptr, nullptr,
+                       false, offer_handler, answer_handler, established_handler, nullptr, nullptr, close_handler,
+                       session.get(), "Allow: %s\r\n", kAllow);
+  if (err != 0) {
+    refuse(msg, Refusal{500, "Server Internal Error", "sipsess_accept: " + error_text(err)});
+    free_session(*session);
+    return;
+  }
+  RecordingSession& ref = *session;
+  sessions.emplace(ref.id, std::move(session));
+  owner.session_count_.store(sessions.size(), std::memory_order_relaxed);
+  info("siprec: session " + std::to_string(ref.id) + " offered by " + ref.info.source + " (Call-ID " +
+       ref.info.call_id + "), " + std::to_string(ref.info.streams.size()) + " m= lines");
+  if (delayed) {
+    tmr_start(&ref.answer_timer, config.answer_delay_ms, answer_timer_handler, &ref);
+    return;
+  }
+  ref.answer = static_cast<mbuf*>(mem_deref(ref.answer));
+  ref.started = true;
+  sink.on_session_start(ref.info);
+}
+
+void SiprecSignalling::Impl::send_answer(RecordingSession& session) {
+  if (session.ended) return;
+  const int err = sipsess_answer(session.sess, 200, "OK", session.answer, "Allow: %s\r\n", kAllow);
+  session.answer = static_cast<mbuf*>(mem_deref(session.answer));
+  if (err != 0) {
+    log(LogLevel::error, "siprec: session " + std::to_string(session.id) + ": sipsess_answer: " + error_text(err));
+    finish(session, SessionEndReason::error);
+    return;
+  }
+  session.started = true;
+  sink.on_session_start(session.info);
+}
+
+int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* msg, RecordingSession& session) {
+  if (pending_message != msg) return EPROTO;
+  pending_message = nullptr;
+  ParsedRequest request = std::move(pending);
+  SessionChange change;
+  if (const auto refusal = apply_offer(session, request.sdp, change)) {
+    // libre answers a failed offer handler with 488 and the error's text (sipsess reinvite_handler).
+    warn("siprec: session " + std::to_string(session.id) + ": re-INVITE refused (488): " + refusal->detail);
+    return refusal->code == 503 ? ENOSR : ENOTSUP;
+  }
+  if (request.metadata) {
+    // RFC 7865 §6.1.1 dataMode: a partial update is merged by id into
+    // what we have, a complete one replaces it.
+    session.metadata = request.metadata->mode == sip::DataMode::partial
+                           ? sip::merge_metadata(session.metadata, *request.metadata, config.metadata_limits)
+                           : std::move(*request.metadata);
+    change.metadata_changed = true;
+  }
+  update_roles(session);
+  const std::string answer = session.sdp->answer();
+  *description = mbuf_alloc(answer.size() + 1);
+  if (answer.empty() || *description == nullptr ||
+      mbuf_write_mem(*description, reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()) != 0) {
+    *description = static_cast<mbuf*>(mem_deref(*description));
+    return ENOMEM;
+  }
+  (*description)->pos = 0;
+  info("siprec: session " + std::to_string(session.id) + " re-INVITE:" + (change.hold_changed ? " hold" : "") +
+       (change.metadata_changed ? " metadata" : "") + (change.streams_changed ? " streams" : "") +
+       (session.info.on_hold ? " (on hold)" : ""));
+  if (session.started) sink.on_session_update(session.info, change);
+  return 0;
+}
+
+void SiprecSignalling::Impl::on_close(int err, const sip_msg* msg, RecordingSession& session) {
+  // libre 1.1.0 ends a session the peer closed with ECONNRESET and no message, for a BYE
+  // (sipsess bye_handler) as for a CANCEL (accept.c cancel_handler, before any 2xx); a 2xx
+  // never acknowledged gives ETIMEDOUT (RFC 3261 §13.3.1.4).
+  (void)msg;
+  std::optional<SessionEndReason> reason;
+  if (!session.started) {
+    reason = std::nullopt;  // cancelled (libre answered 487) or failed before the answer
+  } else if (err == ECONNRESET) {
+    reason = SessionEndReason::bye;
+  } else if (err == ETIMEDOUT) {
+    reason = SessionEndReason::timeout;
+  } else {
+    reason = SessionEndReason::error;
+  }
+  info("siprec: session " + std::to_string(session.id) + " closed: " +
+       (reason ? std::string(to_string(*reason)) : std::string(session.started ? "ended" : "cancelled before the answer")) +
+       (err != 0 ? " (" + error_text(err) + ")" : ""));
+  finish(session, reason.value_or(SessionEndReason::error));
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions
+
+std::optional<Refusal> SiprecSignalling::Impl::apply_offer(RecordingSession& session, const std::string& sdp_text,
+                                                           SessionChange& change) {
+  const auto refusal = session.sdp->apply_offer(sdp_text, ports, change);
+  // The sink's copy: the answerer's streams, roles added by update_roles.
+  session.info.streams = session.sdp->streams();
+  session.info.on_hold = session.sdp->on_hold();
+  if (refusal) return Refusal{refusal->code, refusal->reason, refusal->detail};
+  return std::nullopt;
+}
+
+void SiprecSignalling::Impl::update_roles(RecordingSession& session) {
+  const std::vector<sip::StreamRole> roles = sip::decide_stream_roles(session.metadata, config.agent_patterns);
+  std::size_t accepted_seen = 0;
+  for (StreamInfo& stream : session.info.streams) {
+    const sip::StreamRole* found = nullptr;
+    for (const sip::StreamRole& role : roles)
+      if (!stream.label.empty() && role.label == stream.label) found = &role;
+    if (found != nullptr) {
+      stream.role = found->role;
+      stream.role_basis = std::string(sip::to_string(found->basis));
+      stream.participant_name = found->name;
+      stream.participant_aor = found->aor;
+    } else {
+      // No metadata stream carries this label: the first accepted stream is the caller's,
+      // as sip/stream_roles.h does for streams without a sender.
+      stream.role = accepted_seen == 0 ? features::SpeakerRole::caller : features::SpeakerRole::agent;
+      stream.role_basis = "sdp_order";
+      stream.participant_name.clear();
+      stream.participant_aor.clear();
+    }
+    if (stream.accepted) ++accepted_seen;
+  }
+  session.info.metadata_json = metadata_to_json(session.metadata, roles);
+}
+
+void SiprecSignalling::Impl::finish(RecordingSession& session, std::optional<SessionEndReason> reason) {
+  if (session.ended) return;
+  session.ended = true;
+  tmr_cancel(&session.answer_timer);
+  if (session.started && reason) sink.on_session_end(session.id, *reason);
+  if (session.sdp) session.sdp->release_ports(ports);
+  const auto found = sessions.find(session.id);
+  if (found != sessions.end()) {
+    // Freed from a timer, not here: libre is inside this session's own callback.
+    ended.push_back(std::move(found->second));
+    sessions.erase(found);
+    owner.session_count_.store(sessions.size(), std::memory_order_relaxed);
+    tmr_start(&reap_timer, 0, reap_timer_handler, this);
+  }
+}
+
+void SiprecSignalling::Impl::free_session(RecordingSession& session) {
+  // A session refused before it joined `sessions`: its ports go back; the caller's
+  // unique_ptr frees the rest.
+  if (session.sdp) session.sdp->release_ports(ports);
+}
+
+// ---------------------------------------------------------------------------------------
+// The public side
+
+SiprecSignalling::SiprecSignalling(SiprecConfig config, SiprecSessionSink& sink, LogCallback log) {
+  if (!config.udp && !config.tcp) throw std::invalid_argument("siprec: udp and tcp are both off: no transport to listen on");
+  if (config.max_sessions == 0) throw std::invalid_argument("siprec: max_sessions must be at least 1");
+  if (config.contact_user.empty() || !sip::is_token(config.contact_user))
+    throw std::invalid_argument("siprec: contact_user must be a non-empty SIP token");
+  if (config.rtp_port_last < config.rtp_port_first)
+    throw std::invalid_argument("siprec: rtp_port_last is below rtp_port_first");
+  if (!log) log = [](LogLevel, std::string_view) {};
+  impl_ = std::make_unique<Impl>(*this, std::move(config), sink, std::move(log));  // throws on a bad allow list or port range
+}
+
+SiprecSignalling::~SiprecSignalling() { stop(); }
+
+void SiprecSignalling::start() {
+  if (started_) throw std::logic_error("siprec: start() called twice");
+  std::call_once(g_libre_once, [] {
+    g_libre_init_error = libre_init();
+    // libre 1.1.0 prints its debug warnings ("msg decode err" for a garbage datagram...)
+    // to stderr even when given a print handler (dbg_vprintf does not look at it); the
+    // library writes nothing to stderr, so they are silenced: a level below DBG_EMERG. What
+    // matters reaches the log callback through our own checks (every refusal is logged).
+    dbg_init(DBG_EMERG - 1, DBG_NONE);
+  });
+  if (g_libre_init_error != 0) throw std::runtime_error("siprec: libre_init: " + error_text(g_libre_init_error));
+  std::future<std::string> ready = impl_->started.get_future();
+  thread_ = std::thread([this] { impl_->run(); });
+  const std::string error = ready.get();
+  started_ = true;
+  if (!error.empty()) {
+    stop();
+    throw std::runtime_error(error);
+  }
+}
+
+void SiprecSignalling::stop() {
+  if (!started_) return;
+  {
+    const std::lock_guard lock(impl_->loop_mutex);
+    // The queue's pipe is the one thing another thread may touch: mqueue_push writes a
+    // message that the SIP thread reads in its loop and turns into re_cancel (re_main.h:
+    // re_cancel stops the calling thread's loop, so it has to run there).
+    if (impl_->loop_running && impl_->queue != nullptr) mqueue_push(impl_->queue, kStopMessage, nullptr);
+  }
+  if (thread_.joinable()) thread_.join();
+  started_ = false;
+}
+
+}  // namespace tw::siprec

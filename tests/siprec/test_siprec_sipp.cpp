@@ -1,0 +1,503 @@
+// The SIPREC recorder's signalling (src/siprec, through libre) driven by a real SIP client:
+// SIPp (Debian sip-tester), with the scenarios in tests/siprec/scenarios/ acting as the
+// SBC (the SRC). Each test checks SIPp's verdict (exit status 0: every call went as its
+// scenario says, answers checked with <ereg>) and what the session sink saw.
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "build_paths.h"
+#include "siprec/siprec_signalling.h"
+#include "support/run_command.h"
+
+using namespace tw::siprec;
+using tw::features::SpeakerRole;
+
+namespace {
+
+constexpr std::uint16_t kRtpFirst = 30000;
+constexpr std::uint16_t kRtpLast = 30099;
+
+// Keeps everything the signalling reports; the tests wait on it (the sink is called on
+// the SIP thread, and a BYE's session end may come just after SIPp has its 200).
+class RecordingSessionSink : public SiprecSessionSink {
+ public:
+  void on_session_start(const SessionInfo& info) override {
+    const std::lock_guard lock(mutex_);
+    starts_.push_back(info);
+    changed_.notify_all();
+  }
+  void on_session_update(const SessionInfo& info, const SessionChange& change) override {
+    const std::lock_guard lock(mutex_);
+    updates_.emplace_back(info, change);
+    changed_.notify_all();
+  }
+  void on_session_end(std::uint64_t id, SessionEndReason reason) override {
+    const std::lock_guard lock(mutex_);
+    ends_.emplace_back(id, reason);
+    changed_.notify_all();
+  }
+  /// Waits up to 5 s for `ready` to hold; true when it did.
+  bool wait_for(const std::function<bool()>& ready) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(5), ready);
+  }
+  std::vector<SessionInfo> starts() {
+    const std::lock_guard lock(mutex_);
+    return starts_;
+  }
+  std::vector<std::pair<SessionInfo, SessionChange>> updates() {
+    const std::lock_guard lock(mutex_);
+    return updates_;
+  }
+  std::vector<std::pair<std::uint64_t, SessionEndReason>> ends() {
+    const std::lock_guard lock(mutex_);
+    return ends_;
+  }
+  std::size_t start_count() { return starts().size(); }
+  std::size_t end_count() { return ends().size(); }
+
+  std::vector<SessionInfo> starts_;
+  std::vector<std::pair<SessionInfo, SessionChange>> updates_;
+  std::vector<std::pair<std::uint64_t, SessionEndReason>> ends_;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+// Log lines, kept for the checks.
+struct LogLines {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  LogCallback callback() {
+    return [this](LogLevel, std::string_view line) {
+      const std::lock_guard lock(mutex);
+      lines.emplace_back(line);
+    };
+  }
+  bool contains(std::string_view text) {
+    const std::lock_guard lock(mutex);
+    for (const std::string& line : lines)
+      if (line.find(text) != std::string::npos) return true;
+    return false;
+  }
+  std::string all() {
+    const std::lock_guard lock(mutex);
+    std::string out;
+    for (const std::string& line : lines) out += line + "\n";
+    return out;
+  }
+};
+
+// A port free for both UDP and TCP on 127.0.0.1 (the recorder listens on both).
+std::uint16_t free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ::close(udp);
+      continue;
+    }
+    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    const bool tcp_free = ::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(tcp);
+    ::close(udp);
+    if (tcp_free) return ntohs(address.sin_port);
+  }
+  FAIL("no free port on 127.0.0.1");
+  return 0;
+}
+
+SiprecConfig test_config(std::uint16_t port) {
+  SiprecConfig config;
+  config.listen_address = "127.0.0.1";
+  config.listen_port = port;
+  config.rtp_port_first = kRtpFirst;
+  config.rtp_port_last = kRtpLast;
+  config.agent_patterns = {"sip:*@agents.biloxi.example.com"};
+  return config;
+}
+
+// SIPp's arguments for one call (-m 1) of `scenario` against the recorder on `port`.
+std::vector<std::string> sipp_arguments(const std::string& scenario, std::uint16_t port, const std::string& transport,
+                                        const std::vector<std::string>& extra = {}) {
+  const std::string path = tw::build::source_dir() + "/tests/siprec/scenarios/" + scenario;
+  std::vector<std::string> arguments = {"127.0.0.1:" + std::to_string(port),
+                                        "-sf", path, "-m", "1", "-i", "127.0.0.1",
+                                        "-p", std::to_string(free_port()), "-t", transport, "-nostdin",
+                                        "-timeout", "20s", "-timeout_error", "-recv_timeout", "8000"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+tw::test::RunOptions sipp_options() {
+  tw::test::RunOptions options;
+  options.timeout_s = 40.0;
+  return options;
+}
+
+// Where sipp is on PATH (run_command execs a path, not a name); "sipp" when it is not found,
+// which then fails to start with 127.
+std::string sipp_program() {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
+  while (!rest.empty()) {
+    const std::size_t colon = rest.find(':');
+    const std::string candidate = std::string(rest.substr(0, colon)) + "/sipp";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  }
+  return "sipp";
+}
+
+// Runs SIPp once with `scenario` against the recorder on `port`.
+tw::test::CommandResult run_sipp(const std::string& scenario, std::uint16_t port, const std::string& transport = "u1",
+                                 const std::vector<std::string>& extra = {}) {
+  const tw::test::CommandResult result =
+      tw::test::run_command(sipp_program(), sipp_arguments(scenario, port, transport, extra), sipp_options());
+  if (result.exit_code == 127)
+    FAIL("sipp is not installed: it comes with Debian's sip-tester (tools/install-deps.sh --tests)");
+  return result;
+}
+
+// SIPp's verdict, with its screen and messages when it failed. `command` runs once.
+#define REQUIRE_SIPP_PASSED(command)                                                     \
+  do {                                                                                   \
+    const tw::test::CommandResult sipp_result_ = (command);                              \
+    INFO("sipp stdout:\n" << sipp_result_.out << "\nsipp stderr:\n" << sipp_result_.err); \
+    REQUIRE(sipp_result_.exit_code == 0);                                                \
+  } while (false)
+
+// The checks of an answered SIPREC call of the two-stream scenario (labels 1 and 2, Alice
+// the caller sends label 1, Bob an agent by the agents.biloxi pattern sends label 2).
+void check_two_stream_session(const SessionInfo& session, const std::string& transport) {
+  CHECK(session.transport == transport);
+  CHECK(session.source.rfind("127.0.0.1:", 0) == 0);
+  CHECK_FALSE(session.call_id.empty());
+  CHECK_FALSE(session.on_hold);
+  REQUIRE(session.streams.size() == 2);
+  std::set<int> ports;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const StreamInfo& stream = session.streams[i];
+    INFO("stream " << i);
+    CHECK(stream.media_index == i);
+    CHECK(stream.label == std::to_string(i + 1));
+    CHECK(stream.accepted);
+    CHECK(stream.local_rtp_port % 2 == 0);
+    CHECK(stream.local_rtp_port >= kRtpFirst);
+    CHECK(stream.local_rtp_port + 1 <= kRtpLast);
+    ports.insert(stream.local_rtp_port);
+    CHECK(stream.remote_address == "127.0.0.1");
+    CHECK(stream.remote_rtp_port == 12240 + 2 * i);
+    REQUIRE(stream.formats.size() == 2);
+    CHECK(stream.formats[0].payload_type == 0);
+    CHECK(stream.formats[0].encoding == "PCMU");
+    CHECK(stream.formats[0].clock_rate_hz == 8000);
+    CHECK(stream.formats[1].payload_type == 101);
+    CHECK(stream.formats[1].encoding == "telephone-event");
+    CHECK_FALSE(stream.on_hold);
+  }
+  CHECK(ports.size() == 2);
+  CHECK(session.streams[0].role == SpeakerRole::caller);
+  CHECK(session.streams[0].participant_name == "Alice");
+  CHECK(session.streams[0].participant_aor == "sip:alice@atlanta.example.com");
+  CHECK(session.streams[1].role == SpeakerRole::agent);
+  CHECK(session.streams[1].role_basis == "agent_pattern");
+  CHECK(session.streams[1].participant_name == "Bob");
+  CHECK(session.metadata_json.find("\"Alice\"") != std::string::npos);
+  CHECK(session.metadata_json.find("ab30317f1a784dc48ff824d0d3715d86") != std::string::npos);
+}
+
+void send_udp(std::uint16_t port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  REQUIRE(::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address) ==
+          static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("A SIPREC INVITE from SIPp over UDP is answered recvonly with its labels and two RTP ports and BYE ends it",
+          "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  const auto result = run_sipp("siprec_call.xml", port);
+  REQUIRE_SIPP_PASSED(result);
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  const auto starts = sink.starts();
+  REQUIRE(starts.size() == 1);
+  check_two_stream_session(starts[0], "udp");
+  const auto ends = sink.ends();
+  CHECK(ends[0].first == starts[0].id);
+  CHECK(ends[0].second == SessionEndReason::bye);
+  CHECK(sink.updates().empty());
+  CHECK(signalling.session_count() == 0);
+  INFO(log.all());
+  CHECK(log.contains("established"));
+}
+
+TEST_CASE("A SIPREC INVITE from SIPp over TCP is answered the same way and BYE ends it", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  const auto result = run_sipp("siprec_call.xml", port, "t1");
+  REQUIRE_SIPP_PASSED(result);
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  const auto starts = sink.starts();
+  REQUIRE(starts.size() == 1);
+  check_two_stream_session(starts[0], "tcp");
+  CHECK(sink.ends()[0].second == SessionEndReason::bye);
+}
+
+TEST_CASE("An OPTIONS probe from SIPp is answered 200 with Allow and Accept", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("options.xml", port));
+  CHECK(sink.start_count() == 0);
+}
+
+TEST_CASE("An INVITE cancelled before the answer gets 487 and never reaches the sink", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecConfig config = test_config(port);
+  // libre answers at once otherwise: the delay opens the window a CANCEL needs.
+  config.answer_delay_ms = 1500;
+  SiprecSignalling signalling(config, sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("cancel.xml", port));
+  INFO(log.all());
+  CHECK(log.contains("cancelled before the answer"));
+  CHECK(sink.start_count() == 0);
+  CHECK(sink.end_count() == 0);
+  CHECK(signalling.session_count() == 0);
+}
+
+TEST_CASE("A re-INVITE making both streams inactive is reported as a hold with the partial metadata merged",
+          "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_hold.xml", port));
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  const auto updates = sink.updates();
+  REQUIRE(updates.size() == 1);
+  const auto& [info, change] = updates[0];
+  CHECK(change.hold_changed);
+  CHECK(change.metadata_changed);
+  CHECK_FALSE(change.streams_changed);
+  CHECK(info.on_hold);
+  REQUIRE(info.streams.size() == 2);
+  CHECK(info.streams[0].on_hold);
+  CHECK(info.streams[1].on_hold);
+  // The ports stay the same through the hold (RFC 3264 §8: the answerer keeps its ports).
+  const auto starts = sink.starts();
+  REQUIRE(starts.size() == 1);
+  CHECK(info.streams[0].local_rtp_port == starts[0].streams[0].local_rtp_port);
+  CHECK(info.streams[1].local_rtp_port == starts[0].streams[1].local_rtp_port);
+  // RFC 7865 §6.1.1 partial update: Bob is now Robert, Alice is kept.
+  CHECK(info.streams[1].participant_name == "Robert");
+  CHECK(info.streams[1].role == SpeakerRole::agent);
+  CHECK(info.streams[0].participant_name == "Alice");
+  CHECK(sink.ends()[0].second == SessionEndReason::bye);
+}
+
+TEST_CASE("A re-INVITE that removes one stream and adds another is reported with the ports updated", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_streams.xml", port));
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  const auto starts = sink.starts();
+  const auto updates = sink.updates();
+  REQUIRE(starts.size() == 1);
+  REQUIRE(updates.size() == 1);
+  const auto& [info, change] = updates[0];
+  CHECK(change.streams_changed);
+  CHECK_FALSE(change.metadata_changed);  // an SDP-only re-INVITE keeps the metadata
+  CHECK_FALSE(change.hold_changed);
+  REQUIRE(info.streams.size() == 3);
+  CHECK(info.streams[0].accepted);
+  CHECK(info.streams[0].local_rtp_port == starts[0].streams[0].local_rtp_port);
+  // RFC 3264 §8.2: port 0 removes stream 2; its RTP port goes back to the pool.
+  CHECK_FALSE(info.streams[1].accepted);
+  CHECK(info.streams[1].local_rtp_port == 0);
+  CHECK(info.streams[2].label == "3");
+  CHECK(info.streams[2].accepted);
+  REQUIRE(info.streams[2].formats.size() == 1);
+  CHECK(info.streams[2].formats[0].encoding == "PCMA");
+  CHECK(info.streams[2].local_rtp_port % 2 == 0);
+  CHECK(info.streams[2].local_rtp_port != info.streams[0].local_rtp_port);
+  // No metadata stream has label 3: it falls back on SDP order (not the first stream: an agent's).
+  CHECK(info.streams[2].role_basis == "sdp_order");
+  CHECK(info.streams[0].participant_name == "Alice");
+}
+
+TEST_CASE("A method the recorder does not take gets 405 with Allow", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("unknown_method.xml", port));
+  INFO(log.all());
+  CHECK(log.contains("405 to MESSAGE"));
+}
+
+TEST_CASE("Malformed or hostile or missing metadata and ordinary calls are refused with the right 4xx", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  for (const char* scenario : {"invite_bad_metadata.xml", "invite_sdp_only.xml", "invite_not_siprec.xml"}) {
+    INFO(scenario);
+    REQUIRE_SIPP_PASSED(run_sipp(scenario, port));
+  }
+  // A billion-laughs style DOCTYPE (nested entities). SIPp reads [...] in a scenario as its
+  // own keywords, so the internal subset comes in as the value of -key doctype.
+  const std::string doctype =
+      "<!DOCTYPE recording [\n<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
+      "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n]>";
+  REQUIRE_SIPP_PASSED(run_sipp("invite_doctype.xml", port, "u1", {"-key", "doctype", doctype}));
+  CHECK(sink.start_count() == 0);
+  CHECK(signalling.session_count() == 0);
+  INFO(log.all());
+  CHECK(log.contains("400 Bad Request"));
+  CHECK(log.contains("488 Not Acceptable Here"));
+  // Other calls are unaffected.
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_call.xml", port));
+  CHECK(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+}
+
+TEST_CASE("Garbage datagrams do not hurt the recorder and the next call still works", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  // SIPp sends only well-formed SIP, so these go through a raw UDP socket.
+  send_udp(port, std::string("\x00\xff\x13garbage\r\n\r\n", 14));
+  send_udp(port, "INVITE sip:x SIP/2.0\r\nVia: nonsense\r\nContent-Length: 99999\r\n\r\nabc");
+  send_udp(port, "SIP/2.0 200 OK\r\n\r\n");
+  send_udp(port, std::string(1400, 'A'));
+  send_udp(port,
+           "INVITE sip:srs@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx1\r\n"
+           "From: <sip:a@b>;tag=1\r\nTo: <sip:srs@127.0.0.1>\r\nCall-ID: g1\r\nCSeq: 1 INVITE\r\nRequire: siprec\r\n"
+           "Content-Type: multipart/mixed;boundary=b\r\nContent-Length: 20\r\n\r\n--b\r\ntruncated-body");
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_call.xml", port));
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  CHECK(sink.start_count() == 1);
+}
+
+TEST_CASE("A request from a source outside the allow list gets 403 and a log line", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecConfig config = test_config(port);
+  config.allow = {"192.0.2.0/24"};  // SIPp calls from 127.0.0.1
+  SiprecSignalling signalling(config, sink, log.callback());
+  signalling.start();
+  REQUIRE_SIPP_PASSED(run_sipp("invite_forbidden.xml", port));
+  CHECK(sink.start_count() == 0);
+  CHECK(signalling.forbidden_count() >= 1);
+  INFO(log.all());
+  CHECK(log.contains("403 Forbidden to INVITE from 127.0.0.1"));
+  CHECK(log.contains("allow list"));
+}
+
+TEST_CASE("A session past the limit gets 503 with Retry-After while the first goes on", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecConfig config = test_config(port);
+  config.max_sessions = 1;
+  SiprecSignalling signalling(config, sink, log.callback());
+  signalling.start();
+  tw::test::BackgroundCommand first(sipp_program(), sipp_arguments("siprec_long_call.xml", port, "u1"), sipp_options());
+  REQUIRE(sink.wait_for([&] { return sink.starts_.size() == 1; }));
+  CHECK(signalling.session_count() == 1);
+  REQUIRE_SIPP_PASSED(run_sipp("invite_busy.xml", port));
+  const auto long_call = first.wait();
+  REQUIRE_SIPP_PASSED(long_call);
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  CHECK(sink.start_count() == 1);
+  INFO(log.all());
+  CHECK(log.contains("503 Service Unavailable"));
+}
+
+TEST_CASE("Stopping the recorder ends a session in progress with a BYE and tells the sink", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = free_port();
+  SiprecSignalling signalling(test_config(port), sink, log.callback());
+  signalling.start();
+  tw::test::BackgroundCommand call(sipp_program(), sipp_arguments("siprec_long_call.xml", port, "u1"), sipp_options());
+  REQUIRE(sink.wait_for([&] { return sink.starts_.size() == 1; }));
+  signalling.stop();
+  const auto ends = sink.ends();
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0].second == SessionEndReason::shutdown);
+  CHECK(signalling.session_count() == 0);
+  // SIPp's scenario did not expect our BYE: its call fails, as it should.
+  CHECK(call.wait().exit_code != 0);
+}
+
+TEST_CASE("A bad configuration or a port in use is refused naming the problem and stop is idempotent", "[siprec]") {
+  RecordingSessionSink sink;
+  LogLines log;
+  SiprecConfig bad = test_config(5060);
+  bad.udp = false;
+  bad.tcp = false;
+  CHECK_THROWS_AS(SiprecSignalling(bad, sink, log.callback()), std::invalid_argument);
+  bad = test_config(5060);
+  bad.allow = {"nonsense"};
+  CHECK_THROWS_WITH(SiprecSignalling(bad, sink, log.callback()), Catch::Contains("nonsense"));
+  bad = test_config(5060);
+  bad.listen_address = "not-an-address";
+  SiprecSignalling unbindable(bad, sink, log.callback());
+  CHECK_THROWS_WITH(unbindable.start(), Catch::Contains("not-an-address"));
+  // Two recorders on one port: the second cannot listen and says where.
+  const std::uint16_t port = free_port();
+  SiprecSignalling first(test_config(port), sink, log.callback());
+  first.start();
+  SiprecSignalling second(test_config(port), sink, log.callback());
+  CHECK_THROWS_WITH(second.start(), Catch::Contains(std::to_string(port)));
+  first.stop();
+  first.stop();  // idempotent
+}
