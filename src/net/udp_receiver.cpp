@@ -148,6 +148,32 @@ UdpReceiver::~UdpReceiver() {
   loop_->thread.join();
 }
 
+namespace {
+// Binds `rtp` and `rtcp` at the pair starting at `port`, non-blocking and counting the
+// kernel's drops; false (both closed) if either cannot be bound.
+bool bind_pair(const asio::ip::address& address, std::uint16_t port, Socket& rtp, Socket& rtcp) {
+  boost::system::error_code ec;
+  const auto protocol = address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4();
+  rtp.open(protocol, ec);
+  if (!ec) rtp.bind({address, port}, ec);
+  if (!ec) rtcp.open(protocol, ec);
+  if (!ec) rtcp.bind({address, static_cast<std::uint16_t>(port + 1)}, ec);
+  if (!ec) rtp.non_blocking(true, ec);
+  if (!ec) rtcp.non_blocking(true, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    rtp.close(ignored);
+    rtcp.close(ignored);
+    return false;
+  }
+  // Every datagram the kernel drops for a full buffer is counted (socket(7)).
+  const int on = 1;
+  ::setsockopt(rtp.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  ::setsockopt(rtcp.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  return true;
+}
+}  // namespace
+
 std::unique_ptr<UdpReceiver::Pair> UdpReceiver::open(DatagramSink& sink) {
   auto state = std::make_shared<Pair::State>(*loop_, stats_, sink);
   const std::uint32_t pairs = (static_cast<std::uint32_t>(loop_->last_port) - loop_->first_port + 1) / 2;
@@ -159,28 +185,23 @@ std::unique_ptr<UdpReceiver::Pair> UdpReceiver::open(DatagramSink& sink) {
     std::lock_guard<std::mutex> lock(loop_->cursor_mutex);
     for (std::uint32_t tried = 0; tried < pairs && port == 0; ++tried) {
       const auto candidate = static_cast<std::uint16_t>(loop_->first_port + 2 * ((loop_->cursor + tried) % pairs));
-      boost::system::error_code ec;
-      Socket rtp(loop_->context.get_executor()), rtcp(loop_->context.get_executor());
-      const auto protocol = loop_->address.is_v6() ? asio::ip::udp::v6() : asio::ip::udp::v4();
-      rtp.open(protocol, ec);
-      if (!ec) rtp.bind({loop_->address, candidate}, ec);
-      if (!ec) rtcp.open(protocol, ec);
-      if (!ec) rtcp.bind({loop_->address, static_cast<std::uint16_t>(candidate + 1)}, ec);
-      if (!ec) rtp.non_blocking(true, ec);
-      if (!ec) rtcp.non_blocking(true, ec);
-      if (!ec) {
-        // Every datagram the kernel drops for a full buffer is counted (socket(7)).
-        const int on = 1;
-        ::setsockopt(rtp.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-        ::setsockopt(rtcp.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-      }
-      if (ec) continue;  // in use (here or by another program): the next pair
-      state->rtp = std::move(rtp);
-      state->rtcp = std::move(rtcp);
+      if (!bind_pair(loop_->address, candidate, state->rtp, state->rtcp)) continue;  // in use: the next pair
       port = candidate;
       loop_->cursor = (loop_->cursor + tried + 1) % pairs;
     }
   }
+  return start(std::move(state), port);
+}
+
+std::unique_ptr<UdpReceiver::Pair> UdpReceiver::open_at(std::uint16_t rtp_port, DatagramSink& sink) {
+  auto state = std::make_shared<Pair::State>(*loop_, stats_, sink);
+  const bool in_range = rtp_port % 2 == 0 && rtp_port >= loop_->first_port && rtp_port < loop_->last_port;
+  if (!in_range || !bind_pair(loop_->address, rtp_port, state->rtp, state->rtcp)) rtp_port = 0;
+  return start(std::move(state), rtp_port);
+}
+
+// A bound pair starts reading (port 0: nothing was bound, the open is refused).
+std::unique_ptr<UdpReceiver::Pair> UdpReceiver::start(std::shared_ptr<Pair::State> state, std::uint16_t port) {
   if (port == 0) {
     stats_.pairs_refused.fetch_add(1, std::memory_order_relaxed);
     return nullptr;

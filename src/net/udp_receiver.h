@@ -90,11 +90,17 @@ class UdpReceiver {
   /// their datagrams to `sink`. Returns null when no pair of the range can be bound
   /// (all in use, here or by other programs), counted in pairs_refused. Any thread.
   std::unique_ptr<Pair> open(DatagramSink& sink);
+  /// Binds the pair at `rtp_port` (even, within the range) and `rtp_port` + 1, for
+  /// ports chosen elsewhere (the SIP signalling's answer names them). Null when either
+  /// is in use or the port is not an even port of the range, counted in pairs_refused.
+  /// Any thread.
+  std::unique_ptr<Pair> open_at(std::uint16_t rtp_port, DatagramSink& sink);
 
   const UdpReceiverStats& stats() const noexcept { return stats_; }
 
  private:
   struct Loop;
+  std::unique_ptr<Pair> start(std::shared_ptr<Pair::State> state, std::uint16_t port);
   UdpReceiverStats stats_;
   std::unique_ptr<Loop> loop_;
 };

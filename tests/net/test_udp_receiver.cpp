@@ -334,3 +334,27 @@ TEST_CASE("UDP media costs no heap allocation per datagram once pairs are readin
   CHECK(allocations == 0);
   CHECK(receiver.stats().datagrams.load() == (20 + kRounds) * kPairs);
 }
+
+TEST_CASE("A UDP pair opened at a chosen port receives there / a taken odd or outside port is refused",
+          "[net][udp]") {
+  UdpReceiver receiver("127.0.0.1", kFirstPort + 200, kFirstPort + 209);
+  RecordingSink sink(8);
+  auto pair = receiver.open_at(kFirstPort + 204, sink);
+  REQUIRE(pair != nullptr);
+  CHECK(pair->rtp_port() == kFirstPort + 204);
+  CHECK(pair->rtcp_port() == kFirstPort + 205);
+  Sender sender;
+  const auto d = datagram(9, 80);
+  REQUIRE(sender.send(kFirstPort + 205, d.data(), d.size()));
+  REQUIRE(sink.wait_for(1));
+  CHECK(sink.records()[0].rtcp);
+  CHECK(receiver.open_at(kFirstPort + 204, sink) == nullptr);  // taken
+  CHECK(receiver.open_at(kFirstPort + 203, sink) == nullptr);  // odd
+  CHECK(receiver.open_at(kFirstPort + 210, sink) == nullptr);  // outside the range
+  CHECK(receiver.open_at(kFirstPort + 208, sink) != nullptr);  // the last pair of the range
+  CHECK(receiver.stats().pairs_refused.load() == 3);
+  // The range's own choice goes round the pairs taken.
+  auto chosen = receiver.open(sink);
+  REQUIRE(chosen != nullptr);
+  CHECK(chosen->rtp_port() != kFirstPort + 204);
+}
