@@ -20,6 +20,7 @@
 
 #include "net/udp_receiver.h"
 #include "support/allocation_counter.h"
+#include "support/udp_sender.h"
 
 namespace {
 
@@ -94,25 +95,7 @@ class RecordingSink final : public tw::net::DatagramSink {
   std::condition_variable cv_;
 };
 
-/// A UDP socket sending to 127.0.0.1.
-class Sender {
- public:
-  Sender() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {}
-  ~Sender() { ::close(fd_); }
-  Sender(const Sender&) = delete;
-  Sender& operator=(const Sender&) = delete;
-  // No allocation: called inside armed regions.
-  bool send(std::uint16_t port, const std::uint8_t* data, std::size_t size) const noexcept {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return ::sendto(fd_, data, size, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) == static_cast<ssize_t>(size);
-  }
-
- private:
-  int fd_;
-};
+using Sender = tw::test::UdpSender;
 
 // Datagram i: `size` bytes, the first two the index, the last its complement.
 std::vector<std::uint8_t> datagram(std::size_t i, std::size_t size) {

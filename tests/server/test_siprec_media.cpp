@@ -32,6 +32,7 @@
 #include "server/ingest_context.h"
 #include "server/siprec_media.h"
 #include "server/worker_pool.h"
+#include "support/udp_sender.h"
 #include "build_paths.h"
 
 using tw::features::SpeakerRole;
@@ -90,23 +91,7 @@ std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::uint32_t times
   return p;
 }
 
-class Sender {
- public:
-  Sender() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {}
-  ~Sender() { ::close(fd_); }
-  Sender(const Sender&) = delete;
-  Sender& operator=(const Sender&) = delete;
-  void send(std::uint16_t port, const std::vector<std::uint8_t>& data) const {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-  }
-
- private:
-  int fd_;
-};
+using Sender = tw::test::UdpSender;
 
 struct Server {
   tw::server::Metrics metrics;

@@ -238,15 +238,20 @@ void send_udp(std::uint16_t port, const std::string& bytes) {
   ::close(fd);
 }
 
-}  // namespace
-
-TEST_CASE("A SIPREC INVITE from SIPp over UDP is answered recvonly with its labels and two RTP ports and BYE ends it",
-          "[siprec]") {
+// A recorder with the test configuration on a free port, started, and what it reports.
+// The members are named as the tests use them.
+struct RunningRecorder {
   RecordingSessionSink sink;
   LogLines log;
   const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+  SiprecSignalling signalling{test_config(port), sink, log.callback()};
+  RunningRecorder() { signalling.start(); }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(RunningRecorder, "A SIPREC INVITE from SIPp over UDP is answered recvonly with its labels and two RTP ports and BYE ends it",
+          "[siprec]") {
   const auto result = run_sipp("siprec_call.xml", port);
   REQUIRE_SIPP_PASSED(result);
   REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
@@ -262,12 +267,7 @@ TEST_CASE("A SIPREC INVITE from SIPp over UDP is answered recvonly with its labe
   CHECK(log.contains("established"));
 }
 
-TEST_CASE("A SIPREC INVITE from SIPp over TCP is answered the same way and BYE ends it", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "A SIPREC INVITE from SIPp over TCP is answered the same way and BYE ends it", "[siprec]") {
   const auto result = run_sipp("siprec_call.xml", port, "t1");
   REQUIRE_SIPP_PASSED(result);
   REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
@@ -277,12 +277,7 @@ TEST_CASE("A SIPREC INVITE from SIPp over TCP is answered the same way and BYE e
   CHECK(sink.ends()[0].second == SessionEndReason::bye);
 }
 
-TEST_CASE("An OPTIONS probe from SIPp is answered 200 with Allow and Accept", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "An OPTIONS probe from SIPp is answered 200 with Allow and Accept", "[siprec]") {
   REQUIRE_SIPP_PASSED(run_sipp("options.xml", port));
   CHECK(sink.start_count() == 0);
 }
@@ -304,13 +299,8 @@ TEST_CASE("An INVITE cancelled before the answer gets 487 and never reaches the 
   CHECK(signalling.session_count() == 0);
 }
 
-TEST_CASE("A re-INVITE making both streams inactive is reported as a hold with the partial metadata merged",
+TEST_CASE_METHOD(RunningRecorder, "A re-INVITE making both streams inactive is reported as a hold with the partial metadata merged",
           "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
   REQUIRE_SIPP_PASSED(run_sipp("siprec_hold.xml", port));
   REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
   const auto updates = sink.updates();
@@ -335,12 +325,7 @@ TEST_CASE("A re-INVITE making both streams inactive is reported as a hold with t
   CHECK(sink.ends()[0].second == SessionEndReason::bye);
 }
 
-TEST_CASE("A re-INVITE that removes one stream and adds another is reported with the ports updated", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "A re-INVITE that removes one stream and adds another is reported with the ports updated", "[siprec]") {
   REQUIRE_SIPP_PASSED(run_sipp("siprec_streams.xml", port));
   REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
   const auto starts = sink.starts();
@@ -368,23 +353,13 @@ TEST_CASE("A re-INVITE that removes one stream and adds another is reported with
   CHECK(info.streams[0].participant_name == "Alice");
 }
 
-TEST_CASE("A method the recorder does not take gets 405 with Allow", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "A method the recorder does not take gets 405 with Allow", "[siprec]") {
   REQUIRE_SIPP_PASSED(run_sipp("unknown_method.xml", port));
   INFO(log.all());
   CHECK(log.contains("405 to MESSAGE"));
 }
 
-TEST_CASE("Malformed or hostile or missing metadata and ordinary calls are refused with the right 4xx", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "Malformed or hostile or missing metadata and ordinary calls are refused with the right 4xx", "[siprec]") {
   for (const char* scenario : {"invite_bad_metadata.xml", "invite_sdp_only.xml", "invite_not_siprec.xml"}) {
     INFO(scenario);
     REQUIRE_SIPP_PASSED(run_sipp(scenario, port));
@@ -405,12 +380,7 @@ TEST_CASE("Malformed or hostile or missing metadata and ordinary calls are refus
   CHECK(sink.wait_for([&] { return sink.ends_.size() == 1; }));
 }
 
-TEST_CASE("Garbage datagrams do not hurt the recorder and the next call still works", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "Garbage datagrams do not hurt the recorder and the next call still works", "[siprec]") {
   // SIPp sends only well-formed SIP, so these go through a raw UDP socket.
   send_udp(port, std::string("\x00\xff\x13garbage\r\n\r\n", 14));
   send_udp(port, "INVITE sip:x SIP/2.0\r\nVia: nonsense\r\nContent-Length: 99999\r\n\r\nabc");
@@ -461,12 +431,7 @@ TEST_CASE("A session past the limit gets 503 with Retry-After while the first go
   CHECK(log.contains("503 Service Unavailable"));
 }
 
-TEST_CASE("Stopping the recorder ends a session in progress with a BYE and tells the sink", "[siprec]") {
-  RecordingSessionSink sink;
-  LogLines log;
-  const std::uint16_t port = free_port();
-  SiprecSignalling signalling(test_config(port), sink, log.callback());
-  signalling.start();
+TEST_CASE_METHOD(RunningRecorder, "Stopping the recorder ends a session in progress with a BYE and tells the sink", "[siprec]") {
   tw::test::BackgroundCommand call(sipp_program(), sipp_arguments("siprec_long_call.xml", port, "u1"), sipp_options());
   REQUIRE(sink.wait_for([&] { return sink.starts_.size() == 1; }));
   signalling.stop();
