@@ -54,6 +54,7 @@
 
 #include "app/default_model.h"
 #include "bench_clock.h"
+#include "counting_sink.h"
 #include "kissfft_reference.h"
 #include "pipeline/call_session.h"
 #include "pipeline/channel_layout.h"
@@ -334,15 +335,7 @@ std::vector<float> channel_of(std::span<const float> interleaved, int channels, 
 
 std::vector<features::SpeakerRole> roles_for(int channels) { return pipeline::ChannelLayout{}.roles_for(channels); }
 
-/// The tap and event sink that only count: the session's windows and events are
-/// produced (detection included) but nothing is written.
-class NullSink final : public pipeline::FeatureSink, public alerts::EventSink {
- public:
-  void on_window(features::SpeakerRole, const features::WindowSummary&) override { ++windows; }
-  void on_event(const alerts::Event&) override { ++events; }
-  std::int64_t windows = 0;
-  std::int64_t events = 0;
-};
+using bench::CountingSink;
 
 /// The shipped model, loaded once and shared read-only by every session, as in the product.
 const detect::AgitationModel& shared_model() {
@@ -351,7 +344,7 @@ const detect::AgitationModel& shared_model() {
 }
 
 /// One call's whole pipeline (features + detection) with the counting sink as tap and event sink.
-std::unique_ptr<pipeline::CallSession> make_session(int channels, NullSink& sink) {
+std::unique_ptr<pipeline::CallSession> make_session(int channels, CountingSink& sink) {
   auto session = std::make_unique<pipeline::CallSession>("bench", pipeline::SessionConfig{}, shared_model(),
                                                          roles_for(channels), sink);
   session->add_tap(sink);
@@ -366,7 +359,7 @@ struct Fingerprint {
   bool operator==(const Fingerprint&) const = default;
 };
 
-Fingerprint fingerprint_of(const pipeline::CallSession& session, const NullSink& sink) {
+Fingerprint fingerprint_of(const pipeline::CallSession& session, const CountingSink& sink) {
   Fingerprint fp;
   fp.windows = sink.windows;
   fp.events = sink.events;
@@ -408,7 +401,7 @@ std::ostream& progress() {
 /// in-memory audio in pipeline::run's 100 ms blocks, then finish(). Constructing
 /// the session is not timed.
 RunResult run_in_memory(std::span<const float> interleaved, int channels) {
-  NullSink sink;
+  CountingSink sink;
   const std::unique_ptr<pipeline::CallSession> session = make_session(channels, sink);
   const std::size_t block = kBlockFrames * static_cast<std::size_t>(channels);
   RunResult r;
@@ -428,7 +421,7 @@ RunResult run_in_memory(std::span<const float> interleaved, int channels) {
 /// drive the analyzer with pipeline::run, all timed (as a batch job pays it).
 RunResult run_from_file(const std::string& path) {
   std::unique_ptr<pipeline::CallSession> session;
-  NullSink sink;
+  CountingSink sink;
   RunResult r;
   const std::int64_t allocations = g_allocations.load(std::memory_order_relaxed);
   r.timing = time_once([&] {
@@ -876,7 +869,7 @@ struct StreamMemory {
 /// RSS and live heap growth per added stereo CallSession, each fed 2 s of the
 /// example so every buffer it owns has been touched.
 StreamMemory measure_stream_memory(const Audio& example, int streams) {
-  NullSink sink;
+  CountingSink sink;
   const std::size_t two_seconds = std::min(example.interleaved.size(), static_cast<std::size_t>(2 * kRateHz * example.channels));
   const std::span<const float> head(example.interleaved.data(), two_seconds);
   make_session(example.channels, sink)->process(head);

@@ -31,6 +31,7 @@
 #include "alerts/event_sink.h"
 #include "app/default_model.h"
 #include "bench_clock.h"
+#include "counting_sink.h"
 #include "dsp/stream_spec.h"
 #include "io/audio_file_source.h"
 #include "io/resampling_source.h"
@@ -43,11 +44,7 @@ namespace {
 using namespace tw;
 using bench::thread_cpu_s;
 
-class CountingSink final : public alerts::EventSink {
- public:
-  void on_event(const alerts::Event&) override { ++events; }
-  long events = 0;
-};
+using bench::CountingSink;
 
 struct Figures {
   double write_ms_per_call_s = 0.0;  ///< leg writes, per call-second of audio
@@ -58,13 +55,6 @@ struct Figures {
   std::uint64_t analysed_frames = 0;
 };
 
-/// The tap and event sink of the batch rows: windows and events made, nothing written.
-class NullSink final : public pipeline::FeatureSink, public alerts::EventSink {
- public:
-  void on_window(features::SpeakerRole, const features::WindowSummary&) override {}
-  void on_event(const alerts::Event&) override {}
-};
-
 /// Batch's cost for the same call-seconds: each call's audio (the same stretches the
 /// live calls were given) through its own CallSession, one call after another.
 double batch_ms_per_call_s(int calls, double seconds, const std::vector<float>& caller, const std::vector<float>& agent,
@@ -73,7 +63,7 @@ double batch_ms_per_call_s(int calls, double seconds, const std::vector<float>& 
   const auto frames = static_cast<std::size_t>(seconds * 50.0) * kTick;
   const std::size_t length = caller.size() - kTick;
   std::vector<float> interleaved(2 * kBlock);
-  NullSink sink;
+  CountingSink sink;
   double spent_s = 0.0;
   for (int i = 0; i < calls; ++i) {
     pipeline::CallSession session("batch", pipeline::SessionConfig{}, model, pipeline::ChannelLayout{}.roles_for(2), sink);

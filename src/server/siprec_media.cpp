@@ -49,7 +49,8 @@ SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, con
                                   std::to_string(s.rtp.sample_rate_hz) + " Hz in one call are not supported");
     }
   }
-  // The ports first: a session the range cannot serve never becomes a call.
+  // The ports first: a session the range cannot serve never becomes a call. (On a throw
+  // below, streams_ is destroyed before leg_, and each Pair closes its ports as it goes.)
   for (std::size_t i = 0; i < streams.size(); ++i) {
     telephony::RtpJitterConfig config = streams[i].rtp;
     config.track = static_cast<int>(i);
@@ -57,10 +58,7 @@ SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, con
   }
   for (auto& s : streams_) {
     s->pair_ = receiver.open(*s);
-    if (!s->pair_) {
-      streams_.clear();  // closes the pairs already open
-      throw std::runtime_error("SIPREC session " + call_id + ": no free RTP port pair in the --rtp-ports range");
-    }
+    if (!s->pair_) throw std::runtime_error("SIPREC session " + call_id + ": no free RTP port pair in the --rtp-ports range");
   }
   telephony::StreamStart start;
   start.protocol = telephony::Protocol::siprec;
@@ -70,11 +68,7 @@ SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, con
   for (const SiprecStream& s : streams) start.tracks.push_back({s.label, {s.role}});
   start.metadata = std::move(metadata);
   leg_.on_stream_start(start);
-  if (!leg_.call()) {
-    for (auto& s : streams_) s->pair_->close();
-    ended_ = true;
-    throw std::runtime_error("SIPREC session " + call_id + " refused: " + leg_.refused());
-  }
+  if (!leg_.call()) throw std::runtime_error("SIPREC session " + call_id + " refused: " + leg_.refused());
 }
 
 SiprecMedia::~SiprecMedia() {

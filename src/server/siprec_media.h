@@ -9,7 +9,6 @@
 // writes the legs while the session is open. end() closes the ports first (after which
 // the loop never calls in again), then plays out what the buffers hold and ends the legs.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
