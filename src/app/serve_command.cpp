@@ -217,6 +217,7 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--audiosocket", audiosocket, "Asterisk AudioSocket listener for caller legs (host:port), e.g. 127.0.0.1:9092");
   cmd->add_option("--audiosocket-agent", audiosocket_agent, "AudioSocket listener for agent legs (host:port)");
+  siprec_options.add_to(cmd);
   cmd->add_option("--out,-o", out_dir, "Where each call's outputs go when it ends")->capture_default_str();
   cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
@@ -354,6 +355,13 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   for (const std::string& k : audiohook_keys) ingest.audiohook_auth.credentials.push_back(parse_audiohook_key(k));
   ingest.allowed_origins = ingest_origins;
 
+  // Checked before anything listens: a bad SIPREC flag is a usage error.
+  std::unique_ptr<server::SiprecIngest> siprec;
+  if (siprec_options.enabled()) {
+    siprec = std::make_unique<server::SiprecIngest>(ingest, siprec_options.config(idle_timeout_s, max_calls));
+    siprec_options.warn(err);
+  }
+
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
   warn_exposure(listen, {audiosocket, audiosocket_agent}, dashboard.access().token_required(), !tls_cert.empty(), err);
   std::atomic<bool> ready{true};
@@ -398,7 +406,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_event_queue_dropped_total", "Events dropped between analysis and delivery (queue full)", "counter", events.dropped()) +
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
            stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
-           (webhook ? webhook_metrics(webhook->stats()) : std::string()) + process_metrics(start_unix_s, model_label);
+           (webhook ? webhook_metrics(webhook->stats()) : std::string()) + (siprec ? siprec->metrics_text() : std::string()) +
+           process_metrics(start_unix_s, model_label);
   };
   config.http = [&](const net::Request& r) {
     net::Response response = server::handle_api(api, r);
@@ -448,6 +457,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   }
   http = std::make_unique<net::HttpServer>(std::move(config));
   http->start();
+  if (siprec) siprec->start();
   dashboard.start();
   std::string listening = "listening on " + std::string(tls_cert.empty() ? "http://" : "https://") +
                           listen.substr(0, listen.rfind(':')) + ":" + std::to_string(http->http_port()) +
@@ -462,6 +472,10 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     listening += ", agents on port " + std::to_string(tcp_ports.back());
     where["audiosocket_agent_port"] = tcp_ports.back();
   }
+  if (siprec) {
+    listening += ", SIPREC (SIP " + siprec_options.transport + ") on port " + std::to_string(siprec->sip_port());
+    where["siprec_port"] = siprec->sip_port();
+  }
   log.write("listening", listening + "; outputs in " + out_dir + "/", where);
 
   int signal = 0;
@@ -472,6 +486,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
             {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"active_calls", registry->active_count()}});
   ready = false;
   registry->close();
+  if (siprec) siprec->stop();  // BYE to every SRC; their calls end and are written
   http->stop_accepting();
   dashboard.stop();
   http->stop();              // closes every connection: their legs end and the calls finish

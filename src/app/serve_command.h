@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/siprec_options.h"
 #include "app/webhook_options.h"
 
 namespace tw::app {
@@ -19,6 +20,7 @@ struct ServeCommand {
   std::string config_path;
   std::string model_path;
   WebhookOptions webhook_options;
+  SiprecOptions siprec_options;
   std::string record_dir;
   double leg_buffer_s = 1.0;
   std::size_t max_calls = 1000;

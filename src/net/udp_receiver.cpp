@@ -46,10 +46,10 @@ struct UdpReceiver::Loop {
 };
 
 struct UdpReceiver::Pair::State : std::enable_shared_from_this<UdpReceiver::Pair::State> {
-  State(Loop& l, UdpReceiverStats& s, DatagramSink& k) : loop(l), stats(s), sink(&k), rtp(l.context.get_executor()), rtcp(l.context.get_executor()) {}
+  State(Loop& l, UdpReceiverStats& s, DatagramSink* k) : loop(l), stats(s), sink(k), rtp(l.context.get_executor()), rtcp(l.context.get_executor()) {}
   Loop& loop;
   UdpReceiverStats& stats;
-  DatagramSink* sink;
+  DatagramSink* sink;  // null while reserved (nothing is read); set before the loop first reads
   Socket rtp, rtcp;
   bool closed = false;  // loop thread only
   std::array<std::uint32_t, 2> overflow_seen{};  // each socket's last SO_RXQ_OVFL count (loop thread)
@@ -175,7 +175,18 @@ bool bind_pair(const asio::ip::address& address, std::uint16_t port, Socket& rtp
 }  // namespace
 
 std::unique_ptr<UdpReceiver::Pair> UdpReceiver::open(DatagramSink& sink) {
-  auto state = std::make_shared<Pair::State>(*loop_, stats_, sink);
+  auto state = std::make_shared<Pair::State>(*loop_, stats_, &sink);
+  const std::uint16_t port = bind_next(*state);
+  return start(std::move(state), port);
+}
+
+std::unique_ptr<UdpReceiver::Pair> UdpReceiver::reserve() {
+  auto state = std::make_shared<Pair::State>(*loop_, stats_, nullptr);
+  const std::uint16_t port = bind_next(*state);
+  return start(std::move(state), port);
+}
+
+std::uint16_t UdpReceiver::bind_next(Pair::State& state) {
   const std::uint32_t pairs = (static_cast<std::uint32_t>(loop_->last_port) - loop_->first_port + 1) / 2;
   std::uint16_t port = 0;
   {
@@ -185,16 +196,16 @@ std::unique_ptr<UdpReceiver::Pair> UdpReceiver::open(DatagramSink& sink) {
     std::lock_guard<std::mutex> lock(loop_->cursor_mutex);
     for (std::uint32_t tried = 0; tried < pairs && port == 0; ++tried) {
       const auto candidate = static_cast<std::uint16_t>(loop_->first_port + 2 * ((loop_->cursor + tried) % pairs));
-      if (!bind_pair(loop_->address, candidate, state->rtp, state->rtcp)) continue;  // in use: the next pair
+      if (!bind_pair(loop_->address, candidate, state.rtp, state.rtcp)) continue;  // in use: the next pair
       port = candidate;
       loop_->cursor = (loop_->cursor + tried + 1) % pairs;
     }
   }
-  return start(std::move(state), port);
+  return port;
 }
 
 std::unique_ptr<UdpReceiver::Pair> UdpReceiver::open_at(std::uint16_t rtp_port, DatagramSink& sink) {
-  auto state = std::make_shared<Pair::State>(*loop_, stats_, sink);
+  auto state = std::make_shared<Pair::State>(*loop_, stats_, &sink);
   const bool in_range = rtp_port % 2 == 0 && rtp_port >= loop_->first_port && rtp_port < loop_->last_port;
   if (!in_range || !bind_pair(loop_->address, rtp_port, state->rtp, state->rtcp)) rtp_port = 0;
   return start(std::move(state), rtp_port);
@@ -207,12 +218,25 @@ std::unique_ptr<UdpReceiver::Pair> UdpReceiver::start(std::shared_ptr<Pair::Stat
     return nullptr;
   }
   stats_.pairs_open.fetch_add(1, std::memory_order_relaxed);
-  // The sockets are only touched on the loop from here on.
-  asio::post(loop_->context, [state] {
+  auto pair = std::unique_ptr<Pair>(new Pair(state, port));
+  if (state->sink != nullptr) pair->arm();
+  return pair;
+}
+
+// The sockets are only touched on the loop from here on.
+void UdpReceiver::Pair::arm() {
+  armed_ = true;
+  asio::post(state_->loop.context, [state = state_] {
     state->arm(state->rtp, false);
     state->arm(state->rtcp, true);
   });
-  return std::unique_ptr<Pair>(new Pair(std::move(state), port));
+}
+
+void UdpReceiver::Pair::attach(DatagramSink& sink) {
+  if (!state_ || armed_) throw std::logic_error("UdpReceiver::Pair::attach: the pair is closed or already delivering");
+  // Written before the post: the loop reads it only in handlers the post sets up.
+  state_->sink = &sink;
+  arm();
 }
 
 UdpReceiver::Pair::~Pair() { close(); }
@@ -220,7 +244,8 @@ UdpReceiver::Pair::~Pair() { close(); }
 void UdpReceiver::Pair::close() {
   if (!state_) return;
   std::shared_ptr<State> state = std::move(state_);
-  if (state->loop.context.get_executor().running_in_this_thread()) {
+  if (!armed_ || state->loop.context.get_executor().running_in_this_thread()) {
+    // Never armed: the loop has no handler on these sockets, so they close here.
     state->shut();
     return;
   }

@@ -77,13 +77,18 @@ class UdpReceiver {
     /// Stops delivery and releases the ports. After it returns the sink is not
     /// called again. Not from the sink itself.
     void close();
+    /// For a pair from reserve(): its datagrams go to `sink` from now on, those the
+    /// kernel held since the bind first. Once; the sink must outlive the pair. Any thread.
+    void attach(DatagramSink& sink);
 
    private:
     friend class UdpReceiver;
     struct State;
     Pair(std::shared_ptr<State> state, std::uint16_t rtp_port) : state_(std::move(state)), rtp_port_(rtp_port) {}
+    void arm();
     std::shared_ptr<State> state_;
     std::uint16_t rtp_port_;
+    bool armed_ = false;  // the loop reads its sockets (a sink is attached)
   };
 
   /// Binds the next free even port of the range and the one after it, and delivers
@@ -95,12 +100,18 @@ class UdpReceiver {
   /// is in use or the port is not an even port of the range, counted in pairs_refused.
   /// Any thread.
   std::unique_ptr<Pair> open_at(std::uint16_t rtp_port, DatagramSink& sink);
+  /// Binds the next free pair as open() does but reads nothing until Pair::attach():
+  /// the port is booked now (the SIP answer names it) and what arrives before the
+  /// session's media is set up waits in the kernel's socket buffer instead of being
+  /// lost. Null as open(). Any thread.
+  std::unique_ptr<Pair> reserve();
 
   const UdpReceiverStats& stats() const noexcept { return stats_; }
 
  private:
   struct Loop;
   std::unique_ptr<Pair> start(std::shared_ptr<Pair::State> state, std::uint16_t port);
+  std::uint16_t bind_next(Pair::State& state);
   UdpReceiverStats stats_;
   std::unique_ptr<Loop> loop_;
 };

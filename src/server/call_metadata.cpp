@@ -66,6 +66,20 @@ std::size_t CallMetadata::merge(const json& metadata) {
   return cut_ - before;
 }
 
+std::size_t CallMetadata::update(const json& metadata) {
+  if (!metadata.is_object()) return 0;
+  json next = value_;
+  for (const auto& [key, member] : metadata.items()) next[key] = member;
+  // Rebuilt from empty, so the byte and entry budgets count what is kept now, not
+  // what was replaced.
+  const std::size_t before = cut_;
+  value_ = json::object();
+  bytes_ = 2;
+  entries_ = 0;
+  merge(next);
+  return cut_ - before;
+}
+
 bool CallMetadata::add_member(const std::string& key, const json& value) {
   if (key.size() > limits_.max_string_bytes || entries_ >= limits_.max_entries) return false;
   // "key": plus a comma before it unless it is the first member.

@@ -35,6 +35,12 @@ class CallMetadata {
   /// many values were cut or left out.
   std::size_t merge(const nlohmann::json& metadata);
 
+  /// Sets the members of `metadata` (an object; anything else is ignored), replacing
+  /// those already there (a SIPREC metadata update renaming a participant), and keeps
+  /// the rest; the whole is bounded again as merge() bounds it. Returns how many values
+  /// were cut or left out by this update.
+  std::size_t update(const nlohmann::json& metadata);
+
   /// The metadata kept: an object whose compact dump is at most max_bytes.
   const nlohmann::json& value() const noexcept { return value_; }
   /// Values cut or left out so far, every merge together.

@@ -80,6 +80,13 @@ std::size_t LiveCall::add_metadata(const nlohmann::json& metadata) {
   return cut;
 }
 
+std::size_t LiveCall::update_metadata(const nlohmann::json& metadata) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t cut = metadata_.update(metadata);
+  status_.metadata = metadata_.value();
+  return cut;
+}
+
 std::size_t LiveCall::metadata_cut() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return metadata_.cut();

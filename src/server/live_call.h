@@ -116,6 +116,9 @@ class LiveCall {
   /// Merges metadata a later leg brings (an agent id, say), within
   /// settings.metadata's limits. Returns how many values were cut or left out.
   std::size_t add_metadata(const nlohmann::json& metadata);
+  /// Replaces the members `metadata` names (the protocol's own, updated mid-call: a
+  /// SIPREC metadata update), within the same limits. Returns how many values were cut.
+  std::size_t update_metadata(const nlohmann::json& metadata);
   /// Metadata values cut or left out so far (the first leg's included).
   std::size_t metadata_cut() const;
   /// A connection whose protocol can act on the server's word (AudioHook pauses and

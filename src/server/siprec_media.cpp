@@ -1,5 +1,7 @@
 #include "server/siprec_media.h"
 
+#include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 namespace tw::server {
@@ -11,6 +13,13 @@ class SiprecMedia::Stream final : public net::DatagramSink {
       : jitter_(sink, config), rate_hz_(config.sample_rate_hz), start_ns_(start_ns) {}
 
   void on_datagram(std::span<const std::uint8_t> bytes, bool, std::int64_t arrival_ns, bool) noexcept override {
+    last_ns_.store(arrival_ns, std::memory_order_relaxed);
+    // A hold declared since the last datagram: what follows is after a pause.
+    const std::uint32_t declared = pauses_declared_.load(std::memory_order_acquire);
+    if (declared != pauses_applied_) {
+      pauses_applied_ = declared;
+      jitter_.declare_pause();
+    }
     // The session's clock starts with its first datagram, on either stream (both are
     // handled on the loop thread, so the shared start needs no atomics).
     if (start_ns_ < 0) start_ns_ = arrival_ns;
@@ -23,14 +32,37 @@ class SiprecMedia::Stream final : public net::DatagramSink {
 
   telephony::RtpJitterBuffer jitter_;
   std::unique_ptr<net::UdpReceiver::Pair> pair_;
+  std::atomic<std::int64_t> last_ns_{-1};               // newest datagram (any thread reads)
+  std::atomic<std::uint32_t> pauses_declared_{0};       // holds the signalling declared
+  std::uint32_t pauses_applied_ = 0;                    // of which passed to jitter_ (loop thread)
 
  private:
   int rate_hz_;
   std::int64_t& start_ns_;  // the session's, -1 until its first datagram
 };
 
+namespace {
+std::vector<std::unique_ptr<net::UdpReceiver::Pair>> reserve_pairs(net::UdpReceiver& receiver, std::size_t n,
+                                                                   const std::string& call_id) {
+  std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs;
+  for (std::size_t i = 0; i < n; ++i) {
+    pairs.push_back(receiver.reserve());
+    if (!pairs.back()) throw std::runtime_error("SIPREC session " + call_id + ": no free RTP port pair in the --rtp-ports range");
+  }
+  return pairs;
+}
+}  // namespace
+
 SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, const std::string& call_id,
                          const std::string& remote, std::vector<SiprecStream> streams, nlohmann::json metadata)
+    // The streams copied, not moved: the arguments' order of evaluation is unspecified,
+    // and reserve_pairs reads their count.
+    : SiprecMedia(context, reserve_pairs(receiver, std::min<std::size_t>(streams.size(), 2), call_id), call_id, remote,
+                  std::vector<SiprecStream>(streams), std::move(metadata)) {}
+
+SiprecMedia::SiprecMedia(IngestContext& context, std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs,
+                         const std::string& call_id, const std::string& remote, std::vector<SiprecStream> streams,
+                         nlohmann::json metadata)
     : leg_(context, nullptr, remote) {
   if (streams.empty() || streams.size() > 2) {
     throw std::invalid_argument("SIPREC session " + call_id + ": a recording has one or two audio streams, got " +
@@ -49,16 +81,16 @@ SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, con
                                   std::to_string(s.rtp.sample_rate_hz) + " Hz in one call are not supported");
     }
   }
-  // The ports first: a session the range cannot serve never becomes a call. (On a throw
-  // below, streams_ is destroyed before leg_, and each Pair closes its ports as it goes.)
+  if (pairs.size() != streams.size() || std::any_of(pairs.begin(), pairs.end(), [](const auto& p) { return !p; })) {
+    throw std::invalid_argument("SIPREC session " + call_id + ": a port pair per stream is needed");
+  }
+  // (On a throw below, streams_ is destroyed before leg_, and each Pair, never attached,
+  // closes its ports as it goes.)
   for (std::size_t i = 0; i < streams.size(); ++i) {
     telephony::RtpJitterConfig config = streams[i].rtp;
     config.track = static_cast<int>(i);
     streams_.push_back(std::make_unique<Stream>(leg_, config, start_ns_));
-  }
-  for (auto& s : streams_) {
-    s->pair_ = receiver.open(*s);
-    if (!s->pair_) throw std::runtime_error("SIPREC session " + call_id + ": no free RTP port pair in the --rtp-ports range");
+    streams_.back()->pair_ = std::move(pairs[i]);
   }
   telephony::StreamStart start;
   start.protocol = telephony::Protocol::siprec;
@@ -69,6 +101,9 @@ SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, con
   start.metadata = std::move(metadata);
   leg_.on_stream_start(start);
   if (!leg_.call()) throw std::runtime_error("SIPREC session " + call_id + " refused: " + leg_.refused());
+  // Only now is there a call to write into: the loop starts reading, and what the kernel
+  // held since the answer comes first.
+  for (auto& s : streams_) s->pair_->attach(*s);
 }
 
 SiprecMedia::~SiprecMedia() {
@@ -88,6 +123,20 @@ void SiprecMedia::end(telephony::EndReason reason, std::string_view detail) {
   for (auto& s : streams_) s->pair_->close();
   for (auto& s : streams_) s->jitter_.flush();
   leg_.on_stream_end(reason, detail);
+}
+
+void SiprecMedia::declare_pause(std::size_t index) noexcept {
+  if (index < streams_.size()) streams_[index]->pauses_declared_.fetch_add(1, std::memory_order_release);
+}
+
+std::int64_t SiprecMedia::last_datagram_ns() const noexcept {
+  std::int64_t last = -1;
+  for (const auto& s : streams_) last = std::max(last, s->last_ns_.load(std::memory_order_relaxed));
+  return last;
+}
+
+void SiprecMedia::update_metadata(const nlohmann::json& metadata) {
+  if (const auto& call = leg_.call()) call->update_metadata(metadata);
 }
 
 SiprecMediaCounters SiprecMedia::counters() const {

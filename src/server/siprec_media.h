@@ -38,11 +38,18 @@ struct SiprecMediaCounters {
 
 class SiprecMedia {
  public:
-  /// Opens a port pair per stream and the call in the registry. Throws
-  /// std::invalid_argument for no streams, more than two, two of one role, or streams
-  /// of different rates; std::runtime_error when the port range is exhausted or the
-  /// registry refuses the call (its reason, e.g. --max-calls). `metadata` goes to the
-  /// call's summary and dashboard row (participants, the SRC's call id).
+  /// Opens the call in the registry, then starts reading `pairs` (reserved port pairs,
+  /// one per stream, in the order of the streams: what arrived on them since they were
+  /// bound is read first). Throws std::invalid_argument for no streams, more than two,
+  /// two of one role, streams of different rates, or a pair missing;
+  /// std::runtime_error when the registry refuses the call (its reason, e.g.
+  /// --max-calls). `metadata` goes to the call's summary and dashboard row
+  /// (participants, the SRC's call id).
+  SiprecMedia(IngestContext& context, std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs,
+              const std::string& call_id, const std::string& remote, std::vector<SiprecStream> streams,
+              nlohmann::json metadata);
+  /// As above, with pairs reserved from `receiver` here; std::runtime_error when the
+  /// port range is exhausted.
   SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, const std::string& call_id,
               const std::string& remote, std::vector<SiprecStream> streams, nlohmann::json metadata);
   /// Ends the session if end() was not called (as a lost connection).
@@ -56,6 +63,17 @@ class SiprecMedia {
   /// ends the call's legs; the call is then analysed to its end and written. Idempotent.
   /// Not on the receiver's loop thread.
   void end(telephony::EndReason reason, std::string_view detail);
+  /// The SRC put stream `index` on hold (re-INVITE): the time until its next audio is
+  /// a declared pause, not lost audio (RtpJitterBuffer::declare_pause, applied on the
+  /// receiver's thread with the stream's next datagram). Any thread.
+  void declare_pause(std::size_t index) noexcept;
+  /// Steady-clock time of the newest datagram on any stream, -1 before the first. Any thread.
+  std::int64_t last_datagram_ns() const noexcept;
+  /// Replaces the call's metadata members that `metadata` names (a metadata update).
+  void update_metadata(const nlohmann::json& metadata);
+  /// Streams (one or two).
+  std::size_t stream_count() const noexcept { return streams_.size(); }
+
   /// The counters so far. After end(), final; before it, read on another thread they
   /// may be mid-update (for a progress view only).
   SiprecMediaCounters counters() const;

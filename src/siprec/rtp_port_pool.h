@@ -9,16 +9,28 @@
 
 namespace tw::siprec {
 
+/// Where the SDP answers' RTP ports come from. The signalling calls it on the SIP thread
+/// only; an implementation must not block. The server's binds the ports as it books
+/// them (server/siprec_ingest), so a port named in an answer is already ours.
+class RtpPortAllocator {
+ public:
+  virtual ~RtpPortAllocator() = default;
+  /// The RTP (even) port of a free pair, now booked; nullopt when none is left.
+  virtual std::optional<std::uint16_t> acquire() = 0;
+  /// Gives back the pair of `rtp_port`; a port not booked here is ignored.
+  virtual void release(std::uint16_t rtp_port) noexcept = 0;
+};
+
 /// A fixed range of even/odd port pairs, handed out lowest first.
-class RtpPortPool {
+class RtpPortPool final : public RtpPortAllocator {
  public:
   /// Pairs whose both ports lie in [first_port, last_port]; an odd first port starts at the
   /// next even one. Throws std::invalid_argument when the range holds no pair or starts at 0.
   RtpPortPool(std::uint16_t first_port, std::uint16_t last_port);
   /// The RTP (even) port of a free pair, now booked; nullopt when every pair is taken.
-  std::optional<std::uint16_t> acquire();
+  std::optional<std::uint16_t> acquire() override;
   /// Gives back the pair of `rtp_port`; a port not booked here is ignored.
-  void release(std::uint16_t rtp_port) noexcept;
+  void release(std::uint16_t rtp_port) noexcept override;
   /// Pairs booked.
   std::size_t in_use() const noexcept { return in_use_; }
   /// Pairs in the range.

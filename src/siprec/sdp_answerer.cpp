@@ -83,14 +83,14 @@ SdpAnswerer::SdpAnswerer(const std::string& media_address) : media_address_(medi
 
 SdpAnswerer::~SdpAnswerer() { mem_deref(session_); }
 
-void SdpAnswerer::release_ports(RtpPortPool& ports) noexcept {
+void SdpAnswerer::release_ports(RtpPortAllocator& ports) noexcept {
   for (StreamInfo& stream : streams_) {
     ports.release(stream.local_rtp_port);
     stream.local_rtp_port = 0;
   }
 }
 
-std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, RtpPortPool& ports,
+std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, RtpPortAllocator& ports,
                                                      SessionChange& change) {
   const bool initial = streams_.empty();
   // 1. A scratch decode with no local media: libre then keeps every offered m= line as a

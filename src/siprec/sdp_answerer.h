@@ -44,7 +44,7 @@ class SdpAnswerer {
   /// previous offer. On a refusal the previous answer stays (ports taken for new streams are
   /// kept in streams() and given back by release_ports()). An offer accepting no stream at all
   /// is refused when it is the first.
-  std::optional<OfferRefusal> apply_offer(std::string_view sdp, RtpPortPool& ports, SessionChange& change);
+  std::optional<OfferRefusal> apply_offer(std::string_view sdp, RtpPortAllocator& ports, SessionChange& change);
   /// The SDP answer to the last offer applied (o= version incremented each time, RFC 3264 §8).
   /// Empty on a libre failure (out of memory).
   std::string answer();
@@ -55,7 +55,7 @@ class SdpAnswerer {
   /// True when every accepted stream is on hold (a=inactive, a=recvonly or c=0.0.0.0).
   bool on_hold() const noexcept { return on_hold_; }
   /// Gives every stream's RTP port back to `ports` (the session ended).
-  void release_ports(RtpPortPool& ports) noexcept;
+  void release_ports(RtpPortAllocator& ports) noexcept;
 
  private:
   struct sdp_session* session_ = nullptr;

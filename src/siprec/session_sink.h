@@ -60,6 +60,7 @@ enum class SessionEndReason {
   bye,        ///< the SRC sent BYE (RFC 3261 §15)
   timeout,    ///< our 2xx was never acknowledged (RFC 3261 §13.3.1.4), or a transport error
   shutdown,   ///< SiprecSignalling::stop(): we sent BYE
+  local,      ///< SiprecSignalling::end_session() (the media side ended it: RTP idle, refused): we sent BYE
   error,      ///< anything else libre reported
 };
 

@@ -34,6 +34,7 @@ std::string_view to_string(SessionEndReason reason) noexcept {
     case SessionEndReason::bye: return "bye";
     case SessionEndReason::timeout: return "timeout";
     case SessionEndReason::shutdown: return "shutdown";
+    case SessionEndReason::local: return "local";
     case SessionEndReason::error: return "error";
   }
   return "error";
@@ -42,6 +43,7 @@ std::string_view to_string(SessionEndReason reason) noexcept {
 namespace {
 
 constexpr int kStopMessage = 1;
+constexpr int kEndMessage = 2;  // end_session(): the ids wait in Impl::to_end
 // RFC 3261 §20.5 / §20.1: what we take, for OPTIONS, 405 and 415 answers.
 constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 constexpr const char* kAccept =
@@ -132,14 +134,19 @@ struct SiprecSignalling::Impl {
         sink(sink_in),
         log(std::move(log_in)),
         allow(config.allow),
-        ports(config.rtp_port_first, config.rtp_port_last) {}
+        own_ports(config.rtp_port_first, config.rtp_port_last),
+        ports(config.port_allocator != nullptr ? *config.port_allocator : own_ports) {}
 
   SiprecSignalling& owner;
   SiprecConfig config;
   SiprecSessionSink& sink;
   LogCallback log;
   AllowList allow;
-  RtpPortPool ports;
+  RtpPortPool own_ports;     // used when the configuration names no allocator
+  RtpPortAllocator& ports;
+  // Sessions end_session() asked to end, for the SIP thread (kEndMessage).
+  std::mutex end_mutex;
+  std::vector<std::uint64_t> to_end;
 
   // libre objects, SIP thread only.
   struct sip* sip_stack = nullptr;
@@ -188,6 +195,7 @@ struct SiprecSignalling::Impl {
   void send_answer(RecordingSession& session);
   void finish(RecordingSession& session, std::optional<SessionEndReason> reason);
   void free_session(RecordingSession& session);
+  void end_requested();
   std::string contact_for(const sip_msg* msg) const;
 };
 
@@ -219,9 +227,10 @@ void answer_timer_handler(void* arg) {
   session->impl->send_answer(*session);
 }
 void reap_timer_handler(void* arg) { static_cast<SiprecSignalling::Impl*>(arg)->ended.clear(); }
-void queue_handler(int id, void*, void*) {
+void queue_handler(int id, void*, void* arg) {
   // re_cancel acts on the calling thread's loop: this runs on the SIP thread.
   if (id == kStopMessage) re_cancel();
+  if (id == kEndMessage) static_cast<SiprecSignalling::Impl*>(arg)->end_requested();
 }
 
 }  // namespace
@@ -273,8 +282,14 @@ std::string SiprecSignalling::Impl::setup() {
   if (err != 0) return "siprec: sip_alloc: " + error_text(err);
   if (config.udp && (err = sip_transp_add(sip_stack, SIP_TRANSP_UDP, &listen)) != 0)
     return "siprec: cannot listen for SIP on udp " + where + ": " + error_text(err);
+  // Port 0: the system picks UDP's, and TCP listens on the same one (RFC 3261 §18: one
+  // port for both), so that a test or a second instance needs no free port chosen first.
+  sa bound{};
+  if (config.udp && sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_UDP, &listen) == 0) sa_set_port(&listen, sa_port(&bound));
   if (config.tcp && (err = sip_transp_add(sip_stack, SIP_TRANSP_TCP, &listen)) != 0)
     return "siprec: cannot listen for SIP on tcp " + where + ": " + error_text(err);
+  if (config.tcp && sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_TCP, &listen) == 0) sa_set_port(&listen, sa_port(&bound));
+  owner.bound_port_.store(sa_port(&listen), std::memory_order_relaxed);
   // Our gate runs after libre's server transactions (sip_alloc registered those first:
   // retransmissions and CANCELs of known transactions never reach it) and before the
   // session layer registered next. So a request matching an existing server transaction
@@ -285,7 +300,8 @@ std::string SiprecSignalling::Impl::setup() {
   if ((err = sipsess_listen(&session_socket, sip_stack, 32, connect_handler, this)) != 0)
     return "siprec: sipsess_listen: " + error_text(err);
   if ((err = mqueue_alloc(&queue, queue_handler, this)) != 0) return "siprec: mqueue_alloc: " + error_text(err);
-  info("siprec: listening for SIP on " + std::string(config.udp ? "udp " : "") + (config.tcp ? "tcp " : "") + where);
+  info("siprec: listening for SIP on " + std::string(config.udp ? "udp " : "") + (config.tcp ? "tcp " : "") +
+       config.listen_address + ":" + std::to_string(sa_port(&listen)));
   return "";
 }
 
@@ -682,6 +698,21 @@ void SiprecSignalling::Impl::finish(RecordingSession& session, std::optional<Ses
   }
 }
 
+void SiprecSignalling::Impl::end_requested() {
+  std::vector<std::uint64_t> ids;
+  {
+    const std::lock_guard lock(end_mutex);
+    ids.swap(to_end);
+  }
+  for (const std::uint64_t id : ids) {
+    const auto found = sessions.find(id);
+    if (found == sessions.end()) continue;  // it ended meanwhile
+    info("siprec: session " + std::to_string(id) + " ended by the media side: BYE sent");
+    // Freed from the reap timer: the sipsess destructor sends BYE (or 486 before the 2xx).
+    finish(*found->second, SessionEndReason::local);
+  }
+}
+
 void SiprecSignalling::Impl::free_session(RecordingSession& session) {
   // A session refused before it joined `sessions`: its ports go back; the caller's
   // unique_ptr frees the rest.
@@ -723,6 +754,17 @@ void SiprecSignalling::start() {
     stop();
     throw std::runtime_error(error);
   }
+}
+
+void SiprecSignalling::end_session(std::uint64_t id) {
+  // Not started_ (stop() writes it on another thread): the loop flag under its lock says
+  // whether anything will read the queue.
+  {
+    const std::lock_guard lock(impl_->end_mutex);
+    impl_->to_end.push_back(id);
+  }
+  const std::lock_guard lock(impl_->loop_mutex);
+  if (impl_->loop_running && impl_->queue != nullptr) mqueue_push(impl_->queue, kEndMessage, nullptr);
 }
 
 void SiprecSignalling::stop() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sip/siprec_metadata.h"
+#include "siprec/rtp_port_pool.h"
 #include "siprec/session_sink.h"
 
 namespace tw::siprec {
@@ -31,7 +32,7 @@ using LogCallback = std::function<void(LogLevel level, std::string_view line)>;
 /// Settings of the recording server's signalling.
 struct SiprecConfig {
   std::string listen_address = "127.0.0.1";  ///< localhost unless told (issue 24, "Security")
-  std::uint16_t listen_port = 5060;          ///< for UDP and TCP alike (RFC 3261 §18)
+  std::uint16_t listen_port = 5060;          ///< for UDP and TCP alike (RFC 3261 §18); 0: one the system picks
   bool udp = true;
   bool tcp = true;
   /// The address the SDP answer names for RTP (c= line); "" for listen_address. Must be an
@@ -50,6 +51,9 @@ struct SiprecConfig {
   /// meets an unanswered INVITE.
   std::uint32_t answer_delay_ms = 0;
   std::string contact_user = "tonewatch";  ///< user part of our Contact URI
+  /// Where the answers' RTP ports come from; null: a pool of rtp_port_first..rtp_port_last
+  /// that only books numbers (the media side then binds them). Must outlive the signalling.
+  RtpPortAllocator* port_allocator = nullptr;
   sip::MetadataLimits metadata_limits;     ///< bounds on each metadata document and on the merged model
 };
 
@@ -71,6 +75,15 @@ class SiprecSignalling {
   /// and joins the thread. Idempotent; not from the SIP thread (a sink callback).
   void stop();
 
+  /// Ends a session from our side: BYE to the SRC, then on_session_end with `local` (unless
+  /// it ended otherwise first). For the media side (RTP idle, media it cannot take).
+  /// Returns at once; an unknown or ended id is ignored. Any thread but the SIP thread.
+  void end_session(std::uint64_t id);
+
+  /// The SIP port listened on (the one configured, or the one the system chose for port
+  /// 0), once start() has returned; 0 before.
+  std::uint16_t port() const noexcept { return bound_port_.load(std::memory_order_relaxed); }
+
   /// Sessions in progress (answered or being answered). Any thread.
   std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
   /// Requests refused because their source was not allowed (403). Any thread.
@@ -83,6 +96,7 @@ class SiprecSignalling {
   std::thread thread_;
   std::atomic<std::size_t> session_count_{0};
   std::atomic<std::uint64_t> forbidden_count_{0};
+  std::atomic<std::uint16_t> bound_port_{0};
   bool started_ = false;
 };
 

@@ -45,12 +45,15 @@ RtpJitterBuffer::RtpJitterBuffer(IngestSink& sink, const RtpJitterConfig& config
                                 "[96, 127], not " + std::to_string(config.telephone_event_payload_type));
   if (!(config.max_forward_jump_s >= 1.0 && config.max_forward_jump_s <= 3600.0))
     throw std::invalid_argument("RtpJitterConfig.max_forward_jump_s must be in [1, 3600]");
+  if (!(config.max_pause_s >= config.max_forward_jump_s && config.max_pause_s <= 86400.0))
+    throw std::invalid_argument("RtpJitterConfig.max_pause_s must be in [max_forward_jump_s, 86400]");
   if (config.track < 0) throw std::invalid_argument("RtpJitterConfig.track must be >= 0");
 
   samples_per_tick_ = config.sample_rate_hz / kRtpClockHz;
   depth_ticks_ = std::int64_t{config.depth_ms} * kRtpClockHz / 1000;
   max_packet_ticks_ = std::int64_t{config.max_packet_ms} * kRtpClockHz / 1000;
   max_jump_ticks_ = static_cast<std::int64_t>(config.max_forward_jump_s * kRtpClockHz);
+  max_pause_ticks_ = static_cast<std::int64_t>(config.max_pause_s * kRtpClockHz);
   // Room for the depth held back plus the longest packet placed ahead of it.
   const std::uint64_t capacity = next_power_of_two(static_cast<std::uint64_t>(depth_ticks_ + max_packet_ticks_ + 1));
   ring_mask_ = capacity - 1;
@@ -73,6 +76,7 @@ void RtpJitterBuffer::reset() noexcept {
   held_end_ = 0;
   next_sample_ = 0;
   declared_silence_ = false;
+  paused_ = false;
   sequence_started_ = false;
   highest_sequence_ = 0;
   lowest_sequence_ = 0;
@@ -185,7 +189,7 @@ void RtpJitterBuffer::start_alignment(const RtpPacket& packet, std::int64_t arri
   realign_slack_samples_ = anchor - next_sample_;
   if (anchor > next_sample_) {
     counters_.realign_samples += static_cast<std::uint64_t>(anchor - next_sample_);
-    add_gap(anchor - next_sample_, declared_silence_ ? dsp::GapKind::discarded : dsp::GapKind::lost);
+    add_gap(anchor - next_sample_, hole_kind());
   }
   priming_ = true;
   if (new_source) {
@@ -289,7 +293,11 @@ void RtpJitterBuffer::place_audio(const RtpPacket& packet, Slot slot, std::int64
     ++counters_.oversize_packets;
     return;
   }
-  if (tick - held_end_ > max_jump_ticks_) {
+  // After a declared pause the sender's clock ran on while it sent nothing (RFC 3550 §5.1:
+  // timestamps advance linearly in time), so a jump up to max_pause_s is the pause's exact
+  // length, not a reset. (A sender that restarts its clock after a hold is a new source
+  // with a new SSRC, RFC 3550 §8.2, and realigns on the arrival clock above.)
+  if (tick - held_end_ > (paused_ ? max_pause_ticks_ : max_jump_ticks_)) {
     // Too far ahead to be a hole in this alignment: the sender's clock jumped.
     ++counters_.timestamp_jumps;
     start_alignment(packet, arrival_samples, false);
@@ -407,12 +415,18 @@ void RtpJitterBuffer::flush() noexcept {
   emit_pending_gap();
 }
 
+void RtpJitterBuffer::declare_pause() noexcept {
+  flush();
+  paused_ = true;
+  ++counters_.pauses;
+}
+
 void RtpJitterBuffer::play_until(std::int64_t tick) noexcept {
   if (played_ < tick) priming_ = false;
   while (played_ < tick) {
     if (played_ >= held_end_) {
       // Nothing is ever marked past held_end_: the rest is one stretch, whatever its length.
-      add_gap((tick - played_) * samples_per_tick_, declared_silence_ ? dsp::GapKind::discarded : dsp::GapKind::lost);
+      add_gap((tick - played_) * samples_per_tick_, hole_kind());
       played_ = tick;
       break;
     }
@@ -427,7 +441,7 @@ void RtpJitterBuffer::play_until(std::int64_t tick) noexcept {
     for (std::int64_t t = played_; t < run; ++t) slots_[index(t)] = kEmpty;
     switch (slot) {
       case kEmpty:
-        add_gap((run - played_) * samples_per_tick_, declared_silence_ ? dsp::GapKind::discarded : dsp::GapKind::lost);
+        add_gap((run - played_) * samples_per_tick_, hole_kind());
         break;
       case kComfortNoise:
       case kEvent:
@@ -437,6 +451,7 @@ void RtpJitterBuffer::play_until(std::int64_t tick) noexcept {
       case kPcma:
       case kG722:
         declared_silence_ = false;
+        paused_ = false;
         emit_audio(slot, played_, run);
         break;
     }

@@ -16,7 +16,8 @@
 //    dropped, and count packets never received (RFC 3550 §6.4.1 "cumulative lost").
 //  - A packet entirely behind the play-out point is late: counted and dropped.
 //  - A new alignment starts on an SSRC change, on a timestamp more than
-//    `max_forward_jump_s` ahead, or on an in-sequence audio packet whose timestamp went
+//    `max_forward_jump_s` ahead (`max_pause_s` after a declared pause: declare_pause),
+//    or on an in-sequence audio packet whose timestamp went
 //    back behind the play-out point. What is held is played out first; the new
 //    alignment's first packet is placed at its arrival time, or right after the audio
 //    already delivered if that is later (stream time never runs backward), the hole
@@ -64,6 +65,9 @@ struct RtpJitterConfig {
   int max_packet_ms = 120;         ///< longest audio payload accepted, 10..1000 ms (longer: counted oversize)
   int telephone_event_payload_type = 101;  ///< dynamic PT of telephone-event/8000 in the SDP, 96..127; -1: none
   double max_forward_jump_s = 10.0;        ///< a timestamp further ahead than this starts a new alignment, 1..3600 s
+  /// The same bound after declare_pause(): the sender's timestamps measure the pause up to
+  /// this long (max_forward_jump_s..86400 s).
+  double max_pause_s = 3600.0;
   int track = 0;                   ///< the track index this stream's audio goes to in the sink
 };
 
@@ -99,6 +103,7 @@ struct RtpCounters {
   std::uint64_t realign_samples = 0;     ///< of which the holes before a new alignment's first packet
   std::uint64_t declared_samples = 0;    ///< samples delivered as discarded gaps (comfort noise, events)
   std::uint64_t gaps = 0;                ///< gaps delivered
+  std::uint64_t pauses = 0;              ///< declare_pause() calls (holds)
 
   /// How many datagrams failed for one reason.
   std::uint64_t count_of(RtpError reason) const noexcept { return malformed_by_reason[static_cast<std::size_t>(reason)]; }
@@ -129,6 +134,12 @@ class RtpJitterBuffer {
   /// Plays out everything held (the stream is ending, or the session pauses it).
   /// Packets may still follow; those behind what was played are late. Real-time safe.
   void flush() noexcept;
+
+  /// The session declared the stream paused (SIPREC: a re-INVITE putting it on hold with
+  /// a=inactive or a=recvonly, RFC 7866 §8.1.4 / RFC 3264 §8.4): plays out what it holds,
+  /// and the time until its next audio becomes a `paused` gap, not a loss, wherever the
+  /// sender's timestamps put that audio. Real-time safe.
+  void declare_pause() noexcept;
 
   /// Behaves exactly like a fresh instance afterwards, counters included; keeps its
   /// buffers. Real-time safe.
@@ -166,6 +177,11 @@ class RtpJitterBuffer {
   void place_comfort_noise(std::int64_t at_tick) noexcept;
   void mark_declared(std::int64_t from_tick, std::int64_t to_tick, Slot slot) noexcept;
   void play_until(std::int64_t tick) noexcept;
+  // What a stretch without audio is: a declared pause (hold), a declared silence
+  // (comfort noise, events), or lost audio.
+  dsp::GapKind hole_kind() const noexcept {
+    return paused_ ? dsp::GapKind::paused : declared_silence_ ? dsp::GapKind::discarded : dsp::GapKind::lost;
+  }
   void emit_audio(Slot slot, std::int64_t from_tick, std::int64_t to_tick) noexcept;
   void add_gap(std::int64_t samples, dsp::GapKind kind) noexcept;
   void emit_pending_gap() noexcept;
@@ -179,6 +195,7 @@ class RtpJitterBuffer {
   std::int64_t depth_ticks_ = 0;
   std::int64_t max_packet_ticks_ = 0;
   std::int64_t max_jump_ticks_ = 0;
+  std::int64_t max_pause_ticks_ = 0;
   std::uint64_t ring_mask_ = 0;     // ring capacity (a power of two) - 1
   std::vector<std::uint8_t> slots_;  // Slot per tick
   std::vector<std::uint8_t> octets_; // payload octet per tick
@@ -195,6 +212,7 @@ class RtpJitterBuffer {
   std::int64_t held_end_ = 0;             // end of the latest time anything covers
   std::int64_t next_sample_ = 0;          // output position of played_
   bool declared_silence_ = false;         // comfort noise began a silence not yet ended by audio
+  bool paused_ = false;                   // declare_pause() began a pause not yet ended by audio
   bool priming_ = false;                  // nothing of the current alignment played yet
   std::int64_t realign_slack_samples_ = 0;  // the pending hole before the alignment, still shrinkable
 

@@ -337,3 +337,37 @@ TEST_CASE("A UDP pair opened at a chosen port receives there / a taken odd or ou
   REQUIRE(chosen != nullptr);
   CHECK(chosen->rtp_port() != kFirstPort + 204);
 }
+
+TEST_CASE("A reserved UDP pair holds what arrives until a sink is attached / closed unattached it frees its ports",
+          "[net][udp][siprec]") {
+  UdpReceiver receiver("127.0.0.1", kFirstPort + 220, kFirstPort + 223);  // two pairs
+  auto pair = receiver.reserve();
+  REQUIRE(pair != nullptr);
+  Sender sender;
+  // Sent between the SIP answer naming the port and the session's media taking it: the
+  // kernel keeps them, nothing reads them yet.
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto d = datagram(i, 172);
+    REQUIRE(sender.send(pair->rtp_port(), d.data(), d.size()));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(receiver.stats().datagrams.load() == 0);
+  RecordingSink sink(16);
+  pair->attach(sink);
+  REQUIRE(sink.wait_for(5));
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(sink.records()[i].second == static_cast<std::uint8_t>(i));  // in order, whole
+    CHECK(sink.records()[i].size == 172);
+  }
+  CHECK_THROWS_AS(pair->attach(sink), std::logic_error);  // once
+
+  // Reserved and closed without a sink: both pairs free again, no loop wait needed.
+  auto second = receiver.reserve();
+  REQUIRE(second != nullptr);
+  CHECK(receiver.reserve() == nullptr);  // the range is full
+  CHECK(receiver.stats().pairs_open.load() == 2);
+  second.reset();
+  pair.reset();
+  CHECK(receiver.stats().pairs_open.load() == 0);
+  CHECK(receiver.reserve() != nullptr);
+}

@@ -90,3 +90,23 @@ TEST_CASE("call metadata limits must be positive", "[server][metadata]") {
   bad.max_entries = 0;
   CHECK_THROWS_AS(CallMetadata(bad), std::invalid_argument);
 }
+
+TEST_CASE("call metadata updated mid-call replaces the members it names and stays within the limits",
+          "[server][metadata][security]") {
+  CallMetadata m{MetadataLimits{}};
+  CHECK(m.merge({{"sip_call_id", "abc"}, {"participants", {{{"name", "Bob"}, {"role", "agent"}}}}}) == 0);
+  // A SIPREC metadata update renames a participant: merge() would keep the old value.
+  CHECK(m.update({{"participants", {{{"name", "Robert"}, {"role", "agent"}}}}}) == 0);
+  CHECK(m.value()["participants"][0]["name"] == "Robert");
+  CHECK(m.value()["sip_call_id"] == "abc");
+  CHECK(m.bytes() == m.value().dump().size());
+  // An update past the byte limit is cut and counted as merge() cuts it.
+  MetadataLimits small;
+  small.max_bytes = 128;
+  CallMetadata bounded{small};
+  bounded.merge({{"a", "1"}});
+  CHECK(bounded.update({{"a", std::string(400, 'x')}}) > 0);
+  CHECK(bounded.value().dump().size() <= 128);
+  CHECK(m.update(json::array({1, 2})) == 0);  // not an object: ignored
+  CHECK(m.value()["participants"][0]["name"] == "Robert");
+}

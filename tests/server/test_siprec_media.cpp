@@ -29,7 +29,7 @@
 #include "server/ingest_context.h"
 #include "server/siprec_media.h"
 #include "server/worker_pool.h"
-#include "support/udp_sender.h"
+#include "support/rtp_call.h"
 #include "build_paths.h"
 
 using tw::features::SpeakerRole;
@@ -58,38 +58,6 @@ std::vector<nlohmann::json> events_of(const std::string& path) {
   return out;
 }
 
-// The example's two channels as µ-law codes (the file is µ-law: decoding and encoding
-// again gives the same values).
-struct Codes {
-  std::vector<std::uint8_t> caller, agent;
-};
-Codes example_codes() {
-  tw::io::AudioFileSource file(example_path());
-  const std::vector<float> all = tw::io::read_all(file);
-  Codes c;
-  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
-    c.caller.push_back(tw::dsp::linear_to_mulaw(tw::dsp::to_pcm16(all[i])));
-    c.agent.push_back(tw::dsp::linear_to_mulaw(tw::dsp::to_pcm16(all[i + 1])));
-  }
-  return c;
-}
-
-// An RTP packet (RFC 3550 §5.1): version 2, PT 0 (PCMU), then 160 samples.
-std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc,
-                                     const std::uint8_t* payload, std::size_t size) {
-  std::vector<std::uint8_t> p(12 + size);
-  p[0] = 0x80;
-  p[1] = 0;
-  p[2] = static_cast<std::uint8_t>(sequence >> 8);
-  p[3] = static_cast<std::uint8_t>(sequence);
-  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
-  for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
-  std::copy(payload, payload + size, p.begin() + 12);
-  return p;
-}
-
-using Sender = tw::test::UdpSender;
-
 struct Server {
   tw::server::Metrics metrics;
   tw::server::CallSettings settings;
@@ -115,47 +83,20 @@ std::vector<tw::server::SiprecStream> two_pcmu_streams() {
   return {caller, agent};
 }
 
-// Plays both streams in 20 ms packets at `speed` x real time; `keep` decides which
-// packets of a stream are sent (loss), `swap` which ones go after their successor.
-template <class Keep, class Swap>
-void play(const Codes& codes, const tw::server::SiprecMedia& media, double speed, Keep keep, Swap swap) {
+// Plays both streams in 20 ms packets at `speed` x real time to the session's ports.
+tw::test::RtpPlay play_to(const tw::server::SiprecMedia& media, double speed) {
   const std::vector<std::uint16_t> ports = media.rtp_ports();
-  Sender sender;
-  constexpr std::size_t kPacket = 160;
-  const std::size_t packets = codes.caller.size() / kPacket;
-  const auto tick = std::chrono::duration<double>(0.02 / speed);
-  auto next = std::chrono::steady_clock::now();
-  std::vector<std::uint8_t> held[2];
-  for (std::size_t k = 0; k < packets; ++k) {
-    for (int s = 0; s < 2; ++s) {
-      const std::vector<std::uint8_t>& all = s == 0 ? codes.caller : codes.agent;
-      const auto p = rtp_packet(static_cast<std::uint16_t>(1000 * s + k), static_cast<std::uint32_t>(160 * k + 7777 * s),
-                                0x1234 + s, all.data() + k * kPacket, kPacket);
-      if (!keep(s, k)) continue;
-      if (swap(s, k)) {
-        held[s] = p;  // goes out after the next one
-        continue;
-      }
-      sender.send(ports[s], p);
-      if (!held[s].empty()) {
-        sender.send(ports[s], held[s]);
-        held[s].clear();
-      }
-    }
-    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(tick);
-    std::this_thread::sleep_until(next);
-  }
-  for (int s = 0; s < 2; ++s) {
-    if (!held[s].empty()) sender.send(ports[s], held[s]);
-  }
-  std::this_thread::sleep_for(100ms);  // the last datagrams read before the session ends
+  tw::test::RtpPlay play;
+  play.ports = {ports.at(0), ports.at(1)};
+  play.speed = speed;
+  return play;
 }
 
 }  // namespace
 
 TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of the same audio",
           "[server][siprec]") {
-  const Codes codes = example_codes();
+  const tw::test::PcmuCall codes = tw::test::example_call_pcmu();
   tw::batch::CallJobOptions job;
   job.model = &model();
   job.output.dir = scratch("batch");
@@ -174,7 +115,7 @@ TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of
     const auto ports = media.rtp_ports();
     REQUIRE(ports.size() == 2);
     CHECK(ports[0] != ports[1]);
-    play(codes, media, 10.0, [](int, std::size_t) { return true; }, [](int, std::size_t) { return false; });
+    tw::test::play_pcmu(codes, play_to(media, 10.0));
     media.end(tw::telephony::EndReason::stop, "BYE");
     counters = media.counters();
   }
@@ -207,7 +148,7 @@ TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of
 
 TEST_CASE("A SIPREC session with 2 % loss and reordering counts them and still ends with its outputs",
           "[server][siprec]") {
-  const Codes codes = example_codes();
+  const tw::test::PcmuCall codes = tw::test::example_call_pcmu();
   const std::string out = scratch("lossy");
   Server server(out);
   tw::net::UdpReceiver receiver("127.0.0.1", 47700, 47799);
@@ -221,8 +162,10 @@ TEST_CASE("A SIPREC session with 2 % loss and reordering counts them and still e
   tw::server::SiprecMediaCounters counters;
   {
     tw::server::SiprecMedia media(*server.ingest, receiver, "lossy1", "127.0.0.1:5060", two_pcmu_streams(), {});
-    play(codes, media, 10.0, [&](int s, std::size_t k) { return !drop[2 * k + static_cast<std::size_t>(s)]; },
-         [](int, std::size_t k) { return k % 50 == 25; });  // one packet a second swapped with the next
+    tw::test::RtpPlay play = play_to(media, 10.0);
+    play.keep = [&](int s, std::size_t k) { return !drop[2 * k + static_cast<std::size_t>(s)]; };
+    play.swap = [](int, std::size_t k) { return k % 50 == 25; };  // one packet a second swapped with the next
+    tw::test::play_pcmu(codes, play);
     media.end(tw::telephony::EndReason::stop, "BYE");
     counters = media.counters();
   }

@@ -23,9 +23,14 @@
 #include "build_paths.h"
 #include "siprec/siprec_signalling.h"
 #include "support/run_command.h"
+#include "support/sipp.h"
 
 using namespace tw::siprec;
 using tw::features::SpeakerRole;
+using tw::test::run_sipp;
+using tw::test::sipp_arguments;
+using tw::test::sipp_options;
+using tw::test::sipp_program;
 
 namespace {
 
@@ -104,29 +109,6 @@ struct LogLines {
   }
 };
 
-// A port free for both UDP and TCP on 127.0.0.1 (the recorder listens on both).
-std::uint16_t free_port() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(udp, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(udp, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      ::close(udp);
-      continue;
-    }
-    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
-    const bool tcp_free = ::bind(tcp, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(tcp);
-    ::close(udp);
-    if (tcp_free) return ntohs(address.sin_port);
-  }
-  FAIL("no free port on 127.0.0.1");
-  return 0;
-}
-
 SiprecConfig test_config(std::uint16_t port) {
   SiprecConfig config;
   config.listen_address = "127.0.0.1";
@@ -135,48 +117,6 @@ SiprecConfig test_config(std::uint16_t port) {
   config.rtp_port_last = kRtpLast;
   config.agent_patterns = {"sip:*@agents.biloxi.example.com"};
   return config;
-}
-
-// SIPp's arguments for one call (-m 1) of `scenario` against the recorder on `port`.
-std::vector<std::string> sipp_arguments(const std::string& scenario, std::uint16_t port, const std::string& transport,
-                                        const std::vector<std::string>& extra = {}) {
-  const std::string path = tw::build::source_dir() + "/tests/siprec/scenarios/" + scenario;
-  std::vector<std::string> arguments = {"127.0.0.1:" + std::to_string(port),
-                                        "-sf", path, "-m", "1", "-i", "127.0.0.1",
-                                        "-p", std::to_string(free_port()), "-t", transport, "-nostdin",
-                                        "-timeout", "20s", "-timeout_error", "-recv_timeout", "8000"};
-  arguments.insert(arguments.end(), extra.begin(), extra.end());
-  return arguments;
-}
-
-tw::test::RunOptions sipp_options() {
-  tw::test::RunOptions options;
-  options.timeout_s = 40.0;
-  return options;
-}
-
-// Where sipp is on PATH (run_command execs a path, not a name); "sipp" when it is not found,
-// which then fails to start with 127.
-std::string sipp_program() {
-  const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "/usr/bin:/bin";
-  while (!rest.empty()) {
-    const std::size_t colon = rest.find(':');
-    const std::string candidate = std::string(rest.substr(0, colon)) + "/sipp";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
-  }
-  return "sipp";
-}
-
-// Runs SIPp once with `scenario` against the recorder on `port`.
-tw::test::CommandResult run_sipp(const std::string& scenario, std::uint16_t port, const std::string& transport = "u1",
-                                 const std::vector<std::string>& extra = {}) {
-  const tw::test::CommandResult result =
-      tw::test::run_command(sipp_program(), sipp_arguments(scenario, port, transport, extra), sipp_options());
-  if (result.exit_code == 127)
-    FAIL("sipp is not installed: it comes with Debian's sip-tester (tools/install-deps.sh --tests)");
-  return result;
 }
 
 // SIPp's verdict, with its screen and messages when it failed. `command` runs once.
@@ -243,7 +183,7 @@ void send_udp(std::uint16_t port, const std::string& bytes) {
 struct RunningRecorder {
   RecordingSessionSink sink;
   LogLines log;
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = tw::test::free_sip_port();
   SiprecSignalling signalling{test_config(port), sink, log.callback()};
   RunningRecorder() { signalling.start(); }
 };
@@ -285,7 +225,7 @@ TEST_CASE_METHOD(RunningRecorder, "An OPTIONS probe from SIPp is answered 200 wi
 TEST_CASE("An INVITE cancelled before the answer gets 487 and never reaches the sink", "[siprec]") {
   RecordingSessionSink sink;
   LogLines log;
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = tw::test::free_sip_port();
   SiprecConfig config = test_config(port);
   // libre answers at once otherwise: the delay opens the window a CANCEL needs.
   config.answer_delay_ms = 1500;
@@ -398,7 +338,7 @@ TEST_CASE_METHOD(RunningRecorder, "Garbage datagrams do not hurt the recorder an
 TEST_CASE("A request from a source outside the allow list gets 403 and a log line", "[siprec]") {
   RecordingSessionSink sink;
   LogLines log;
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = tw::test::free_sip_port();
   SiprecConfig config = test_config(port);
   config.allow = {"192.0.2.0/24"};  // SIPp calls from 127.0.0.1
   SiprecSignalling signalling(config, sink, log.callback());
@@ -414,7 +354,7 @@ TEST_CASE("A request from a source outside the allow list gets 403 and a log lin
 TEST_CASE("A session past the limit gets 503 with Retry-After while the first goes on", "[siprec]") {
   RecordingSessionSink sink;
   LogLines log;
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = tw::test::free_sip_port();
   SiprecConfig config = test_config(port);
   config.max_sessions = 1;
   SiprecSignalling signalling(config, sink, log.callback());
@@ -458,7 +398,7 @@ TEST_CASE("A bad configuration or a port in use is refused naming the problem an
   SiprecSignalling unbindable(bad, sink, log.callback());
   CHECK_THROWS_WITH(unbindable.start(), Catch::Contains("not-an-address"));
   // Two recorders on one port: the second cannot listen and says where.
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = tw::test::free_sip_port();
   SiprecSignalling first(test_config(port), sink, log.callback());
   first.start();
   SiprecSignalling second(test_config(port), sink, log.callback());

@@ -65,7 +65,7 @@ ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::st
   REQUIRE(spawned == 0);
   // "listening on http://127.0.0.1:PORT (...), AudioSocket callers on port N, agents on port M; ..."
   const std::regex http(R"(listening on https?://[^:]+:(\d+))"), callers(R"(callers on port (\d+))"),
-      agents(R"(agents on port (\d+))");
+      agents(R"(agents on port (\d+))"), siprec(R"(SIPREC \(SIP [a-z,]+\) on port (\d+))");
   for (int i = 0; i < 200 && http_port_ == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::string text = slurp(err_path_);
@@ -73,6 +73,7 @@ ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::st
     if (std::regex_search(text, m, http)) http_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
     if (std::regex_search(text, m, callers)) caller_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
     if (std::regex_search(text, m, agents)) agent_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (std::regex_search(text, m, siprec)) siprec_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

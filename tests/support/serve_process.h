@@ -29,6 +29,8 @@ class ServeProcess {
   std::uint16_t http_port() const noexcept { return http_port_; }
   std::uint16_t caller_port() const noexcept { return caller_port_; }
   std::uint16_t agent_port() const noexcept { return agent_port_; }
+  /// The SIPREC SIP port (with --siprec), 0 without.
+  std::uint16_t siprec_port() const noexcept { return siprec_port_; }
   pid_t pid() const noexcept { return pid_; }
 
   /// Sends `signal` and waits for the exit (at most timeout_s, then SIGKILL); returns
@@ -41,7 +43,7 @@ class ServeProcess {
  private:
   std::string out_path_, err_path_;
   pid_t pid_ = -1;
-  std::uint16_t http_port_ = 0, caller_port_ = 0, agent_port_ = 0;
+  std::uint16_t http_port_ = 0, caller_port_ = 0, agent_port_ = 0, siprec_port_ = 0;
 };
 
 /// The stream player tool of this build (tools/stream_player).

@@ -404,6 +404,64 @@ TEST_CASE("An RTP timestamp gap under the jump bound becomes a lost gap of exact
   CHECK(buffer.next_sample() == 40 * kTicks + 16000);
 }
 
+TEST_CASE("A declared pause (hold) turns the silence up to the next audio into a paused gap of the sender's exact length",
+          "[rtp][siprec]") {
+  // 1 s of audio, a hold of 30 s (more than the 10 s jump bound) during which the sender
+  // sends nothing while its clock runs on (RFC 3550 §5.1), then 1 s more. The arrival
+  // clock says only 0.3 s passed (a test sending ten times faster than real time): the
+  // sender's timestamps measure a declared pause, not the arrival clock.
+  constexpr std::uint32_t kHoldTicks = 30 * 8000;
+  Stream s = pcmu_stream(100);
+  for (std::size_t k = 50; k < 100; ++k)
+    s.packets[k] = rtp(0, static_cast<std::uint16_t>(1000 + k), 50000 + static_cast<std::uint32_t>(k * kTicks) + kHoldTicks,
+                       0x1234, Bytes(s.octets.begin() + static_cast<std::ptrdiff_t>(k * kTicks), s.octets.begin() + static_cast<std::ptrdiff_t>((k + 1) * kTicks)));
+  RecordingSink sink;
+  start(sink);
+  RtpJitterBuffer buffer(sink, RtpJitterConfig{});
+  for (std::size_t k = 0; k < 50; ++k) buffer.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks);
+  buffer.declare_pause();
+  for (std::size_t k = 50; k < 100; ++k) buffer.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks + 2400);
+  buffer.flush();
+  REQUIRE(sink.gaps.size() == 1);
+  CHECK(sink.gaps[0].first_sample == 50 * kTicks);
+  CHECK(sink.gaps[0].frames == kHoldTicks);
+  CHECK(sink.gaps[0].kind == tw::dsp::GapKind::paused);
+  CHECK(buffer.counters().pauses == 1);
+  CHECK(buffer.counters().timestamp_jumps == 0);
+  CHECK(buffer.counters().lost_samples == 0);
+  CHECK(buffer.counters().declared_samples == kHoldTicks);
+  CHECK(buffer.next_sample() == 100 * kTicks + kHoldTicks);
+  // The audio either side is the sender's, sample for sample.
+  std::vector<float> audio = sink.audio[0];
+  audio.erase(audio.begin() + 50 * kTicks, audio.begin() + 50 * kTicks + kHoldTicks);
+  CHECK(audio == decode_pcmu(s.octets));
+
+  SECTION("Without the declaration the same silence is a new alignment on the arrival clock") {
+    RecordingSink plain;
+    start(plain);
+    RtpJitterBuffer undeclared(plain, RtpJitterConfig{});
+    for (std::size_t k = 0; k < 100; ++k)
+      undeclared.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks + (k >= 50 ? 2400 : 0));
+    undeclared.flush();
+    CHECK(undeclared.counters().timestamp_jumps == 1);
+    for (const auto& gap : plain.gaps) CHECK(gap.kind == tw::dsp::GapKind::lost);
+  }
+  SECTION("After the next audio a later silence is lost again") {
+    RecordingSink after;
+    start(after);
+    RtpJitterBuffer again(after, RtpJitterConfig{});
+    for (std::size_t k = 0; k < 50; ++k) again.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks);
+    again.declare_pause();
+    for (std::size_t k = 50; k < 70; ++k) again.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks + 2400);
+    for (std::size_t k = 80; k < 100; ++k) again.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks + 2400);
+    again.flush();
+    REQUIRE(after.gaps.size() == 2);
+    CHECK(after.gaps[0].kind == tw::dsp::GapKind::paused);
+    CHECK(after.gaps[1].kind == tw::dsp::GapKind::lost);
+    CHECK(after.gaps[1].frames == 10 * kTicks);
+  }
+}
+
 TEST_CASE("An RTP timestamp that goes back with sequence numbers in order starts a new alignment and drops nothing", "[rtp]") {
   Stream s = pcmu_stream(40);
   for (std::size_t k = 20; k < 40; ++k)

@@ -1,0 +1,220 @@
+// `tonewatch serve --siprec` end to end (issue 24): SIPp, a SIP client nobody here wrote,
+// is the session border controller (the SRC) with the scenarios in
+// tests/siprec/scenarios/; the test sends the example call's two channels as PCMU RTP to
+// the ports the server's answer named (what the SBC's media path would do), and the
+// call's outputs are compared with batch analysis of the same audio.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/default_model.h"
+#include "batch/call_job.h"
+#include "build_paths.h"
+#include "support/rtp_call.h"
+#include "support/run_command.h"
+#include "support/serve_process.h"
+#include "support/sipp.h"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string scratch(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tw-serve-siprec-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::vector<nlohmann::json> events_of(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+nlohmann::json summary_of(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  return nlohmann::json::parse(in);
+}
+
+// The server's log line for a session's start: its call id and the RTP ports it answered.
+struct StartedSession {
+  std::string call;
+  std::array<std::uint16_t, 2> ports{};  // caller, agent
+};
+StartedSession wait_for_session(const tw::test::ServeProcess& serve, double timeout_s) {
+  const std::regex started(R"(is call (\S+), RTP ports caller=(\d+) agent=(\d+))");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string err = serve.err();
+    std::smatch m;
+    if (std::regex_search(err, m, started)) {
+      return {m[1], {static_cast<std::uint16_t>(std::stoi(m[2])), static_cast<std::uint16_t>(std::stoi(m[3]))}};
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  FAIL("no SIPREC session started in " << timeout_s << " s; serve said:\n" << serve.err());
+  return {};
+}
+
+bool wait_for_log(const tw::test::ServeProcess& serve, const std::string& text, double timeout_s) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < until) {
+    if (serve.err().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+// The batch events of the example call, analysed in this process (the same code as
+// `tonewatch analyze`).
+std::vector<nlohmann::json> batch_events() {
+  static const tw::detect::AgitationModel model = tw::app::load_agitation_model();
+  tw::batch::CallJobOptions job;
+  job.model = &model;
+  job.output.dir = scratch("batch");
+  REQUIRE(tw::batch::analyze_call(tw::build::source_dir() + "/examples/example_call.wav", "example", job).status ==
+          tw::batch::CallResult::Status::analysed);
+  return events_of(job.output.dir + "/example.events.jsonl");
+}
+
+std::vector<std::string> serve_arguments(const std::string& rtp_ports) {
+  return {"--siprec", "127.0.0.1:0", "--rtp-ports", rtp_ports, "--siprec-agent", "sip:*@agents.biloxi.example.com", "--quiet"};
+}
+
+#define REQUIRE_SIPP_PASSED(result)                                             \
+  do {                                                                          \
+    const tw::test::CommandResult& sipp_ = (result);                            \
+    INFO("sipp stdout:\n" << sipp_.out << "\nsipp stderr:\n" << sipp_.err);     \
+    REQUIRE(sipp_.exit_code == 0);                                              \
+  } while (false)
+
+}  // namespace
+
+TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP gives the batch events",
+          "[serve][siprec][e2e]") {
+  const std::vector<nlohmann::json> expected = batch_events();
+  REQUIRE(expected.size() >= 5);
+  const tw::test::PcmuCall call = tw::test::example_call_pcmu();
+  const std::string out = scratch("call");
+  tw::test::ServeProcess serve(out, serve_arguments("41000-41099"));
+  REQUIRE(serve.siprec_port() != 0);
+
+  // SIPp holds the session (its <pause/>, -d ms) for the time the RTP takes at ten times
+  // real time, and 4 s more; then it sends BYE.
+  constexpr double kSpeed = 10.0;
+  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 4000;
+  tw::test::BackgroundCommand sipp(tw::test::sipp_program(),
+                                   tw::test::sipp_arguments("siprec_media_call.xml", serve.siprec_port(), "u1",
+                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
+                                   tw::test::sipp_options());
+  const StartedSession session = wait_for_session(serve, 10.0);
+  tw::test::RtpPlay play;
+  play.ports = session.ports;
+  play.speed = kSpeed;
+  tw::test::play_pcmu(call, play);
+  REQUIRE_SIPP_PASSED(sipp.wait());
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
+
+  const auto live = events_of(out + "/" + session.call + ".events.jsonl");
+  INFO(serve.err());
+  // The two streams' first datagrams arrive microseconds apart, so the tracks line up
+  // within a sample or a few: the same events, at the same times within two hops.
+  REQUIRE(live.size() == expected.size());
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    INFO("event " << i << ": " << live[i].dump());
+    CHECK(live[i]["type"] == expected[i]["type"]);
+    CHECK(live[i].value("speaker", "") == expected[i].value("speaker", ""));
+    CHECK(live[i]["time_s"].get<double>() == Approx(expected[i]["time_s"].get<double>()).margin(0.021));
+  }
+  const auto summary = summary_of(out + "/" + session.call + ".summary.json");
+  CHECK(summary["input"]["format"] == "siprec live stream");
+  CHECK(summary["input"]["lost_frames"] == 0);
+  CHECK(summary["duration_s"].get<double>() == Approx(static_cast<double>(call.caller.size()) / 8000.0).margin(0.05));
+  // Who is who, from the RFC 7865 metadata: Alice (label 1) the caller, Bob an agent by
+  // the --siprec-agent pattern.
+  const auto& metadata = summary["input"]["metadata"];
+  CHECK_FALSE(metadata["sip_call_id"].get<std::string>().empty());
+  REQUIRE(metadata["participants"].size() == 2);
+  CHECK(metadata["participants"][0]["role"] == "caller");
+  CHECK(metadata["participants"][0]["name"] == "Alice");
+  CHECK(metadata["participants"][1]["role"] == "agent");
+  CHECK(metadata["participants"][1]["aor"] == "sip:bob@agents.biloxi.example.com");
+  CHECK(metadata["participants"][1]["basis"] == "agent_pattern");
+
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_sessions_started_total") == 1);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_sessions_active") == 0);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_lost_packets_total") == 0);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_udp_datagrams_total") == static_cast<double>(2 * call.packets()));
+  CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_port_pairs_open") == 0);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length and a metadata update renames the agent",
+          "[serve][siprec][e2e]") {
+  const tw::test::PcmuCall call = tw::test::example_call_pcmu();
+  const std::string out = scratch("hold");
+  tw::test::ServeProcess serve(out, serve_arguments("41100-41199"));
+  REQUIRE(serve.siprec_port() != 0);
+  // siprec_media_hold.xml: 6 s after the ACK, both streams a=inactive (and Bob renamed
+  // Robert); 3 s later resumed; BYE 9 s after that. The SRC's clock runs on during the
+  // hold: the resumed packets' timestamps are 30 s on (RFC 3550 §5.1), though at ten
+  // times real time only 3 s passed.
+  tw::test::BackgroundCommand sipp(
+      tw::test::sipp_program(),
+      tw::test::sipp_arguments("siprec_media_hold.xml", serve.siprec_port(), "u1", {"-timeout", "60s"}),
+      tw::test::sipp_options());
+  const StartedSession session = wait_for_session(serve, 10.0);
+  constexpr std::size_t kSplit = 1500;  // 30 s of audio before the hold
+  constexpr std::uint32_t kHoldTicks = 30 * 8000;
+  tw::test::RtpPlay play;
+  play.ports = session.ports;
+  play.speed = 10.0;
+  play.end_packet = kSplit;
+  tw::test::play_pcmu(call, play);
+  REQUIRE(wait_for_log(serve, "on hold (a declared pause", 10.0));
+  REQUIRE(wait_for_log(serve, "resumed", 10.0));
+  play.first_packet = kSplit;
+  play.end_packet = call.packets();
+  play.timestamp_offset = kHoldTicks;
+  tw::test::play_pcmu(call, play);
+  REQUIRE_SIPP_PASSED(sipp.wait());
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
+
+  INFO(serve.err());
+  const auto summary = summary_of(out + "/" + session.call + ".summary.json");
+  const double audio_s = static_cast<double>(call.caller.size()) / 8000.0;
+  // Stream time is exact: the call is its audio and the 30 s hold, the hold declared
+  // (paused) on both tracks and nothing lost.
+  CHECK(summary["duration_s"].get<double>() == Approx(audio_s + 30.0).margin(0.05));
+  CHECK(summary["input"]["paused_frames"] == 2 * kHoldTicks);
+  CHECK(summary["input"]["lost_frames"] == 0);
+  CHECK(summary["input"]["metadata"]["participants"][1]["name"] == "Robert");
+  // A hold is not dead air: no dead-air event opens within it.
+  const double hold_from = kSplit * 0.02, hold_to = hold_from + 30.0;
+  for (const auto& event : events_of(out + "/" + session.call + ".events.jsonl")) {
+    INFO(event.dump());
+    const std::string type = event["type"];
+    const double t = event["time_s"];
+    if (type.find("dead_air") != std::string::npos) CHECK_FALSE((t > hold_from && t < hold_to));
+  }
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_holds_total") == 2);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_metadata_updates_total") == 2);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
