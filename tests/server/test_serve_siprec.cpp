@@ -26,6 +26,7 @@
 #include "support/run_command.h"
 #include "support/serve_process.h"
 #include "support/sipp.h"
+#include "support/udp_sender.h"
 
 using namespace std::chrono_literals;
 
@@ -216,5 +217,62 @@ TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length
   const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
   CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_holds_total") == 2);
   CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_metadata_updates_total") == 2);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorder's BYE / garbage on the SIP and RTP "
+          "ports leaves a call streaming alongside unaffected",
+          "[serve][siprec][e2e][security]") {
+  const tw::test::PcmuCall call = tw::test::example_call_pcmu();
+  const std::string out = scratch("idle");
+  std::vector<std::string> arguments = serve_arguments("41200-41299");
+  arguments.insert(arguments.end(), {"--idle-timeout", "3"});
+  tw::test::ServeProcess serve(out, arguments);
+  REQUIRE(serve.siprec_port() != 0);
+  // A call with media: the example at ten times real time, its BYE 1.5 s after the RTP
+  // ends (under the 3 s idle timeout).
+  constexpr double kSpeed = 10.0;
+  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 1500;
+  tw::test::BackgroundCommand good(tw::test::sipp_program(),
+                                   tw::test::sipp_arguments("siprec_media_call.xml", serve.siprec_port(), "u1",
+                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
+                                   tw::test::sipp_options());
+  const StartedSession session = wait_for_session(serve, 10.0);
+  // Beside it, a session that never sends RTP: the recorder sends BYE after 3 s, which
+  // SIPp's scenario requires (it fails on anything else, or on no BYE in 15 s).
+  tw::test::BackgroundCommand idle(tw::test::sipp_program(),
+                                   tw::test::sipp_arguments("siprec_idle.xml", serve.siprec_port(), "u1", {"-timeout", "60s"}),
+                                   tw::test::sipp_options());
+  // Garbage: on the SIP port, and on the good call's RTP and RTCP ports mid-call.
+  tw::test::UdpSender garbage;
+  const std::vector<std::uint8_t> junk = {0x00, 0xff, 'I', 'N', 'V', 'I', 'T', 'E', 0x0d, 0x0a, 0x7f};
+  garbage.send(serve.siprec_port(), junk);
+  tw::test::RtpPlay play;
+  play.ports = session.ports;
+  play.speed = kSpeed;
+  play.end_packet = call.packets() / 2;
+  tw::test::play_pcmu(call, play);
+  for (int i = 0; i < 3; ++i) {
+    garbage.send(session.ports[0], junk);
+    garbage.send(static_cast<std::uint16_t>(session.ports[1] + 1), junk);
+  }
+  play.first_packet = play.end_packet;
+  play.end_packet = call.packets();
+  tw::test::play_pcmu(call, play);
+  REQUIRE_SIPP_PASSED(idle.wait());
+  REQUIRE_SIPP_PASSED(good.wait());
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
+  INFO(serve.err());
+  CHECK(serve.err().find("no RTP for") != std::string::npos);
+
+  // The good call is whole: its audio, nothing lost, and the garbage counted, not analysed.
+  const auto summary = summary_of(out + "/" + session.call + ".summary.json");
+  CHECK(summary["duration_s"].get<double>() == Approx(static_cast<double>(call.caller.size()) / 8000.0).margin(0.05));
+  CHECK(summary["input"]["lost_frames"] == 0);
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_idle_timeouts_total") == 1);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_sessions_started_total") == 2);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_malformed_total") == 6);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_port_pairs_open") == 0);
   CHECK(serve.stop(SIGTERM) == 0);
 }
