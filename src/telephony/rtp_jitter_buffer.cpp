@@ -67,6 +67,7 @@ void RtpJitterBuffer::reset() noexcept {
   g722_.reset();
   std::fill(slots_.begin(), slots_.end(), std::uint8_t{kEmpty});
   aligned_ = false;
+  ever_aligned_ = false;
   ssrc_ = 0;
   has_previous_ssrc_ = false;
   previous_ssrc_ = 0;
@@ -89,6 +90,7 @@ void RtpJitterBuffer::reset() noexcept {
   pending_gap_kind_ = dsp::GapKind::lost;
   priming_ = false;
   realign_slack_samples_ = 0;
+  slack_is_start_offset_ = false;
 }
 
 void RtpJitterBuffer::on_datagram(std::span<const std::uint8_t> datagram, std::int64_t arrival_samples) noexcept {
@@ -187,10 +189,18 @@ void RtpJitterBuffer::start_alignment(const RtpPacket& packet, std::int64_t arri
   // delivered. The hole is lost audio, unless comfort noise had declared a silence.
   const std::int64_t anchor = std::max(next_sample_, arrival_samples);
   realign_slack_samples_ = anchor - next_sample_;
-  if (anchor > next_sample_) {
+  slack_is_start_offset_ = !ever_aligned_;
+  if (anchor > next_sample_ && !ever_aligned_) {
+    // The call's time before this stream's first packet: the SRC had not begun sending
+    // it (a party forked later, or a first packet a few milliseconds behind the other
+    // stream's). Nothing was lost on the way, so it is not a lost gap.
+    counters_.start_offset_samples += static_cast<std::uint64_t>(anchor - next_sample_);
+    add_gap(anchor - next_sample_, dsp::GapKind::discarded);
+  } else if (anchor > next_sample_) {
     counters_.realign_samples += static_cast<std::uint64_t>(anchor - next_sample_);
     add_gap(anchor - next_sample_, hole_kind());
   }
+  ever_aligned_ = true;
   priming_ = true;
   if (new_source) {
     // A new encoder: the G.722 decoder's state belonged to the old one. Sequence
@@ -313,7 +323,7 @@ void RtpJitterBuffer::place_audio(const RtpPacket& packet, Slot slot, std::int64
     realign_slack_samples_ -= taken;
     pending_gap_samples_ -= taken;
     next_sample_ -= taken;
-    counters_.realign_samples -= static_cast<std::uint64_t>(taken);
+    (slack_is_start_offset_ ? counters_.start_offset_samples : counters_.realign_samples) -= static_cast<std::uint64_t>(taken);
     played_ = tick;
   } else if (tick + duration <= played_) {
     if (!in_order) {

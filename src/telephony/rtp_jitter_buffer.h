@@ -21,7 +21,8 @@
 //    back behind the play-out point. What is held is played out first; the new
 //    alignment's first packet is placed at its arrival time, or right after the audio
 //    already delivered if that is later (stream time never runs backward), the hole
-//    between becoming a lost gap. So the stream's length follows the arrival clock
+//    between becoming a lost gap (a `discarded` one before the stream's very first packet:
+//    the sender had not begun, nothing was lost). So the stream's length follows the arrival clock
 //    across every realignment, and two streams of one call, fed the same arrival
 //    clock, stay aligned with each other (to within the jitter of each first packet).
 //    Within an alignment the sender's timestamps rule, so the stream is sample-exact
@@ -101,6 +102,9 @@ struct RtpCounters {
   std::uint64_t audio_samples = 0;       ///< samples delivered as audio
   std::uint64_t lost_samples = 0;        ///< samples delivered as lost gaps (realignment holes included)
   std::uint64_t realign_samples = 0;     ///< of which the holes before a new alignment's first packet
+  /// Samples of the call's clock before the stream's first packet: a `discarded` gap (not
+  /// sent yet), not a loss.
+  std::uint64_t start_offset_samples = 0;
   std::uint64_t declared_samples = 0;    ///< samples delivered as discarded gaps (comfort noise, events)
   std::uint64_t gaps = 0;                ///< gaps delivered
   std::uint64_t pauses = 0;              ///< declare_pause() calls (holds)
@@ -203,6 +207,8 @@ class RtpJitterBuffer {
 
   // Alignment: ticks are RTP timestamps extended to 64 bits within the alignment.
   bool aligned_ = false;
+  bool ever_aligned_ = false;  // a first packet has been placed since construction or reset()
+  bool slack_is_start_offset_ = false;  // realign_slack_samples_ is the hole before the first alignment
   std::uint32_t ssrc_ = 0;
   bool has_previous_ssrc_ = false;
   std::uint32_t previous_ssrc_ = 0;

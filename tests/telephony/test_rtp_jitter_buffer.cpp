@@ -161,7 +161,11 @@ TEST_CASE("RTP packets earlier than the first one to arrive still find their pla
   CHECK(sink.gaps[0].frames == 80);
   CHECK(std::vector<float>(sink.audio[0].begin() + 80, sink.audio[0].end()) == decode_pcmu(s.octets));
   CHECK(buffer.counters().late_packets == 0);
-  CHECK(buffer.counters().realign_samples == 80);
+  // The time before the stream's first packet: not sent yet, not lost.
+  CHECK(sink.gaps[0].kind == tw::dsp::GapKind::discarded);
+  CHECK(buffer.counters().start_offset_samples == 80);
+  CHECK(buffer.counters().realign_samples == 0);
+  CHECK(buffer.counters().lost_samples == 0);
 }
 
 TEST_CASE("An earlier RTP packet after the hole before the stream was delivered keeps the stream contiguous", "[rtp]") {
@@ -366,6 +370,14 @@ TEST_CASE("Two RTP streams of one call fed the same arrival clock stay aligned w
   CHECK(first_audio->first_sample >= 15 * kTicks);
   CHECK(first_audio->first_sample < 15 * kTicks + 40);
   CHECK(static_cast<std::int64_t>(agent_track.size()) == agent_buffer.next_sample());
+  // The 300 ms before the agent's first packet were not sent yet, not lost.
+  CHECK(agent_buffer.counters().lost_samples == 0);
+  CHECK(agent_buffer.counters().start_offset_samples == static_cast<std::uint64_t>(first_audio->first_sample));
+  REQUIRE_FALSE(sink.gaps.empty());
+  const auto first_gap = std::find_if(sink.gaps.begin(), sink.gaps.end(), [](const auto& g) { return g.track == 1; });
+  REQUIRE(first_gap != sink.gaps.end());
+  CHECK(first_gap->first_sample == 0);
+  CHECK(first_gap->kind == tw::dsp::GapKind::discarded);
 }
 
 TEST_CASE("An RTP timestamp jump of more than 10 s ahead starts a new alignment at the arrival time", "[rtp]") {
