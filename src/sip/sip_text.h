@@ -12,6 +12,9 @@
 
 namespace tw::sip {
 
+/// `c` in ASCII lower case (other bytes unchanged).
+constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
 /// ASCII case-insensitive equality (SIP header names, method-independent tokens, media types).
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

@@ -1,10 +1,11 @@
 #include "sip/stream_roles.h"
 
+#include "sip/sip_text.h"
+
 namespace tw::sip {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool is_agent(const MetadataParticipant& participant, const std::vector<std::string>& patterns) {
   for (const MetadataName& name : participant.names)
@@ -26,7 +27,7 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
     if (p < pattern.size() && pattern[p] == '*') {
       star = p++;
       star_text = t;
-    } else if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
+    } else if (p < pattern.size() && (pattern[p] == '?' || ascii_lower(pattern[p]) == ascii_lower(text[t]))) {
       ++p;
       ++t;
     } else if (star != std::string_view::npos) {
