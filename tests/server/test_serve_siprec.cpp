@@ -25,26 +25,13 @@
 #include "support/rtp_call.h"
 #include "support/run_command.h"
 #include "support/serve_process.h"
+#include "support/shared_data.h"
 #include "support/sipp.h"
 #include "support/udp_sender.h"
 
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("tw-serve-siprec-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-std::vector<nlohmann::json> events_of(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 nlohmann::json summary_of(const std::string& path) {
   std::ifstream in(path);
@@ -87,10 +74,10 @@ std::vector<nlohmann::json> batch_events() {
   static const tw::detect::AgitationModel model = tw::app::load_agitation_model();
   tw::batch::CallJobOptions job;
   job.model = &model;
-  job.output.dir = scratch("batch");
+  job.output.dir = tw::test::fresh_dir("serve-siprec-batch");
   REQUIRE(tw::batch::analyze_call(tw::build::source_dir() + "/examples/example_call.wav", "example", job).status ==
           tw::batch::CallResult::Status::analysed);
-  return events_of(job.output.dir + "/example.events.jsonl");
+  return tw::test::read_events(job.output.dir + "/example.events.jsonl");
 }
 
 std::vector<std::string> serve_arguments(const std::string& rtp_ports) {
@@ -111,7 +98,7 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
   const std::vector<nlohmann::json> expected = batch_events();
   REQUIRE(expected.size() >= 5);
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
-  const std::string out = scratch("call");
+  const std::string out = tw::test::fresh_dir("serve-siprec-call");
   tw::test::ServeProcess serve(out, serve_arguments("41000-41099"));
   REQUIRE(serve.siprec_port() != 0);
 
@@ -131,7 +118,7 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
   REQUIRE_SIPP_PASSED(sipp.wait());
   REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
 
-  const auto live = events_of(out + "/" + session.call + ".events.jsonl");
+  const auto live = tw::test::read_events(out + "/" + session.call + ".events.jsonl");
   INFO(serve.err());
   // The two streams' first datagrams arrive microseconds apart, so the tracks line up
   // within a sample or a few: the same events, at the same times within two hops.
@@ -169,7 +156,7 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
 TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length and a metadata update renames the agent",
           "[serve][siprec][e2e]") {
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
-  const std::string out = scratch("hold");
+  const std::string out = tw::test::fresh_dir("serve-siprec-hold");
   tw::test::ServeProcess serve(out, serve_arguments("41100-41199"));
   REQUIRE(serve.siprec_port() != 0);
   // siprec_media_hold.xml: 6 s after the ACK, both streams a=inactive (and Bob renamed
@@ -211,7 +198,7 @@ TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length
   CHECK(summary["input"]["metadata"]["participants"][1]["name"] == "Robert");
   // A hold is not dead air: no dead-air event opens within it.
   const double hold_from = kSplit * 0.02, hold_to = hold_from + 30.0;
-  for (const auto& event : events_of(out + "/" + session.call + ".events.jsonl")) {
+  for (const auto& event : tw::test::read_events(out + "/" + session.call + ".events.jsonl")) {
     INFO(event.dump());
     const std::string type = event["type"];
     const double t = event["time_s"];
@@ -227,7 +214,7 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
           "ports leaves a call streaming alongside unaffected",
           "[serve][siprec][e2e][security]") {
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
-  const std::string out = scratch("idle");
+  const std::string out = tw::test::fresh_dir("serve-siprec-idle");
   std::vector<std::string> arguments = serve_arguments("41200-41299");
   arguments.insert(arguments.end(), {"--idle-timeout", "3"});
   tw::test::ServeProcess serve(out, arguments);

@@ -30,6 +30,8 @@
 #include "server/siprec_media.h"
 #include "server/worker_pool.h"
 #include "support/rtp_call.h"
+#include "support/serve_process.h"
+#include "support/shared_data.h"
 #include "build_paths.h"
 
 using tw::features::SpeakerRole;
@@ -43,20 +45,6 @@ const tw::detect::AgitationModel& model() {
 }
 
 std::string example_path() { return tw::build::source_dir() + "/examples/example_call.wav"; }
-
-std::string scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("tw-siprec-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
-std::vector<nlohmann::json> events_of(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 struct Server {
   tw::server::Metrics metrics;
@@ -99,12 +87,12 @@ TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of
   const tw::test::PcmuCall codes = tw::test::example_call_pcmu();
   tw::batch::CallJobOptions job;
   job.model = &model();
-  job.output.dir = scratch("batch");
+  job.output.dir = tw::test::fresh_dir("siprec-batch");
   REQUIRE(tw::batch::analyze_call(example_path(), "call1", job).status == tw::batch::CallResult::Status::analysed);
-  const auto batch_events = events_of(job.output.dir + "/call1.events.jsonl");
+  const auto batch_events = tw::test::read_events(job.output.dir + "/call1.events.jsonl");
   REQUIRE(batch_events.size() >= 5);
 
-  const std::string out = scratch("live");
+  const std::string out = tw::test::fresh_dir("siprec-live");
   Server server(out);
   tw::net::UdpReceiver receiver("127.0.0.1", 47600, 47699);
   tw::server::SiprecMediaCounters counters;
@@ -127,7 +115,7 @@ TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of
     CHECK(c.malformed == 0);
     CHECK(c.audio_samples == codes.caller.size() / 160 * 160);
   }
-  const auto live_events = events_of(out + "/call1.events.jsonl");
+  const auto live_events = tw::test::read_events(out + "/call1.events.jsonl");
   // The two streams' first datagrams arrive microseconds apart, so the tracks line
   // up to the sample or within a few: the same events, at the same times within a hop.
   REQUIRE(live_events.size() == batch_events.size());
@@ -149,7 +137,7 @@ TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of
 TEST_CASE("A SIPREC session with 2 % loss and reordering counts them and still ends with its outputs",
           "[server][siprec]") {
   const tw::test::PcmuCall codes = tw::test::example_call_pcmu();
-  const std::string out = scratch("lossy");
+  const std::string out = tw::test::fresh_dir("siprec-lossy");
   Server server(out);
   tw::net::UdpReceiver receiver("127.0.0.1", 47700, 47799);
   std::mt19937 rng(24);
@@ -191,7 +179,7 @@ TEST_CASE("A SIPREC session with 2 % loss and reordering counts them and still e
 
 TEST_CASE("A SIPREC session whose streams both carry one party or that the range cannot serve is refused",
           "[server][siprec]") {
-  const std::string out = scratch("refused");
+  const std::string out = tw::test::fresh_dir("siprec-refused");
   Server server(out);
   tw::net::UdpReceiver receiver("127.0.0.1", 47800, 47803);  // two pairs: one session
   auto streams = two_pcmu_streams();

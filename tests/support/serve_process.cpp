@@ -144,6 +144,13 @@ double metric_value(const std::string& metrics, const std::string& sample) {
   return -1.0;
 }
 
+std::vector<nlohmann::json> read_events(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
 nlohmann::json wait_for_ended_calls(std::uint16_t port, std::size_t n, double timeout_s) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   nlohmann::json calls;

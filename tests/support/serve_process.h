@@ -46,6 +46,9 @@ class ServeProcess {
   std::uint16_t http_port_ = 0, caller_port_ = 0, agent_port_ = 0, siprec_port_ = 0;
 };
 
+/// A call's events file (<call>.events.jsonl): one JSON object per line.
+std::vector<nlohmann::json> read_events(const std::string& path);
+
 /// The stream player tool of this build (tools/stream_player).
 std::string stream_player_binary();
 

@@ -39,6 +39,13 @@ std::string scratch_dir() {
   return dir;
 }
 
+std::string fresh_dir(const std::string& name) {
+  const auto path = std::filesystem::path(scratch_dir()) / name;
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path.string();
+}
+
 std::string artifact_dir() {
   static const std::string dir = [] {
     const auto path = std::filesystem::path(tw::build::binary_dir()) / "test-artifacts";

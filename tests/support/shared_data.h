@@ -20,6 +20,9 @@ std::string shared_data_path(const std::string& relative);
 /// A scratch directory for this test run (created on first use).
 std::string scratch_dir();
 
+/// scratch_dir() + "/" + name, emptied and created: one test's own output folder.
+std::string fresh_dir(const std::string& name);
+
 /// Where tests leave files for people to look at (screenshots): <build>/test-artifacts,
 /// created on first use, kept after the run (CI can upload it).
 std::string artifact_dir();
