@@ -21,10 +21,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -39,6 +41,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kissfft_reference.h"
+#include "siprec_load.h"
 #include "wire_format.h"
 #include "build_paths.h"
 
@@ -58,6 +61,7 @@ constexpr auto kChunk = std::chrono::milliseconds(20);
 /// The example's 20 ms chunks, base64 mu-law per track, shared by every call.
 struct Chunks {
   std::vector<std::string> caller, agent;
+  std::vector<std::array<std::uint8_t, kChunkFrames>> caller_raw, agent_raw;  // the same as µ-law octets (RTP)
   std::size_t size() const { return caller.size(); }
 };
 
@@ -77,6 +81,10 @@ Chunks load_chunks(const std::string& path) {
       left[i] = tw::player::mulaw_encode(samples[(first + i) * 2]);
       right[i] = tw::player::mulaw_encode(samples[(first + i) * 2 + 1]);
     }
+    c.caller_raw.emplace_back();
+    c.agent_raw.emplace_back();
+    std::copy(left, left + kChunkFrames, c.caller_raw.back().begin());
+    std::copy(right, right + kChunkFrames, c.agent_raw.back().begin());
     c.caller.push_back(tw::player::base64(left, kChunkFrames));
     c.agent.push_back(tw::player::base64(right, kChunkFrames));
   }
@@ -323,7 +331,9 @@ class Call : public std::enable_shared_from_this<Call> {
 /// Reads the /events feed and times every alert against the audio that decided it.
 class Feed : public std::enable_shared_from_this<Feed> {
  public:
-  Feed(asio::io_context& io, std::map<std::string, std::shared_ptr<Call>>& calls) : ws_(io), calls_(calls) {}
+  /// `sent_at`: a call's send times by chunk (null for a call not ours).
+  using SentAt = std::function<const std::vector<Clock::time_point>*(const std::string& call)>;
+  Feed(asio::io_context& io, SentAt sent_at) : ws_(io), sent_at_(std::move(sent_at)) {}
   void start(const tcp::endpoint& server) {
     beast::get_lowest_layer(ws_).connect(server);
     beast::get_lowest_layer(ws_).expires_never();
@@ -343,14 +353,11 @@ class Feed : public std::enable_shared_from_this<Feed> {
       ++self->events;
       if (e.is_object() && e.value("kind", "") == "alert") {
         ++self->alerts;
-        auto it = self->calls_.find(e.value("call", ""));
-        if (it != self->calls_.end()) {
+        if (const std::vector<Clock::time_point>* sent = self->sent_at_(e.value("call", ""))) {
           // The last sample the decision read is at time_s; its 20 ms chunk was sent at sent_at[k].
           const double t = e.value("time_s", 0.0);
           const auto k = static_cast<std::size_t>(std::max(0.0, std::ceil(t * kRateHz / kChunkFrames) - 1));
-          if (k < it->second->sent_at.size()) {
-            self->alert_latency_s.push_back(std::chrono::duration<double>(now - it->second->sent_at[k]).count());
-          }
+          if (k < sent->size()) self->alert_latency_s.push_back(std::chrono::duration<double>(now - (*sent)[k]).count());
         }
       }
       self->read();
@@ -358,7 +365,7 @@ class Feed : public std::enable_shared_from_this<Feed> {
   }
   websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
-  std::map<std::string, std::shared_ptr<Call>>& calls_;
+  SentAt sent_at_;
 };
 
 std::string http_get(const tcp::endpoint& server, const std::string& target) {
@@ -428,21 +435,40 @@ int main(int argc, char** argv) {
   bool separate_writes = false;
   app.add_flag("--separate-writes", separate_writes,
                "One socket write per WebSocket message (default: one per call per 20 ms tick, both tracks together)");
+  int siprec_port = 0;
+  std::string serve_log;
+  app.add_option("--siprec-port", siprec_port,
+                 "SIPREC calls instead of Twilio: SIPp sets up each session with the server's SIP on this port "
+                 "(tests/siprec/scenarios/siprec_media_call.xml) and this sends its two PCMU RTP streams");
+  app.add_option("--serve-log", serve_log, "With --siprec-port: the server's stderr file (each session's RTP ports are read from it)");
   CLI11_PARSE(app, argc, argv);
+  if (siprec_port != 0 && serve_log.empty()) {
+    std::cerr << "serve_load: --siprec-port needs --serve-log\n";
+    return 2;
+  }
 
   const Chunks chunks = load_chunks(example);
   const tcp::endpoint server(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
   asio::io_context io;
   std::map<std::string, std::shared_ptr<Call>> by_sid;
   std::vector<std::shared_ptr<Call>> all;
-  for (int i = 0; i < calls; ++i) {
+  std::unique_ptr<bench::SiprecLoad> siprec;
+  if (siprec_port != 0) siprec = std::make_unique<bench::SiprecLoad>(chunks.caller_raw, chunks.agent_raw, serve_log);
+  for (int i = 0; i < calls && !siprec; ++i) {
     char sid[40];
     std::snprintf(sid, sizeof sid, "CAload%026d", i);
     all.push_back(std::make_shared<Call>(io, sid));
     by_sid[sid] = all.back();
   }
   const double fft_ns = reference_fft_ns();
-  auto feed = std::make_shared<Feed>(io, by_sid);
+  auto feed = std::make_shared<Feed>(io, [&](const std::string& call) -> const std::vector<Clock::time_point>* {
+    if (siprec) {
+      const auto it = siprec->calls().find(call);
+      return it == siprec->calls().end() ? nullptr : &it->second->sent_at;
+    }
+    const auto it = by_sid.find(call);
+    return it == by_sid.end() ? nullptr : &it->second->sent_at;
+  });
   feed->start(server);
 
   const ProcSample idle = sample_process(server_pid);
@@ -450,6 +476,9 @@ int main(int argc, char** argv) {
   double steady_heap = 0.0;
   const Clock::time_point t0 = Clock::now();
   std::size_t next_call = 0, connected = 0, refused = 0;
+  // SIPREC: SIPp starts the sessions over the ramp and holds each until 2 s after the
+  // run (its BYE then comes after the RTP has stopped).
+  if (siprec) siprec->start_sipp(static_cast<std::uint16_t>(siprec_port), calls, ramp_s, seconds + 2.0);
   std::optional<ProcSample> steady_start;
   std::map<std::string, double> threads_start, threads_end;  // CPU seconds by thread name
   std::optional<Clock::time_point> steady_at;
@@ -464,6 +493,7 @@ int main(int argc, char** argv) {
       all[next_call++]->connect(server, [&](bool ok) { (ok ? connected : refused)++; });
     }
     for (auto& c : all) c->tick(now, chunks, !separate_writes);
+    if (siprec) siprec->tick(now);
     // The steady state: every call running, from the end of the ramp plus a few seconds.
     if (!steady_start && elapsed >= ramp_s + 5.0) {
       steady_start = sample_process(server_pid);
@@ -477,6 +507,7 @@ int main(int argc, char** argv) {
       steady_end = sample_process(server_pid);
       threads_end = thread_cpu_by_name(server_pid);
       for (auto& c : all) c->stop();
+      if (siprec) siprec->stop();
       return;
     }
     timer.expires_at(timer.expiry() + kChunk);
@@ -490,6 +521,12 @@ int main(int argc, char** argv) {
   const double steady_s = steady_at ? seconds_since(*steady_at) : 0.0;
   const double generator_cpu = self_cpu_s() - self_cpu_start;
 
+  int sipp_status = 0;
+  if (siprec) {
+    sipp_status = siprec->wait_sipp(ramp_s + 60.0);  // the BYEs
+    connected = siprec->calls().size();
+    refused = static_cast<std::size_t>(calls) - std::min<std::size_t>(connected, static_cast<std::size_t>(calls));
+  }
   // Let the server finish the calls, then read its figures.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   const std::string metrics = http_get(server, "/metrics");
@@ -499,6 +536,7 @@ int main(int argc, char** argv) {
   const double run_window = steady_start ? seconds - (ramp_s + 5.0) : NAN;
 
   json out;
+  out["protocol"] = siprec ? "siprec" : "twilio";
   out["calls"] = calls;
   out["connected"] = connected;
   out["refused"] = refused;
@@ -531,6 +569,14 @@ int main(int argc, char** argv) {
                            {"missing_filled", metric_sum(metrics, "tonewatch_ingest_missing_frames_total")},
                            {"late_chunks", metric_sum(metrics, "tonewatch_ingest_late_chunks_total")},
                            {"event_queue_dropped", metric_sum(metrics, "tonewatch_event_queue_dropped_total")}};
+  if (siprec) {
+    out["sipp_exit"] = sipp_status;
+    out["rtp_datagrams_sent"] = siprec->datagrams_sent();
+    out["rtp_send_errors"] = siprec->send_errors();
+    out["rtp"] = {{"lost_packets", metric_sum(metrics, "tonewatch_rtp_lost_packets_total")},
+                  {"late_packets", metric_sum(metrics, "tonewatch_rtp_late_packets_total")},
+                  {"kernel_dropped", metric_sum(metrics, "tonewatch_udp_kernel_dropped_total")}};
+  }
   std::cout << out.dump(2) << "\n";
   if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";
   return 0;

@@ -7,6 +7,10 @@
 # generator share this machine, as the target says. One table on stdout, each
 # run's JSON in serve-load-N.json in the current folder, and the machine named.
 # SERVE_ARGS adds options to each `tonewatch serve`, e.g. SERVE_ARGS="--io-threads 2".
+# PROTOCOLS="twilio siprec" runs each N with Twilio calls, then with SIPREC calls (SIPp
+# sets up the sessions with tests/siprec/scenarios/siprec_media_call.xml, serve_load sends
+# each one's two PCMU RTP streams), side by side in one table (default: twilio). Each
+# run's JSON: serve-load-N.json (Twilio), serve-load-siprec-N.json (SIPREC).
 # io_cores and work_cores: CPU cores of the network thread(s) and of the workers
 # together over the steady window (the server's threads are named tw-io, tw-worker).
 # fft_ns: the machine's speed just before the run, CPU ns of one 320-point KissFFT
@@ -26,34 +30,52 @@ done
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB"
 echo "kernel: $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s %7s\n' calls connected lag_p50 lag_p99 alert_p50 alert_p99 \
-  "KiB/call" "heap/call" "cpu_ms/call-s" dropped io_cores work_cores fft_ns
+printf '%-8s %6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s %7s\n' protocol calls connected lag_p50 lag_p99 alert_p50 \
+  alert_p99 "KiB/call" "heap/call" "cpu_ms/call-s" dropped net_cores work_cores fft_ns
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for n in "${counts[@]}"; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$tonewatch" serve --listen "127.0.0.1:$port" --out "$out/calls-$n" --quiet --max-calls 0 ${SERVE_ARGS:-} 2> "$out/serve-$n.log" &
+for protocol in ${PROTOCOLS:-twilio}; do
+  port=$(free_port)
+  json="serve-load-$n.json"
+  ingest=() load_args=()
+  if [[ $protocol == siprec ]]; then
+    sip_port=$(free_port)
+    json="serve-load-siprec-$n.json"
+    # Four RTP/RTCP ports per call: a range for 2,500 calls.
+    ingest=(--siprec "127.0.0.1:$sip_port" --rtp-ports 20000-29999)
+    load_args=(--siprec-port "$sip_port" --serve-log "$out/serve-$protocol-$n.log")
+  elif [[ $protocol != twilio ]]; then
+    echo "serve_load.sh: PROTOCOLS: '$protocol' is not twilio or siprec" >&2
+    exit 2
+  fi
+  "$tonewatch" serve --listen "127.0.0.1:$port" --out "$out/calls-$protocol-$n" --quiet --max-calls 0 "${ingest[@]}" ${SERVE_ARGS:-} \
+    2> "$out/serve-$protocol-$n.log" &
   server=$!
   for _ in $(seq 50); do
     curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break
     sleep 0.1
   done
-  "$load" --port "$port" --calls "$n" --seconds "$seconds" --server-pid "$server" --json "serve-load-$n.json" \
-    > "$out/load-$n.log" 2>&1 || echo "serve_load exited $? for N=$n (see serve-load-$n.json)" >&2
+  "$load" --port "$port" --calls "$n" --seconds "$seconds" --server-pid "$server" --json "$json" "${load_args[@]}" \
+    > "$out/load-$protocol-$n.log" 2>&1 || echo "serve_load exited $? for $protocol N=$n (see $json)" >&2
   kill -TERM "$server"
   wait "$server" || true
-  python3 - "serve-load-$n.json" <<'EOF'
+  python3 - "$json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-dropped = sum(v for v in d["dropped_frames"].values())
-threads = d.get("server_cpu_cores_by_thread", {})  # CPU cores by thread name: the network thread, the workers (together)
+dropped = sum(v for v in d["dropped_frames"].values()) + sum(d.get("rtp", {}).values())
+threads = d.get("server_cpu_cores_by_thread", {})  # CPU cores by thread name: the network thread(s), the workers (together)
+# The network side: tw-io (HTTP/WebSocket), and for SIPREC tw-rtp (RTP), tw-sip (libre) and tw-siprec.
+net = sum(v for k, v in threads.items() if k in ("tw-io", "tw-rtp", "tw-sip", "tw-siprec"))
 ms = lambda v: float("nan") if v is None else v  # no sample (JSON null): printed as nan, not a crash
-print(f'{d["calls"]:6d} {d["connected"]:9d} {ms(d["analysis_lag_ms"]["p50"]):7.1f}ms {ms(d["analysis_lag_ms"]["p99"]):8.1f}ms '
+print(f'{d.get("protocol", "twilio"):8s} {d["calls"]:6d} {d["connected"]:9d} {ms(d["analysis_lag_ms"]["p50"]):7.1f}ms {ms(d["analysis_lag_ms"]["p99"]):8.1f}ms '
       f'{ms(d["alert_latency_ms"]["p50"]):8.1f}ms {ms(d["alert_latency_ms"]["p99"]):7.1f}ms {d["memory_kib_per_call"]:9.0f} '
       f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f} '
-      f'{threads.get("tw-io", float("nan")):8.2f} {threads.get("tw-worker", float("nan")):10.2f} '
+      f'{net:8.2f} {threads.get("tw-worker", float("nan")):10.2f} '
       f'{ms(d.get("reference_kiss_fftr_320_ns")):7.0f}')
 EOF
+done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,7 @@
 #include "siprec/siprec_signalling.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -747,7 +749,10 @@ void SiprecSignalling::start() {
   });
   if (g_libre_init_error != 0) throw std::runtime_error("siprec: libre_init: " + error_text(g_libre_init_error));
   std::future<std::string> ready = impl_->started.get_future();
-  thread_ = std::thread([this] { impl_->run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tw-sip");  // named for top -H, perf and serve_load
+    impl_->run();
+  });
   const std::string error = ready.get();
   started_ = true;
   if (!error.empty()) {
