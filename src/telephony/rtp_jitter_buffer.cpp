@@ -355,6 +355,23 @@ void RtpJitterBuffer::place_audio(const RtpPacket& packet, Slot slot, std::int64
   ++counters_.audio_packets;
   held_end_ = std::max(held_end_, end);
   play_until(held_end_ - depth_ticks_);
+  play_contiguous();
+}
+
+// Audio that continues what was played leaves at once: only a hole (a packet not here
+// yet) waits, up to the depth, for its packet. So an in-order stream costs no play-out
+// delay and the depth is paid only where packets are missing or reordered. Not while
+// the alignment is priming: until its first play-out a packet from before the first
+// one may still come (reordered at the very start), and the alignment would move.
+void RtpJitterBuffer::play_contiguous() noexcept {
+  if (priming_ || !aligned_) return;
+  std::int64_t end = played_;
+  while (end < held_end_) {
+    const auto slot = static_cast<Slot>(slots_[index(end)]);
+    if (slot != kPcmu && slot != kPcma && slot != kG722) break;
+    ++end;
+  }
+  if (end > played_) play_until(end);
 }
 
 void RtpJitterBuffer::place_comfort_noise(std::int64_t tick) noexcept {

@@ -7,9 +7,13 @@
 //  - Each packet's payload is stored, undecoded, at its timestamp in a ring of fixed
 //    capacity (one octet per 8 kHz RTP clock tick: PCMU and PCMA carry one octet per
 //    sample, G.722 one octet per two 16 kHz samples at its 8 kHz RTP clock, RFC 3551
-//    §4.5.2). Time up to `depth_ms` behind the newest packet's end is played out in
-//    timestamp order; that depth is the reorder window. G.722 is decoded at play-out,
-//    in order, because its decoder state runs from octet to octet.
+//    §4.5.2). Play-out is in timestamp order: audio that continues what was played goes
+//    out as soon as it is here, and a hole (a packet missing) waits until the newest
+//    packet's end is `depth_ms` past it; that depth is the reorder window, and the
+//    delay is paid only where a packet is missing or late, not on an in-order stream.
+//    (The alignment's first `depth_ms` are held once, so that a packet reordered at the
+//    very start finds its place.) G.722 is decoded at play-out, in order, because its
+//    decoder state runs from octet to octet.
 //  - Time that is due and holds nothing becomes a `lost` TrackGap of exactly its length,
 //    delivered as one gap when the audio after it comes (or at flush()).
 //  - Sequence numbers (RFC 3550 §A.1, with 16-bit wrap) find duplicates, which are
@@ -181,6 +185,7 @@ class RtpJitterBuffer {
   void place_comfort_noise(std::int64_t at_tick) noexcept;
   void mark_declared(std::int64_t from_tick, std::int64_t to_tick, Slot slot) noexcept;
   void play_until(std::int64_t tick) noexcept;
+  void play_contiguous() noexcept;
   // What a stretch without audio is: a declared pause (hold), a declared silence
   // (comfort noise, events), or lost audio.
   dsp::GapKind hole_kind() const noexcept {

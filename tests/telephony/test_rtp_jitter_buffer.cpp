@@ -105,7 +105,7 @@ std::int64_t total_frames(const RecordingSink& sink) {
 
 }  // namespace
 
-TEST_CASE("A PCMU sine sent in order comes out sample for sample and no more than the depth is held back", "[rtp]") {
+TEST_CASE("A PCMU sine sent in order comes out sample for sample, held back only for the first depth", "[rtp]") {
   RecordingSink sink;
   start(sink);
   RtpJitterConfig config;
@@ -114,9 +114,16 @@ TEST_CASE("A PCMU sine sent in order comes out sample for sample and no more tha
   const Stream s = pcmu_stream(50);
   for (std::size_t k = 0; k < s.packets.size(); ++k) {
     buffer.on_datagram(s.packets[k], static_cast<std::int64_t>(k) * kTicks);
-    // Played out: everything up to 60 ms (480 samples) behind the newest packet's end.
-    REQUIRE(buffer.next_sample() == std::max<std::int64_t>(0, static_cast<std::int64_t>(k + 1) * kTicks - 480));
-    REQUIRE(buffer.held_samples() == std::min<std::int64_t>(480, static_cast<std::int64_t>(k + 1) * kTicks));
+    const auto received = static_cast<std::int64_t>(k + 1) * kTicks;
+    if (received <= 480) {
+      // The alignment's first 60 ms (480 samples) are held, for a packet reordered at the start.
+      REQUIRE(buffer.next_sample() == 0);
+      REQUIRE(buffer.held_samples() == received);
+    } else {
+      // Then every packet that continues the stream goes out as it comes: no play-out delay.
+      REQUIRE(buffer.next_sample() == received);
+      REQUIRE(buffer.held_samples() == 0);
+    }
   }
   buffer.flush();
   CHECK(sink.audio[0] == decode_pcmu(s.octets));
@@ -125,6 +132,29 @@ TEST_CASE("A PCMU sine sent in order comes out sample for sample and no more tha
   CHECK(buffer.counters().audio_packets == 50);
   CHECK(buffer.counters().lost_packets == 0);
   CHECK(buffer.counters().audio_samples == 50 * kTicks);
+}
+
+TEST_CASE("Audio after a missing RTP packet waits for it up to the depth, then the hole is lost and the rest goes out",
+          "[rtp]") {
+  RecordingSink sink;
+  start(sink);
+  RtpJitterConfig config;
+  config.depth_ms = 60;  // 3 packets
+  RtpJitterBuffer buffer(sink, config);
+  const Stream s = pcmu_stream(20);
+  std::size_t fed = 0;
+  for (std::size_t k = 0; k < 20; ++k) {
+    if (k == 10) continue;  // lost
+    buffer.on_datagram(s.packets[k], static_cast<std::int64_t>(fed++) * kTicks);
+    if (k == 11 || k == 12) REQUIRE(buffer.next_sample() == 10 * kTicks);  // waiting for packet 10
+    if (k == 13) REQUIRE(buffer.next_sample() == 14 * kTicks);             // 60 ms past the hole: lost, the rest out
+  }
+  buffer.flush();
+  REQUIRE(sink.gaps.size() == 1);
+  CHECK(sink.gaps[0].first_sample == 10 * kTicks);
+  CHECK(sink.gaps[0].frames == kTicks);
+  CHECK(sink.gaps[0].kind == tw::dsp::GapKind::lost);
+  CHECK(buffer.counters().lost_packets == 1);
 }
 
 TEST_CASE("PCMU packets shuffled within the depth give exactly the samples of the ordered stream", "[rtp]") {
