@@ -358,7 +358,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   // Checked before anything listens: a bad SIPREC flag is a usage error.
   std::unique_ptr<server::SiprecIngest> siprec;
   if (siprec_options.enabled()) {
-    siprec = std::make_unique<server::SiprecIngest>(ingest, siprec_options.config(idle_timeout_s, max_calls));
+    siprec = std::make_unique<server::SiprecIngest>(ingest, siprec_options.config(idle_timeout_s, max_calls, tls_cert, tls_key));
     siprec_options.warn(err);
   }
 
@@ -475,6 +475,10 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   if (siprec) {
     listening += ", SIPREC (SIP " + siprec_options.transport + ") on port " + std::to_string(siprec->sip_port());
     where["siprec_port"] = siprec->sip_port();
+    if (siprec->sip_tls_port() != 0) {
+      listening += ", SIP over TLS on port " + std::to_string(siprec->sip_tls_port());
+      where["siprec_tls_port"] = siprec->sip_tls_port();
+    }
   }
   log.write("listening", listening + "; outputs in " + out_dir + "/", where);
 

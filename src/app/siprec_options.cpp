@@ -24,7 +24,13 @@ void SiprecOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--siprec", listen,
                   "Be a SIPREC recording server: SIP on this address (host:port, e.g. 127.0.0.1:5060; port 0 picks one)")
       ->group(group);
-  cmd->add_option("--siprec-transport", transport, "SIP transports: udp, tcp or udp,tcp")->capture_default_str()->group(group);
+  cmd->add_option("--siprec-transport", transport,
+                  "SIP transports, comma-separated: udp, tcp, tls (SIP over TLS with --tls-cert and --tls-key, on --siprec-tls-port)")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--siprec-tls-port", tls_port, "SIP over TLS port (default: the --siprec port + 1, e.g. 5061)")
+      ->check(CLI::Range(0, 65535))
+      ->group(group);
   cmd->add_option("--rtp-ports", rtp_ports, "RTP port range FIRST-LAST (a pair per stream: RTP even, RTCP odd)")
       ->capture_default_str()
       ->group(group);
@@ -45,7 +51,8 @@ void SiprecOptions::add_to(CLI::App* cmd) {
       ->group(group);
 }
 
-server::SiprecIngestConfig SiprecOptions::config(double idle_timeout_s, std::size_t max_calls) const {
+server::SiprecIngestConfig SiprecOptions::config(double idle_timeout_s, std::size_t max_calls, const std::string& tls_cert,
+                                                 const std::string& tls_key) const {
   server::SiprecIngestConfig c;
   std::pair<std::string, std::uint16_t> address;
   try {
@@ -66,14 +73,19 @@ server::SiprecIngestConfig SiprecOptions::config(double idle_timeout_s, std::siz
     } else if (item == "tcp") {
       c.sip.tcp = true;
     } else if (item == "tls") {
-      throw std::invalid_argument("--siprec-transport: tls is not supported yet (docs/siprec.md: put a TLS-terminating SBC leg or "
-                                  "a private network between the SRC and tonewatch)");
+      if (tls_cert.empty() || tls_key.empty())
+        throw std::invalid_argument("--siprec-transport tls needs --tls-cert and --tls-key (the certificate SRCs verify)");
+      c.sip.tls_cert_file = tls_cert;
+      c.sip.tls_key_file = tls_key;
     } else {
-      throw std::invalid_argument("--siprec-transport: '" + std::string(item) + "' is not udp or tcp");
+      throw std::invalid_argument("--siprec-transport: '" + std::string(item) + "' is not udp, tcp or tls");
     }
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
   }
-  if (!c.sip.udp && !c.sip.tcp) throw std::invalid_argument("--siprec-transport: no transport given");
+  if (!c.sip.udp && !c.sip.tcp && c.sip.tls_cert_file.empty())
+    throw std::invalid_argument("--siprec-transport: no transport given");
+  // RFC 3261 §19.1.2: 5061 for TLS beside 5060; one above the --siprec port in general.
+  c.sip.tls_port = static_cast<std::uint16_t>(tls_port >= 0 ? tls_port : (c.sip.listen_port == 0 ? 0 : c.sip.listen_port + 1));
   const std::size_t dash = rtp_ports.find('-');
   if (dash == std::string::npos) throw std::invalid_argument("--rtp-ports: expected FIRST-LAST, got '" + rtp_ports + "'");
   c.sip.rtp_port_first = port_number(std::string_view(rtp_ports).substr(0, dash), "--rtp-ports");

@@ -15,7 +15,8 @@ namespace tw::app {
 
 struct SiprecOptions {
   std::string listen;                        ///< ADDR:PORT for SIP; empty: no SIPREC
-  std::string transport = "udp,tcp";         ///< comma-separated: udp, tcp
+  std::string transport = "udp,tcp";         ///< comma-separated: udp, tcp, tls
+  int tls_port = -1;                         ///< SIP over TLS; -1: the --siprec port + 1 (0 with port 0)
   std::string rtp_ports = "20000-20999";     ///< FIRST-LAST
   std::string media_address;                 ///< the RTP address the SDP answers name
   std::vector<std::string> agents;           ///< agent patterns on participant AoRs
@@ -26,9 +27,11 @@ struct SiprecOptions {
   /// Adds the flags to `cmd`.
   void add_to(CLI::App* cmd);
   bool enabled() const noexcept { return !listen.empty(); }
-  /// The ingest's configuration. `idle_timeout_s` and `max_calls` are serve's own.
+  /// The ingest's configuration. `idle_timeout_s`, `max_calls` and the TLS files
+  /// (--tls-cert, --tls-key, for `tls` in --siprec-transport) are serve's own.
   /// Throws std::invalid_argument naming the flag for a bad value.
-  server::SiprecIngestConfig config(double idle_timeout_s, std::size_t max_calls) const;
+  server::SiprecIngestConfig config(double idle_timeout_s, std::size_t max_calls, const std::string& tls_cert,
+                                    const std::string& tls_key) const;
   /// Warnings a deployment should see at start (a public SIP address with the default
   /// loopback-only allow list, a wildcard address with no --siprec-media-address).
   void warn(std::ostream& err) const;

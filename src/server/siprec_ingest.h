@@ -80,6 +80,8 @@ class SiprecIngest final : private siprec::SiprecSessionSink, private siprec::Rt
 
   /// The SIP port (the configured one, or the one chosen for port 0); 0 before start().
   std::uint16_t sip_port() const noexcept { return signalling_ ? signalling_->port() : 0; }
+  /// The SIP-over-TLS port; 0 without TLS.
+  std::uint16_t sip_tls_port() const noexcept { return signalling_ ? signalling_->tls_port() : 0; }
   /// Sessions with a call open now.
   std::size_t active_sessions() const noexcept { return active_.load(std::memory_order_relaxed); }
   const SiprecIngestStats& stats() const noexcept { return stats_; }

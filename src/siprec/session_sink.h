@@ -42,7 +42,7 @@ struct SessionInfo {
   std::uint64_t id = 0;             ///< ours, unique per SiprecSignalling instance, never reused
   std::string call_id;              ///< the recording session's SIP Call-ID (the SRC's)
   std::string source;               ///< the SRC's address and port ("192.0.2.1:5060", "[2001:db8::1]:5060")
-  std::string transport;            ///< "udp" or "tcp"
+  std::string transport;            ///< "udp", "tcp" or "tls"
   std::vector<StreamInfo> streams;  ///< one per offered m= line, in offer order
   bool on_hold = false;             ///< every accepted stream is on hold
   std::string metadata_json;        ///< the merged RFC 7865 metadata as JSON (see metadata_json.h)

@@ -5,7 +5,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,6 +47,14 @@ std::string_view to_string(SessionEndReason reason) noexcept {
 namespace {
 
 constexpr int kStopMessage = 1;
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), {});
+  return !out.empty();
+}
+
 constexpr int kEndMessage = 2;  // end_session(): the ids wait in Impl::to_end
 // RFC 3261 §20.5 / §20.1: what we take, for OPTIONS, 405 and 415 answers.
 constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
@@ -152,6 +162,7 @@ struct SiprecSignalling::Impl {
 
   // libre objects, SIP thread only.
   struct sip* sip_stack = nullptr;
+  struct tls* tls_context = nullptr;  // with tls_cert_file: SIP over TLS
   struct sip_lsnr* listener = nullptr;
   struct sipsess_sock* session_socket = nullptr;
   struct mqueue* queue = nullptr;
@@ -292,6 +303,25 @@ std::string SiprecSignalling::Impl::setup() {
     return "siprec: cannot listen for SIP on tcp " + where + ": " + error_text(err);
   if (config.tcp && sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_TCP, &listen) == 0) sa_set_port(&listen, sa_port(&bound));
   owner.bound_port_.store(sa_port(&listen), std::memory_order_relaxed);
+  if (!config.tls_cert_file.empty()) {
+    // SIP over TLS (RFC 3261 §26.2), on a port of its own (5061 by convention, §19.1.2):
+    // the certificate chain's first certificate and the key, read here so that an
+    // unreadable file is an error at start naming it.
+    std::string cert, key;
+    if (!read_file(config.tls_cert_file, cert)) return "siprec: cannot read the TLS certificate " + config.tls_cert_file;
+    if (!read_file(config.tls_key_file, key)) return "siprec: cannot read the TLS key " + config.tls_key_file;
+    if ((err = tls_alloc(&tls_context, TLS_METHOD_SSLV23, nullptr, nullptr)) != 0) return "siprec: tls_alloc: " + error_text(err);
+    if ((err = tls_set_certificate_pem(tls_context, cert.c_str(), cert.size(), key.c_str(), key.size())) != 0)
+      return "siprec: the TLS certificate " + config.tls_cert_file + " and key " + config.tls_key_file +
+             " are not a PEM certificate and its private key: " + error_text(err);
+    sa tls_listen = listen;
+    sa_set_port(&tls_listen, config.tls_port);
+    if ((err = sip_transp_add(sip_stack, SIP_TRANSP_TLS, &tls_listen, tls_context)) != 0)
+      return "siprec: cannot listen for SIP over TLS on " + config.listen_address + ":" + std::to_string(config.tls_port) +
+             ": " + error_text(err);
+    if (sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_TLS, &tls_listen) == 0) sa_set_port(&tls_listen, sa_port(&bound));
+    owner.bound_tls_port_.store(sa_port(&tls_listen), std::memory_order_relaxed);
+  }
   // Our gate runs after libre's server transactions (sip_alloc registered those first:
   // retransmissions and CANCELs of known transactions never reach it) and before the
   // session layer registered next. So a request matching an existing server transaction
@@ -320,6 +350,8 @@ void SiprecSignalling::Impl::teardown() {
   if (sip_stack != nullptr) sip_close(sip_stack, true);
   mem_deref(sip_stack);
   sip_stack = nullptr;
+  mem_deref(tls_context);
+  tls_context = nullptr;
   mem_deref(queue);
   queue = nullptr;
 }
@@ -505,6 +537,7 @@ std::string SiprecSignalling::Impl::contact_for(const sip_msg* msg) const {
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string uri = "sip:" + config.contact_user + "@" + host + ":" + std::to_string(sa_port(&msg->dst));
   if (msg->tp == SIP_TRANSP_TCP) uri += ";transport=tcp";
+  if (msg->tp == SIP_TRANSP_TLS) uri += ";transport=tls";
   // RFC 7866 §6.1.2: the SRS marks its Contact with the +sip.srs feature tag, a header field
   // parameter after the URI. libre 1.1.0 writes Contact itself as "Contact: <%s>" around the
   // string given as cuser (sip_contact_print) and has no way to add header parameters, so the
@@ -529,7 +562,7 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
   session->info.id = session->id;
   session->info.call_id = sip::printable(view(msg->callid), 256);
   session->info.source = address_text(&msg->src);
-  session->info.transport = msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
+  session->info.transport = msg->tp == SIP_TRANSP_TLS ? "tls" : msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
   session->metadata = std::move(*request.metadata);
   session->sdp = std::make_unique<SdpAnswerer>(media_host);
   SessionChange change;
@@ -725,7 +758,10 @@ void SiprecSignalling::Impl::free_session(RecordingSession& session) {
 // The public side
 
 SiprecSignalling::SiprecSignalling(SiprecConfig config, SiprecSessionSink& sink, LogCallback log) {
-  if (!config.udp && !config.tcp) throw std::invalid_argument("siprec: udp and tcp are both off: no transport to listen on");
+  if (!config.udp && !config.tcp && config.tls_cert_file.empty())
+    throw std::invalid_argument("siprec: udp, tcp and tls are all off: no transport to listen on");
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty())
+    throw std::invalid_argument("siprec: TLS needs both a certificate and a key file");
   if (config.max_sessions == 0) throw std::invalid_argument("siprec: max_sessions must be at least 1");
   if (config.contact_user.empty() || !sip::is_token(config.contact_user))
     throw std::invalid_argument("siprec: contact_user must be a non-empty SIP token");

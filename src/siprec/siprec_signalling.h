@@ -35,6 +35,10 @@ struct SiprecConfig {
   std::uint16_t listen_port = 5060;          ///< for UDP and TCP alike (RFC 3261 §18); 0: one the system picks
   bool udp = true;
   bool tcp = true;
+  /// SIP over TLS (RFC 3261 §26.2) on tls_port, with this certificate chain and key (PEM
+  /// files; `serve` passes its --tls-cert and --tls-key). Empty: no TLS.
+  std::string tls_cert_file, tls_key_file;
+  std::uint16_t tls_port = 5061;  ///< 0: one the system picks
   /// The address the SDP answer names for RTP (c= line); "" for listen_address. Must be an
   /// address the SRC can reach: a wildcard listen address needs it set.
   std::string media_address;
@@ -83,6 +87,8 @@ class SiprecSignalling {
   /// The SIP port listened on (the one configured, or the one the system chose for port
   /// 0), once start() has returned; 0 before.
   std::uint16_t port() const noexcept { return bound_port_.load(std::memory_order_relaxed); }
+  /// The SIP-over-TLS port once start() has returned; 0 without TLS.
+  std::uint16_t tls_port() const noexcept { return bound_tls_port_.load(std::memory_order_relaxed); }
 
   /// Sessions in progress (answered or being answered). Any thread.
   std::size_t session_count() const noexcept { return session_count_.load(std::memory_order_relaxed); }
@@ -97,6 +103,7 @@ class SiprecSignalling {
   std::atomic<std::size_t> session_count_{0};
   std::atomic<std::uint64_t> forbidden_count_{0};
   std::atomic<std::uint16_t> bound_port_{0};
+  std::atomic<std::uint16_t> bound_tls_port_{0};
   bool started_ = false;
 };
 

@@ -186,6 +186,7 @@ TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length
 
   INFO(serve.err());
   const auto summary = summary_of(out + "/" + session.call + ".summary.json");
+  INFO(summary["input"].dump());
   const double audio_s = static_cast<double>(call.caller.size()) / 8000.0;
   // Stream time is exact: the call is its audio and the 30 s hold, the hold declared
   // (paused) on both tracks and nothing lost.
