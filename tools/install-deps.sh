@@ -22,8 +22,9 @@ packages=(
   # decoding, resampling, JSON, CLI parsing
   libsndfile1-dev libsoxr-dev nlohmann-json3-dev libcli11-dev
   # SIPREC (issue 24): libre (BSD-3) for SIP transactions, dialogs and SDP (src/siprec);
-  # pugixml (MIT) for the RFC 7865 recording metadata XML (src/sip)
-  libre-dev libpugixml-dev
+  # pugixml (MIT) for the RFC 7865 recording metadata XML (src/sip); libsrtp2 (BSD-3) for
+  # SRTP streams keyed with SDES (src/telephony/srtp_receiver)
+  libre-dev libpugixml-dev libsrtp2-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
   libssl-dev
   # Boost.Beast/Asio (header-only): the server and the stream player (HTTP, WebSocket, TCP); zlib for deflate

@@ -252,6 +252,8 @@ void SiprecIngest::start_session(Command& command) {
     stream.rtp.sample_rate_hz = stream_rate_hz(s);
     stream.rtp.depth_ms = config_.jitter_depth_ms;
     stream.rtp.telephone_event_payload_type = telephone_event_type(s);
+    stream.srtp_suite = s.srtp_suite;
+    stream.srtp_key = s.srtp_key;
     streams.push_back(std::move(stream));
     pairs.push_back(std::move(command.pairs[s.local_rtp_port]));
   }
@@ -337,6 +339,9 @@ void SiprecIngest::end_session(std::uint64_t id, telephony::EndReason reason, co
     stats_.late_packets.fetch_add(c.late_packets + c.duplicate_packets, std::memory_order_relaxed);
     stats_.malformed_datagrams.fetch_add(c.malformed + c.rtcp_malformed, std::memory_order_relaxed);
   }
+  for (const telephony::SrtpCounters& c : media.counters().srtp) {
+    stats_.srtp_refused.fetch_add(c.auth_failures + c.replays + c.other_failures, std::memory_order_relaxed);
+  }
   sessions_.erase(found);
   active_.store(sessions_.size(), std::memory_order_relaxed);
   stats_.sessions_ended.fetch_add(1, std::memory_order_relaxed);
@@ -381,6 +386,8 @@ std::string SiprecIngest::metrics_text() const {
               v(stats_.late_packets)) +
          stat("tonewatch_rtp_malformed_total", "Datagrams on RTP ports that were not RTP or RTCP (ended sessions)", "counter",
               v(stats_.malformed_datagrams)) +
+         stat("tonewatch_srtp_refused_total", "SRTP datagrams that failed authentication or replay checks, dropped (ended sessions)",
+              "counter", v(stats_.srtp_refused)) +
          stat("tonewatch_udp_datagrams_total", "Datagrams read on RTP ports", "counter", v(u.datagrams)) +
          stat("tonewatch_udp_kernel_dropped_total", "Datagrams the kernel dropped on RTP ports (receive buffer full)", "counter",
               v(u.kernel_dropped)) +

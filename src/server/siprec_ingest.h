@@ -59,6 +59,7 @@ struct SiprecIngestStats {
   std::atomic<std::uint64_t> lost_packets{0};       ///< RTP lost, of the sessions ended
   std::atomic<std::uint64_t> late_packets{0};       ///< RTP late or duplicate, of the sessions ended
   std::atomic<std::uint64_t> malformed_datagrams{0};  ///< not RTP or RTCP, of the sessions ended
+  std::atomic<std::uint64_t> srtp_refused{0};  ///< SRTP that failed authentication or replay checks, of the sessions ended
 };
 
 class SiprecIngest final : private siprec::SiprecSessionSink, private siprec::RtpPortAllocator {

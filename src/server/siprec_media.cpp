@@ -9,8 +9,11 @@ namespace tw::server {
 // loop thread, placed on the session's arrival clock.
 class SiprecMedia::Stream final : public net::DatagramSink {
  public:
-  Stream(telephony::IngestSink& sink, const telephony::RtpJitterConfig& config, std::int64_t& start_ns)
-      : jitter_(sink, config), rate_hz_(config.sample_rate_hz), start_ns_(start_ns) {}
+  Stream(telephony::IngestSink& sink, const SiprecStream& stream, const telephony::RtpJitterConfig& config,
+         std::int64_t& start_ns)
+      : jitter_(sink, config), rate_hz_(config.sample_rate_hz), start_ns_(start_ns) {
+    if (!stream.srtp_key.empty()) srtp_ = std::make_unique<telephony::SrtpReceiver>(stream.srtp_suite, stream.srtp_key);
+  }
 
   void on_datagram(std::span<const std::uint8_t> bytes, bool, std::int64_t arrival_ns, bool) noexcept override {
     last_ns_.store(arrival_ns, std::memory_order_relaxed);
@@ -19,6 +22,11 @@ class SiprecMedia::Stream final : public net::DatagramSink {
     if (declared != pauses_applied_) {
       pauses_applied_ = declared;
       jitter_.declare_pause();
+    }
+    if (srtp_) {
+      // SRTP: only what authenticates goes on (refusals are counted by the receiver).
+      bytes = srtp_->unprotect(bytes);
+      if (bytes.empty()) return;
     }
     // The session's clock starts with its first datagram, on either stream (both are
     // handled on the loop thread, so the shared start needs no atomics).
@@ -31,6 +39,7 @@ class SiprecMedia::Stream final : public net::DatagramSink {
   }
 
   telephony::RtpJitterBuffer jitter_;
+  std::unique_ptr<telephony::SrtpReceiver> srtp_;  // SDES-keyed streams only
   std::unique_ptr<net::UdpReceiver::Pair> pair_;
   std::atomic<std::int64_t> last_ns_{-1};               // newest datagram (any thread reads)
   std::atomic<std::uint32_t> pauses_declared_{0};       // holds the signalling declared
@@ -89,7 +98,7 @@ SiprecMedia::SiprecMedia(IngestContext& context, std::vector<std::unique_ptr<net
   for (std::size_t i = 0; i < streams.size(); ++i) {
     telephony::RtpJitterConfig config = streams[i].rtp;
     config.track = static_cast<int>(i);
-    streams_.push_back(std::make_unique<Stream>(leg_, config, start_ns_));
+    streams_.push_back(std::make_unique<Stream>(leg_, streams[i], config, start_ns_));
     streams_.back()->pair_ = std::move(pairs[i]);
   }
   telephony::StreamStart start;
@@ -141,7 +150,10 @@ void SiprecMedia::update_metadata(const nlohmann::json& metadata) {
 
 SiprecMediaCounters SiprecMedia::counters() const {
   SiprecMediaCounters c;
-  for (const auto& s : streams_) c.streams.push_back(s->jitter_.counters());
+  for (const auto& s : streams_) {
+    c.streams.push_back(s->jitter_.counters());
+    c.srtp.push_back(s->srtp_ ? s->srtp_->counters() : telephony::SrtpCounters{});
+  }
   return c;
 }
 

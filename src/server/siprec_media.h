@@ -21,6 +21,7 @@
 #include "server/ingest_context.h"
 #include "server/ingest_leg.h"
 #include "telephony/rtp_jitter_buffer.h"
+#include "telephony/srtp_receiver.h"
 
 namespace tw::server {
 
@@ -29,11 +30,14 @@ struct SiprecStream {
   std::string label;                   ///< the SDP a=label (RFC 4574), which the metadata's stream names
   features::SpeakerRole role = features::SpeakerRole::caller;  ///< whose voice it carries
   telephony::RtpJitterConfig rtp;      ///< rate, payload types, depth (its `track` is set here)
+  /// SRTP (SDES): the suite and the SRC's 30-octet master key and salt; empty: plain RTP.
+  std::string srtp_suite, srtp_key;
 };
 
 /// What a session's streams counted, for the summary and the metrics.
 struct SiprecMediaCounters {
   std::vector<telephony::RtpCounters> streams;  ///< per stream, in the order given
+  std::vector<telephony::SrtpCounters> srtp;    ///< per stream (all zero for plain RTP)
 };
 
 class SiprecMedia {
@@ -41,7 +45,8 @@ class SiprecMedia {
   /// Opens the call in the registry, then starts reading `pairs` (reserved port pairs,
   /// one per stream, in the order of the streams: what arrived on them since they were
   /// bound is read first). Throws std::invalid_argument for no streams, more than two,
-  /// two of one role, streams of different rates, or a pair missing;
+  /// two of one role, streams of different rates, a pair missing, or an SRTP key
+  /// libsrtp2 does not take;
   /// std::runtime_error when the registry refuses the call (its reason, e.g.
   /// --max-calls). `metadata` goes to the call's summary and dashboard row
   /// (participants, the SRC's call id).

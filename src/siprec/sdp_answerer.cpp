@@ -6,6 +6,9 @@
 
 #include "sip/sip_text.h"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 // libre last: see siprec_signalling.cpp (HAVE_STDBOOL_H and HAVE_INET6 come from CMake).
 #include <re.h>
 
@@ -72,6 +75,73 @@ struct OfferBuffer {
   OfferBuffer& operator=(const OfferBuffer&) = delete;
 };
 
+bool is_rtp_transport(const std::string& proto) { return proto == "RTP/AVP" || proto == "RTP/SAVP"; }
+
+// The SDES crypto suites (RFC 4568 §6.2) the media side decrypts (libsrtp2).
+bool known_suite(std::string_view suite) {
+  return suite == "AES_CM_128_HMAC_SHA1_80" || suite == "AES_CM_128_HMAC_SHA1_32";
+}
+
+// One a=crypto attribute value (RFC 4568 §9.1): "tag suite inline:KEY||lifetime|MKI:len
+// [session-params]". Taken when the suite is one we know and the key is one inline
+// master key and salt of 30 octets (RFC 4568 §6.2.1) without an MKI; anything else is
+// passed over (the SRC may offer several lines, in its order of preference).
+struct Crypto {
+  std::string tag, suite, key;
+};
+std::optional<Crypto> parse_crypto(std::string_view value) {
+  Crypto c;
+  const std::size_t tag_end = value.find(' ');
+  if (tag_end == std::string_view::npos || tag_end == 0 || tag_end > 9) return std::nullopt;
+  c.tag = std::string(value.substr(0, tag_end));
+  for (const char ch : c.tag)
+    if (ch < '0' || ch > '9') return std::nullopt;
+  value.remove_prefix(tag_end + 1);
+  const std::size_t suite_end = value.find(' ');
+  if (suite_end == std::string_view::npos) return std::nullopt;
+  c.suite = std::string(value.substr(0, suite_end));
+  if (!known_suite(c.suite)) return std::nullopt;
+  value.remove_prefix(suite_end + 1);
+  if (value.substr(0, 7) != "inline:") return std::nullopt;
+  value.remove_prefix(7);
+  const std::string_view key64 = value.substr(0, value.find_first_of("| ;"));
+  const std::size_t after = key64.size();
+  // A lifetime may follow; an MKI (a second '|' part with ':') is not taken: one key only.
+  if (after < value.size() && value[after] == '|') {
+    const std::string_view rest = value.substr(after + 1);
+    if (rest.find(':') != std::string_view::npos) return std::nullopt;
+  }
+  if (key64.size() != 40) return std::nullopt;  // 30 octets in base64, no padding
+  unsigned char raw[32] = {};
+  const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(key64.data()), 40);
+  if (n != 30) return std::nullopt;
+  c.key.assign(reinterpret_cast<const char*>(raw), 30);
+  return c;
+}
+
+// The SRC's first usable a=crypto line of `media`.
+std::optional<Crypto> offered_crypto(const sdp_media* media) {
+  std::optional<Crypto> found;
+  sdp_media_rattr_apply(media, "crypto",
+                        [](const char*, const char* value, void* arg) -> bool {
+                          auto* out = static_cast<std::optional<Crypto>*>(arg);
+                          if (value != nullptr) *out = parse_crypto(value);
+                          return out->has_value();  // stop at the first usable one
+                        },
+                        &found);
+  return found;
+}
+
+// Our key for the answer's a=crypto line (RFC 4568 §6.1: each direction has its own). We
+// never send media, so nothing is ever encrypted with it, but the answer must carry one.
+std::string fresh_key_base64() {
+  unsigned char raw[30];
+  if (RAND_bytes(raw, sizeof raw) != 1) return "";
+  unsigned char text[44] = {};
+  EVP_EncodeBlock(text, raw, sizeof raw);
+  return std::string(reinterpret_cast<const char*>(text), 40);
+}
+
 }  // namespace
 
 SdpAnswerer::SdpAnswerer(const std::string& media_address) : media_address_(media_address) {
@@ -131,9 +201,9 @@ std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, 
   //    Anything else (SRTP, video, text) gets no local media, and libre answers it with
   //    port 0, a refused stream (RFC 3264 §6).
   for (std::size_t i = streams_.size(); i < offered.size(); ++i) {
-    if (offered[i].first != "audio" || offered[i].second != "RTP/AVP") continue;
+    if (offered[i].first != "audio" || !is_rtp_transport(offered[i].second)) continue;
     struct sdp_media* media = nullptr;
-    if (sdp_media_add(&media, session_, "audio", 0, "RTP/AVP") != 0)
+    if (sdp_media_add(&media, session_, "audio", 0, offered[i].second.c_str()) != 0)
       return OfferRefusal{500, "Server Internal Error", "sdp_media_add"};
     sdp_media_set_ldir(media, SDP_RECVONLY);
     for (const LocalFormat& format : kFormats)
@@ -166,7 +236,11 @@ std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, 
     stream.media_index = index;
     const char* label = sdp_media_rattr(media, "label");
     stream.label = label != nullptr ? sip::printable(label, 64) : "";
-    const bool ours = offered[index].first == "audio" && offered[index].second == "RTP/AVP";
+    const bool ours = offered[index].first == "audio" && is_rtp_transport(offered[index].second);
+    // SRTP (RTP/SAVP): taken with the SRC's SDES key (RFC 4568), refused without a usable one.
+    const bool secure = offered[index].second == "RTP/SAVP";
+    std::optional<Crypto> crypto;
+    if (ours && secure) crypto = offered_crypto(media);
     stream.formats.clear();
     if (ours) {
       struct le* format_element = nullptr;
@@ -181,7 +255,22 @@ std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, 
     bool has_audio_codec = false;
     for (const PayloadFormat& format : stream.formats) has_audio_codec |= format.encoding != "telephone-event";
     // RFC 3264 §8.2: port 0 in a new offer removes the stream.
-    stream.accepted = ours && stream.remote_rtp_port != 0 && has_audio_codec;
+    stream.accepted = ours && stream.remote_rtp_port != 0 && has_audio_codec && (!secure || crypto.has_value());
+    if (stream.accepted && crypto) {
+      // The answer's line: the offer's tag and suite, our own key (RFC 4568 §7.1.2). A new
+      // key from the SRC (a re-offer re-keying) is taken; ours stays.
+      if (stream.srtp_suite != crypto->suite || stream.srtp_key != crypto->key) {
+        stream.srtp_suite = crypto->suite;
+        stream.srtp_key = crypto->key;
+        local_keys_.resize(std::max(local_keys_.size(), index + 1));
+        if (local_keys_[index].empty()) local_keys_[index] = fresh_key_base64();
+      }
+      sdp_media_set_lattr(media, true, "crypto", "%s %s inline:%s", crypto->tag.c_str(), crypto->suite.c_str(),
+                          local_keys_[index].c_str());
+    } else if (!stream.accepted || !secure) {
+      stream.srtp_suite.clear();
+      stream.srtp_key.clear();
+    }
     if (stream.accepted && stream.local_rtp_port == 0) {
       const auto port = ports.acquire();
       if (!port) return OfferRefusal{503, "Service Unavailable", "no free RTP port pair in the configured range"};
@@ -214,7 +303,7 @@ std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, 
       change.streams_changed |= before.accepted != stream.accepted || before.label != stream.label ||
                                 before.remote_rtp_port != stream.remote_rtp_port ||
                                 before.remote_address != stream.remote_address ||
-                                !same_formats(before.formats, stream.formats);
+                                !same_formats(before.formats, stream.formats) || before.srtp_key != stream.srtp_key;
     } else if (!initial) {
       change.streams_changed = true;
     }
@@ -223,7 +312,8 @@ std::optional<OfferRefusal> SdpAnswerer::apply_offer(std::string_view sdp_text, 
   on_hold_ = any_accepted && all_on_hold;
   if (initial && !any_accepted)
     return OfferRefusal{488, "Not Acceptable Here",
-                        "no offered stream is audio over RTP/AVP with PCMU, PCMA or G722 (SRTP is not supported yet)"};
+                        "no offered stream is audio over RTP/AVP, or RTP/SAVP with an SDES key we take "
+                        "(AES_CM_128_HMAC_SHA1_80 or _32), with PCMU, PCMA or G722"};
   return std::nullopt;
 }
 

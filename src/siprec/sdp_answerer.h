@@ -38,7 +38,9 @@ class SdpAnswerer {
   SdpAnswerer& operator=(const SdpAnswerer&) = delete;
 
   /// Applies an offer (the first one when streams() is empty, then re-offers, RFC 3264 §8):
-  /// each audio RTP/AVP m= line with PCMU, PCMA or G722 is accepted recvonly (RFC 7866 §8.1.1)
+  /// each audio RTP/AVP m= line with PCMU, PCMA or G722, and each RTP/SAVP one with an SDES
+  /// a=crypto line we take (RFC 4568; its key in StreamInfo::srtp_key, ours in the answer),
+  /// is accepted recvonly (RFC 7866 §8.1.1)
   /// with its label and an RTP port pair from `ports`; any other m= line, and one offered with
   /// port 0, is refused with port 0 (RFC 3264 §6, §8.2). `change` says what differs from the
   /// previous offer. On a refusal the previous answer stays (ports taken for new streams are
@@ -61,6 +63,7 @@ class SdpAnswerer {
   struct sdp_session* session_ = nullptr;
   std::string media_address_;
   std::vector<StreamInfo> streams_;
+  std::vector<std::string> local_keys_;  // per m= line: our SRTP key for the answer's a=crypto (base64), "" for none
   bool on_hold_ = false;
 };
 

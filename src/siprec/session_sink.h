@@ -35,6 +35,10 @@ struct StreamInfo {
   std::string role_basis;           ///< "agent_pattern", "first_participant", "stream_order", or "none"
   std::string participant_name;     ///< the sender's display name from the metadata, "" when unknown
   std::string participant_aor;      ///< the sender's AoR from the metadata, "" when unknown
+  /// SRTP (RTP/SAVP with SDES keys, RFC 4568): the suite the SRC's a=crypto line chose
+  /// ("AES_CM_128_HMAC_SHA1_80" or "AES_CM_128_HMAC_SHA1_32"), "" for plain RTP.
+  std::string srtp_suite;
+  std::string srtp_key;             ///< the SRC's master key and salt (30 octets), to decrypt what it sends
 };
 
 /// A recording session as it stands.

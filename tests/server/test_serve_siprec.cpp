@@ -84,6 +84,19 @@ std::vector<std::string> serve_arguments(const std::string& rtp_ports) {
   return {"--siprec", "127.0.0.1:0", "--rtp-ports", rtp_ports, "--siprec-agent", "sip:*@agents.biloxi.example.com", "--quiet"};
 }
 
+// The live events against batch's on the same audio: the two streams' first datagrams
+// arrive microseconds apart, so the tracks line up within a sample or a few: the same
+// events, at the same times within two hops.
+void check_events_match(const std::vector<nlohmann::json>& live, const std::vector<nlohmann::json>& expected) {
+  REQUIRE(live.size() == expected.size());
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    INFO("event " << i << ": " << live[i].dump());
+    CHECK(live[i]["type"] == expected[i]["type"]);
+    CHECK(live[i].value("speaker", "") == expected[i].value("speaker", ""));
+    CHECK(live[i]["time_s"].get<double>() == Approx(expected[i]["time_s"].get<double>()).margin(0.021));
+  }
+}
+
 #define REQUIRE_SIPP_PASSED(result)                                             \
   do {                                                                          \
     const tw::test::CommandResult& sipp_ = (result);                            \
@@ -118,17 +131,8 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
   REQUIRE_SIPP_PASSED(sipp.wait());
   REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
 
-  const auto live = tw::test::read_events(out + "/" + session.call + ".events.jsonl");
   INFO(serve.err());
-  // The two streams' first datagrams arrive microseconds apart, so the tracks line up
-  // within a sample or a few: the same events, at the same times within two hops.
-  REQUIRE(live.size() == expected.size());
-  for (std::size_t i = 0; i < live.size(); ++i) {
-    INFO("event " << i << ": " << live[i].dump());
-    CHECK(live[i]["type"] == expected[i]["type"]);
-    CHECK(live[i].value("speaker", "") == expected[i].value("speaker", ""));
-    CHECK(live[i]["time_s"].get<double>() == Approx(expected[i]["time_s"].get<double>()).margin(0.021));
-  }
+  check_events_match(tw::test::read_events(out + "/" + session.call + ".events.jsonl"), expected);
   const auto summary = summary_of(out + "/" + session.call + ".summary.json");
   CHECK(summary["input"]["format"] == "siprec live stream");
   CHECK(summary["input"]["lost_frames"] == 0);
@@ -265,5 +269,52 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_sessions_started_total") == 2);
   CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_malformed_total") == 6);
   CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_port_pairs_open") == 0);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("serve --siprec: SRTP streams keyed by SDES are decrypted and give the batch events; forged packets are dropped",
+          "[serve][siprec][e2e][security]") {
+  const std::vector<nlohmann::json> expected = batch_events();
+  const tw::test::PcmuCall call = tw::test::example_call_pcmu();
+  const std::string out = tw::test::fresh_dir("serve-siprec-srtp");
+  tw::test::ServeProcess serve(out, serve_arguments("41300-41399"));
+  REQUIRE(serve.siprec_port() != 0);
+  constexpr double kSpeed = 10.0;
+  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 4000;
+  // siprec_media_srtp.xml offers RTP/SAVP with these keys (the caller's suite _80, the agent's _32).
+  tw::test::BackgroundCommand sipp(tw::test::sipp_program(),
+                                   tw::test::sipp_arguments("siprec_media_srtp.xml", serve.siprec_port(), "u1",
+                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
+                                   tw::test::sipp_options());
+  const StartedSession session = wait_for_session(serve, 10.0);
+  tw::test::SrtpSender caller("AES_CM_128_HMAC_SHA1_80", "tonewatch-srtp-test-key-caller");
+  tw::test::SrtpSender agent("AES_CM_128_HMAC_SHA1_32", "tonewatch-srtp-test-key-agent!");
+  tw::test::RtpPlay play;
+  play.ports = session.ports;
+  play.speed = kSpeed;
+  play.protect = [&](int stream, std::vector<std::uint8_t>& packet) { (stream == 0 ? caller : agent).protect(packet); };
+  // Mid-call, three packets someone without the key made (a valid header, a made-up tag).
+  play.end_packet = call.packets() / 2;
+  tw::test::play_pcmu(call, play);
+  tw::test::UdpSender forger;
+  for (std::uint16_t k = 0; k < 3; ++k) {
+    std::vector<std::uint8_t> forged = tw::test::pcmu_rtp_packet(static_cast<std::uint16_t>(30000 + k), 123456u, 0x1234,
+                                                                  call.caller.data(), 160);
+    forged.insert(forged.end(), 10, 0xAB);
+    forger.send(session.ports[0], forged);
+  }
+  play.first_packet = play.end_packet;
+  play.end_packet = call.packets();
+  tw::test::play_pcmu(call, play);
+  REQUIRE_SIPP_PASSED(sipp.wait());
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
+  INFO(serve.err());
+  check_events_match(tw::test::read_events(out + "/" + session.call + ".events.jsonl"), expected);
+  const auto summary = summary_of(out + "/" + session.call + ".summary.json");
+  CHECK(summary["input"]["lost_frames"] == 0);
+  CHECK(summary["duration_s"].get<double>() == Approx(static_cast<double>(call.caller.size()) / 8000.0).margin(0.05));
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_srtp_refused_total") == 3);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_malformed_total") == 0);
   CHECK(serve.stop(SIGTERM) == 0);
 }

@@ -32,7 +32,8 @@ std::pair<std::string, std::string> origin(const std::string& sdp) {
 
 }  // namespace
 
-TEST_CASE("An offer of PCMA PCMU G722 and SRTP streams is answered recvonly with labels and SRTP refused", "[siprec]") {
+TEST_CASE("An offer of PCMA PCMU G722 and SRTP streams is answered recvonly with labels, SRTP with our own SDES key",
+          "[siprec]") {
   RtpPortPool ports(40000, 40099);
   SdpAnswerer answerer("203.0.113.5");
   SessionChange change;
@@ -57,17 +58,25 @@ TEST_CASE("An offer of PCMA PCMU G722 and SRTP streams is answered recvonly with
   CHECK(streams[1].formats[0].encoding == "G722");
   CHECK(streams[1].formats[0].clock_rate_hz == 8000);  // RFC 3551 §4.5.2
   CHECK(streams[2].label == "3");
-  CHECK_FALSE(streams[2].accepted);  // RTP/SAVP: no SRTP yet
-  CHECK(streams[2].local_rtp_port == 0);
+  // RTP/SAVP with an SDES key (RFC 4568): taken, the SRC's key kept for decryption.
+  CHECK(streams[2].accepted);
+  CHECK(streams[2].srtp_suite == "AES_CM_128_HMAC_SHA1_80");
+  CHECK(streams[2].srtp_key == std::string("YS___semctl () {\t220;}\n}\nunles", 30));
+  CHECK(streams[0].srtp_key.empty());
+  CHECK(streams[2].local_rtp_port == 40004);
   CHECK(streams[0].local_rtp_port == 40000);
   CHECK(streams[1].local_rtp_port == 40002);
-  CHECK(ports.in_use() == 2);
+  CHECK(ports.in_use() == 3);
   const std::string answer = answerer.answer();
   INFO(answer);
   CHECK(answer.find("c=IN IP4 203.0.113.5\r\n") != std::string::npos);
   CHECK(answer.find("m=audio 40000 RTP/AVP 8 0 9 101\r\n") != std::string::npos);
   CHECK(answer.find("m=audio 40002 RTP/AVP 9 0\r\n") != std::string::npos);
-  CHECK(answer.find("m=audio 0 RTP/SAVP") != std::string::npos);
+  CHECK(answer.find("m=audio 40004 RTP/SAVP 0\r\n") != std::string::npos);
+  // The answer's crypto line: the offer's tag and suite, and a key of ours (RFC 4568 §7.1.2).
+  std::smatch crypto;
+  REQUIRE(std::regex_search(answer, crypto, std::regex("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/]{40})\r\n")));
+  CHECK(crypto[1] != "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz");
   CHECK(answer.find("a=label:1\r\n") != std::string::npos);
   CHECK(answer.find("a=label:2\r\n") != std::string::npos);
   CHECK(answer.find("a=sendrecv") == std::string::npos);
@@ -181,4 +190,40 @@ TEST_CASE("An offer that needs more RTP ports than are free is refused with 503"
   CHECK(refusal->code == 503);
   answerer.release_ports(ports);
   CHECK(ports.in_use() == 0);
+}
+
+TEST_CASE("SRTP streams without a key we take are refused with port 0: no a=crypto, another suite, an MKI, a short key",
+          "[siprec][security]") {
+  const std::string key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+  const std::vector<std::string> bad = {
+      "",                                                                 // no a=crypto at all
+      "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:" + key + "\n",         // a suite libsrtp2 is not set up for here
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4\n",  // an MKI
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkg\n",  // 15 octets
+      "a=crypto:x AES_CM_128_HMAC_SHA1_80 inline:" + key + "\n",         // not a tag
+  };
+  for (const std::string& line : bad) {
+    INFO(line);
+    RtpPortPool ports(40000, 40099);
+    SdpAnswerer answerer("203.0.113.5");
+    SessionChange change;
+    const std::string offer = crlf("v=0\no=SRC 1 1 IN IP4 192.0.2.10\ns=-\nc=IN IP4 192.0.2.10\nt=0 0\n"
+                                   "m=audio 4000 RTP/AVP 0\na=label:1\na=sendonly\n"
+                                   "m=audio 4002 RTP/SAVP 0\n" + line + "a=label:2\na=sendonly\n");
+    REQUIRE_FALSE(answerer.apply_offer(offer, ports, change));
+    CHECK(answerer.streams()[0].accepted);
+    CHECK_FALSE(answerer.streams()[1].accepted);
+    CHECK(answerer.answer().find("m=audio 0 RTP/SAVP") != std::string::npos);
+  }
+  // A lifetime after the key is fine; the second of two lines is taken when the first is not usable.
+  RtpPortPool ports(40000, 40099);
+  SdpAnswerer answerer("203.0.113.5");
+  SessionChange change;
+  const std::string offer = crlf("v=0\no=SRC 1 1 IN IP4 192.0.2.10\ns=-\nc=IN IP4 192.0.2.10\nt=0 0\n"
+                                 "m=audio 4002 RTP/SAVP 0\na=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:" + key +
+                                 "\na=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "|2^31\na=label:2\na=sendonly\n");
+  REQUIRE_FALSE(answerer.apply_offer(offer, ports, change));
+  CHECK(answerer.streams()[0].accepted);
+  CHECK(answerer.streams()[0].srtp_suite == "AES_CM_128_HMAC_SHA1_32");
+  CHECK(answerer.answer().find("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:") != std::string::npos);
 }

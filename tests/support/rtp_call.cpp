@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
+
+#include <catch2/catch.hpp>
+#include <srtp2/srtp.h>
 
 #include "build_paths.h"
 #include "dsp/g711.h"
@@ -37,6 +41,39 @@ std::vector<std::uint8_t> pcmu_rtp_packet(std::uint16_t sequence, std::uint32_t 
   return p;
 }
 
+SrtpSender::SrtpSender(const std::string& suite, const std::string& key) {
+  // The product initialises libsrtp2 too; a second srtp_init fails harmlessly (srtp_create
+  // below is what must succeed).
+  static const bool initialised = (srtp_init(), true);
+  (void)initialised;
+  REQUIRE(key.size() == 30);
+  srtp_policy_t policy;
+  std::memset(&policy, 0, sizeof policy);
+  if (suite == "AES_CM_128_HMAC_SHA1_32") {
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
+  } else {
+    srtp_crypto_policy_set_rtp_default(&policy.rtp);
+  }
+  srtp_crypto_policy_set_rtcp_default(&policy.rtcp);
+  policy.ssrc.type = ssrc_any_outbound;
+  unsigned char raw[30];
+  std::memcpy(raw, key.data(), sizeof raw);
+  policy.key = raw;
+  policy.window_size = 128;
+  srtp_t session = nullptr;
+  REQUIRE(srtp_create(&session, &policy) == srtp_err_status_ok);
+  session_ = session;
+}
+
+SrtpSender::~SrtpSender() { srtp_dealloc(static_cast<srtp_t>(session_)); }
+
+void SrtpSender::protect(std::vector<std::uint8_t>& packet) {
+  int length = static_cast<int>(packet.size());
+  packet.resize(packet.size() + SRTP_MAX_TRAILER_LEN);
+  REQUIRE(srtp_protect(static_cast<srtp_t>(session_), packet.data(), &length) == srtp_err_status_ok);
+  packet.resize(static_cast<std::size_t>(length));
+}
+
 void play_pcmu(const PcmuCall& call, const RtpPlay& play) {
   UdpSender sender;
   constexpr std::size_t kPacket = 160;
@@ -47,10 +84,11 @@ void play_pcmu(const PcmuCall& call, const RtpPlay& play) {
   for (std::size_t k = play.first_packet; k < end; ++k) {
     for (int s = 0; s < 2; ++s) {
       const std::vector<std::uint8_t>& all = s == 0 ? call.caller : call.agent;
-      const auto p = pcmu_rtp_packet(static_cast<std::uint16_t>(1000 * s + k),
+      auto p = pcmu_rtp_packet(static_cast<std::uint16_t>(1000 * s + k),
                                      static_cast<std::uint32_t>(160 * k + 7777 * s) + play.timestamp_offset,
                                      static_cast<std::uint32_t>(0x1234 + s), all.data() + k * kPacket, kPacket);
       if (play.keep && !play.keep(s, k)) continue;
+      if (play.protect) play.protect(s, p);
       const auto port = play.ports[static_cast<std::size_t>(s)];
       if (play.swap && play.swap(s, k)) {
         held[s] = p;  // goes out after the next one

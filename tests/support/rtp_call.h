@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace tw::test {
@@ -24,6 +25,22 @@ PcmuCall example_call_pcmu();
 std::vector<std::uint8_t> pcmu_rtp_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc,
                                           const std::uint8_t* payload, std::size_t size);
 
+/// SRTP out (RFC 3711) as an SRC keyed with SDES sends it, for the tests: libsrtp2
+/// protecting packets in place. One per stream.
+class SrtpSender {
+ public:
+  /// `suite`: "AES_CM_128_HMAC_SHA1_80" or "_32"; `key`: 30 octets of master key and salt.
+  SrtpSender(const std::string& suite, const std::string& key);
+  ~SrtpSender();
+  SrtpSender(const SrtpSender&) = delete;
+  SrtpSender& operator=(const SrtpSender&) = delete;
+  /// Encrypts and authenticates an RTP packet (it grows by the tag).
+  void protect(std::vector<std::uint8_t>& packet);
+
+ private:
+  void* session_ = nullptr;
+};
+
 /// How to send (part of) the call. Stream 0 is the caller, 1 the agent; packet k of
 /// stream s has sequence 1000 s + k, timestamp 160 k + 7777 s + timestamp_offset and SSRC
 /// 0x1234 + s, so parts sent separately continue one another.
@@ -35,6 +52,8 @@ struct RtpPlay {
   std::uint32_t timestamp_offset = 0;  ///< the sender's clock ran on this many ticks (a hold)
   std::function<bool(int stream, std::size_t packet)> keep;  ///< null: every packet is sent
   std::function<bool(int stream, std::size_t packet)> swap;  ///< true: sent after its successor
+  /// Applied to each packet before it is sent (SRTP: SrtpSender::protect); null: plain RTP.
+  std::function<void(int stream, std::vector<std::uint8_t>& packet)> protect;
 };
 
 /// Sends both streams, paced at `speed`, then waits 100 ms for the receiver to read them.
