@@ -272,7 +272,7 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   CHECK(serve.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("serve --siprec: SRTP streams keyed by SDES are decrypted and give the batch events; forged packets are dropped",
+TEST_CASE("serve --siprec: SRTP streams keyed by SDES are decrypted and give the batch events / forged packets are dropped",
           "[serve][siprec][e2e][security]") {
   const std::vector<nlohmann::json> expected = batch_events();
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();

@@ -32,7 +32,7 @@ std::pair<std::string, std::string> origin(const std::string& sdp) {
 
 }  // namespace
 
-TEST_CASE("An offer of PCMA PCMU G722 and SRTP streams is answered recvonly with labels, SRTP with our own SDES key",
+TEST_CASE("An offer of PCMA PCMU G722 and SRTP streams is answered recvonly with labels and SRTP with our own SDES key",
           "[siprec]") {
   RtpPortPool ports(40000, 40099);
   SdpAnswerer answerer("203.0.113.5");
@@ -192,7 +192,7 @@ TEST_CASE("An offer that needs more RTP ports than are free is refused with 503"
   CHECK(ports.in_use() == 0);
 }
 
-TEST_CASE("SRTP streams without a key we take are refused with port 0: no a=crypto, another suite, an MKI, a short key",
+TEST_CASE("SRTP streams without a key we take are refused with port 0 / no a=crypto or another suite or an MKI or a short key",
           "[siprec][security]") {
   const std::string key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
   const std::vector<std::string> bad = {

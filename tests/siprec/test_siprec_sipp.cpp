@@ -487,7 +487,7 @@ std::string header_value(const std::string& message, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("SIP over TLS: OPTIONS is answered, and a SIPREC INVITE, ACK and BYE on one TLS connection make a session",
+TEST_CASE("SIP over TLS: OPTIONS is answered and a SIPREC INVITE then ACK and BYE on one TLS connection make a session",
           "[siprec][security]") {
   const std::string dir = tw::test::scratch_dir() + "/siprec-tls";
   std::filesystem::create_directories(dir);

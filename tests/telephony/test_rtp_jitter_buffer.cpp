@@ -105,7 +105,7 @@ std::int64_t total_frames(const RecordingSink& sink) {
 
 }  // namespace
 
-TEST_CASE("A PCMU sine sent in order comes out sample for sample, held back only for the first depth", "[rtp]") {
+TEST_CASE("A PCMU sine sent in order comes out sample for sample and is held back only for the first depth", "[rtp]") {
   RecordingSink sink;
   start(sink);
   RtpJitterConfig config;
@@ -134,7 +134,7 @@ TEST_CASE("A PCMU sine sent in order comes out sample for sample, held back only
   CHECK(buffer.counters().audio_samples == 50 * kTicks);
 }
 
-TEST_CASE("Audio after a missing RTP packet waits for it up to the depth, then the hole is lost and the rest goes out",
+TEST_CASE("Audio after a missing RTP packet waits for it up to the depth / then the hole is lost and the rest goes out",
           "[rtp]") {
   RecordingSink sink;
   start(sink);

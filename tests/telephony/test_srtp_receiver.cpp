@@ -25,7 +25,7 @@ std::vector<std::uint8_t> plain_packet(std::uint16_t sequence) {
 
 }  // namespace
 
-TEST_CASE("SRTP packets protected with the SDES key come back as the exact RTP; tampered, replayed and foreign ones are refused",
+TEST_CASE("SRTP packets protected with the SDES key come back as the exact RTP / tampered or replayed or foreign ones are refused",
           "[rtp][srtp][security]") {
   for (const char* suite : {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}) {
     INFO(suite);
