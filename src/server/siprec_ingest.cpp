@@ -18,7 +18,7 @@ std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// The output rate of a stream: the SRC's first audio format decides (it is the one it
+// The rate a stream would have alone: the SRC's first audio format decides (it is the one it
 // prefers and, in practice, the one it sends, RFC 3264 §5.1). G.722 is 16 kHz audio on
 // an 8 kHz RTP clock (RFC 3551 §4.5.2); PCMU and PCMA are 8 kHz.
 int stream_rate_hz(const siprec::StreamInfo& stream) {
@@ -242,6 +242,10 @@ void SiprecIngest::start_session(Command& command) {
     signalling_->end_session(info.id);
     return;
   }
+  // One rate for the call's tracks: 16 kHz when every party sends G.722; with a G.711
+  // party, 8 kHz, the G.722 stream brought down to it (RtpJitterBuffer decimates).
+  int call_rate_hz = 16000;
+  for (const std::size_t i : analysed) call_rate_hz = std::min(call_rate_hz, stream_rate_hz(info.streams[i]));
   std::vector<SiprecStream> streams;
   std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs;
   for (const std::size_t i : analysed) {
@@ -249,7 +253,7 @@ void SiprecIngest::start_session(Command& command) {
     SiprecStream stream;
     stream.label = s.label.empty() ? std::to_string(i) : s.label;
     stream.role = s.role;
-    stream.rtp.sample_rate_hz = stream_rate_hz(s);
+    stream.rtp.sample_rate_hz = call_rate_hz;
     stream.rtp.depth_ms = config_.jitter_depth_ms;
     stream.rtp.telephone_event_payload_type = telephone_event_type(s);
     stream.srtp_suite = s.srtp_suite;

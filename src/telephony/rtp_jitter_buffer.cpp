@@ -14,7 +14,7 @@ namespace {
 // not a loss or a reorder but a restarted numbering.
 constexpr std::int64_t kMaxDropout = 3000;
 // Ticks decoded per sink call at play-out (the scratch's size).
-constexpr std::int64_t kChunkTicks = 512;
+constexpr auto kChunkTicks = static_cast<std::int64_t>(RtpJitterBuffer::kPlayoutChunkTicks);
 // Arrival times are clamped to [0, this]: 2^48 samples is centuries at 16 kHz, and the
 // clamp keeps every position sum far from int64 overflow whatever a caller passes.
 constexpr std::int64_t kMaxArrivalSamples = std::int64_t{1} << 48;
@@ -60,11 +60,13 @@ RtpJitterBuffer::RtpJitterBuffer(IngestSink& sink, const RtpJitterConfig& config
   slots_.assign(capacity, kEmpty);
   octets_.assign(capacity, 0);
   decoded_.assign(static_cast<std::size_t>(kChunkTicks * samples_per_tick_), 0.0f);
+  if (samples_per_tick_ == 1) wideband_.assign(static_cast<std::size_t>(2 * kChunkTicks), 0.0f);
 }
 
 void RtpJitterBuffer::reset() noexcept {
   counters_ = RtpCounters{};
   g722_.reset();
+  decimator_.reset();
   std::fill(slots_.begin(), slots_.end(), std::uint8_t{kEmpty});
   aligned_ = false;
   ever_aligned_ = false;
@@ -119,11 +121,13 @@ RtpJitterBuffer::Payload RtpJitterBuffer::classify(const RtpPacket& packet, Slot
   const int type = packet.payload_type;
   if (type == config_.telephone_event_payload_type) return Payload::telephone_event;
   if (type == rtp_payload_type::kComfortNoise) return Payload::comfort_noise;
-  // One output rate per stream: G.711 in an 8 kHz stream, G.722 in a 16 kHz one. A
-  // codec of the other rate mid-stream is dropped (counted); its time becomes a gap.
+  // One output rate per stream: G.711 and G.722 in an 8 kHz stream (G.722 decoded at
+  // 16 kHz and decimated: a wideband party in a call with a narrowband one), G.722 in a
+  // 16 kHz one. G.711 in a 16 kHz stream is dropped (counted); its time becomes a gap.
   if (config_.sample_rate_hz == 8000) {
     if (type == rtp_payload_type::kPcmu) return slot = kPcmu, Payload::audio;
     if (type == rtp_payload_type::kPcma) return slot = kPcma, Payload::audio;
+    if (type == rtp_payload_type::kG722) return slot = kG722, Payload::audio;
   } else if (type == rtp_payload_type::kG722) {
     return slot = kG722, Payload::audio;
   }
@@ -206,6 +210,7 @@ void RtpJitterBuffer::start_alignment(const RtpPacket& packet, std::int64_t arri
     // A new encoder: the G.722 decoder's state belonged to the old one. Sequence
     // numbers start over too (RFC 3550 §8.2).
     g722_.reset();
+    decimator_.reset();
     ssrc_ = packet.ssrc;
     lost_before_ = counters_.lost_packets;
     sequence_started_ = false;
@@ -497,7 +502,16 @@ void RtpJitterBuffer::emit_audio(Slot slot, std::int64_t from_tick, std::int64_t
     switch (slot) {
       case kPcmu: decode_samples(Encoding::pcmu, in, out); break;
       case kPcma: decode_samples(Encoding::pcma, in, out); break;
-      default: g722_.decode(in, out); break;
+      default:
+        if (samples_per_tick_ == 1) {
+          // G.722 in an 8 kHz stream: 16 kHz decoded, then brought down to 8 kHz.
+          const std::span<float> wide(wideband_.data(), 2 * n);
+          g722_.decode(in, wide);
+          decimator_.process(wide, out);
+        } else {
+          g722_.decode(in, out);
+        }
+        break;
     }
     TrackAudio audio;
     audio.track = config_.track;

@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "dsp/g722_decoder.h"
+#include "dsp/halfband_decimator.h"
 #include "telephony/ingest_sink.h"
 #include "telephony/rtp_packet.h"
 
@@ -65,7 +66,7 @@ inline constexpr int kComfortNoise = 13;  ///< CN, RFC 3389
 
 /// Set once per stream, from the SDP the session negotiated.
 struct RtpJitterConfig {
-  int sample_rate_hz = 8000;       ///< output rate: 8000 (PCMU, PCMA) or 16000 (G.722)
+  int sample_rate_hz = 8000;       ///< output rate: 8000 (PCMU, PCMA, or G.722 brought down) or 16000 (G.722)
   int depth_ms = 80;               ///< reorder window and play-out delay, 10..2000 ms
   int max_packet_ms = 120;         ///< longest audio payload accepted, 10..1000 ms (longer: counted oversize)
   int telephone_event_payload_type = 101;  ///< dynamic PT of telephone-event/8000 in the SDP, 96..127; -1: none
@@ -123,6 +124,8 @@ class RtpJitterBuffer {
   /// RTP clock of every payload format handled here (RFC 3551 §4.5: PCMU, PCMA, G.722,
   /// CN; telephone-event/8000 as negotiated).
   static constexpr int kRtpClockHz = 8000;
+  /// Ticks decoded at a time at play-out.
+  static constexpr std::size_t kPlayoutChunkTicks = 512;
 
   /// Allocates the ring and the decode scratch. Throws std::invalid_argument naming
   /// the bad config field.
@@ -200,6 +203,8 @@ class RtpJitterBuffer {
   RtpJitterConfig config_;
   RtpCounters counters_;
   dsp::G722Decoder g722_;
+  dsp::HalfbandDecimator decimator_{2 * kPlayoutChunkTicks};  // G.722 in an 8 kHz stream
+  std::vector<float> wideband_;      // its 16 kHz decode (8 kHz streams only)
   int samples_per_tick_ = 1;        // 1 at 8 kHz, 2 for G.722 at 16 kHz
   std::int64_t depth_ticks_ = 0;
   std::int64_t max_packet_ticks_ = 0;

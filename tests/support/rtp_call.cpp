@@ -29,10 +29,10 @@ PcmuCall example_call_pcmu() {
 }
 
 std::vector<std::uint8_t> pcmu_rtp_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc,
-                                          const std::uint8_t* payload, std::size_t size) {
+                                          const std::uint8_t* payload, std::size_t size, std::uint8_t payload_type) {
   std::vector<std::uint8_t> p(12 + size);
   p[0] = 0x80;
-  p[1] = 0;
+  p[1] = payload_type;
   p[2] = static_cast<std::uint8_t>(sequence >> 8);
   p[3] = static_cast<std::uint8_t>(sequence);
   for (int i = 0; i < 4; ++i) p[static_cast<std::size_t>(4 + i)] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
@@ -86,7 +86,8 @@ void play_pcmu(const PcmuCall& call, const RtpPlay& play) {
       const std::vector<std::uint8_t>& all = s == 0 ? call.caller : call.agent;
       auto p = pcmu_rtp_packet(static_cast<std::uint16_t>(1000 * s + k),
                                      static_cast<std::uint32_t>(160 * k + 7777 * s) + play.timestamp_offset,
-                                     static_cast<std::uint32_t>(0x1234 + s), all.data() + k * kPacket, kPacket);
+                                     static_cast<std::uint32_t>(0x1234 + s), all.data() + k * kPacket, kPacket,
+                                     play.payload_types[static_cast<std::size_t>(s)]);
       if (play.keep && !play.keep(s, k)) continue;
       if (play.protect) play.protect(s, p);
       const auto port = play.ports[static_cast<std::size_t>(s)];

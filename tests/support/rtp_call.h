@@ -21,9 +21,9 @@ struct PcmuCall {
 };
 PcmuCall example_call_pcmu();
 
-/// An RTP packet: version 2, PT 0 (PCMU), then `size` octets.
+/// An RTP packet: version 2, PT `payload_type` (0: PCMU), then `size` octets.
 std::vector<std::uint8_t> pcmu_rtp_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc,
-                                          const std::uint8_t* payload, std::size_t size);
+                                          const std::uint8_t* payload, std::size_t size, std::uint8_t payload_type = 0);
 
 /// SRTP out (RFC 3711) as an SRC keyed with SDES sends it, for the tests: libsrtp2
 /// protecting packets in place. One per stream.
@@ -54,6 +54,9 @@ struct RtpPlay {
   std::function<bool(int stream, std::size_t packet)> swap;  ///< true: sent after its successor
   /// Applied to each packet before it is sent (SRTP: SrtpSender::protect); null: plain RTP.
   std::function<void(int stream, std::vector<std::uint8_t>& packet)> protect;
+  /// Each stream's payload type: 0 (PCMU) or 9 (G.722, whose octets then fill the
+  /// PcmuCall's vector for that stream: one octet per 8 kHz RTP tick as well).
+  std::array<std::uint8_t, 2> payload_types{0, 0};
 };
 
 /// Sends both streams, paced at `speed`, then waits 100 ms for the receiver to read them.

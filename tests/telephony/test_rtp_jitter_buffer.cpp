@@ -16,6 +16,7 @@
 
 #include "dsp/g711.h"
 #include "dsp/g722_decoder.h"
+#include "dsp/halfband_decimator.h"
 #include "support/allocation_counter.h"
 #include "support/recording_sink.h"
 #include "telephony/rtp_jitter_buffer.h"
@@ -660,10 +661,45 @@ TEST_CASE("G.722 RTP packets decode to 16 kHz at two samples per RTP clock tick 
   CHECK(buffer.next_sample() == 100 * 2 * kTicks);
 }
 
-TEST_CASE("Packets of another rate's codec or an unknown type or with an oversize or empty payload are counted and their time becomes a lost gap", "[rtp]") {
+TEST_CASE("G.722 RTP packets in an 8 kHz stream are decoded and brought down to one sample per tick / G.711 in a 16 kHz one is dropped",
+          "[rtp][g722]") {
+  std::mt19937 rng(7228);
+  Bytes octets(60 * kTicks);
+  for (auto& o : octets) o = static_cast<std::uint8_t>(rng());
+  std::vector<Bytes> packets;
+  for (std::size_t k = 0; k < 60; ++k)
+    packets.push_back(rtp(9, static_cast<std::uint16_t>(k), static_cast<std::uint32_t>(k * kTicks), 0x722,
+                          Bytes(octets.begin() + static_cast<std::ptrdiff_t>(k * kTicks), octets.begin() + static_cast<std::ptrdiff_t>((k + 1) * kTicks))));
+  RecordingSink sink;
+  start(sink);
+  RtpJitterBuffer buffer(sink, RtpJitterConfig{});  // 8 kHz
+  feed(buffer, packets, in_order(60));
+  // Exactly the 16 kHz decode through the decimator: one sample per RTP tick.
+  std::vector<float> wide(octets.size() * 2), expected(octets.size());
+  tw::dsp::G722Decoder decoder;
+  decoder.decode(octets, std::span<float>(wide));
+  tw::dsp::HalfbandDecimator decimator(wide.size());
+  decimator.process(wide, expected);
+  CHECK(sink.audio[0] == expected);
+  CHECK(buffer.next_sample() == 60 * kTicks);
+  CHECK(buffer.counters().unsupported_packets == 0);
+
+  // The other way round is not converted: PCMU in a 16 kHz stream is counted and becomes a gap.
+  const Stream pcmu = pcmu_stream(10);
+  RecordingSink wideband;
+  start(wideband, 16000);
+  RtpJitterConfig config;
+  config.sample_rate_hz = 16000;
+  RtpJitterBuffer g722_only(wideband, config);
+  feed(g722_only, pcmu.packets, in_order(10));
+  CHECK(g722_only.counters().unsupported_packets == 10);
+  CHECK(wideband.audio[0].empty());
+}
+
+TEST_CASE("Packets of an unknown type or with an oversize or empty payload are counted and their time becomes a lost gap", "[rtp]") {
   Stream s = pcmu_stream(30);
   s.packets[5] = rtp(0, 1005, 50000 + 5 * kTicks, 0x1234, Bytes(2000, 0xFF));        // 250 ms: over max_packet_ms
-  s.packets[10] = rtp(9, 1010, 50000 + 10 * kTicks, 0x1234, Bytes(kTicks, 0x55));    // G.722 in an 8 kHz stream
+  s.packets[10] = rtp(3, 1010, 50000 + 10 * kTicks, 0x1234, Bytes(33, 0x55));        // GSM: not supported
   s.packets[20] = rtp(18, 1020, 50000 + 20 * kTicks, 0x1234, Bytes(20, 0x11));       // G.729: not supported
   s.packets[25] = rtp(0, 1025, 50000 + 25 * kTicks, 0x1234, Bytes{});                // no payload
   RecordingSink sink;
