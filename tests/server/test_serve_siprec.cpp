@@ -87,6 +87,33 @@ std::vector<std::string> serve_arguments(const std::string& rtp_ports) {
   return {"--siprec", "127.0.0.1:0", "--rtp-ports", rtp_ports, "--siprec-agent", "sip:*@agents.biloxi.example.com", "--quiet"};
 }
 
+// The tests send RTP at ten times real time.
+constexpr double kSpeed = 10.0;
+
+// SIPp running a media scenario (its <pause/> lasts -d ms) against `serve`: the session is
+// held for the time the call's RTP takes at kSpeed and `slack_ms` more, then SIPp sends BYE.
+// Also the session the server started for it, and how to play the call's RTP to it.
+struct SippMediaCall {
+  SippMediaCall(const tw::test::ServeProcess& serve, const std::string& scenario, const tw::test::PcmuCall& call,
+                int slack_ms)
+      : sipp(tw::test::sipp_program(),
+             tw::test::sipp_arguments(scenario, serve.siprec_port(), "u1",
+                                      {"-d", std::to_string(rtp_ms(call) + slack_ms), "-timeout", "60s"}),
+             tw::test::sipp_options()),
+        session(wait_for_session(serve, 10.0)) {}
+  static int rtp_ms(const tw::test::PcmuCall& call) {
+    return static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed);
+  }
+  tw::test::RtpPlay play() const {
+    tw::test::RtpPlay p;
+    p.ports = session.ports;
+    p.speed = kSpeed;
+    return p;
+  }
+  tw::test::BackgroundCommand sipp;
+  StartedSession session;
+};
+
 // The live events against batch's on the same audio: the two streams' first datagrams
 // arrive microseconds apart, so the tracks line up within a sample or a few: the same
 // events, at the same times within two hops.
@@ -118,20 +145,11 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
   tw::test::ServeProcess serve(out, serve_arguments("41000-41099"));
   REQUIRE(serve.siprec_port() != 0);
 
-  // SIPp holds the session (its <pause/>, -d ms) for the time the RTP takes at ten times
-  // real time, and 4 s more; then it sends BYE.
-  constexpr double kSpeed = 10.0;
-  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 4000;
-  tw::test::BackgroundCommand sipp(tw::test::sipp_program(),
-                                   tw::test::sipp_arguments("siprec_media_call.xml", serve.siprec_port(), "u1",
-                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
-                                   tw::test::sipp_options());
-  const StartedSession session = wait_for_session(serve, 10.0);
-  tw::test::RtpPlay play;
-  play.ports = session.ports;
-  play.speed = kSpeed;
-  tw::test::play_pcmu(call, play);
-  REQUIRE_SIPP_PASSED(sipp.wait());
+  // The BYE comes 4 s after the RTP.
+  SippMediaCall sipp(serve, "siprec_media_call.xml", call, 4000);
+  const StartedSession& session = sipp.session;
+  tw::test::play_pcmu(call, sipp.play());
+  REQUIRE_SIPP_PASSED(sipp.sipp.wait());
   REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
 
   INFO(serve.err());
@@ -179,7 +197,7 @@ TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length
   constexpr std::uint32_t kHoldTicks = 30 * 8000;
   tw::test::RtpPlay play;
   play.ports = session.ports;
-  play.speed = 10.0;
+  play.speed = kSpeed;
   play.end_packet = kSplit;
   tw::test::play_pcmu(call, play);
   REQUIRE(wait_for_log(serve, "on hold (a declared pause", 10.0));
@@ -229,13 +247,8 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   REQUIRE(serve.siprec_port() != 0);
   // A call with media: the example at ten times real time, its BYE 1.5 s after the RTP
   // ends (under the 3 s idle timeout).
-  constexpr double kSpeed = 10.0;
-  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 1500;
-  tw::test::BackgroundCommand good(tw::test::sipp_program(),
-                                   tw::test::sipp_arguments("siprec_media_call.xml", serve.siprec_port(), "u1",
-                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
-                                   tw::test::sipp_options());
-  const StartedSession session = wait_for_session(serve, 10.0);
+  SippMediaCall good(serve, "siprec_media_call.xml", call, 1500);
+  const StartedSession& session = good.session;
   // Beside it, a session that never sends RTP: the recorder sends BYE after 3 s, which
   // SIPp's scenario requires (it fails on anything else, or on no BYE in 15 s).
   tw::test::BackgroundCommand idle(tw::test::sipp_program(),
@@ -245,9 +258,7 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   tw::test::UdpSender garbage;
   const std::vector<std::uint8_t> junk = {0x00, 0xff, 'I', 'N', 'V', 'I', 'T', 'E', 0x0d, 0x0a, 0x7f};
   garbage.send(serve.siprec_port(), junk);
-  tw::test::RtpPlay play;
-  play.ports = session.ports;
-  play.speed = kSpeed;
+  tw::test::RtpPlay play = good.play();
   play.end_packet = call.packets() / 2;
   tw::test::play_pcmu(call, play);
   for (int i = 0; i < 3; ++i) {
@@ -258,7 +269,7 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   play.end_packet = call.packets();
   tw::test::play_pcmu(call, play);
   REQUIRE_SIPP_PASSED(idle.wait());
-  REQUIRE_SIPP_PASSED(good.wait());
+  REQUIRE_SIPP_PASSED(good.sipp.wait());
   REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
   INFO(serve.err());
   CHECK(serve.err().find("no RTP for") != std::string::npos);
@@ -282,19 +293,12 @@ TEST_CASE("serve --siprec: SRTP streams keyed by SDES are decrypted and give the
   const std::string out = tw::test::fresh_dir("serve-siprec-srtp");
   tw::test::ServeProcess serve(out, serve_arguments("41300-41399"));
   REQUIRE(serve.siprec_port() != 0);
-  constexpr double kSpeed = 10.0;
-  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 4000;
   // siprec_media_srtp.xml offers RTP/SAVP with these keys (the caller's suite _80, the agent's _32).
-  tw::test::BackgroundCommand sipp(tw::test::sipp_program(),
-                                   tw::test::sipp_arguments("siprec_media_srtp.xml", serve.siprec_port(), "u1",
-                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
-                                   tw::test::sipp_options());
-  const StartedSession session = wait_for_session(serve, 10.0);
+  SippMediaCall sipp(serve, "siprec_media_srtp.xml", call, 4000);
+  const StartedSession& session = sipp.session;
   tw::test::SrtpSender caller("AES_CM_128_HMAC_SHA1_80", "tonewatch-srtp-test-key-caller");
   tw::test::SrtpSender agent("AES_CM_128_HMAC_SHA1_32", "tonewatch-srtp-test-key-agent!");
-  tw::test::RtpPlay play;
-  play.ports = session.ports;
-  play.speed = kSpeed;
+  tw::test::RtpPlay play = sipp.play();
   play.protect = [&](int stream, std::vector<std::uint8_t>& packet) { (stream == 0 ? caller : agent).protect(packet); };
   // Mid-call, three packets someone without the key made (a valid header, a made-up tag).
   play.end_packet = call.packets() / 2;
@@ -309,7 +313,7 @@ TEST_CASE("serve --siprec: SRTP streams keyed by SDES are decrypted and give the
   play.first_packet = play.end_packet;
   play.end_packet = call.packets();
   tw::test::play_pcmu(call, play);
-  REQUIRE_SIPP_PASSED(sipp.wait());
+  REQUIRE_SIPP_PASSED(sipp.sipp.wait());
   REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
   INFO(serve.err());
   check_events_match(tw::test::read_events(out + "/" + session.call + ".events.jsonl"), expected);
@@ -345,19 +349,12 @@ TEST_CASE("serve --siprec: a G.722 caller and a PCMU agent in one call are analy
 
   const std::string out = tw::test::fresh_dir("serve-siprec-mixed");
   tw::test::ServeProcess serve(out, serve_arguments("41400-41499"));
-  constexpr double kSpeed = 10.0;
-  const auto hold_ms = static_cast<int>(static_cast<double>(call.packets()) * 20.0 / kSpeed) + 4000;
-  tw::test::BackgroundCommand sipp(tw::test::sipp_program(),
-                                   tw::test::sipp_arguments("siprec_media_mixed.xml", serve.siprec_port(), "u1",
-                                                            {"-d", std::to_string(hold_ms), "-timeout", "60s"}),
-                                   tw::test::sipp_options());
-  const StartedSession session = wait_for_session(serve, 10.0);
-  tw::test::RtpPlay play;
-  play.ports = session.ports;
-  play.speed = kSpeed;
+  SippMediaCall sipp(serve, "siprec_media_mixed.xml", call, 4000);
+  const StartedSession& session = sipp.session;
+  tw::test::RtpPlay play = sipp.play();
   play.payload_types = {9, 0};
   tw::test::play_pcmu(call, play);
-  REQUIRE_SIPP_PASSED(sipp.wait());
+  REQUIRE_SIPP_PASSED(sipp.sipp.wait());
   REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {session.call}, 30.0));
   INFO(serve.err());
   CHECK(serve.err().find("format=8000 Hz") != std::string::npos);
