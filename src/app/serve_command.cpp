@@ -34,6 +34,8 @@
 namespace tw::app {
 namespace {
 
+using server::stat_line;
+
 // Each call holds a socket per leg, its windows and events files and, with
 // --record, its recording: up to five descriptors. Linux starts processes at a
 // soft limit of 1024 (systemd services too), which a few hundred calls exhaust,
@@ -99,11 +101,6 @@ telephony::AudioHookCredential parse_audiohook_key(const std::string& text) {
   if (text.empty() || colon == 0) throw std::invalid_argument("--audiohook-key: expected KEY or KEY:SECRET, got '" + text + "'");
   if (colon == std::string::npos) return {text, ""};
   return {text.substr(0, colon), text.substr(colon + 1)};
-}
-
-std::string stat_line(const char* name, const char* help, const char* type, std::uint64_t value) {
-  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(value) + "\n";
 }
 
 // The standard process metrics Prometheus client libraries export

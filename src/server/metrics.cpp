@@ -27,6 +27,11 @@ void add_double(std::atomic<double>& a, double d) noexcept {
 
 }  // namespace
 
+std::string stat_line(const char* name, const char* help, const char* type, std::uint64_t value) {
+  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(value) + "\n";
+}
+
 std::string label(const std::string& key, const std::string& value) {
   std::string out = key + "=\"";
   for (char c : value) {

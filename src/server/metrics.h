@@ -89,6 +89,10 @@ class Metrics {
   std::map<std::string, Family> families_;
 };
 
+/// One unlabelled sample with its HELP and TYPE lines, for counts kept outside Metrics
+/// (the network's, an ingest's) rendered at scrape time.
+std::string stat_line(const char* name, const char* help, const char* type, std::uint64_t value);
+
 /// `key="value"` with the value escaped as the exposition format requires (\\, \", \n).
 std::string label(const std::string& key, const std::string& value);
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "features/speaker_role.h"
+#include "server/metrics.h"
 
 namespace tw::server {
 namespace {
@@ -61,11 +62,6 @@ nlohmann::json call_metadata(const siprec::SessionInfo& info, const std::vector<
           {"sip_transport", info.transport},
           {"participants", participants},
           {"recorded_sip_sessions", sbc_sessions}};
-}
-
-std::string stat(const char* name, const char* help, const char* type, std::uint64_t value) {
-  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(value) + "\n";
 }
 
 }  // namespace
@@ -338,12 +334,13 @@ void SiprecIngest::end_session(std::uint64_t id, telephony::EndReason reason, co
   if (found == sessions_.end()) return;
   SiprecMedia& media = *found->second.media;
   media.end(reason, detail);
-  for (const telephony::RtpCounters& c : media.counters().streams) {
+  const SiprecMediaCounters counters = media.counters();  // final: the media has ended
+  for (const telephony::RtpCounters& c : counters.streams) {
     stats_.lost_packets.fetch_add(c.lost_packets, std::memory_order_relaxed);
     stats_.late_packets.fetch_add(c.late_packets + c.duplicate_packets, std::memory_order_relaxed);
     stats_.malformed_datagrams.fetch_add(c.malformed + c.rtcp_malformed, std::memory_order_relaxed);
   }
-  for (const telephony::SrtpCounters& c : media.counters().srtp) {
+  for (const telephony::SrtpCounters& c : counters.srtp) {
     stats_.srtp_refused.fetch_add(c.auth_failures + c.replays + c.other_failures, std::memory_order_relaxed);
   }
   sessions_.erase(found);
@@ -375,29 +372,29 @@ void SiprecIngest::end_idle_sessions() {
 std::string SiprecIngest::metrics_text() const {
   const net::UdpReceiverStats& u = receiver_->stats();
   auto v = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return stat("tonewatch_siprec_sessions_active", "SIPREC sessions with a call open", "gauge", active_sessions()) +
-         stat("tonewatch_siprec_sessions_started_total", "SIPREC sessions whose call opened", "counter", v(stats_.sessions_started)) +
-         stat("tonewatch_siprec_sessions_refused_total", "Answered SIPREC sessions whose media could not be taken (BYE sent)",
+  return stat_line("tonewatch_siprec_sessions_active", "SIPREC sessions with a call open", "gauge", active_sessions()) +
+         stat_line("tonewatch_siprec_sessions_started_total", "SIPREC sessions whose call opened", "counter", v(stats_.sessions_started)) +
+         stat_line("tonewatch_siprec_sessions_refused_total", "Answered SIPREC sessions whose media could not be taken (BYE sent)",
               "counter", v(stats_.sessions_refused)) +
-         stat("tonewatch_siprec_forbidden_total", "SIP requests refused for their source address (403)", "counter", forbidden()) +
-         stat("tonewatch_siprec_idle_timeouts_total", "SIPREC sessions ended for RTP idle", "counter", v(stats_.idle_timeouts)) +
-         stat("tonewatch_siprec_holds_total", "SIPREC streams put on hold (declared pauses)", "counter", v(stats_.holds)) +
-         stat("tonewatch_siprec_metadata_updates_total", "SIPREC re-INVITEs with new metadata", "counter", v(stats_.metadata_updates)) +
-         stat("tonewatch_siprec_ignored_streams_total", "SIPREC streams beyond one per party, or added mid-call: not analysed",
+         stat_line("tonewatch_siprec_forbidden_total", "SIP requests refused for their source address (403)", "counter", forbidden()) +
+         stat_line("tonewatch_siprec_idle_timeouts_total", "SIPREC sessions ended for RTP idle", "counter", v(stats_.idle_timeouts)) +
+         stat_line("tonewatch_siprec_holds_total", "SIPREC streams put on hold (declared pauses)", "counter", v(stats_.holds)) +
+         stat_line("tonewatch_siprec_metadata_updates_total", "SIPREC re-INVITEs with new metadata", "counter", v(stats_.metadata_updates)) +
+         stat_line("tonewatch_siprec_ignored_streams_total", "SIPREC streams beyond one per party, or added mid-call: not analysed",
               "counter", v(stats_.ignored_streams)) +
-         stat("tonewatch_rtp_lost_packets_total", "RTP packets never received (ended sessions)", "counter", v(stats_.lost_packets)) +
-         stat("tonewatch_rtp_late_packets_total", "RTP packets late or duplicate, dropped (ended sessions)", "counter",
+         stat_line("tonewatch_rtp_lost_packets_total", "RTP packets never received (ended sessions)", "counter", v(stats_.lost_packets)) +
+         stat_line("tonewatch_rtp_late_packets_total", "RTP packets late or duplicate, dropped (ended sessions)", "counter",
               v(stats_.late_packets)) +
-         stat("tonewatch_rtp_malformed_total", "Datagrams on RTP ports that were not RTP or RTCP (ended sessions)", "counter",
+         stat_line("tonewatch_rtp_malformed_total", "Datagrams on RTP ports that were not RTP or RTCP (ended sessions)", "counter",
               v(stats_.malformed_datagrams)) +
-         stat("tonewatch_srtp_refused_total", "SRTP datagrams that failed authentication or replay checks, dropped (ended sessions)",
+         stat_line("tonewatch_srtp_refused_total", "SRTP datagrams that failed authentication or replay checks, dropped (ended sessions)",
               "counter", v(stats_.srtp_refused)) +
-         stat("tonewatch_udp_datagrams_total", "Datagrams read on RTP ports", "counter", v(u.datagrams)) +
-         stat("tonewatch_udp_kernel_dropped_total", "Datagrams the kernel dropped on RTP ports (receive buffer full)", "counter",
+         stat_line("tonewatch_udp_datagrams_total", "Datagrams read on RTP ports", "counter", v(u.datagrams)) +
+         stat_line("tonewatch_udp_kernel_dropped_total", "Datagrams the kernel dropped on RTP ports (receive buffer full)", "counter",
               v(u.kernel_dropped)) +
-         stat("tonewatch_udp_truncated_total", "Datagrams longer than the receive buffer, cut", "counter", v(u.truncated)) +
-         stat("tonewatch_rtp_port_pairs_open", "RTP port pairs bound", "gauge", v(u.pairs_open)) +
-         stat("tonewatch_rtp_port_pairs_refused_total", "RTP port pairs that could not be bound (range full)", "counter",
+         stat_line("tonewatch_udp_truncated_total", "Datagrams longer than the receive buffer, cut", "counter", v(u.truncated)) +
+         stat_line("tonewatch_rtp_port_pairs_open", "RTP port pairs bound", "gauge", v(u.pairs_open)) +
+         stat_line("tonewatch_rtp_port_pairs_refused_total", "RTP port pairs that could not be bound (range full)", "counter",
               v(u.pairs_refused));
 }
 
