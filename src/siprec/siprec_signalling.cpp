@@ -1,7 +1,9 @@
 #include "siprec/siprec_signalling.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -259,6 +261,20 @@ void SiprecSignalling::Impl::run() {
     started.set_value("re_thread_init: " + error_text(err));
     return;
   }
+  // libre watches at most FD_SETSIZE (1024) descriptors a thread unless told (main.c:
+  // fd_setsize), and refuses any numbered higher with EMFILE. In a serve process with
+  // hundreds of calls (WebSockets, RTP pairs, output files) the SIP sockets and the TCP and
+  // TLS connections accepted later are numbered past that, so the bound is the process's
+  // open-file limit (serve raises it to the hard limit), capped so that libre's two
+  // per-descriptor tables stay small (65,536 entries: about 2.4 MB).
+  rlimit files{};
+  constexpr rlim_t kMaxWatched = 65536;
+  const rlim_t watched = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? std::min(files.rlim_cur, kMaxWatched) : 1024;
+  if ((err = fd_setsize(static_cast<int>(watched))) != 0) {
+    re_thread_close();
+    started.set_value("fd_setsize: " + error_text(err));
+    return;
+  }
   tmr_init(&reap_timer);
   const std::string error = setup();
   if (!error.empty()) {
@@ -291,16 +307,29 @@ std::string SiprecSignalling::Impl::setup() {
   if (sa_set_str(&media_address, media.c_str(), 0) != 0 || sa_is_any(&media_address))
     return "siprec: media address '" + media + "' is not an address an SRC can send RTP to";
   media_host = media;
-  int err = sip_alloc(&sip_stack, nullptr, 32, 32, 32, "tonewatch", nullptr, nullptr);
-  if (err != 0) return "siprec: sip_alloc: " + error_text(err);
-  if (config.udp && (err = sip_transp_add(sip_stack, SIP_TRANSP_UDP, &listen)) != 0)
-    return "siprec: cannot listen for SIP on udp " + where + ": " + error_text(err);
   // Port 0: the system picks UDP's, and TCP listens on the same one (RFC 3261 §18: one
   // port for both), so that a test or a second instance needs no free port chosen first.
+  // That number may already be some TCP socket's: then the pair is given up and another
+  // UDP port tried, a bounded number of times (the kernel hands out ports in a random order).
+  const bool system_picks = config.listen_port == 0 && config.udp && config.tcp;
+  constexpr int kPortAttempts = 32;
   sa bound{};
-  if (config.udp && sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_UDP, &listen) == 0) sa_set_port(&listen, sa_port(&bound));
-  if (config.tcp && (err = sip_transp_add(sip_stack, SIP_TRANSP_TCP, &listen)) != 0)
-    return "siprec: cannot listen for SIP on tcp " + where + ": " + error_text(err);
+  int err = 0;
+  for (int attempt = 1;; ++attempt) {
+    sa_set_port(&listen, config.listen_port);
+    if ((err = sip_alloc(&sip_stack, nullptr, 32, 32, 32, "tonewatch", nullptr, nullptr)) != 0)
+      return "siprec: sip_alloc: " + error_text(err);
+    if (config.udp && (err = sip_transp_add(sip_stack, SIP_TRANSP_UDP, &listen)) != 0)
+      return "siprec: cannot listen for SIP on udp " + where + ": " + error_text(err);
+    if (config.udp && sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_UDP, &listen) == 0) sa_set_port(&listen, sa_port(&bound));
+    if (!config.tcp || (err = sip_transp_add(sip_stack, SIP_TRANSP_TCP, &listen)) == 0) break;
+    if (!system_picks || err != EADDRINUSE || attempt == kPortAttempts)
+      return "siprec: cannot listen for SIP on tcp " + config.listen_address + ":" + std::to_string(sa_port(&listen)) + ": " +
+             error_text(err);
+    sip_close(sip_stack, true);
+    mem_deref(sip_stack);
+    sip_stack = nullptr;
+  }
   if (config.tcp && sip_transp_laddr(sip_stack, &bound, SIP_TRANSP_TCP, &listen) == 0) sa_set_port(&listen, sa_port(&bound));
   owner.bound_port_.store(sa_port(&listen), std::memory_order_relaxed);
   if (!config.tls_cert_file.empty()) {

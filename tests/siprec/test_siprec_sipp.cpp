@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -414,6 +415,50 @@ TEST_CASE("A bad configuration or a port in use is refused naming the problem an
   CHECK_THROWS_WITH(second.start(), Catch::Contains(std::to_string(port)));
   first.stop();
   first.stop();  // idempotent
+}
+
+TEST_CASE("Port 0 gets one port for UDP and TCP even when the UDP port the system picks is some TCP socket's", "[siprec]") {
+  // Half the ephemeral range taken by TCP listeners on the recorder's address: the UDP port
+  // the kernel picks for port 0 is then already a TCP port half the time, and the recorder
+  // must try another pair rather than fail (the CI failure of 2026-12-06 was one such pick).
+  // The recorder's own sockets are then numbered past 14,000, past libre's default bound of
+  // 1,024 watched descriptors, as in a serve process with hundreds of calls.
+  rlimit files{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  const std::size_t wanted = 14000;
+  INFO("the open-file limit here is " << files.rlim_cur << "; the test needs " << wanted + 1000);
+  REQUIRE(files.rlim_cur >= wanted + 1000);
+  std::vector<int> taken;
+  taken.reserve(wanted);
+  for (std::size_t i = 0; i < wanted; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 1) != 0) {
+      ::close(fd);
+      break;
+    }
+    taken.push_back(fd);
+  }
+  INFO(taken.size() << " TCP ports held");
+  CHECK(taken.size() > wanted / 2);
+  RecordingSessionSink sink;
+  LogLines log;
+  // Ten starts: with about half the picks colliding, all ten succeeding by luck has odds of
+  // about 1 in 1,000 without the retry, and each start gives up only after 32 collisions.
+  for (int i = 0; i < 10; ++i) {
+    INFO("start " << i);
+    SiprecSignalling recorder(test_config(0), sink, log.callback());
+    REQUIRE_NOTHROW(recorder.start());
+    CHECK(recorder.port() != 0);
+    recorder.stop();
+  }
+  for (const int fd : taken) ::close(fd);
 }
 
 namespace {
