@@ -65,10 +65,11 @@ enum class SessionEndReason {
   timeout,    ///< our 2xx was never acknowledged (RFC 3261 §13.3.1.4), or a transport error
   shutdown,   ///< SiprecSignalling::stop(): we sent BYE
   local,      ///< SiprecSignalling::end_session() (the media side ended it: RTP idle, refused): we sent BYE
+  expired,    ///< the SRC did not refresh the session before its interval ran out (RFC 4028 §10): we sent BYE
   error,      ///< anything else libre reported
 };
 
-/// "bye", "timeout", "shutdown" or "error".
+/// "bye", "timeout", "shutdown", "local", "expired" or "error".
 std::string_view to_string(SessionEndReason reason) noexcept;
 
 /// Receives the recording sessions. Every call comes from the SIP thread (the one libre's

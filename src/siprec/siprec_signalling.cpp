@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sip/session_timer.h"
 #include "sip/siprec_body.h"
 #include "sip/sip_text.h"
 #include "sip/stream_roles.h"
@@ -41,6 +42,7 @@ std::string_view to_string(SessionEndReason reason) noexcept {
     case SessionEndReason::timeout: return "timeout";
     case SessionEndReason::shutdown: return "shutdown";
     case SessionEndReason::local: return "local";
+    case SessionEndReason::expired: return "expired";
     case SessionEndReason::error: return "error";
   }
   return "error";
@@ -103,6 +105,7 @@ namespace detail {
 struct ParsedRequest {
   std::string sdp;
   std::optional<sip::RecordingMetadata> metadata;
+  sip::SessionTimerDecision timer;  // RFC 4028, from Session-Expires and Supported
 };
 
 struct Refusal {
@@ -124,6 +127,10 @@ struct RecordingSession {
   std::unique_ptr<SdpAnswerer> sdp;
   struct mbuf* answer = nullptr;  // the 200's SDP while the answer waits (answer_delay_ms)
   struct tmr answer_timer {};
+  // RFC 4028: the session interval and who refreshes; session_timer fires at the refresh
+  // (we refresh) or at the deadline (the SRC refreshes and has not).
+  sip::SessionTimerDecision timer;
+  struct tmr session_timer {};
   SessionInfo info;
   sip::RecordingMetadata metadata;
   bool started = false;
@@ -134,6 +141,7 @@ struct RecordingSession {
   RecordingSession& operator=(const RecordingSession&) = delete;
   ~RecordingSession() {
     tmr_cancel(&answer_timer);
+    tmr_cancel(&session_timer);
     mem_deref(answer);
     // A sipsess not yet terminated sends BYE (established) or 486 (still being answered)
     // from its destructor, and stops calling our handlers first (libre sess.c termwait).
@@ -208,10 +216,12 @@ struct SiprecSignalling::Impl {
   std::optional<Refusal> apply_offer(RecordingSession& session, const std::string& sdp_text, SessionChange& change);
   void update_roles(RecordingSession& session);
   void send_answer(RecordingSession& session);
+  void start_session_timer(RecordingSession& session);
+  void on_session_timer(RecordingSession& session);
   void finish(RecordingSession& session, std::optional<SessionEndReason> reason);
   void free_session(RecordingSession& session);
   void end_requested();
-  std::string contact_for(const sip_msg* msg) const;
+  std::string contact_for(const sip_msg* msg, const std::string& headers) const;
 };
 
 namespace {
@@ -240,6 +250,10 @@ void close_handler(int err, const sip_msg* msg, void* arg) {
 void answer_timer_handler(void* arg) {
   auto* session = static_cast<RecordingSession*>(arg);
   session->impl->send_answer(*session);
+}
+void session_timer_handler(void* arg) {
+  auto* session = static_cast<RecordingSession*>(arg);
+  session->impl->on_session_timer(*session);
 }
 void reap_timer_handler(void* arg) { static_cast<SiprecSignalling::Impl*>(arg)->ended.clear(); }
 void queue_handler(int id, void*, void* arg) {
@@ -446,7 +460,7 @@ bool SiprecSignalling::Impl::on_request(const sip_msg* msg) {
   if (method == "OPTIONS") {
     // RFC 3261 §11.2: what we would answer to an INVITE, with Allow and Accept. SBCs probe
     // their recorders with OPTIONS and take it out of service when this fails.
-    reply(msg, 200, "OK", std::string("Allow: ") + kAllow + "\r\nAccept: " + kAccept + "\r\n");
+    reply(msg, 200, "OK", std::string("Allow: ") + kAllow + "\r\nAccept: " + kAccept + "\r\nSupported: timer\r\n");
     return true;
   }
   if (method != "INVITE") {
@@ -465,15 +479,27 @@ bool SiprecSignalling::Impl::on_request(const sip_msg* msg) {
 
 namespace {
 
-struct RequireScan {
+struct OptionTagScan {
   std::vector<std::string> tags;
+  bool has(std::string_view tag) const { return std::find(tags.begin(), tags.end(), tag) != tags.end(); }
 };
 
-bool collect_require(const sip_hdr* header, const sip_msg*, void* arg) {
-  auto* scan = static_cast<RequireScan*>(arg);
+bool collect_option_tags(const sip_hdr* header, const sip_msg*, void* arg) {
+  auto* scan = static_cast<OptionTagScan*>(arg);
   for (const std::string_view tag : sip::split_outside_quotes(view(header->val), ','))
     if (!tag.empty() && scan->tags.size() < 32) scan->tags.push_back(sip::to_lower(tag));
-  return false;  // every Require header
+  return false;  // every header of the kind
+}
+
+// The session-timer headers of a request (RFC 4028 §4, §5; libre maps the compact 'x').
+sip::SessionTimerRequest session_timer_request(const sip_msg* msg, const OptionTagScan& require) {
+  OptionTagScan supported;
+  sip_msg_hdr_apply(msg, true, SIP_HDR_SUPPORTED, collect_option_tags, &supported);
+  sip::SessionTimerRequest request;
+  if (const sip_hdr* expires = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES)) request.session_expires = std::string(view(expires->val));
+  if (const sip_hdr* min_se = sip_msg_hdr(msg, SIP_HDR_MIN_SE)) request.min_se = std::string(view(min_se->val));
+  request.uac_supports_timer = supported.has("timer") || require.has("timer");
+  return request;
 }
 
 // RFC 7866 §6.1.1 (and the drafts before it, which some SBCs still follow with a bare `src`):
@@ -494,14 +520,16 @@ bool contact_has_src_tag(const sip_msg* msg) {
 
 std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, std::string& headers) {
   const bool initial = !pl_isset(&msg->to.tag);
-  RequireScan require;
-  sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, collect_require, &require);
+  OptionTagScan require;
+  sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, collect_option_tags, &require);
   // RFC 3261 §8.2.2.3: an extension we do not support in Require gets 420 naming it.
   std::string unsupported;
   bool siprec_required = false;
   for (const std::string& tag : require.tags) {
     if (tag == "siprec") {
       siprec_required = true;
+    } else if (tag == "timer") {
+      // RFC 4028: session timers, negotiated below.
     } else {
       unsupported += (unsupported.empty() ? "" : ", ") + sip::printable(tag, 40);
     }
@@ -527,6 +555,12 @@ std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, 
                      "at the limit of " + std::to_string(config.max_sessions) + " recording sessions"};
     }
   }
+  sip::SessionTimerDecision timer = sip::decide_session_timer(session_timer_request(msg, require), config.min_session_expires_s);
+  if (timer.kind == sip::SessionTimerDecision::Kind::malformed) return Refusal{400, "Bad Request", timer.detail};
+  if (timer.kind == sip::SessionTimerDecision::Kind::too_small) {
+    headers = "Min-SE: " + std::to_string(timer.min_se_s) + "\r\n";  // RFC 4028 §6
+    return Refusal{422, "Session Interval Too Small", timer.detail};
+  }
   const std::string body(reinterpret_cast<const char*>(mbuf_buf(msg->mb)), mbuf_get_left(msg->mb));
   if (body.empty())
     return Refusal{initial ? std::uint16_t{400} : std::uint16_t{488}, initial ? "Bad Request" : "Not Acceptable Here",
@@ -546,6 +580,7 @@ std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, 
   if (!split.sdp) return Refusal{488, "Not Acceptable Here", "no SDP offer in the body (offerless INVITEs are not supported)"};
   ParsedRequest parsed;
   parsed.sdp = std::move(*split.sdp);
+  parsed.timer = std::move(timer);
   if (split.metadata) {
     sip::MetadataResult metadata = sip::parse_recording_metadata(*split.metadata, config.metadata_limits);
     if (!metadata.ok()) return Refusal{400, "Bad Request", "recording metadata: " + metadata.error};
@@ -560,7 +595,7 @@ std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, 
   return std::nullopt;
 }
 
-std::string SiprecSignalling::Impl::contact_for(const sip_msg* msg) const {
+std::string SiprecSignalling::Impl::contact_for(const sip_msg* msg, const std::string& headers) const {
   // The address the SRC reached us on (a wildcard listen address: the media address).
   std::string host = sa_is_any(&msg->dst) ? host_text(&media_address) : host_text(&msg->dst);
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -574,7 +609,11 @@ std::string SiprecSignalling::Impl::contact_for(const sip_msg* msg) const {
   // ends an extension header that repeats the URI, which a UA ignores (RFC 3261 §8.1.3.2
   // and §7.3: unknown headers are ignored). The Contact itself stays the single URI that
   // RFC 3261 §12.1.1 asks of a 2xx.
-  return uri + ">;+sip.srs\r\nX-Tonewatch-Srs-Uri: <" + uri;
+  // The same way carries `headers` (the session timer's, RFC 4028 §9) into every 2xx of
+  // the session: libre 1.1.0 answers a re-INVITE itself (sipsess reinvite_handler) with
+  // the Contact it was given and nothing else, and a refresh's 2xx needs Session-Expires
+  // as the first one did, or the SRC takes the session as having no timer (§7.4).
+  return uri + ">;+sip.srs\r\n" + headers + "X-Tonewatch-Srs-Uri: <" + uri;
 }
 
 void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
@@ -593,6 +632,8 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
   session->info.source = address_text(&msg->src);
   session->info.transport = msg->tp == SIP_TRANSP_TLS ? "tls" : msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp";
   session->metadata = std::move(*request.metadata);
+  session->timer = std::move(request.timer);
+  tmr_init(&session->session_timer);
   session->sdp = std::make_unique<SdpAnswerer>(media_host);
   SessionChange change;
   if (const auto refusal = apply_offer(*session, request.sdp, change)) {
@@ -616,11 +657,11 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
   // holds the server transaction, so a CANCEL in between is answered 200 and the INVITE 487
   // by libre (RFC 3261 §9.2), and close_handler runs.
   const bool delayed = config.answer_delay_ms > 0;
-  const std::string contact = contact_for(msg);
+  const std::string contact = contact_for(msg, session->timer.response_headers());
   const int err = sipsess_accept(&session->sess, session_socket, msg, delayed ? 180 : 200, delayed ? "Ringing" : "OK",
                        contact.c_str(), "application/sdp", delayed ? nullptr : session->answer, nullptr, nullptr,
                        false, offer_handler, answer_handler, established_handler, nullptr, nullptr, close_handler,
-                       session.get(), "Allow: %s\r\n", kAllow);
+                       session.get(), "Allow: %s\r\nSupported: timer\r\n", kAllow);
   if (err != 0) {
     refuse(msg, Refusal{500, "Server Internal Error", "sipsess_accept: " + error_text(err)});
     free_session(*session);
@@ -637,12 +678,13 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
   }
   ref.answer = static_cast<mbuf*>(mem_deref(ref.answer));
   ref.started = true;
+  start_session_timer(ref);
   sink.on_session_start(ref.info);
 }
 
 void SiprecSignalling::Impl::send_answer(RecordingSession& session) {
   if (session.ended) return;
-  const int err = sipsess_answer(session.sess, 200, "OK", session.answer, "Allow: %s\r\n", kAllow);
+  const int err = sipsess_answer(session.sess, 200, "OK", session.answer, "Allow: %s\r\nSupported: timer\r\n", kAllow);
   session.answer = static_cast<mbuf*>(mem_deref(session.answer));
   if (err != 0) {
     log(LogLevel::error, "siprec: session " + std::to_string(session.id) + ": sipsess_answer: " + error_text(err));
@@ -650,7 +692,47 @@ void SiprecSignalling::Impl::send_answer(RecordingSession& session) {
     return;
   }
   session.started = true;
+  start_session_timer(session);
   sink.on_session_start(session.info);
+}
+
+void SiprecSignalling::Impl::start_session_timer(RecordingSession& session) {
+  if (session.timer.kind != sip::SessionTimerDecision::Kind::run) return;
+  const bool we_refresh = session.timer.refresher == sip::Refresher::uas;
+  tmr_start(&session.session_timer,
+            we_refresh ? sip::refresh_due_ms(session.timer.interval_s) : sip::expiry_deadline_ms(session.timer.interval_s),
+            session_timer_handler, &session);
+}
+
+void SiprecSignalling::Impl::on_session_timer(RecordingSession& session) {
+  if (session.ended) return;
+  if (session.timer.refresher == sip::Refresher::uac) {
+    // RFC 4028 §10: no refresh from the SRC before the deadline; the session is over.
+    warn("siprec: session " + std::to_string(session.id) + ": no session refresh within the " +
+         std::to_string(session.timer.interval_s) + " s session interval (RFC 4028 §10): BYE sent");
+    finish(session, SessionEndReason::expired);
+    return;
+  }
+  // We refresh (RFC 4028 §7.4, as the re-INVITE's UAC): the same SDP as our answer, so
+  // nothing about the media changes (RFC 3264 §8); the SRC's answer reaches answer_handler.
+  const std::string offer = session.sdp->answer();
+  mbuf* description = mbuf_alloc(offer.size() + 1);
+  int err = ENOMEM;
+  if (description != nullptr &&
+      mbuf_write_mem(description, reinterpret_cast<const std::uint8_t*>(offer.data()), offer.size()) == 0) {
+    description->pos = 0;
+    err = sipsess_modify(session.sess, description);
+  }
+  mem_deref(description);
+  if (err != 0) {
+    // A transaction in progress (the SRC's own re-INVITE, say) refreshes the session just
+    // as well; another try in a second otherwise.
+    warn("siprec: session " + std::to_string(session.id) + ": session refresh not sent now: " + error_text(err));
+    tmr_start(&session.session_timer, 1000, session_timer_handler, &session);
+    return;
+  }
+  info("siprec: session " + std::to_string(session.id) + ": session refresh (re-INVITE) sent");
+  start_session_timer(session);
 }
 
 int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* msg, RecordingSession& session) {
@@ -663,6 +745,9 @@ int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* m
     warn("siprec: session " + std::to_string(session.id) + ": re-INVITE refused (488): " + refusal->detail);
     return refusal->code == 503 ? ENOSR : ENOTSUP;
   }
+  // Any re-INVITE from the SRC refreshes the session (RFC 4028 §7.4); our 2xx carries the
+  // session's Session-Expires (contact_for).
+  if (session.started) start_session_timer(session);
   if (request.metadata) {
     // RFC 7865 §6.1.1 dataMode: a partial update is merged by id into
     // what we have, a complete one replaces it.
@@ -750,6 +835,7 @@ void SiprecSignalling::Impl::finish(RecordingSession& session, std::optional<Ses
   if (session.ended) return;
   session.ended = true;
   tmr_cancel(&session.answer_timer);
+  tmr_cancel(&session.session_timer);
   if (session.started && reason) sink.on_session_end(session.id, *reason);
   if (session.sdp) session.sdp->release_ports(ports);
   const auto found = sessions.find(session.id);
@@ -792,6 +878,7 @@ SiprecSignalling::SiprecSignalling(SiprecConfig config, SiprecSessionSink& sink,
   if (config.tls_cert_file.empty() != config.tls_key_file.empty())
     throw std::invalid_argument("siprec: TLS needs both a certificate and a key file");
   if (config.max_sessions == 0) throw std::invalid_argument("siprec: max_sessions must be at least 1");
+  if (config.min_session_expires_s == 0) throw std::invalid_argument("siprec: min_session_expires_s must be at least 1");
   if (config.contact_user.empty() || !sip::is_token(config.contact_user))
     throw std::invalid_argument("siprec: contact_user must be a non-empty SIP token");
   if (config.rtp_port_last < config.rtp_port_first)

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "sip/session_timer.h"
 #include "sip/siprec_metadata.h"
 #include "siprec/rtp_port_pool.h"
 #include "siprec/session_sink.h"
@@ -59,6 +60,9 @@ struct SiprecConfig {
   /// that only books numbers (the media side then binds them). Must outlive the signalling.
   RtpPortAllocator* port_allocator = nullptr;
   sip::MetadataLimits metadata_limits;     ///< bounds on each metadata document and on the merged model
+  /// Our Min-SE (RFC 4028 §5): an INVITE asking for a shorter Session-Expires gets 422. The
+  /// RFC's floor of 90 s in service; the constructor takes less for tests only.
+  std::uint32_t min_session_expires_s = sip::kMinSessionExpiresS;
 };
 
 /// The signalling of a SIPREC Session Recording Server, on its own thread.

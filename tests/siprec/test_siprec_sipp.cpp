@@ -303,6 +303,57 @@ TEST_CASE_METHOD(RunningRecorder, "A re-INVITE that removes one stream and adds 
   CHECK(info.streams[0].participant_name == "Alice");
 }
 
+// RFC 4028 session timers, at a few seconds instead of the RFC's 90 s floor so that a test
+// sees refreshes and an expiry (SiprecConfig::min_session_expires_s is ours to lower).
+struct RecorderWithShortTimers {
+  RecordingSessionSink sink;
+  LogLines log;
+  const std::uint16_t port = tw::test::free_sip_port();
+  SiprecSignalling signalling{config(port), sink, log.callback()};
+  RecorderWithShortTimers() { signalling.start(); }
+  static SiprecConfig config(std::uint16_t port) {
+    SiprecConfig c = test_config(port);
+    c.min_session_expires_s = 2;
+    return c;
+  }
+};
+
+TEST_CASE_METHOD(RecorderWithShortTimers,
+                 "Session timer refreshed by the SRC: every 2xx carries Session-Expires and Require timer and no refresh ends it with our BYE",
+                 "[siprec]") {
+  // SIPp: INVITE with Session-Expires 4 (refresher=uac), a refresh re-INVITE 2 s later, then
+  // nothing: our BYE is due 2.67 s after the refresh (4 s less min(32 s, 4/3 s), RFC 4028 §10).
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_session_timer_uac.xml", port));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  INFO(log.all());
+  CHECK(sink.ends()[0].second == SessionEndReason::expired);
+  CHECK(log.contains("no session refresh within the 4 s session interval"));
+  // Refresh at 2 s, BYE at 4.67 s: had the refresh not restarted the timer, the BYE would
+  // have come at 2.67 s, before SIPp's re-INVITE, and SIPp would have failed.
+  CHECK(seconds > 4.3);
+  CHECK(seconds < 7.0);
+}
+
+TEST_CASE_METHOD(RecorderWithShortTimers, "Session timer the SRC asks us to refresh: our re-INVITE at half the interval offers the same streams",
+                 "[siprec]") {
+  REQUIRE_SIPP_PASSED(run_sipp("siprec_session_timer_uas.xml", port));
+  REQUIRE(sink.wait_for([&] { return sink.ends_.size() == 1; }));
+  INFO(log.all());
+  CHECK(log.contains("session refresh (re-INVITE) sent"));
+  CHECK(sink.ends()[0].second == SessionEndReason::bye);
+  CHECK(sink.updates().empty());  // a refresh changes nothing about the recording
+}
+
+TEST_CASE_METHOD(RecorderWithShortTimers, "A session interval below our Min-SE gets 422 with Min-SE and starts nothing", "[siprec]") {
+  REQUIRE_SIPP_PASSED(run_sipp("invite_session_interval_too_small.xml", port));
+  INFO(log.all());
+  CHECK(log.contains("422 Session Interval Too Small"));
+  CHECK(sink.start_count() == 0);
+  CHECK(signalling.session_count() == 0);
+}
+
 TEST_CASE_METHOD(RunningRecorder, "A method the recorder does not take gets 405 with Allow", "[siprec]") {
   REQUIRE_SIPP_PASSED(run_sipp("unknown_method.xml", port));
   INFO(log.all());
