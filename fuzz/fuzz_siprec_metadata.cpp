@@ -2,7 +2,7 @@
 // first line is the Content-Type, the rest the body (multipart/mixed with SDP and
 // metadata, or metadata alone); the whole input is also read as metadata XML. The
 // promises checked: never throws or crashes; models stay within the limits, merged
-// too; every stream gets exactly one role.
+// too (extension values too); every stream gets exactly one role.
 
 #include <cstdint>
 #include <string>
@@ -20,8 +20,20 @@ void check_model(const tw::sip::RecordingMetadata& model, const tw::sip::Metadat
       model.stream_associations.size() > limits.max_entities || model.sessions.size() > limits.max_entities)
     __builtin_trap();
   std::size_t extension_bytes = 0;
-  for (const std::string& extension : model.extensions) extension_bytes += extension.size();
+  auto check_values = [&limits](const std::vector<tw::sip::MetadataExtension>& extensions) {
+    for (const auto& extension : extensions) {
+      if (extension.values.size() > limits.max_extension_values) __builtin_trap();
+      for (const auto& value : extension.values)
+        if (value.name.empty() || value.value.size() > limits.max_text_bytes) __builtin_trap();
+    }
+  };
+  for (const auto& extension : model.extensions) extension_bytes += extension.xml.size();
   if (extension_bytes > limits.max_total_extension_bytes) __builtin_trap();
+  check_values(model.extensions);
+  for (const auto& participant : model.participants) check_values(participant.extensions);
+  for (const auto& session : model.sessions) check_values(session.extensions);
+  for (const auto& stream : model.streams) check_values(stream.extensions);
+  for (const auto& group : model.groups) check_values(group.extensions);
   static const std::vector<std::string> kPatterns = {"sip:*@agents.example.com", "tel:+1555010????", "*a*b*"};
   if (tw::sip::decide_stream_roles(model, kPatterns).size() != model.streams.size()) __builtin_trap();
 }

@@ -39,18 +39,50 @@ int telephone_event_type(const siprec::StreamInfo& stream) {
 // What the call keeps of the session (its summary and dashboard row): the SRC's
 // Call-ID and address, and each analysed stream's participant. Flat enough for the
 // call's metadata limits (depth 4); the whole RFC 7865 document stays in the log.
+// The SBC's extension data (metadata_json's "extension_data") of one scope, as name: value
+// (the first of a name kept); for one entity when `id` is given.
+nlohmann::json sbc_data(const nlohmann::json& parsed, std::string_view scope, const std::string* id = nullptr) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!parsed.is_object() || !parsed.contains("extension_data") || !parsed["extension_data"].is_array()) return out;
+  for (const auto& value : parsed["extension_data"]) {
+    if (!value.is_object() || value.value("scope", "") != scope) continue;
+    if (id != nullptr && value.value("id", "") != *id) continue;
+    const std::string name = value.value("name", "");
+    if (!name.empty() && !out.contains(name)) out[name] = value.value("value", "");
+  }
+  return out;
+}
+
 nlohmann::json call_metadata(const siprec::SessionInfo& info, const std::vector<std::size_t>& analysed) {
+  const nlohmann::json parsed = nlohmann::json::parse(info.metadata_json, nullptr, false);
+  // Which metadata participant sent each labelled stream (metadata_json's "roles").
+  auto participant_of = [&parsed](const std::string& label) -> std::string {
+    if (label.empty() || !parsed.is_object() || !parsed.contains("roles") || !parsed["roles"].is_array()) return "";
+    for (const auto& role : parsed["roles"])
+      if (role.is_object() && role.value("label", "") == label) return role.value("participant_id", "");
+    return "";
+  };
   nlohmann::json participants = nlohmann::json::array();
   for (const std::size_t i : analysed) {
     const siprec::StreamInfo& s = info.streams[i];
-    participants.push_back({{"role", features::to_string(s.role)},
-                            {"name", s.participant_name},
-                            {"aor", s.participant_aor},
-                            {"label", s.label},
-                            {"basis", s.role_basis}});
+    nlohmann::json participant = {{"role", features::to_string(s.role)},
+                                  {"name", s.participant_name},
+                                  {"aor", s.participant_aor},
+                                  {"label", s.label},
+                                  {"basis", s.role_basis}};
+    const std::string id = participant_of(s.label);
+    if (nlohmann::json data = sbc_data(parsed, "participant", &id); !id.empty() && !data.empty()) participant["sbc_data"] = std::move(data);
+    participants.push_back(std::move(participant));
+  }
+  // Call-level vendor data: the document's, its groups' and its sessions' (a UCID, a
+  // global call id), merged; the first of a name wins.
+  nlohmann::json call_data = sbc_data(parsed, "recording");
+  for (const char* scope : {"group", "session"}) {
+    const nlohmann::json data = sbc_data(parsed, scope);
+    for (const auto& [name, value] : data.items())
+      if (!call_data.contains(name)) call_data[name] = value;
   }
   nlohmann::json sbc_sessions = nlohmann::json::array();
-  const nlohmann::json parsed = nlohmann::json::parse(info.metadata_json, nullptr, false);
   if (parsed.is_object() && parsed.contains("sessions") && parsed["sessions"].is_array()) {
     for (const auto& session : parsed["sessions"])
       if (session.is_object() && session.contains("sip_session_ids") && session["sip_session_ids"].is_array())
@@ -61,7 +93,8 @@ nlohmann::json call_metadata(const siprec::SessionInfo& info, const std::vector<
           {"src", info.source},
           {"sip_transport", info.transport},
           {"participants", participants},
-          {"recorded_sip_sessions", sbc_sessions}};
+          {"recorded_sip_sessions", sbc_sessions},
+          {"sbc_data", call_data}};
 }
 
 }  // namespace

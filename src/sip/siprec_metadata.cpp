@@ -132,7 +132,7 @@ class Reader {
 
   // Vendor data (Cisco's and Avaya's, standardized extensions such as RFC 7865 §11's
   // examples) kept as raw XML for the call's metadata, within the size limits.
-  void keep_extension(const pugi::xml_node& node, std::vector<std::string>& into, RecordingMetadata& model) {
+  void keep_extension(const pugi::xml_node& node, std::vector<MetadataExtension>& into, RecordingMetadata& model) {
     StringWriter writer;
     node.print(writer, "", pugi::format_raw);
     if (writer.text.size() > limits_.max_extension_bytes ||
@@ -141,7 +141,46 @@ class Reader {
       return;
     }
     extension_bytes_ += writer.text.size();
-    into.push_back(std::move(writer.text));
+    MetadataExtension extension;
+    extension.xml = std::move(writer.text);
+    // <extensiondata> is only the wrapper (RFC 7865 §6.1.2): names start below it.
+    if (iequals(local_name(node), "extensiondata")) {
+      for (const pugi::xml_node& child : node.children())
+        if (child.type() == pugi::node_element) read_values(child, "", 0, extension.values);
+    } else {
+      read_values(node, "", 0, extension.values);
+    }
+    into.push_back(std::move(extension));
+  }
+
+  // The leaves below an extension element: each element's attributes (not xmlns
+  // declarations) and, for one without element children, its text. The raw XML's size
+  // bounds the work; the count and the depth are bounded too.
+  void read_values(const pugi::xml_node& node, const std::string& parent, int depth, std::vector<ExtensionValue>& values) {
+    constexpr int kMaxDepth = 8;
+    if (depth >= kMaxDepth) return;
+    const std::string path = parent.empty() ? std::string(local_name(node)) : parent + "/" + std::string(local_name(node));
+    const std::string namespace_uri(namespace_of(node));
+    auto add = [&](std::string name, std::string value) {
+      if (values.size() >= limits_.max_extension_values || value.size() > limits_.max_text_bytes) return;
+      values.push_back({namespace_uri, std::move(name), std::move(value)});
+    };
+    for (const pugi::xml_attribute& attribute : node.attributes()) {
+      const std::string_view name = attribute.name();
+      if (name == "xmlns" || name.rfind("xmlns:", 0) == 0) continue;
+      const std::size_t colon = name.find(':');
+      add(path + "@" + std::string(colon == std::string_view::npos ? name : name.substr(colon + 1)), attribute.value());
+    }
+    bool has_elements = false;
+    for (const pugi::xml_node& child : node.children()) {
+      if (child.type() != pugi::node_element) continue;
+      has_elements = true;
+      read_values(child, path, depth + 1, values);
+    }
+    if (!has_elements) {
+      std::string text = text_of(node);
+      if (!text.empty()) add(path, std::move(text));
+    }
   }
 
   bool read_mode(const pugi::xml_node& node, RecordingMetadata& model) {
@@ -446,13 +485,13 @@ RecordingMetadata merge_metadata(const RecordingMetadata& previous, const Record
   }
   out.dropped_extensions += update.dropped_extensions;
   std::size_t extension_bytes = 0;
-  for (const std::string& extension : out.extensions) extension_bytes += extension.size();
-  for (const std::string& extension : update.extensions) {
-    if (extension_bytes + extension.size() > limits.max_total_extension_bytes) {
+  for (const MetadataExtension& extension : out.extensions) extension_bytes += extension.xml.size();
+  for (const MetadataExtension& extension : update.extensions) {
+    if (extension_bytes + extension.xml.size() > limits.max_total_extension_bytes) {
       ++out.dropped_extensions;
       continue;
     }
-    extension_bytes += extension.size();
+    extension_bytes += extension.xml.size();
     out.extensions.push_back(extension);
   }
   return out;

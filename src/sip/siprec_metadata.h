@@ -14,6 +14,21 @@ namespace tw::sip {
 /// RFC 7865 §6.1.1 dataMode: a complete snapshot or a partial update of the previous one.
 enum class DataMode { complete, partial };
 
+/// One value of vendor extension data (RFC 7865 §6.1.2 <extensiondata>, or an element of
+/// another namespace: an Oracle/Acme Packet SBC's UCID and calling-party flag, Cisco's and
+/// Avaya's call ids): a leaf element's text or an attribute's value.
+struct ExtensionValue {
+  std::string namespace_uri;  ///< the element's namespace ("http://acmepacket.com/siprec/extensiondata")
+  std::string name;           ///< local names below <extensiondata>, '/'-joined; an attribute as "element@name"
+  std::string value;
+};
+
+/// One extension element: its raw XML, and its values for the call's metadata.
+struct MetadataExtension {
+  std::string xml;
+  std::vector<ExtensionValue> values;
+};
+
 /// One nameID of a participant (RFC 7865 §6.5): an address of record and its display names.
 struct MetadataName {
   std::string aor;                 ///< the aor attribute (a SIP or tel URI)
@@ -23,7 +38,7 @@ struct MetadataName {
 /// A communication session group (RFC 7865 §6.2).
 struct MetadataGroup {
   std::string id;                       ///< group_id
-  std::vector<std::string> extensions;  ///< extension elements as raw XML
+  std::vector<MetadataExtension> extensions;  ///< extension elements
 };
 
 /// A recorded communication session (RFC 7865 §6.3).
@@ -31,14 +46,14 @@ struct MetadataSession {
   std::string id;                             ///< session_id
   std::vector<std::string> sip_session_ids;   ///< <sipSessionID> (RFC 7989 Session-IDs of the recorded call)
   std::string group_ref;                      ///< <group-ref>
-  std::vector<std::string> extensions;
+  std::vector<MetadataExtension> extensions;
 };
 
 /// A participant (RFC 7865 §6.5).
 struct MetadataParticipant {
   std::string id;                    ///< participant_id
   std::vector<MetadataName> names;   ///< nameID elements (several are allowed)
-  std::vector<std::string> extensions;
+  std::vector<MetadataExtension> extensions;
   /// The first AoR, "" when the participant has none.
   std::string aor() const;
   /// The first display name, "" when none.
@@ -50,7 +65,7 @@ struct MetadataStream {
   std::string id;          ///< stream_id
   std::string session_id;  ///< session_id attribute
   std::string label;       ///< <label>
-  std::vector<std::string> extensions;
+  std::vector<MetadataExtension> extensions;
 };
 
 /// participantstreamassoc (RFC 7865 §6.10): the streams a participant sends and receives.
@@ -76,7 +91,7 @@ struct RecordingMetadata {
   std::vector<MetadataStream> streams;            ///< in document order
   std::vector<StreamAssociation> stream_associations;
   std::vector<SessionAssociation> session_associations;
-  std::vector<std::string> extensions;  ///< extension elements directly under <recording>, raw XML
+  std::vector<MetadataExtension> extensions;  ///< extension elements directly under <recording>
   std::size_t dropped_extensions = 0;   ///< extension elements not kept because of the size limits
 
   /// The participant with `id`, or nullptr.
@@ -98,6 +113,7 @@ struct MetadataLimits {
   std::size_t max_text_bytes = 1024;         ///< one id, label, AoR or name
   std::size_t max_extension_bytes = 4096;    ///< one extension element's raw XML
   std::size_t max_total_extension_bytes = 16384;  ///< all of them
+  std::size_t max_extension_values = 16;          ///< values read out of one extension element
 };
 
 /// The model, or why the document was refused.
@@ -113,7 +129,8 @@ struct MetadataResult {
 /// external entity nor expands a declared one, but a document that declares them is hostile
 /// or broken, so it is refused before parsing); malformed XML; a root other than
 /// <recording> in the recording namespace; an element missing its id attribute; the limits.
-/// Elements of other namespaces (and <extensiondata>) are kept as raw XML text, bounded.
+/// Elements of other namespaces (and <extensiondata>) are kept as raw XML text, bounded, with
+/// their leaf texts and attributes read out as values (ExtensionValue).
 /// Prefixed names are resolved through their xmlns declarations. Never throws for bad input.
 MetadataResult parse_recording_metadata(std::string_view xml, const MetadataLimits& limits = {});
 

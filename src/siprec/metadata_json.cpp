@@ -27,6 +27,20 @@ std::string metadata_to_json(const sip::RecordingMetadata& metadata, const std::
     streams.push_back({{"id", stream.id}, {"session_id", stream.session_id}, {"label", stream.label}});
     extensions += stream.extensions.size();
   }
+  // Vendor data, flattened: where it was (the document, or which entity), and each value.
+  json extension_data = json::array();
+  auto add_values = [&extension_data](std::string_view scope, const std::string& id,
+                                      const std::vector<sip::MetadataExtension>& found) {
+    for (const auto& extension : found)
+      for (const auto& value : extension.values)
+        extension_data.push_back({{"scope", scope}, {"id", id}, {"namespace", value.namespace_uri},
+                                  {"name", value.name}, {"value", value.value}});
+  };
+  add_values("recording", "", metadata.extensions);
+  for (const auto& group : metadata.groups) add_values("group", group.id, group.extensions);
+  for (const auto& session : metadata.sessions) add_values("session", session.id, session.extensions);
+  for (const auto& participant : metadata.participants) add_values("participant", participant.id, participant.extensions);
+  for (const auto& stream : metadata.streams) add_values("stream", stream.id, stream.extensions);
   json associations = json::array();
   for (const auto& association : metadata.stream_associations)
     associations.push_back(
@@ -47,6 +61,7 @@ std::string metadata_to_json(const sip::RecordingMetadata& metadata, const std::
   out["stream_associations"] = std::move(associations);
   out["roles"] = std::move(role_list);
   out["extensions"] = extensions;
+  out["extension_data"] = std::move(extension_data);
   // Peer text may hold any bytes: replace invalid UTF-8 rather than throw (nlohmann's dump
   // throws type_error 316 on it by default).
   return out.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -15,7 +15,8 @@ namespace tw::siprec {
 ///  "participants":[{"id","names":[{"aor","names":[]}]}], "streams":[{"id","session_id","label"}],
 ///  "stream_associations":[{"participant_id","send":[],"recv":[]}],
 ///  "roles":[{"label","stream_id","role","basis","participant_id","aor","name"}],
-///  "extensions": n (count of extension elements kept, their raw XML is not copied)}.
+///  "extensions": n (count of extension elements kept, their raw XML is not copied),
+///  "extension_data":[{"scope":"recording|group|session|participant|stream","id","namespace","name","value"}]}.
 std::string metadata_to_json(const sip::RecordingMetadata& metadata, const std::vector<sip::StreamRole>& roles);
 
 }  // namespace tw::siprec

@@ -168,6 +168,12 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
   CHECK(metadata["participants"][1]["role"] == "agent");
   CHECK(metadata["participants"][1]["aor"] == "sip:bob@agents.biloxi.example.com");
   CHECK(metadata["participants"][1]["basis"] == "agent_pattern");
+  // The SBC's vendor data (here an Oracle/Acme Packet SBC's): the session's UCID for the
+  // call, the calling-party flag on the participant who sent it, nothing on the other.
+  CHECK(metadata["sbc_data"]["ucid"] == "00FA080018803B69810C2D;encoding=hex");
+  CHECK(metadata["sbc_data"]["callerOrig"] == "true");
+  CHECK(metadata["participants"][0]["sbc_data"]["callingParty"] == "true");
+  CHECK_FALSE(metadata["participants"][1].contains("sbc_data"));
 
   const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
   CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_sessions_started_total") == 1);

@@ -30,13 +30,13 @@ TEST_CASE("RFC 7865 metadata reads into sessions participants streams associatio
   REQUIRE(m.groups.size() == 1);
   CHECK(m.groups[0].id == "7+OTCyoxTmqmqyA/1weDAg==");
   REQUIRE(m.groups[0].extensions.size() == 1);
-  CHECK(m.groups[0].extensions[0].find("<supervisor>sip:alice@atlanta.com</supervisor>") != std::string::npos);
+  CHECK(m.groups[0].extensions[0].xml.find("<supervisor>sip:alice@atlanta.com</supervisor>") != std::string::npos);
   REQUIRE(m.sessions.size() == 1);
   CHECK(m.sessions[0].sip_session_ids ==
         std::vector<std::string>{"ab30317f1a784dc48ff824d0d3715d86;remote=47755a9de7794ba387653f2099600ef2"});
   CHECK(m.sessions[0].group_ref == "7+OTCyoxTmqmqyA/1weDAg==");
   REQUIRE(m.sessions[0].extensions.size() == 1);
-  CHECK(m.sessions[0].extensions[0].find("http://example.com/my") != std::string::npos);
+  CHECK(m.sessions[0].extensions[0].xml.find("http://example.com/my") != std::string::npos);
 
   REQUIRE(m.participants.size() == 2);
   CHECK(m.participants[0].id == kAlice);
@@ -61,8 +61,66 @@ TEST_CASE("RFC 7865 metadata reads into sessions participants streams associatio
 
   // Cisco-style extensiondata directly under <recording> is kept whole.
   REQUIRE(m.extensions.size() == 1);
-  CHECK(m.extensions[0].find("<gcid>4f3f2c1e-aaaa-bbbb-cccc-0123456789ab</gcid>") != std::string::npos);
+  CHECK(m.extensions[0].xml.find("<gcid>4f3f2c1e-aaaa-bbbb-cccc-0123456789ab</gcid>") != std::string::npos);
   CHECK(m.dropped_extensions == 0);
+}
+
+TEST_CASE("Vendor extension data is read out as namespaced values for the call's metadata", "[sip]") {
+  // The shape an Oracle/Acme Packet SBC writes (its prefix declared on the root, the values
+  // inside <extensiondata> under a session and a participant), a Cisco-style block with an
+  // attribute at the document level, and a default-namespace element of another vendor.
+  const RecordingMetadata m = parsed(R"(<?xml version="1.0" encoding="UTF-8"?>
+<recording xmlns='urn:ietf:params:xml:ns:recording:1' xmlns:apkt='http://acmepacket.com/siprec/extensiondata'>
+  <datamode>complete</datamode>
+  <session session_id="s1">
+    <extensiondata>
+      <apkt:ucid>00FA080018803B69810C2D;encoding=hex</apkt:ucid>
+      <apkt:callerOrig>true</apkt:callerOrig>
+    </extensiondata>
+  </session>
+  <participant participant_id="p1">
+    <nameID aor="sip:+15551230000@carrier.example.net"/>
+    <extensiondata><apkt:callingParty>true</apkt:callingParty></extensiondata>
+  </participant>
+  <extensiondata xmlns:cisco='http://cisco.com/siprec/extension'>
+    <cisco:callData cisco:version="2"><cisco:gcid> 4f3f2c1e-aaaa </cisco:gcid><cisco:empty/></cisco:callData>
+  </extensiondata>
+  <avaya xmlns='http://avaya.com/siprec'><ucid>00001234561700000000</ucid></avaya>
+</recording>)");
+  REQUIRE(m.sessions.size() == 1);
+  REQUIRE(m.sessions[0].extensions.size() == 1);
+  const auto& session_values = m.sessions[0].extensions[0].values;
+  REQUIRE(session_values.size() == 2);
+  CHECK(session_values[0].namespace_uri == "http://acmepacket.com/siprec/extensiondata");
+  CHECK(session_values[0].name == "ucid");
+  CHECK(session_values[0].value == "00FA080018803B69810C2D;encoding=hex");
+  CHECK(session_values[1].name == "callerOrig");
+  CHECK(session_values[1].value == "true");
+  REQUIRE(m.participants.size() == 1);
+  REQUIRE(m.participants[0].extensions.size() == 1);
+  REQUIRE(m.participants[0].extensions[0].values.size() == 1);
+  CHECK(m.participants[0].extensions[0].values[0].name == "callingParty");
+  REQUIRE(m.extensions.size() == 2);
+  const auto& cisco = m.extensions[0].values;
+  REQUIRE(cisco.size() == 2);  // the attribute and the trimmed leaf; the empty element gives nothing
+  CHECK(cisco[0].name == "callData@version");
+  CHECK(cisco[0].value == "2");
+  CHECK(cisco[1].namespace_uri == "http://cisco.com/siprec/extension");
+  CHECK(cisco[1].name == "callData/gcid");
+  CHECK(cisco[1].value == "4f3f2c1e-aaaa");
+  const auto& avaya = m.extensions[1].values;
+  REQUIRE(avaya.size() == 1);
+  CHECK(avaya[0].namespace_uri == "http://avaya.com/siprec");
+  CHECK(avaya[0].name == "avaya/ucid");  // not an <extensiondata> wrapper: its own name leads
+
+  // Bounded: values past the limit of one extension element are not read out.
+  MetadataLimits limits;
+  limits.max_extension_values = 1;
+  const auto small = parse_recording_metadata(R"(<recording xmlns='urn:ietf:params:xml:ns:recording:1'>
+  <x xmlns='urn:example'><a>1</a><b>2</b><c>3</c></x></recording>)", limits);
+  REQUIRE(small.ok());
+  REQUIRE(small.metadata->extensions.size() == 1);
+  CHECK(small.metadata->extensions[0].values.size() == 1);
 }
 
 TEST_CASE("A partial update from a re-INVITE merges into the previous metadata by ids", "[sip]") {
