@@ -410,6 +410,8 @@ std::string SiprecIngest::metrics_text() const {
          stat_line("tonewatch_siprec_sessions_refused_total", "Answered SIPREC sessions whose media could not be taken (BYE sent)",
               "counter", v(stats_.sessions_refused)) +
          stat_line("tonewatch_siprec_forbidden_total", "SIP requests refused for their source address (403)", "counter", forbidden()) +
+         stat_line("tonewatch_siprec_undecodable_total", "SIP messages the SIP stack could not parse (and its other diagnostics), logged at most every 10 s",
+              "counter", signalling_ ? signalling_->libre_diagnostic_count() : 0) +
          stat_line("tonewatch_siprec_idle_timeouts_total", "SIPREC sessions ended for RTP idle", "counter", v(stats_.idle_timeouts)) +
          stat_line("tonewatch_siprec_holds_total", "SIPREC streams put on hold (declared pauses)", "counter", v(stats_.holds)) +
          stat_line("tonewatch_siprec_metadata_updates_total", "SIPREC re-INVITEs with new metadata", "counter", v(stats_.metadata_updates)) +

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <future>
@@ -97,6 +99,9 @@ std::string warning_text(std::string_view text) {
 std::once_flag g_libre_once;
 int g_libre_init_error = 0;
 
+// The signalling whose SIP thread this is, for the libre diagnostics below.
+thread_local SiprecSignalling::Impl* t_signalling = nullptr;
+
 }  // namespace
 
 // Members of Impl, so not in the anonymous namespace (GCC's -Wsubobject-linkage).
@@ -179,6 +184,11 @@ struct SiprecSignalling::Impl {
   struct tmr reap_timer {};
   struct sa media_address {};
   std::string media_host;  // media_address as text, for the SDP answers
+
+  // libre's stderr diagnostics (re_fprintf below): counted, logged at most every 10 s.
+  std::uint64_t diagnostics_logged_at_ms = 0;
+  std::uint64_t diagnostics_unlogged = 0;
+  void on_libre_diagnostic(std::string_view text);
 
   // Whether re_main runs (and `queue` may be written to), for stop() from another thread.
   std::mutex loop_mutex;
@@ -270,6 +280,7 @@ void queue_handler(int id, void*, void* arg) {
 void SiprecSignalling::Impl::run() {
   // A libre loop of this thread's own (re_main.h: re_thread_init), so that several
   // instances, and any other libre user in the process, each have theirs.
+  t_signalling = this;
   int err = re_thread_init();
   if (err != 0) {
     started.set_value("re_thread_init: " + error_text(err));
@@ -937,4 +948,41 @@ void SiprecSignalling::stop() {
   started_ = false;
 }
 
+void SiprecSignalling::Impl::on_libre_diagnostic(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  owner.libre_diagnostics_.fetch_add(1, std::memory_order_relaxed);
+  // A flood of garbage datagrams is one line each in libre; here one line in 10 s at most,
+  // with how many were not logged (all are in tonewatch_siprec_undecodable_total).
+  const std::uint64_t now = tmr_jiffies();
+  if (diagnostics_logged_at_ms != 0 && now - diagnostics_logged_at_ms < 10'000) {
+    ++diagnostics_unlogged;
+    return;
+  }
+  diagnostics_logged_at_ms = now;
+  warn("siprec: libre: " + sip::printable(text, 200) +
+       (diagnostics_unlogged > 0 ? " (and " + std::to_string(diagnostics_unlogged) + " more in the last 10 s)" : ""));
+  diagnostics_unlogged = 0;
+}
+
 }  // namespace tw::siprec
+
+// libre 1.1.0 writes some diagnostics straight to stderr with re_fprintf, not through its
+// dbg module (sip/transp.c: "sip: msg decode err" for every SIP datagram or TCP message it
+// cannot parse), which would put bare text lines into `serve --log-format json`'s stderr.
+// libre calls re_fprintf through its PLT (an exported symbol of libre.so.0), so this
+// definition takes its place: the text is formatted with libre's own re_vsnprintf (its
+// %m, %H... conversions), and what was meant for stderr goes to the signalling's log
+// callback from the SIP thread, counted. Output to other streams is written as libre would.
+extern "C" int re_fprintf(FILE* stream, const char* fmt, ...) {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  const int length = re_vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  if (length < 0) return length;
+  if (stream == stderr && tw::siprec::t_signalling != nullptr) {
+    tw::siprec::t_signalling->on_libre_diagnostic(text);
+    return length;
+  }
+  return std::fputs(text, stream) < 0 ? -1 : length;
+}

@@ -99,6 +99,10 @@ class SiprecSignalling {
   /// Requests refused because their source was not allowed (403). Any thread.
   std::uint64_t forbidden_count() const noexcept { return forbidden_count_.load(std::memory_order_relaxed); }
 
+  /// Diagnostics libre wrote for stderr (undecodable SIP messages above all), taken into
+  /// the log instead. Any thread.
+  std::uint64_t libre_diagnostic_count() const noexcept { return libre_diagnostics_.load(std::memory_order_relaxed); }
+
   struct Impl;  ///< the libre side (siprec_signalling.cpp); public only for its C callbacks
 
  private:
@@ -106,6 +110,7 @@ class SiprecSignalling {
   std::thread thread_;
   std::atomic<std::size_t> session_count_{0};
   std::atomic<std::uint64_t> forbidden_count_{0};
+  std::atomic<std::uint64_t> libre_diagnostics_{0};
   std::atomic<std::uint16_t> bound_port_{0};
   std::atomic<std::uint16_t> bound_tls_port_{0};
   bool started_ = false;

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -248,7 +249,8 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
   const std::string out = tw::test::fresh_dir("serve-siprec-idle");
   std::vector<std::string> arguments = serve_arguments("41200-41299");
-  arguments.insert(arguments.end(), {"--idle-timeout", "3"});
+  // JSON logs: the garbage's diagnostics must come as JSON lines too, not as the SIP stack's text.
+  arguments.insert(arguments.end(), {"--idle-timeout", "3", "--log-format", "json"});
   tw::test::ServeProcess serve(out, arguments);
   REQUIRE(serve.siprec_port() != 0);
   // A call with media: the example at ten times real time, its BYE 1.5 s after the RTP
@@ -288,6 +290,18 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
   CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_idle_timeouts_total") == 1);
   CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_sessions_started_total") == 2);
   CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_malformed_total") == 6);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_siprec_undecodable_total") == 1);
+  // Every line on stderr is a JSON object (the start line, warnings, the SIP stack's
+  // diagnostic as a siprec_warning), none of libre's bare "sip: msg decode err".
+  std::istringstream lines(serve.err());
+  std::size_t line_count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(nlohmann::json::parse(line, nullptr, false).is_object());
+    ++line_count;
+  }
+  CHECK(line_count > 0);
+  CHECK(serve.err().find("siprec: libre: sip: msg decode err") != std::string::npos);
   CHECK(tw::test::metric_value(metrics, "tonewatch_rtp_port_pairs_open") == 0);
   CHECK(serve.stop(SIGTERM) == 0);
 }
