@@ -25,6 +25,8 @@ packages=(
   # pugixml (MIT) for the RFC 7865 recording metadata XML (src/sip); libsrtp2 (BSD-3) for
   # SRTP streams keyed with SDES (src/telephony/srtp_receiver)
   libre-dev libpugixml-dev libsrtp2-dev
+  # the fleet's bus (issue 25): the NATS C client (Apache-2.0) for JetStream (src/bus)
+  libnats-dev
   # libcrypto: HMAC-SHA256 for AudioHook's HTTP message signatures
   libssl-dev
   # Boost.Beast/Asio (header-only): the server and the stream player (HTTP, WebSocket, TCP); zlib for deflate
@@ -48,9 +50,10 @@ for option in "$@"; do
       # matplotlib the plot of docs/python.md's walk-through, which the suite runs.
       # ffmpeg is the reference G.722 encoder and decoder the [g722] tests check ours
       # against (a test tool only: tonewatch never links or runs it). SIPp (sip-tester)
-      # is the SIP client the [siprec] tests drive the recorder's signalling with.
+      # is the SIP client the [siprec] tests drive the recorder's signalling with; nats-server
+      # (JetStream) the bus the [bus] tests run instances against.
       packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils
-        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg sip-tester) ;;
+        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg sip-tester nats-server) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)

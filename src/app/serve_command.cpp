@@ -155,6 +155,18 @@ std::string process_metrics(double start_unix_s, const std::string& model) {
 }
 
 // The webhook sink's counters, one series per URL.
+std::string bus_metrics(const bus::BusStats& s) {
+  return stat_line("tonewatch_bus_connected", "1 while connected to the fleet's bus (NATS)", "gauge", s.connected.load() ? 1 : 0) +
+         stat_line("tonewatch_bus_published_total", "Events the bus (JetStream) acknowledged", "counter", s.published) +
+         stat_line("tonewatch_bus_duplicates_total", "Acknowledged events the bus already had (a retried publish, stored once)",
+                   "counter", s.duplicates) +
+         stat_line("tonewatch_bus_buffered", "Events waiting for the bus", "gauge", s.buffered) +
+         stat_line("tonewatch_bus_dropped_total", "Events dropped for the bus: its buffer full, or left at shutdown", "counter", s.dropped) +
+         stat_line("tonewatch_bus_retries_total", "Publishes that failed and were retried", "counter", s.retries) +
+         stat_line("tonewatch_bus_disconnects_total", "Times the connection to the bus was lost", "counter", s.disconnects) +
+         stat_line("tonewatch_bus_heartbeats_total", "Heartbeats sent", "counter", s.heartbeats);
+}
+
 std::string webhook_metrics(const alerts::WebhookStats& s) {
   std::string out;
   auto family = [&](const char* name, const char* help, const char* type, auto value_of) {
@@ -215,6 +227,7 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--audiosocket", audiosocket, "Asterisk AudioSocket listener for caller legs (host:port), e.g. 127.0.0.1:9092");
   cmd->add_option("--audiosocket-agent", audiosocket_agent, "AudioSocket listener for agent legs (host:port)");
   siprec_options.add_to(cmd);
+  bus_options.add_to(cmd);
   cmd->add_option("--out,-o", out_dir, "Where each call's outputs go when it ends")->capture_default_str();
   cmd->add_option("--config", config_path, "Detection thresholds (JSON; see 'tonewatch defaults')");
   cmd->add_option("--model", model_path, "Agitation model file (default: the built-in model)");
@@ -329,6 +342,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   server::EventHub hub(metrics, quiet ? nullptr : &out);
   const std::unique_ptr<alerts::WebhookSink> webhook = webhook_options.make_sink(out_dir, err, "tonewatch serve: ");
   if (webhook) hub.add_sink(*webhook);
+
   alerts::AsyncEventSink events(hub, kEventQueue);
   std::shared_ptr<server::CallRegistry> registry;
   server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {
@@ -340,6 +354,20 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   const server::ServerLog log{&err, log_format == "json"};
   registry->set_log(log);
   hub.set_sequencer([&](const std::string& call_id) { return registry->next_sequence(call_id); });
+  // The fleet's bus (issue 25): every event also to NATS JetStream, off the analysis path
+  // (the hub's sinks run on the event delivery thread; the publisher has its own thread).
+  // Its heartbeat names the HTTP port, known once the server listens.
+  std::unique_ptr<bus::BusPublisher> bus;
+  std::atomic<int> bus_http_port{0};
+  if (bus_options.enabled()) {
+    bus::BusConfig bus_config = bus_options.config();
+    bus_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
+    bus_config.heartbeat_fields = [&registry, &bus_http_port] {
+      return nlohmann::json({{"http_port", bus_http_port.load()}, {"active_calls", registry->active_count()}}).dump();
+    };
+    bus = std::make_unique<bus::BusPublisher>(std::move(bus_config));
+    hub.add_sink(*bus);
+  }
   server::IngestContext ingest{*registry, metrics, log, {}, {}, {}, {}, {}, {}, {}};
   ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
   ingest.twilio.max_json_depth = max_json_depth;
@@ -404,6 +432,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
            stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
            (webhook ? webhook_metrics(webhook->stats()) : std::string()) + (siprec ? siprec->metrics_text() : std::string()) +
+           (bus ? bus_metrics(bus->stats()) : std::string()) +
            process_metrics(start_unix_s, model_label);
   };
   config.http = [&](const net::Request& r) {
@@ -456,6 +485,10 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   http->start();
   if (siprec) siprec->start();
   dashboard.start();
+  if (bus) {
+    bus_http_port = http->http_port();
+    bus->start();
+  }
   std::string listening = "listening on " + std::string(tls_cert.empty() ? "http://" : "https://") +
                           listen.substr(0, listen.rfind(':')) + ":" + std::to_string(http->http_port()) +
                           "/ (dashboard; /twilio, /stream, /audiohook, /events, /metrics, /api/calls)";
@@ -495,6 +528,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   workers.stop_all_calls();  // calls whose legs are still joining end too
   workers.wait_idle(600.0);
   events.flush();
+  if (bus) bus->stop(std::chrono::seconds(10));  // what waits for the bus gets 10 s to go
   if (webhook && !webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
     log.write("webhook_unflushed", "webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start");
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/bus_options.h"
 #include "app/siprec_options.h"
 #include "app/webhook_options.h"
 
@@ -21,6 +22,7 @@ struct ServeCommand {
   std::string model_path;
   WebhookOptions webhook_options;
   SiprecOptions siprec_options;
+  BusOptions bus_options;
   std::string record_dir;
   double leg_buffer_s = 1.0;
   std::size_t max_calls = 1000;

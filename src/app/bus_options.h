@@ -1,0 +1,32 @@
+#pragma once
+// `serve`'s fleet-bus flags (issue 25): --bus, --instance-id, --bus-creds, --bus-tls-ca,
+// --bus-buffer, and the publisher configuration they make.
+
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "bus/bus_publisher.h"
+
+namespace tw::app {
+
+struct BusOptions {
+  std::vector<std::string> servers;  ///< NATS URLs (comma-separated or repeated); empty: no bus
+  std::string instance_id;           ///< default: the host name, made a valid id
+  std::string creds_file;
+  std::string tls_ca_file;
+  std::size_t max_buffered = 100000;
+
+  void add_to(CLI::App* cmd);
+  bool enabled() const noexcept { return !servers.empty(); }
+  /// The publisher's configuration; throws std::invalid_argument naming the flag.
+  bus::BusConfig config() const;
+};
+
+/// The host name as an instance id: letters, digits, '-' and '_' kept, others '-', at most
+/// 64 bytes; "tonewatch" when there is none.
+std::string default_instance_id();
+
+}  // namespace tw::app

@@ -1,0 +1,38 @@
+#pragma once
+// NATS subject names of the fleet's bus (issue 25), one place for the publisher, the
+// tests and the wallboard that will read them:
+//   tonewatch.events.<instance>.<call>    each event of a call (JetStream stream TONEWATCH_EVENTS)
+//   tonewatch.heartbeat.<instance>        once a second while the instance runs (core NATS)
+// NATS subjects are '.'-separated tokens; a token may not be empty nor hold '.', '*',
+// '>' or white space (NATS "Subject-Based Messaging": subject names).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tw::bus {
+
+/// The JetStream stream that keeps every instance's events.
+inline constexpr std::string_view kEventStream = "TONEWATCH_EVENTS";
+/// What that stream takes: every instance's and every call's events.
+inline constexpr std::string_view kEventSubjects = "tonewatch.events.>";
+
+/// `text` as one subject token: '.', '*', '>', white space and control bytes become '_',
+/// and an empty text "_". Other bytes (UTF-8 included) are kept.
+std::string subject_token(std::string_view text);
+
+/// "tonewatch.events.<instance>.<call>", each part made a token.
+std::string event_subject(std::string_view instance, std::string_view call_id);
+
+/// "tonewatch.heartbeat.<instance>".
+std::string heartbeat_subject(std::string_view instance);
+
+/// The JetStream message id of an event (its de-duplication key, the Nats-Msg-Id header):
+/// "<call>:<sequence>", the same identity a webhook's idempotency key carries.
+std::string event_message_id(std::string_view call_id, std::uint64_t sequence);
+
+/// True when `instance` can name an instance: 1 to 64 bytes of letters, digits, '-' and '_'
+/// (it is a subject token and a label in /metrics and on the wallboard).
+bool valid_instance_id(std::string_view instance) noexcept;
+
+}  // namespace tw::bus

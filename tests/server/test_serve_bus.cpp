@@ -1,0 +1,122 @@
+// `tonewatch serve --bus` (issue 25) against a real NATS server with JetStream (Debian's
+// nats-server): every event of a call reaches the stream once and in order, equal to the
+// call's own events file; heartbeats name the instance; a bus outage mid-call loses and
+// duplicates nothing.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "build_paths.h"
+#include "support/generic_stream.h"
+#include "support/nats_server.h"
+#include "support/run_command.h"
+#include "support/serve_process.h"
+#include "support/shared_data.h"
+
+namespace {
+
+// The events of the call's file against the bus's: the same events, in the same order,
+// each once, on the instance's subject for the call.
+void check_same_events(const std::vector<nlohmann::json>& file, const std::vector<nlohmann::json>& bus,
+                       const std::string& instance, const std::string& call) {
+  REQUIRE(bus.size() == file.size());
+  std::set<std::uint64_t> sequences;
+  for (std::size_t i = 0; i < file.size(); ++i) {
+    INFO("event " << i << ": " << bus[i].dump());
+    CHECK(bus[i]["_subject"] == "tonewatch.events." + instance + "." + call);
+    CHECK(bus[i]["seq"] == file[i]["seq"]);
+    CHECK(bus[i]["type"] == file[i]["type"]);
+    CHECK(bus[i]["time_s"] == file[i]["time_s"]);
+    CHECK(bus[i]["call"] == call);
+    sequences.insert(bus[i]["seq"].get<std::uint64_t>());
+  }
+  CHECK(sequences.size() == file.size());
+}
+
+}  // namespace
+
+TEST_CASE("serve --bus: a call's events reach the JetStream stream once each in order and heartbeats name the instance",
+          "[serve][bus][e2e]") {
+  const std::string dir = tw::test::fresh_dir("serve-bus");
+  tw::test::NatsServer nats(dir + "/nats");
+  tw::test::ServeProcess serve(dir + "/out", {"--bus", nats.url(), "--instance-id", "node-1", "--quiet"});
+  // Heartbeats: about one a second, naming the instance and its HTTP port.
+  const std::vector<nlohmann::json> beats = tw::test::read_heartbeats(nats.url(), 2.5);
+  REQUIRE(beats.size() >= 2);
+  CHECK(beats.size() <= 4);
+  CHECK(beats[0]["_subject"] == "tonewatch.heartbeat.node-1");
+  CHECK(beats[0]["instance"] == "node-1");
+  CHECK(beats[0]["http_port"] == serve.http_port());
+  CHECK(beats[0]["active_calls"] == 0);
+
+  tw::test::StreamPlayer player(serve.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "bus-call-1", {}, 20.0);
+  REQUIRE(player.wait(60.0) == 0);
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {"bus-call-1"}, 30.0));
+  const auto file = tw::test::read_events(dir + "/out/bus-call-1.events.jsonl");
+  REQUIRE(file.size() >= 5);
+  INFO(serve.err());
+  check_same_events(file, tw::test::read_bus_events(nats.url(), file.size() + 1, 5.0), "node-1", "bus-call-1");
+  CHECK(tw::test::bus_stream_message_count(nats.url()) == static_cast<long long>(file.size()));
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_connected") == 1);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_published_total") == static_cast<double>(file.size()));
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_dropped_total") == 0);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("serve --bus: the bus down at start and again mid-call loses and duplicates no event", "[serve][bus][e2e]") {
+  const std::string dir = tw::test::fresh_dir("serve-bus-outage");
+  tw::test::NatsServer nats(dir + "/nats");
+  nats.stop();  // serve starts while the bus is down: it must start anyway and catch up
+  tw::test::ServeProcess serve(dir + "/out", {"--bus", nats.url(), "--instance-id", "node-2", "--quiet"});
+  CHECK(serve.err().find("not connected yet") != std::string::npos);
+  nats.start();
+  // The example at 5x real time lasts 16 s: the bus goes down 4 s in and comes back 6 s
+  // later (the same store: what it had acknowledged before stays).
+  tw::test::StreamPlayer player(serve.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "bus-call-2", {}, 5.0);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  nats.stop();
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  nats.start();
+  REQUIRE(player.wait(60.0) == 0);
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {"bus-call-2"}, 30.0));
+  const auto file = tw::test::read_events(dir + "/out/bus-call-2.events.jsonl");
+  REQUIRE(file.size() >= 5);
+  // The backlog drains once the client has reconnected (within a few of its 0.5 s waits).
+  const auto bus = tw::test::read_bus_events(nats.url(), file.size() + 1, 10.0);
+  INFO(serve.err());
+  check_same_events(file, bus, "node-2", "bus-call-2");
+  CHECK(tw::test::bus_stream_message_count(nats.url()) == static_cast<long long>(file.size()));
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_disconnects_total") >= 1);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_retries_total") >= 1);  // events did wait for the bus
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_dropped_total") == 0);
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_buffered") == 0);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("serve --bus: a bad URL or instance id is a usage error naming the flag", "[serve][bus]") {
+  const std::string out = tw::test::fresh_dir("serve-bus-usage");
+  auto run = [&](std::vector<std::string> flags) {
+    std::vector<std::string> arguments = {"serve", "--listen", "127.0.0.1:0", "--out", out};
+    arguments.insert(arguments.end(), flags.begin(), flags.end());
+    tw::test::RunOptions options;
+    options.timeout_s = 20.0;
+    return tw::test::run_command(tw::test::tonewatch_binary(), arguments, options);
+  };
+  const auto url = run({"--bus", "http://127.0.0.1:4222"});
+  CHECK(url.exit_code == 2);
+  CHECK(url.err.find("--bus") != std::string::npos);
+  const auto id = run({"--bus", "nats://127.0.0.1:4222", "--instance-id", "a.b"});
+  CHECK(id.exit_code == 2);
+  CHECK(id.err.find("--instance-id") != std::string::npos);
+}
