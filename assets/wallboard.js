@@ -36,6 +36,14 @@
     return e;
   }
 
+  // The agent, and in a fleet (docs/fleet.md) the instance that holds the call.
+  function who(r) {
+    var parts = [];
+    if (r.agent) parts.push("agent " + r.agent);
+    if (r.instance) parts.push("on " + r.instance);
+    return parts.join(" \u00b7 ");
+  }
+
   function makeRow(id) {
     var tr = document.createElement("tr");
     tr.dataset.call = id;
@@ -105,7 +113,7 @@
 
   function render(id, entry) {
     var r = entry.row, c = entry.cells;
-    put(entry, "agent", c.agent, r.agent ? "agent " + r.agent : "");
+    put(entry, "agent", c.agent, who(r));
     put(entry, "dur", c.dur, L.clock(r.duration_s));
     var stage = r.analysing || r.duration_s > 0 ? r.stage : "waiting";
     putClass(entry, "stageClass", c.stage, "c-stage st-" + stage);
@@ -255,7 +263,7 @@
     var c = L.node("td", "c-call", null, tr);
     var a = L.node("a", "id", r.call, c);
     a.href = "/calls/" + encodeURIComponent(r.call);
-    L.node("span", "agent", r.agent ? "agent " + r.agent : "", c);
+    L.node("span", "agent", who(r), c);
     L.node("td", "ended", L.timeOfDay(r.ended_unix_ms), tr);
     L.node("td", "len", L.clock(r.duration_s), tr);
     L.node("td", "verdict", r.error ? "not analysed: " + r.error : r.verdict, tr);

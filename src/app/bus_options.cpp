@@ -58,4 +58,8 @@ bus::BusConfig BusOptions::config() const {
   return c;
 }
 
+bus::BusEndpoint BusOptions::endpoint(const std::string& client_name) const {
+  return {servers, client_name, creds_file, tls_ca_file};
+}
+
 }  // namespace tw::app

@@ -23,6 +23,8 @@ struct BusOptions {
   bool enabled() const noexcept { return !servers.empty(); }
   /// The publisher's configuration; throws std::invalid_argument naming the flag.
   bus::BusConfig config() const;
+  /// Where the bus is, for the fleet subscriber (`client_name` names the instance).
+  bus::BusEndpoint endpoint(const std::string& client_name) const;
 };
 
 /// The host name as an instance id: letters, digits, '-' and '_' kept, others '-', at most

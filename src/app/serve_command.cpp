@@ -22,10 +22,14 @@
 #include "app/default_model.h"
 #include "app/options_file.h"
 #include "app/run_identity.h"
+#include "bus/bus_publisher.h"
+#include "bus/bus_subjects.h"
+#include "bus/bus_subscriber.h"
 #include "net/http_server.h"
 #include "server/call_registry.h"
 #include "server/dashboard.h"
 #include "server/event_hub.h"
+#include "server/fleet_view.h"
 #include "server/http_api.h"
 #include "server/ingest_handlers.h"
 #include "server/metrics.h"
@@ -155,16 +159,31 @@ std::string process_metrics(double start_unix_s, const std::string& model) {
 }
 
 // The webhook sink's counters, one series per URL.
-std::string bus_metrics(const bus::BusStats& s) {
-  return stat_line("tonewatch_bus_connected", "1 while connected to the fleet's bus (NATS)", "gauge", s.connected.load() ? 1 : 0) +
+std::string bus_metrics(const bus::BusPublisher& bus) {
+  const bus::BusStats& s = bus.stats();
+  return stat_line("tonewatch_bus_connected", "1 while connected to the fleet's bus (NATS)", "gauge",
+                   bus.connection_state().connected.load() ? 1 : 0) +
          stat_line("tonewatch_bus_published_total", "Events the bus (JetStream) acknowledged", "counter", s.published) +
          stat_line("tonewatch_bus_duplicates_total", "Acknowledged events the bus already had (a retried publish, stored once)",
                    "counter", s.duplicates) +
          stat_line("tonewatch_bus_buffered", "Events waiting for the bus", "gauge", s.buffered) +
          stat_line("tonewatch_bus_dropped_total", "Events dropped for the bus: its buffer full, or left at shutdown", "counter", s.dropped) +
          stat_line("tonewatch_bus_retries_total", "Publishes that failed and were retried", "counter", s.retries) +
-         stat_line("tonewatch_bus_disconnects_total", "Times the connection to the bus was lost", "counter", s.disconnects) +
+         stat_line("tonewatch_bus_disconnects_total", "Times the connection to the bus was lost", "counter",
+                   bus.connection_state().disconnects) +
          stat_line("tonewatch_bus_heartbeats_total", "Heartbeats sent", "counter", s.heartbeats);
+}
+
+std::string fleet_metrics(server::FleetView& fleet) {
+  std::size_t alive = 0, lost = 0, calls = 0;
+  for (const auto& instance : fleet.instances()) {
+    (instance.value("lost", false) ? lost : alive) += 1;
+    calls += instance.value("calls", std::size_t{0});
+  }
+  return stat_line("tonewatch_fleet_instances", "Other instances heard from on the bus and alive", "gauge", alive) +
+         stat_line("tonewatch_fleet_lost_instances", "Other instances gone quiet (their calls shown as lost)", "gauge", lost) +
+         stat_line("tonewatch_fleet_calls", "Live calls the other instances hold", "gauge", calls) +
+         stat_line("tonewatch_fleet_malformed_total", "Fleet messages from the bus that could not be read", "counter", fleet.malformed());
 }
 
 std::string webhook_metrics(const alerts::WebhookStats& s) {
@@ -342,6 +361,33 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   server::EventHub hub(metrics, quiet ? nullptr : &out);
   const std::unique_ptr<alerts::WebhookSink> webhook = webhook_options.make_sink(out_dir, err, "tonewatch serve: ");
   if (webhook) hub.add_sink(*webhook);
+  const server::ServerLog log{&err, log_format == "json"};
+  // The fleet's bus (issue 25): every event also to NATS JetStream, off the analysis path
+  // (the hub's sinks run on the event delivery thread; the publisher has its own thread).
+  // Declared before the event queue and the workers, which may still deliver events to it
+  // while they go; what its thread calls (the heartbeat's and the fleet message's makers,
+  // set once what they read exists) is declared before it.
+  std::function<std::string()> heartbeat_for_bus, calls_for_bus;
+  std::atomic<int> bus_http_port{0};  // known once the server listens
+  std::unique_ptr<server::FleetView> fleet;
+  std::string instance_id;
+  std::unique_ptr<bus::BusPublisher> bus;
+  if (bus_options.enabled()) {
+    bus::BusConfig bus_config = bus_options.config();
+    instance_id = bus_config.instance_id;
+    bus_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
+    bus_config.heartbeat_fields = [&heartbeat_for_bus] { return heartbeat_for_bus ? heartbeat_for_bus() : std::string("{}"); };
+    bus_config.each_second = [&calls_for_bus, subject = bus::calls_subject(instance_id)] {
+      std::vector<std::pair<std::string, std::string>> messages;
+      if (calls_for_bus) messages.emplace_back(subject, calls_for_bus());
+      return messages;
+    };
+    server::FleetViewConfig fleet_config;
+    fleet_config.own_instance = instance_id;
+    fleet = std::make_unique<server::FleetView>(std::move(fleet_config));
+    bus = std::make_unique<bus::BusPublisher>(std::move(bus_config));
+    hub.add_sink(*bus);
+  }
 
   alerts::AsyncEventSink events(hub, kEventQueue);
   std::shared_ptr<server::CallRegistry> registry;
@@ -350,24 +396,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     hub.call_ended(call->call_id());  // its open alerts close with it (kept in the history)
   });
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
-
-  const server::ServerLog log{&err, log_format == "json"};
   registry->set_log(log);
   hub.set_sequencer([&](const std::string& call_id) { return registry->next_sequence(call_id); });
-  // The fleet's bus (issue 25): every event also to NATS JetStream, off the analysis path
-  // (the hub's sinks run on the event delivery thread; the publisher has its own thread).
-  // Its heartbeat names the HTTP port, known once the server listens.
-  std::unique_ptr<bus::BusPublisher> bus;
-  std::atomic<int> bus_http_port{0};
-  if (bus_options.enabled()) {
-    bus::BusConfig bus_config = bus_options.config();
-    bus_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
-    bus_config.heartbeat_fields = [&registry, &bus_http_port] {
-      return nlohmann::json({{"http_port", bus_http_port.load()}, {"active_calls", registry->active_count()}}).dump();
-    };
-    bus = std::make_unique<bus::BusPublisher>(std::move(bus_config));
-    hub.add_sink(*bus);
-  }
   server::IngestContext ingest{*registry, metrics, log, {}, {}, {}, {}, {}, {}, {}};
   ingest.twilio.max_message_bytes = max_json_bytes;  // every Twilio message is JSON text
   ingest.twilio.max_json_depth = max_json_depth;
@@ -388,6 +418,24 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   }
 
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
+  // The rest of the fleet on this instance's wallboard: what the others publish each second.
+  std::unique_ptr<bus::BusSubscriber> fleet_subscriber;
+  if (bus) {
+    dashboard.feed().set_fleet(fleet.get(), instance_id);
+    calls_for_bus = [&dashboard] { return dashboard.feed().fleet_message(); };
+    fleet_subscriber = std::make_unique<bus::BusSubscriber>(bus_options.endpoint("tonewatch " + instance_id + " fleet"));
+    fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet](std::string_view, std::string_view data) { fleet->on_calls(data); });
+    fleet_subscriber->subscribe(std::string(bus::kAllHeartbeats),
+                                [&fleet](std::string_view, std::string_view data) { fleet->on_heartbeat(data); });
+  }
+  // The bus's thread calls into the registry, the dashboard feed and the log: it stops
+  // before they go, however this function is left (the normal way stops it further down).
+  struct StopBus {
+    bus::BusPublisher* bus;
+    ~StopBus() {
+      if (bus != nullptr) bus->stop();
+    }
+  } const stop_bus{bus.get()};
   warn_exposure(listen, {audiosocket, audiosocket_agent}, dashboard.access().token_required(), !tls_cert.empty(), err);
   std::atomic<bool> ready{true};
   net::ServerConfig config;
@@ -432,7 +480,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
            stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
            (webhook ? webhook_metrics(webhook->stats()) : std::string()) + (siprec ? siprec->metrics_text() : std::string()) +
-           (bus ? bus_metrics(bus->stats()) : std::string()) +
+           (bus ? bus_metrics(*bus) + fleet_metrics(*fleet) : std::string()) +
            process_metrics(start_unix_s, model_label);
   };
   config.http = [&](const net::Request& r) {
@@ -481,14 +529,18 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
       route.max_connections = max_feed_clients;
     }
   }
+  if (bus) {
+    // Before anything listens: an unreadable credentials or CA file is an error at start.
+    heartbeat_for_bus = [&registry, &bus_http_port] {
+      return nlohmann::json({{"http_port", bus_http_port.load()}, {"active_calls", registry->active_count()}}).dump();
+    };
+    bus->start();
+  }
   http = std::make_unique<net::HttpServer>(std::move(config));
   http->start();
   if (siprec) siprec->start();
   dashboard.start();
-  if (bus) {
-    bus_http_port = http->http_port();
-    bus->start();
-  }
+  if (bus) bus_http_port = http->http_port();
   std::string listening = "listening on " + std::string(tls_cert.empty() ? "http://" : "https://") +
                           listen.substr(0, listen.rfind(':')) + ":" + std::to_string(http->http_port()) +
                           "/ (dashboard; /twilio, /stream, /audiohook, /events, /metrics, /api/calls)";

@@ -10,18 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/event.h"
+#include "bus/bus_connection.h"
 #include "bus/bus_subjects.h"
 
 namespace tw::bus {
 
 namespace {
-
-std::string status_text(natsStatus status) {
-  std::string text = natsStatus_GetText(status);
-  // The last error's detail (a file that cannot be read, the server's answer) when it has one.
-  if (const char* detail = nats_GetLastError(nullptr); detail != nullptr && *detail != '\0') text += ": " + std::string(detail);
-  return text;
-}
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -29,37 +23,21 @@ std::int64_t unix_ms() {
 
 }  // namespace
 
-// The nats.c objects. The connection and the JetStream context are used from the
-// publisher's thread only; nats.c's callbacks (its own threads) touch the stats' atomics.
+// The nats.c objects, used from the publisher's thread only (and start/stop).
 struct BusPublisher::Connection {
-  natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
   jsCtx* jetstream = nullptr;
   bool stream_ready = false;
 
+  ConnectionState* state = nullptr;
+
   ~Connection() {
     jsCtx_Destroy(jetstream);
-    if (connection != nullptr) {
-      natsConnection_Close(connection);
-      natsConnection_Destroy(connection);
-    }
-    natsOptions_Destroy(options);
+    close_connection(connection, *state);
   }
 };
 
-namespace {
-
-// nats.c's connection callbacks (its own thread): the closure is the publisher's stats.
-void on_disconnected(natsConnection*, void* closure) {
-  auto* stats = static_cast<BusStats*>(closure);
-  if (stats->connected.exchange(false)) stats->disconnects.fetch_add(1, std::memory_order_relaxed);
-}
-
-void on_connected(natsConnection*, void* closure) { static_cast<BusStats*>(closure)->connected.store(true); }
-
-}  // namespace
-
-BusPublisher::BusPublisher(BusConfig config) : config_(std::move(config)) {
+BusPublisher::BusPublisher(BusConfig config) : config_(std::move(config)), run_id_(std::to_string(unix_ms())) {
   if (config_.servers.empty()) throw std::invalid_argument("bus: no NATS server URL");
   for (const std::string& url : config_.servers)
     if (url.find("://") == std::string::npos)
@@ -79,40 +57,15 @@ void BusPublisher::log(std::string_view event, std::string_view message) const {
 void BusPublisher::start() {
   if (started_) throw std::logic_error("bus: start() called twice");
   auto c = std::make_unique<Connection>();
-  auto check = [](natsStatus status, const std::string& what) {
-    if (status != NATS_OK) throw std::runtime_error("bus: " + what + ": " + status_text(status));
-  };
-  check(natsOptions_Create(&c->options), "natsOptions_Create");
-  std::vector<const char*> urls;
-  for (const std::string& url : config_.servers) urls.push_back(url.c_str());
-  check(natsOptions_SetServers(c->options, urls.data(), static_cast<int>(urls.size())), "the server URLs");
-  check(natsOptions_SetName(c->options, ("tonewatch " + config_.instance_id).c_str()), "natsOptions_SetName");
-  if (!config_.creds_file.empty())
-    check(natsOptions_SetUserCredentialsFromFiles(c->options, config_.creds_file.c_str(), nullptr),
-          "the credentials file " + config_.creds_file);
-  if (!config_.tls_ca_file.empty()) {
-    check(natsOptions_SetSecure(c->options, true), "TLS");
-    check(natsOptions_LoadCATrustedCertificates(c->options, config_.tls_ca_file.c_str()), "the CA file " + config_.tls_ca_file);
-  }
-  // Reconnect for ever, soon: an instance outlives any outage of the bus (issue 25, "The
-  // bus lost"); what waits meanwhile is our buffer, so nats.c's own is kept small.
-  natsOptions_SetMaxReconnect(c->options, -1);
-  natsOptions_SetReconnectWait(c->options, 500);
-  natsOptions_SetTimeout(c->options, 2000);
-  natsOptions_SetReconnectBufSize(c->options, 1 << 20);
-  natsOptions_SetDisconnectedCB(c->options, on_disconnected, &stats_);
-  natsOptions_SetReconnectedCB(c->options, on_connected, &stats_);
-  natsOptions_SetRetryOnFailedConnect(c->options, true, on_connected, &stats_);
-  const natsStatus status = natsConnection_Connect(&c->connection, c->options);
-  if (status == NATS_OK) {
-    stats_.connected.store(true);
-  } else if (status != NATS_NOT_YET_CONNECTED) {
-    throw std::runtime_error("bus: cannot connect to " + config_.servers.front() + ": " + status_text(status));
-  }
+  c->state = &state_;
+  c->connection = open_connection({config_.servers, "tonewatch " + config_.instance_id + " events", config_.creds_file,
+                                   config_.tls_ca_file},
+                                  state_);
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = config_.publish_timeout.count();
-  check(natsConnection_JetStream(&c->jetstream, c->connection, &js_options), "JetStream");
+  if (const natsStatus status = natsConnection_JetStream(&c->jetstream, c->connection, &js_options); status != NATS_OK)
+    throw std::runtime_error("bus: JetStream: " + last_error_text(status));
   connection_ = std::move(c);
   started_ = true;
   thread_ = std::thread([this] {
@@ -120,7 +73,7 @@ void BusPublisher::start() {
     run();
   });
   log("bus_started", "publishing events to " + config_.servers.front() + " as instance " + config_.instance_id +
-                         (stats_.connected.load() ? "" : " (not connected yet: retrying in the background)"));
+                         (state_.connected.load() ? "" : " (not connected yet: retrying in the background)"));
 }
 
 void BusPublisher::stop(std::chrono::milliseconds drain) {
@@ -139,13 +92,13 @@ void BusPublisher::stop(std::chrono::milliseconds drain) {
     stats_.buffered.store(0);
   }
   connection_.reset();
-  stats_.connected.store(false);
+  state_.connected.store(false);
   started_ = false;
 }
 
 void BusPublisher::on_event(const alerts::Event& event) noexcept {
   try {
-    Pending pending{event_subject(config_.instance_id, event.call_id), event_message_id(event.call_id, event.sequence),
+    Pending pending{event_subject(config_.instance_id, event.call_id), event_message_id(config_.instance_id, run_id_, event.call_id, event.sequence),
                     alerts::to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
     {
       const std::lock_guard lock(mutex_);
@@ -162,9 +115,22 @@ void BusPublisher::on_event(const alerts::Event& event) noexcept {
   }
 }
 
-bool BusPublisher::publish(const Pending& pending) {
+BusPublisher::Outcome BusPublisher::publish(const Pending& pending, std::string& why) {
   Connection& c = *connection_;
   jsErrCode error = static_cast<jsErrCode>(0);
+  auto reason = [&error](natsStatus status) {
+    std::string text = last_error_text(status);
+    if (error != 0) text += " (JetStream error " + std::to_string(static_cast<int>(error)) + ")";
+    return text;
+  };
+  // A message over the server's payload limit can never be stored: it is dropped and
+  // counted rather than holding up every event behind it.
+  const std::int64_t max_payload = natsConnection_GetMaxPayload(c.connection);
+  if (max_payload > 0 && static_cast<std::int64_t>(pending.data.size()) > max_payload) {
+    why = "an event of " + std::to_string(pending.data.size()) + " bytes is over the server's limit of " +
+          std::to_string(max_payload);
+    return Outcome::undeliverable;
+  }
   if (!c.stream_ready) {
     // The stream is made by the first instance that needs it and found by the others
     // (js_AddStream of an existing stream with another configuration would fail).
@@ -185,7 +151,10 @@ bool BusPublisher::publish(const Pending& pending) {
       if (status == NATS_OK) log("bus_stream_created", "created the JetStream stream " + name);
     }
     jsStreamInfo_Destroy(info);
-    if (status != NATS_OK) return false;
+    if (status != NATS_OK) {
+      why = "the stream " + std::string(kEventStream) + ": " + reason(status);
+      return Outcome::retry;
+    }
     c.stream_ready = true;
   }
   jsPubOptions options;
@@ -199,15 +168,18 @@ bool BusPublisher::publish(const Pending& pending) {
                                        static_cast<int>(pending.data.size()), &options, &error);
   if (status != NATS_OK) {
     jsPubAck_Destroy(ack);
-    return false;
+    why = reason(status);
+    // The stream gone (deleted by an operator) or JetStream away: find or make it again.
+    if (status == NATS_NO_RESPONDERS || status == NATS_NOT_FOUND || error == JSStreamNotFoundErr) c.stream_ready = false;
+    return status == NATS_MAX_PAYLOAD ? Outcome::undeliverable : Outcome::retry;
   }
   stats_.published.fetch_add(1, std::memory_order_relaxed);
   if (ack != nullptr && ack->Duplicate) stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
   jsPubAck_Destroy(ack);
-  return true;
+  return Outcome::published;
 }
 
-void BusPublisher::heartbeat() {
+void BusPublisher::each_second() {
   nlohmann::json beat = nlohmann::json::object();
   if (config_.heartbeat_fields) {
     const nlohmann::json extra = nlohmann::json::parse(config_.heartbeat_fields(), nullptr, false);
@@ -220,6 +192,9 @@ void BusPublisher::heartbeat() {
   // Core NATS, not JetStream: a heartbeat matters only while it is fresh.
   if (natsConnection_PublishString(connection_->connection, heartbeat_subject(config_.instance_id).c_str(), text.c_str()) == NATS_OK)
     stats_.heartbeats.fetch_add(1, std::memory_order_relaxed);
+  if (config_.each_second)
+    for (const auto& [subject, data] : config_.each_second())
+      natsConnection_Publish(connection_->connection, subject.c_str(), data.data(), static_cast<int>(data.size()));
 }
 
 void BusPublisher::run() {
@@ -227,13 +202,14 @@ void BusPublisher::run() {
   auto next_heartbeat = Clock::now();
   auto backoff = std::chrono::milliseconds(100);
   bool was_failing = false;
+  auto failure_logged = Clock::time_point{};
   std::unique_lock lock(mutex_);
   for (;;) {
     const auto now = Clock::now();
     if (stopping_ && (buffer_.empty() || now >= drain_until_)) break;
     if (now >= next_heartbeat) {
       lock.unlock();
-      if (stats_.connected.load()) heartbeat();
+      if (state_.connected.load()) each_second();
       lock.lock();
       next_heartbeat = now + config_.heartbeat_interval;
       continue;
@@ -246,11 +222,14 @@ void BusPublisher::run() {
     // and nothing is lost if the publish fails; the delivery thread appends meanwhile.
     const Pending pending = buffer_.front();
     lock.unlock();
-    const bool ok = publish(pending);
+    std::string why;
+    const Outcome outcome = publish(pending, why);
+    if (outcome == Outcome::undeliverable) log("bus_event_dropped", "event " + pending.message_id + " cannot be published: " + why);
     lock.lock();
-    if (ok) {
+    if (outcome != Outcome::retry) {
       // It may have been dropped meanwhile by a full buffer: pop it only if it is still first.
       if (!buffer_.empty() && buffer_.front().message_id == pending.message_id) buffer_.pop_front();
+      if (outcome == Outcome::undeliverable) stats_.dropped.fetch_add(1, std::memory_order_relaxed);
       stats_.buffered.store(buffer_.size(), std::memory_order_relaxed);
       if (was_failing) {
         lock.unlock();
@@ -262,11 +241,15 @@ void BusPublisher::run() {
       continue;
     }
     stats_.retries.fetch_add(1, std::memory_order_relaxed);
-    if (!was_failing) {
+    // Said when it starts and then every 30 s while it lasts, with nats.c's reason (a
+    // server away is the usual one; a permission or stream problem needs an operator).
+    if (!was_failing || Clock::now() - failure_logged >= std::chrono::seconds(30)) {
       const std::size_t waiting = buffer_.size();
       lock.unlock();
-      log("bus_unavailable", "cannot publish to the bus; events wait (" + std::to_string(waiting) + " now) and are retried");
+      log("bus_unavailable", "cannot publish to the bus (" + why + "); events wait (" + std::to_string(waiting) +
+                                 " now) and are retried");
       lock.lock();
+      failure_logged = Clock::now();
     }
     was_failing = true;
     wake_.wait_for(lock, backoff, [this] { return stopping_ && Clock::now() >= drain_until_; });

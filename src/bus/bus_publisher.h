@@ -24,9 +24,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "alerts/event_sink.h"
+#include "bus/bus_connection.h"
 
 namespace tw::bus {
 
@@ -44,6 +46,9 @@ struct BusConfig {
   /// Extra fields of each heartbeat (a JSON object's members, e.g. the instance's address
   /// and its call count), called on the publisher's thread; null: none.
   std::function<std::string()> heartbeat_fields;
+  /// Other messages to send once a second with the heartbeat, on core NATS (subject, data):
+  /// the instance's calls for the fleet's wallboard. Called on the publisher's thread.
+  std::function<std::vector<std::pair<std::string, std::string>>()> each_second;
   /// Log lines (connection lost and back, the stream created); any thread, must not block.
   std::function<void(std::string_view event, std::string_view message)> log;
 };
@@ -52,12 +57,10 @@ struct BusConfig {
 struct BusStats {
   std::atomic<std::uint64_t> published{0};    ///< events JetStream acknowledged
   std::atomic<std::uint64_t> duplicates{0};   ///< ... of which it already had (a retried publish)
-  std::atomic<std::uint64_t> dropped{0};      ///< events dropped from a full buffer
+  std::atomic<std::uint64_t> dropped{0};      ///< events dropped: a full buffer, over the server's size limit, left at stop
   std::atomic<std::uint64_t> retries{0};      ///< publishes that failed and were tried again
   std::atomic<std::uint64_t> buffered{0};     ///< events waiting now
   std::atomic<std::uint64_t> heartbeats{0};   ///< heartbeats sent
-  std::atomic<std::uint64_t> disconnects{0};  ///< times the connection was lost
-  std::atomic<bool> connected{false};
 };
 
 class BusPublisher final : public alerts::EventSink {
@@ -83,6 +86,8 @@ class BusPublisher final : public alerts::EventSink {
   void on_event(const alerts::Event& event) noexcept override;
 
   const BusStats& stats() const noexcept { return stats_; }
+  /// Connected now, and how often the connection was lost.
+  const ConnectionState& connection_state() const noexcept { return state_; }
   const std::string& instance_id() const noexcept { return config_.instance_id; }
 
   struct Connection;  ///< the nats.c side (bus_publisher.cpp)
@@ -91,13 +96,17 @@ class BusPublisher final : public alerts::EventSink {
   struct Pending {
     std::string subject, message_id, data;
   };
+  enum class Outcome { published, retry, undeliverable };
   void run();
-  bool publish(const Pending& pending);
-  void heartbeat();
+  /// One attempt; `why` says what went wrong when it was not published.
+  Outcome publish(const Pending& pending, std::string& why);
+  void each_second();
   void log(std::string_view event, std::string_view message) const;
 
   BusConfig config_;
+  const std::string run_id_;  // this run's part of each message id (bus_subjects.h event_message_id)
   BusStats stats_;
+  ConnectionState state_;
   std::unique_ptr<Connection> connection_;
   std::mutex mutex_;
   std::condition_variable wake_;

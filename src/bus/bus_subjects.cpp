@@ -18,8 +18,10 @@ std::string event_subject(std::string_view instance, std::string_view call_id) {
 
 std::string heartbeat_subject(std::string_view instance) { return "tonewatch.heartbeat." + subject_token(instance); }
 
-std::string event_message_id(std::string_view call_id, std::uint64_t sequence) {
-  return std::string(call_id) + ":" + std::to_string(sequence);
+std::string calls_subject(std::string_view instance) { return "tonewatch.calls." + subject_token(instance); }
+
+std::string event_message_id(std::string_view instance, std::string_view run, std::string_view call_id, std::uint64_t sequence) {
+  return std::string(instance) + ":" + std::string(run) + ":" + std::string(call_id) + ":" + std::to_string(sequence);
 }
 
 bool valid_instance_id(std::string_view instance) noexcept {

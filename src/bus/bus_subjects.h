@@ -3,6 +3,7 @@
 // tests and the wallboard that will read them:
 //   tonewatch.events.<instance>.<call>    each event of a call (JetStream stream TONEWATCH_EVENTS)
 //   tonewatch.heartbeat.<instance>        once a second while the instance runs (core NATS)
+//   tonewatch.calls.<instance>            once a second: its live and recent calls, for the fleet's wallboards (core NATS)
 // NATS subjects are '.'-separated tokens; a token may not be empty nor hold '.', '*',
 // '>' or white space (NATS "Subject-Based Messaging": subject names).
 
@@ -27,9 +28,20 @@ std::string event_subject(std::string_view instance, std::string_view call_id);
 /// "tonewatch.heartbeat.<instance>".
 std::string heartbeat_subject(std::string_view instance);
 
+/// "tonewatch.calls.<instance>".
+std::string calls_subject(std::string_view instance);
+
+/// What a subscriber to every instance's heartbeats and calls subscribes to.
+inline constexpr std::string_view kAllHeartbeats = "tonewatch.heartbeat.>";
+inline constexpr std::string_view kAllCalls = "tonewatch.calls.>";
+
 /// The JetStream message id of an event (its de-duplication key, the Nats-Msg-Id header):
-/// "<call>:<sequence>", the same identity a webhook's idempotency key carries.
-std::string event_message_id(std::string_view call_id, std::uint64_t sequence);
+/// "<instance>:<run>:<call>:<sequence>". JetStream de-duplicates across the whole stream,
+/// so call:sequence alone (a webhook's idempotency key) is not enough: two instances
+/// may see one call id (the two legs of an AudioSocket call sent to two instances, a
+/// stream reconnecting elsewhere), and a restarted instance numbers a reused call id's
+/// events from 1 again. `run` tells one run of the instance from the next.
+std::string event_message_id(std::string_view instance, std::string_view run, std::string_view call_id, std::uint64_t sequence);
 
 /// True when `instance` can name an instance: 1 to 64 bytes of letters, digits, '-' and '_'
 /// (it is a subject token and a label in /metrics and on the wallboard).

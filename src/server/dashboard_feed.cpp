@@ -235,12 +235,22 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
     }
     row["spark"] = std::move(spark);
     row["spark_end_s"] = end_s;
+    if (fleet_ != nullptr) row["instance"] = own_instance_;
     calls.push_back(std::move(row));
   }
   const std::map<std::string, std::vector<std::uint64_t>> unacknowledged = hub_.unacknowledged();
   for (const CallStatus& s : registry_.recent()) {
     if (!call.empty() && s.call_id != call) continue;
     recent.push_back(recent_json(s, alerts_of(unacknowledged, s.call_id)));
+    if (fleet_ != nullptr) recent.back()["instance"] = own_instance_;
+  }
+  if (fleet_ != nullptr) {
+    // The other instances' calls: their rows as they last published them (no sparkline:
+    // that is the holding instance's to draw), and their ended and lost calls.
+    for (nlohmann::json& row : fleet_->rows())
+      if (call.empty() || row["call"] == call) calls.push_back(std::move(row));
+    for (nlohmann::json& entry : fleet_->recent())
+      if (call.empty() || entry["call"] == call) recent.push_back(std::move(entry));
   }
   for (const AlertRecord& r : hub_.alerts(true)) {
     if (alerts.size() >= kSnapshotAlerts) break;
@@ -262,13 +272,25 @@ std::string DashboardFeed::tick_message() {
   json calls = json::array(), gone = json::array(), recent = json::array();
   std::lock_guard<std::mutex> lock(tick_mutex_);
   std::map<std::string, std::string> rows;
+  auto add_row = [&](const std::string& id, json row) {
+    std::string text = row.dump();
+    const auto last = last_rows_.find(id);
+    if (last == last_rows_.end() || last->second != text) calls.push_back(std::move(row));
+    rows.emplace(id, std::move(text));
+  };
   for (const CallStatus& s : active) {
     const auto n = open.find(s.call_id);
     json row = row_json(s, hub_.open_episodes(s.call_id), n == open.end() ? 0 : n->second, interrupting(s.call_id, s.duration_s));
-    std::string text = row.dump();
-    const auto last = last_rows_.find(s.call_id);
-    if (last == last_rows_.end() || last->second != text) calls.push_back(std::move(row));
-    rows.emplace(s.call_id, std::move(text));
+    if (fleet_ != nullptr) row["instance"] = own_instance_;
+    add_row(s.call_id, std::move(row));
+  }
+  std::vector<json> fleet_recent;
+  if (fleet_ != nullptr) {
+    for (json& row : fleet_->rows()) {
+      const std::string id = row["call"].get<std::string>();
+      if (rows.count(id) == 0) add_row(id, std::move(row));  // a call id held here wins
+    }
+    fleet_recent = fleet_->recent();
   }
   for (const auto& [id, text] : last_rows_) {
     if (rows.count(id) == 0) gone.push_back(id);
@@ -281,6 +303,12 @@ std::string DashboardFeed::tick_message() {
     if (!recent_sent_.insert(s.call_id).second) continue;
     if (!unacknowledged) unacknowledged = hub_.unacknowledged();
     recent.push_back(recent_json(s, alerts_of(*unacknowledged, s.call_id)));
+    if (fleet_ != nullptr) recent.back()["instance"] = own_instance_;
+  }
+  for (json& entry : fleet_recent) {
+    const std::string id = entry["call"].get<std::string>();
+    listed.insert(id);
+    if (recent_sent_.insert(id).second) recent.push_back(std::move(entry));
   }
   // Forget what left the recent list (and the calls' interruption marks).
   for (auto it = recent_sent_.begin(); it != recent_sent_.end();) {
@@ -291,6 +319,28 @@ std::string DashboardFeed::tick_message() {
     for (const json& id : gone) agent_interrupted_at_s_.erase(id.get<std::string>());
   }
   return json{{"type", "tick"}, {"unix_ms", unix_ms()}, {"calls", calls}, {"gone", gone}, {"recent", recent}}.dump();
+}
+
+void DashboardFeed::set_fleet(FleetView* fleet, std::string own_instance) {
+  fleet_ = fleet;
+  own_instance_ = std::move(own_instance);
+}
+
+std::string DashboardFeed::fleet_message() const {
+  // What tick_message sends for the local calls, whole each second (a wallboard that
+  // joins the bus late, or missed one, is whole by the next second).
+  const std::map<std::string, std::size_t> open = hub_.open_alert_counts();
+  json calls = json::array(), recent = json::array();
+  for (const CallStatus& s : registry_.active()) {
+    const auto n = open.find(s.call_id);
+    calls.push_back(row_json(s, hub_.open_episodes(s.call_id), n == open.end() ? 0 : n->second, interrupting(s.call_id, s.duration_s)));
+  }
+  const std::map<std::string, std::vector<std::uint64_t>> unacknowledged = hub_.unacknowledged();
+  for (const CallStatus& s : registry_.recent()) {
+    if (recent.size() >= 50) break;  // the newest; the wallboard shows fewer
+    recent.push_back(recent_json(s, alerts_of(unacknowledged, s.call_id)));
+  }
+  return json{{"instance", own_instance_}, {"unix_ms", unix_ms()}, {"calls", calls}, {"recent", recent}}.dump();
 }
 
 std::unique_ptr<net::ConnectionHandler> DashboardFeed::open(const net::Request& request, std::shared_ptr<net::Outbox> outbox) {

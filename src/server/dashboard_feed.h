@@ -37,6 +37,7 @@
 #include "net/connection_handler.h"
 #include "server/call_registry.h"
 #include "server/event_hub.h"
+#include "server/fleet_view.h"
 #include "server/metrics.h"
 
 namespace tw::server {
@@ -71,6 +72,14 @@ class DashboardFeed {
   /// Connections open now.
   std::size_t clients() const;
 
+  /// In a fleet (issue 25): every row and recent entry gets "instance" (this one's id for
+  /// its own calls), and the other instances' calls from `fleet` join the rows and the
+  /// recent list. Before start(); `fleet` must outlive the feed.
+  void set_fleet(FleetView* fleet, std::string own_instance);
+  /// This instance's calls for the others' wallboards, once a second on the bus
+  /// (tonewatch.calls.<instance>): {"instance","unix_ms","calls":[row..],"recent":[recent..]}.
+  std::string fleet_message() const;
+
   /// A live call's row. `interrupting`: the agent interrupted recently.
   static nlohmann::json row_json(const CallStatus& status, const std::vector<std::string>& open_episodes,
                                  std::size_t open_alerts, bool interrupting);
@@ -92,6 +101,8 @@ class DashboardFeed {
 
   CallRegistry& registry_;
   EventHub& hub_;
+  FleetView* fleet_ = nullptr;
+  std::string own_instance_;
   const FeedConfig config_;
   Gauge& clients_gauge_;
   int hub_subscription_ = 0;

@@ -14,7 +14,7 @@ TEST_CASE("Call ids and instance ids become single NATS subject tokens", "[bus]"
   CHECK(subject_token("äöü") == "äöü");  // UTF-8 kept
   CHECK(event_subject("node-1", "a.b") == "tonewatch.events.node-1.a_b");
   CHECK(heartbeat_subject("node-1") == "tonewatch.heartbeat.node-1");
-  CHECK(event_message_id("a.b", 42) == "a.b:42");
+  CHECK(event_message_id("node-1", "1765000000000", "a.b", 42) == "node-1:1765000000000:a.b:42");
 }
 
 TEST_CASE("An instance id is letters digits dashes and underscores up to 64 bytes", "[bus]") {

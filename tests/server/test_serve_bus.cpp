@@ -7,7 +7,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +23,7 @@
 #include "support/run_command.h"
 #include "support/serve_process.h"
 #include "support/shared_data.h"
+#include "support/ws_client.h"
 
 namespace {
 
@@ -119,4 +122,73 @@ TEST_CASE("serve --bus: a bad URL or instance id is a usage error naming the fla
   const auto id = run({"--bus", "nats://127.0.0.1:4222", "--instance-id", "a.b"});
   CHECK(id.exit_code == 2);
   CHECK(id.err.find("--instance-id") != std::string::npos);
+}
+
+namespace {
+
+// Reads the feed's messages until `found` says yes (true) or `timeout_s` passes (false).
+bool read_feed_until(tw::test::WsClient& feed, double timeout_s, const std::function<bool(const nlohmann::json&)>& found,
+                     std::string* seen = nullptr) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    // The feed ticks every second; a read that times out ends the client (WsClient), so
+    // each read waits for the rest of the time.
+    const auto text = feed.read(std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+    if (!text) return false;
+    if (seen != nullptr) *seen += text->substr(0, 600) + "\n";
+    const nlohmann::json message = nlohmann::json::parse(*text, nullptr, false);
+    if (message.is_object() && found(message)) return true;
+  }
+  return false;
+}
+
+bool lists_call(const nlohmann::json& list, const std::string& call, const std::string& key, const std::string& value) {
+  if (!list.is_array()) return false;
+  for (const auto& entry : list)
+    if (entry.is_object() && entry.value("call", "") == call && entry.value(key, "") == value) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("serve --bus: one instance's wallboard shows another's live call and marks it lost within 10 s of a kill -9",
+          "[serve][bus][e2e]") {
+  const std::string dir = tw::test::fresh_dir("serve-bus-fleet");
+  tw::test::NatsServer nats(dir + "/nats");
+  tw::test::ServeProcess a(dir + "/out-a", {"--bus", nats.url(), "--instance-id", "fleet-a", "--quiet"});
+  tw::test::ServeProcess b(dir + "/out-b", {"--bus", nats.url(), "--instance-id", "fleet-b", "--quiet"});
+  // The example at 4x real time: a 20 s call on instance a.
+  tw::test::StreamPlayer player(a.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "fleet-call", {"agent_id=A7"},
+                                4.0);
+  tw::test::WsClient feed(b.http_port(), "/dashboard/feed");
+  REQUIRE(feed.connected());
+  // b's wallboard gets a's call, with the instance that holds it, within a few ticks.
+  std::string seen;
+  const bool shown = read_feed_until(
+      feed, 8.0,
+      [](const nlohmann::json& m) { return lists_call(m.value("calls", nlohmann::json::array()), "fleet-call", "instance", "fleet-a"); },
+      &seen);
+  INFO(a.err() << b.err() << "feed messages:\n" << seen);
+  REQUIRE(shown);
+  // a dies mid-call: its call leaves b's live rows and joins the recent calls as lost.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto killed = std::chrono::steady_clock::now();
+  a.stop(SIGKILL);
+  bool gone = false, lost = false;
+  read_feed_until(feed, 14.0, [&](const nlohmann::json& m) {
+    const auto g = m.value("gone", nlohmann::json::array());
+    gone = gone || std::find(g.begin(), g.end(), "fleet-call") != g.end();
+    lost = lost || lists_call(m.value("recent", nlohmann::json::array()), "fleet-call", "verdict", "lost with instance fleet-a");
+    return gone && lost;
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  CHECK(gone);
+  CHECK(lost);
+  CHECK(seconds <= 12.0);  // 10 s of silence, then the next tick (1 s)
+  // A fresh wallboard on b agrees: nothing claims the call is live.
+  tw::test::WsClient fresh(b.http_port(), "/dashboard/feed");
+  const auto snapshot = nlohmann::json::parse(fresh.read(5.0).value_or("{}"), nullptr, false);
+  CHECK_FALSE(lists_call(snapshot.value("calls", nlohmann::json::array()), "fleet-call", "instance", "fleet-a"));
+  CHECK(lists_call(snapshot.value("recent", nlohmann::json::array()), "fleet-call", "verdict", "lost with instance fleet-a"));
+  CHECK(b.stop(SIGTERM) == 0);
 }

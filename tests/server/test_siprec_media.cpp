@@ -56,6 +56,10 @@ struct Server {
   explicit Server(const std::string& out) {
     settings.model = &model();
     settings.output.dir = out;
+    // RTP comes at ten times real time; a busy CI machine may keep the one worker away for
+    // longer than the default 1 s of audio (100 ms of wall time) and drop frames, which
+    // these tests do not test: a 30 s buffer (drops are the leg tests' subject).
+    settings.ring_s = 30.0;
     pool = std::make_unique<tw::server::WorkerPool>(1, metrics, nullptr);
     registry = std::make_unique<tw::server::CallRegistry>(settings, hub, *pool, metrics, 10);
     ingest.reset(new tw::server::IngestContext{*registry, metrics, tw::server::ServerLog{}, {}, {}, {}, {}, {}, {}, {}});

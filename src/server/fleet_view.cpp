@@ -1,0 +1,143 @@
+#include "server/fleet_view.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tw::server {
+
+namespace {
+
+double steady_now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A row or recent entry as published, with the instance that holds it.
+bool take_entries(const nlohmann::json& list, const std::string& instance, std::vector<nlohmann::json>& out) {
+  if (!list.is_array()) return false;
+  out.clear();
+  for (const nlohmann::json& entry : list) {
+    if (!entry.is_object() || !entry.contains("call") || !entry["call"].is_string()) return false;
+    nlohmann::json copy = entry;
+    copy["instance"] = instance;
+    out.push_back(std::move(copy));
+  }
+  return true;
+}
+
+std::int64_t ended_ms(const nlohmann::json& entry) {
+  const auto it = entry.find("ended_unix_ms");
+  return it != entry.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+FleetViewConfig with_clock(FleetViewConfig config) {
+  if (!config.now_s) config.now_s = steady_now_s;
+  return config;
+}
+
+}  // namespace
+
+FleetView::FleetView(FleetViewConfig config) : config_(with_clock(std::move(config))) {}
+
+FleetView::Instance& FleetView::heard(const std::string& instance, std::int64_t unix_ms) {
+  Instance& known = instances_[instance];
+  known.last_heard_s = config_.now_s();
+  known.last_heard_unix_ms = unix_ms > 0 ? unix_ms : unix_ms_now();
+  known.lost = false;
+  return known;
+}
+
+void FleetView::on_calls(std::string_view data) {
+  const nlohmann::json message =
+      data.size() <= config_.max_message_bytes ? nlohmann::json::parse(data, nullptr, false) : nlohmann::json();
+  const std::lock_guard lock(mutex_);
+  if (!message.is_object() || !message.contains("instance") || !message["instance"].is_string()) {
+    ++malformed_;
+    return;
+  }
+  const std::string instance = message["instance"].get<std::string>();
+  if (instance == config_.own_instance) return;
+  std::vector<nlohmann::json> rows, recent;
+  if (!take_entries(message.value("calls", nlohmann::json::array()), instance, rows) ||
+      !take_entries(message.value("recent", nlohmann::json::array()), instance, recent)) {
+    ++malformed_;
+    return;
+  }
+  Instance& known = heard(instance, message.value("unix_ms", std::int64_t{0}));
+  known.rows = std::move(rows);
+  if (recent.size() > config_.max_recent) recent.resize(config_.max_recent);
+  known.recent = std::move(recent);
+}
+
+void FleetView::on_heartbeat(std::string_view data) {
+  const nlohmann::json message = data.size() <= 65536 ? nlohmann::json::parse(data, nullptr, false) : nlohmann::json();
+  const std::lock_guard lock(mutex_);
+  if (!message.is_object() || !message.contains("instance") || !message["instance"].is_string()) {
+    ++malformed_;
+    return;
+  }
+  const std::string instance = message["instance"].get<std::string>();
+  if (instance != config_.own_instance) heard(instance, message.value("ts_ms", std::int64_t{0}));
+}
+
+void FleetView::sweep() {
+  const double now = config_.now_s();
+  for (auto& [id, instance] : instances_) {
+    if (instance.lost || now - instance.last_heard_s < config_.lost_after_s) continue;
+    instance.lost = true;
+    // Its live calls end here, with what was last known of them.
+    for (nlohmann::json& row : instance.rows) {
+      nlohmann::json ended = {{"call", row["call"]},
+                              {"agent", row.value("agent", nlohmann::json())},
+                              {"started_unix_ms", row.value("started_unix_ms", nlohmann::json())},
+                              {"ended_unix_ms", instance.last_heard_unix_ms},
+                              {"duration_s", row.value("duration_s", nlohmann::json())},
+                              {"verdict", "lost with instance " + id},
+                              {"stages", nlohmann::json::array()},
+                              {"report", nullptr},
+                              {"error", nullptr},
+                              {"instance", id},
+                              {"lost", true}};
+      lost_.push_front(std::move(ended));
+    }
+    instance.rows.clear();
+    while (lost_.size() > config_.max_recent) lost_.pop_back();
+  }
+}
+
+std::vector<nlohmann::json> FleetView::rows() {
+  const std::lock_guard lock(mutex_);
+  sweep();
+  std::vector<nlohmann::json> out;
+  for (const auto& [id, instance] : instances_)
+    if (!instance.lost) out.insert(out.end(), instance.rows.begin(), instance.rows.end());
+  return out;
+}
+
+std::vector<nlohmann::json> FleetView::recent() {
+  const std::lock_guard lock(mutex_);
+  sweep();
+  std::vector<nlohmann::json> out(lost_.begin(), lost_.end());
+  for (const auto& [id, instance] : instances_) out.insert(out.end(), instance.recent.begin(), instance.recent.end());
+  std::stable_sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) { return ended_ms(a) > ended_ms(b); });
+  if (out.size() > config_.max_recent) out.resize(config_.max_recent);
+  return out;
+}
+
+nlohmann::json FleetView::instances() {
+  const std::lock_guard lock(mutex_);
+  sweep();
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [id, instance] : instances_)
+    out.push_back({{"instance", id}, {"last_heard_unix_ms", instance.last_heard_unix_ms}, {"lost", instance.lost},
+                   {"calls", instance.rows.size()}});
+  return out;
+}
+
+std::uint64_t FleetView::malformed() const {
+  const std::lock_guard lock(mutex_);
+  return malformed_;
+}
+
+}  // namespace tw::server

@@ -1,0 +1,76 @@
+#pragma once
+// The rest of the fleet as this instance's wallboard sees it (issue 25): every other
+// instance's live calls and ended calls, from what they publish on the bus once a second
+// (tonewatch.calls.<instance>, DashboardFeed::fleet_message), and which instances are
+// alive (tonewatch.heartbeat.<instance>). An instance not heard from for `lost_after_s`
+// is lost: its live calls leave the live rows and join the ended ones as "lost with
+// instance X", with what was last known of them; nothing claims they are still live.
+//
+// Written from the bus subscriber's thread (on_calls, on_heartbeat), read by the
+// dashboard feed's: one mutex, held only to copy.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tw::server {
+
+struct FleetViewConfig {
+  std::string own_instance;          ///< this instance's id: its own messages are ignored
+  double lost_after_s = 10.0;        ///< issue 25: lost calls shown within 10 s
+  std::size_t max_recent = 200;      ///< other instances' ended calls kept
+  std::size_t max_message_bytes = 8 << 20;
+  /// Seconds on a steady clock; tests give their own.
+  std::function<double()> now_s;
+};
+
+class FleetView {
+ public:
+  explicit FleetView(FleetViewConfig config);
+
+  /// A tonewatch.calls.<instance> message: {"instance","unix_ms","calls":[row..],"recent":[recent..]}.
+  /// Malformed or oversized messages are counted and ignored. Any thread.
+  void on_calls(std::string_view data);
+  /// A tonewatch.heartbeat.<instance> message: {"instance","ts_ms",...}. Any thread.
+  void on_heartbeat(std::string_view data);
+
+  /// Live calls other instances hold, each row with "instance". Any thread.
+  std::vector<nlohmann::json> rows();
+  /// Their ended calls (each with "instance"), and the live calls of lost instances
+  /// ("verdict": "lost with instance X"), newest first. Any thread.
+  std::vector<nlohmann::json> recent();
+  /// Every instance heard from: {"instance","last_heard_unix_ms","lost","calls"}. Any thread.
+  nlohmann::json instances();
+
+  std::uint64_t malformed() const;
+
+ private:
+  struct Instance {
+    double last_heard_s = 0.0;
+    std::int64_t last_heard_unix_ms = 0;
+    bool lost = false;
+    std::vector<nlohmann::json> rows;
+    std::vector<nlohmann::json> recent;
+  };
+  // Moves the rows of instances gone quiet into lost_ (under the lock).
+  void sweep();
+  Instance& heard(const std::string& instance, std::int64_t unix_ms);
+
+  const FleetViewConfig config_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Instance> instances_;
+  std::deque<nlohmann::json> lost_;  // newest first
+  std::uint64_t malformed_ = 0;
+};
+
+}  // namespace tw::server
