@@ -41,6 +41,12 @@ int telephone_event_type(const siprec::StreamInfo& stream) {
 // call's metadata limits (depth 4); the whole RFC 7865 document stays in the log.
 // The SBC's extension data (metadata_json's "extension_data") of one scope, as name: value
 // (the first of a name kept); for one entity when `id` is given.
+// At most kMaxSbcValues names of kMaxSbcValueChars each: the call's metadata has room for
+// 64 entries and 4 KiB (CallMetadata), and the SIP Call-ID, source and participants must
+// not be crowded out by a chatty SBC's vendor data.
+constexpr std::size_t kMaxSbcValues = 8;
+constexpr std::size_t kMaxSbcValueChars = 128;
+
 nlohmann::json sbc_data(const nlohmann::json& parsed, std::string_view scope, const std::string* id = nullptr) {
   nlohmann::json out = nlohmann::json::object();
   if (!parsed.is_object() || !parsed.contains("extension_data") || !parsed["extension_data"].is_array()) return out;
@@ -48,7 +54,9 @@ nlohmann::json sbc_data(const nlohmann::json& parsed, std::string_view scope, co
     if (!value.is_object() || value.value("scope", "") != scope) continue;
     if (id != nullptr && value.value("id", "") != *id) continue;
     const std::string name = value.value("name", "");
-    if (!name.empty() && !out.contains(name)) out[name] = value.value("value", "");
+    if (out.size() >= kMaxSbcValues) break;
+    if (!name.empty() && name.size() <= kMaxSbcValueChars && !out.contains(name))
+      out[name] = value.value("value", "").substr(0, kMaxSbcValueChars);
   }
   return out;
 }
@@ -80,7 +88,7 @@ nlohmann::json call_metadata(const siprec::SessionInfo& info, const std::vector<
   for (const char* scope : {"group", "session"}) {
     const nlohmann::json data = sbc_data(parsed, scope);
     for (const auto& [name, value] : data.items())
-      if (!call_data.contains(name)) call_data[name] = value;
+      if (call_data.size() < kMaxSbcValues && !call_data.contains(name)) call_data[name] = value;
   }
   nlohmann::json sbc_sessions = nlohmann::json::array();
   if (parsed.is_object() && parsed.contains("sessions") && parsed["sessions"].is_array()) {

@@ -74,17 +74,22 @@ SessionTimerDecision decide_session_timer(const SessionTimerRequest& request, st
     decision.detail = "Min-SE '" + printable(*request.min_se, 60) + "' is not delta-seconds (RFC 4028 §5)";
     return decision;
   }
-  if (offered->seconds < min_se_s) {
-    // §9: "If the value of the Session-Expires header field is less than the minimum the
-    // UAS is configured with, it MUST reject the request with a 422" naming its Min-SE.
-    decision.kind = SessionTimerDecision::Kind::too_small;
-    decision.min_se_s = min_se_s;
-    decision.detail = "Session-Expires " + std::to_string(offered->seconds) + " s is below our Min-SE of " +
-                      std::to_string(min_se_s) + " s (RFC 4028 §9)";
-    return decision;
-  }
   decision.kind = SessionTimerDecision::Kind::run;
   decision.interval_s = offered->seconds;
+  if (offered->seconds < min_se_s) {
+    if (request.uac_supports_timer) {
+      // §9: too small an interval from a UAC that supports timers gets 422 naming our
+      // Min-SE, and the UAC retries with a larger one.
+      decision.kind = SessionTimerDecision::Kind::too_small;
+      decision.min_se_s = min_se_s;
+      decision.detail = "Session-Expires " + std::to_string(offered->seconds) + " s is below our Min-SE of " +
+                        std::to_string(min_se_s) + " s (RFC 4028 §9)";
+      return decision;
+    }
+    // §9: a UAC without timer support would not understand 422 (a proxy put the header
+    // in): the interval is raised to our minimum instead, and we refresh.
+    decision.interval_s = min_se_s;
+  }
   // §9: a UAC without timer support cannot refresh: uas. One with it: the refresher it
   // named, copied, or the UAS's choice when it named none; ours is the SRC, the party
   // that sends media and can tell whether the call is still up.

@@ -66,7 +66,9 @@ struct SessionTimerDecision {
 };
 
 /// RFC 4028 §9 as a UAS that never lowers the interval it is offered: a Session-Expires
-/// below `min_se_s` (kMinSessionExpiresS in service; tests use less) is refused 422; otherwise the offered
+/// below `min_se_s` (kMinSessionExpiresS in service; tests use less) is refused 422 when
+/// the UAC supports timers, and raised to `min_se_s` when it does not (it would not
+/// understand 422); otherwise the offered
 /// interval is taken, the refresher the request names is kept, and with none named the
 /// SRC refreshes if it supports timers (we are the passive side) and we do otherwise.
 SessionTimerDecision decide_session_timer(const SessionTimerRequest& request, std::uint32_t min_se_s);

@@ -246,7 +246,9 @@ int offer_handler(struct mbuf** description, const sip_msg* msg, void* arg) {
   return session->impl->on_offer(description, msg, *session);
 }
 int answer_handler(const sip_msg*, void*) {
-  // Only called for an offer we made (an offerless INVITE), which the gate refuses.
+  // The SRC's answer to an offer of ours: in the ACK of an offerless re-INVITE, or in the
+  // 200 to our own refresh re-INVITE. Ours repeats the session's SDP, so the answer
+  // changes nothing we record (the SRC keeps sending where it did).
   return 0;
 }
 void established_handler(const sip_msg*, void* arg) {
@@ -573,10 +575,18 @@ std::optional<Refusal> SiprecSignalling::Impl::check_invite(const sip_msg* msg, 
     return Refusal{422, "Session Interval Too Small", timer.detail};
   }
   const std::string body(reinterpret_cast<const char*>(mbuf_buf(msg->mb)), mbuf_get_left(msg->mb));
-  if (body.empty())
-    return Refusal{initial ? std::uint16_t{400} : std::uint16_t{488}, initial ? "Bad Request" : "Not Acceptable Here",
-                   initial ? "a SIPREC INVITE needs an SDP offer and recording metadata (RFC 7866 §9)"
-                           : "a re-INVITE without an SDP offer is not supported"};
+  if (body.empty() && initial)
+    return Refusal{400, "Bad Request", "a SIPREC INVITE needs an SDP offer and recording metadata (RFC 7866 §9)"};
+  if (body.empty()) {
+    // An offerless re-INVITE (RFC 3261 §14.2): a session refresh, typically (RFC 4028
+    // §7.4). The 200 carries our current SDP as the offer and the ACK the SRC's answer,
+    // which changes nothing: a recorder only receives.
+    ParsedRequest parsed;
+    parsed.timer = std::move(timer);
+    pending_message = msg;
+    pending = std::move(parsed);
+    return std::nullopt;
+  }
   const sip_hdr* content_type = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
   if (content_type == nullptr) return Refusal{400, "Bad Request", "a body without Content-Type (RFC 3261 §20.15)"};
   sip::MultipartLimits multipart_limits;
@@ -751,6 +761,20 @@ int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* m
   pending_message = nullptr;
   ParsedRequest request = std::move(pending);
   SessionChange change;
+  if (request.sdp.empty()) {
+    // Offerless: our SDP as it stands is the offer (see check_invite).
+    const std::string offer = session.sdp->answer();
+    *description = mbuf_alloc(offer.size() + 1);
+    if (offer.empty() || *description == nullptr ||
+        mbuf_write_mem(*description, reinterpret_cast<const std::uint8_t*>(offer.data()), offer.size()) != 0) {
+      *description = static_cast<mbuf*>(mem_deref(*description));
+      return ENOMEM;
+    }
+    (*description)->pos = 0;
+    if (session.started) start_session_timer(session);
+    info("siprec: session " + std::to_string(session.id) + " re-INVITE without an offer: answered with ours (a refresh)");
+    return 0;
+  }
   if (const auto refusal = apply_offer(session, request.sdp, change)) {
     // libre answers a failed offer handler with 488 and the error's text (sipsess reinvite_handler).
     warn("siprec: session " + std::to_string(session.id) + ": re-INVITE refused (488): " + refusal->detail);
@@ -974,12 +998,18 @@ void SiprecSignalling::Impl::on_libre_diagnostic(std::string_view text) {
 // %m, %H... conversions), and what was meant for stderr goes to the signalling's log
 // callback from the SIP thread, counted. Output to other streams is written as libre would.
 extern "C" int re_fprintf(FILE* stream, const char* fmt, ...) {
-  char text[512];
+  char text[1024];
   va_list ap;
   va_start(ap, fmt);
-  const int length = re_vsnprintf(text, sizeof text, fmt, ap);
+  int length = re_vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  if (length < 0) return length;
+  if (length < 0) {
+    // Longer than the buffer (libre returns -1 then): what fits is kept, and said to be cut.
+    text[sizeof text - 1] = '\0';
+    length = static_cast<int>(std::strlen(text));
+    if (length == 0) std::snprintf(text, sizeof text, "(a diagnostic libre could not format)");
+    length = static_cast<int>(std::strlen(text));
+  }
   if (stream == stderr && tw::siprec::t_signalling != nullptr) {
     tw::siprec::t_signalling->on_libre_diagnostic(text);
     return length;

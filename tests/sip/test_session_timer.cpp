@@ -63,7 +63,7 @@ TEST_CASE("The UAS answer follows RFC 4028 §9 for each kind of request", "[sip]
     CHECK(decision.refresher == Refresher::uas);
     CHECK(decision.response_headers().find("Require") == std::string::npos);
   }
-  SECTION("an interval below our Min-SE is refused 422 naming it; at the minimum it is taken") {
+  SECTION("an interval below our Min-SE is refused 422 naming it or raised for a UAC without timers; at the minimum it is taken") {
     request.session_expires = "89";
     request.uac_supports_timer = true;
     auto decision = decide_session_timer(request, 90);
@@ -74,6 +74,13 @@ TEST_CASE("The UAS answer follows RFC 4028 §9 for each kind of request", "[sip]
     decision = decide_session_timer(request, 90);
     CHECK(decision.kind == SessionTimerDecision::Kind::run);
     CHECK(decision.interval_s == 90);
+    // A UAC without timer support would not understand 422: raised to our minimum and we refresh.
+    request.session_expires = "30";
+    request.uac_supports_timer = false;
+    decision = decide_session_timer(request, 90);
+    CHECK(decision.kind == SessionTimerDecision::Kind::run);
+    CHECK(decision.interval_s == 90);
+    CHECK(decision.refresher == Refresher::uas);
   }
   SECTION("an unreadable Session-Expires or Min-SE is a bad request with the value in the detail") {
     request.session_expires = "soon";
