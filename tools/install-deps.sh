@@ -6,6 +6,7 @@
 #   tools/install-deps.sh --fuzz     ... and clang-14 with libFuzzer (tools/run-fuzzers.sh)
 #   tools/install-deps.sh --deb      ... and what CPack needs for the Debian package
 #   tools/install-deps.sh --asterisk ... and what building Asterisk needs (tools/interop)
+#   tools/install-deps.sh --fleet    ... and NATS and HAProxy for deploy/local-fleet.sh
 # Run as root (or with sudo).
 set -euo pipefail
 
@@ -51,9 +52,13 @@ for option in "$@"; do
       # ffmpeg is the reference G.722 encoder and decoder the [g722] tests check ours
       # against (a test tool only: tonewatch never links or runs it). SIPp (sip-tester)
       # is the SIP client the [siprec] tests drive the recorder's signalling with; nats-server
-      # (JetStream) the bus the [bus] tests run instances against.
+      # (JetStream) the bus the [bus] tests run instances against, and haproxy the balancer
+      # in front of deploy/local-fleet.sh's fleet ([deploy]).
       packages+=(sox chromium openssl pulseaudio pulseaudio-utils libasound2-plugins jackd2 bsdutils
-        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg sip-tester nats-server) ;;
+        python3-pytest python3-dask python3-distributed python3-matplotlib ffmpeg sip-tester nats-server haproxy) ;;
+    --fleet)
+      # deploy/local-fleet.sh: the bus (JetStream) and the balancer in front of the instances
+      packages+=(nats-server haproxy python3) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
       # curl and python3: benchmarks/serve_load.sh (health probe, the table)
@@ -69,7 +74,7 @@ for option in "$@"; do
       packages+=(build-essential pkg-config libedit-dev libjansson-dev libxml2-dev libsqlite3-dev uuid-dev
         libssl-dev jq sox) ;;
     *)
-      echo "usage: $0 [--tests] [--bench] [--fuzz] [--deb] [--asterisk]" >&2
+      echo "usage: $0 [--tests] [--bench] [--fuzz] [--deb] [--asterisk] [--fleet]" >&2
       exit 2 ;;
   esac
 done
