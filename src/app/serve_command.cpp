@@ -28,6 +28,7 @@
 #include "net/http_server.h"
 #include "server/call_registry.h"
 #include "server/dashboard.h"
+#include "server/dashboard_access.h"
 #include "server/event_hub.h"
 #include "server/fleet_view.h"
 #include "server/http_api.h"
@@ -427,6 +428,18 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet](std::string_view, std::string_view data) { fleet->on_calls(data); });
     fleet_subscriber->subscribe(std::string(bus::kAllHeartbeats),
                                 [&fleet](std::string_view, std::string_view data) { fleet->on_heartbeat(data); });
+    fleet_subscriber->subscribe(std::string(bus::kAllEvents),
+                                [&fleet](std::string_view subject, std::string_view data) { fleet->on_event(subject, data); });
+    // Acknowledgements made on other instances' wallboards of alerts this instance holds.
+    fleet_subscriber->subscribe(bus::acks_subject(instance_id), [&hub, &log](std::string_view, std::string_view data) {
+      const nlohmann::json ack = nlohmann::json::parse(data, nullptr, false);
+      const auto user = ack.is_object() ? server::DashboardAccess::clean_user_name(ack.value("user", std::string())) : std::nullopt;
+      if (!user || !ack.contains("seq") || !ack["seq"].is_number_unsigned() || !ack.contains("call") || !ack["call"].is_string()) {
+        log.write("bus_ack_refused", "an acknowledgement from the bus could not be read");
+        return;
+      }
+      hub.acknowledge(ack["call"].get<std::string>(), ack["seq"].get<std::uint64_t>(), *user);
+    });
   }
   // The bus's thread calls into the registry, the dashboard feed and the log: it stops
   // before they go, however this function is left (the normal way stops it further down).
@@ -451,6 +464,16 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   std::unique_ptr<net::HttpServer> http;
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
   api.before_metrics = [&] { registry->publish_live_counters(); };
+  if (bus) {
+    api.forward_ack = [&](const std::string& call, std::uint64_t seq, const std::string& user) -> std::optional<std::string> {
+      const auto holder = fleet->alert_holder(call, seq);
+      if (!holder) return std::nullopt;
+      if (!holder->open) return std::string();
+      const std::string request = nlohmann::json{{"call", call}, {"seq", seq}, {"user", user}}.dump();
+      if (!bus->send(bus::acks_subject(holder->instance), request)) return std::nullopt;
+      return holder->instance;
+    };
+  }
   api.on_stream_request = [&log](const std::string& call, const std::string& request, const std::string& user) {
     log.write("stream_" + request + "_requested", request + " of call " + call + "'s stream asked by " + user,
               {{"call", call}, {"request", request}, {"user", user}});

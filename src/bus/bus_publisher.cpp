@@ -115,6 +115,12 @@ void BusPublisher::on_event(const alerts::Event& event) noexcept {
   }
 }
 
+bool BusPublisher::send(const std::string& subject, const std::string& data) {
+  if (!connection_) return false;
+  return natsConnection_Publish(connection_->connection, subject.c_str(), data.data(), static_cast<int>(data.size())) == NATS_OK &&
+         natsConnection_FlushTimeout(connection_->connection, 1000) == NATS_OK;
+}
+
 BusPublisher::Outcome BusPublisher::publish(const Pending& pending, std::string& why) {
   Connection& c = *connection_;
   jsErrCode error = static_cast<jsErrCode>(0);

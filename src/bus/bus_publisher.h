@@ -85,6 +85,11 @@ class BusPublisher final : public alerts::EventSink {
   /// the bus and never throws.
   void on_event(const alerts::Event& event) noexcept override;
 
+  /// Sends one core NATS message now (an acknowledgement for the instance holding the
+  /// alert): not kept, not retried. False when it could not be handed to the connection.
+  /// Between start() and stop(), from any thread (nats.c connections are thread-safe).
+  bool send(const std::string& subject, const std::string& data);
+
   const BusStats& stats() const noexcept { return stats_; }
   /// Connected now, and how often the connection was lost.
   const ConnectionState& connection_state() const noexcept { return state_; }

@@ -20,6 +20,8 @@ std::string heartbeat_subject(std::string_view instance) { return "tonewatch.hea
 
 std::string calls_subject(std::string_view instance) { return "tonewatch.calls." + subject_token(instance); }
 
+std::string acks_subject(std::string_view instance) { return "tonewatch.acks." + subject_token(instance); }
+
 std::string event_message_id(std::string_view instance, std::string_view run, std::string_view call_id, std::uint64_t sequence) {
   return std::string(instance) + ":" + std::string(run) + ":" + std::string(call_id) + ":" + std::to_string(sequence);
 }

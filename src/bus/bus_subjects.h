@@ -4,6 +4,7 @@
 //   tonewatch.events.<instance>.<call>    each event of a call (JetStream stream TONEWATCH_EVENTS)
 //   tonewatch.heartbeat.<instance>        once a second while the instance runs (core NATS)
 //   tonewatch.calls.<instance>            once a second: its live and recent calls, for the fleet's wallboards (core NATS)
+//   tonewatch.acks.<instance>             an acknowledgement made elsewhere of an alert the instance holds (core NATS)
 // NATS subjects are '.'-separated tokens; a token may not be empty nor hold '.', '*',
 // '>' or white space (NATS "Subject-Based Messaging": subject names).
 
@@ -31,7 +32,11 @@ std::string heartbeat_subject(std::string_view instance);
 /// "tonewatch.calls.<instance>".
 std::string calls_subject(std::string_view instance);
 
-/// What a subscriber to every instance's heartbeats and calls subscribes to.
+/// "tonewatch.acks.<instance>".
+std::string acks_subject(std::string_view instance);
+
+/// What a subscriber to every instance's heartbeats, calls and events subscribes to.
+inline constexpr std::string_view kAllEvents = "tonewatch.events.>";
 inline constexpr std::string_view kAllHeartbeats = "tonewatch.heartbeat.>";
 inline constexpr std::string_view kAllCalls = "tonewatch.calls.>";
 

@@ -256,7 +256,19 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
     if (alerts.size() >= kSnapshotAlerts) break;
     json alert = alert_json(r);
     alert["explanation"] = report::report_ui_json({r.event})["explanations"][0];
+    if (fleet_ != nullptr) alert["instance"] = own_instance_;
     alerts.push_back(std::move(alert));
+  }
+  if (fleet_ != nullptr) {
+    for (json& alert : fleet_->open_alerts(kSnapshotAlerts)) {
+      if (alerts.size() >= 2 * kSnapshotAlerts) break;
+      try {
+        alert["explanation"] = report::report_ui_json({alerts::event_from_json(alert)})["explanations"][0];
+      } catch (const std::exception&) {
+        continue;  // an event this version cannot read: not shown rather than shown wrong
+      }
+      alerts.push_back(std::move(alert));
+    }
   }
   // Readable names of evidence features: the report's, so toasts say what the report says.
   static const json features = report::report_ui_json({})["features"];
@@ -324,6 +336,21 @@ std::string DashboardFeed::tick_message() {
 void DashboardFeed::set_fleet(FleetView* fleet, std::string own_instance) {
   fleet_ = fleet;
   own_instance_ = std::move(own_instance);
+  // Other instances' alerts and acknowledgements reach every wallboard as they happen, as
+  // this instance's own do (on_event): every connection gets them, like the local ones.
+  fleet_->set_listener([this](const json& message) {
+    json m = message;
+    if (m.value("type", "") == "alert") {
+      try {
+        m["alert"]["explanation"] = report::report_ui_json({alerts::event_from_json(m["alert"])})["explanations"][0];
+      } catch (const std::exception&) {
+        return;  // an event this version cannot read: not shown rather than shown wrong
+      }
+    }
+    const std::string text = m.dump();
+    std::lock_guard<std::mutex> lock(clients_mutex_);
+    for (auto& [id, client] : clients_) client.outbox->send(text);
+  });
 }
 
 std::string DashboardFeed::fleet_message() const {

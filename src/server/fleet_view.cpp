@@ -81,6 +81,81 @@ void FleetView::on_heartbeat(std::string_view data) {
   if (instance != config_.own_instance) heard(instance, message.value("ts_ms", std::int64_t{0}));
 }
 
+void FleetView::on_event(std::string_view subject, std::string_view data) {
+  // tonewatch.events.<instance>.<call>: the instance is the third token.
+  constexpr std::string_view kPrefix = "tonewatch.events.";
+  if (subject.substr(0, kPrefix.size()) != kPrefix) return;
+  const std::string_view rest = subject.substr(kPrefix.size());
+  const std::string instance(rest.substr(0, rest.find('.')));
+  if (instance == config_.own_instance) return;
+  if (data.size() > 65536) return;  // events are small; a huge one is not ours to show
+  nlohmann::json event = nlohmann::json::parse(data, nullptr, false);
+  if (!event.is_object() || !event.contains("call") || !event["call"].is_string() || !event.contains("seq") ||
+      !event["seq"].is_number_unsigned()) {
+    const std::lock_guard lock(mutex_);
+    ++malformed_;
+    return;
+  }
+  const std::string call = event["call"].get<std::string>();
+  nlohmann::json message;
+  if (event.value("kind", "") == "alert") {
+    event["instance"] = instance;
+    event["raised_unix_ms"] = unix_ms_now();
+    event["acknowledged_by"] = nullptr;
+    event["acknowledged_unix_ms"] = nullptr;
+    const std::pair<std::string, std::uint64_t> key{call, event["seq"].get<std::uint64_t>()};
+    {
+      const std::lock_guard lock(mutex_);
+      if (alerts_.count(key) != 0) return;  // a redelivery
+      alerts_[key] = RemoteAlert{event, true};
+      alert_order_.push_back(key);
+      while (alert_order_.size() > config_.max_alerts) {
+        alerts_.erase(alert_order_.front());
+        alert_order_.pop_front();
+      }
+    }
+    message = {{"type", "alert"}, {"alert", std::move(event)}};
+  } else if (event.value("type", "") == "alert_acknowledged" && event.contains("details") && event["details"].is_object()) {
+    const nlohmann::json& d = event["details"];
+    const std::uint64_t alert_seq = d.value("alert_seq", std::uint64_t{0});
+    {
+      const std::lock_guard lock(mutex_);
+      const auto found = alerts_.find({call, alert_seq});
+      if (found != alerts_.end()) {
+        found->second.open = false;
+        found->second.alert["acknowledged_by"] = d.value("acknowledged_by", std::string());
+        found->second.alert["acknowledged_unix_ms"] = d.value("acknowledged_unix_ms", std::int64_t{0});
+      }
+    }
+    message = {{"type", "ack"},
+               {"call", call},
+               {"seq", alert_seq},
+               {"acknowledged_by", d.value("acknowledged_by", std::string())},
+               {"acknowledged_unix_ms", d.value("acknowledged_unix_ms", std::int64_t{0})},
+               {"instance", instance}};
+  } else {
+    return;
+  }
+  if (listener_) listener_(message);
+}
+
+std::optional<FleetView::AlertHolder> FleetView::alert_holder(const std::string& call, std::uint64_t sequence) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = alerts_.find({call, sequence});
+  if (found == alerts_.end()) return std::nullopt;
+  return AlertHolder{found->second.alert.value("instance", std::string()), found->second.open};
+}
+
+std::vector<nlohmann::json> FleetView::open_alerts(std::size_t limit) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<nlohmann::json> out;
+  for (auto it = alert_order_.rbegin(); it != alert_order_.rend() && out.size() < limit; ++it) {
+    const auto found = alerts_.find(*it);
+    if (found != alerts_.end() && found->second.open) out.push_back(found->second.alert);
+  }
+  return out;
+}
+
 void FleetView::sweep() {
   const double now = config_.now_s();
   for (auto& [id, instance] : instances_) {

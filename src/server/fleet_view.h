@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -30,6 +31,7 @@ struct FleetViewConfig {
   double lost_after_s = 10.0;        ///< issue 25: lost calls shown within 10 s
   std::size_t max_recent = 200;      ///< other instances' ended calls kept
   std::size_t max_message_bytes = 8 << 20;
+  std::size_t max_alerts = 1000;     ///< other instances' alerts remembered
   /// Seconds on a steady clock; tests give their own.
   std::function<double()> now_s;
 };
@@ -43,6 +45,25 @@ class FleetView {
   void on_calls(std::string_view data);
   /// A tonewatch.heartbeat.<instance> message: {"instance","ts_ms",...}. Any thread.
   void on_heartbeat(std::string_view data);
+  /// An event another instance published (tonewatch.events.<instance>.<call>): its
+  /// supervisor alerts and their acknowledgements are the fleet's. Any thread.
+  void on_event(std::string_view subject, std::string_view data);
+
+  /// Told of another instance's alert ({"type":"alert","alert":{..,"instance"}}) or of an
+  /// acknowledgement of one ({"type":"ack","call","seq","acknowledged_by",
+  /// "acknowledged_unix_ms"}), as the dashboard feed's messages; called on the subscriber's
+  /// thread, outside the view's lock. Set before any message flows.
+  void set_listener(std::function<void(const nlohmann::json& message)> listener) { listener_ = std::move(listener); }
+
+  /// Another instance's alert as this view knows it: who holds it, and whether it is still
+  /// open (not acknowledged).
+  struct AlertHolder {
+    std::string instance;
+    bool open = true;
+  };
+  std::optional<AlertHolder> alert_holder(const std::string& call, std::uint64_t sequence) const;
+  /// Other instances' open alerts (newest first, at most `limit`), each with "instance".
+  std::vector<nlohmann::json> open_alerts(std::size_t limit) const;
 
   /// Live calls other instances hold, each row with "instance". Any thread.
   std::vector<nlohmann::json> rows();
@@ -71,6 +92,14 @@ class FleetView {
   std::map<std::string, Instance> instances_;
   std::deque<nlohmann::json> lost_;  // newest first
   std::uint64_t malformed_ = 0;
+  // Other instances' alerts by (call, seq), in arrival order for the bound.
+  struct RemoteAlert {
+    nlohmann::json alert;  // the event, with "instance", "raised_unix_ms", acknowledgement fields
+    bool open = true;
+  };
+  std::map<std::pair<std::string, std::uint64_t>, RemoteAlert> alerts_;
+  std::deque<std::pair<std::string, std::uint64_t>> alert_order_;
+  std::function<void(const nlohmann::json&)> listener_;
 };
 
 }  // namespace tw::server

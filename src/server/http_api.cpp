@@ -154,6 +154,15 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
       const auto ack = c.hub.acknowledge(parts[2], seq, *user);
       if (!ack) {
         if (c.hub.acknowledged_already(parts[2], seq)) return net::Response::json(409, R"({"error":"already acknowledged"})");
+        if (c.forward_ack) {
+          // Another instance's alert: the acknowledgement goes to it over the bus, and comes
+          // back to every wallboard as its alert_acknowledged event.
+          if (const auto holder = c.forward_ack(parts[2], seq, *user)) {
+            if (holder->empty()) return net::Response::json(409, R"({"error":"already acknowledged"})");
+            return net::Response::json(
+                202, nlohmann::json{{"call", parts[2]}, {"seq", seq}, {"forwarded_to", *holder}, {"by", *user}}.dump());
+          }
+        }
         return net::Response::json(404, R"({"error":"no such alert"})");
       }
       return net::Response::json(200, alerts::to_json(*ack).dump());

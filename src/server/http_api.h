@@ -3,6 +3,7 @@
 // JSON, and the /events WebSocket feed. (The supervisor's pages build on these.)
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,11 @@ struct ApiContext {
   std::function<void()> before_metrics = {};
   /// Told of each pause or resume asked of a call's stream (for the log).
   std::function<void(const std::string& call, const std::string& request, const std::string& user)> on_stream_request = {};
+  /// In a fleet (docs/fleet.md): an acknowledgement of an alert this instance does not hold
+  /// goes to the instance that does. Returns that instance's id when it was sent there,
+  /// "" when the alert is known there but already acknowledged, nullopt when nobody in the
+  /// fleet is known to hold it.
+  std::function<std::optional<std::string>(const std::string& call, std::uint64_t seq, const std::string& user)> forward_ack = {};
 };
 
 /// A call's status as the API shows it (with its open episodes and alerts from the hub).

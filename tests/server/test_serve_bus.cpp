@@ -192,3 +192,51 @@ TEST_CASE("serve --bus: one instance's wallboard shows another's live call and m
   CHECK(lists_call(snapshot.value("recent", nlohmann::json::array()), "fleet-call", "verdict", "lost with instance fleet-a"));
   CHECK(b.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("serve --bus: an alert raised on one instance shows on another and an acknowledgement made on a second shows on a third",
+          "[serve][bus][e2e]") {
+  const std::string dir = tw::test::fresh_dir("serve-bus-acks");
+  tw::test::NatsServer nats(dir + "/nats");
+  tw::test::ServeProcess a(dir + "/out-a", {"--bus", nats.url(), "--instance-id", "ack-a", "--quiet"});
+  tw::test::ServeProcess b(dir + "/out-b", {"--bus", nats.url(), "--instance-id", "ack-b", "--quiet"});
+  tw::test::ServeProcess c(dir + "/out-c", {"--bus", nats.url(), "--instance-id", "ack-c", "--quiet"});
+  tw::test::WsClient feed_b(b.http_port(), "/dashboard/feed");
+  tw::test::WsClient feed_c(c.http_port(), "/dashboard/feed");
+  REQUIRE(feed_b.connected());
+  REQUIRE(feed_c.connected());
+  // The example raises its supervisor alert 18 s in: 2.25 s at 8x real time.
+  tw::test::StreamPlayer player(a.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "ack-call", {}, 8.0);
+  std::uint64_t seq = 0;
+  const bool alerted = read_feed_until(feed_b, 15.0, [&](const nlohmann::json& m) {
+    if (m.value("type", "") != "alert" || !m.contains("alert")) return false;
+    const auto& alert = m["alert"];
+    if (alert.value("call", "") != "ack-call" || alert.value("instance", "") != "ack-a") return false;
+    seq = alert.value("seq", std::uint64_t{0});
+    return alert.contains("explanation");
+  });
+  INFO(a.err() << b.err() << c.err());
+  REQUIRE(alerted);
+  // Acknowledged on b, which does not hold the call: forwarded to a over the bus.
+  const auto acked_at = std::chrono::steady_clock::now();
+  const auto reply = tw::test::http_request(b.http_port(), "POST", "/api/alerts/ack-call/" + std::to_string(seq) + "/ack?user=sup1");
+  CHECK(reply.status == 202);
+  CHECK(nlohmann::json::parse(reply.body, nullptr, false).value("forwarded_to", "") == "ack-a");
+  // c's wallboard hears of it within a second.
+  const bool seen = read_feed_until(feed_c, 5.0, [&](const nlohmann::json& m) {
+    return m.value("type", "") == "ack" && m.value("call", "") == "ack-call" && m.value("seq", std::uint64_t{0}) == seq &&
+           m.value("acknowledged_by", "") == "sup1";
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - acked_at).count();
+  CHECK(seen);
+  CHECK(seconds <= 1.0);
+  // a holds it acknowledged; a second acknowledgement anywhere is refused as a repeat.
+  const auto alerts = nlohmann::json::parse(tw::test::http_request(a.http_port(), "GET", "/api/alerts").body);
+  bool acknowledged = false;
+  for (const auto& alert : alerts["alerts"])
+    if (alert.value("call", "") == "ack-call" && alert.value("seq", std::uint64_t{0}) == seq)
+      acknowledged = alert.value("acknowledged_by", nlohmann::json()) == "sup1";
+  CHECK(acknowledged);
+  CHECK(tw::test::http_request(c.http_port(), "POST", "/api/alerts/ack-call/" + std::to_string(seq) + "/ack?user=sup2").status == 409);
+  CHECK(tw::test::http_request(c.http_port(), "POST", "/api/alerts/no-such-call/1/ack?user=sup2").status == 404);
+  CHECK(player.wait(60.0) == 0);
+}
