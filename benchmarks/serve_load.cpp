@@ -437,6 +437,9 @@ int main(int argc, char** argv) {
                "One socket write per WebSocket message (default: one per call per 20 ms tick, both tracks together)");
   int siprec_port = 0;
   std::string serve_log;
+  std::string protocol_label;
+  app.add_option("--protocol-label", protocol_label,
+                 "What the JSON and the table call the run (default: twilio or siprec), e.g. twilio-bus for a server on the bus");
   app.add_option("--siprec-port", siprec_port,
                  "SIPREC calls instead of Twilio: SIPp sets up each session with the server's SIP on this port "
                  "(tests/siprec/scenarios/siprec_media_call.xml) and this sends its two PCMU RTP streams");
@@ -536,7 +539,7 @@ int main(int argc, char** argv) {
   const double run_window = steady_start ? seconds - (ramp_s + 5.0) : NAN;
 
   json out;
-  out["protocol"] = siprec ? "siprec" : "twilio";
+  out["protocol"] = !protocol_label.empty() ? protocol_label : siprec ? "siprec" : "twilio";
   out["calls"] = calls;
   out["connected"] = connected;
   out["refused"] = refused;

@@ -11,6 +11,9 @@
 # sets up the sessions with tests/siprec/scenarios/siprec_media_call.xml, serve_load sends
 # each one's two PCMU RTP streams), side by side in one table (default: twilio). Each
 # run's JSON: serve-load-N.json (Twilio), serve-load-siprec-N.json (SIPREC).
+# PROTOCOLS="twilio twilio-bus": Twilio calls, then the same with the instance on the fleet's
+# bus (a nats-server -js of its own, `--bus`: every event to JetStream, the calls message and
+# heartbeat each second, the fleet subscriber), for the bus's cost per call-second (docs/fleet.md).
 # io_cores and work_cores: CPU cores of the network thread(s) and of the workers
 # together over the steady window (the server's threads are named tw-io, tw-worker).
 # fft_ns: the machine's speed just before the run, CPU ns of one 320-point KissFFT
@@ -30,7 +33,7 @@ done
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB"
 echo "kernel: $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s %7s\n' protocol calls connected lag_p50 lag_p99 alert_p50 \
+printf '%-10s %6s %9s %9s %10s %10s %9s %9s %9s %12s %8s %8s %10s %7s\n' protocol calls connected lag_p50 lag_p99 alert_p50 \
   alert_p99 "KiB/call" "heap/call" "cpu_ms/call-s" dropped net_cores work_cores fft_ns
 
 out=$(mktemp -d)
@@ -47,8 +50,17 @@ for protocol in ${PROTOCOLS:-twilio}; do
     # Four RTP/RTCP ports per call: a range for 2,500 calls.
     ingest=(--siprec "127.0.0.1:$sip_port" --rtp-ports 20000-29999)
     load_args=(--siprec-port "$sip_port" --serve-log "$out/serve-$protocol-$n.log")
+  elif [[ $protocol == twilio-bus ]]; then
+    nats_port=$(free_port)
+    json="serve-load-bus-$n.json"
+    nats=$(command -v nats-server || echo /usr/sbin/nats-server)
+    "$nats" -js -a 127.0.0.1 -p "$nats_port" -sd "$out/nats-$n" > "$out/nats-$n.log" 2>&1 &
+    nats_pid=$!
+    for _ in $(seq 50); do (exec 3<> "/dev/tcp/127.0.0.1/$nats_port") 2> /dev/null && break; sleep 0.1; done
+    ingest=(--bus "nats://127.0.0.1:$nats_port" --instance-id bench)
+    load_args=(--protocol-label twilio-bus)
   elif [[ $protocol != twilio ]]; then
-    echo "serve_load.sh: PROTOCOLS: '$protocol' is not twilio or siprec" >&2
+    echo "serve_load.sh: PROTOCOLS: '$protocol' is not twilio, twilio-bus or siprec" >&2
     exit 2
   fi
   "$tonewatch" serve --listen "127.0.0.1:$port" --out "$out/calls-$protocol-$n" --quiet --max-calls 0 "${ingest[@]}" ${SERVE_ARGS:-} \
@@ -62,6 +74,10 @@ for protocol in ${PROTOCOLS:-twilio}; do
     > "$out/load-$protocol-$n.log" 2>&1 || echo "serve_load exited $? for $protocol N=$n (see $json)" >&2
   kill -TERM "$server"
   wait "$server" || true
+  if [[ $protocol == twilio-bus ]]; then
+    kill -TERM "$nats_pid"
+    wait "$nats_pid" || true
+  fi
   python3 - "$json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -70,7 +86,7 @@ threads = d.get("server_cpu_cores_by_thread", {})  # CPU cores by thread name: t
 # The network side: tw-io (HTTP/WebSocket), and for SIPREC tw-rtp (RTP), tw-sip (libre) and tw-siprec.
 net = sum(v for k, v in threads.items() if k in ("tw-io", "tw-rtp", "tw-sip", "tw-siprec"))
 ms = lambda v: float("nan") if v is None else v  # no sample (JSON null): printed as nan, not a crash
-print(f'{d.get("protocol", "twilio"):8s} {d["calls"]:6d} {d["connected"]:9d} {ms(d["analysis_lag_ms"]["p50"]):7.1f}ms {ms(d["analysis_lag_ms"]["p99"]):8.1f}ms '
+print(f'{d.get("protocol", "twilio"):10s} {d["calls"]:6d} {d["connected"]:9d} {ms(d["analysis_lag_ms"]["p50"]):7.1f}ms {ms(d["analysis_lag_ms"]["p99"]):8.1f}ms '
       f'{ms(d["alert_latency_ms"]["p50"]):8.1f}ms {ms(d["alert_latency_ms"]["p99"]):7.1f}ms {d["memory_kib_per_call"]:9.0f} '
       f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f} '
       f'{net:8.2f} {threads.get("tw-worker", float("nan")):10.2f} '

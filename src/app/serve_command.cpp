@@ -425,7 +425,11 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     dashboard.feed().set_fleet(fleet.get(), instance_id);
     calls_for_bus = [&dashboard] { return dashboard.feed().fleet_message(); };
     fleet_subscriber = std::make_unique<bus::BusSubscriber>(bus_options.endpoint("tonewatch " + instance_id + " fleet"));
-    fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet](std::string_view, std::string_view data) { fleet->on_calls(data); });
+    // Our own calls message comes back too: skipped before it is parsed (it is the largest).
+    fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet, own = bus::calls_subject(instance_id)](
+                                                                 std::string_view subject, std::string_view data) {
+      if (subject != own) fleet->on_calls(data);
+    });
     fleet_subscriber->subscribe(std::string(bus::kAllHeartbeats),
                                 [&fleet](std::string_view, std::string_view data) { fleet->on_heartbeat(data); });
     fleet_subscriber->subscribe(std::string(bus::kAllEvents),
