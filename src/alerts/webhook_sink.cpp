@@ -301,8 +301,9 @@ void WebhookSink::on_event(const Event& event) noexcept {
       filtered_out_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    const std::optional<std::uint64_t> sequence = spool_.append([&event](std::uint64_t s) {
-      return SpooledEvent{s, webhook_idempotency_key(event.call_id, s), webhook_body(event, s)};
+    const bool by_event = config_.key_by_event_sequence;
+    const std::optional<std::uint64_t> sequence = spool_.append([&event, by_event](std::uint64_t s) {
+      return SpooledEvent{s, webhook_idempotency_key(event.call_id, by_event ? event.sequence : s), webhook_body(event, s)};
     });
     if (sequence) {
       accepted_.fetch_add(1, std::memory_order_relaxed);

@@ -84,6 +84,10 @@ struct WebhookConfig {
   std::chrono::milliseconds retry_after_max{600'000};  ///< a longer Retry-After is cut to this
   std::optional<unsigned> max_attempts;  ///< nullopt: retry until delivered (or the bound drops it)
   WebhookFilter filter;
+  /// The Idempotency-Key from the event's own identity, <call id>:<the event's seq>, instead
+  /// of the spool's sequence: what several instances delivering one event agree on (a
+  /// fleet on the bus, docs/fleet.md), since each has a spool of its own.
+  bool key_by_event_sequence = false;
   /// Where warnings go (permanent failures, outages and recoveries, drops, spool
   /// errors); called from the sender threads. Empty: standard error.
   std::function<void(const std::string&)> log;

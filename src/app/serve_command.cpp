@@ -25,6 +25,7 @@
 #include "bus/bus_publisher.h"
 #include "bus/bus_subjects.h"
 #include "bus/bus_subscriber.h"
+#include "bus/webhook_queue.h"
 #include "net/http_server.h"
 #include "server/call_registry.h"
 #include "server/dashboard.h"
@@ -360,8 +361,12 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
 
   server::Metrics metrics;
   server::EventHub hub(metrics, quiet ? nullptr : &out);
-  const std::unique_ptr<alerts::WebhookSink> webhook = webhook_options.make_sink(out_dir, err, "tonewatch serve: ");
-  if (webhook) hub.add_sink(*webhook);
+  // In a fleet the key is the event's own call:seq, the same whichever instance delivers it.
+  const std::unique_ptr<alerts::WebhookSink> webhook =
+      webhook_options.make_sink(out_dir, err, "tonewatch serve: ", bus_options.enabled());
+  // On the bus, webhooks are fed by the fleet's queue (below), not by this instance's hub:
+  // each alert is delivered once by the fleet, whichever instance raised it.
+  if (webhook && !bus_options.enabled()) hub.add_sink(*webhook);
   const server::ServerLog log{&err, log_format == "json"};
   // The fleet's bus (issue 25): every event also to NATS JetStream, off the analysis path
   // (the hub's sinks run on the event delivery thread; the publisher has its own thread).
@@ -388,6 +393,35 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     fleet = std::make_unique<server::FleetView>(std::move(fleet_config));
     bus = std::make_unique<bus::BusPublisher>(std::move(bus_config));
     hub.add_sink(*bus);
+  }
+  std::unique_ptr<bus::WebhookQueue> webhook_queue;
+  if (bus && webhook) {
+    bus::WebhookQueueConfig queue_config;
+    queue_config.endpoint = bus_options.endpoint("tonewatch " + instance_id + " webhooks");
+    queue_config.event_max_age = std::chrono::hours(24);
+    queue_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
+    queue_config.handle = [&webhook, &webhook_queue, &log](std::string_view data, const std::function<void()>& still_working) {
+      alerts::Event event;
+      try {
+        event = alerts::event_from_json(nlohmann::json::parse(data));
+      } catch (const std::exception& e) {
+        log.write("bus_webhook_unreadable", std::string("an event from the bus could not be read for the webhooks: ") + e.what());
+        return true;  // it never will be: not offered again
+      }
+      // Into this instance's spool, then wait until every URL has it (or refused it for
+      // good), telling JetStream every few seconds that the delivery goes on.
+      webhook->on_event(event);
+      auto renewed = std::chrono::steady_clock::now();
+      while (!webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(1))) {
+        if (webhook_queue->stopping()) return false;  // handed back: another instance, or the next start
+        if (std::chrono::steady_clock::now() - renewed >= std::chrono::seconds(2)) {  // ack_wait is 10 s
+          still_working();
+          renewed = std::chrono::steady_clock::now();
+        }
+      }
+      return true;
+    };
+    webhook_queue = std::make_unique<bus::WebhookQueue>(std::move(queue_config));
   }
 
   alerts::AsyncEventSink events(hub, kEventQueue);
@@ -508,6 +542,12 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
            (webhook ? webhook_metrics(webhook->stats()) : std::string()) + (siprec ? siprec->metrics_text() : std::string()) +
            (bus ? bus_metrics(*bus) + fleet_metrics(*fleet) : std::string()) +
+           (webhook_queue ? stat_line("tonewatch_bus_webhook_events_total", "Alerts this instance delivered for the fleet from the bus's queue",
+                                      "counter", webhook_queue->stats().handled) +
+                                stat_line("tonewatch_bus_webhook_redelivered_total",
+                                          "... of which another instance had been given first (it stopped or died)", "counter",
+                                          webhook_queue->stats().redelivered)
+                          : std::string()) +
            process_metrics(start_unix_s, model_label);
   };
   config.http = [&](const net::Request& r) {
@@ -556,6 +596,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
       route.max_connections = max_feed_clients;
     }
   }
+  if (webhook_queue) webhook_queue->start();
   if (bus) {
     // Before anything listens: an unreadable credentials or CA file is an error at start.
     heartbeat_for_bus = [&registry, &bus_http_port] {
@@ -608,6 +649,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   workers.wait_idle(600.0);
   events.flush();
   if (bus) bus->stop(std::chrono::seconds(10));  // what waits for the bus gets 10 s to go
+  // Alerts still on the bus are the fleet's: another instance (or the next start) delivers them.
+  if (webhook_queue) webhook_queue->stop();
   if (webhook && !webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
     log.write("webhook_unflushed", "webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start");
   }

@@ -19,7 +19,7 @@ void WebhookOptions::add_to(CLI::App* cmd, const std::string& what) {
 }
 
 std::unique_ptr<alerts::WebhookSink> WebhookOptions::make_sink(const std::string& out_dir, std::ostream& err,
-                                                               const std::string& log_prefix) const {
+                                                               const std::string& log_prefix, bool by_event_key) const {
   if (urls.empty()) return nullptr;
   alerts::WebhookConfig w;
   w.urls = urls;
@@ -27,6 +27,7 @@ std::unique_ptr<alerts::WebhookSink> WebhookOptions::make_sink(const std::string
   w.secret = !secret.empty() ? secret : (env_secret != nullptr ? env_secret : "");
   w.spool_directory = spool.empty() ? std::filesystem::path(out_dir) / ".webhook-spool" : std::filesystem::path(spool);
   w.spool_max_bytes = static_cast<std::uint64_t>(spool_max_mb * 1024.0 * 1024.0);
+  w.key_by_event_sequence = by_event_key;
   if (w.secret.empty()) {
     err << log_prefix << "warning: webhooks are not signed: a receiver cannot tell tonewatch's alerts from anyone's "
         << "(--webhook-secret or TONEWATCH_WEBHOOK_SECRET; receivers check X-Tonewatch-Signature)\n";

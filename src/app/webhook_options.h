@@ -24,8 +24,9 @@ struct WebhookOptions {
   /// The sink for the URLs (nullptr when there are none), its spool under
   /// `out_dir` unless --webhook-spool says otherwise, its log lines on `err`
   /// after `log_prefix`.
+  /// `by_event_key`: the Idempotency-Key from the event's identity (in a fleet on the bus).
   std::unique_ptr<alerts::WebhookSink> make_sink(const std::string& out_dir, std::ostream& err,
-                                                 const std::string& log_prefix) const;
+                                                 const std::string& log_prefix, bool by_event_key = false) const;
 };
 
 }  // namespace tw::app

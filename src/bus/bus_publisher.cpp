@@ -11,6 +11,7 @@
 
 #include "alerts/event.h"
 #include "bus/bus_connection.h"
+#include "bus/event_stream.h"
 #include "bus/bus_subjects.h"
 
 namespace tw::bus {
@@ -98,7 +99,8 @@ void BusPublisher::stop(std::chrono::milliseconds drain) {
 
 void BusPublisher::on_event(const alerts::Event& event) noexcept {
   try {
-    Pending pending{event_subject(config_.instance_id, event.call_id), event_message_id(config_.instance_id, run_id_, event.call_id, event.sequence),
+    const bool notify = event.kind == alerts::EventKind::alert || event.type == "alert_acknowledged";
+    Pending pending{event_subject(config_.instance_id, event.call_id, notify), event_message_id(config_.instance_id, run_id_, event.call_id, event.sequence),
                     alerts::to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
     {
       const std::lock_guard lock(mutex_);
@@ -138,29 +140,12 @@ BusPublisher::Outcome BusPublisher::publish(const Pending& pending, std::string&
     return Outcome::undeliverable;
   }
   if (!c.stream_ready) {
-    // The stream is made by the first instance that needs it and found by the others
-    // (js_AddStream of an existing stream with another configuration would fail).
-    jsStreamInfo* info = nullptr;
-    natsStatus status = js_GetStreamInfo(&info, c.jetstream, std::string(kEventStream).c_str(), nullptr, &error);
-    if (status == NATS_NOT_FOUND) {
-      jsStreamConfig stream;
-      jsStreamConfig_Init(&stream);
-      const std::string name(kEventStream), subjects(kEventSubjects);
-      const char* subject_list[] = {subjects.c_str()};
-      stream.Name = name.c_str();
-      stream.Subjects = subject_list;
-      stream.SubjectsLen = 1;
-      stream.Storage = js_FileStorage;
-      stream.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.event_max_age).count();
-      stream.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::minutes(10)).count();
-      status = js_AddStream(&info, c.jetstream, &stream, nullptr, &error);
-      if (status == NATS_OK) log("bus_stream_created", "created the JetStream stream " + name);
-    }
-    jsStreamInfo_Destroy(info);
-    if (status != NATS_OK) {
-      why = "the stream " + std::string(kEventStream) + ": " + reason(status);
+    bool created = false;
+    if (const std::string problem = ensure_event_stream(c.jetstream, config_.event_max_age, created); !problem.empty()) {
+      why = "the stream " + std::string(kEventStream) + ": " + problem;
       return Outcome::retry;
     }
+    if (created) log("bus_stream_created", "created the JetStream stream " + std::string(kEventStream));
     c.stream_ready = true;
   }
   jsPubOptions options;

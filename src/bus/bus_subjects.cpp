@@ -12,8 +12,8 @@ std::string subject_token(std::string_view text) {
   return out;
 }
 
-std::string event_subject(std::string_view instance, std::string_view call_id) {
-  return "tonewatch.events." + subject_token(instance) + "." + subject_token(call_id);
+std::string event_subject(std::string_view instance, std::string_view call_id, bool notify) {
+  return "tonewatch.events." + subject_token(instance) + "." + subject_token(call_id) + (notify ? ".notify" : ".event");
 }
 
 std::string heartbeat_subject(std::string_view instance) { return "tonewatch.heartbeat." + subject_token(instance); }

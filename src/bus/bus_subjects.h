@@ -1,7 +1,9 @@
 #pragma once
 // NATS subject names of the fleet's bus (issue 25), one place for the publisher, the
 // tests and the wallboard that will read them:
-//   tonewatch.events.<instance>.<call>    each event of a call (JetStream stream TONEWATCH_EVENTS)
+//   tonewatch.events.<instance>.<call>.<class>  each event of a call (JetStream stream TONEWATCH_EVENTS);
+//                                         class "notify" for what webhooks deliver (alerts and their
+//                                         acknowledgements), "event" for the rest
 //   tonewatch.heartbeat.<instance>        once a second while the instance runs (core NATS)
 //   tonewatch.calls.<instance>            once a second: its live and recent calls, for the fleet's wallboards (core NATS)
 //   tonewatch.acks.<instance>             an acknowledgement made elsewhere of an alert the instance holds (core NATS)
@@ -23,8 +25,12 @@ inline constexpr std::string_view kEventSubjects = "tonewatch.events.>";
 /// and an empty text "_". Other bytes (UTF-8 included) are kept.
 std::string subject_token(std::string_view text);
 
-/// "tonewatch.events.<instance>.<call>", each part made a token.
-std::string event_subject(std::string_view instance, std::string_view call_id);
+/// "tonewatch.events.<instance>.<call>.notify" (`notify`: an event webhooks deliver) or
+/// ".event", each part made a token.
+std::string event_subject(std::string_view instance, std::string_view call_id, bool notify);
+
+/// What the fleet's webhook queue reads: every instance's and call's notify events.
+inline constexpr std::string_view kNotifyEvents = "tonewatch.events.*.*.notify";
 
 /// "tonewatch.heartbeat.<instance>".
 std::string heartbeat_subject(std::string_view instance);

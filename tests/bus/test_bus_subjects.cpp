@@ -12,7 +12,8 @@ TEST_CASE("Call ids and instance ids become single NATS subject tokens", "[bus]"
   CHECK(subject_token("call.7 *x>\t") == "call_7__x__");
   CHECK(subject_token("") == "_");
   CHECK(subject_token("äöü") == "äöü");  // UTF-8 kept
-  CHECK(event_subject("node-1", "a.b") == "tonewatch.events.node-1.a_b");
+  CHECK(event_subject("node-1", "a.b", false) == "tonewatch.events.node-1.a_b.event");
+  CHECK(event_subject("node-1", "a.b", true) == "tonewatch.events.node-1.a_b.notify");
   CHECK(heartbeat_subject("node-1") == "tonewatch.heartbeat.node-1");
   CHECK(event_message_id("node-1", "1765000000000", "a.b", 42) == "node-1:1765000000000:a.b:42");
 }

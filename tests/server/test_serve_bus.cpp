@@ -8,7 +8,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <functional>
 #include <set>
 #include <string>
@@ -19,6 +22,7 @@
 
 #include "build_paths.h"
 #include "support/generic_stream.h"
+#include "support/http_receiver.h"
 #include "support/nats_server.h"
 #include "support/run_command.h"
 #include "support/serve_process.h"
@@ -35,7 +39,9 @@ void check_same_events(const std::vector<nlohmann::json>& file, const std::vecto
   std::set<std::uint64_t> sequences;
   for (std::size_t i = 0; i < file.size(); ++i) {
     INFO("event " << i << ": " << bus[i].dump());
-    CHECK(bus[i]["_subject"] == "tonewatch.events." + instance + "." + call);
+    // Alerts and their acknowledgements are the webhooks' (".notify"), the rest ".event".
+    const bool notify = file[i].value("kind", "") == "alert" || file[i].value("type", "") == "alert_acknowledged";
+    CHECK(bus[i]["_subject"] == "tonewatch.events." + instance + "." + call + (notify ? ".notify" : ".event"));
     CHECK(bus[i]["seq"] == file[i]["seq"]);
     CHECK(bus[i]["type"] == file[i]["type"]);
     CHECK(bus[i]["time_s"] == file[i]["time_s"]);
@@ -239,4 +245,91 @@ TEST_CASE("serve --bus: an alert raised on one instance shows on another and an 
   CHECK(tw::test::http_request(c.http_port(), "POST", "/api/alerts/ack-call/" + std::to_string(seq) + "/ack?user=sup2").status == 409);
   CHECK(tw::test::http_request(c.http_port(), "POST", "/api/alerts/no-such-call/1/ack?user=sup2").status == 404);
   CHECK(player.wait(60.0) == 0);
+}
+
+namespace {
+
+// Requests the receiver answered 2xx, by Idempotency-Key.
+std::map<std::string, int> delivered_keys(const tw::test::HttpReceiver& receiver) {
+  std::map<std::string, int> keys;
+  for (const auto& request : receiver.requests())
+    if (request.status >= 200 && request.status < 300) ++keys[request.header("idempotency-key")];
+  return keys;
+}
+
+// Failed webhook attempts the instance counts for the receiver's URL.
+double webhook_failures(const tw::test::ServeProcess& serve, const tw::test::HttpReceiver& receiver) {
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  return tw::test::metric_value(metrics, "tonewatch_webhook_failures_total{url=\"" + receiver.url() + "\"}");
+}
+
+}  // namespace
+
+TEST_CASE("serve --bus --webhook: the fleet delivers each alert once and an instance killed mid-delivery leaves it to another",
+          "[serve][bus][e2e]") {
+  const std::string dir = tw::test::fresh_dir("serve-bus-webhooks");
+  tw::test::NatsServer nats(dir + "/nats");
+  tw::test::HttpReceiver receiver;
+  auto serve_args = [&](const std::string& id) {
+    return std::vector<std::string>{"--bus", nats.url(), "--instance-id", id, "--quiet", "--webhook", receiver.url(),
+                                    "--webhook-spool", dir + "/spool-" + id};
+  };
+  tw::test::ServeProcess a(dir + "/out-a", serve_args("hook-a"));
+  tw::test::ServeProcess b(dir + "/out-b", serve_args("hook-b"));
+  INFO(a.err() << b.err());
+
+  // One call on a: its supervisor alert reaches the receiver once, though both instances
+  // have the webhook.
+  {
+    tw::test::StreamPlayer player(a.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "hook-call-1", {}, 20.0);
+    REQUIRE(player.wait(60.0) == 0);
+  }
+  REQUIRE(receiver.wait_for([](const auto& requests) { return !requests.empty(); }, std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a second delivery would come by now
+  auto keys = delivered_keys(receiver);
+  REQUIRE(keys.size() == 1);
+  CHECK(keys.begin()->first == "hook-call-1:2");
+  CHECK(keys.begin()->second == 1);
+
+  // The receiver is down when the next alert comes: whichever instance took it retries; it
+  // is killed mid-delivery, the receiver comes back, and the other delivers it, once.
+  std::atomic<bool> refusing{true};
+  receiver.set_handler([&refusing](const tw::test::HttpRequest&, std::size_t) {
+    tw::test::HttpReply reply;
+    reply.status = refusing ? 503 : 200;
+    return reply;
+  });
+  tw::test::StreamPlayer player(b.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "hook-call-2", {}, 20.0);
+  REQUIRE(player.wait(60.0) == 0);
+  REQUIRE(receiver.wait_for(
+      [](const auto& requests) {
+        for (const auto& r : requests)
+          if (r.header("idempotency-key") == "hook-call-2:2") return true;
+        return false;
+      },
+      std::chrono::seconds(20)));
+  // The instance delivering it is the one whose attempts fail.
+  const bool a_has = webhook_failures(a, receiver) > 0, b_has = webhook_failures(b, receiver) > 0;
+  REQUIRE(a_has != b_has);
+  tw::test::ServeProcess& holder = a_has ? a : b;
+  tw::test::ServeProcess& other = a_has ? b : a;
+  holder.stop(SIGKILL);
+  refusing = false;
+  // JetStream gives it to the other instance once its 10 s acknowledgement wait has passed.
+  const bool redelivered = receiver.wait_for(
+      [](const auto& requests) {
+        for (const auto& r : requests)
+          if (r.header("idempotency-key") == "hook-call-2:2" && r.status == 200) return true;
+        return false;
+      },
+      std::chrono::seconds(25));
+  INFO(other.err());
+  CHECK(redelivered);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  keys = delivered_keys(receiver);
+  CHECK(keys["hook-call-1:2"] == 1);
+  CHECK(keys["hook-call-2:2"] == 1);
+  const auto metrics = tw::test::http_request(other.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_webhook_redelivered_total") >= 1);
+  CHECK(other.stop(SIGTERM) == 0);
 }
