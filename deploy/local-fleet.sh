@@ -86,6 +86,7 @@ EOF
 
 # A start that fails half way stops what it started.
 failed_start() {
+  trap - ERR INT TERM
   stop > /dev/null 2>&1 || true
   exit 1
 }
@@ -104,6 +105,8 @@ start() {
   mkdir -p "$dir/logs"
   rm -rf "$dir/nats"
   : > "$dir/pids"
+  # Whatever goes wrong from here (or Ctrl-C), what was started is stopped.
+  trap failed_start ERR INT TERM
 
   # Ports: NATS, the front end's three, and three per instance.
   local -a ports
@@ -146,6 +149,7 @@ start() {
     echo "instance ${name#instance-} http://127.0.0.1:$http pid $pid"
   done < "$dir/pids"
   echo "state, logs and calls in $dir; stop with: $0 stop"
+  trap - ERR INT TERM
 }
 
 stop() {
@@ -160,6 +164,10 @@ stop() {
     local -a pids=()
     while read -r name pid rest; do
       [[ "$name" == "$group"* ]] || continue
+      # Only a process that is still what was started (a pid may have been reused since).
+      local program=${group/instance/tonewatch}
+      [[ "$program" == nats ]] && program=nats-server
+      grep -qa -- "$program" "/proc/$pid/cmdline" 2> /dev/null || continue
       if kill -0 "$pid" 2> /dev/null; then
         kill -TERM "$pid"
         pids+=("$pid")

@@ -375,6 +375,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   // set once what they read exists) is declared before it.
   std::function<std::string()> heartbeat_for_bus, calls_for_bus;
   std::atomic<int> bus_http_port{0};  // known once the server listens
+  // The fleet subscriber's connection state, for the fleet view (nobody is declared lost while
+  // we hear nothing ourselves); null before the subscriber exists and after it stops.
+  std::atomic<const bus::ConnectionState*> fleet_connection{nullptr};
   std::unique_ptr<server::FleetView> fleet;
   std::string instance_id;
   std::unique_ptr<bus::BusPublisher> bus;
@@ -390,6 +393,10 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     };
     server::FleetViewConfig fleet_config;
     fleet_config.own_instance = instance_id;
+    fleet_config.listening = [&fleet_connection] {
+      const bus::ConnectionState* state = fleet_connection.load();
+      return state != nullptr && state->connected.load();
+    };
     fleet = std::make_unique<server::FleetView>(std::move(fleet_config));
     bus = std::make_unique<bus::BusPublisher>(std::move(bus_config));
     hub.add_sink(*bus);
@@ -400,7 +407,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     queue_config.endpoint = bus_options.endpoint("tonewatch " + instance_id + " webhooks");
     queue_config.event_max_age = std::chrono::hours(24);
     queue_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
-    queue_config.handle = [&webhook, &webhook_queue, &log](std::string_view data, const std::function<void()>& still_working) {
+    queue_config.handle = [&webhook, &log](std::string_view data, const std::function<void()>& still_working,
+                                           const std::function<bool()>& stopping) {
       alerts::Event event;
       try {
         event = alerts::event_from_json(nlohmann::json::parse(data));
@@ -413,7 +421,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
       webhook->on_event(event);
       auto renewed = std::chrono::steady_clock::now();
       while (!webhook->flush(std::chrono::steady_clock::now() + std::chrono::seconds(1))) {
-        if (webhook_queue->stopping()) return false;  // handed back: another instance, or the next start
+        if (stopping()) return false;  // handed back: another instance, or the next start
         if (std::chrono::steady_clock::now() - renewed >= std::chrono::seconds(2)) {  // ack_wait is 10 s
           still_working();
           renewed = std::chrono::steady_clock::now();
@@ -466,7 +474,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     });
     fleet_subscriber->subscribe(std::string(bus::kAllHeartbeats),
                                 [&fleet](std::string_view, std::string_view data) { fleet->on_heartbeat(data); });
-    fleet_subscriber->subscribe(std::string(bus::kAllEvents),
+    fleet_connection = &fleet_subscriber->connection_state();
+    // Alerts and acknowledgements only (the ".notify" events): the rest is not the wallboard's.
+    fleet_subscriber->subscribe(std::string(bus::kNotifyEvents),
                                 [&fleet](std::string_view subject, std::string_view data) { fleet->on_event(subject, data); });
     // Acknowledgements made on other instances' wallboards of alerts this instance holds.
     fleet_subscriber->subscribe(bus::acks_subject(instance_id), [&hub, &log](std::string_view, std::string_view data) {
@@ -483,10 +493,12 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   // before they go, however this function is left (the normal way stops it further down).
   struct StopBus {
     bus::BusPublisher* bus;
+    std::atomic<const bus::ConnectionState*>& fleet_connection;
     ~StopBus() {
+      fleet_connection = nullptr;  // the subscriber goes next
       if (bus != nullptr) bus->stop();
     }
-  } const stop_bus{bus.get()};
+  } const stop_bus{bus.get(), fleet_connection};
   warn_exposure(listen, {audiosocket, audiosocket_agent}, dashboard.access().token_required(), !tls_cert.empty(), err);
   std::atomic<bool> ready{true};
   net::ServerConfig config;
@@ -503,13 +515,14 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
   api.before_metrics = [&] { registry->publish_live_counters(); };
   if (bus) {
-    api.forward_ack = [&](const std::string& call, std::uint64_t seq, const std::string& user) -> std::optional<std::string> {
+    api.forward_ack = [&](const std::string& call, std::uint64_t seq, const std::string& user) {
+      using Outcome = server::ForwardedAck::Outcome;
       const auto holder = fleet->alert_holder(call, seq);
-      if (!holder) return std::nullopt;
-      if (!holder->open) return std::string();
+      if (!holder) return server::ForwardedAck{Outcome::unknown, ""};
+      if (!holder->open) return server::ForwardedAck{Outcome::already, holder->instance};
       const std::string request = nlohmann::json{{"call", call}, {"seq", seq}, {"user", user}}.dump();
-      if (!bus->send(bus::acks_subject(holder->instance), request)) return std::nullopt;
-      return holder->instance;
+      if (!bus->send(bus::acks_subject(holder->instance), request)) return server::ForwardedAck{Outcome::unavailable, holder->instance};
+      return server::ForwardedAck{Outcome::sent, holder->instance};
     };
   }
   api.on_stream_request = [&log](const std::string& call, const std::string& request, const std::string& user) {

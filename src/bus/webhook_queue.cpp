@@ -32,7 +32,13 @@ void WebhookQueue::stop() {
 }
 
 void WebhookQueue::run() {
-  natsConnection* connection = open_connection(config_.endpoint, state_);
+  natsConnection* connection = nullptr;
+  try {
+    connection = open_connection(config_.endpoint, state_);
+  } catch (const std::exception& e) {
+    if (config_.log) config_.log("bus_webhook_error", std::string("webhook delivery from the bus cannot start: ") + e.what());
+    return;
+  }
   jsCtx* jetstream = nullptr;
   natsSubscription* subscription = nullptr;
   auto log = [this](std::string_view event, const std::string& message) {
@@ -63,7 +69,12 @@ void WebhookQueue::run() {
         consumer.AckPolicy = js_AckExplicit;
         consumer.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.ack_wait).count();
         consumer.MaxAckPending = 1;
-        consumer.DeliverPolicy = js_DeliverNew;
+        // From a minute before it is made: the alerts a first instance published just before
+        // (its publisher may reach the bus first) are in, the stream's day of history is not.
+        consumer.DeliverPolicy = js_DeliverByStartTime;
+        consumer.OptStartTime = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    (std::chrono::system_clock::now() - std::chrono::minutes(1)).time_since_epoch())
+                                    .count();
         jsConsumerInfo* info = nullptr;
         jsErrCode error = static_cast<jsErrCode>(0);
         if (js_GetConsumerInfo(&info, jetstream, stream.c_str(), config_.durable.c_str(), nullptr, &error) != NATS_OK) {
@@ -115,7 +126,12 @@ void WebhookQueue::run() {
         stats_.redelivered.fetch_add(1, std::memory_order_relaxed);
       jsMsgMetaData_Destroy(meta);
       const std::string_view data(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
-      const bool done = config_.handle(data, [message] { natsMsg_InProgress(message, nullptr); });
+      bool done = false;
+      try {
+        done = config_.handle(data, [message] { natsMsg_InProgress(message, nullptr); }, [this] { return stopping(); });
+      } catch (const std::exception& e) {
+        log("bus_webhook_error", std::string("delivering an event from the bus failed: ") + e.what());
+      }
       if (done) {
         // Acknowledged and confirmed, so that a lost acknowledgement cannot hand it to
         // another instance as well.

@@ -35,7 +35,10 @@ struct WebhookQueueConfig {
   /// Delivers one event (its JSON): returns true when done (delivered, or refused for good)
   /// and false to have it offered again a little later (this instance is stopping). Calls
   /// still_working() more often than every ack_wait / 3 while it waits. On the queue's thread.
-  std::function<bool(std::string_view event_json, const std::function<void()>& still_working)> handle;
+  /// `stopping()` turns true when the queue is asked to stop: the handler gives up then.
+  std::function<bool(std::string_view event_json, const std::function<void()>& still_working,
+                     const std::function<bool()>& stopping)>
+      handle;
   std::function<void(std::string_view event, std::string_view message)> log;
 };
 

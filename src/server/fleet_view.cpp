@@ -44,9 +44,28 @@ FleetView::Instance& FleetView::heard(const std::string& instance, std::int64_t 
   Instance& known = instances_[instance];
   known.last_heard_s = config_.now_s();
   known.last_heard_unix_ms = unix_ms > 0 ? unix_ms : unix_ms_now();
-  known.lost = false;
+  if (known.lost) {
+    // Back after all (its silence was the network's): its calls are its own again, not lost.
+    known.lost = false;
+    std::erase_if(lost_, [&instance](const nlohmann::json& entry) { return entry.value("instance", std::string()) == instance; });
+  }
   return known;
 }
+
+namespace {
+
+// An integer member, or `fallback` when it is absent or not a number (never throws).
+std::int64_t int_member(const nlohmann::json& object, const char* name, std::int64_t fallback) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+}
+
+std::string string_member(const nlohmann::json& object, const char* name) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
 
 void FleetView::on_calls(std::string_view data) {
   const nlohmann::json message =
@@ -64,7 +83,7 @@ void FleetView::on_calls(std::string_view data) {
     ++malformed_;
     return;
   }
-  Instance& known = heard(instance, message.value("unix_ms", std::int64_t{0}));
+  Instance& known = heard(instance, int_member(message, "unix_ms", 0));
   known.rows = std::move(rows);
   if (recent.size() > config_.max_recent) recent.resize(config_.max_recent);
   known.recent = std::move(recent);
@@ -78,7 +97,7 @@ void FleetView::on_heartbeat(std::string_view data) {
     return;
   }
   const std::string instance = message["instance"].get<std::string>();
-  if (instance != config_.own_instance) heard(instance, message.value("ts_ms", std::int64_t{0}));
+  if (instance != config_.own_instance) heard(instance, int_member(message, "ts_ms", 0));
 }
 
 void FleetView::on_event(std::string_view subject, std::string_view data) {
@@ -98,12 +117,12 @@ void FleetView::on_event(std::string_view subject, std::string_view data) {
   }
   const std::string call = event["call"].get<std::string>();
   nlohmann::json message;
-  if (event.value("kind", "") == "alert") {
+  if (string_member(event, "kind") == "alert") {
     event["instance"] = instance;
     event["raised_unix_ms"] = unix_ms_now();
     event["acknowledged_by"] = nullptr;
     event["acknowledged_unix_ms"] = nullptr;
-    const std::pair<std::string, std::uint64_t> key{call, event["seq"].get<std::uint64_t>()};
+    const AlertKey key{instance, call, event["seq"].get<std::uint64_t>()};
     {
       const std::lock_guard lock(mutex_);
       if (alerts_.count(key) != 0) return;  // a redelivery
@@ -115,23 +134,27 @@ void FleetView::on_event(std::string_view subject, std::string_view data) {
       }
     }
     message = {{"type", "alert"}, {"alert", std::move(event)}};
-  } else if (event.value("type", "") == "alert_acknowledged" && event.contains("details") && event["details"].is_object()) {
+  } else if (string_member(event, "type") == "alert_acknowledged" && event.contains("details") && event["details"].is_object()) {
     const nlohmann::json& d = event["details"];
-    const std::uint64_t alert_seq = d.value("alert_seq", std::uint64_t{0});
+    const auto seq_it = d.find("alert_seq");
+    const std::string by = string_member(d, "acknowledged_by");
+    if (seq_it == d.end() || !seq_it->is_number_unsigned() || by.empty()) {
+      const std::lock_guard lock(mutex_);
+      ++malformed_;
+      return;
+    }
+    const std::uint64_t alert_seq = seq_it->get<std::uint64_t>();
+    const std::int64_t at = int_member(d, "acknowledged_unix_ms", 0);
     {
       const std::lock_guard lock(mutex_);
-      const auto found = alerts_.find({call, alert_seq});
+      const auto found = alerts_.find({instance, call, alert_seq});
       if (found != alerts_.end()) {
         found->second.open = false;
-        found->second.alert["acknowledged_by"] = d.value("acknowledged_by", std::string());
-        found->second.alert["acknowledged_unix_ms"] = d.value("acknowledged_unix_ms", std::int64_t{0});
+        found->second.alert["acknowledged_by"] = by;
+        found->second.alert["acknowledged_unix_ms"] = at;
       }
     }
-    message = {{"type", "ack"},
-               {"call", call},
-               {"seq", alert_seq},
-               {"acknowledged_by", d.value("acknowledged_by", std::string())},
-               {"acknowledged_unix_ms", d.value("acknowledged_unix_ms", std::int64_t{0})},
+    message = {{"type", "ack"}, {"call", call}, {"seq", alert_seq}, {"acknowledged_by", by}, {"acknowledged_unix_ms", at},
                {"instance", instance}};
   } else {
     return;
@@ -141,9 +164,12 @@ void FleetView::on_event(std::string_view subject, std::string_view data) {
 
 std::optional<FleetView::AlertHolder> FleetView::alert_holder(const std::string& call, std::uint64_t sequence) const {
   const std::lock_guard lock(mutex_);
-  const auto found = alerts_.find({call, sequence});
-  if (found == alerts_.end()) return std::nullopt;
-  return AlertHolder{found->second.alert.value("instance", std::string()), found->second.open};
+  for (auto it = alert_order_.rbegin(); it != alert_order_.rend(); ++it) {
+    if (std::get<1>(*it) != call || std::get<2>(*it) != sequence) continue;
+    const auto found = alerts_.find(*it);
+    if (found != alerts_.end()) return AlertHolder{std::get<0>(*it), found->second.open};
+  }
+  return std::nullopt;
 }
 
 std::vector<nlohmann::json> FleetView::open_alerts(std::size_t limit) const {
@@ -157,7 +183,19 @@ std::vector<nlohmann::json> FleetView::open_alerts(std::size_t limit) const {
 }
 
 void FleetView::sweep() {
+  // Deaf ourselves (our connection to the bus is down), we cannot tell who is silent.
+  if (config_.listening && !config_.listening()) return;
   const double now = config_.now_s();
+  // Instances lost long ago are forgotten, with their lost calls.
+  for (auto it = instances_.begin(); it != instances_.end();) {
+    if (it->second.lost && now - it->second.last_heard_s >= config_.forget_after_s) {
+      const std::string id = it->first;
+      std::erase_if(lost_, [&id](const nlohmann::json& entry) { return entry.value("instance", std::string()) == id; });
+      it = instances_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto& [id, instance] : instances_) {
     if (instance.lost || now - instance.last_heard_s < config_.lost_after_s) continue;
     instance.lost = true;

@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,8 +33,12 @@ struct FleetViewConfig {
   std::size_t max_recent = 200;      ///< other instances' ended calls kept
   std::size_t max_message_bytes = 8 << 20;
   std::size_t max_alerts = 1000;     ///< other instances' alerts remembered
+  double forget_after_s = 600.0;     ///< a lost instance's entry (and its lost calls) goes after this
   /// Seconds on a steady clock; tests give their own.
   std::function<double()> now_s;
+  /// Whether this instance hears the bus now: while it does not, silence proves nothing and
+  /// nobody is declared lost. Null: always.
+  std::function<bool()> listening;
 };
 
 class FleetView {
@@ -61,6 +66,8 @@ class FleetView {
     std::string instance;
     bool open = true;
   };
+  /// Several instances may show one call id (two legs of a call sent to two instances): the
+  /// newest alert of that call and sequence is the one meant.
   std::optional<AlertHolder> alert_holder(const std::string& call, std::uint64_t sequence) const;
   /// Other instances' open alerts (newest first, at most `limit`), each with "instance".
   std::vector<nlohmann::json> open_alerts(std::size_t limit) const;
@@ -97,8 +104,11 @@ class FleetView {
     nlohmann::json alert;  // the event, with "instance", "raised_unix_ms", acknowledgement fields
     bool open = true;
   };
-  std::map<std::pair<std::string, std::uint64_t>, RemoteAlert> alerts_;
-  std::deque<std::pair<std::string, std::uint64_t>> alert_order_;
+  // Keyed by instance, call and sequence: a call id seen by two instances, or again after a
+  // restart, keeps its alerts apart.
+  using AlertKey = std::tuple<std::string, std::string, std::uint64_t>;
+  std::map<AlertKey, RemoteAlert> alerts_;
+  std::deque<AlertKey> alert_order_;
   std::function<void(const nlohmann::json&)> listener_;
 };
 

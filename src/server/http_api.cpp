@@ -157,10 +157,18 @@ net::Response handle_api(ApiContext& c, const net::Request& request) {
         if (c.forward_ack) {
           // Another instance's alert: the acknowledgement goes to it over the bus, and comes
           // back to every wallboard as its alert_acknowledged event.
-          if (const auto holder = c.forward_ack(parts[2], seq, *user)) {
-            if (holder->empty()) return net::Response::json(409, R"({"error":"already acknowledged"})");
-            return net::Response::json(
-                202, nlohmann::json{{"call", parts[2]}, {"seq", seq}, {"forwarded_to", *holder}, {"by", *user}}.dump());
+          const ForwardedAck forwarded = c.forward_ack(parts[2], seq, *user);
+          switch (forwarded.outcome) {
+            case ForwardedAck::Outcome::sent:
+              return net::Response::json(
+                  202, nlohmann::json{{"call", parts[2]}, {"seq", seq}, {"forwarded_to", forwarded.instance}, {"by", *user}}.dump());
+            case ForwardedAck::Outcome::already:
+              return net::Response::json(409, R"({"error":"already acknowledged"})");
+            case ForwardedAck::Outcome::unavailable:
+              return net::Response::json(
+                  503, R"({"error":"the alert is another instance's and the bus did not take the acknowledgement: try again"})");
+            case ForwardedAck::Outcome::unknown:
+              break;
           }
         }
         return net::Response::json(404, R"({"error":"no such alert"})");

@@ -17,6 +17,18 @@
 
 namespace tw::server {
 
+/// What became of an acknowledgement sent on to the instance holding the alert.
+struct ForwardedAck {
+  enum class Outcome {
+    unknown,      ///< no instance of the fleet is known to hold it (404)
+    sent,         ///< on the bus to `instance` (202)
+    already,      ///< known there and acknowledged already (409)
+    unavailable,  ///< the bus did not take it (503)
+  };
+  Outcome outcome = Outcome::unknown;
+  std::string instance;
+};
+
 struct ApiContext {
   CallRegistry& registry;
   EventHub& hub;
@@ -30,10 +42,8 @@ struct ApiContext {
   /// Told of each pause or resume asked of a call's stream (for the log).
   std::function<void(const std::string& call, const std::string& request, const std::string& user)> on_stream_request = {};
   /// In a fleet (docs/fleet.md): an acknowledgement of an alert this instance does not hold
-  /// goes to the instance that does. Returns that instance's id when it was sent there,
-  /// "" when the alert is known there but already acknowledged, nullopt when nobody in the
-  /// fleet is known to hold it.
-  std::function<std::optional<std::string>(const std::string& call, std::uint64_t seq, const std::string& user)> forward_ack = {};
+  /// goes to the instance that does (ForwardedAck says what became of it).
+  std::function<ForwardedAck(const std::string& call, std::uint64_t seq, const std::string& user)> forward_ack = {};
 };
 
 /// A call's status as the API shows it (with its open episodes and alerts from the hub).

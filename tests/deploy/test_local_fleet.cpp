@@ -87,19 +87,6 @@ std::unique_ptr<tw::test::ChildProcess> play(const Fleet& fleet, const std::stri
                                                    fleet.dir + "/player-" + call);
 }
 
-// Reads the feed until `done` says so or the time is up; a read that times out ends the
-// client (WsClient), so each waits for the rest of the time.
-bool follow_feed(tw::test::WsClient& feed, double timeout_s, const std::function<bool(const nlohmann::json&)>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto text = feed.read(std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
-    if (!text) return false;
-    const nlohmann::json m = nlohmann::json::parse(*text, nullptr, false);
-    if (m.is_object() && done(m)) return true;
-  }
-  return false;
-}
-
 bool pid_running(int pid) { return ::kill(pid, 0) == 0; }
 
 }  // namespace
@@ -122,18 +109,23 @@ TEST_CASE("deploy/local-fleet.sh: three instances behind HAProxy take every prot
   tw::test::WsClient feed(fleet.instances.at(1).first, "/dashboard/feed");
   REQUIRE(feed.connected());
   std::map<std::string, std::string> holder;  // call -> instance, as the wallboard says
-  const bool all_shown = follow_feed(feed, 12.0, [&](const nlohmann::json& m) {
+  // Nine players, three servers, HAProxy and NATS share two cores: a call may start a few
+  // seconds late; each shows for the 20 s it lasts.
+  const bool all_shown = tw::test::read_json_until(feed, 18.0, [&](const nlohmann::json& m) {
     for (const auto& row : m.value("calls", nlohmann::json::array()))
       if (row.is_object() && row.contains("instance")) holder[row.value("call", "")] = row.value("instance", "");
     return holder.size() >= calls.size();
   });
-  CAPTURE(holder.size());
+  std::string shown_calls;
+  for (const auto& [call, instance] : holder) shown_calls += call + " on " + instance + "\n";
+  INFO("shown:\n" << shown_calls);
   REQUIRE(all_shown);
   std::set<std::string> used;
   for (const auto& [call, instance] : holder) used.insert(instance);
   CHECK(used.size() >= 2);  // leastconn spread them
 
-  // Instance 2 dies mid-call: its calls are lost on instance 1's wallboard within 12 s.
+  // Instance 2 dies mid-call: its calls are lost on instance 1's wallboard within 15 s (10 s
+  // of silence, the next tick, slack for a loaded machine).
   std::set<std::string> on_two;
   for (const auto& [call, instance] : holder)
     if (instance == "instance-2") on_two.insert(call);
@@ -141,13 +133,13 @@ TEST_CASE("deploy/local-fleet.sh: three instances behind HAProxy take every prot
   REQUIRE(::kill(pid2, SIGKILL) == 0);
   const auto killed = std::chrono::steady_clock::now();
   std::set<std::string> lost;
-  follow_feed(feed, 14.0, [&](const nlohmann::json& m) {
+  tw::test::read_json_until(feed, 14.0, [&](const nlohmann::json& m) {
     for (const auto& entry : m.value("recent", nlohmann::json::array()))
       if (entry.is_object() && entry.value("verdict", "") == "lost with instance instance-2") lost.insert(entry.value("call", ""));
     return lost.size() >= on_two.size();
   });
   CHECK(lost == on_two);
-  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() <= 12.0);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() <= 15.0);
 
   // The survivors' calls end whole; each AudioSocket call's two legs met on one instance.
   for (std::size_t i = 0; i < calls.size(); ++i) {

@@ -132,22 +132,6 @@ TEST_CASE("serve --bus: a bad URL or instance id is a usage error naming the fla
 
 namespace {
 
-// Reads the feed's messages until `found` says yes (true) or `timeout_s` passes (false).
-bool read_feed_until(tw::test::WsClient& feed, double timeout_s, const std::function<bool(const nlohmann::json&)>& found,
-                     std::string* seen = nullptr) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  while (std::chrono::steady_clock::now() < deadline) {
-    // The feed ticks every second; a read that times out ends the client (WsClient), so
-    // each read waits for the rest of the time.
-    const auto text = feed.read(std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
-    if (!text) return false;
-    if (seen != nullptr) *seen += text->substr(0, 600) + "\n";
-    const nlohmann::json message = nlohmann::json::parse(*text, nullptr, false);
-    if (message.is_object() && found(message)) return true;
-  }
-  return false;
-}
-
 bool lists_call(const nlohmann::json& list, const std::string& call, const std::string& key, const std::string& value) {
   if (!list.is_array()) return false;
   for (const auto& entry : list)
@@ -170,10 +154,10 @@ TEST_CASE("serve --bus: one instance's wallboard shows another's live call and m
   REQUIRE(feed.connected());
   // b's wallboard gets a's call, with the instance that holds it, within a few ticks.
   std::string seen;
-  const bool shown = read_feed_until(
-      feed, 8.0,
-      [](const nlohmann::json& m) { return lists_call(m.value("calls", nlohmann::json::array()), "fleet-call", "instance", "fleet-a"); },
-      &seen);
+  const bool shown = tw::test::read_json_until(feed, 8.0, [&seen](const nlohmann::json& m) {
+    seen += m.dump().substr(0, 600) + "\n";
+    return lists_call(m.value("calls", nlohmann::json::array()), "fleet-call", "instance", "fleet-a");
+  });
   INFO(a.err() << b.err() << "feed messages:\n" << seen);
   REQUIRE(shown);
   // a dies mid-call: its call leaves b's live rows and joins the recent calls as lost.
@@ -181,7 +165,7 @@ TEST_CASE("serve --bus: one instance's wallboard shows another's live call and m
   const auto killed = std::chrono::steady_clock::now();
   a.stop(SIGKILL);
   bool gone = false, lost = false;
-  read_feed_until(feed, 14.0, [&](const nlohmann::json& m) {
+  tw::test::read_json_until(feed, 14.0, [&](const nlohmann::json& m) {
     const auto g = m.value("gone", nlohmann::json::array());
     gone = gone || std::find(g.begin(), g.end(), "fleet-call") != g.end();
     lost = lost || lists_call(m.value("recent", nlohmann::json::array()), "fleet-call", "verdict", "lost with instance fleet-a");
@@ -190,7 +174,7 @@ TEST_CASE("serve --bus: one instance's wallboard shows another's live call and m
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
   CHECK(gone);
   CHECK(lost);
-  CHECK(seconds <= 12.0);  // 10 s of silence, then the next tick (1 s)
+  CHECK(seconds <= 15.0);  // 10 s of silence after the last heartbeat (up to 1 s before the kill), the next tick, slack
   // A fresh wallboard on b agrees: nothing claims the call is live.
   tw::test::WsClient fresh(b.http_port(), "/dashboard/feed");
   const auto snapshot = nlohmann::json::parse(fresh.read(5.0).value_or("{}"), nullptr, false);
@@ -213,7 +197,7 @@ TEST_CASE("serve --bus: an alert raised on one instance shows on another and an 
   // The example raises its supervisor alert 18 s in: 2.25 s at 8x real time.
   tw::test::StreamPlayer player(a.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "ack-call", {}, 8.0);
   std::uint64_t seq = 0;
-  const bool alerted = read_feed_until(feed_b, 15.0, [&](const nlohmann::json& m) {
+  const bool alerted = tw::test::read_json_until(feed_b, 15.0, [&](const nlohmann::json& m) {
     if (m.value("type", "") != "alert" || !m.contains("alert")) return false;
     const auto& alert = m["alert"];
     if (alert.value("call", "") != "ack-call" || alert.value("instance", "") != "ack-a") return false;
@@ -228,13 +212,13 @@ TEST_CASE("serve --bus: an alert raised on one instance shows on another and an 
   CHECK(reply.status == 202);
   CHECK(nlohmann::json::parse(reply.body, nullptr, false).value("forwarded_to", "") == "ack-a");
   // c's wallboard hears of it within a second.
-  const bool seen = read_feed_until(feed_c, 5.0, [&](const nlohmann::json& m) {
+  const bool seen = tw::test::read_json_until(feed_c, 5.0, [&](const nlohmann::json& m) {
     return m.value("type", "") == "ack" && m.value("call", "") == "ack-call" && m.value("seq", std::uint64_t{0}) == seq &&
            m.value("acknowledged_by", "") == "sup1";
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - acked_at).count();
   CHECK(seen);
-  CHECK(seconds <= 1.0);
+  CHECK(seconds <= 2.0);  // milliseconds when the machine is idle; slack for a loaded CI machine
   // a holds it acknowledged; a second acknowledgement anywhere is refused as a repeat.
   const auto alerts = nlohmann::json::parse(tw::test::http_request(a.http_port(), "GET", "/api/alerts").body);
   bool acknowledged = false;
@@ -308,8 +292,14 @@ TEST_CASE("serve --bus --webhook: the fleet delivers each alert once and an inst
         return false;
       },
       std::chrono::seconds(20)));
-  // The instance delivering it is the one whose attempts fail.
-  const bool a_has = webhook_failures(a, receiver) > 0, b_has = webhook_failures(b, receiver) > 0;
+  // The instance delivering it is the one whose attempts fail (its counter may lag the
+  // receiver's log by a moment).
+  bool a_has = false, b_has = false;
+  for (int i = 0; i < 50 && !a_has && !b_has; ++i) {
+    a_has = webhook_failures(a, receiver) > 0;
+    b_has = webhook_failures(b, receiver) > 0;
+    if (!a_has && !b_has) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   REQUIRE(a_has != b_has);
   tw::test::ServeProcess& holder = a_has ? a : b;
   tw::test::ServeProcess& other = a_has ? b : a;

@@ -218,4 +218,15 @@ int raw_connect(std::uint16_t port) {
   return fd;
 }
 
+bool read_json_until(WsClient& client, double timeout_s, const std::function<bool(const nlohmann::json&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto text = client.read(std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+    if (!text) return false;
+    const nlohmann::json message = nlohmann::json::parse(*text, nullptr, false);
+    if (message.is_object() && done(message)) return true;
+  }
+  return false;
+}
+
 }  // namespace tw::test

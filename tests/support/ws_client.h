@@ -4,11 +4,14 @@
 // with a timeout. Plain or TLS (the server's certificate is not verified).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace tw::test {
 
@@ -44,6 +47,11 @@ class WsClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Reads messages as JSON until `done` holds for one (true) or `timeout_s` has passed or the
+/// connection ended (false). A read that times out ends the client (read()), so each read
+/// waits for the rest of the time: for feeds that send something every second or so.
+bool read_json_until(WsClient& client, double timeout_s, const std::function<bool(const nlohmann::json&)>& done);
 
 /// Sends raw bytes on a TCP connection to 127.0.0.1:port and returns the fd (or -1).
 int raw_connect(std::uint16_t port);
