@@ -23,6 +23,7 @@
 #include "sip/sip_text.h"
 #include "sip/stream_roles.h"
 #include "siprec/allow_list.h"
+#include "siprec/libre_diagnostics.h"
 #include "siprec/metadata_json.h"
 #include "siprec/rtp_port_pool.h"
 #include "siprec/sdp_answerer.h"
@@ -98,9 +99,6 @@ std::string warning_text(std::string_view text) {
 
 std::once_flag g_libre_once;
 int g_libre_init_error = 0;
-
-// The signalling whose SIP thread this is, for the libre diagnostics below.
-thread_local SiprecSignalling::Impl* t_signalling = nullptr;
 
 }  // namespace
 
@@ -282,7 +280,9 @@ void queue_handler(int id, void*, void* arg) {
 void SiprecSignalling::Impl::run() {
   // A libre loop of this thread's own (re_main.h: re_thread_init), so that several
   // instances, and any other libre user in the process, each have theirs.
-  t_signalling = this;
+  // libre's stderr diagnostics on this thread come to this signalling's log (libre_diagnostics.h).
+  set_thread_diagnostic_handler(
+      [](void* context, std::string_view text) { static_cast<Impl*>(context)->on_libre_diagnostic(text); }, this);
   int err = re_thread_init();
   if (err != 0) {
     started.set_value("re_thread_init: " + error_text(err));
@@ -989,30 +989,3 @@ void SiprecSignalling::Impl::on_libre_diagnostic(std::string_view text) {
 }
 
 }  // namespace tw::siprec
-
-// libre 1.1.0 writes some diagnostics straight to stderr with re_fprintf, not through its
-// dbg module (sip/transp.c: "sip: msg decode err" for every SIP datagram or TCP message it
-// cannot parse), which would put bare text lines into `serve --log-format json`'s stderr.
-// libre calls re_fprintf through its PLT (an exported symbol of libre.so.0), so this
-// definition takes its place: the text is formatted with libre's own re_vsnprintf (its
-// %m, %H... conversions), and what was meant for stderr goes to the signalling's log
-// callback from the SIP thread, counted. Output to other streams is written as libre would.
-extern "C" int re_fprintf(FILE* stream, const char* fmt, ...) {
-  char text[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int length = re_vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-  if (length < 0) {
-    // Longer than the buffer (libre returns -1 then): what fits is kept, and said to be cut.
-    text[sizeof text - 1] = '\0';
-    length = static_cast<int>(std::strlen(text));
-    if (length == 0) std::snprintf(text, sizeof text, "(a diagnostic libre could not format)");
-    length = static_cast<int>(std::strlen(text));
-  }
-  if (stream == stderr && tw::siprec::t_signalling != nullptr) {
-    tw::siprec::t_signalling->on_libre_diagnostic(text);
-    return length;
-  }
-  return std::fputs(text, stream) < 0 ? -1 : length;
-}
