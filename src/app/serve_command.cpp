@@ -373,7 +373,10 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   // Declared before the event queue and the workers, which may still deliver events to it
   // while they go; what its thread calls (the heartbeat's and the fleet message's makers,
   // set once what they read exists) is declared before it.
-  std::function<std::string()> heartbeat_for_bus, calls_for_bus;
+  // The bus's log lines (connection lost and back, the stream and consumer made) are serve's.
+  const auto log_bus = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
+  std::function<nlohmann::json()> heartbeat_for_bus;
+  std::function<std::string()> calls_for_bus;
   std::atomic<int> bus_http_port{0};  // known once the server listens
   // The fleet subscriber's connection state, for the fleet view (nobody is declared lost while
   // we hear nothing ourselves); null before the subscriber exists and after it stops.
@@ -384,8 +387,8 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   if (bus_options.enabled()) {
     bus::BusConfig bus_config = bus_options.config();
     instance_id = bus_config.instance_id;
-    bus_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
-    bus_config.heartbeat_fields = [&heartbeat_for_bus] { return heartbeat_for_bus ? heartbeat_for_bus() : std::string("{}"); };
+    bus_config.log = log_bus;
+    bus_config.heartbeat_fields = [&heartbeat_for_bus] { return heartbeat_for_bus ? heartbeat_for_bus() : nlohmann::json::object(); };
     bus_config.each_second = [&calls_for_bus, subject = bus::calls_subject(instance_id)] {
       std::vector<std::pair<std::string, std::string>> messages;
       if (calls_for_bus) messages.emplace_back(subject, calls_for_bus());
@@ -406,7 +409,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     bus::WebhookQueueConfig queue_config;
     queue_config.endpoint = bus_options.endpoint("tonewatch " + instance_id + " webhooks");
     queue_config.event_max_age = std::chrono::hours(24);
-    queue_config.log = [&log](std::string_view event, std::string_view message) { log.write(std::string(event), std::string(message)); };
+    queue_config.log = log_bus;
     queue_config.handle = [&webhook, &log](std::string_view data, const std::function<void()>& still_working,
                                            const std::function<bool()>& stopping) {
       alerts::Event event;
@@ -613,7 +616,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   if (bus) {
     // Before anything listens: an unreadable credentials or CA file is an error at start.
     heartbeat_for_bus = [&registry, &bus_http_port] {
-      return nlohmann::json({{"http_port", bus_http_port.load()}, {"active_calls", registry->active_count()}}).dump();
+      return nlohmann::json({{"http_port", bus_http_port.load()}, {"active_calls", registry->active_count()}});
     };
     bus->start();
   }

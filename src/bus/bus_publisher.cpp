@@ -173,8 +173,8 @@ BusPublisher::Outcome BusPublisher::publish(const Pending& pending, std::string&
 void BusPublisher::each_second() {
   nlohmann::json beat = nlohmann::json::object();
   if (config_.heartbeat_fields) {
-    const nlohmann::json extra = nlohmann::json::parse(config_.heartbeat_fields(), nullptr, false);
-    if (extra.is_object()) beat = extra;
+    nlohmann::json extra = config_.heartbeat_fields();
+    if (extra.is_object()) beat = std::move(extra);
   }
   beat["instance"] = config_.instance_id;
   beat["ts_ms"] = unix_ms();

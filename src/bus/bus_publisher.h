@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "alerts/event_sink.h"
 #include "bus/bus_connection.h"
 
@@ -45,7 +47,7 @@ struct BusConfig {
   std::chrono::hours event_max_age{24};             ///< how long the stream keeps events
   /// Extra fields of each heartbeat (a JSON object's members, e.g. the instance's address
   /// and its call count), called on the publisher's thread; null: none.
-  std::function<std::string()> heartbeat_fields;
+  std::function<nlohmann::json()> heartbeat_fields;
   /// Other messages to send once a second with the heartbeat, on core NATS (subject, data):
   /// the instance's calls for the fleet's wallboard. Called on the publisher's thread.
   std::function<std::vector<std::pair<std::string, std::string>>()> each_second;

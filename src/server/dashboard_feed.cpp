@@ -26,6 +26,9 @@ std::vector<std::uint64_t> alerts_of(const std::map<std::string, std::vector<std
 /// The agent's id from the stream's metadata: the generic protocol's agent_id (or
 /// what platforms call it), at the top or in Twilio's customParameters (TwiML
 /// <Parameter name="agent_id" .../>).
+// What the report says of an alert (the toast's and the list's text).
+json explanation_of(const alerts::Event& event) { return report::report_ui_json({event})["explanations"][0]; }
+
 json agent_of(const json& metadata) {
   if (!metadata.is_object()) return nullptr;
   for (const json* where : {&metadata, metadata.contains("customParameters") ? &metadata["customParameters"] : nullptr}) {
@@ -148,7 +151,7 @@ void DashboardFeed::on_event(const alerts::Event& e, const std::string& line) {
   std::string message;
   if (e.kind == alerts::EventKind::alert) {
     json alert = json::parse(line);
-    alert["explanation"] = report::report_ui_json({e})["explanations"][0];
+    alert["explanation"] = explanation_of(e);
     alert["raised_unix_ms"] = unix_ms();
     alert["acknowledged_by"] = nullptr;
     alert["acknowledged_unix_ms"] = nullptr;
@@ -167,8 +170,17 @@ void DashboardFeed::on_event(const alerts::Event& e, const std::string& line) {
     }
     return;
   }
+  broadcast(message);
+}
+
+void DashboardFeed::broadcast(const std::string& message) {
   std::lock_guard<std::mutex> lock(clients_mutex_);
   for (auto& [id, client] : clients_) client.outbox->send(message);
+}
+
+json DashboardFeed::live_row(const CallStatus& s, const std::map<std::string, std::size_t>& open_alerts) const {
+  const auto n = open_alerts.find(s.call_id);
+  return row_json(s, hub_.open_episodes(s.call_id), n == open_alerts.end() ? 0 : n->second, interrupting(s.call_id, s.duration_s));
 }
 
 bool DashboardFeed::interrupting(const std::string& call, double now_s) const {
@@ -226,8 +238,7 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
   json calls = json::array(), recent = json::array(), alerts = json::array();
   for (const CallStatus& s : registry_.active()) {
     if (!call.empty() && s.call_id != call) continue;
-    const auto n = open.find(s.call_id);
-    json row = row_json(s, hub_.open_episodes(s.call_id), n == open.end() ? 0 : n->second, interrupting(s.call_id, s.duration_s));
+    json row = live_row(s, open);
     double end_s = -1.0;
     json spark = json::array();
     if (auto live = registry_.live(s.call_id)) {
@@ -255,7 +266,7 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
   for (const AlertRecord& r : hub_.alerts(true)) {
     if (alerts.size() >= kSnapshotAlerts) break;
     json alert = alert_json(r);
-    alert["explanation"] = report::report_ui_json({r.event})["explanations"][0];
+    alert["explanation"] = explanation_of(r.event);
     if (fleet_ != nullptr) alert["instance"] = own_instance_;
     alerts.push_back(std::move(alert));
   }
@@ -263,7 +274,7 @@ std::string DashboardFeed::snapshot(const std::string& call) const {
     for (json& alert : fleet_->open_alerts(kSnapshotAlerts)) {
       if (alerts.size() >= 2 * kSnapshotAlerts) break;
       try {
-        alert["explanation"] = report::report_ui_json({alerts::event_from_json(alert)})["explanations"][0];
+        alert["explanation"] = explanation_of(alerts::event_from_json(alert));
       } catch (const std::exception&) {
         continue;  // an event this version cannot read: not shown rather than shown wrong
       }
@@ -291,8 +302,7 @@ std::string DashboardFeed::tick_message() {
     rows.emplace(id, std::move(text));
   };
   for (const CallStatus& s : active) {
-    const auto n = open.find(s.call_id);
-    json row = row_json(s, hub_.open_episodes(s.call_id), n == open.end() ? 0 : n->second, interrupting(s.call_id, s.duration_s));
+    json row = live_row(s, open);
     if (fleet_ != nullptr) row["instance"] = own_instance_;
     add_row(s.call_id, std::move(row));
   }
@@ -342,14 +352,12 @@ void DashboardFeed::set_fleet(FleetView* fleet, std::string own_instance) {
     json m = message;
     if (m.value("type", "") == "alert") {
       try {
-        m["alert"]["explanation"] = report::report_ui_json({alerts::event_from_json(m["alert"])})["explanations"][0];
+        m["alert"]["explanation"] = explanation_of(alerts::event_from_json(m["alert"]));
       } catch (const std::exception&) {
         return;  // an event this version cannot read: not shown rather than shown wrong
       }
     }
-    const std::string text = m.dump();
-    std::lock_guard<std::mutex> lock(clients_mutex_);
-    for (auto& [id, client] : clients_) client.outbox->send(text);
+    broadcast(m.dump());
   });
 }
 
@@ -358,10 +366,7 @@ std::string DashboardFeed::fleet_message() const {
   // joins the bus late, or missed one, is whole by the next second).
   const std::map<std::string, std::size_t> open = hub_.open_alert_counts();
   json calls = json::array(), recent = json::array();
-  for (const CallStatus& s : registry_.active()) {
-    const auto n = open.find(s.call_id);
-    calls.push_back(row_json(s, hub_.open_episodes(s.call_id), n == open.end() ? 0 : n->second, interrupting(s.call_id, s.duration_s)));
-  }
+  for (const CallStatus& s : registry_.active()) calls.push_back(live_row(s, open));
   const std::map<std::string, std::vector<std::uint64_t>> unacknowledged = hub_.unacknowledged();
   for (const CallStatus& s : registry_.recent()) {
     if (recent.size() >= 50) break;  // the newest; the wallboard shows fewer

@@ -98,6 +98,10 @@ class DashboardFeed {
   void on_event(const alerts::Event& event, const std::string& line);
   void remove(int id);
   bool interrupting(const std::string& call, double now_s) const;
+  /// A live call's row with its open episodes, open alerts (from `open_alerts`) and interruption flag.
+  nlohmann::json live_row(const CallStatus& s, const std::map<std::string, std::size_t>& open_alerts) const;
+  /// Hands `message` to every connection's outbox (which only queues it).
+  void broadcast(const std::string& message);
 
   CallRegistry& registry_;
   EventHub& hub_;

@@ -97,6 +97,17 @@ std::string warning_text(std::string_view text) {
   return out;
 }
 
+// `sdp` as a message body for libre (read from its start), or null when it is empty or
+// cannot be written. The caller owns it (mem_deref).
+mbuf* sdp_body(const std::string& sdp) {
+  if (sdp.empty()) return nullptr;
+  mbuf* body = mbuf_alloc(sdp.size() + 1);
+  if (body == nullptr) return nullptr;
+  if (mbuf_write_mem(body, reinterpret_cast<const std::uint8_t*>(sdp.data()), sdp.size()) != 0) return static_cast<mbuf*>(mem_deref(body));
+  body->pos = 0;
+  return body;
+}
+
 std::once_flag g_libre_once;
 int g_libre_init_error = 0;
 
@@ -663,15 +674,12 @@ void SiprecSignalling::Impl::on_connect(const sip_msg* msg) {
     return;
   }
   update_roles(*session);
-  const std::string answer = session->sdp->answer();
-  session->answer = mbuf_alloc(answer.size() + 1);
-  if (answer.empty() || session->answer == nullptr ||
-      mbuf_write_mem(session->answer, reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()) != 0) {
+  session->answer = sdp_body(session->sdp->answer());
+  if (session->answer == nullptr) {
     refuse(msg, Refusal{500, "Server Internal Error", "the SDP answer could not be written"});
     free_session(*session);
     return;
   }
-  session->answer->pos = 0;
   // The 200 OK with the answer at once, as an SRS should (RFC 3261 §8.2.6.1: no 100 Trying
   // is needed for an answer within 200 ms; libre's sipsess_accept takes 101..299 and sends no
   // 100 of its own). With answer_delay_ms, 180 first and the 200 from a timer: sipsess_accept
@@ -736,14 +744,8 @@ void SiprecSignalling::Impl::on_session_timer(RecordingSession& session) {
   }
   // We refresh (RFC 4028 §7.4, as the re-INVITE's UAC): the same SDP as our answer, so
   // nothing about the media changes (RFC 3264 §8); the SRC's answer reaches answer_handler.
-  const std::string offer = session.sdp->answer();
-  mbuf* description = mbuf_alloc(offer.size() + 1);
-  int err = ENOMEM;
-  if (description != nullptr &&
-      mbuf_write_mem(description, reinterpret_cast<const std::uint8_t*>(offer.data()), offer.size()) == 0) {
-    description->pos = 0;
-    err = sipsess_modify(session.sess, description);
-  }
+  mbuf* description = sdp_body(session.sdp->answer());
+  const int err = description != nullptr ? sipsess_modify(session.sess, description) : ENOMEM;
   mem_deref(description);
   if (err != 0) {
     // A transaction in progress (the SRC's own re-INVITE, say) refreshes the session just
@@ -763,14 +765,8 @@ int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* m
   SessionChange change;
   if (request.sdp.empty()) {
     // Offerless: our SDP as it stands is the offer (see check_invite).
-    const std::string offer = session.sdp->answer();
-    *description = mbuf_alloc(offer.size() + 1);
-    if (offer.empty() || *description == nullptr ||
-        mbuf_write_mem(*description, reinterpret_cast<const std::uint8_t*>(offer.data()), offer.size()) != 0) {
-      *description = static_cast<mbuf*>(mem_deref(*description));
-      return ENOMEM;
-    }
-    (*description)->pos = 0;
+    *description = sdp_body(session.sdp->answer());
+    if (*description == nullptr) return ENOMEM;
     if (session.started) start_session_timer(session);
     info("siprec: session " + std::to_string(session.id) + " re-INVITE without an offer: answered with ours (a refresh)");
     return 0;
@@ -792,14 +788,8 @@ int SiprecSignalling::Impl::on_offer(struct mbuf** description, const sip_msg* m
     change.metadata_changed = true;
   }
   update_roles(session);
-  const std::string answer = session.sdp->answer();
-  *description = mbuf_alloc(answer.size() + 1);
-  if (answer.empty() || *description == nullptr ||
-      mbuf_write_mem(*description, reinterpret_cast<const std::uint8_t*>(answer.data()), answer.size()) != 0) {
-    *description = static_cast<mbuf*>(mem_deref(*description));
-    return ENOMEM;
-  }
-  (*description)->pos = 0;
+  *description = sdp_body(session.sdp->answer());
+  if (*description == nullptr) return ENOMEM;
   info("siprec: session " + std::to_string(session.id) + " re-INVITE:" + (change.hold_changed ? " hold" : "") +
        (change.metadata_changed ? " metadata" : "") + (change.streams_changed ? " streams" : "") +
        (session.info.on_hold ? " (on hold)" : ""));

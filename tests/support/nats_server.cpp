@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -57,6 +58,24 @@ struct Client {
   }
 };
 
+// The messages of a synchronous subscription as JSON objects with "_subject" added, until
+// `count` have come or `timeout_s` has passed; the subscription is destroyed.
+std::vector<nlohmann::json> collect(natsSubscription* subscription, std::size_t count, double timeout_s) {
+  std::vector<nlohmann::json> messages;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (messages.size() < count && std::chrono::steady_clock::now() < deadline) {
+    natsMsg* message = nullptr;
+    if (natsSubscription_NextMsg(&message, subscription, 100) != NATS_OK) continue;
+    nlohmann::json json = nlohmann::json::parse(std::string(natsMsg_GetData(message), natsMsg_GetDataLength(message)),
+                                                nullptr, false);
+    if (json.is_object()) json["_subject"] = natsMsg_GetSubject(message);
+    messages.push_back(std::move(json));
+    natsMsg_Destroy(message);
+  }
+  natsSubscription_Destroy(subscription);
+  return messages;
+}
+
 }  // namespace
 
 std::string nats_server_program() {
@@ -104,19 +123,7 @@ std::vector<nlohmann::json> read_bus_events(const std::string& url, std::size_t 
   jsErrCode error = static_cast<jsErrCode>(0);
   if (js_SubscribeSync(&subscription, client.jetstream, "tonewatch.events.>", nullptr, &sub_options, &error) != NATS_OK)
     throw std::runtime_error("cannot subscribe to the event stream at " + url);
-  std::vector<nlohmann::json> events;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  while (events.size() < count && std::chrono::steady_clock::now() < deadline) {
-    natsMsg* message = nullptr;
-    if (natsSubscription_NextMsg(&message, subscription, 200) != NATS_OK) continue;
-    nlohmann::json event = nlohmann::json::parse(std::string(natsMsg_GetData(message), natsMsg_GetDataLength(message)),
-                                                 nullptr, false);
-    if (event.is_object()) event["_subject"] = natsMsg_GetSubject(message);
-    events.push_back(std::move(event));
-    natsMsg_Destroy(message);
-  }
-  natsSubscription_Destroy(subscription);
-  return events;
+  return collect(subscription, count, timeout_s);
 }
 
 long long bus_stream_message_count(const std::string& url) {
@@ -133,19 +140,7 @@ std::vector<nlohmann::json> read_heartbeats(const std::string& url, double secon
   natsSubscription* subscription = nullptr;
   if (natsConnection_SubscribeSync(&subscription, client.connection, "tonewatch.heartbeat.>") != NATS_OK)
     throw std::runtime_error("cannot subscribe to heartbeats at " + url);
-  std::vector<nlohmann::json> beats;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    natsMsg* message = nullptr;
-    if (natsSubscription_NextMsg(&message, subscription, 100) != NATS_OK) continue;
-    nlohmann::json beat = nlohmann::json::parse(std::string(natsMsg_GetData(message), natsMsg_GetDataLength(message)),
-                                                nullptr, false);
-    if (beat.is_object()) beat["_subject"] = natsMsg_GetSubject(message);
-    beats.push_back(std::move(beat));
-    natsMsg_Destroy(message);
-  }
-  natsSubscription_Destroy(subscription);
-  return beats;
+  return collect(subscription, std::numeric_limits<std::size_t>::max(), seconds);
 }
 
 }  // namespace tw::test
