@@ -508,6 +508,10 @@ void RtpJitterBuffer::emit_audio(Slot slot, std::int64_t from_tick, std::int64_t
           const std::span<float> wide(wideband_.data(), 2 * n);
           g722_.decode(in, wide);
           decimator_.process(wide, out);
+          // The low-pass rings (Gibbs) on full-scale steps and can overshoot by a few per
+          // cent; a sink is promised samples in [-1, 1], as every codec's own output is.
+          // Found by fuzz_rtp.
+          for (float& s : out) s = std::clamp(s, -1.0f, 1.0f);
         } else {
           g722_.decode(in, out);
         }
