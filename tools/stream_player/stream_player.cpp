@@ -163,7 +163,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"twilio", "twilio-split", "audiosocket", "generic", "audiohook"}));
   app.add_option("--host", options.host, "server host")->capture_default_str();
   app.add_option("--port", options.port, "server port (audiosocket: the caller leg's port)")->required();
-  app.add_option("--agent-port", options.agent_port, "audiosocket: the agent leg's port");
+  app.add_option("--agent-port", options.agent_port,
+                 "audiosocket: the agent leg's port; twilio-split: the outbound track's (default --port)");
   app.add_option("--path", options.path, "WebSocket path (default /twilio, /stream or /audiohook)");
   app.add_option("--call-id", options.call_id, "call id (Twilio callSid, AudioSocket UUID, generic call_id, AudioHook conversationId)");
   app.add_option("--encoding", options.encoding, "generic: L16 (default) or PCMU; audiohook: PCMU (default) or L16");

@@ -34,7 +34,10 @@ class TwilioStreamer : public Streamer {
     custom_parameters_ = json{{"player", "tonewatch-stream-player"}};
     for (const auto& [key, value] : o.params) custom_parameters_[key] = value;
     for (int leg = 0; leg < (split ? 2 : 1); ++leg) {
-      auto ws = std::make_shared<WebSocketLeg>(io, o.host, o.port, o.path.empty() ? "/twilio" : o.path,
+      // twilio-split with --agent-port: the outbound track to another server (a fleet's
+      // split stream, docs/fleet.md).
+      const std::string& port = split && leg == 1 && !o.agent_port.empty() ? o.agent_port : o.port;
+      auto ws = std::make_shared<WebSocketLeg>(io, o.host, port, o.path.empty() ? "/twilio" : o.path,
                                                std::vector<std::pair<std::string, std::string>>{}, [](const std::string&) {});
       ws->name = split ? (leg == 0 ? "twilio inbound" : "twilio outbound") : "twilio";
       legs.push_back(ws);
@@ -208,8 +211,11 @@ class AudioHookStreamer : public Streamer {
     organization_id_ = o.organization_id.empty() ? random_uuid(rng) : o.organization_id;
     const std::string path = o.path.empty() ? "/audiohook" : o.path;
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    // The signature's nonce is never reproducible, --seed or not: a server refuses a nonce
+    // it has seen (replay protection), and players started with the same seed would share it.
+    std::mt19937_64 nonce_rng(std::random_device{}());
     auto headers = audiohook_signed_headers(path, o.host + ":" + o.port, o.api_key, o.client_secret, organization_id_,
-                                            session_id_, random_uuid(rng), now, rng);
+                                            session_id_, random_uuid(rng), now, nonce_rng);
     auto ws = std::make_shared<WebSocketLeg>(io, o.host, o.port, path, headers.headers,
                                              [this](const std::string& text) { on_server_text(text); });
     ws->name = "audiohook";

@@ -32,7 +32,7 @@ struct PlayerOptions {
   std::string protocol;       ///< twilio, twilio-split, audiosocket, generic, audiohook
   std::string host = "127.0.0.1";
   std::string port;
-  std::string agent_port;     ///< audiosocket: the agent leg's port
+  std::string agent_port;     ///< audiosocket: the agent leg's port; twilio-split: the outbound track's (empty: port)
   std::string path;
   std::string call_id;
   std::string encoding;       ///< generic: L16 or PCMU; audiohook: PCMU or L16
