@@ -36,11 +36,13 @@
     return e;
   }
 
-  // The agent, and in a fleet (docs/fleet.md) the instance that holds the call.
+  // The agent, and in a fleet (docs/fleet.md) the instance that holds the call, and where
+  // its other party went when the two streams reached different instances.
   function who(r) {
     var parts = [];
     if (r.agent) parts.push("agent " + r.agent);
     if (r.instance) parts.push("on " + r.instance);
+    if (r.split) parts.push("split: " + r.split);
     return parts.join(" \u00b7 ");
   }
 

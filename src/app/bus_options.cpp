@@ -22,7 +22,7 @@ std::string default_instance_id() {
 
 void BusOptions::add_to(CLI::App* cmd) {
   const std::string group = "Fleet bus (several instances, one wallboard; docs/fleet.md)";
-  cmd->add_option("--bus", servers,
+  CLI::Option* bus = cmd->add_option("--bus", servers,
                   "Publish every call's events to this NATS JetStream server (nats://host:4222 or tls://...; "
                   "comma-separated or repeated for a cluster)")
       ->delimiter(',')
@@ -40,6 +40,11 @@ void BusOptions::add_to(CLI::App* cmd) {
                   "Events kept while the bus is unreachable; beyond it the oldest are dropped (counted in /metrics)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->group(group);
+  cmd->add_flag("--no-fleet-view{false}", fleet_view,
+                "Publish this instance's calls to the fleet but show only its own on its wallboard (a large fleet: "
+                "let a few instances carry the floor's wallboard)")
+      ->needs(bus)
       ->group(group);
 }
 

@@ -25,6 +25,7 @@
 #include "bus/bus_publisher.h"
 #include "bus/bus_subjects.h"
 #include "bus/bus_subscriber.h"
+#include "bus/bus_requester.h"
 #include "bus/webhook_queue.h"
 #include "net/http_server.h"
 #include "server/call_registry.h"
@@ -35,6 +36,8 @@
 #include "server/http_api.h"
 #include "server/ingest_handlers.h"
 #include "server/metrics.h"
+#include "server/remote_call_view.h"
+#include "server/split_calls.h"
 #include "server/worker_pool.h"
 
 namespace tw::app {
@@ -400,7 +403,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
       const bus::ConnectionState* state = fleet_connection.load();
       return state != nullptr && state->connected.load();
     };
-    fleet = std::make_unique<server::FleetView>(std::move(fleet_config));
+    if (bus_options.fleet_view) fleet = std::make_unique<server::FleetView>(std::move(fleet_config));
     bus = std::make_unique<bus::BusPublisher>(std::move(bus_config));
     hub.add_sink(*bus);
   }
@@ -466,21 +469,65 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   server::Dashboard dashboard(*registry, hub, metrics, dashboard_config(dashboard_token, dashboard_token_file, listen, err));
   // The rest of the fleet on this instance's wallboard: what the others publish each second.
   std::unique_ptr<bus::BusSubscriber> fleet_subscriber;
+  std::unique_ptr<bus::BusRequester> view_requests;  // on fleet_subscriber's connection: goes first
   if (bus) {
-    dashboard.feed().set_fleet(fleet.get(), instance_id);
-    calls_for_bus = [&dashboard] { return dashboard.feed().fleet_message(); };
     fleet_subscriber = std::make_unique<bus::BusSubscriber>(bus_options.endpoint("tonewatch " + instance_id + " fleet"));
-    // Our own calls message comes back too: skipped before it is parsed (it is the largest).
-    fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet, own = bus::calls_subject(instance_id)](
-                                                                 std::string_view subject, std::string_view data) {
-      if (subject != own) fleet->on_calls(data);
-    });
-    fleet_subscriber->subscribe(std::string(bus::kAllHeartbeats),
-                                [&fleet](std::string_view, std::string_view data) { fleet->on_heartbeat(data); });
     fleet_connection = &fleet_subscriber->connection_state();
-    // Alerts and acknowledgements only (the ".notify" events): the rest is not the wallboard's.
-    fleet_subscriber->subscribe(std::string(bus::kNotifyEvents),
-                                [&fleet](std::string_view subject, std::string_view data) { fleet->on_event(subject, data); });
+    if (fleet) {
+      dashboard.feed().set_fleet(fleet.get(), instance_id);
+      calls_for_bus = [&dashboard, &registry, &fleet, &log, &metrics, split = std::make_shared<server::SplitCallDetector>()] {
+        server::report_split_calls(*split, *registry, *fleet, log, metrics);
+        return dashboard.feed().fleet_message();
+      };
+      // Our own calls message comes back too: skipped before it is parsed (it is the largest).
+      fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet, own = bus::calls_subject(instance_id)](
+                                                                   std::string_view subject, std::string_view data) {
+        if (subject != own) fleet->on_calls(data);
+      });
+      fleet_subscriber->subscribe(std::string(bus::kAllHeartbeats),
+                                  [&fleet](std::string_view, std::string_view data) { fleet->on_heartbeat(data); });
+      // Alerts and acknowledgements only (the ".notify" events): the rest is not the wallboard's.
+      fleet_subscriber->subscribe(std::string(bus::kNotifyEvents),
+                                  [&fleet](std::string_view subject, std::string_view data) { fleet->on_event(subject, data); });
+    } else {
+      // --no-fleet-view: our calls still go to the others' wallboards; theirs are not read.
+      dashboard.feed().set_instance(instance_id);
+      calls_for_bus = [&dashboard] { return dashboard.feed().fleet_message(); };
+    }
+    // Call views of this instance's calls on other instances' wallboards (remote_call_view.h).
+    fleet_subscriber->answer(bus::view_subject(instance_id), [&dashboard, &fleet_subscriber](std::string_view data) {
+      const std::optional<server::ViewRequest> request = server::decode_view_request(data);
+      const net::Response response =
+          request ? dashboard.answer_view(*request) : net::Response::json(400, R"({"error":"a view request that cannot be read"})");
+      const std::int64_t max = fleet_subscriber->max_payload();
+      return server::encode_view_answer(response, static_cast<std::size_t>(std::max<std::int64_t>(max - 256, 0)));
+    });
+    if (fleet) {
+      view_requests = std::make_unique<bus::BusRequester>(fleet_subscriber->connection());
+      server::Dashboard::RemoteViews remote;
+      remote.holder = [&fleet](const std::string& call) { return fleet->holder_of(call); };
+      remote.fetch = [&view_requests](const std::string& instance, const server::ViewRequest& request,
+                                      std::function<void(net::Response)> reply) {
+        constexpr auto kWait = std::chrono::seconds(3);
+        view_requests->request(
+            bus::view_subject(instance), server::encode_view_request(request), kWait,
+            [reply = std::move(reply), instance](bus::BusRequester::Outcome outcome, std::string answer) {
+              using Outcome = bus::BusRequester::Outcome;
+              switch (outcome) {
+                case Outcome::answered: return reply(server::decode_view_answer(answer));
+                case Outcome::timeout:
+                  return reply(net::Response::json(504, nlohmann::json{{"error", "instance " + instance + " holds the call but did not answer in 3 s"}}.dump()));
+                case Outcome::no_responder:
+                  return reply(net::Response::json(503, nlohmann::json{{"error", "instance " + instance + " holds the call but is not on the bus (stopped?)"}}.dump()));
+                case Outcome::busy:
+                  return reply(net::Response::json(503, R"({"error":"too many views of other instances' calls waiting; try again"})"));
+                case Outcome::no_bus:
+                  return reply(net::Response::json(503, nlohmann::json{{"error", "instance " + instance + " holds the call; the bus is unreachable"}}.dump()));
+              }
+            });
+      };
+      dashboard.set_remote(std::move(remote));
+    }
     // Acknowledgements made on other instances' wallboards of alerts this instance holds.
     fleet_subscriber->subscribe(bus::acks_subject(instance_id), [&hub, &log](std::string_view, std::string_view data) {
       const nlohmann::json ack = nlohmann::json::parse(data, nullptr, false);
@@ -515,9 +562,17 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   config.max_connections = caps.per_listener;
   config.max_connections_per_address = caps.per_address;
   std::unique_ptr<net::HttpServer> http;
+  // However this function is left: no call view waits on the bus once the network threads
+  // and their connections go (they are destroyed before view_requests).
+  struct CloseViews {
+    std::unique_ptr<bus::BusRequester>& requests;
+    ~CloseViews() {
+      if (requests) requests->close();
+    }
+  } const close_views{view_requests};
   server::ApiContext api{*registry, hub, metrics, {}, [&] { return ready.load(); }};
   api.before_metrics = [&] { registry->publish_live_counters(); };
-  if (bus) {
+  if (fleet) {
     api.forward_ack = [&](const std::string& call, std::uint64_t seq, const std::string& user) {
       using Outcome = server::ForwardedAck::Outcome;
       const auto holder = fleet->alert_holder(call, seq);
@@ -557,7 +612,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            stat_line("tonewatch_event_queue_depth", "Events waiting for delivery", "gauge", events.queued()) +
            stat_line("tonewatch_heap_bytes", "Bytes of heap in use (glibc mallinfo2)", "gauge", mallinfo2().uordblks) +
            (webhook ? webhook_metrics(webhook->stats()) : std::string()) + (siprec ? siprec->metrics_text() : std::string()) +
-           (bus ? bus_metrics(*bus) + fleet_metrics(*fleet) : std::string()) +
+           (bus ? bus_metrics(*bus) : std::string()) + (fleet ? fleet_metrics(*fleet) : std::string()) +
            (webhook_queue ? stat_line("tonewatch_bus_webhook_events_total", "Alerts this instance delivered for the fleet from the bus's queue",
                                       "counter", webhook_queue->stats().handled) +
                                 stat_line("tonewatch_bus_webhook_redelivered_total",
@@ -659,6 +714,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
   if (siprec) siprec->stop();  // BYE to every SRC; their calls end and are written
   http->stop_accepting();
   dashboard.stop();
+  if (view_requests) view_requests->close();  // call views waiting on another instance: 503 now
   http->stop();              // closes every connection: their legs end and the calls finish
   hub.clear_subscribers();   // feed connections the close handshake did not reach
   workers.stop_all_calls();  // calls whose legs are still joining end too

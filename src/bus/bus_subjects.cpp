@@ -22,6 +22,8 @@ std::string calls_subject(std::string_view instance) { return "tonewatch.calls."
 
 std::string acks_subject(std::string_view instance) { return "tonewatch.acks." + subject_token(instance); }
 
+std::string view_subject(std::string_view instance) { return "tonewatch.view." + subject_token(instance); }
+
 std::string event_message_id(std::string_view instance, std::string_view run, std::string_view call_id, std::uint64_t sequence) {
   return std::string(instance) + ":" + std::string(run) + ":" + std::string(call_id) + ":" + std::to_string(sequence);
 }

@@ -41,6 +41,10 @@ std::string calls_subject(std::string_view instance);
 /// "tonewatch.acks.<instance>".
 std::string acks_subject(std::string_view instance);
 
+/// "tonewatch.view.<instance>": requests for what a wallboard's call view shows of a call
+/// that instance holds (its timeline, its report), answered by the instance.
+std::string view_subject(std::string_view instance);
+
 /// What a subscriber to every instance's heartbeats, calls and events subscribes to.
 inline constexpr std::string_view kAllEvents = "tonewatch.events.>";
 inline constexpr std::string_view kAllHeartbeats = "tonewatch.heartbeat.>";

@@ -38,6 +38,11 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set: the answer comes later (from another instance over the fleet's bus, say), and
+  /// the rest of this response is ignored. The connection calls it with `reply`, which
+  /// takes the real response from any thread, once; a network thread never waits for it.
+  /// Whoever sets it must make sure `reply` is called (a timeout of its own).
+  std::function<void(std::function<void(Response)> reply)> deferred;
   static Response text(int status, std::string body);
   static Response json(int status, std::string body);
 };

@@ -3,11 +3,13 @@
 // WebSocket or closes. Internal to the net layer: http_sessions.cpp instantiates it.
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <memory>
@@ -112,10 +114,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     context_.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
     Response response = context_.config.http ? context_.config.http(request) : Response::text(404, "not found\n");
+    if (response.deferred) {
+      // The answer comes from elsewhere: this connection reads nothing more until it is
+      // written, on this connection's loop, whichever thread brings it.
+      auto executor = stream_.get_executor();
+      response.deferred([self = this->shared_from_this(), executor, version = req.version(), keep_alive = req.keep_alive(),
+                         once = std::make_shared<std::atomic<bool>>(false)](Response later) {
+        if (once->exchange(true)) return;
+        asio::post(executor, [self, later = std::move(later), version, keep_alive] { self->respond(later, version, keep_alive); });
+      });
+      return;
+    }
     respond(response, req.version(), req.keep_alive());
   }
 
   void respond(const Response& response, unsigned version, bool keep_alive) {
+    // The write gets its own time (a deferred answer may have come after the read's ran out).
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(context_.config.handshake_timeout_s)));
     auto res = std::make_shared<http::response<http::string_body>>(to_beast(response, version, keep_alive));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->close();

@@ -249,6 +249,18 @@ std::shared_ptr<const LiveCall> CallRegistry::live(const std::string& call_id) c
   return it == by_id_.end() ? nullptr : it->second;
 }
 
+bool CallRegistry::add_metadata(const std::string& call_id, const nlohmann::json& metadata) {
+  std::shared_ptr<LiveCall> call;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = by_id_.find(call_id);
+    if (it == by_id_.end()) return false;
+    call = it->second;
+  }
+  call->add_metadata(metadata);
+  return true;
+}
+
 CallRegistry::StreamRequest CallRegistry::request_streams(const std::string& call_id, const std::string& request) const {
   const std::shared_ptr<const LiveCall> call = live(call_id);
   if (!call) return StreamRequest::no_such_call;

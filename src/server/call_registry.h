@@ -62,6 +62,10 @@ class CallRegistry {
   std::size_t active_count() const;
   /// A call in progress by its id (its timeline so far), or null if none is live.
   std::shared_ptr<const LiveCall> live(const std::string& call_id) const;
+  /// Merges `metadata` into a call in progress (LiveCall::add_metadata): what the server
+  /// learns of it later, such as its other party streaming to another instance. False if
+  /// no such call is live.
+  bool add_metadata(const std::string& call_id, const nlohmann::json& metadata);
   /// Asks a call in progress to "pause" or "resume" its streams (LiveCall::request_streams).
   enum class StreamRequest { sent, no_such_call, not_supported };
   StreamRequest request_streams(const std::string& call_id, const std::string& request) const;

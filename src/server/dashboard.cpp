@@ -211,7 +211,7 @@ net::Response Dashboard::handle(const net::Request& request, const net::HttpHand
   if (request.method == "GET") {
     if (path == "/") return page("wallboard.html");
     if (parts.size() == 2 && parts[0] == "calls" && !parts[1].empty()) return page("callview.html");
-    if (parts.size() == 3 && parts[0] == "calls" && parts[2] == "report") return report_file(parts[1]);
+    if (parts.size() == 3 && parts[0] == "calls" && parts[2] == "report") return report_file(parts[1], true);
     if (parts.size() == 2 && parts[0] == "assets") return asset(request, parts[1]);
     if (path == "/api/whoami") {
       net::Response r = net::Response::json(
@@ -310,9 +310,13 @@ net::Response Dashboard::asset(const net::Request& request, const std::string& n
   return r;
 }
 
-net::Response Dashboard::report_file(const std::string& call_id) const {
+net::Response Dashboard::report_file(const std::string& call_id, bool ask_holder) const {
   CallStatus s;
-  if (!registry_.find(call_id, s)) return net::Response::text(404, "no such call\n");
+  if (!registry_.find(call_id, s)) {
+    if (!ask_holder) return net::Response::text(404, "no such call\n");
+    if (auto remote = from_holder(ViewRequest{"report", call_id, -1})) return std::move(*remote);
+    return net::Response::text(404, "no such call\n");
+  }
   std::string html;
   if (s.report_path.empty() || !read_file(s.report_path, html)) {
     return net::Response::text(404, s.ended ? "this call ended without a report" + (s.error.empty() ? "" : ": " + s.error) + "\n"
@@ -333,6 +337,10 @@ net::Response Dashboard::timeline(const net::Request& request, const std::string
       return net::Response::json(400, R"({"error":"after_s must be a number of seconds >= 0"})");
     }
   }
+  return local_timeline(call_id, after_s, true);
+}
+
+net::Response Dashboard::local_timeline(const std::string& call_id, double after_s, bool ask_holder) const {
   json out;
   if (auto call = registry_.live(call_id)) {
     const pipeline::CallTimeline t = call->timeline().copy(after_s);
@@ -343,7 +351,11 @@ net::Response Dashboard::timeline(const net::Request& request, const std::string
     out["report"] = nullptr;
   } else {
     CallStatus s;
-    if (!registry_.find(call_id, s)) return net::Response::json(404, R"({"error":"no such call"})");
+    if (!registry_.find(call_id, s)) {
+      if (!ask_holder) return net::Response::json(404, R"({"error":"no such call"})");
+      if (auto remote = from_holder(ViewRequest{"timeline", call_id, after_s})) return std::move(*remote);
+      return net::Response::json(404, R"({"error":"no such call"})");
+    }
     const std::string suffix = ".report.html";
     std::string text;
     if (s.report_path.size() <= suffix.size() ||
@@ -372,6 +384,32 @@ net::Response Dashboard::timeline(const net::Request& request, const std::string
   net::Response r = net::Response::json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
+}
+
+std::optional<net::Response> Dashboard::from_holder(const ViewRequest& request) const {
+  if (!remote_.holder || !remote_.fetch) return std::nullopt;
+  const std::optional<std::string> instance = remote_.holder(request.call);
+  if (!instance) return std::nullopt;
+  net::Response r;
+  r.deferred = [fetch = remote_.fetch, instance = *instance, request](std::function<void(net::Response)> reply) {
+    fetch(instance, request, [reply = std::move(reply), instance, what = request.what](net::Response answer) {
+      // The headers this instance would have sent for its own call.
+      if (what == "report" && answer.status == 200) {
+        secure_headers(answer, kReportPolicy);
+      } else {
+        answer.headers.emplace_back("Cache-Control", "no-store");
+      }
+      answer.headers.emplace_back("X-Tonewatch-Instance", instance);
+      reply(std::move(answer));
+    });
+  };
+  return r;
+}
+
+net::Response Dashboard::answer_view(const ViewRequest& request) const {
+  // Only what this instance holds: a request is never passed on to a third instance.
+  if (request.what == "report") return report_file(request.call, false);
+  return local_timeline(request.call, request.after_s, false);
 }
 
 }  // namespace tw::server

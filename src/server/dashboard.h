@@ -9,8 +9,10 @@
 // Routes added: GET / , /calls/{id}, /calls/{id}/report, /assets/{name},
 // /api/whoami, /api/calls/{id}/timeline[?after_s=T], GET/POST /login, POST /logout,
 // WebSocket /dashboard/feed. Access rules (DashboardAccess) also guard the
-// server's /api, /metrics and /events.
+// server's /api, /metrics and /events. In a fleet, the call view and the report of a
+// call another instance holds are asked of that instance (remote_call_view.h).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -23,6 +25,7 @@
 #include "server/dashboard_feed.h"
 #include "server/event_hub.h"
 #include "server/metrics.h"
+#include "server/remote_call_view.h"
 
 namespace tw::server {
 
@@ -54,6 +57,19 @@ class Dashboard {
   net::Response handle(const net::Request& request, const net::HttpHandler& next);
 
   DashboardFeed& feed() noexcept { return feed_; }
+
+  /// In a fleet (serve --bus): the call view of a call another instance holds. `holder`
+  /// names the instance holding a call this one does not (nothing if none is known);
+  /// `fetch` asks it (remote_call_view.h) and calls `reply` once, from any thread.
+  struct RemoteViews {
+    std::function<std::optional<std::string>(const std::string& call)> holder;
+    std::function<void(const std::string& instance, const ViewRequest& request, std::function<void(net::Response)> reply)> fetch;
+  };
+  /// Before the server starts.
+  void set_remote(RemoteViews remote) { remote_ = std::move(remote); }
+  /// What this instance answers another's request for the view of a call it holds: what
+  /// its own /api/calls/{id}/timeline or /calls/{id}/report would. Any thread.
+  net::Response answer_view(const ViewRequest& request) const;
   const DashboardAccess& access() const noexcept { return access_; }
 
  private:
@@ -65,8 +81,14 @@ class Dashboard {
   net::Response refuse(const net::Request& request, const AccessDecision& decision) const;
   net::Response page(const char* asset) const;
   net::Response asset(const net::Request& request, const std::string& name) const;
-  net::Response report_file(const std::string& call_id) const;
+  /// `ask_holder`: a call this instance does not know is asked of the instance that holds
+  /// it (a supervisor's request); false for another instance's request (never passed on).
+  net::Response report_file(const std::string& call_id, bool ask_holder) const;
   net::Response timeline(const net::Request& request, const std::string& call_id) const;
+  net::Response local_timeline(const std::string& call_id, double after_s, bool ask_holder) const;
+  /// A deferred response with the holder's answer, or nothing when no other instance
+  /// holds `request.call`.
+  std::optional<net::Response> from_holder(const ViewRequest& request) const;
 
   CallRegistry& registry_;
   Metrics& metrics_;
@@ -74,6 +96,7 @@ class Dashboard {
   LoginThrottle throttle_;
   std::ostream* log_;
   DashboardFeed feed_;
+  RemoteViews remote_;
 };
 
 /// The HTML text of `raw` for element content and quoted attributes.

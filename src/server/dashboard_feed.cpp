@@ -7,6 +7,7 @@
 
 #include "report/call_report.h"
 #include "server/http_api.h"
+#include "server/split_calls.h"
 #include "server/wall_clock.h"
 
 namespace tw::server {
@@ -212,7 +213,8 @@ json DashboardFeed::row_json(const CallStatus& s, const std::vector<std::string>
           {"dead_air", dead_air},
           {"open_alerts", open_alerts},
           {"analysing", s.analysing},
-          {"error", s.error}};
+          {"error", s.error},
+          {"split", split_text(s.metadata)}};  // a fleet's split call (split_calls.h)
 }
 
 json DashboardFeed::recent_json(const CallStatus& s, const std::vector<std::uint64_t>& unacknowledged) {
@@ -366,7 +368,11 @@ std::string DashboardFeed::fleet_message() const {
   // joins the bus late, or missed one, is whole by the next second).
   const std::map<std::string, std::size_t> open = hub_.open_alert_counts();
   json calls = json::array(), recent = json::array();
-  for (const CallStatus& s : registry_.active()) calls.push_back(live_row(s, open));
+  for (const CallStatus& s : registry_.active()) {
+    calls.push_back(live_row(s, open));
+    // A party whose other half may stream to another instance: that one finds the pair.
+    if (const auto one = one_party_of(s)) calls.back()["one_party"] = one_party_json(*one);
+  }
   const std::map<std::string, std::vector<std::uint64_t>> unacknowledged = hub_.unacknowledged();
   for (const CallStatus& s : registry_.recent()) {
     if (recent.size() >= 50) break;  // the newest; the wallboard shows fewer

@@ -76,6 +76,9 @@ class DashboardFeed {
   /// its own calls), and the other instances' calls from `fleet` join the rows and the
   /// recent list. Before start(); `fleet` must outlive the feed.
   void set_fleet(FleetView* fleet, std::string own_instance);
+  /// This instance's id on the bus, for fleet_message, when it shows no fleet
+  /// (serve --no-fleet-view). Before any tick.
+  void set_instance(std::string own_instance) { own_instance_ = std::move(own_instance); }
   /// This instance's calls for the others' wallboards, once a second on the bus
   /// (tonewatch.calls.<instance>): {"instance","unix_ms","calls":[row..],"recent":[recent..]}.
   std::string fleet_message() const;

@@ -238,6 +238,22 @@ std::vector<nlohmann::json> FleetView::recent() {
   return out;
 }
 
+std::optional<std::string> FleetView::holder_of(const std::string& call) {
+  const std::lock_guard lock(mutex_);
+  sweep();
+  const auto lists = [&call](const std::vector<nlohmann::json>& entries) {
+    for (const nlohmann::json& e : entries)
+      if (e.is_object() && e.value("call", std::string()) == call) return true;
+    return false;
+  };
+  // A live call first: two instances may both list a call id (a split call, a restart).
+  for (const auto& [id, instance] : instances_)
+    if (!instance.lost && lists(instance.rows)) return id;
+  for (const auto& [id, instance] : instances_)
+    if (!instance.lost && lists(instance.recent)) return id;
+  return std::nullopt;
+}
+
 nlohmann::json FleetView::instances() {
   const std::lock_guard lock(mutex_);
   sweep();

@@ -8,6 +8,7 @@
 #include "dsp/stream_spec.h"
 #include "report/call_report.h"
 #include "report/call_summary.h"
+#include "server/split_calls.h"
 
 namespace tw::server {
 
@@ -312,6 +313,10 @@ void LiveCall::write_outputs() {
       if (cut_.load(std::memory_order_relaxed)) {
         warnings.push_back("the call was ended after " + std::to_string(static_cast<long long>(settings_.max_call_s)) +
                            " s of audio (--max-call-s)");
+      }
+      if (const std::string split = split_text(s.metadata); !split.empty()) {
+        // SplitCall::metadata(): the fleet found the other party's stream on another instance.
+        warnings.push_back("the call was split across the fleet (" + split + "): only half the call was analysed here");
       }
       if (c.overflowed_frames > 0) {
         warnings.push_back(std::to_string(c.overflowed_frames) +
