@@ -13,7 +13,9 @@
 # run's JSON: serve-load-N.json (Twilio), serve-load-siprec-N.json (SIPREC).
 # PROTOCOLS="twilio twilio-bus": Twilio calls, then the same with the instance on the fleet's
 # bus (a nats-server -js of its own, `--bus`: every event to JetStream, the calls message and
-# heartbeat each second, the fleet subscriber), for the bus's cost per call-second (docs/fleet.md).
+# heartbeat each second, the fleet subscriber), for the bus's cost per call-second (docs/fleet.md);
+# a line after each twilio-bus run gives what went through the NATS server per call-second
+# (its own /varz counts: messages and bytes in from the instance, out to subscribers).
 # io_cores and work_cores: CPU cores of the network thread(s) and of the workers
 # together over the steady window (the server's threads are named tw-io, tw-worker).
 # fft_ns: the machine's speed just before the run, CPU ns of one 320-point KissFFT
@@ -52,9 +54,10 @@ for protocol in ${PROTOCOLS:-twilio}; do
     load_args=(--siprec-port "$sip_port" --serve-log "$out/serve-$protocol-$n.log")
   elif [[ $protocol == twilio-bus ]]; then
     nats_port=$(free_port)
+    monitor_port=$(free_port)
     json="serve-load-bus-$n.json"
     nats=$(command -v nats-server || echo /usr/sbin/nats-server)
-    "$nats" -js -a 127.0.0.1 -p "$nats_port" -sd "$out/nats-$n" > "$out/nats-$n.log" 2>&1 &
+    "$nats" -js -a 127.0.0.1 -p "$nats_port" -m "$monitor_port" -sd "$out/nats-$n" > "$out/nats-$n.log" 2>&1 &
     nats_pid=$!
     for _ in $(seq 50); do (exec 3<> "/dev/tcp/127.0.0.1/$nats_port") 2> /dev/null && break; sleep 0.1; done
     ingest=(--bus "nats://127.0.0.1:$nats_port" --instance-id bench)
@@ -72,13 +75,18 @@ for protocol in ${PROTOCOLS:-twilio}; do
   done
   "$load" --port "$port" --calls "$n" --seconds "$seconds" --server-pid "$server" --json "$json" "${load_args[@]}" \
     > "$out/load-$protocol-$n.log" 2>&1 || echo "serve_load exited $? for $protocol N=$n (see $json)" >&2
+  varz=""
+  if [[ $protocol == twilio-bus ]]; then
+    varz="$out/varz-$n.json"
+    curl -fs "http://127.0.0.1:$monitor_port/varz" > "$varz" || varz=""
+  fi
   kill -TERM "$server"
   wait "$server" || true
   if [[ $protocol == twilio-bus ]]; then
     kill -TERM "$nats_pid"
     wait "$nats_pid" || true
   fi
-  python3 - "$json" <<'EOF'
+  python3 - "$json" "$varz" "$seconds" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 dropped = sum(v for v in d["dropped_frames"].values()) + sum(d.get("rtp", {}).values())
@@ -91,6 +99,12 @@ print(f'{d.get("protocol", "twilio"):10s} {d["calls"]:6d} {d["connected"]:9d} {m
       f'{d["heap_kib_per_call"]:9.0f} {d["server_cpu_ms_per_call_second"]:12.2f} {dropped:8.0f} '
       f'{net:8.2f} {threads.get("tw-worker", float("nan")):10.2f} '
       f'{ms(d.get("reference_kiss_fftr_320_ns")):7.0f}')
+if sys.argv[2]:
+    # Everything through the bus during the run (startup and the ramp included), per call-second of load.
+    v = json.load(open(sys.argv[2]))
+    call_s = d["connected"] * float(sys.argv[3])
+    print(f'{"":10s} bus per call-second: in {v["in_msgs"] / call_s:.2f} msgs {v["in_bytes"] / call_s:.0f} B, '
+          f'out {v["out_msgs"] / call_s:.2f} msgs {v["out_bytes"] / call_s:.0f} B ({d["connected"]} calls x {sys.argv[3]} s)')
 EOF
 done
 done

@@ -6,6 +6,9 @@
 #   deploy/local-fleet.sh start [N]    start N instances (default 3) and print the addresses
 #   deploy/local-fleet.sh stop         stop exactly what `start` started
 #   deploy/local-fleet.sh status       what runs
+#   deploy/local-fleet.sh bus-stop     stop the NATS server alone (an outage: the instances
+#                                      buffer what they publish, docs/fleet.md)
+#   deploy/local-fleet.sh bus-start    start it again, on the same port and store
 #
 # Needs the build (tools/build.sh: build/tonewatch), nats-server and haproxy
 # (tools/install-deps.sh --fleet). TONEWATCH_FLEET_DIR (default /tmp/tonewatch-fleet) holds
@@ -19,7 +22,7 @@ dir="${TONEWATCH_FLEET_DIR:-/tmp/tonewatch-fleet}"
 binary="${TONEWATCH_BINARY:-build/tonewatch}"
 
 usage() {
-  echo "usage: $0 start [N] | stop | status" >&2
+  echo "usage: $0 start [N] | stop | status | bus-stop | bus-start" >&2
   exit 2
 }
 
@@ -72,6 +75,10 @@ def servers(kind):
         port = {"http": http, "audiosocket-caller": caller, "audiosocket-agent": agent}[kind]
         check = "check" if kind == "http" else f"check port {http}"
         lines.append(f"    server instance-{index} 127.0.0.1:{port} id {index} {check}")
+    if kind != "http":
+        # Both legs of an AudioSocket call to one instance: by the UUID's CRC-32 (haproxy.cfg).
+        for n, (index, *_rest) in enumerate(instances):
+            lines.append(f"    use-server instance-{index} if {{ req.payload(3,16),crc32,mod({len(instances)}) -m int {n} }}")
     return "\n".join(lines)
 for kind in ("http", "audiosocket-caller", "audiosocket-agent"):
     text = re.sub(rf"    # BEGIN servers-{kind}\n.*?    # END servers-{kind}\n",
@@ -82,6 +89,54 @@ text = text.replace("maxconn 20000", "maxconn 2000")
 text = text.replace("bind :9092", f"bind 127.0.0.1:{caller_port}").replace("bind :9093", f"bind 127.0.0.1:{agent_port}")
 sys.stdout.write(text)
 EOF
+}
+
+# start_nats PROGRAM PORT: the bus, JetStream's store in $dir/nats (kept by bus-stop, so
+# that bus-start finds the stream and the fleet's webhook consumer where they were).
+start_nats() {
+  local program=$1 port=$2 pid
+  "$program" -js -a 127.0.0.1 -p "$port" -sd "$dir/nats" >> "$dir/logs/nats.log" 2>&1 &
+  pid=$!
+  echo "nats $pid $port" >> "$dir/pids"
+  wait_for_port "$port" nats-server "$pid"
+}
+
+# bus-stop / bus-start: a bus outage on purpose, to watch the fleet ride it out.
+nats_entry() {  # the pids file's nats line: "nats PID PORT"
+  [[ -f "$dir/pids" ]] || { echo "$0: no fleet started from $dir" >&2; exit 1; }
+  grep "^nats " "$dir/pids" || { echo "$0: this fleet has no bus" >&2; exit 1; }
+}
+
+bus_stop() {
+  local _ pid port
+  read -r _ pid port < <(nats_entry)
+  if ! kill -0 "$pid" 2> /dev/null; then
+    echo "the bus is not running"
+    return
+  fi
+  grep -qa -- nats-server "/proc/$pid/cmdline" 2> /dev/null || { echo "$0: pid $pid is no longer the bus" >&2; exit 1; }
+  kill -TERM "$pid"
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2> /dev/null && kill -KILL "$pid" 2> /dev/null || true
+  echo "bus stopped (nats://127.0.0.1:$port); start it again with: $0 bus-start"
+}
+
+bus_start() {
+  local _ pid port
+  read -r _ pid port < <(nats_entry)
+  if kill -0 "$pid" 2> /dev/null && grep -qa -- nats-server "/proc/$pid/cmdline" 2> /dev/null; then
+    echo "the bus runs already (pid $pid)"
+    return
+  fi
+  local others
+  others=$(grep -v "^nats " "$dir/pids" || true)
+  printf '%s\n' "$others" | sed '/^$/d' > "$dir/pids"
+  start_nats "$(find_program nats-server)" "$port" || exit 1
+  read -r _ pid port < <(nats_entry)
+  echo "bus nats://127.0.0.1:$port pid $pid"
 }
 
 # A start that fails half way stops what it started.
@@ -113,10 +168,8 @@ start() {
   read -r -a ports <<< "$(free_ports $((4 + 3 * count)))"
   local nats_port=${ports[0]} front_http=${ports[1]} front_caller=${ports[2]} front_agent=${ports[3]}
 
-  "$nats" -js -a 127.0.0.1 -p "$nats_port" -sd "$dir/nats" > "$dir/logs/nats.log" 2>&1 &
-  local pid=$!
-  echo "nats $pid" >> "$dir/pids"
-  wait_for_port "$nats_port" nats-server "$pid" || failed_start
+  local pid
+  start_nats "$nats" "$nats_port" || failed_start
 
   local -a servers=()
   local i http caller agent
@@ -200,5 +253,7 @@ case "${1:-}" in
   start) start "${2:-3}" ;;
   stop) stop ;;
   status) status ;;
+  bus-stop) bus_stop ;;
+  bus-start) bus_start ;;
   *) usage ;;
 esac
