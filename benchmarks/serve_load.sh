@@ -59,6 +59,7 @@ for protocol in ${PROTOCOLS:-twilio}; do
     nats=$(command -v nats-server || echo /usr/sbin/nats-server)
     "$nats" -js -a 127.0.0.1 -p "$nats_port" -m "$monitor_port" -sd "$out/nats-$n" > "$out/nats-$n.log" 2>&1 &
     nats_pid=$!
+    nats_started=$SECONDS
     for _ in $(seq 50); do (exec 3<> "/dev/tcp/127.0.0.1/$nats_port") 2> /dev/null && break; sleep 0.1; done
     ingest=(--bus "nats://127.0.0.1:$nats_port" --instance-id bench)
     load_args=(--protocol-label twilio-bus)
@@ -79,6 +80,9 @@ for protocol in ${PROTOCOLS:-twilio}; do
   if [[ $protocol == twilio-bus ]]; then
     varz="$out/varz-$n.json"
     curl -fs "http://127.0.0.1:$monitor_port/varz" > "$varz" || varz=""
+    # nats-server's own CPU over its life (it shares this machine's cores with the instance).
+    nats_cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$nats_pid/stat")
+    nats_life_s=$(( SECONDS - nats_started ))
   fi
   kill -TERM "$server"
   wait "$server" || true
@@ -86,7 +90,7 @@ for protocol in ${PROTOCOLS:-twilio}; do
     kill -TERM "$nats_pid"
     wait "$nats_pid" || true
   fi
-  python3 - "$json" "$varz" "$seconds" <<'EOF'
+  python3 - "$json" "$varz" "$seconds" "${nats_cpu_s:-0}" "${nats_life_s:-1}" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 dropped = sum(v for v in d["dropped_frames"].values()) + sum(d.get("rtp", {}).values())
@@ -104,7 +108,8 @@ if sys.argv[2]:
     v = json.load(open(sys.argv[2]))
     call_s = d["connected"] * float(sys.argv[3])
     print(f'{"":10s} bus per call-second: in {v["in_msgs"] / call_s:.2f} msgs {v["in_bytes"] / call_s:.0f} B, '
-          f'out {v["out_msgs"] / call_s:.2f} msgs {v["out_bytes"] / call_s:.0f} B ({d["connected"]} calls x {sys.argv[3]} s)')
+          f'out {v["out_msgs"] / call_s:.2f} msgs {v["out_bytes"] / call_s:.0f} B ({d["connected"]} calls x {sys.argv[3]} s); '
+          f'nats-server itself {float(sys.argv[4]) / max(1.0, float(sys.argv[5])):.3f} cores')
 EOF
 done
 done
