@@ -191,6 +191,8 @@ struct SiprecSignalling::Impl {
   struct sipsess_sock* session_socket = nullptr;
   struct mqueue* queue = nullptr;
   struct tmr reap_timer {};
+  struct tmr drain_timer {};  // bounds the wait for transactions at shutdown
+  bool sip_exited = false;    // libre's exit handler ran: the stack is idle (sip_close without force)
   struct sa media_address {};
   std::string media_host;  // media_address as text, for the SDP answers
 
@@ -218,7 +220,9 @@ struct SiprecSignalling::Impl {
   // --- the thread -------------------------------------------------------------------
   void run();
   std::string setup();
-  void teardown();
+  /// `drain`: the loop ran, so transactions may be in flight (the BYEs of the sessions this
+  /// ends): they are given up to 2 s to finish before the stack is closed by force.
+  void teardown(bool drain = false);
 
   // --- requests ---------------------------------------------------------------------
   bool source_allowed(const sa& source) const;
@@ -332,7 +336,7 @@ void SiprecSignalling::Impl::run() {
     loop_running = false;
   }
   if (err != 0) log(LogLevel::error, "siprec: the SIP loop stopped: " + error_text(err));
-  teardown();
+  teardown(true);
   re_thread_close();
 }
 
@@ -355,7 +359,12 @@ std::string SiprecSignalling::Impl::setup() {
   int err = 0;
   for (int attempt = 1;; ++attempt) {
     sa_set_port(&listen, config.listen_port);
-    if ((err = sip_alloc(&sip_stack, nullptr, 32, 32, 32, "tonewatch", nullptr, nullptr)) != 0)
+    const auto exited = [](void* arg) {
+      auto* self = static_cast<SiprecSignalling::Impl*>(arg);
+      self->sip_exited = true;
+      re_cancel();
+    };
+    if ((err = sip_alloc(&sip_stack, nullptr, 32, 32, 32, "tonewatch", exited, this)) != 0)
       return "siprec: sip_alloc: " + error_text(err);
     if (config.udp && (err = sip_transp_add(sip_stack, SIP_TRANSP_UDP, &listen)) != 0)
       return "siprec: cannot listen for SIP on udp " + where + ": " + error_text(err);
@@ -404,7 +413,7 @@ std::string SiprecSignalling::Impl::setup() {
   return "";
 }
 
-void SiprecSignalling::Impl::teardown() {
+void SiprecSignalling::Impl::teardown(bool drain) {
   while (!sessions.empty()) finish(*sessions.begin()->second, SessionEndReason::shutdown);
   // finish() moved them to `ended`; freeing them derefs each sipsess, and libre sends BYE
   // for an established one (its destructor), before the stack closes below.
@@ -414,6 +423,24 @@ void SiprecSignalling::Impl::teardown() {
   session_socket = nullptr;
   mem_deref(listener);
   listener = nullptr;
+  if (drain && sip_stack != nullptr) {
+    // libre's own way down (as baresip stops): sip_close without force gives up our
+    // reference and, once no transaction or connection holds the stack, calls the exit
+    // handler (re_cancel) with the stack kept for us. Closing by force at once left the
+    // objects of a BYE still in flight unreachable when the thread's loop went (LeakSanitizer,
+    // 2 of 4 runs of "Stopping the recorder ends a session in progress with a BYE").
+    sip_exited = false;
+    tmr_init(&drain_timer);
+    tmr_start(&drain_timer, 2000, [](void*) { re_cancel(); }, nullptr);
+    sip_close(sip_stack, false);
+    if (!sip_exited) re_main(nullptr);
+    tmr_cancel(&drain_timer);
+    if (!sip_exited) {
+      // Still busy after 2 s: what holds the stack owns it now (our reference went).
+      warn("siprec: SIP transactions were still in progress at shutdown");
+      sip_stack = nullptr;
+    }
+  }
   if (sip_stack != nullptr) sip_close(sip_stack, true);
   mem_deref(sip_stack);
   sip_stack = nullptr;
