@@ -81,11 +81,17 @@ struct Fleet {
     return tw::test::run_command("/usr/bin/env", command, options);
   }
 
-  // The instance whose output folder holds the call, or 0.
-  int holder(const std::string& call) const {
-    for (const auto& [index, _] : instances)
-      if (fs::exists(dir + "/calls-" + std::to_string(index) + "/" + call + ".summary.json")) return index;
-    return 0;
+  // The instance whose output folder holds the call's summary, or 0 if none does within
+  // `wait_s`: a call's outputs are written a moment after its stream ends (seconds when 30
+  // end together on a sanitized build).
+  int holder(const std::string& call, double wait_s = 30.0) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
+    for (;;) {
+      for (const auto& [index, _] : instances)
+        if (fs::exists(dir + "/calls-" + std::to_string(index) + "/" + call + ".summary.json")) return index;
+      if (std::chrono::steady_clock::now() >= deadline) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 };
 
