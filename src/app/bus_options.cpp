@@ -41,6 +41,13 @@ void BusOptions::add_to(CLI::App* cmd) {
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
       ->group(group);
+  cmd->add_option("--bus-replicas", stream_replicas,
+                  "Copies of the event stream when this instance creates it: 3 in a 3-node NATS cluster, so that "
+                  "it survives a node (a stream that exists is used as it is)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 5))
+      ->needs(bus)
+      ->group(group);
   cmd->add_flag("--no-fleet-view{false}", fleet_view,
                 "Publish this instance's calls to the fleet but show only its own on its wallboard (a large fleet: "
                 "let a few instances carry the floor's wallboard)")
@@ -52,6 +59,7 @@ bus::BusConfig BusOptions::config() const {
   bus::BusConfig c;
   c.servers = servers;
   c.instance_id = instance_id.empty() ? default_instance_id() : instance_id;
+  c.stream_replicas = stream_replicas;
   if (!bus::valid_instance_id(c.instance_id))
     throw std::invalid_argument("--instance-id: '" + c.instance_id + "' must be 1 to 64 letters, digits, '-' or '_'");
   for (const std::string& url : servers)

@@ -1,6 +1,6 @@
 #pragma once
 // `serve`'s fleet-bus flags (issue 25): --bus, --instance-id, --bus-creds, --bus-tls-ca,
-// --bus-buffer, --no-fleet-view, and the publisher configuration they make.
+// --bus-buffer, --bus-replicas, --no-fleet-view, and the publisher configuration they make.
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +18,7 @@ struct BusOptions {
   std::string creds_file;
   std::string tls_ca_file;
   std::size_t max_buffered = 100000;
+  int stream_replicas = 1;           ///< the event stream's copies in a JetStream cluster, when an instance makes it
   /// Off: publish this instance's calls, but show only them (no other instance's calls,
   /// alerts or acknowledgements, no split-call check): a large fleet's other instances
   /// need not each read every calls message (docs/fleet.md).

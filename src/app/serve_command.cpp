@@ -412,6 +412,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     bus::WebhookQueueConfig queue_config;
     queue_config.endpoint = bus_options.endpoint("tonewatch " + instance_id + " webhooks");
     queue_config.event_max_age = std::chrono::hours(24);
+    queue_config.stream_replicas = bus_options.stream_replicas;
     queue_config.log = log_bus;
     queue_config.handle = [&webhook, &log](std::string_view data, const std::function<void()>& still_working,
                                            const std::function<bool()>& stopping) {

@@ -141,7 +141,7 @@ BusPublisher::Outcome BusPublisher::publish(const Pending& pending, std::string&
   }
   if (!c.stream_ready) {
     bool created = false;
-    if (const std::string problem = ensure_event_stream(c.jetstream, config_.event_max_age, created); !problem.empty()) {
+    if (const std::string problem = ensure_event_stream(c.jetstream, config_.event_max_age, config_.stream_replicas, created); !problem.empty()) {
       why = "the stream " + std::string(kEventStream) + ": " + problem;
       return Outcome::retry;
     }

@@ -45,6 +45,7 @@ struct BusConfig {
   std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds publish_timeout{2000};  ///< waiting for one acknowledgement
   std::chrono::hours event_max_age{24};             ///< how long the stream keeps events
+  int stream_replicas = 1;                          ///< copies of the stream, when this instance makes it
   /// Extra fields of each heartbeat (a JSON object's members, e.g. the instance's address
   /// and its call count), called on the publisher's thread; null: none.
   std::function<nlohmann::json()> heartbeat_fields;

@@ -10,8 +10,10 @@ struct __jsCtx;
 namespace tw::bus {
 
 /// Finds the stream or creates it (file storage, events kept `max_age`, a 10-minute
-/// duplicate window). Returns "" when it exists now, else why not (nats.c's reason).
-/// `created` is set when this call made it.
-std::string ensure_event_stream(__jsCtx* jetstream, std::chrono::hours max_age, bool& created);
+/// duplicate window, `replicas` copies on as many servers of a JetStream cluster). Returns
+/// "" when it exists now, else why not (nats.c's reason; a cluster smaller than `replicas`
+/// says "insufficient resources"). `created` is set when this call made it. A stream found
+/// is used as it is.
+std::string ensure_event_stream(__jsCtx* jetstream, std::chrono::hours max_age, int replicas, bool& created);
 
 }  // namespace tw::bus

@@ -55,7 +55,7 @@ void WebhookQueue::run() {
       std::string problem;
       if (jetstream == nullptr && natsConnection_JetStream(&jetstream, connection, nullptr) != NATS_OK) problem = "no JetStream context";
       bool created = false;
-      if (problem.empty()) problem = ensure_event_stream(jetstream, config_.event_max_age, created);
+      if (problem.empty()) problem = ensure_event_stream(jetstream, config_.event_max_age, config_.stream_replicas, created);
       const std::string stream(kEventStream), filter(kNotifyEvents);
       if (problem.empty()) {
         // The consumer is made here, not by the subscription: nats.c deletes a consumer its

@@ -32,6 +32,7 @@ struct WebhookQueueConfig {
   /// another; the handler's still_working() renews it while a delivery goes on.
   std::chrono::seconds ack_wait{10};
   std::chrono::hours event_max_age{24};  ///< for the stream, when this instance makes it
+  int stream_replicas = 1;               ///< likewise
   /// Delivers one event (its JSON): returns true when done (delivered, or refused for good)
   /// and false to have it offered again a little later (this instance is stopping). Calls
   /// still_working() more often than every ack_wait / 3 while it waits. On the queue's thread.

@@ -135,6 +135,33 @@ TEST_CASE("serve --bus: a bad URL or instance id or --no-fleet-view without a bu
   const auto lean = run({"--no-fleet-view"});  // no bus to publish to
   CHECK(lean.exit_code == 2);
   CHECK(lean.err.find("--bus") != std::string::npos);
+  const auto replicas = run({"--bus", "nats://127.0.0.1:4222", "--bus-replicas", "0"});
+  CHECK(replicas.exit_code == 2);
+  CHECK(replicas.err.find("--bus-replicas") != std::string::npos);
+}
+
+TEST_CASE("serve --bus-replicas 3 on a lone NATS server says why the stream cannot be made and analyses and keeps its events",
+          "[serve][bus][e2e]") {
+  // A cluster smaller than the replicas asked for: JetStream refuses the stream. The instance
+  // must say so, go on analysing, and keep the events for the bus (counted), not lose them.
+  const std::string dir = tw::test::fresh_dir("serve-bus-replicas");
+  tw::test::NatsServer nats(dir + "/nats");
+  tw::test::ServeProcess serve(dir + "/out", {"--bus", nats.url(), "--instance-id", "replicas", "--bus-replicas", "3", "--quiet"});
+  {
+    tw::test::StreamPlayer player(serve.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "replicas-call", {}, 20.0);
+    REQUIRE(player.wait(60.0) == 0);
+  }
+  REQUIRE(tw::test::wait_for_calls_ended(serve.http_port(), {"replicas-call"}, 20.0));
+  const auto file = tw::test::read_events(dir + "/out/replicas-call.events.jsonl");
+  REQUIRE(file.size() >= 5);
+  const auto metrics = tw::test::http_request(serve.http_port(), "GET", "/metrics").body;
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_buffered") == static_cast<double>(file.size()));
+  CHECK(tw::test::metric_value(metrics, "tonewatch_bus_published_total") == 0);
+  INFO(serve.err());
+  CHECK(serve.err().find("TONEWATCH_EVENTS") != std::string::npos);
+  CHECK(serve.err().find("replicas") != std::string::npos);  // the server's reason, not only an error code
+  CHECK(tw::test::bus_stream_message_count(nats.url()) < 0);  // no stream was made
+  CHECK(serve.stop(SIGTERM) == 0);
 }
 
 namespace {
