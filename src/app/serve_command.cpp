@@ -477,8 +477,9 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
     if (fleet) {
       dashboard.feed().set_fleet(fleet.get(), instance_id);
       calls_for_bus = [&dashboard, &registry, &fleet, &log, &metrics, split = std::make_shared<server::SplitCallDetector>()] {
-        server::report_split_calls(*split, *registry, *fleet, log, metrics);
-        return dashboard.feed().fleet_message();
+        const std::vector<server::CallStatus> active = registry->active();  // one copy for both
+        server::report_split_calls(*split, active, *registry, *fleet, log, metrics);
+        return dashboard.feed().fleet_message(active);
       };
       // Our own calls message comes back too: skipped before it is parsed (it is the largest).
       fleet_subscriber->subscribe(std::string(bus::kAllCalls), [&fleet, own = bus::calls_subject(instance_id)](

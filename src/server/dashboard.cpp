@@ -313,8 +313,7 @@ net::Response Dashboard::asset(const net::Request& request, const std::string& n
 net::Response Dashboard::report_file(const std::string& call_id, bool ask_holder) const {
   CallStatus s;
   if (!registry_.find(call_id, s)) {
-    if (!ask_holder) return net::Response::text(404, "no such call\n");
-    if (auto remote = from_holder(ViewRequest{"report", call_id, -1})) return std::move(*remote);
+    if (auto remote = ask_holder ? from_holder(ViewRequest{"report", call_id, -1}) : std::nullopt) return std::move(*remote);
     return net::Response::text(404, "no such call\n");
   }
   std::string html;
@@ -352,8 +351,7 @@ net::Response Dashboard::local_timeline(const std::string& call_id, double after
   } else {
     CallStatus s;
     if (!registry_.find(call_id, s)) {
-      if (!ask_holder) return net::Response::json(404, R"({"error":"no such call"})");
-      if (auto remote = from_holder(ViewRequest{"timeline", call_id, after_s})) return std::move(*remote);
+      if (auto remote = ask_holder ? from_holder(ViewRequest{"timeline", call_id, after_s}) : std::nullopt) return std::move(*remote);
       return net::Response::json(404, R"({"error":"no such call"})");
     }
     const std::string suffix = ".report.html";

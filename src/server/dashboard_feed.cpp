@@ -363,12 +363,12 @@ void DashboardFeed::set_fleet(FleetView* fleet, std::string own_instance) {
   });
 }
 
-std::string DashboardFeed::fleet_message() const {
+std::string DashboardFeed::fleet_message(const std::vector<CallStatus>& active) const {
   // What tick_message sends for the local calls, whole each second (a wallboard that
   // joins the bus late, or missed one, is whole by the next second).
   const std::map<std::string, std::size_t> open = hub_.open_alert_counts();
   json calls = json::array(), recent = json::array();
-  for (const CallStatus& s : registry_.active()) {
+  for (const CallStatus& s : active) {
     calls.push_back(live_row(s, open));
     // A party whose other half may stream to another instance: that one finds the pair.
     if (const auto one = one_party_of(s)) calls.back()["one_party"] = one_party_json(*one);

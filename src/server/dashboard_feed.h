@@ -81,7 +81,9 @@ class DashboardFeed {
   void set_instance(std::string own_instance) { own_instance_ = std::move(own_instance); }
   /// This instance's calls for the others' wallboards, once a second on the bus
   /// (tonewatch.calls.<instance>): {"instance","unix_ms","calls":[row..],"recent":[recent..]}.
-  std::string fleet_message() const;
+  std::string fleet_message() const { return fleet_message(registry_.active()); }
+  /// The same from `active`, the registry's live calls the caller already has.
+  std::string fleet_message(const std::vector<CallStatus>& active) const;
 
   /// A live call's row. `interrupting`: the agent interrupted recently.
   static nlohmann::json row_json(const CallStatus& status, const std::vector<std::string>& open_episodes,

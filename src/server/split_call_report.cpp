@@ -10,10 +10,10 @@
 
 namespace tw::server {
 
-void report_split_calls(SplitCallDetector& detector, CallRegistry& registry, FleetView& fleet, const ServerLog& log,
-                        Metrics& metrics) {
+void report_split_calls(SplitCallDetector& detector, const std::vector<CallStatus>& active, CallRegistry& registry,
+                        FleetView& fleet, const ServerLog& log, Metrics& metrics) {
   std::vector<OnePartyCall> own, others;
-  for (const CallStatus& s : registry.active()) {
+  for (const CallStatus& s : active) {
     if (auto one = one_party_of(s)) own.push_back(std::move(*one));
   }
   if (own.empty()) return;

@@ -72,10 +72,11 @@ class SplitCallDetector {
   std::set<std::string> reported_;  // own call ids
 };
 
-/// One round of the check with what `registry` holds and `fleet` knows of the others: each
+/// One round of the check with `active` (the registry's live calls, as the calls message of
+/// the same second is made from: copied once) and what `fleet` knows of the others: each
 /// split call found is logged ("split_call"), counted (tonewatch_fleet_split_calls_total)
-/// and marked in its metadata. Once a second, on the bus's thread.
-void report_split_calls(SplitCallDetector& detector, CallRegistry& registry, FleetView& fleet, const ServerLog& log,
-                        Metrics& metrics);
+/// and marked in its metadata through `registry`. Once a second, on the bus's thread.
+void report_split_calls(SplitCallDetector& detector, const std::vector<CallStatus>& active, CallRegistry& registry,
+                        FleetView& fleet, const ServerLog& log, Metrics& metrics);
 
 }  // namespace tw::server
