@@ -45,8 +45,10 @@ struct TruthRules {
   /// The agent's pace: runs of agent turns time-scaled by at least this factor
   /// (or at most its inverse) with pace_min_speech_s of speech; detected past the
   /// rule's own sustain time (a pace must hold pace_sustain_s), within pace_grace_s.
+  /// Three short turns at another pace (4 s of speech at 1.5x) are a run a supervisor
+  /// must hear about within those turns (issue 27).
   double pace_tempo = 1.25;
-  double pace_min_speech_s = 8.0;
+  double pace_min_speech_s = 4.0;
   double pace_sustain_s = 5.0;
   double pace_grace_s = 10.0;
   /// Monotone agent turns with this much speech; detected past monotone_sustain_s.

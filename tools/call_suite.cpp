@@ -55,6 +55,16 @@ void calm_opening(std::vector<ScriptEntry>& e, const std::string& c, const std::
   e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "calm"));
 }
 
+// The agent of caller i: the next listed speaker of the other sex, else simply the next one.
+std::string agent_for(const std::vector<std::string>& speakers, std::size_t i) {
+  const std::string& c = speakers[i];
+  for (std::size_t k = 1; k < speakers.size(); ++k) {
+    const std::string& candidate = speakers[(i + k) % speakers.size()];
+    if (kSex.count(candidate) && kSex.count(c) && kSex.at(candidate) != kSex.at(c)) return candidate;
+  }
+  return speakers[(i + 1) % speakers.size()];
+}
+
 CallScript base_script(const std::string& emodb_dir, std::uint64_t seed, const std::string& description) {
   CallScript s;
   s.emodb_dir = emodb_dir;
@@ -75,15 +85,7 @@ std::vector<SuiteCall> make_evaluation_suite(const std::vector<std::string>& spe
   std::uint64_t seed = 1000;
   for (std::size_t i = 0; i < speakers.size(); ++i) {
     const std::string& c = speakers[i];
-    // The agent: the next listed speaker of the other sex, else simply the next one.
-    std::string a = speakers[(i + 1) % speakers.size()];
-    for (std::size_t k = 1; k < speakers.size(); ++k) {
-      const std::string& candidate = speakers[(i + k) % speakers.size()];
-      if (kSex.count(candidate) && kSex.count(c) && kSex.at(candidate) != kSex.at(c)) {
-        a = candidate;
-        break;
-      }
-    }
+    const std::string a = agent_for(speakers, i);
     const std::string pair = c + "-" + a;
 
     {  // Escalation: calm, the caller gets angry and vents, the agent listens, calm again.
@@ -246,6 +248,78 @@ std::vector<SuiteCall> make_evaluation_suite(const std::vector<std::string>& spe
           caller.push_back(file(ivr_agent_files[(i * 10 + 5 + k * 2 + j) % ivr_agent_files.size()]));
         }
         e.push_back(turn(kCaller, caller, 0.6, 0, "calm"));
+        e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      }
+      suite.push_back(std::move(call));
+    }
+  }
+  return suite;
+}
+
+std::vector<SuiteCall> make_early_and_pace_suite(const std::vector<std::string>& speakers, const std::string& emodb_dir) {
+  std::vector<SuiteCall> suite;
+  std::uint64_t seed = 5000;
+  for (std::size_t i = 0; i < speakers.size(); ++i) {
+    const std::string& c = speakers[i];
+    const std::string a = agent_for(speakers, i);
+    const std::string pair = c + "-" + a;
+    {  // The agent shouts early: about 10 s of their own calm speech, then a raised turn
+       // 15-20 s into the call, while their baseline may still be learning.
+      SuiteCall call{"agent-shouts-early-" + pair, "agent_shouts_early", false,
+                     base_script(emodb_dir, ++seed, "agent shouts 15-20 s into the call")};
+      auto& e = call.script.entries;
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N'), pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'W'), pick(a, 'W')}, 0.5, 8, "agent_raised_voice"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.8, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      suite.push_back(std::move(call));
+    }
+    {  // Earlier still: the agent's second turn is raised, from about 10 s into the call,
+       // after 5-6 s of their calm speech: no baseline of their own can be learned yet.
+      SuiteCall call{"agent-shouts-at-10s-" + pair, "agent_shouts_at_10s", false,
+                     base_script(emodb_dir, ++seed, "agent shouts from about 10 s into the call")};
+      auto& e = call.script.entries;
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'W'), pick(a, 'W')}, 1.0, 8, "agent_raised_voice"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.8, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N'), pick(a, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kCaller, {pick(c, 'N')}, 0.6, 0, "calm"));
+      e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      suite.push_back(std::move(call));
+    }
+    for (const auto& [name, tempo] : {std::pair<std::string, double>{"fast", 1.5}, {"slow", 0.7}}) {
+      // Short turns (one utterance, 1.5-3 s) throughout; three consecutive agent turns
+      // time-scaled (4-5 s of speech in all at 1.5x, about 8 s at 0.7x) between normal
+      // ones: the pace a supervisor must hear about within those turns.
+      SuiteCall call{"agent-" + name + "-turns-" + pair, "agent_" + name + "_turns", false,
+                     base_script(emodb_dir, ++seed, "agent speaks " + name + " for three short turns")};
+      auto& e = call.script.entries;
+      for (int k = 0; k < 5; ++k) {
+        e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+        e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      }
+      for (int k = 0; k < 3; ++k) {
+        e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+        TurnSpec agent = turn(kAgent, {pick(a, 'N')}, 0.6, 0, "agent_" + name);
+        agent.tempo = tempo;
+        e.push_back(agent);
+      }
+      for (int k = 0; k < 3; ++k) {
+        e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
+        e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
+      }
+      suite.push_back(std::move(call));
+    }
+    {  // A calm call of short turns (one utterance each): no pace or other alert may come.
+      SuiteCall call{"calm-short-turns-" + pair, "calm_short_turns", true,
+                     base_script(emodb_dir, ++seed, "calm call of short turns")};
+      auto& e = call.script.entries;
+      for (int k = 0; k < 12; ++k) {
+        e.push_back(turn(kCaller, {pick(c, 'N')}, 0.5, 0, "calm"));
         e.push_back(turn(kAgent, {pick(a, 'N')}, 0.6, 0, "calm"));
       }
       suite.push_back(std::move(call));

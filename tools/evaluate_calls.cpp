@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   std::string emodb_dir = tw::build::default_shared_data_dir() + "/emodb";
   std::string ivr_dir = tw::build::default_shared_data_dir() + "/telephone_voice";
   std::string out_dir = "tonewatch-evaluation";
+  std::string only;
+  std::string suite_name = "all";
   std::string speakers_text = "03,08,09,10,11,12,13,14,15,16";
   std::string model_path, config_path;
   std::string conditions_text = "clean,ulaw,alaw,gsm,agc,loss";
@@ -39,6 +41,12 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "Detection config file (default: built-in defaults)");
   app.add_option("--conditions", conditions_text, "Line conditions, comma-separated")->capture_default_str();
   app.add_flag("--keep", keep, "Write every call's audio, truth and the product's outputs under --out (slower)");
+  app.add_option("--suite", suite_name,
+                 "main: the scenarios of the test suite's [evaluation] case; early-pace: issue 27's early shouting, "
+                 "short pace episodes and calm short turns; all: both")
+      ->check(CLI::IsMember({"main", "early-pace", "all"}))
+      ->capture_default_str();
+  app.add_option("--only", only, "Run only the calls whose name contains this text (e.g. a scenario, or a whole call name)");
   app.add_option("--out", out_dir, "Where kept calls and their analyses go")->capture_default_str();
   app.add_option("--jobs,-j", jobs, "Calls in parallel")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -91,14 +99,22 @@ int main(int argc, char** argv) {
       options.job.model = &model;
       // Each fold composes its own calm IVR-voice calls under the same names: keep them apart.
       if (keep) options.output_dir = runs.size() > 1 ? out_dir + "/fold-" + std::to_string(run + 1) : out_dir;
-      const auto suite = tw::tools::make_evaluation_suite(callers, ivr_files, emodb_dir);
+      std::vector<tw::tools::SuiteCall> suite;
+      if (suite_name != "early-pace") suite = tw::tools::make_evaluation_suite(callers, ivr_files, emodb_dir);
+      if (suite_name != "main") {
+        for (auto& call : tw::tools::make_early_and_pace_suite(callers, emodb_dir)) suite.push_back(std::move(call));
+      }
+      if (!only.empty()) {
+        std::erase_if(suite, [&](const tw::tools::SuiteCall& c) { return c.name.find(only) == std::string::npos; });
+      }
       std::cerr << "composing and analysing " << suite.size() << " calls under " << options.conditions.size()
                 << " line condition(s)" << (keep ? " into " + options.output_dir + "/" : std::string()) << " ...\n";
       const auto part = tw::tools::run_suite(suite, catalog, options);
       results.insert(results.end(), part.begin(), part.end());
     }
     std::cout << tw::tools::describe_suite(results) << "\n"
-              << tw::tools::describe_conditions(tw::tools::score_conditions(results));
+              << tw::tools::describe_conditions(tw::tools::score_conditions(results)) << "\n"
+              << tw::tools::describe_scenarios(results);
     for (const auto& r : results) {
       if (!r.error.empty()) return 1;
     }

@@ -208,4 +208,51 @@ std::string describe_conditions(const std::vector<ConditionScore>& scores) {
   return out.str();
 }
 
+std::string describe_scenarios(const std::vector<SuiteCallResult>& results) {
+  struct Tally {
+    int calls = 0, caught = 0, flagged = 0;
+  };
+  std::vector<std::string> scenarios;
+  std::map<std::pair<std::string, LineCondition>, Tally> tallies;
+  std::map<std::string, bool> calm;
+  for (const SuiteCallResult& r : results) {
+    if (!r.error.empty()) continue;
+    if (std::find(scenarios.begin(), scenarios.end(), r.scenario) == scenarios.end()) scenarios.push_back(r.scenario);
+    calm[r.scenario] = r.calm;
+    Tally& t = tallies[{r.scenario, r.condition}];
+    ++t.calls;
+    int expected = 0, detected = 0;
+    for (const auto& [category, c] : r.score.categories) {
+      expected += c.expected;
+      detected += c.detected;
+    }
+    if (detected == expected) ++t.caught;
+    if (r.score.alerts > 0 || r.score.caller_agitation > 0) ++t.flagged;
+  }
+  std::ostringstream out;
+  out << "calls caught by scenario (every must-detect event found; calm scenarios: calls with an alert or a "
+         "caller-agitation event)\n";
+  out << line("%-30s", "scenario");
+  std::vector<LineCondition> conditions;
+  for (const LineCondition c : kAllLineConditions) {
+    for (const auto& [key, t] : tallies) {
+      if (key.second == c) {
+        conditions.push_back(c);
+        break;
+      }
+    }
+  }
+  for (const LineCondition c : conditions) out << line(" %9s", std::string(to_string(c)).c_str());
+  out << "\n";
+  for (const std::string& name : scenarios) {
+    out << line("%-30s", (calm[name] ? name + " (flagged)" : name).c_str());
+    for (const LineCondition c : conditions) {
+      const Tally& t = tallies[{name, c}];
+      out << line(" %5d/%-3d", calm[name] ? t.flagged : t.caught, t.calls);
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace tw::tools

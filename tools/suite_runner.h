@@ -64,4 +64,9 @@ std::vector<ConditionScore> score_conditions(const std::vector<SuiteCallResult>&
 /// per-category recall of each condition.
 std::string describe_conditions(const std::vector<ConditionScore>& scores);
 
+/// Per scenario and condition: the calls whose every must-detect event was found
+/// ("caught"), and for calm scenarios the calls with any supervisor alert or any
+/// caller-agitation event ("flagged").
+std::string describe_scenarios(const std::vector<SuiteCallResult>& results);
+
 }  // namespace tw::tools

@@ -21,8 +21,8 @@ AgentToneRules::AgentToneRules(const AgentToneConfig& config)
   if (!(config.raised_voice_open_units > config.raised_voice_close_units)) {
     throw std::invalid_argument("AgentToneConfig: raised_voice_open_units must exceed raised_voice_close_units");
   }
-  if (!(config.pace_open_units > config.pace_close_units)) {
-    throw std::invalid_argument("AgentToneConfig: pace_open_units must exceed pace_close_units");
+  if (!(config.pace_open_units > config.pace_close_units) || !(config.pace_slow_open_units > config.pace_close_units)) {
+    throw std::invalid_argument("AgentToneConfig: pace_open_units and pace_slow_open_units must exceed pace_close_units");
   }
   if (!(config.pace_vs_caller_syl_per_s >= 0.0f)) {
     throw std::invalid_argument("AgentToneConfig: pace_vs_caller_syl_per_s must be >= 0");
@@ -73,6 +73,7 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   auto tracker = [&](AgentRule rule) -> EpisodeTracker& { return episodes_[static_cast<std::size_t>(rule)]; };
 
   // Raised voice: the mean deviation of loudness, pitch level and vocal effort.
+  bool ordinary_effort = true;
   {
     const Prosody cues[] = {Prosody::loudness_db, Prosody::f0_median_st, Prosody::alpha_ratio_db};
     float sum = 0.0f;
@@ -86,8 +87,16 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     const float effort = n > 0 ? sum / static_cast<float>(n) : -INFINITY;
     const bool not_quieter =
         finite_or(a.deviation[Prosody::loudness_db], 0.0f) >= config_.raised_voice_min_loudness_units;
-    const bool open = measured && effort >= config_.raised_voice_open_units && not_quieter;
+    // A raised voice is judged while the agent's baseline still learns too (an agent
+    // shouting 10-20 s into the call must not wait for it): its deviations are then
+    // in units widened by what is still unknown of the agent, and the baseline never
+    // learns such a window (SpeakerBaseline::extreme). Against the mixed population
+    // alone (no register yet) it is not: that says how unusual a voice is.
+    const bool judged = a.scored && (ready || (config_.raised_voice_while_learning &&
+                                               a.reference != BaselineReference::population));
+    const bool open = judged && effort >= config_.raised_voice_open_units && not_quieter;
     const bool close = !a.scored || effort < config_.raised_voice_close_units;
+    ordinary_effort = !tracker(AgentRule::raised_voice).is_open() && !(a.scored && effort >= config_.raised_voice_close_units);
     EpisodeTracker& e = tracker(AgentRule::raised_voice);
     const EpisodeChange change = e.update(time_s, open, close);
     std::vector<Evidence> evidence;
@@ -101,25 +110,30 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
 
   // Pace against the agent's baseline and against the caller.
   {
+    // The agent's pace over their last seconds of speech (AgitationTracker): it
+    // holds still through the caller's turns, so three short turns add up to one reading.
     const float rate = a.window[Prosody::speaking_rate_syl_per_s];
     const float deviation = a.deviation[Prosody::speaking_rate_syl_per_s];
     // The caller's pace over their last windows heard: while the agent holds the
     // floor the caller's own window has no speech to measure.
-    if (const float r = c.window[Prosody::speaking_rate_syl_per_s]; std::isfinite(r)) {
+    if (const float r = c.window[Prosody::speaking_rate_syl_per_s]; std::isfinite(r) && c.window.new_speech_s > 0.0f) {
       caller_rates_[caller_next_] = r;
       caller_next_ = (caller_next_ + 1) % config_.pace_caller_windows;
       caller_count_ = std::min(caller_count_ + 1, config_.pace_caller_windows);
     }
     const float caller_rate = caller_pace();
     const bool caller_known = std::isfinite(caller_rate);
-    const bool rate_known = measured && std::isfinite(deviation);
+    const bool rate_known = ready && std::isfinite(deviation);
     const float margin = config_.pace_vs_caller_syl_per_s;
-    const bool fast = rate_known && deviation >= config_.pace_open_units &&
+    // Pace is judged in the agent's ordinary voice: a raised one changes articulation
+    // too (the lengthened, stressed syllables of emphatic speech read 1-1.7 syl/s slow
+    // in EmoDB's anger), and the raised-voice alert is already the story there.
+    const bool fast = rate_known && ordinary_effort && deviation >= config_.pace_open_units &&
                       (!caller_known || rate >= caller_rate + margin);
-    const bool slow = rate_known && deviation <= -config_.pace_open_units && caller_known &&
+    const bool slow = rate_known && ordinary_effort && deviation <= -config_.pace_slow_open_units && caller_known &&
                       caller_rate >= rate + margin;
-    const bool fast_over = !a.scored || !std::isfinite(deviation) || deviation < config_.pace_close_units;
-    const bool slow_over = !a.scored || !std::isfinite(deviation) || deviation > -config_.pace_close_units;
+    const bool fast_over = !rate_known || deviation < config_.pace_close_units;
+    const bool slow_over = !rate_known || deviation > -config_.pace_close_units;
     for (const auto& [rule, open, close] : {std::tuple{AgentRule::fast_speech, fast, fast_over},
                                             std::tuple{AgentRule::slow_speech, slow, slow_over}}) {
       EpisodeTracker& e = tracker(rule);

@@ -29,19 +29,32 @@ struct AgentToneConfig {
   /// Each window already spans 3 s of speech, so 2 s more of consecutive
   /// windows means about 5 s of raised speech.
   EpisodeTiming raised_voice_timing{2.0, 3.0, 15.0};
-  /// Fast / slow speech: articulation rate this many scale units from the agent's baseline ...
+  /// Raised voice is judged before the agent's baseline is established, against
+  /// the register and the windows learned so far (issue 27: shouting 10-20 s in).
+  bool raised_voice_while_learning = true;
+  /// Fast / slow speech: the agent's pace over their last seconds of speech
+  /// (AgitationConfig::pace_speech_s, whatever the turns: three short turns at another
+  /// pace hold about 4 s, and the advice is turn by turn, issue 27) this many scale
+  /// units from the agent's baseline ...
   float pace_open_units = 2.0f;
+  /// Slow needs more: a calm pace's slow tail is longer than its fast one (phrase-
+  /// final lengthening, hesitations), and at 2 units the calm IVR-voice agents of
+  /// the evaluation drew 35 slow alarms against no fast one (issue 27).
+  float pace_slow_open_units = 2.5f;
   float pace_close_units = 1.0f;
   /// ... and this far from the caller's pace (below; a fast agent
   /// matching an impatient caller is fine; slow is only a problem when the caller
   /// is faster).
   float pace_vs_caller_syl_per_s = 0.5f;
-  /// The caller's rate is the median of their last this many measured windows (one
-  /// a second, so about a turn): the window that ends a turn holds its phrase-final
-  /// lengthening (Klatt 1975; Wightman et al. 1992) and reads 10-25 % slow in the
-  /// composed calls, which as "the caller's pace" hid a slow agent answering it.
-  std::size_t pace_caller_windows = 10;
-  EpisodeTiming pace_timing{5.0, 3.0, 20.0};
+  /// The caller's pace is the median of their last this many readings (one a second
+  /// while they speak). Each is already their pace over their last 4 s of speech
+  /// (AgitationConfig::pace_speech_s), which holds a turn's phrase-final lengthening
+  /// (Klatt 1975; Wightman et al. 1992) among ordinary syllables; a median of ten on
+  /// top lagged the caller's own change of pace by seconds more than the agent's.
+  std::size_t pace_caller_windows = 1;
+  /// The pace holds still while the agent is silent, so the condition is held over
+  /// the caller's turns: two seconds is a second reading, not 5 s of fast speech.
+  EpisodeTiming pace_timing{2.0, 3.0, 20.0};
   /// Monotone: over monotone_window_s, the agent's pitch range averages this many
   /// scale units below baseline (closes above half of it); loudness dynamics are
   /// reported beside it as evidence.

@@ -23,13 +23,14 @@ void AgitationTracker::validate(const AgitationConfig& config) {
 
 AgitationTracker::AgitationTracker(const AgitationConfig& config, const BaselineConfig& baseline,
                                    const AgitationModel& model)
-    : config_(config), model_(&model), baseline_(baseline, model.prior()) {
+    : config_(config), model_(&model), baseline_(baseline, model.prior()), pace_(config.pace_speech_s, config.pace_min_syllables) {
   validate(config);
   reset();
 }
 
 void AgitationTracker::reset() noexcept {
   baseline_.reset();
+  pace_.reset();
   state_ = {};
   // Until there is evidence, a speaker is as calm as a voice at its own baseline.
   state_.smoothed = model_->calm_probability();
@@ -39,9 +40,14 @@ void AgitationTracker::reset() noexcept {
   trend_count_ = trend_next_ = 0;
 }
 
-const AgitationState& AgitationTracker::update(double time_s, const ProsodyVector& window) noexcept {
+const AgitationState& AgitationTracker::update(double time_s, const ProsodyVector& summary) noexcept {
   AgitationState& s = state_;
   s.time_s = time_s;
+  // The rate is the speaker's pace over their last seconds of speech (see
+  // AgitationConfig::pace_speech_s); everything else is the window's.
+  pace_.add(summary);
+  ProsodyVector window = summary;
+  window[Prosody::speaking_rate_syl_per_s] = pace_.pace();
   s.window = window;
   s.counted = false;
   s.weight_s = 0.0f;

@@ -7,6 +7,7 @@
 
 #include "detect/agitation_model.h"
 #include "detect/speaker_baseline.h"
+#include "detect/speech_pace.h"
 
 namespace tw::detect {
 
@@ -46,6 +47,14 @@ struct AgitationConfig {
   /// Slope of the smoothed level over this much of the speaker's speech, per
   /// minute of speech, for the report and the stage tracker.
   float trend_window_speech_s = 20.0f;
+  /// The speaking rate judged against the baseline is the speaker's pace over
+  /// their last this many seconds of speech (SpeechPace), not one window's: three
+  /// short turns at 1.5x hold 4-5 s of speech (issue 27).
+  float pace_speech_s = 4.0f;
+  /// ... and at least this many syllables: the count's own noise sets how far one
+  /// reading can be trusted, and a slow stretch holds fewer per second (three turns
+  /// at 0.7x hold about 30 in 8 s). 24 halved the slow false alarms of 16.
+  float pace_min_syllables = 24.0f;
 };
 
 /// The tracker's view of one speaker after a window.
@@ -94,6 +103,7 @@ class AgitationTracker {
   const AgitationModel* model_;
   SpeakerBaseline baseline_;
   AgitationState state_;
+  SpeechPace pace_;
   float pending_speech_s_ = 0.0f;  // speech not yet counted by a window
   double speech_total_s_ = 0.0;
   std::array<float, kTrendCapacity> trend_{};  // smoothed level per counted window

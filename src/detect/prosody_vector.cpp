@@ -15,6 +15,7 @@ ProsodyVector prosody_from_window(const features::WindowSummary& w) noexcept {
   v.speech_s = w.speech_s;
   v.new_speech_s = w.new_speech_s;
   v.voiced_s = w.voiced_s;
+  v.new_syllables = static_cast<float>(w.new_syllables);
   return v;
 }
 

@@ -43,6 +43,7 @@ struct ProsodyVector {
   float speech_s = 0.0f;  ///< voice-active time in the window: how much evidence it holds
   float new_speech_s = 0.0f;  ///< ... of it not held by the previous window (WindowSummary::new_speech_s)
   float voiced_s = 0.0f;      ///< voiced time in the window: how well it shows the pitch register
+  float new_syllables = 0.0f;  ///< syllables among the hops new_speech_s counts (WindowSummary::new_syllables)
 
   float operator[](Prosody p) const noexcept { return values[static_cast<std::size_t>(p)]; }
   float& operator[](Prosody p) noexcept { return values[static_cast<std::size_t>(p)]; }

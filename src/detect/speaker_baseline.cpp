@@ -10,6 +10,13 @@ namespace {
 
 constexpr auto kBaselineF0 = static_cast<std::size_t>(Prosody::f0_median_st);
 
+// How far adult speakers' own calm F0 levels lie from their sex's mean: about 2
+// semitones (one standard deviation; 20-25 Hz around 210 Hz for women and 12-15 Hz
+// around 120 Hz for men in Traunmueller & Eriksson 1995 and Baken & Orlikoff 2000).
+// A model trained on a handful of speakers per register can report far less (0.3 st
+// in a five-speaker fold of EmoDB), which made ordinary high voices read as extreme.
+constexpr float kF0SpreadFloorSt = 2.0f;
+
 void check_prior(const std::array<float, kProsodyCount>& median, const std::array<float, kProsodyCount>& spread,
                  const std::string& what) {
   for (std::size_t i = 0; i < kProsodyCount; ++i) {
@@ -33,6 +40,9 @@ SpeakerBaseline::SpeakerBaseline(const BaselineConfig& config, const BaselinePri
   }
   if (!(config.adaptation_scale_per_window >= 0.0f && config.adaptation_scale_per_window <= 1.0f)) {
     throw std::invalid_argument("BaselineConfig: adaptation_scale_per_window must be in [0, 1]");
+  }
+  if (!(config.extreme_cue_units > 0.0f) || !(config.extreme_mean_units > 0.0f)) {
+    throw std::invalid_argument("BaselineConfig: extreme_cue_units and extreme_mean_units must be > 0");
   }
   if (!(config.register_min_voiced_s >= 0.0f)) {
     throw std::invalid_argument("BaselineConfig: register_min_voiced_s must be >= 0");
@@ -113,8 +123,33 @@ void SpeakerBaseline::observe_register(const ProsodyVector& window) noexcept {
   if (r != register_) set_register(r);
 }
 
+bool SpeakerBaseline::extreme(const ProsodyVector& window) const noexcept {
+  // Against the calm voices of the speaker's register (the population's while it
+  // is unknown), never against what this speaker's baseline has learned so far: a
+  // partly learned baseline sits wherever its first windows put it, and its narrowed
+  // scale then made the speaker's own ordinary voice read as extreme, so nothing
+  // more was learned (seen with a female agent whose first calm window was low).
+  const bool low = register_ == VoiceRegister::low, high = register_ == VoiceRegister::high;
+  const RegisterPrior population{prior_.median, prior_.spread};
+  const RegisterPrior& r = low ? prior_.low : high ? prior_.high : population;
+  float sum = 0.0f;
+  int n = 0;
+  for (const Prosody p : {Prosody::f0_median_st, Prosody::loudness_db, Prosody::alpha_ratio_db}) {
+    const auto i = static_cast<std::size_t>(p);
+    const float spread = p == Prosody::f0_median_st ? std::max(r.spread[i], kF0SpreadFloorSt) : r.spread[i];
+    const float scale = std::sqrt(prior_.scale[i] * prior_.scale[i] + spread * spread);
+    const float units = (window.values[i] - r.median[i]) / scale;
+    if (!std::isfinite(units)) continue;
+    if (units >= config_.extreme_cue_units) return true;
+    sum += units;
+    ++n;
+  }
+  return n > 0 && sum / static_cast<float>(n) >= config_.extreme_mean_units;
+}
+
 bool SpeakerBaseline::update(const ProsodyVector& window, bool agitated) noexcept {
   if (!(window.speech_s >= config_.min_speech_s)) return false;
+  if (extreme(window)) return false;
   if (established()) {
     if (agitated) return false;
     for (std::size_t i = 0; i < kProsodyCount; ++i) {
@@ -149,6 +184,7 @@ ProsodyVector SpeakerBaseline::deviation(const ProsodyVector& window) const noex
   ProsodyVector d;
   d.speech_s = window.speech_s;
   d.new_speech_s = window.new_speech_s;
+  d.new_syllables = window.new_syllables;
   d.voiced_s = window.voiced_s;
   for (std::size_t i = 0; i < kProsodyCount; ++i) {
     d.values[i] = (window.values[i] - median_[i]) / scale_[i];  // NaN stays NaN

@@ -58,6 +58,19 @@ struct BaselineConfig {
   /// A window with this much voiced speech shows the speaker's pitch register
   /// (a window's F0 median from 100 voiced hops is steady to a semitone or so).
   float register_min_voiced_s = 1.0f;
+  /// A raised voice is never learned as the speaker's own, whatever the model's
+  /// score: a window is refused when one effort cue (pitch level, loudness, alpha
+  /// ratio: what rises together with vocal effort, Traunmueller & Eriksson 2000)
+  /// lies extreme_cue_units or more above the calm voices of the speaker's
+  /// register, or the three together average extreme_mean_units or more above
+  /// them. The unit is the register's within-speaker scale and its spread between
+  /// speakers in quadrature, so a high voice is not a raised one: a calm speaker
+  /// two between-speaker spreads from the register's median still reads under
+  /// 2 units. The agitation model alone let windows scoring up to its learning bar
+  /// (0.8) in: an agent shouting 10-20 s into the call, or a caller angry from the
+  /// first word, became their own baseline (issue 27).
+  float extreme_cue_units = 4.0f;
+  float extreme_mean_units = 2.0f;
 };
 
 /// What a speaker's deviations are measured against.
@@ -99,6 +112,11 @@ class SpeakerBaseline {
   /// mixed population alone is not trusted: it says how unusual a voice is). A
   /// model with registers learns nothing before the register is known. Real-time safe.
   bool update(const ProsodyVector& window, bool agitated) noexcept;
+
+  /// True when the window's effort cues lie extreme_cue_units / extreme_mean_units
+  /// or more above the baseline (see BaselineConfig): a raised voice, never
+  /// learned. Real-time safe.
+  bool extreme(const ProsodyVector& window) const noexcept;
 
   /// Deviation of each feature from the baseline in units of its current scale:
   /// (value - median) / scale; NaN where the window lacks the feature. Real-time safe.

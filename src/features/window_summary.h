@@ -23,6 +23,9 @@ struct WindowSummary {
   /// period): speech this window brings that no earlier window held. Summed over
   /// summaries it counts every second of speech once.
   float new_speech_s = 0.0f;
+  /// Syllable nuclei among the hops added since the previous summary: with
+  /// new_speech_s, a speaker's pace over any stretch of their own speech.
+  std::int32_t new_syllables = 0;
   float voiced_s = 0.0f;      ///< voiced time among the active hops
   /// Silent time inside the window's speech span (between its first and last
   /// active hop): the pauses a speaker leaves while holding the floor.

@@ -71,6 +71,9 @@ ProsodyVector voice(std::initializer_list<std::pair<Prosody, float>> deviations 
   for (std::size_t i = 0; i < kProsodyCount; ++i) v.values[i] = kMedian[i];
   for (const auto& [p, d] : deviations) v[p] = std::isfinite(d) ? median(p) + d * scale(p) : kNaN;
   v.speech_s = speech_s;
+  // A second of new speech at the window's rate: the tracker's pace is read from these.
+  v.new_speech_s = 1.0f;
+  v.new_syllables = v[Prosody::speaking_rate_syl_per_s];
   return v;
 }
 
@@ -81,6 +84,9 @@ ProsodyVector raised(float loudness, float f0, float alpha) {
 ProsodyVector rate(float syl_per_s) {
   ProsodyVector v = voice();
   v[Prosody::speaking_rate_syl_per_s] = syl_per_s;
+  // A second of speech with that many syllables; none when the rate is unmeasured.
+  v.new_speech_s = std::isfinite(syl_per_s) ? 1.0f : 0.0f;
+  v.new_syllables = std::isfinite(syl_per_s) ? syl_per_s : 0.0f;
   return v;
 }
 
@@ -138,13 +144,25 @@ TEST_CASE("raised voice waits for the agent's own baseline", "[detect][agent]") 
   BaselineConfig pinned = still_baseline();
   pinned.prior_weight_windows = 1e6f;
 
-  SECTION("required (default): the duration counts from the eighth window") {
+  SECTION("required (default): a raised voice is judged once the baseline learns, before it is established") {
+    // Issue 27: an agent shouting 10-20 s into the call. Two calm windows are
+    // learned (the first against the population prior alone), then the raised
+    // ones are judged against the learning baseline and never learned.
     Call call(AgentToneConfig{}, pinned);
-    call.seconds(12, raised(3, 3, 3));
+    call.seconds(2, voice());
+    call.seconds(8, raised(3, 3, 3));  // from 3
     const auto opened = call.find(AgentRule::raised_voice, EpisodeChange::opened);
     REQUIRE(opened);
-    CHECK(opened->time_s == 10.0);  // established at 8, plus min_duration_s 2
-    CHECK(opened->change.evidence.front().since_s == 8.0);
+    CHECK(opened->time_s == 5.0);  // min_duration_s 2 after 3
+    CHECK(opened->change.evidence.front().since_s == 3.0);
+    CHECK_FALSE(call.agent.state().baseline_established);
+    CHECK(call.agent.baseline().windows_learned() == 2);
+  }
+  SECTION("required (default): raised from the first word against the population alone is not judged") {
+    Call call(AgentToneConfig{}, pinned);
+    call.seconds(12, raised(3, 3, 3));
+    CHECK_FALSE(call.find(AgentRule::raised_voice, EpisodeChange::opened));
+    CHECK(call.agent.baseline().windows_learned() == 0);  // and never learned
   }
   SECTION("not required: the prior is the reference from the first window") {
     AgentToneConfig config;
@@ -240,13 +258,15 @@ TEST_CASE("fast speech: far above the agent's baseline and not matched by the ca
     call.seconds(8, rate(fast), rate(5.0f));  // from 9
     const auto opened = call.find(AgentRule::fast_speech, EpisodeChange::opened);
     REQUIRE(opened);
-    CHECK(opened->time_s == 14.0);
+    // The pace over the last 4 s and 24 syllables of speech: 9-11 fast and 8 at 5
+    // syl/s read 6.125, 2.25 units up, at 11; open 2 s later.
+    CHECK(opened->time_s == 13.0);
     const Evidence* agent = evidence_for(opened->change, "speaking_rate_syl_per_s");
     REQUIRE(agent != nullptr);
     CHECK(agent->value == Approx(fast));
     CHECK(agent->baseline == Approx(5.0f));
     CHECK(agent->deviation == Approx(3.0f));
-    CHECK(agent->since_s == 9.0);
+    CHECK(agent->since_s == 11.0);
     const Evidence* caller = evidence_for(opened->change, "caller_speaking_rate_syl_per_s");
     REQUIRE(caller != nullptr);
     CHECK(caller->value == Approx(5.0f));
@@ -276,7 +296,9 @@ TEST_CASE("slow speech: far below the agent's baseline while the caller is faste
     call.seconds(8, rate(slow), rate(5.0f));
     const auto opened = call.find(AgentRule::slow_speech, EpisodeChange::opened);
     REQUIRE(opened);
-    CHECK(opened->time_s == 14.0);
+    // 24 syllables at 3.5 syl/s need 7 s: at 14, six slow seconds and one at 5 read
+    // 3.71 syl/s, 2.57 units down (slow needs 2.5); open 2 s later.
+    CHECK(opened->time_s == 16.0);
     CHECK(evidence_for(opened->change, "speaking_rate_syl_per_s")->deviation == Approx(-3.0f));
     CHECK_FALSE(call.find(AgentRule::fast_speech, EpisodeChange::opened));
   }
@@ -298,7 +320,8 @@ TEST_CASE("slow speech: far below the agent's baseline while the caller is faste
     call.seconds(20, rate(slow), rate(kNaN));
     const auto opened = call.find(AgentRule::slow_speech, EpisodeChange::opened);
     REQUIRE(opened);
-    CHECK(evidence_for(opened->change, "caller_speaking_rate_syl_per_s")->value == Approx(5.0f));
+    // The caller's pace over their last 24 syllables: 3.9 + 4 x 5 + 5 in 6 s.
+    CHECK(evidence_for(opened->change, "caller_speaking_rate_syl_per_s")->value == Approx(28.9f / 6.0f));
   }
   SECTION("the caller's pace follows them when they slow down for good") {
     call.seconds(12, rate(4.0f), rate(3.6f));

@@ -49,6 +49,13 @@ ProsodyVector filled(float value, float speech_s = 2.0f) {
   return v;
 }
 
+// The learning mechanics with windows far from the prior: no window is refused as
+// a raised voice (that refusal has its own tests below).
+BaselineConfig ungated(BaselineConfig c = {}) {
+  c.extreme_cue_units = c.extreme_mean_units = 1e9f;
+  return c;
+}
+
 BaselinePrior unit_prior(float median = 0.0f, float scale = 1.0f) {
   BaselinePrior prior;
   prior.median.fill(median);
@@ -182,7 +189,7 @@ TEST_CASE("malformed agitation models are rejected with a message", "[detect][mo
 }
 
 TEST_CASE("speaker baseline: only enough speech teaches it", "[detect][baseline]") {
-  SpeakerBaseline b(BaselineConfig{}, unit_prior(10.0f, 2.0f));
+  SpeakerBaseline b(ungated(), unit_prior(10.0f, 2.0f));
   CHECK_FALSE(b.update(filled(20.0f, 0.5f), false));  // 0.5 s < min_speech_s
   CHECK_FALSE(b.update(filled(20.0f, kNaN), false));
   CHECK(b.windows_learned() == 0);
@@ -195,7 +202,7 @@ TEST_CASE("speaker baseline: prior shrinkage while learning / established after 
   BaselineConfig config;
   config.learning_windows = 4;
   config.prior_weight_windows = 2.0f;
-  SpeakerBaseline b(config, unit_prior(10.0f, 2.0f));
+  SpeakerBaseline b(ungated(config), unit_prior(10.0f, 2.0f));
   // One window at 16: (2 x 10 + 1 x 16) / 3 = 12.
   REQUIRE(b.update(filled(16.0f), false));
   CHECK(b.median(Prosody::f0_median_st) == Approx(12.0f));
@@ -316,7 +323,7 @@ TEST_CASE("speaker baseline: slow adaptation once established", "[detect][baseli
   config.learning_windows = 2;
   config.prior_weight_windows = 0.0f;
   config.adaptation_scale_per_window = 0.02f;
-  SpeakerBaseline b(config, unit_prior(0.0f, 2.0f));
+  SpeakerBaseline b(ungated(config), unit_prior(0.0f, 2.0f));
   REQUIRE(b.update(filled(10.0f), false));
   REQUIRE(b.update(filled(10.0f), false));
   REQUIRE(b.established());
@@ -444,3 +451,45 @@ TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90 / original 
   }
   CHECK(shipped.bias() == Approx(all.bias).margin(0.1));
 }
+
+TEST_CASE("speaker baseline: a raised voice is never learned, a high calm one is", "[detect][baseline]") {
+  // A register prior like the v1 model's high voices: pitch 32.7 st, within-speaker
+  // scale 0.9 st, and a between-speaker spread of only 0.3 st, as a five-speaker
+  // training fold gave (the 2 st population floor applies).
+  BaselinePrior prior = unit_prior(0.0f, 1.0f);
+  prior.median[static_cast<std::size_t>(Prosody::f0_median_st)] = 32.7f;
+  prior.scale[static_cast<std::size_t>(Prosody::f0_median_st)] = 0.9f;
+  prior.spread.fill(0.3f);
+  const BaselineConfig config;
+  auto window = [&](float f0_st, float loudness_units, float alpha_units) {
+    ProsodyVector v = filled(0.0f);
+    v[Prosody::f0_median_st] = f0_st;
+    v[Prosody::loudness_db] = loudness_units * std::sqrt(1.0f + 0.09f);
+    v[Prosody::alpha_ratio_db] = alpha_units * std::sqrt(1.0f + 0.09f);
+    return v;
+  };
+  const float f0_unit = std::sqrt(0.81f + 4.0f);  // 2.19 st
+  {
+    // A calm voice 3.5 st above the register's median (1.6 units with the floor; 3.9
+    // units of the fold's own 0.3 st spread): learned.
+    SpeakerBaseline b(config, prior);
+    CHECK_FALSE(b.extreme(window(32.7f + 3.5f, 0.0f, 0.0f)));
+    CHECK(b.update(window(32.7f + 3.5f, 0.0f, 0.0f), false));
+  }
+  {
+    // One cue at 4 units (pitch 8.8 st up), or the three averaging 2 units: refused
+    // however calm the model found it, while learning and once established.
+    SpeakerBaseline b(config, prior);
+    CHECK(b.extreme(window(32.7f + 4.0f * f0_unit + 0.01f, 0.0f, 0.0f)));
+    CHECK_FALSE(b.update(window(32.7f + 4.0f * f0_unit + 0.01f, 0.0f, 0.0f), false));
+    CHECK(b.extreme(window(32.7f + 2.0f * f0_unit, 2.0f, 2.01f)));
+    CHECK_FALSE(b.update(window(32.7f + 2.0f * f0_unit, 2.0f, 2.01f), false));
+    CHECK(b.windows_learned() == 0);
+    // Just under either bar: learned.
+    CHECK_FALSE(b.extreme(window(32.7f + 2.0f * f0_unit, 2.0f, 1.9f)));
+    CHECK(b.update(window(32.7f + 2.0f * f0_unit, 2.0f, 1.9f), false));
+    // Quieter and lower never counts as raised, however far.
+    CHECK_FALSE(b.extreme(window(20.0f, -8.0f, -8.0f)));
+  }
+}
+
