@@ -452,7 +452,7 @@ TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90 / original 
   CHECK(shipped.bias() == Approx(all.bias).margin(0.1));
 }
 
-TEST_CASE("speaker baseline: a raised voice is never learned, a high calm one is", "[detect][baseline]") {
+TEST_CASE("speaker baseline: a raised voice is never learned but a high calm one is", "[detect][baseline]") {
   // A register prior like the v1 model's high voices: pitch 32.7 st, within-speaker
   // scale 0.9 st, and a between-speaker spread of only 0.3 st, as a five-speaker
   // training fold gave (the 2 st population floor applies).
