@@ -77,13 +77,19 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   {
     const Prosody cues[] = {Prosody::loudness_db, Prosody::f0_median_st, Prosody::alpha_ratio_db};
     float sum = 0.0f;
-    int n = 0;
+    int n = 0, up = 0;
     for (Prosody p : cues) {
       if (std::isfinite(a.deviation[p])) {
         sum += a.deviation[p];
         ++n;
+        if (a.deviation[p] >= config_.raised_voice_close_units) ++up;
       }
     }
+    // The cues rise together when a voice is raised: one alone is something else
+    // (a pitch read an octave or more up on time-scaled speech, +17 st with loudness
+    // and effort unchanged, averaged 2.8 units by itself once loudness was read
+    // against the speaker's own level; issue 27).
+    const bool together = up >= 2;
     const float effort = n > 0 ? sum / static_cast<float>(n) : -INFINITY;
     const bool not_quieter =
         finite_or(a.deviation[Prosody::loudness_db], 0.0f) >= config_.raised_voice_min_loudness_units;
@@ -94,7 +100,7 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     // alone (no register yet) it is not: that says how unusual a voice is.
     const bool judged = a.scored && (ready || (config_.raised_voice_while_learning &&
                                                a.reference != BaselineReference::population));
-    const bool open = judged && effort >= config_.raised_voice_open_units && not_quieter;
+    const bool open = judged && effort >= config_.raised_voice_open_units && not_quieter && together;
     const bool close = !a.scored || effort < config_.raised_voice_close_units;
     ordinary_effort = !tracker(AgentRule::raised_voice).is_open() && !(a.scored && effort >= config_.raised_voice_close_units);
     EpisodeTracker& e = tracker(AgentRule::raised_voice);

@@ -91,7 +91,15 @@ void SpeakerBaseline::recompute(std::size_t feature) noexcept {
   const float w0 = config_.prior_weight_windows;
   // The prior's share of the shrunk median: (w0 prior + n own) / (w0 + n).
   const float prior_share = w0 + static_cast<float>(n) > 0.0f ? w0 / (w0 + static_cast<float>(n)) : 1.0f;
-  median_[feature] = n == 0 ? prior_median : prior_share * prior_median + (1.0f - prior_share) * observed_median(feature);
+  // Loudness is the line's gain as much as the voice: the population's level says
+  // nothing of this call's, so from the first window learned the speaker's own
+  // level is the median (only the scale stays widened while it is learned). Shrunk
+  // toward the prior it sat 2-4 dB above a call at -30 dBFS, and the raised-voice
+  // rule's "not quieter" bar refused an agent shouting 10 s in (issue 27).
+  const bool level = feature == static_cast<std::size_t>(Prosody::loudness_db);
+  median_[feature] = n == 0 ? prior_median
+                     : level ? observed_median(feature)
+                             : prior_share * prior_median + (1.0f - prior_share) * observed_median(feature);
   // What is still unknown about this speaker's calm level is the prior's share
   // of the median times how far speakers' own levels lie from the prior (the
   // between-speaker spread): a window of a calm voice at the edge of its register

@@ -443,3 +443,17 @@ TEST_CASE("agent-tone config is validated", "[detect][agent]") {
   rejected([](AgentToneConfig& c) { c.raised_voice_timing.min_duration_s = -1.0; }, "EpisodeTiming");
   rejected([](AgentToneConfig& c) { c.pace_timing.cooldown_s = -1.0; }, "EpisodeTiming");
 }
+
+TEST_CASE("raised voice needs two cues up together: a pitch alone far up is not a raised voice", "[detect][agent]") {
+  // Issue 27: a pitch read an octave up on time-scaled speech averaged 2.8 units by
+  // itself, loudness and effort unchanged.
+  Call call;
+  call.establish();
+  call.seconds(10, raised(0.0f, 9.0f, 0.0f));  // mean 3 units, one cue
+  CHECK_FALSE(call.find(AgentRule::raised_voice, EpisodeChange::opened));
+  Call two;
+  two.establish();
+  two.seconds(10, raised(1.0f, 6.5f, 0.0f));  // mean 2.5 units, two cues at or above 1
+  CHECK(two.find(AgentRule::raised_voice, EpisodeChange::opened));
+}
+

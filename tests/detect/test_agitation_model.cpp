@@ -493,3 +493,20 @@ TEST_CASE("speaker baseline: a raised voice is never learned but a high calm one
   }
 }
 
+TEST_CASE("speaker baseline: loudness is the speaker's own level from the first window learned", "[detect][baseline]") {
+  // The line's gain is no one's norm: a call 9 dB quieter than the prior's level
+  // is at its own baseline from the first window, while the other features are
+  // still shrunk toward the prior. The scale stays widened while learning.
+  BaselinePrior prior = unit_prior(0.0f, 2.0f);
+  prior.spread.fill(4.0f);
+  SpeakerBaseline b(ungated(), prior);
+  ProsodyVector v = filled(0.0f);
+  v[Prosody::loudness_db] = -9.0f;
+  v[Prosody::hnr_db] = -9.0f;
+  REQUIRE(b.update(v, false));
+  CHECK(b.median(Prosody::loudness_db) == Approx(-9.0f));
+  CHECK(b.median(Prosody::hnr_db) == Approx(-3.0f));  // (2 x 0 + 1 x -9) / 3
+  CHECK(b.scale(Prosody::loudness_db) == Approx(b.scale(Prosody::hnr_db)));
+  CHECK(b.scale(Prosody::loudness_db) > 2.0f);
+}
+
