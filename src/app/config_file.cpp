@@ -28,6 +28,8 @@ void visit(Config& c, F&& f) {
   f("baseline", "prior_weight_windows", c.baseline.prior_weight_windows);
   f("baseline", "adaptation_scale_per_window", c.baseline.adaptation_scale_per_window);
   f("baseline", "register_min_voiced_s", c.baseline.register_min_voiced_s);
+  f("baseline", "extreme_cue_units", c.baseline.extreme_cue_units);
+  f("baseline", "extreme_mean_units", c.baseline.extreme_mean_units);
 
   f("agitation", "min_speech_s", c.agitation.min_speech_s);
   f("agitation", "smoothing_speech_s", c.agitation.smoothing_speech_s);
@@ -35,6 +37,8 @@ void visit(Config& c, F&& f) {
   f("agitation", "cusum_reference_unestablished", c.agitation.cusum_reference_unestablished);
   f("agitation", "cusum_threshold", c.agitation.cusum_threshold);
   f("agitation", "trend_window_speech_s", c.agitation.trend_window_speech_s);
+  f("agitation", "pace_speech_s", c.agitation.pace_speech_s);
+  f("agitation", "pace_min_syllables", c.agitation.pace_min_syllables);
 
   f("caller_agitation", "high_open_level", c.caller.high_open_level);
   f("caller_agitation", "high_close_level", c.caller.high_close_level);
@@ -62,7 +66,9 @@ void visit(Config& c, F&& f) {
   f("agent_tone", "raised_voice_min_duration_s", c.agent.raised_voice_timing.min_duration_s);
   f("agent_tone", "raised_voice_release_s", c.agent.raised_voice_timing.release_s);
   f("agent_tone", "raised_voice_cooldown_s", c.agent.raised_voice_timing.cooldown_s);
+  f("agent_tone", "raised_voice_while_learning", c.agent.raised_voice_while_learning);
   f("agent_tone", "pace_open_units", c.agent.pace_open_units);
+  f("agent_tone", "pace_slow_open_units", c.agent.pace_slow_open_units);
   f("agent_tone", "pace_close_units", c.agent.pace_close_units);
   f("agent_tone", "pace_vs_caller_syl_per_s", c.agent.pace_vs_caller_syl_per_s);
   f("agent_tone", "pace_caller_windows", c.agent.pace_caller_windows);

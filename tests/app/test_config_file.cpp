@@ -187,6 +187,8 @@ TEST_CASE("invalid values are refused", "[app][config]") {
         {"baseline", "register_min_voiced_s"},
         {"agitation", "smoothing_speech_s"},
         {"agitation", "trend_window_speech_s"},
+        {"agitation", "pace_speech_s"},
+        {"agitation", "pace_min_syllables"},
         {"caller_agitation", "high_min_duration_s"},
         {"caller_agitation", "high_release_s"},
         {"caller_agitation", "high_cooldown_s"},
