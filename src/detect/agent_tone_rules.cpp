@@ -120,8 +120,8 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     // holds still through the caller's turns, so three short turns add up to one reading.
     const float rate = a.window[Prosody::speaking_rate_syl_per_s];
     const float deviation = a.deviation[Prosody::speaking_rate_syl_per_s];
-    // The caller's pace over their last windows heard: while the agent holds the
-    // floor the caller's own window has no speech to measure.
+    // The caller's pace as last heard (each reading is already over their last
+    // seconds of speech): while the agent holds the floor the caller brings none.
     if (const float r = c.window[Prosody::speaking_rate_syl_per_s]; std::isfinite(r) && c.window.new_speech_s > 0.0f) {
       caller_rates_[caller_next_] = r;
       caller_next_ = (caller_next_ + 1) % config_.pace_caller_windows;

@@ -14,7 +14,7 @@ namespace tw::detect {
 enum class Prosody : std::size_t {
   f0_median_st,        ///< pitch level
   f0_range_st,         ///< pitch range (10th-90th percentile)
-  loudness_db,         ///< median K-weighted loudness of active speech
+  loudness_db,         ///< median K-weighted loudness of voiced speech (of active speech when too little is voiced)
   loudness_range_db,   ///< loudness dynamics
   alpha_ratio_db,      ///< spectral balance: vocal effort
   hnr_db,              ///< harmonics-to-noise ratio: pressed or rough voice

@@ -37,7 +37,7 @@ struct WindowSummary {
   float f0_median_hz = kMissing;
   float f0_median_st = kMissing;     ///< semitones re 27.5 Hz
   float f0_range_st = kMissing;      ///< 10th to 90th percentile
-  float loudness_median_db = kMissing;
+  float loudness_median_db = kMissing;  ///< median over voiced hops (over active hops when fewer than min_voiced_hops)
   float loudness_range_db = kMissing;  ///< 10th to 90th percentile of active hops
   float level_median_dbfs = kMissing;
   float alpha_ratio_db = kMissing;   ///< median over voiced hops
