@@ -75,6 +75,7 @@ void visit(Config& c, F&& f) {
   f("agent_tone", "pace_min_duration_s", c.agent.pace_timing.min_duration_s);
   f("agent_tone", "pace_release_s", c.agent.pace_timing.release_s);
   f("agent_tone", "pace_cooldown_s", c.agent.pace_timing.cooldown_s);
+  f("agent_tone", "pace_recent_s", c.agent.pace_recent_s);
   f("agent_tone", "monotone_units", c.agent.monotone_units);
   f("agent_tone", "monotone_window_s", c.agent.monotone_window_s);
   f("agent_tone", "monotone_min_windows", c.agent.monotone_min_windows);

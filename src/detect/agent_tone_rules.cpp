@@ -34,6 +34,7 @@ AgentToneRules::AgentToneRules(const AgentToneConfig& config)
   if (config.monotone_min_windows == 0 || static_cast<float>(config.monotone_min_windows) > config.monotone_window_s) {
     throw std::invalid_argument("AgentToneConfig: monotone_min_windows must be in 1..monotone_window_s");
   }
+  if (!(config.pace_recent_s >= 0.0f)) throw std::invalid_argument("AgentToneConfig: pace_recent_s must be >= 0");
   if (config.pace_caller_windows == 0 || config.pace_caller_windows > kMaxCallerWindows) {
     throw std::invalid_argument("AgentToneConfig: pace_caller_windows must be in 1..64");
   }
@@ -51,6 +52,7 @@ void AgentToneRules::reset() noexcept {
   changes_.clear();
   ring_next_ = ring_count_ = 0;
   caller_next_ = caller_count_ = 0;
+  agent_spoke_s_ = -1e300;
 }
 
 Evidence AgentToneRules::feature_evidence(const AgitationTracker& tracker, Prosody p, double since_s) const {
@@ -120,6 +122,10 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     // holds still through the caller's turns, so three short turns add up to one reading.
     const float rate = a.window[Prosody::speaking_rate_syl_per_s];
     const float deviation = a.deviation[Prosody::speaking_rate_syl_per_s];
+    // ... but only while it is recent: an agent silent for longer than a few of the
+    // caller's turns is speaking at no pace, and an episode must not stay open through it.
+    if (a.window.new_speech_s > 0.0f) agent_spoke_s_ = time_s;
+    const bool recent = time_s - agent_spoke_s_ <= config_.pace_recent_s;
     // The caller's pace as last heard (each reading is already over their last
     // seconds of speech): while the agent holds the floor the caller brings none.
     if (const float r = c.window[Prosody::speaking_rate_syl_per_s]; std::isfinite(r) && c.window.new_speech_s > 0.0f) {
@@ -129,7 +135,7 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
     }
     const float caller_rate = caller_pace();
     const bool caller_known = std::isfinite(caller_rate);
-    const bool rate_known = ready && std::isfinite(deviation);
+    const bool rate_known = ready && recent && std::isfinite(deviation);
     const float margin = config_.pace_vs_caller_syl_per_s;
     // Pace is judged in the agent's ordinary voice: a raised one changes articulation
     // too (the lengthened, stressed syllables of emphatic speech read 1-1.7 syl/s slow

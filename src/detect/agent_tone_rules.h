@@ -55,6 +55,9 @@ struct AgentToneConfig {
   /// The pace holds still while the agent is silent, so the condition is held over
   /// the caller's turns: two seconds is a second reading, not 5 s of fast speech.
   EpisodeTiming pace_timing{2.0, 3.0, 20.0};
+  /// The pace is the agent's only while they spoke this recently: longer silent (the
+  /// caller holding the floor) and a pace episode closes, and none opens.
+  float pace_recent_s = 10.0f;
   /// Monotone: over monotone_window_s, the agent's pitch range averages this many
   /// scale units below baseline (closes above half of it); loudness dynamics are
   /// reported beside it as evidence.
@@ -104,6 +107,7 @@ class AgentToneRules {
   std::array<float, kMaxCallerWindows> caller_rates_{};
   std::size_t caller_next_ = 0, caller_count_ = 0;
   float caller_pace() const noexcept;  // median of the ring, NaN if empty
+  double agent_spoke_s_ = -1e300;      // when the agent last brought new speech
 };
 
 }  // namespace tw::detect

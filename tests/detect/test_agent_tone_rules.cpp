@@ -457,3 +457,21 @@ TEST_CASE("raised voice needs two cues up together: a pitch alone far up is not 
   CHECK(two.find(AgentRule::raised_voice, EpisodeChange::opened));
 }
 
+TEST_CASE("a pace episode closes when the agent has been silent past pace_recent_s", "[detect][agent]") {
+  // The pace holds still through the caller's turns (so short turns add up), but
+  // an agent who then listens for long is speaking at no pace.
+  Call call;
+  call.establish();
+  call.seconds(8, rate(6.5f), rate(5.0f));
+  REQUIRE(call.find(AgentRule::fast_speech, EpisodeChange::opened));
+  REQUIRE_FALSE(call.find(AgentRule::fast_speech, EpisodeChange::closed));
+  ProsodyVector listening = rate(kNaN);  // no new speech from the agent
+  call.seconds(5, listening, rate(5.0f));
+  CHECK_FALSE(call.find(AgentRule::fast_speech, EpisodeChange::closed));  // held through a turn
+  call.seconds(12, listening, rate(5.0f));
+  const auto closed = call.find(AgentRule::fast_speech, EpisodeChange::closed);
+  REQUIRE(closed);
+  // Silent from 17; past pace_recent_s (10) at 27, closed after pace release (3 s).
+  CHECK(closed->time_s == 30.0);
+}
+
