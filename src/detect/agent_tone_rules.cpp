@@ -77,7 +77,7 @@ const std::vector<AgentRuleChange>& AgentToneRules::update(double time_s, const 
   // Raised voice: the mean deviation of loudness, pitch level and vocal effort.
   bool ordinary_effort = true;
   {
-    const Prosody cues[] = {Prosody::loudness_db, Prosody::f0_median_st, Prosody::alpha_ratio_db};
+    const auto& cues = kEffortCues;
     float sum = 0.0f;
     int n = 0, up = 0;
     for (Prosody p : cues) {

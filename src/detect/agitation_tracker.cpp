@@ -16,12 +16,7 @@ void AgitationTracker::validate(const AgitationConfig& config) {
     throw std::invalid_argument("AgitationConfig: cusum_reference_unestablished must be in [cusum_reference, 1)");
   }
   if (!(config.cusum_threshold > 0.0f)) throw std::invalid_argument("AgitationConfig: cusum_threshold must be > 0");
-  if (!(config.pace_speech_s >= 1.0f && config.pace_speech_s <= 60.0f)) {
-    throw std::invalid_argument("AgitationConfig: pace_speech_s must be in 1..60");
-  }
-  if (!(config.pace_min_syllables >= 0.0f && config.pace_min_syllables <= 1000.0f)) {
-    throw std::invalid_argument("AgitationConfig: pace_min_syllables must be in 0..1000");
-  }
+  SpeechPace(config.pace_speech_s, config.pace_min_syllables);  // its own range checks
   if (!(config.trend_window_speech_s >= 2.0f && config.trend_window_speech_s <= 120.0f)) {
     throw std::invalid_argument("AgitationConfig: trend_window_speech_s must be in 2..120");
   }

@@ -24,6 +24,13 @@ enum class Prosody : std::size_t {
 };
 inline constexpr std::size_t kProsodyCount = static_cast<std::size_t>(Prosody::count);
 
+/// What rises together when a voice is raised (Traunmueller & Eriksson 2000: level
+/// climbs with vocal effort, and pitch and spectral balance with it): the raised-voice
+/// rule's cues, in the order its evidence lists them, and what the baseline refuses
+/// to learn when extreme.
+inline constexpr std::array<Prosody, 3> kEffortCues = {Prosody::loudness_db, Prosody::f0_median_st,
+                                                       Prosody::alpha_ratio_db};
+
 /// Stable names, used in the model file and in alert evidence.
 inline constexpr std::array<std::string_view, kProsodyCount> kProsodyNames = {
     "f0_median_st", "f0_range_st", "loudness_db", "loudness_range_db", "alpha_ratio_db",

@@ -30,7 +30,7 @@ void check_prior(const std::array<float, kProsodyCount>& median, const std::arra
 }  // namespace
 
 SpeakerBaseline::SpeakerBaseline(const BaselineConfig& config, const BaselinePrior& prior)
-    : config_(config), prior_(prior) {
+    : config_(config), prior_(prior), population_{prior.median, prior.spread} {
   if (!(config.min_speech_s >= 0.0f)) throw std::invalid_argument("BaselineConfig: min_speech_s must be >= 0");
   if (config.learning_windows == 0 || config.learning_windows > kMaxLearningWindows) {
     throw std::invalid_argument("BaselineConfig: learning_windows must be in 1.." + std::to_string(kMaxLearningWindows));
@@ -84,9 +84,9 @@ float SpeakerBaseline::observed_median(std::size_t feature) const noexcept {
 }
 
 void SpeakerBaseline::recompute(std::size_t feature) noexcept {
-  const bool low = register_ == VoiceRegister::low, high = register_ == VoiceRegister::high;
-  const float prior_median = low ? prior_.low.median[feature] : high ? prior_.high.median[feature] : prior_.median[feature];
-  const float spread = low ? prior_.low.spread[feature] : high ? prior_.high.spread[feature] : prior_.spread[feature];
+  const RegisterPrior& calm = calm_voices();
+  const float prior_median = calm.median[feature];
+  const float spread = calm.spread[feature];
   const std::size_t n = learned_count_[feature];
   const float w0 = config_.prior_weight_windows;
   // The prior's share of the shrunk median: (w0 prior + n own) / (w0 + n).
@@ -109,6 +109,10 @@ void SpeakerBaseline::recompute(std::size_t feature) noexcept {
   // baseline learns.
   const float unknown = prior_share * spread;
   scale_[feature] = std::sqrt(prior_.scale[feature] * prior_.scale[feature] + unknown * unknown);
+}
+
+const RegisterPrior& SpeakerBaseline::calm_voices() const noexcept {
+  return register_ == VoiceRegister::low ? prior_.low : register_ == VoiceRegister::high ? prior_.high : population_;
 }
 
 void SpeakerBaseline::set_register(VoiceRegister r) noexcept {
@@ -137,12 +141,10 @@ bool SpeakerBaseline::extreme(const ProsodyVector& window) const noexcept {
   // partly learned baseline sits wherever its first windows put it, and its narrowed
   // scale then made the speaker's own ordinary voice read as extreme, so nothing
   // more was learned (seen with a female agent whose first calm window was low).
-  const bool low = register_ == VoiceRegister::low, high = register_ == VoiceRegister::high;
-  const RegisterPrior population{prior_.median, prior_.spread};
-  const RegisterPrior& r = low ? prior_.low : high ? prior_.high : population;
+  const RegisterPrior& r = calm_voices();
   float sum = 0.0f;
   int n = 0;
-  for (const Prosody p : {Prosody::f0_median_st, Prosody::loudness_db, Prosody::alpha_ratio_db}) {
+  for (const Prosody p : kEffortCues) {
     const auto i = static_cast<std::size_t>(p);
     const float spread = p == Prosody::f0_median_st ? std::max(r.spread[i], kF0SpreadFloorSt) : r.spread[i];
     const float scale = std::sqrt(prior_.scale[i] * prior_.scale[i] + spread * spread);

@@ -114,8 +114,8 @@ class SpeakerBaseline {
   bool update(const ProsodyVector& window, bool agitated) noexcept;
 
   /// True when the window's effort cues lie extreme_cue_units / extreme_mean_units
-  /// or more above the baseline (see BaselineConfig): a raised voice, never
-  /// learned. Real-time safe.
+  /// or more above the calm voices of the speaker's register (see BaselineConfig):
+  /// a raised voice, never learned. Real-time safe.
   bool extreme(const ProsodyVector& window) const noexcept;
 
   /// Deviation of each feature from the baseline in units of its current scale:
@@ -138,9 +138,13 @@ class SpeakerBaseline {
   void recompute(std::size_t feature) noexcept;
   float observed_median(std::size_t feature) const noexcept;
   void set_register(VoiceRegister r) noexcept;
+  // The calm voices a speaker is judged against before their own: their register's,
+  // or the whole population's while the register is unknown.
+  const RegisterPrior& calm_voices() const noexcept;
 
   BaselineConfig config_;
   BaselinePrior prior_;
+  RegisterPrior population_;  // prior_'s population median and spread, as a register
   VoiceRegister register_ = VoiceRegister::unknown;
   std::array<float, kProsodyCount> median_{};
   std::array<float, kProsodyCount> scale_{};
