@@ -2,7 +2,13 @@
 
 #include <cmath>
 
+#include "dsp/thread_scratch.h"
+
 namespace tw::features {
+namespace {
+struct BatchAutocorrUse;
+using BatchAutocorr = dsp::ThreadScratch<float, BatchAutocorrUse>;  // a batch's autocorrelations
+}  // namespace
 
 FeatureExtractor::FeatureExtractor(const FeatureConfig& config)
     : config_(config),
@@ -13,7 +19,10 @@ FeatureExtractor::FeatureExtractor(const FeatureConfig& config)
       vad_(config.vad, analyzer_),
       pitch_(config.pitch, analyzer_),
       syllables_(config.syllable, analyzer_),
-      hops_(pitch_.latency_hops() + 1) {}
+      hops_(pitch_.latency_hops() + 1) {
+  dsp::FrameBatch::reserve(dsp::kFrameSize40ms8kHz);
+  BatchAutocorr::reserve(dsp::FrameBatch::kCapacity * pitch_.autocorr_size());
+}
 
 void FeatureExtractor::reset() noexcept {
   framer_.reset();
@@ -25,7 +34,28 @@ void FeatureExtractor::reset() noexcept {
   completed_ = 0;
 }
 
-const HopFeatures* FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) noexcept {
+std::span<const float> FeatureExtractor::autocorrelation(BatchAutocorrelations& a, std::size_t i) noexcept {
+  const std::size_t size = pitch_.autocorr_size();
+  const std::span<float> all = BatchAutocorr::get(dsp::FrameBatch::kCapacity * size);
+  if ((a.made >> i & 1u) == 0) {
+    constexpr std::size_t kLanes = dsp::RealFft4::kLanes;
+    const float* powers[kLanes];
+    float* autocorrs[kLanes];
+    std::size_t lanes = 0;
+    for (std::size_t f = i; f < a.batch.size() && lanes < kLanes; ++f) {
+      if (a.batch.stream(f) != a.stream) continue;
+      powers[lanes] = a.batch.frame(f).power.data();
+      autocorrs[lanes] = all.data() + f * size;
+      ++lanes;
+      a.made |= 1u << f;
+    }
+    pitch_.autocorrelate(std::span<const float* const>(powers, lanes), std::span<float* const>(autocorrs, lanes));
+  }
+  return all.subspan(i * size, size);
+}
+
+const HopFeatures* FeatureExtractor::analyze(const dsp::AnalysisFrame& frame, BatchAutocorrelations& autocorrelations,
+                                             std::size_t i) noexcept {
   HopFeatures& h = hops_[analysed_++ % hops_.size()];
   h = {};
   h.hop_index = frame.hop_index;
@@ -48,7 +78,7 @@ const HopFeatures* FeatureExtractor::analyze(const dsp::AnalysisFrame& frame) no
   // latency_hops() back, which the output completes) after the path has seen
   // the hops that follow.
   const PitchOutput pitch = pitch_search_wanted(config_.vad, activity, vad_.active(), pitch_.last_hop_voiced())
-                                ? pitch_.process(frame)
+                                ? pitch_.process(frame, autocorrelation(autocorrelations, i))
                                 : pitch_.skip();
   h.voicing = pitch.voicing;
   h.vad = vad_.decide(pitch.voicing);

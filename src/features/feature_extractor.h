@@ -2,10 +2,12 @@
 // The whole per-hop feature set for one speaker's stream at the analysis rate.
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
 #include "dsp/frame_assembler.h"
+#include "dsp/frame_batch.h"
 #include "dsp/spectrum_analyzer.h"
 #include "dsp/stream_spec.h"
 #include "features/hop_features.h"
@@ -35,7 +37,8 @@ inline bool pitch_search_wanted(const VoiceActivityConfig& vad, const VoiceActiv
          (activity.snr_db >= vad.pitch_search_snr_db || vad_active || last_hop_voiced);
 }
 
-/// Framer, one window + FFT per hop, and every extractor reading that frame.
+/// Framer, one window + FFT per hop (four hops per transform), and every extractor
+/// reading that frame.
 /// One instance per speaker stream, one thread. Input must be at
 /// dsp::kAnalysisRateHz; blocks may have any size. A hop's features are given
 /// out latency_hops() hops after its frame, when its pitch has been decided
@@ -48,12 +51,41 @@ class FeatureExtractor {
   FeatureExtractor(FeatureExtractor&&) noexcept = default;
 
   /// Feeds samples; calls on_hop(const HopFeatures&) for every completed hop.
+  /// The block's frames are transformed together, four at a time (dsp::FrameBatch).
   /// Real-time safe: no allocation, no locks, no I/O.
   template <class OnHop>
   void process(std::span<const float> block, OnHop&& on_hop) noexcept {
+    dsp::FrameBatch& batch = dsp::FrameBatch::this_thread(analyzer_.frame_samples());
+    batch.clear();
     framer_.push(block, [&](std::span<const float> frame, std::int64_t hop_index) {
-      if (const HopFeatures* h = analyze(analyzer_.analyze(frame, hop_index, framer_.hop_samples()))) on_hop(*h);
+      if (batch.full()) {
+        analyze_gathered(batch, 0, on_hop);
+        batch.clear();
+      }
+      batch.add(0, frame, hop_index);
     });
+    analyze_gathered(batch, 0, on_hop);
+  }
+
+  /// The two halves of process(), for a caller that batches several streams' frames
+  /// (pipeline::CallAnalyzer: both speakers' in one batch). gather() frames a block
+  /// into `batch` as stream `stream`; the batch must have room for its frames (one a
+  /// hop, plus one). analyze_gathered() computes the batch's spectra not yet computed,
+  /// then analyses this stream's frames in it, in order, calling on_hop(const
+  /// HopFeatures&) for every completed hop. Real-time safe.
+  void gather(std::span<const float> block, dsp::FrameBatch& batch, int stream) noexcept {
+    framer_.push(block, [&](std::span<const float> frame, std::int64_t hop_index) {
+      batch.add(stream, frame, hop_index);
+    });
+  }
+  template <class OnHop>
+  void analyze_gathered(dsp::FrameBatch& batch, int stream, OnHop&& on_hop) noexcept {
+    batch.analyze(analyzer_, framer_.hop_samples());
+    BatchAutocorrelations autocorrelations{batch, stream};
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch.stream(i) != stream) continue;
+      if (const HopFeatures* h = analyze(batch.frame(i), autocorrelations, i)) on_hop(*h);
+    }
   }
 
   /// At the end of a stream: calls on_hop(const HopFeatures&) for the hops
@@ -85,8 +117,20 @@ class FeatureExtractor {
   std::int64_t samples_consumed() const noexcept { return framer_.samples_consumed(); }
 
  private:
-  // Analyses a frame; returns the hop whose features are now complete, if any.
-  const HopFeatures* analyze(const dsp::AnalysisFrame& frame) noexcept;
+  // The pitch search's band autocorrelations of one stream's frames in a batch,
+  // made when a hop's search first asks: that frame's and the stream's next ones in
+  // the batch, up to four per inverse transform (a searched hop is mostly followed by
+  // searched hops; a gated-out stretch asks for none).
+  struct BatchAutocorrelations {
+    const dsp::FrameBatch& batch;
+    int stream;
+    std::uint32_t made = 0;  // bit i: frame i's is made
+  };
+  static_assert(dsp::FrameBatch::kCapacity <= 32);
+  std::span<const float> autocorrelation(BatchAutocorrelations& a, std::size_t i) noexcept;
+  // Analyses frame i of a batch; returns the hop whose features are now complete, if any.
+  const HopFeatures* analyze(const dsp::AnalysisFrame& frame, BatchAutocorrelations& autocorrelations,
+                             std::size_t i) noexcept;
   // Adds the pitch to the oldest waiting hop and returns it.
   const HopFeatures& complete(const PitchEstimate& estimate) noexcept;
 

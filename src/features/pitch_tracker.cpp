@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <numbers>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace tw::features {
 namespace {
@@ -16,7 +18,7 @@ void require_pitch(bool ok, const std::string& message) {
 // Circular autocorrelation of the analysis window at integer lags, normalized to
 // 1 at lag 0. The signal's autocorrelation is divided by it so that the taper of
 // the window does not make long periods look less periodic (Boersma 1993, eq. 9).
-std::vector<double> window_autocorrelation(std::span<const float> window) {
+std::vector<double> compute_window_autocorrelation(std::span<const float> window) {
   const std::size_t n = window.size();
   std::vector<double> ac(n, 0.0);
   for (std::size_t lag = 0; lag < n; ++lag) {
@@ -27,6 +29,20 @@ std::vector<double> window_autocorrelation(std::span<const float> window) {
   const double zero = ac[0];
   for (double& v : ac) v /= zero;
   return ac;
+}
+
+// The same, made once per window in the process: n^2 multiplies (a tenth of a
+// millisecond at 320 points) were paid by every tracker, twice per live call.
+dsp::SharedTable<double> window_autocorrelation(std::span<const float> window) {
+  static std::mutex mutex;
+  static std::vector<std::pair<std::vector<float>, dsp::SharedTable<double>>> made;
+  const std::lock_guard<std::mutex> lock(mutex);
+  for (const auto& [w, table] : made) {
+    if (std::equal(w.begin(), w.end(), window.begin(), window.end())) return table;
+  }
+  made.emplace_back(std::vector<float>(window.begin(), window.end()),
+                    dsp::SharedTable<double>(compute_window_autocorrelation(window)));
+  return made.back().second;
 }
 
 }  // namespace
@@ -52,7 +68,7 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
                 "analysis_band_hz must lie between 2 * max_f0_hz and the Nyquist frequency");
         const auto bins = static_cast<std::size_t>(config.analysis_band_hz / analyzer.bin_hz());
         return 2 * bins;
-      }(), dsp::RealFft::Directions::inverse_only),
+      }(), dsp::RealFft4::Directions::inverse_only),
       // The sieve reads partials up to the analysis band, and midpoints half a
       // fundamental above them: kept below Nyquist for a band near it.
       sieve_(analyzer,
@@ -85,8 +101,12 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
     band_weight[k] = static_cast<float>(w);
   }
   band_weight_ = dsp::SharedTable<float>(std::move(band_weight));
-  BandSpectrum::reserve(band_bins_ + 1);
+  BandSpectrum::reserve(2 * (band_bins_ + 1));
   Autocorr::reserve(inverse_fft_.size());
+  Lags::reserve(inverse_fft_.size());
+  Weighted::reserve(band_bins_ + 1);
+  Zeros::reserve(band_bins_ + 1);
+  Discard::reserve(inverse_fft_.size());
   NormalizedAutocorr::reserve(max_lag_ + 2);
   Cmnd::reserve(max_lag_ + 2);
   records_.assign(path_.latency_hops() + 1, HopRecord{});
@@ -97,7 +117,7 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
 
   // Window autocorrelation at the decimated lags (lag t here is t * decimation
   // samples of the frame), linearly interpolated when the ratio is not integral.
-  window_autocorr_ = dsp::SharedTable<double>(window_autocorrelation(analyzer.window()));
+  window_autocorr_ = window_autocorrelation(analyzer.window());
   decimation_ = static_cast<double>(analyzer.frame_samples()) / static_cast<double>(inverse_fft_.size());
   std::vector<float> inverse_window_autocorr(max_lag_ + 2, 0.0f);
   for (std::size_t t = 0; t < inverse_window_autocorr.size(); ++t) {
@@ -167,20 +187,47 @@ PitchOutput PitchTracker::skip() noexcept {
   return finish_hop(false, 0.0f);
 }
 
+void PitchTracker::autocorrelate(std::span<const float* const> powers, std::span<float* const> autocorrs) const noexcept {
+  // The weighted band power is the spectrum of the band's autocorrelation
+  // (Wiener-Khinchin): its inverse transform, at the decimated rate 2 * band_bins_.
+  constexpr std::size_t kLanes = dsp::RealFft4::kLanes;
+  const std::span<dsp::Lanes4> spectrum = BandSpectrum::get(2 * (band_bins_ + 1));
+  const std::span<dsp::Lanes4> weighted = Weighted::get(band_bins_ + 1);
+  const std::span<dsp::Lanes4> lags = Lags::get(inverse_fft_.size());
+  const std::span<float> zeros = Zeros::get(band_bins_ + 1);
+  const std::span<float> discard = Discard::get(inverse_fft_.size());
+  const float* in[kLanes];
+  float* out[kLanes];
+  for (std::size_t j = 0; j < kLanes; ++j) {
+    in[j] = j < powers.size() ? powers[j] : zeros.data();
+    out[j] = j < powers.size() ? autocorrs[j] : discard.data();
+  }
+  dsp::interleave_scaled(in, band_weight_.data(), weighted);
+  for (std::size_t k = 0; k <= band_bins_; ++k) {
+    spectrum[2 * k] = weighted[k];
+    spectrum[2 * k + 1] = dsp::Lanes4{};
+  }
+  inverse_fft_.inverse(spectrum, lags);
+  dsp::deinterleave(lags, out);
+}
+
 PitchOutput PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {
+  const std::span<float> autocorr = Autocorr::get(inverse_fft_.size());
+  const float* const powers[1] = {frame.power.data()};
+  float* const autocorrs[1] = {autocorr.data()};
+  autocorrelate(powers, autocorrs);
+  return process(frame, autocorr);
+}
+
+PitchOutput PitchTracker::process(const dsp::AnalysisFrame& frame, std::span<const float> autocorr) noexcept {
   // The hop's record: its band power is kept for the refinement of whichever
   // candidate the path settles on.
   const std::size_t slot = (newest_ + 1) % records_.size();
   const std::span<float> power = record_power(slot);
-  band_spectrum_ = BandSpectrum::get(band_bins_ + 1);
-  autocorr_ = Autocorr::get(inverse_fft_.size());
+  autocorr_ = autocorr;
   normalized_autocorr_ = NormalizedAutocorr::get(max_lag_ + 2);
   cmnd_ = Cmnd::get(max_lag_ + 2);
-  for (std::size_t k = 0; k <= band_bins_; ++k) {
-    power[k] = frame.power[k] * band_weight_[k];
-    band_spectrum_[k] = {power[k], 0.0f};
-  }
-  inverse_fft_.inverse(band_spectrum_, autocorr_);
+  for (std::size_t k = 0; k <= band_bins_; ++k) power[k] = frame.power[k] * band_weight_[k];
   const float energy = autocorr_[0];
   if (!(energy > 1e-12f) || !std::isfinite(energy)) return skip();
   newest_ = slot;

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "dsp/real_fft.h"
+#include "dsp/real_fft4.h"
 #include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 #include "dsp/thread_scratch.h"
@@ -98,6 +98,15 @@ class PitchTracker {
   /// latency_hops() before it. Real-time safe: no allocation, no locks, no I/O,
   /// never throws.
   PitchOutput process(const dsp::AnalysisFrame& frame) noexcept;
+  /// As process(frame), with the frame's band autocorrelation already made by
+  /// autocorrelate() (frames that can wait for each other share its transforms).
+  PitchOutput process(const dsp::AnalysisFrame& frame, std::span<const float> autocorr) noexcept;
+  /// The band-limited autocorrelations (autocorr_size() values each) of up to
+  /// dsp::RealFft4::kLanes frames' power spectra, in one inverse transform: what
+  /// process() searches for the period. Each is the one its frame gets alone.
+  /// Real-time safe.
+  void autocorrelate(std::span<const float* const> powers, std::span<float* const> autocorrs) const noexcept;
+  std::size_t autocorr_size() const noexcept { return inverse_fft_.size(); }
   /// The next hop, unvoiced without analysis (a frame the caller gated out as
   /// silence); otherwise as process(). Real-time safe.
   PitchOutput skip() noexcept;
@@ -149,7 +158,7 @@ class PitchTracker {
   std::size_t band_bins_;        // spectrum bins fed to the inverse FFT
   std::size_t min_lag_;
   std::size_t max_lag_;
-  dsp::RealFft inverse_fft_;
+  dsp::RealFft4 inverse_fft_;
   HarmonicSieve sieve_;
   const dsp::AnalysisFrame* sieve_frame_ = nullptr;  // this hop's frame, loaded into the sieve on first use
   PitchPath path_;
@@ -165,14 +174,21 @@ class PitchTracker {
   // bound at the start of process() and read only within it.
   struct BandSpectrumUse;
   struct AutocorrUse;
+  struct LagsUse;
+  struct WeightedUse;
+  struct ZerosUse;
+  struct DiscardUse;
   struct CmndUse;
   struct NormalizedAutocorrUse;
-  using BandSpectrum = dsp::ThreadScratch<std::complex<float>, BandSpectrumUse>;
+  using BandSpectrum = dsp::ThreadScratch<dsp::Lanes4, BandSpectrumUse>;
   using Autocorr = dsp::ThreadScratch<float, AutocorrUse>;
+  using Lags = dsp::ThreadScratch<dsp::Lanes4, LagsUse>;
+  using Weighted = dsp::ThreadScratch<dsp::Lanes4, WeightedUse>;
+  using Zeros = dsp::ThreadScratch<float, ZerosUse>;  // never written: the unused lanes' input
+  using Discard = dsp::ThreadScratch<float, DiscardUse>;  // the unused lanes' output
   using Cmnd = dsp::ThreadScratch<float, CmndUse>;
   using NormalizedAutocorr = dsp::ThreadScratch<float, NormalizedAutocorrUse>;
-  std::span<std::complex<float>> band_spectrum_;   // inverse FFT input
-  std::span<float> autocorr_;                      // inverse FFT output
+  std::span<const float> autocorr_;                // the hop's band autocorrelation (autocorrelate)
   std::span<float> cmnd_;                          // YIN d'(tau) for tau <= max_lag + 1
   std::span<float> normalized_autocorr_;           // rho(tau)
   // The last latency_hops() + 1 hops (a ring, newest_ the latest), with the

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "dsp/frame_batch.h"
 #include "dsp/stream_spec.h"
 #include "dsp/thread_scratch.h"
 
@@ -14,6 +15,8 @@ constexpr std::size_t kMaxBlockFrames = 512;  // per-channel scratch (2 KiB); lo
 // Hops one block can complete: one per hop of samples, plus the one a carried
 // partial hop completes.
 constexpr std::size_t kMaxBlockHops = kMaxBlockFrames / dsp::kHopSize10ms8kHz + 2;
+// Both channels' frames of a block fit one batch.
+static_assert(2 * (kMaxBlockFrames / dsp::kHopSize10ms8kHz + 1) <= dsp::FrameBatch::kCapacity);
 // The de-interleaved block and its hops are scratch: the thread's, not the call's
 // (dsp/thread_scratch.h), room for two channels.
 struct BlockSamplesUse;
@@ -91,11 +94,20 @@ void CallAnalyzer::process(std::span<const float> interleaved, FeatureSink& sink
                       std::span<const float>(speakers_[1].samples.data(), n));
     }
     // Each channel's hops of this block; both channels consumed the same
-    // samples, so they completed the same hops.
-    for (Speaker& speaker : speakers_) {
+    // samples, so they completed the same hops. Both channels' frames are
+    // transformed together, four to a transform (dsp::FrameBatch): a live pump of
+    // 20 ms holds two hops of each.
+    dsp::FrameBatch& batch = dsp::FrameBatch::this_thread(dsp::kFrameSize40ms8kHz);
+    batch.clear();
+    for (std::size_t c = 0; c < channels; ++c) {
+      speakers_[c].extractor.gather(std::span<const float>(speakers_[c].samples.data(), n), batch, static_cast<int>(c));
+    }
+    for (std::size_t c = 0; c < channels; ++c) {
+      Speaker& speaker = speakers_[c];
       speaker.hop_count = 0;
-      speaker.extractor.process(std::span<const float>(speaker.samples.data(), n),
-                                [&](const features::HopFeatures& hop) { speaker.hops[speaker.hop_count++] = hop; });
+      speaker.extractor.analyze_gathered(batch, static_cast<int>(c), [&](const features::HopFeatures& hop) {
+        speaker.hops[speaker.hop_count++] = hop;
+      });
     }
     deliver_block(sink, hops_wanted);
     frames -= n;
