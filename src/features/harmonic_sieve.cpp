@@ -4,6 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "dsp/decibels.h"
+#include "dsp/radix_select.h"
+
 namespace tw::features {
 
 HarmonicSieve::HarmonicSieve(const dsp::SpectrumAnalyzer& analyzer, double top_hz, double max_f0_hz)
@@ -38,17 +41,15 @@ void HarmonicSieve::load(const dsp::AnalysisFrame& frame) noexcept {
   // 60 dB below the frame's strongest component: deeper than any partial the
   // comparisons need to see, and it keeps a removed band's log finite.
   const float floor_power = std::max(peak * 1e-6f, 1e-30f);
-  for (std::size_t k = 0; k < n; ++k) level_db_[k] = 10.0f * std::log10(std::max(frame.power[k], floor_power));
-  for (std::size_t k = n; k < level_db_.size(); ++k) level_db_[k] = 10.0f * std::log10(floor_power);
+  const float* power = frame.power.data();
+  float* level = level_db_.data();
+  for (std::size_t k = 0; k < n; ++k) level[k] = dsp::power_to_db_fast(std::max(power[k], floor_power));
+  for (std::size_t k = n; k < level_db_.size(); ++k) level[k] = dsp::power_to_db_fast(floor_power);
   // The frame's noise level: the median of its dB spectrum over the band the
   // partials are read in. A voice's harmonics occupy a few bins of every
   // fundamental's width, so most bins lie between them.
-  const std::span<float> median_db = MedianScratch::get(median_bins_);
-  const std::size_t band = std::min(median_db.size(), level_db_.size());
-  std::copy_n(level_db_.begin(), band, median_db.begin());
-  const auto mid = median_db.begin() + static_cast<std::ptrdiff_t>(band / 2);
-  std::nth_element(median_db.begin(), mid, median_db.begin() + static_cast<std::ptrdiff_t>(band));
-  noise_db_ = *mid;
+  const std::size_t band = std::min(median_bins_, level_db_.size());
+  noise_db_ = dsp::kth_smallest(level_db_.first(band), band / 2, MedianScratch::get(median_bins_));
 }
 
 float HarmonicSieve::level_db_at(float bin) const noexcept {

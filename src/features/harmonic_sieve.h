@@ -3,6 +3,7 @@
 // a harmonic sieve on the shared frame's spectrum.
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "dsp/spectrum_analyzer.h"
@@ -68,7 +69,7 @@ class HarmonicSieve {
   struct ContrastsUse;
   struct LevelsUse;
   using LevelScratch = dsp::ThreadScratch<float, LevelUse>;
-  using MedianScratch = dsp::ThreadScratch<float, MedianUse>;
+  using MedianScratch = dsp::ThreadScratch<std::uint32_t, MedianUse>;  // dsp::kth_smallest's keys
   using ContrastsScratch = dsp::ThreadScratch<float, ContrastsUse>;
   using LevelsScratch = dsp::ThreadScratch<float, LevelsUse>;
   std::size_t level_bins_ = 0;     // bins of level_db_
