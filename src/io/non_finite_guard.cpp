@@ -1,6 +1,8 @@
 #include "io/non_finite_guard.h"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 namespace tw::io {
@@ -10,9 +12,29 @@ NonFiniteGuard::NonFiniteGuard(int channels) {
   channels_.resize(static_cast<std::size_t>(channels));
 }
 
+namespace {
+
+// Whether any sample is an infinity or a NaN (every exponent bit set), as integer
+// arithmetic on the bits, which the compiler vectorizes: the ordinary block has none,
+// and this scan costs a few percent of what the per-sample branches did on a batch
+// job (5.6 % of `tw_bench file` on a 20-minute file, before).
+bool any_non_finite(std::span<const float> samples) noexcept {
+  std::uint32_t found = 0;
+  for (const float x : samples) {
+    found |= (std::bit_cast<std::uint32_t>(x) & 0x7f800000u) == 0x7f800000u ? 1u : 0u;
+  }
+  return found != 0;
+}
+
+}  // namespace
+
 void NonFiniteGuard::process(std::span<float> interleaved) noexcept {
   const std::size_t n_channels = channels_.size();
   const std::size_t frames = interleaved.size() / n_channels;
+  if (!any_non_finite(interleaved)) {
+    frames_ += static_cast<std::int64_t>(frames);
+    return;
+  }
   for (std::size_t f = 0; f < frames; ++f) {
     const std::int64_t frame = frames_ + static_cast<std::int64_t>(f);
     for (std::size_t c = 0; c < n_channels; ++c) {
