@@ -115,8 +115,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kRateHz = dsp::kAnalysisRateHz;
 constexpr std::size_t kFrameSamples = dsp::kFrameSize40ms8kHz;
 constexpr std::size_t kHopSamples = dsp::kHopSize10ms8kHz;
-/// pipeline::run reads 100 ms blocks; the in-memory path feeds the same blocks.
-constexpr std::size_t kBlockFrames = static_cast<std::size_t>(kRateHz / 10);
+/// pipeline::run's blocks (160 ms); the in-memory path feeds the same blocks.
+constexpr std::size_t kBlockFrames = pipeline::kRunBlockFrames;
 /// Targets: one channel at >= 2000x real time per core is <= 5 us per 10 ms hop;
 /// a stereo call at >= 2000x on one thread is <= 2.5 us per channel-hop.
 constexpr double kTargetXrt = 2000.0;
@@ -404,7 +404,7 @@ std::ostream& progress() {
 }
 
 /// (a) The call pipeline (features and detection): CallSession::process over
-/// in-memory audio in pipeline::run's 100 ms blocks, then finish(). Constructing
+/// in-memory audio in pipeline::run's 160 ms blocks, then finish(). Constructing
 /// the session is not timed.
 RunResult run_in_memory(std::span<const float> interleaved, int channels) {
   CountingSink sink;
@@ -734,7 +734,7 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
   report.below_voiced_snr_fraction = static_cast<double>(quiet) / static_cast<double>(hops);
 
   std::vector<StageJob> jobs;
-  jobs.push_back(stage_job("framing", "dsp::FrameAssembler::push, 100 ms blocks", [&] {
+  jobs.push_back(stage_job("framing", "dsp::FrameAssembler::push, 160 ms blocks", [&] {
     return [&, framer = std::make_shared<dsp::FrameAssembler>(kFrameSamples, kHopSamples)] {
       double acc = 0.0;
       for_each_block(s.channel(), [&](std::span<const float> block) {
@@ -1040,10 +1040,10 @@ int run_full(const Settings& settings) {
          "  (wall also counts time the scheduler gave to other processes: see the load average). channel x-RT/core:\n"
          "  channel-seconds per CPU-second. ns/channel-hop: CPU ns per 10 ms hop of one channel.\n"
          "  'file' = open + libsndfile decode + ResamplingSource + pipeline::run + CallSession (features and detection,\n"
-         "  no output writing; file in the page cache). 'in memory' = CallSession::process in 100 ms blocks, session\n"
+         "  no output writing; file in the page cache). 'in memory' = CallSession::process in 160 ms blocks, session\n"
          "  construction untimed. The tap and event sink only count windows and events. allocs/run: operator new calls\n"
          "  in the timed part (for 'file' that includes opening the file and building the session).\n";
-  out << "  decoding alone (" << long_name << ", AudioFileSource + ResamplingSource, 100 ms reads): "
+  out << "  decoding alone (" << long_name << ", AudioFileSource + ResamplingSource, 160 ms reads): "
       << fixed(decode_only.ns_per_channel_hop().median * example.channels, 0) << " ns per 10 ms of call ("
       << fixed(decode_only.call_xrt().median, 0) << "x real time)\n";
   out << "  involuntary context switches during the timed runs: ";

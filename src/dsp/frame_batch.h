@@ -22,8 +22,9 @@ namespace tw::dsp {
 /// for use within one call of the code that fills it.
 class FrameBatch {
  public:
-  /// Frames a batch holds: both channels of a 512-frame block (7 hops each) and room.
-  static constexpr std::size_t kCapacity = 16;
+  /// Frames a batch holds: both channels of CallAnalyzer's 640-frame block (8 hops
+  /// each, one more when a partial hop was carried in).
+  static constexpr std::size_t kCapacity = 18;
 
   /// Makes this thread's batch hold kCapacity frames of `frame_samples` now, so that
   /// a later this_thread() does not allocate. Constructors call it.

@@ -11,7 +11,9 @@
 
 namespace tw::pipeline {
 namespace {
-constexpr std::size_t kMaxBlockFrames = 512;  // per-channel scratch (2 KiB); longer blocks are split
+// Per-channel scratch (2.5 KiB); longer blocks are split. Eight hops: both channels'
+// frames of a block fill four transforms of four (dsp::FrameBatch).
+constexpr std::size_t kMaxBlockFrames = 8 * dsp::kHopSize10ms8kHz;
 // Hops one block can complete: one per hop of samples, plus the one a carried
 // partial hop completes.
 constexpr std::size_t kMaxBlockHops = kMaxBlockFrames / dsp::kHopSize10ms8kHz + 2;

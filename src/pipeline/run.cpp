@@ -19,8 +19,7 @@ std::int64_t run(io::AudioSource& source, CallSession& session, const std::atomi
     throw std::logic_error("run: source has " + std::to_string(format.channels) + " channels, session " +
                            std::to_string(session.channels()));
   }
-  // 100 ms blocks: small enough for live latency, large enough to amortize the loop.
-  std::vector<float> block(static_cast<std::size_t>(dsp::kAnalysisRateHz / 10) * session.channels());
+  std::vector<float> block(kRunBlockFrames * session.channels());
   std::int64_t total = 0;
   while (stop == nullptr || !stop->load(std::memory_order_relaxed)) {
     const std::size_t frames = source.read(block);
