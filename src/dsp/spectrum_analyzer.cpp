@@ -1,6 +1,5 @@
 #include "dsp/spectrum_analyzer.h"
 
-#include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
@@ -17,8 +16,6 @@ SpectrumAnalyzer::SpectrumAnalyzer(std::size_t frame_samples, int sample_rate_hz
   Windowed::reserve(frame_samples);
   Spectrum::reserve(2 * bins());
   Power::reserve(bins());
-  Zeros::reserve(frame_samples);
-  Discard::reserve(bins());
   LanePower::reserve(bins());
 }
 
@@ -42,15 +39,7 @@ void SpectrumAnalyzer::power_spectra(std::span<const float* const> frames, std::
   const std::size_t bins = this->bins();
   const std::span<Lanes4> windowed = Windowed::get(n);
   const std::span<Lanes4> spectrum = Spectrum::get(2 * bins);
-  const std::span<float> zeros = Zeros::get(n);      // the unused lanes' frame: zeros
-  const std::span<float> discard = Discard::get(bins);  // and where their power goes
-  const float* x[kLanes];
-  float* p[kLanes];
-  for (std::size_t j = 0; j < kLanes; ++j) {
-    x[j] = j < frames.size() ? frames[j] : zeros.data();
-    p[j] = j < frames.size() ? powers[j] : discard.data();
-  }
-  interleave_scaled(x, window_.data(), windowed);
+  interleave_scaled(frames, window_.data(), windowed);
   fft_.forward(windowed, spectrum);
   // |X_k|^2 of the four lanes at once (the real parts of bin k at spectrum[2k], the
   // imaginary at 2k + 1), then back to a spectrum per frame.
@@ -62,7 +51,7 @@ void SpectrumAnalyzer::power_spectra(std::span<const float* const> frames, std::
       power[k].lane[j] = re * re + im * im;
     }
   }
-  deinterleave(power, p);
+  deinterleave(power, powers);
 }
 
 }  // namespace tw::dsp

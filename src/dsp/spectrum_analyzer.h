@@ -60,14 +60,10 @@ class SpectrumAnalyzer {
   struct WindowedUse;
   struct SpectrumUse;
   struct PowerUse;
-  struct ZerosUse;
-  struct DiscardUse;
   struct LanePowerUse;
   using Windowed = ThreadScratch<Lanes4, WindowedUse>;
   using Spectrum = ThreadScratch<Lanes4, SpectrumUse>;
   using Power = ThreadScratch<float, PowerUse>;
-  using Zeros = ThreadScratch<float, ZerosUse>;  // never written: ThreadScratch value-initializes
-  using Discard = ThreadScratch<float, DiscardUse>;
   using LanePower = ThreadScratch<Lanes4, LanePowerUse>;
   AnalysisFrame frame_;
 };

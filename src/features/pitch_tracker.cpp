@@ -1,6 +1,7 @@
 #include "features/pitch_tracker.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <mutex>
 #include <numbers>
@@ -105,8 +106,6 @@ PitchTracker::PitchTracker(const PitchConfig& config, const dsp::SpectrumAnalyze
   Autocorr::reserve(inverse_fft_.size());
   Lags::reserve(inverse_fft_.size());
   Weighted::reserve(band_bins_ + 1);
-  Zeros::reserve(band_bins_ + 1);
-  Discard::reserve(inverse_fft_.size());
   NormalizedAutocorr::reserve(max_lag_ + 2);
   Cmnd::reserve(max_lag_ + 2);
   records_.assign(path_.latency_hops() + 1, HopRecord{});
@@ -190,25 +189,17 @@ PitchOutput PitchTracker::skip() noexcept {
 void PitchTracker::autocorrelate(std::span<const float* const> powers, std::span<float* const> autocorrs) const noexcept {
   // The weighted band power is the spectrum of the band's autocorrelation
   // (Wiener-Khinchin): its inverse transform, at the decimated rate 2 * band_bins_.
-  constexpr std::size_t kLanes = dsp::RealFft4::kLanes;
+  assert(powers.size() == autocorrs.size() && powers.size() <= dsp::RealFft4::kLanes);
   const std::span<dsp::Lanes4> spectrum = BandSpectrum::get(2 * (band_bins_ + 1));
   const std::span<dsp::Lanes4> weighted = Weighted::get(band_bins_ + 1);
   const std::span<dsp::Lanes4> lags = Lags::get(inverse_fft_.size());
-  const std::span<float> zeros = Zeros::get(band_bins_ + 1);
-  const std::span<float> discard = Discard::get(inverse_fft_.size());
-  const float* in[kLanes];
-  float* out[kLanes];
-  for (std::size_t j = 0; j < kLanes; ++j) {
-    in[j] = j < powers.size() ? powers[j] : zeros.data();
-    out[j] = j < powers.size() ? autocorrs[j] : discard.data();
-  }
-  dsp::interleave_scaled(in, band_weight_.data(), weighted);
+  dsp::interleave_scaled(powers, band_weight_.data(), weighted);
   for (std::size_t k = 0; k <= band_bins_; ++k) {
     spectrum[2 * k] = weighted[k];
     spectrum[2 * k + 1] = dsp::Lanes4{};
   }
   inverse_fft_.inverse(spectrum, lags);
-  dsp::deinterleave(lags, out);
+  dsp::deinterleave(lags, autocorrs);
 }
 
 PitchOutput PitchTracker::process(const dsp::AnalysisFrame& frame) noexcept {

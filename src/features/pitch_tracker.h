@@ -176,16 +176,12 @@ class PitchTracker {
   struct AutocorrUse;
   struct LagsUse;
   struct WeightedUse;
-  struct ZerosUse;
-  struct DiscardUse;
   struct CmndUse;
   struct NormalizedAutocorrUse;
   using BandSpectrum = dsp::ThreadScratch<dsp::Lanes4, BandSpectrumUse>;
   using Autocorr = dsp::ThreadScratch<float, AutocorrUse>;
   using Lags = dsp::ThreadScratch<dsp::Lanes4, LagsUse>;
   using Weighted = dsp::ThreadScratch<dsp::Lanes4, WeightedUse>;
-  using Zeros = dsp::ThreadScratch<float, ZerosUse>;  // never written: the unused lanes' input
-  using Discard = dsp::ThreadScratch<float, DiscardUse>;  // the unused lanes' output
   using Cmnd = dsp::ThreadScratch<float, CmndUse>;
   using NormalizedAutocorr = dsp::ThreadScratch<float, NormalizedAutocorrUse>;
   std::span<const float> autocorr_;                // the hop's band autocorrelation (autocorrelate)
