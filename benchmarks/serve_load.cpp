@@ -3,7 +3,8 @@
 // them) at real-time pace over loopback, each playing the example call (repeated for as long as the run lasts), and
 // measures what a contact center would: analysis lag (the server's histogram),
 // alert latency (from the moment the audio that completed the deciding second was
-// sent to the moment the alert arrived on the /events feed), CPU and memory per
+// handed to its socket to the moment the alert arrived on the /events feed, read on
+// a thread of its own so that neither end waits on the generator's other work), CPU and memory per
 // call (the server process, from /proc), and every frame dropped or filled.
 //
 // Messages follow Twilio's "Media Streams - WebSocket Messages" document
@@ -203,6 +204,7 @@ class Call : public std::enable_shared_from_this<Call> {
     if (!open_ || stopped_) return 0;
     std::size_t sent = 0;
     std::string frames;
+    const std::size_t first = next_;
     // The example is played over and over: a call lasts as long as the run, so long
     // calls (their memory grows with their timeline) can be measured too.
     while (started_at + kChunk * static_cast<long>(next_ + 1) <= now) {
@@ -216,15 +218,17 @@ class Call : public std::enable_shared_from_this<Call> {
                         R"("},"streamSid":")" + stream_sid_ + R"("})";
         if (one_write) {
           append_client_frame(frames, m);
-        } else {
+        } else if (track == 0) {
           push(std::move(m));
+        } else {
+          push(std::move(m), false, next_, 1);  // the chunk is sent with its second track
         }
       }
-      sent_at.push_back(now);
+      sent_at.push_back(now);  // until push() stamps it
       ++next_;
       ++sent;
     }
-    if (!frames.empty()) push(std::move(frames), true);
+    if (!frames.empty()) push(std::move(frames), true, first, next_ - first);
     return sent;
   }
 
@@ -240,7 +244,7 @@ class Call : public std::enable_shared_from_this<Call> {
   const std::string& sid() const { return call_sid_; }
   bool failed() const { return failed_; }
   Clock::time_point started_at;
-  std::vector<Clock::time_point> sent_at;  // when chunk k was sent
+  std::vector<Clock::time_point> sent_at;  // when chunk k was sent (put in its socket's queue)
 
  private:
   /// Appends `payload` as one masked text frame (RFC 6455 §5.2; a client masks every
@@ -271,8 +275,13 @@ class Call : public std::enable_shared_from_this<Call> {
     for (std::size_t i = 0; i < n; ++i) out[at + i] = static_cast<char>(out[at + i] ^ key[i & 3]);
   }
 
-  void push(std::string message, bool raw = false) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message), raw]() mutable {
+  /// Queues a message for the socket; it holds chunks [first, first + chunks), which
+  /// are stamped sent now: the tick builds every call's messages before any is
+  /// written, and that time of the generator's is no part of the server's latency.
+  void push(std::string message, bool raw = false, std::size_t first = 0, std::size_t chunks = 0) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message), raw, first, chunks]() mutable {
+      const Clock::time_point now = Clock::now();
+      for (std::size_t k = first; k < first + chunks && k < self->sent_at.size(); ++k) self->sent_at[k] = now;
       self->queue_.push_back({std::move(m), raw});
       if (!self->writing_) self->write_next();
     });
@@ -328,22 +337,49 @@ class Call : public std::enable_shared_from_this<Call> {
   bool open_ = false, writing_ = false, stopped_ = false, closing_ = false, failed_ = false;
 };
 
-/// Reads the /events feed and times every alert against the audio that decided it.
+/// Reads the /events feed on a thread of its own, noting when each alert arrived:
+/// on the generator's thread the arrival would wait behind its next tick (hundreds
+/// of calls' messages built and written), time the server is not to blame for. The
+/// latencies are worked out after the run (latencies()), from the calls' send times.
 class Feed : public std::enable_shared_from_this<Feed> {
  public:
   /// `sent_at`: a call's send times by chunk (null for a call not ours).
   using SentAt = std::function<const std::vector<Clock::time_point>*(const std::string& call)>;
-  Feed(asio::io_context& io, SentAt sent_at) : ws_(io), sent_at_(std::move(sent_at)) {}
+  Feed() : ws_(io_) {}
+  ~Feed() { stop(); }
   void start(const tcp::endpoint& server) {
     beast::get_lowest_layer(ws_).connect(server);
     beast::get_lowest_layer(ws_).expires_never();
     ws_.handshake("127.0.0.1:" + std::to_string(server.port()), "/events");
     read();
+    thread_ = std::thread([this] { io_.run(); });
   }
-  std::vector<double> alert_latency_s;
+  /// Stops reading; the counts and arrivals are final after it.
+  void stop() {
+    if (!thread_.joinable()) return;
+    io_.stop();
+    thread_.join();
+  }
+  /// Each alert's latency: from the send of the 20 ms chunk that held the last sample
+  /// its decision read (its time_s) to its arrival here. After stop().
+  std::vector<double> latencies(const SentAt& sent_at) const {
+    std::vector<double> out;
+    for (const Arrival& a : arrivals_) {
+      const std::vector<Clock::time_point>* sent = sent_at(a.call);
+      if (sent == nullptr) continue;
+      const auto k = static_cast<std::size_t>(std::max(0.0, std::ceil(a.time_s * kRateHz / kChunkFrames) - 1));
+      if (k < sent->size()) out.push_back(std::chrono::duration<double>(a.at - (*sent)[k]).count());
+    }
+    return out;
+  }
   std::size_t events = 0, alerts = 0;
 
  private:
+  struct Arrival {
+    std::string call;
+    double time_s = 0.0;
+    Clock::time_point at;
+  };
   void read() {
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return;
@@ -353,19 +389,16 @@ class Feed : public std::enable_shared_from_this<Feed> {
       ++self->events;
       if (e.is_object() && e.value("kind", "") == "alert") {
         ++self->alerts;
-        if (const std::vector<Clock::time_point>* sent = self->sent_at_(e.value("call", ""))) {
-          // The last sample the decision read is at time_s; its 20 ms chunk was sent at sent_at[k].
-          const double t = e.value("time_s", 0.0);
-          const auto k = static_cast<std::size_t>(std::max(0.0, std::ceil(t * kRateHz / kChunkFrames) - 1));
-          if (k < sent->size()) self->alert_latency_s.push_back(std::chrono::duration<double>(now - (*sent)[k]).count());
-        }
+        self->arrivals_.push_back({e.value("call", ""), e.value("time_s", 0.0), now});
       }
       self->read();
     });
   }
+  asio::io_context io_;
   websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer buffer_;
-  SentAt sent_at_;
+  std::vector<Arrival> arrivals_;
+  std::thread thread_;
 };
 
 std::string http_get(const tcp::endpoint& server, const std::string& target) {
@@ -464,14 +497,15 @@ int main(int argc, char** argv) {
     by_sid[sid] = all.back();
   }
   const double fft_ns = reference_fft_ns();
-  auto feed = std::make_shared<Feed>(io, [&](const std::string& call) -> const std::vector<Clock::time_point>* {
+  const Feed::SentAt sent_at = [&](const std::string& call) -> const std::vector<Clock::time_point>* {
     if (siprec) {
       const auto it = siprec->calls().find(call);
       return it == siprec->calls().end() ? nullptr : &it->second->sent_at;
     }
     const auto it = by_sid.find(call);
     return it == by_sid.end() ? nullptr : &it->second->sent_at;
-  });
+  };
+  auto feed = std::make_shared<Feed>();
   feed->start(server);
 
   const ProcSample idle = sample_process(server_pid);
@@ -533,6 +567,8 @@ int main(int argc, char** argv) {
   // Let the server finish the calls, then read its figures.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   const std::string metrics = http_get(server, "/metrics");
+  feed->stop();
+  const std::vector<double> alert_latency_s = feed->latencies(sent_at);
   std::size_t failed = 0;
   for (auto& c : all) failed += c->failed() ? 1 : 0;
   const double server_cpu = steady_start ? steady_end.cpu_s - steady_start->cpu_s : NAN;
@@ -550,10 +586,10 @@ int main(int argc, char** argv) {
                             {"p99", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.99)}};
   out["alerts"] = feed->alerts;
   out["events"] = feed->events;
-  out["alert_latency_ms"] = {{"p50", 1e3 * percentile(feed->alert_latency_s, 0.50)},
-                             {"p99", 1e3 * percentile(feed->alert_latency_s, 0.99)},
-                             {"max", feed->alert_latency_s.empty() ? NAN : 1e3 * *std::max_element(feed->alert_latency_s.begin(), feed->alert_latency_s.end())},
-                             {"samples", feed->alert_latency_s.size()}};
+  out["alert_latency_ms"] = {{"p50", 1e3 * percentile(alert_latency_s, 0.50)},
+                             {"p99", 1e3 * percentile(alert_latency_s, 0.99)},
+                             {"max", alert_latency_s.empty() ? NAN : 1e3 * *std::max_element(alert_latency_s.begin(), alert_latency_s.end())},
+                             {"samples", alert_latency_s.size()}};
   out["server_cpu_cores"] = server_cpu / run_window;
   out["server_cpu_ms_per_call_second"] = 1e3 * server_cpu / run_window / calls;
   out["generator_cpu_cores"] = generator_cpu / std::max(steady_s, 1e-9);
