@@ -29,6 +29,16 @@ class LiveInput {
   /// Consumer: reads the whole frames that have arrived, up to out.size() / channels();
   /// returns the frames read (0 when nothing is waiting). Never blocks.
   virtual std::size_t read(std::span<float> out) noexcept = 0;
+  /// Whether read_pcm16() gives the frames as they are held (16-bit samples): a
+  /// network leg keeps its audio so, and a consumer that also keeps 16-bit samples
+  /// (pipeline::TrackJoiner, for a track at the analysis rate) saves converting it to
+  /// float and back. Inputs that hold floats (devices) keep the default.
+  virtual bool holds_pcm16() const noexcept { return false; }
+  /// As read(), in 16-bit samples, where holds_pcm16(); otherwise reads nothing.
+  virtual std::size_t read_pcm16(std::span<std::int16_t> out) noexcept {
+    (void)out;
+    return 0;
+  }
   /// True once the track has ended and every frame (and gap) has been read.
   virtual bool drained() const noexcept = 0;
   /// Consumer: a gap (a stretch of the track's time without audio) that comes next,

@@ -56,6 +56,7 @@ LivePump::LivePump(std::vector<io::LiveInput*> inputs, const std::vector<std::ve
   }
   scratch_samples_ = (kReadFrames + kSlackFrames) * widest;
   Scratch::reserve(scratch_samples_);
+  Pcm16Scratch::reserve(scratch_samples_);
   done_.assign(inputs_.size(), false);
   counters_.resize(inputs_.size());
 }

@@ -98,12 +98,17 @@ class LivePump {
     std::uint32_t gave = 0;
     if (finished_) return gave;
     const std::span<float> scratch = Scratch::get(scratch_samples_);
+    const std::span<std::int16_t> pcm16_scratch = Pcm16Scratch::get(scratch_samples_);
     for (bool any = true; any;) {
       any = false;
       for (std::size_t i = 0; i < inputs_.size(); ++i) {
         if (done_[i] || inputs_[i] == nullptr) continue;
         const std::size_t channels = inputs_[i]->channels();
-        std::size_t n = inputs_[i]->read(scratch.first(turn_frames_[i] * channels));
+        // A network leg's 16-bit audio goes to a track at the analysis rate as it is
+        // (never while this input's clock is being corrected: slip() works on floats).
+        const bool pcm16 = inputs_[i]->holds_pcm16() && joiner_.takes_pcm16(i) && !(i == 1 && correcting_);
+        std::size_t n = pcm16 ? inputs_[i]->read_pcm16(pcm16_scratch.first(turn_frames_[i] * channels))
+                              : inputs_[i]->read(scratch.first(turn_frames_[i] * channels));
         if (n == 0) {
           dsp::StreamGap g;
           if (inputs_[i]->take_gap(g)) {
@@ -120,6 +125,12 @@ class LivePump {
           continue;
         }
         counters_[i].frames_read += n;
+        if (pcm16) {
+          joiner_.push_pcm16(i, std::span<const std::int16_t>(pcm16_scratch.data(), n * channels), on_frames, on_gap);
+          gave |= 1u << i;
+          any = true;
+          continue;
+        }
         n = slip(i, n, scratch);
         joiner_.push(i, std::span<const float>(scratch.data(), n * channels), on_frames, on_gap);
         gave |= 1u << i;
@@ -193,6 +204,8 @@ class LivePump {
   // kReadFrames + slack frames of the widest input.
   struct ScratchUse;
   using Scratch = dsp::ThreadScratch<float, ScratchUse>;
+  struct Pcm16ScratchUse;
+  using Pcm16Scratch = dsp::ThreadScratch<std::int16_t, Pcm16ScratchUse>;
   std::size_t scratch_samples_ = 0;
   std::vector<std::size_t> turn_frames_;  // frames read from each input per turn (the same duration)
   std::vector<bool> done_;

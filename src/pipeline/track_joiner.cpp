@@ -12,6 +12,9 @@ namespace tw::pipeline {
 
 namespace {
 using features::SpeakerRole;
+// A sample as the queue keeps it.
+inline std::int16_t queued_sample(float x) noexcept { return dsp::to_pcm16(x); }
+inline std::int16_t queued_sample(std::int16_t x) noexcept { return x; }
 }  // namespace
 
 TrackJoiner::TrackJoiner(std::vector<LiveTrack> tracks, double max_skew_s) {
@@ -48,7 +51,11 @@ TrackJoiner::TrackJoiner(std::vector<LiveTrack> tracks, double max_skew_s) {
   OutBlock::reserve(kChunkFrames * roles_.size());
 }
 
-void TrackJoiner::take(Track& t, std::span<const float> converted) {
+void TrackJoiner::take(Track& t, std::span<const float> converted) { take_samples(t, converted); }
+void TrackJoiner::take(Track& t, std::span<const std::int16_t> samples) { take_samples(t, samples); }
+
+template <class Sample>
+void TrackJoiner::take_samples(Track& t, std::span<const Sample> converted) {
   const std::size_t channels = t.channel_map.size();
   std::size_t frames = converted.size() / channels;
   std::size_t from = 0;
@@ -72,13 +79,13 @@ void TrackJoiner::take(Track& t, std::span<const float> converted) {
   // vectorizes, where a frame at a time with a wrap test each was 7 % of a worker.
   std::size_t slot = t.head + t.size;
   if (slot >= t.capacity_frames) slot -= t.capacity_frames;
-  const float* in = converted.data() + from * channels;
+  const Sample* in = converted.data() + from * channels;
   const std::size_t first = std::min(n, t.capacity_frames - slot);
   std::int16_t* to = t.fifo.data() + slot * channels;
-  for (std::size_t i = 0; i < first * channels; ++i) to[i] = dsp::to_pcm16(in[i]);
+  for (std::size_t i = 0; i < first * channels; ++i) to[i] = queued_sample(in[i]);
   in += first * channels;
   to = t.fifo.data();
-  for (std::size_t i = 0; i < (n - first) * channels; ++i) to[i] = dsp::to_pcm16(in[i]);
+  for (std::size_t i = 0; i < (n - first) * channels; ++i) to[i] = queued_sample(in[i]);
   t.size += n;
   t.audio_since_marker += n;
 }
@@ -181,6 +188,41 @@ std::size_t TrackJoiner::ready_frames(bool at_end) {
   // A track more than max_skew behind the longest is stalled: go on without it.
   const std::size_t stalled = longest > max_skew_frames_ ? longest - max_skew_frames_ : 0;
   return std::max(shortest_live, stalled);
+}
+
+void TrackJoiner::advance(Track& t, std::size_t frames) noexcept {
+  t.head += frames;
+  if (t.head >= t.capacity_frames) t.head -= t.capacity_frames;
+  t.size -= frames;
+  if (t.marker_count > 0) t.front().audio_before -= frames;
+}
+
+bool TrackJoiner::pop_pair_into(std::size_t frames) noexcept {
+  if (tracks_.size() != 2 || roles_.size() != 2) return false;
+  Track& a = tracks_[0];
+  Track& b = tracks_[1];
+  if (a.channel_map.size() != 1 || b.channel_map.size() != 1 || a.in_gap() || b.in_gap() || a.size < frames ||
+      b.size < frames) {
+    return false;
+  }
+  Track& left = a.channel_map[0] == 0 ? a : b;
+  Track& right = a.channel_map[0] == 0 ? b : a;
+  float* out = out_block().data();
+  for (std::size_t done = 0; done < frames;) {
+    // The longest stretch where neither queue wraps.
+    const std::size_t piece = std::min({frames - done, left.capacity_frames - left.head, right.capacity_frames - right.head});
+    const std::int16_t* l = left.fifo.data() + left.head;
+    const std::int16_t* r = right.fifo.data() + right.head;
+    float* to = out + 2 * done;
+    for (std::size_t f = 0; f < piece; ++f) {
+      to[2 * f] = dsp::from_pcm16(l[f]);
+      to[2 * f + 1] = dsp::from_pcm16(r[f]);
+    }
+    advance(left, piece);
+    advance(right, piece);
+    done += piece;
+  }
+  return true;
 }
 
 void TrackJoiner::pop_into(Track& t, std::size_t frames) {

@@ -80,6 +80,21 @@ class TrackJoiner {
     }
   }
 
+  /// Whether `track` takes 16-bit samples as they are (push_pcm16): it is at the
+  /// analysis rate, so its queue holds what it is given.
+  bool takes_pcm16(std::size_t track) const noexcept { return tracks_[track].resampler.is_passthrough(); }
+  /// As push(), with 16-bit samples, for a track that takes_pcm16(): a network leg's
+  /// audio goes into the queue as it came, without a round trip through float.
+  template <class OnFrames, class OnGap>
+  void push_pcm16(std::size_t track, std::span<const std::int16_t> samples, OnFrames&& on_frames, OnGap&& on_gap) {
+    Track& t = tracks_[track];
+    const std::size_t piece = kChunkFrames * t.channel_map.size();
+    for (std::size_t at = 0; at < samples.size(); at += piece) {
+      take(t, samples.subspan(at, std::min(piece, samples.size() - at)));
+      emit(on_frames, on_gap, false);
+    }
+  }
+
   /// A gap of `frames` frames (at the track's rate) in `track`, after the samples
   /// pushed so far. Constant time and memory whatever its length; the session sees
   /// it through on_gap where every track is in a gap, as silence elsewhere. A gap
@@ -182,6 +197,9 @@ class TrackJoiner {
   };
 
   void take(Track& t, std::span<const float> converted);
+  void take(Track& t, std::span<const std::int16_t> samples);
+  template <class Sample>
+  void take_samples(Track& t, std::span<const Sample> in);
   void add_gap(Track& t, std::int64_t frames, dsp::GapKind kind) noexcept;
   void consume_gap(Track& t, std::int64_t frames) noexcept;
   // Silence into the output block for a track's channels.
@@ -206,6 +224,12 @@ class TrackJoiner {
   // Frames every track can give now (a stalled track counts as able once the others are max_skew ahead).
   std::size_t ready_frames(bool at_end);
   void pop_into(Track& t, std::size_t frames);
+  // Two mono tracks that both have `frames` of audio queued: popped into the block
+  // together, which interleaves in one vectorized pass where a track at a time
+  // stores every other float. Returns false (nothing done) for any other case.
+  bool pop_pair_into(std::size_t frames) noexcept;
+  // A track's queue after `frames` of its audio went into the block.
+  static void advance(Track& t, std::size_t frames) noexcept;
 
   template <class OnFrames, class OnGap>
   void emit(OnFrames& on_frames, OnGap& on_gap, bool at_end) {
@@ -243,6 +267,11 @@ class TrackJoiner {
         continue;
       }
       step = std::min(step, kChunkFrames);
+      if (pop_pair_into(step)) {
+        on_frames(std::span<const float>(out_block().data(), step * roles_.size()));
+        frames_out_ += static_cast<std::int64_t>(step);
+        continue;
+      }
       for (Track& t : tracks_) {
         if (t.in_gap()) {
           silence_into(t, step);

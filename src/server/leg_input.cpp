@@ -86,18 +86,25 @@ bool LegInput::take_gap(dsp::StreamGap& gap) noexcept {
   return true;
 }
 
-std::size_t LegInput::read(std::span<float> out) noexcept {
+std::size_t LegInput::read_pcm16(std::span<std::int16_t> out) noexcept {
   const std::size_t channels = roles_.size();
-  std::size_t want = std::min(out.size() / channels, kScratchFrames);
+  std::size_t want = out.size() / channels;
   // Stop at the next gap: it comes between the frames before and after it.
   const std::size_t tail = gap_tail_.load(std::memory_order_relaxed);
   if (tail != gap_head_.load(std::memory_order_acquire)) {
     want = std::min<std::uint64_t>(want, gaps_[tail % kGapSlots].at_frame - read_frames_);
   }
-  const std::span<std::int16_t> scratch = ConsumeScratch::get(kScratchFrames * channels);
-  const std::size_t frames = ring_.read(scratch.first(want * channels));
-  for (std::size_t i = 0; i < frames * channels; ++i) out[i] = dsp::from_pcm16(scratch[i]);
+  const std::size_t frames = ring_.read(out.first(want * channels));
   read_frames_ += frames;
+  return frames;
+}
+
+std::size_t LegInput::read(std::span<float> out) noexcept {
+  const std::size_t channels = roles_.size();
+  const std::size_t want = std::min(out.size() / channels, kScratchFrames);
+  const std::span<std::int16_t> scratch = ConsumeScratch::get(kScratchFrames * channels);
+  const std::size_t frames = read_pcm16(scratch.first(want * channels));
+  for (std::size_t i = 0; i < frames * channels; ++i) out[i] = dsp::from_pcm16(scratch[i]);
   return frames;
 }
 

@@ -51,6 +51,8 @@ class LegInput final : public io::LiveInput {
   /// Reads up to out.size() / channels() frames, as floats, stopping short of the
   /// next gap; returns the frames read.
   std::size_t read(std::span<float> out) noexcept override;
+  bool holds_pcm16() const noexcept override { return true; }
+  std::size_t read_pcm16(std::span<std::int16_t> out) noexcept override;
   bool take_gap(dsp::StreamGap& gap) noexcept override;
   /// True once end() was called and every frame and gap has been read.
   bool drained() const noexcept override {

@@ -168,3 +168,65 @@ TEST_CASE("TrackJoiner: bad track layouts are refused", "[pipeline][joiner]") {
   CHECK_THROWS_AS(TrackJoiner({{8000, {}}}, 0.5), std::invalid_argument);
   CHECK_THROWS_AS(TrackJoiner({{8000, {SpeakerRole::caller}}}, 0.0), std::invalid_argument);
 }
+
+TEST_CASE("TrackJoiner: 16-bit samples pushed as they are give the frames their floats give / gaps and a stall alike",
+          "[pipeline][joiner]") {
+  // Two joiners fed the same audio in the same random blocks, one as floats and one
+  // as the 16-bit samples they came from (push_pcm16, a network leg's path), with a
+  // gap in each track and the agent stalling past max_skew: every frame, gap and
+  // counter must match.
+  const LiveTrack caller{8000, {SpeakerRole::caller}}, agent{8000, {SpeakerRole::agent}};
+  TrackJoiner floats({caller, agent}, 0.25), pcm16({caller, agent}, 0.25);
+  REQUIRE(pcm16.takes_pcm16(0));
+  REQUIRE(pcm16.takes_pcm16(1));
+  Collected out_floats, out_pcm16;
+  std::vector<std::int64_t> gaps_floats, gaps_pcm16;
+  const auto on_gap = [](std::vector<std::int64_t>& into) {
+    return [&into](std::int64_t n, tw::dsp::GapKind) { into.push_back(n); };
+  };
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<std::size_t> size(1, 700);
+  std::size_t at[2] = {0, 0};
+  constexpr std::size_t kFrames = 30000;
+  int step = 0;
+  while (at[0] < kFrames || at[1] < kFrames) {
+    ++step;
+    std::size_t track = rng() % 2;
+    if (at[track] >= kFrames) track = 1 - track;
+    // The agent stalls for a while (the caller runs 1 s ahead), then catches up.
+    if (track == 1 && at[0] > 8000 && at[0] < 20000 && at[1] > 6000) track = 0;
+    if (step % 37 == 0) {
+      const auto g = static_cast<std::int64_t>(rng() % 900 + 1);
+      floats.gap(track, g, tw::dsp::GapKind::lost, out_floats, on_gap(gaps_floats));
+      pcm16.gap(track, g, tw::dsp::GapKind::lost, out_pcm16, on_gap(gaps_pcm16));
+      at[track] += static_cast<std::size_t>(g);
+      continue;
+    }
+    const std::size_t n = std::min(size(rng), kFrames - std::min(kFrames, at[track]));
+    if (n == 0) continue;
+    std::vector<float> f(n);
+    std::vector<std::int16_t> s(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      s[i] = static_cast<std::int16_t>(static_cast<int>((at[track] + i) * (track == 0 ? 7 : 13) % 60001) - 30000);
+      f[i] = static_cast<float>(s[i]) / 32768.0f;
+    }
+    floats.push(track, std::span<const float>(f), out_floats, on_gap(gaps_floats));
+    pcm16.push_pcm16(track, std::span<const std::int16_t>(s), out_pcm16, on_gap(gaps_pcm16));
+    at[track] += n;
+  }
+  floats.finish(out_floats, on_gap(gaps_floats));
+  pcm16.finish(out_pcm16, on_gap(gaps_pcm16));
+  REQUIRE(out_floats.frames.size() > 2 * 20000);
+  CHECK(out_pcm16.frames == out_floats.frames);
+  CHECK(gaps_pcm16 == gaps_floats);
+  CHECK(pcm16.frames_out() == floats.frames_out());
+  CHECK(floats.counters(1).stall_fill_frames > 0);  // the stall happened
+  for (std::size_t t = 0; t < 2; ++t) {
+    CHECK(pcm16.counters(t).stall_fill_frames == floats.counters(t).stall_fill_frames);
+    CHECK(pcm16.counters(t).late_dropped_frames == floats.counters(t).late_dropped_frames);
+  }
+  // A resampled track does not take 16-bit samples as they are.
+  const TrackJoiner mixed({{16000, {SpeakerRole::caller}}, agent}, 0.25);
+  CHECK_FALSE(mixed.takes_pcm16(0));
+  CHECK(mixed.takes_pcm16(1));
+}

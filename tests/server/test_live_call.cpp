@@ -309,3 +309,25 @@ TEST_CASE("the registry keeps --max-calls / makes platform ids safe file names /
   registry.close();
   CHECK(registry.open_leg("generic_ws", "w", {}, {{8000, {SpeakerRole::caller}}}, true).error == "server is shutting down");
 }
+
+TEST_CASE("a leg reads its 16-bit samples as they came / up to a gap, then the gap / read() gives their floats",
+          "[server][live]") {
+  tw::server::LegInput leg(8000, {tw::features::SpeakerRole::caller}, 1.0);
+  REQUIRE(leg.holds_pcm16());
+  std::vector<float> first(300), second(100);
+  for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<float>(static_cast<int>(i) * 97 - 15000) / 32768.0f;
+  for (std::size_t i = 0; i < second.size(); ++i) second[i] = static_cast<float>(20000 - static_cast<int>(i) * 333) / 32768.0f;
+  leg.write(first);
+  leg.gap(200, tw::dsp::GapKind::lost);
+  leg.write(second);
+  std::vector<std::int16_t> got(1024);
+  REQUIRE(leg.read_pcm16(got) == 300);  // stops at the gap
+  for (std::size_t i = 0; i < first.size(); ++i) CHECK(got[i] == static_cast<int>(i) * 97 - 15000);
+  CHECK(leg.read_pcm16(got) == 0);
+  tw::dsp::StreamGap gap;
+  REQUIRE(leg.take_gap(gap));
+  CHECK(gap.frames == 200);
+  std::vector<float> floats(1024);
+  REQUIRE(leg.read(floats) == 100);
+  for (std::size_t i = 0; i < second.size(); ++i) CHECK(floats[i] == second[i]);
+}
