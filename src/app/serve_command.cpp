@@ -263,6 +263,11 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-calls", max_calls, "Concurrent calls; more are refused (0: no limit)")->capture_default_str();
   cmd->add_option("--workers", worker_threads, "Analysis threads (default: one per core)");
+  cmd->add_option("--analysis-block-ms", analysis_block_ms,
+                  "Audio a call gathers before it is analysed (ms): larger blocks cost less CPU per call and "
+                  "delay alerts by up to as much (0: every packet as it comes)")
+      ->check(CLI::Range(0.0, 200.0))
+      ->capture_default_str();
   cmd->add_option("--io-threads", io_threads, "Network threads")->capture_default_str();
   cmd->add_option("--tls-cert", tls_cert, "TLS certificate chain (PEM): the listener speaks https/wss only");
   cmd->add_option("--tls-key", tls_key, "TLS private key (PEM)");
@@ -441,10 +446,13 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
 
   alerts::AsyncEventSink events(hub, kEventQueue);
   std::shared_ptr<server::CallRegistry> registry;
-  server::WorkerPool workers(worker_threads, metrics, [&](const std::shared_ptr<server::LiveCall>& call) {
-    if (registry) registry->on_finished(call);
-    hub.call_ended(call->call_id());  // its open alerts close with it (kept in the history)
-  });
+  server::WorkerPool workers(
+      worker_threads, metrics,
+      [&](const std::shared_ptr<server::LiveCall>& call) {
+        if (registry) registry->on_finished(call);
+        hub.call_ended(call->call_id());  // its open alerts close with it (kept in the history)
+      },
+      0.005, analysis_block_ms / 1000.0);  // a worker polls every 5 ms
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
   registry->set_log(log);
   hub.set_sequencer([&](const std::string& call_id) { return registry->next_sequence(call_id); });

@@ -240,6 +240,17 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
   return worked;
 }
 
+bool LiveCall::holds_audio(double seconds) const noexcept {
+  if (!pump_ || stop_.load(std::memory_order_acquire)) return true;
+  const std::size_t legs = leg_count_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < legs; ++i) {
+    const LegInput& leg = *legs_[i];
+    if (leg.ended()) continue;  // a leg that ended holds nothing up
+    if (static_cast<double>(leg.available_frames()) < seconds * leg.sample_rate_hz()) return false;
+  }
+  return true;
+}
+
 void LiveCall::follow_parties() {
   // A leg that ended while the call goes on is its party leaving (a hangup: Asterisk
   // closes its socket, Twilio stops a track's stream): told to the session where its

@@ -146,6 +146,11 @@ class LiveCall {
   bool take_ready() noexcept {
     return ready_.load(std::memory_order_relaxed) && ready_.exchange(false, std::memory_order_acq_rel);
   }
+  /// Whether every leg still sending has at least `seconds` of audio waiting (also
+  /// true before the call has started, once it is stopping, or with no leg sending):
+  /// the worker lets a call's packets gather into larger blocks (WorkerPool's
+  /// block_s). Worker only; one acquire load of each leg's ring.
+  bool holds_audio(double seconds) const noexcept;
   /// True once the call was ended for reaching settings.max_call_s. Any thread;
   /// one relaxed load (the connections ask after each message).
   bool cut_at_max_length() const noexcept { return cut_.load(std::memory_order_relaxed); }

@@ -14,9 +14,11 @@ constexpr std::size_t kQueueCapacity = 4096;  // calls waiting to be picked up b
 constexpr std::int64_t kSweepNs = 100'000'000;
 }
 
-WorkerPool::WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s)
+WorkerPool::WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s, double block_s)
     : on_finished_(std::move(on_finished)),
       poll_ns_(static_cast<std::int64_t>(poll_s * 1e9)),
+      block_s_(std::max(0.0, block_s)),
+      block_ns_(static_cast<std::int64_t>(block_s_ * 1e9)),
       lag_(metrics.histogram("tonewatch_analysis_lag_seconds",
                              "How long the newest audio read by a worker had waited since it arrived",
                              {0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0})),
@@ -75,12 +77,14 @@ bool WorkerPool::wait_idle(double timeout_s) {
 void WorkerPool::run(Worker& worker) {
   std::vector<std::shared_ptr<LiveCall>> calls;
   std::vector<std::int64_t> seconds;  // whole seconds analysed so far, per call, for the audio-seconds counter
+  std::vector<std::int64_t> waiting_since;  // per call: the poll that first saw its waiting audio, or -1
   std::int64_t last_sweep_ns = 0;
   for (;;) {
     const bool stopping = stopping_.load(std::memory_order_acquire);
     for (std::shared_ptr<LiveCall> call; worker.incoming.try_pop(call);) {
       calls.push_back(std::move(call));
       seconds.push_back(0);
+      waiting_since.push_back(-1);
     }
     if (stopping && calls.empty()) return;
     const bool stop_calls = stop_calls_.load(std::memory_order_acquire);
@@ -92,10 +96,18 @@ void WorkerPool::run(Worker& worker) {
       if (stop_calls) call.stop();
       // A call with nothing new is not touched beyond its flag: at 20 ms packets and a
       // 5 ms poll, three polls in four would otherwise walk every call's cold state.
-      if (!call.take_ready() && !sweep) {
+      if (call.take_ready() && waiting_since[i] < 0) waiting_since[i] = now;
+      if (waiting_since[i] < 0 && !sweep) {
         ++i;
         continue;
       }
+      // Let the packets gather into a block, unless they have waited long enough (a
+      // sweep too: it is for calls with nothing new).
+      if (block_ns_ > 0 && waiting_since[i] >= 0 && now - waiting_since[i] < block_ns_ && !call.holds_audio(block_s_)) {
+        ++i;
+        continue;
+      }
+      waiting_since[i] = -1;
       std::int64_t lag_ns = -1;
       call.pump(now, &lag_ns);
       if (lag_ns >= 0) lag_.observe(static_cast<double>(lag_ns) * 1e-9);
@@ -110,6 +122,8 @@ void WorkerPool::run(Worker& worker) {
         calls.pop_back();
         seconds[i] = seconds.back();
         seconds.pop_back();
+        waiting_since[i] = waiting_since.back();
+        waiting_since.pop_back();
         worker.load.fetch_sub(1, std::memory_order_relaxed);
         continue;
       }

@@ -3,7 +3,10 @@
 // life; a worker polls its calls every few milliseconds (cheaper than a wake-up per
 // packet at hundreds of calls) and moves the audio of those that got some (their
 // ready flag, set by the connections) through their sessions; the others it sweeps
-// only a few times a second (a one-leg call's wait for its other party). A
+// only a few times a second (a one-leg call's wait for its other party). A call's
+// packets may be let gather (block_s) so that its analysis runs on larger blocks:
+// each pump walks the call's whole cold state and fills the transforms' four lanes
+// better with more hops. A
 // finished call goes to a finisher thread that writes its outputs, so file I/O
 // never holds up the other calls' analysis.
 
@@ -29,7 +32,11 @@ class WorkerPool {
 
   /// Starts `workers` analysis threads (0: one per core) and the finisher.
   /// `on_finished` runs on the finisher thread after a call's outputs are written.
-  WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s = 0.005);
+  /// A call with new audio is analysed once every leg still sending holds `block_s`
+  /// of it, or once its first waiting packet has waited `block_s` (0: at the next
+  /// poll, whatever it holds).
+  WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s = 0.005,
+             double block_s = 0.0);
   /// Stops every call, finishes and writes them, and joins the threads.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
@@ -59,6 +66,8 @@ class WorkerPool {
 
   FinishedHandler on_finished_;
   const std::int64_t poll_ns_;
+  const double block_s_;
+  const std::int64_t block_ns_;
   Histogram& lag_;
   Counter& analysed_seconds_;
   std::vector<std::unique_ptr<Worker>> workers_;

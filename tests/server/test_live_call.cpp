@@ -108,8 +108,12 @@ TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio
   settings.record_dir = record_dir;
   tw::alerts::CollectingSink hub;
   std::atomic<int> finished{0};
+  // Analysed as each packet comes, and with packets let gather into 60 ms blocks.
+  const double block_s = GENERATE(0.0, 0.06);
+  CAPTURE(block_s);
   {
-    tw::server::WorkerPool pool(2, metrics, [&](const std::shared_ptr<tw::server::LiveCall>&) { ++finished; });
+    tw::server::WorkerPool pool(2, metrics, [&](const std::shared_ptr<tw::server::LiveCall>&) { ++finished; }, 0.005,
+                                block_s);
     tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
     // The agent's leg comes first; the caller's joins it by the platform call key.
     auto agent = registry.open_leg("audiosocket", "call1", {{"agent_id", "a-7"}}, {{8000, {SpeakerRole::agent}}}, false);
@@ -330,4 +334,53 @@ TEST_CASE("a leg reads its 16-bit samples as they came / up to a gap, then the g
   std::vector<float> floats(1024);
   REQUIRE(leg.read(floats) == 100);
   for (std::size_t i = 0; i < second.size(); ++i) CHECK(floats[i] == second[i]);
+}
+
+TEST_CASE("a worker with an analysis block lets a call's packets gather / analyses them once the legs hold a block "
+          "or the first has waited as long",
+          "[server][live]") {
+  using namespace std::chrono_literals;
+  const Channels audio = example_channels();
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  settings.model = &model();
+  settings.output.dir = scratch("block");
+  tw::alerts::CollectingSink hub;
+  tw::server::WorkerPool pool(1, metrics, {}, 0.005, 0.3);  // 300 ms blocks
+  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
+  auto opened = registry.open_leg("twilio", "CA-block", {},
+                                  {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, true);
+  REQUIRE(opened.call);
+  tw::server::LiveCall& call = *opened.call;
+  std::size_t at = 0;
+  const auto packets = [&](std::size_t n) {  // n packets of 20 ms on both legs
+    for (std::size_t k = 0; k < n; ++k, at += 160) {
+      call.leg(opened.first_leg).write(std::span<const float>(audio.caller).subspan(at, 160));
+      call.leg(opened.first_leg + 1).write(std::span<const float>(audio.agent).subspan(at, 160));
+    }
+  };
+  const auto wait_for_frames = [&](std::uint64_t frames, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (call.analysed_frames() < frames && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
+    return call.analysed_frames();
+  };
+  // The first packet starts the call: nothing to gather before that.
+  packets(1);
+  REQUIRE(wait_for_frames(160, 5000ms) == 160);
+  // One more packet waits: 20 ms held, and 100 ms is less than the block.
+  packets(1);
+  std::this_thread::sleep_for(100ms);
+  CHECK(call.analysed_frames() == 160);
+  // The legs now hold 320 ms, more than a block: analysed at a poll.
+  packets(15);
+  CHECK(wait_for_frames(160 + 16 * 160, 5000ms) == 160 + 16 * 160);
+  // A packet alone is analysed once it has waited a block's time, not before (after
+  // a pause in which any ready flag left by the last writes has been dealt with).
+  std::this_thread::sleep_for(400ms);
+  const auto sent = std::chrono::steady_clock::now();
+  packets(1);
+  CHECK(wait_for_frames(160 + 17 * 160, 5000ms) == 160 + 17 * 160);
+  CHECK(std::chrono::steady_clock::now() - sent >= 290ms);
+  call.stop();
+  REQUIRE(pool.wait_idle(30.0));
 }
