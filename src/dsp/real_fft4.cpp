@@ -28,8 +28,10 @@ using LaneComplex = ThreadScratch<std::complex<float>, LaneComplexUse>;
 
 }  // namespace
 
-RealFft4::RealFft4(std::size_t size, Directions directions)
-    : size_(size), directions_(directions), scalar_(size, directions) {
+RealFft4::RealFft4(std::size_t size, Directions directions) : size_(size), directions_(directions) {
+  if (size == 0 || size % 2 != 0) {
+    throw std::invalid_argument("RealFft4: size must be even and > 0, got " + std::to_string(size));
+  }
 #if TW_KISSFFT_SIMD
   try {
     if (directions != Directions::inverse_only) Plans4::mine().get(size, false);
@@ -38,6 +40,7 @@ RealFft4::RealFft4(std::size_t size, Directions directions)
     throw std::runtime_error("RealFft4: KissFFT could not allocate a plan of size " + std::to_string(size));
   }
 #else
+  scalar_.emplace(size, directions);
   LaneReal::reserve(size);
   LaneComplex::reserve(bins());
 #endif
@@ -55,7 +58,7 @@ void RealFft4::forward(std::span<const Lanes4> in, std::span<Lanes4> out) const 
   const std::span<std::complex<float>> X = LaneComplex::get(bins());
   for (std::size_t j = 0; j < kLanes; ++j) {
     for (std::size_t i = 0; i < size_; ++i) x[i] = in[i].lane[j];
-    scalar_.forward(x, X);
+    scalar_->forward(x, X);
     for (std::size_t k = 0; k < X.size(); ++k) {
       out[2 * k].lane[j] = X[k].real();
       out[2 * k + 1].lane[j] = X[k].imag();
@@ -74,7 +77,7 @@ void RealFft4::inverse(std::span<const Lanes4> in, std::span<Lanes4> out) const 
   const std::span<std::complex<float>> X = LaneComplex::get(bins());
   for (std::size_t j = 0; j < kLanes; ++j) {
     for (std::size_t k = 0; k < X.size(); ++k) X[k] = {in[2 * k].lane[j], in[2 * k + 1].lane[j]};
-    scalar_.inverse(X, x);
+    scalar_->inverse(X, x);
     for (std::size_t i = 0; i < size_; ++i) out[i].lane[j] = x[i];
   }
 #endif

@@ -2,6 +2,7 @@
 // Four real FFTs of one size in one call: KissFFT's SIMD mode.
 
 #include <cstddef>
+#include <optional>
 #include <span>
 
 #include "dsp/lanes4.h"
@@ -43,7 +44,10 @@ class RealFft4 {
  private:
   std::size_t size_ = 0;
   [[maybe_unused]] Directions directions_ = Directions::both;  // read by the debug-build checks only
-  RealFft scalar_;  // the transforms when the SIMD mode is not compiled in
+  // The transforms when the SIMD mode is not compiled in; left empty when it is, so
+  // that a thread holds no scalar plans it never uses. (An optional, not an #if: the
+  // build's choice is private to tw_dsp, and every includer must see one layout.)
+  std::optional<RealFft> scalar_;
 };
 
 }  // namespace tw::dsp

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -100,4 +102,10 @@ TEST_CASE("power spectra four to a transform equal each frame's own / whatever s
   double sum = p[0] + p[n / 2];
   for (std::size_t k = 1; k < n / 2; ++k) sum += 2.0 * p[k];
   CHECK(sum == Approx(n * energy).epsilon(1e-4));
+}
+
+TEST_CASE("RealFft4 refuses odd and zero sizes, as RealFft does", "[dsp]") {
+  CHECK_THROWS_AS(tw::dsp::RealFft4(0), std::invalid_argument);
+  CHECK_THROWS_AS(tw::dsp::RealFft4(321), std::invalid_argument);
+  CHECK_NOTHROW(tw::dsp::RealFft4(320));
 }
