@@ -104,7 +104,7 @@ TEST_CASE("power spectra four to a transform equal each frame's own / whatever s
   CHECK(sum == Approx(n * energy).epsilon(1e-4));
 }
 
-TEST_CASE("RealFft4 refuses odd and zero sizes, as RealFft does", "[dsp]") {
+TEST_CASE("RealFft4 refuses odd and zero sizes as RealFft does", "[dsp]") {
   CHECK_THROWS_AS(tw::dsp::RealFft4(0), std::invalid_argument);
   CHECK_THROWS_AS(tw::dsp::RealFft4(321), std::invalid_argument);
   CHECK_NOTHROW(tw::dsp::RealFft4(320));

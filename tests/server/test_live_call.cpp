@@ -314,7 +314,7 @@ TEST_CASE("the registry keeps --max-calls / makes platform ids safe file names /
   CHECK(registry.open_leg("generic_ws", "w", {}, {{8000, {SpeakerRole::caller}}}, true).error == "server is shutting down");
 }
 
-TEST_CASE("a leg reads its 16-bit samples as they came / up to a gap, then the gap / read() gives their floats",
+TEST_CASE("a leg reads its 16-bit samples as they came / up to a gap and then the gap / read() gives their floats",
           "[server][live]") {
   tw::server::LegInput leg(8000, {tw::features::SpeakerRole::caller}, 1.0);
   REQUIRE(leg.holds_pcm16());
