@@ -89,6 +89,27 @@ std::string scratch(const std::string& name) {
   return dir.string();
 }
 
+// A registry of calls with one worker, as serve makes them, writing each call's
+// outputs into a scratch folder named `name`.
+struct Rig {
+  explicit Rig(const std::string& name, double second_leg_wait_s = 0.0, double block_s = 0.0)
+      : settings(settings_for(name, second_leg_wait_s)),
+        pool(1, metrics, {}, 0.005, block_s),
+        registry(settings, hub, pool, metrics, 10) {}
+  static tw::server::CallSettings settings_for(const std::string& name, double second_leg_wait_s) {
+    tw::server::CallSettings s;
+    s.model = &model();
+    s.output.dir = scratch(name);
+    if (second_leg_wait_s > 0.0) s.second_leg_wait_s = second_leg_wait_s;
+    return s;
+  }
+  tw::server::Metrics metrics;
+  tw::server::CallSettings settings;
+  tw::alerts::CollectingSink hub;
+  tw::server::WorkerPool pool;
+  tw::server::CallRegistry registry;
+};
+
 }  // namespace
 
 TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio", "[server][live]") {
@@ -160,21 +181,14 @@ TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio
 TEST_CASE("a second leg that comes after the call started joins it in progress / its party's earlier time is silence",
           "[server][live]") {
   const Channels audio = example_channels();
-  tw::server::Metrics metrics;
-  tw::server::CallSettings settings;
-  settings.model = &model();
-  settings.output.dir = scratch("late-join");
-  settings.second_leg_wait_s = 0.2;
-  tw::alerts::CollectingSink hub;
-  tw::server::WorkerPool pool(1, metrics, {});
-  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
-  auto caller = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
+  Rig rig("late-join", 0.2);
+  auto caller = rig.registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
   REQUIRE(caller.call);
   const std::vector<float> caller_audio(audio.caller.begin(), audio.caller.begin() + 80000);  // 10 s
   caller.call->leg(caller.first_leg).write(std::span<const float>(caller_audio).first(4000));
   std::this_thread::sleep_for(400ms);  // past the wait: analysis starts with the caller alone
   // The agent answers 0.5 s into the call: taken in, not refused.
-  auto agent = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::agent}}}, false);
+  auto agent = rig.registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::agent}}}, false);
   REQUIRE(agent.call);
   CHECK(agent.call == caller.call);
   const std::vector<float> agent_audio(audio.agent.begin() + 4000, audio.agent.begin() + 80000);  // its 9.5 s
@@ -183,11 +197,11 @@ TEST_CASE("a second leg that comes after the call started joins it in progress /
   play_leg(caller.call->leg(caller.first_leg), std::vector<float>(caller_audio.begin() + 4000, caller_audio.end()),
            at_caller, at_agent);
   agent_thread.join();
-  REQUIRE(pool.wait_idle(30.0));
+  REQUIRE(rig.pool.wait_idle(30.0));
   const auto status = caller.call->status();
   CHECK(status.roles == std::vector<std::string>{"caller", "agent"});
   CHECK(status.duration_s == Approx(10.0).margin(0.01));
-  std::ifstream in(settings.output.dir + "/CA1.summary.json");
+  std::ifstream in(rig.settings.output.dir + "/CA1.summary.json");
   REQUIRE(in.good());
   const nlohmann::json summary = nlohmann::json::parse(in);
   CHECK(summary["speakers"].size() == 2);
@@ -195,9 +209,9 @@ TEST_CASE("a second leg that comes after the call started joins it in progress /
   CHECK(summary["parties"][0]["joined_s"] == 0.0);
   CHECK(summary["parties"][1]["role"] == "agent");
   CHECK(summary["parties"][1]["joined_s"].get<double>() == Approx(0.5).margin(0.05));
-  CHECK(metrics.render().find("outcome=\"refused\"") == std::string::npos);
+  CHECK(rig.metrics.render().find("outcome=\"refused\"") == std::string::npos);
   bool joined_event = false;
-  for (const auto& e : events_of(settings.output.dir + "/CA1.events.jsonl")) {
+  for (const auto& e : events_of(rig.settings.output.dir + "/CA1.events.jsonl")) {
     joined_event |= e["type"] == "party_joined" && e["speaker"] == "agent";
     // The agent's silence before it joined is not dead air.
     if (e["type"] == "dead_air" && e["state"] == "opened") CHECK(e["time_s"].get<double>() > 0.5);
@@ -207,23 +221,16 @@ TEST_CASE("a second leg that comes after the call started joins it in progress /
 
 TEST_CASE("a leg alone whose other party never comes is a one-speaker call", "[server][live]") {
   const Channels audio = example_channels();
-  tw::server::Metrics metrics;
-  tw::server::CallSettings settings;
-  settings.model = &model();
-  settings.output.dir = scratch("alone");
-  settings.second_leg_wait_s = 0.2;
-  tw::alerts::CollectingSink hub;
-  tw::server::WorkerPool pool(1, metrics, {});
-  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
-  auto caller = registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
+  Rig rig("alone", 0.2);
+  auto caller = rig.registry.open_leg("twilio", "CA1", {}, {{8000, {SpeakerRole::caller}}}, false);
   REQUIRE(caller.call);
   std::vector<float> ten_seconds(audio.caller.begin(), audio.caller.begin() + 80000);
   play_leg(caller.call->leg(caller.first_leg), ten_seconds);
-  REQUIRE(pool.wait_idle(30.0));
+  REQUIRE(rig.pool.wait_idle(30.0));
   const auto status = caller.call->status();
   CHECK(status.roles == std::vector<std::string>{"caller"});
   CHECK(status.duration_s == Approx(10.0).margin(0.01));
-  std::ifstream in(settings.output.dir + "/CA1.summary.json");
+  std::ifstream in(rig.settings.output.dir + "/CA1.summary.json");
   REQUIRE(in.good());
   const nlohmann::json summary = nlohmann::json::parse(in);
   CHECK(summary["speakers"].size() == 1);
@@ -233,15 +240,9 @@ TEST_CASE("a leg alone whose other party never comes is a one-speaker call", "[s
 TEST_CASE("a party who hangs up while the other goes on: party_left / their episodes closed / no dead air after",
           "[server][live]") {
   const Channels audio = example_channels();
-  tw::server::Metrics metrics;
-  tw::server::CallSettings settings;
-  settings.model = &model();
-  settings.output.dir = scratch("hangup");
-  tw::alerts::CollectingSink hub;
-  tw::server::WorkerPool pool(1, metrics, {});
-  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
-  auto caller = registry.open_leg("audiosocket", "u1", {}, {{8000, {SpeakerRole::caller}}}, false);
-  auto agent = registry.open_leg("audiosocket", "u1", {}, {{8000, {SpeakerRole::agent}}}, false);
+  Rig rig("hangup");
+  auto caller = rig.registry.open_leg("audiosocket", "u1", {}, {{8000, {SpeakerRole::caller}}}, false);
+  auto agent = rig.registry.open_leg("audiosocket", "u1", {}, {{8000, {SpeakerRole::agent}}}, false);
   REQUIRE(caller.call);
   REQUIRE(agent.call);
   // The caller hangs up at 30 s; the agent's leg goes on to the end of the recording.
@@ -250,8 +251,8 @@ TEST_CASE("a party who hangs up while the other goes on: party_left / their epis
   std::thread agent_thread([&] { play_leg(agent.call->leg(agent.first_leg), audio.agent, at_agent, at_caller); });
   play_leg(caller.call->leg(caller.first_leg), caller_audio, at_caller, at_agent);
   agent_thread.join();
-  REQUIRE(pool.wait_idle(60.0));
-  const auto events = events_of(settings.output.dir + "/u1.events.jsonl");
+  REQUIRE(rig.pool.wait_idle(60.0));
+  const auto events = events_of(rig.settings.output.dir + "/u1.events.jsonl");
   int left = 0;
   for (const auto& e : events) {
     INFO(e.dump());
@@ -268,7 +269,7 @@ TEST_CASE("a party who hangs up while the other goes on: party_left / their epis
     if (e["speaker"] == "caller") CHECK(e["message"] != "still open when the call ended");
   }
   CHECK(left == 1);
-  std::ifstream in(settings.output.dir + "/u1.summary.json");
+  std::ifstream in(rig.settings.output.dir + "/u1.summary.json");
   REQUIRE(in.good());
   const nlohmann::json summary = nlohmann::json::parse(in);
   CHECK(summary["parties"][0]["left_s"].get<double>() == Approx(30.0).margin(0.05));
@@ -341,14 +342,8 @@ TEST_CASE("a worker with an analysis block lets a call's packets gather / analys
           "[server][live]") {
   using namespace std::chrono_literals;
   const Channels audio = example_channels();
-  tw::server::Metrics metrics;
-  tw::server::CallSettings settings;
-  settings.model = &model();
-  settings.output.dir = scratch("block");
-  tw::alerts::CollectingSink hub;
-  tw::server::WorkerPool pool(1, metrics, {}, 0.005, 0.3);  // 300 ms blocks
-  tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
-  auto opened = registry.open_leg("twilio", "CA-block", {},
+  Rig rig("block", 0.0, 0.3);  // 300 ms blocks
+  auto opened = rig.registry.open_leg("twilio", "CA-block", {},
                                   {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, true);
   REQUIRE(opened.call);
   tw::server::LiveCall& call = *opened.call;
@@ -382,5 +377,5 @@ TEST_CASE("a worker with an analysis block lets a call's packets gather / analys
   CHECK(wait_for_frames(160 + 17 * 160, 5000ms) == 160 + 17 * 160);
   CHECK(std::chrono::steady_clock::now() - sent >= 290ms);
   call.stop();
-  REQUIRE(pool.wait_idle(30.0));
+  REQUIRE(rig.pool.wait_idle(30.0));
 }
