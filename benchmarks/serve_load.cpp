@@ -371,12 +371,14 @@ class Call : public std::enable_shared_from_this<Call> {
 /// on the generator's thread the arrival would wait behind its next tick (hundreds
 /// of calls' messages built and written), time the server is not to blame for. The
 /// latencies are worked out after the run (latencies()), from the calls' send times.
-class Feed : public std::enable_shared_from_this<Feed> {
+class Feed {
  public:
   /// `sent_at`: a call's send times by chunk (null for a call not ours).
   using SentAt = std::function<const std::vector<Clock::time_point>*(const std::string& call)>;
   Feed() : ws_(io_) {}
   ~Feed() { stop(); }
+  Feed(const Feed&) = delete;
+  Feed& operator=(const Feed&) = delete;
   void start(const tcp::endpoint& server) {
     beast::get_lowest_layer(ws_).connect(server);
     beast::get_lowest_layer(ws_).expires_never();
@@ -411,17 +413,19 @@ class Feed : public std::enable_shared_from_this<Feed> {
     Clock::time_point at;
   };
   void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    // Its own thread runs the handler, and stop() joins that thread before the feed
+    // goes: `this` outlives every read.
+    ws_.async_read(buffer_, [this](beast::error_code ec, std::size_t) {
       if (ec) return;
       const Clock::time_point now = Clock::now();
-      const json e = json::parse(beast::buffers_to_string(self->buffer_.data()), nullptr, false);
-      self->buffer_.consume(self->buffer_.size());
-      ++self->events;
+      const json e = json::parse(beast::buffers_to_string(buffer_.data()), nullptr, false);
+      buffer_.consume(buffer_.size());
+      ++events;
       if (e.is_object() && e.value("kind", "") == "alert") {
-        ++self->alerts;
-        self->arrivals_.push_back({e.value("call", ""), e.value("time_s", 0.0), now});
+        ++alerts;
+        arrivals_.push_back({e.value("call", ""), e.value("time_s", 0.0), now});
       }
-      self->read();
+      read();
     });
   }
   asio::io_context io_;
@@ -535,8 +539,8 @@ int main(int argc, char** argv) {
     const auto it = by_sid.find(call);
     return it == by_sid.end() ? nullptr : &it->second->sent_at;
   };
-  auto feed = std::make_shared<Feed>();
-  feed->start(server);
+  Feed feed;
+  feed.start(server);
 
   const ProcSample idle = sample_process(server_pid);
   const double idle_heap = metric_sum(http_get(server, "/metrics"), "tonewatch_heap_bytes");
@@ -597,8 +601,8 @@ int main(int argc, char** argv) {
   // Let the server finish the calls, then read its figures.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   const std::string metrics = http_get(server, "/metrics");
-  feed->stop();
-  const std::vector<double> alert_latency_s = feed->latencies(sent_at);
+  feed.stop();
+  const std::vector<double> alert_latency_s = feed.latencies(sent_at);
   std::size_t failed = 0;
   for (auto& c : all) failed += c->failed() ? 1 : 0;
   const double server_cpu = steady_start ? steady_end.cpu_s - steady_start->cpu_s : NAN;
@@ -614,8 +618,8 @@ int main(int argc, char** argv) {
   out["one_write_per_tick"] = !separate_writes;
   out["analysis_lag_ms"] = {{"p50", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.50)},
                             {"p99", 1e3 * histogram_quantile(metrics, "tonewatch_analysis_lag_seconds", 0.99)}};
-  out["alerts"] = feed->alerts;
-  out["events"] = feed->events;
+  out["alerts"] = feed.alerts;
+  out["events"] = feed.events;
   out["alert_latency_ms"] = {{"p50", 1e3 * percentile(alert_latency_s, 0.50)},
                              {"p99", 1e3 * percentile(alert_latency_s, 0.99)},
                              {"max", alert_latency_s.empty() ? NAN : 1e3 * *std::max_element(alert_latency_s.begin(), alert_latency_s.end())},

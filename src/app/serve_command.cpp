@@ -452,7 +452,7 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
         if (registry) registry->on_finished(call);
         hub.call_ended(call->call_id());  // its open alerts close with it (kept in the history)
       },
-      0.005, analysis_block_ms / 1000.0);  // a worker polls every 5 ms
+      server::WorkerPool::kPollS, analysis_block_ms / 1000.0);
   registry = std::make_shared<server::CallRegistry>(settings, events, workers, metrics, max_calls);
   registry->set_log(log);
   hub.set_sequencer([&](const std::string& call_id) { return registry->next_sequence(call_id); });

@@ -75,55 +75,53 @@ bool WorkerPool::wait_idle(double timeout_s) {
 }
 
 void WorkerPool::run(Worker& worker) {
-  std::vector<std::shared_ptr<LiveCall>> calls;
-  std::vector<std::int64_t> seconds;  // whole seconds analysed so far, per call, for the audio-seconds counter
-  std::vector<std::int64_t> waiting_since;  // per call: the poll that first saw its waiting audio, or -1
+  // The worker's calls, each with what the worker keeps of it.
+  struct Owned {
+    std::shared_ptr<LiveCall> call;
+    std::int64_t seconds = 0;         // whole seconds analysed so far, for the audio-seconds counter
+    std::int64_t waiting_since = -1;  // the poll that first saw its waiting audio, or -1
+  };
+  std::vector<Owned> calls;
   std::int64_t last_sweep_ns = 0;
   for (;;) {
     const bool stopping = stopping_.load(std::memory_order_acquire);
-    for (std::shared_ptr<LiveCall> call; worker.incoming.try_pop(call);) {
-      calls.push_back(std::move(call));
-      seconds.push_back(0);
-      waiting_since.push_back(-1);
-    }
+    for (std::shared_ptr<LiveCall> call; worker.incoming.try_pop(call);) calls.push_back({std::move(call)});
     if (stopping && calls.empty()) return;
     const bool stop_calls = stop_calls_.load(std::memory_order_acquire);
     const std::int64_t now = steady_now_ns();
     const bool sweep = now - last_sweep_ns >= kSweepNs;
     if (sweep) last_sweep_ns = now;
     for (std::size_t i = 0; i < calls.size();) {
-      LiveCall& call = *calls[i];
+      Owned& owned = calls[i];
+      LiveCall& call = *owned.call;
       if (stop_calls) call.stop();
       // A call with nothing new is not touched beyond its flag: at 20 ms packets and a
       // 5 ms poll, three polls in four would otherwise walk every call's cold state.
-      if (call.take_ready() && waiting_since[i] < 0) waiting_since[i] = now;
-      if (waiting_since[i] < 0 && !sweep) {
+      if (call.take_ready() && owned.waiting_since < 0) owned.waiting_since = now;
+      if (owned.waiting_since < 0 && !sweep) {
         ++i;
         continue;
       }
       // Let the packets gather into a block, unless they have waited long enough (a
       // sweep too: it is for calls with nothing new).
-      if (block_ns_ > 0 && waiting_since[i] >= 0 && now - waiting_since[i] < block_ns_ && !call.holds_audio(block_s_)) {
+      if (block_ns_ > 0 && owned.waiting_since >= 0 && now - owned.waiting_since < block_ns_ &&
+          !call.holds_audio(block_s_)) {
         ++i;
         continue;
       }
-      waiting_since[i] = -1;
+      owned.waiting_since = -1;
       std::int64_t lag_ns = -1;
       call.pump(now, &lag_ns);
       if (lag_ns >= 0) lag_.observe(static_cast<double>(lag_ns) * 1e-9);
       const auto whole = static_cast<std::int64_t>(call.analysed_frames()) / dsp::kAnalysisRateHz;
-      if (whole > seconds[i]) {
-        analysed_seconds_.add(static_cast<std::uint64_t>(whole - seconds[i]));
-        seconds[i] = whole;
+      if (whole > owned.seconds) {
+        analysed_seconds_.add(static_cast<std::uint64_t>(whole - owned.seconds));
+        owned.seconds = whole;
       }
       if (call.finished()) {
-        finished(std::move(calls[i]));
-        calls[i] = std::move(calls.back());
+        finished(std::move(owned.call));
+        owned = std::move(calls.back());
         calls.pop_back();
-        seconds[i] = seconds.back();
-        seconds.pop_back();
-        waiting_since[i] = waiting_since.back();
-        waiting_since.pop_back();
         worker.load.fetch_sub(1, std::memory_order_relaxed);
         continue;
       }

@@ -94,7 +94,7 @@ std::string scratch(const std::string& name) {
 struct Rig {
   explicit Rig(const std::string& name, double second_leg_wait_s = 0.0, double block_s = 0.0)
       : settings(settings_for(name, second_leg_wait_s)),
-        pool(1, metrics, {}, 0.005, block_s),
+        pool(1, metrics, {}, tw::server::WorkerPool::kPollS, block_s),
         registry(settings, hub, pool, metrics, 10) {}
   static tw::server::CallSettings settings_for(const std::string& name, double second_leg_wait_s) {
     tw::server::CallSettings s;
@@ -133,7 +133,8 @@ TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio
   const double block_s = GENERATE(0.0, 0.06);
   CAPTURE(block_s);
   {
-    tw::server::WorkerPool pool(2, metrics, [&](const std::shared_ptr<tw::server::LiveCall>&) { ++finished; }, 0.005,
+    tw::server::WorkerPool pool(2, metrics, [&](const std::shared_ptr<tw::server::LiveCall>&) { ++finished; },
+                                tw::server::WorkerPool::kPollS,
                                 block_s);
     tw::server::CallRegistry registry(settings, hub, pool, metrics, 10);
     // The agent's leg comes first; the caller's joins it by the platform call key.
