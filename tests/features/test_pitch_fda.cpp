@@ -300,8 +300,9 @@ TEST_CASE("pitch on the FDA database matches the laryngograph reference", "[data
     // Targets (issue 10): the recordings as given and through G.711 alone no
     // worse than before the harmonic sieve (GPE 1.11 %, VDE 7.00 % / 7.07 %);
     // the telephone channels within a fixed bound each. Praat's autocorrelation
-    // pitch scores 2.3 % / 7.8 % on the sinc band; the issue asks for at most
-    // 2.5 % GPE and 8 % VDE there.
+    // pitch scores 2.3 % / 7.8 % on the sinc band; issue 10 asked for at most
+    // 2.5 % GPE and 8 % VDE there, issue 27 for at most 2 % GPE on every band-
+    // passed channel (1.76 / 1.32 / 0.77 % on 2026-12-06).
     switch (condition.channel) {
       case Channel::as_given:
         CHECK(total.gpe() <= 0.0111);
@@ -312,11 +313,11 @@ TEST_CASE("pitch on the FDA database matches the laryngograph reference", "[data
         CHECK(total.vde() <= 0.0707);
         break;
       case Channel::sinc_band_mu_law:
-        CHECK(total.gpe() <= 0.025);
+        CHECK(total.gpe() <= 0.020);
         CHECK(total.vde() <= 0.080);
         break;
       case Channel::butterworth_band_mu_law:
-        CHECK(total.gpe() <= 0.025);
+        CHECK(total.gpe() <= 0.020);
         CHECK(total.vde() <= 0.085);
         break;
       case Channel::gsm_full_rate:
