@@ -63,6 +63,7 @@ VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, 
   require_vad(config.pitch_search_snr_db <= config.voiced_snr_db, "pitch_search_snr_db must be <= voiced_snr_db");
   require_vad(config.voiced_min_voicing > 0.0f && config.voiced_min_voicing <= 1.0f, "voiced_min_voicing must be in (0, 1]");
   require_vad(config.hangover_s >= 0.0f, "hangover_s must be >= 0");
+  require_vad(config.offset_voiced_within_s >= 0.0f, "offset_voiced_within_s must be >= 0");
   band_weights_ = sine_level_band_weights(analyzer, config.band_low_hz, config.band_high_hz);
   const float smoothing_hops = config.smoothing_s * kHopsPerSecond;
   smoothing_coefficient_ = smoothing_hops > 0.0f ? std::exp(-1.0f / smoothing_hops) : 0.0f;
@@ -70,6 +71,8 @@ VoiceActivityDetector::VoiceActivityDetector(const VoiceActivityConfig& config, 
   // them would stand below the noise for a whole window.
   first_floor_hop_ = static_cast<std::int64_t>(zero_padded_hops(analyzer.frame_samples(), dsp::kHopSize10ms8kHz));
   hangover_hops_ = static_cast<std::size_t>(std::lround(config.hangover_s * kHopsPerSecond));
+  offset_voiced_hops_ = static_cast<std::size_t>(std::lround(config.offset_voiced_within_s * kHopsPerSecond));
+  since_voiced_ = offset_voiced_hops_ + 1;
 }
 
 void VoiceActivityDetector::reset() noexcept {
@@ -79,6 +82,7 @@ void VoiceActivityDetector::reset() noexcept {
   last_ = {};
   active_ = false;
   hangover_left_ = 0;
+  since_voiced_ = offset_voiced_hops_ + 1;
 }
 
 VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& frame) noexcept {
@@ -119,9 +123,13 @@ VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& fr
 bool VoiceActivityDetector::decide(float voicing) noexcept {
   const float snr = last_.snr_db;
   bool speech = false;
+  const bool voiced = voicing >= config_.voiced_min_voicing;
+  since_voiced_ = voiced ? 0 : std::min(since_voiced_ + 1, offset_voiced_hops_ + 1);
   if (last_.band_db >= config_.min_level_dbfs) {
-    const float threshold = active_ ? config_.offset_snr_db : config_.onset_snr_db;
-    speech = snr >= threshold || (voicing >= config_.voiced_min_voicing && snr >= config_.voiced_snr_db);
+    // Below the onset margin a hop continues speech only near a voiced one (see
+    // offset_voiced_within_s).
+    const bool continues = active_ && since_voiced_ <= offset_voiced_hops_ && snr >= config_.offset_snr_db;
+    speech = snr >= config_.onset_snr_db || continues || (voiced && snr >= config_.voiced_snr_db);
   }
   // A hole in the signal (digital silence, a zero-filled packet, a muted line:
   // below the absolute floor or well below the line's noise) is no voice whatever

@@ -25,6 +25,14 @@ struct VoiceActivityConfig {
   /// separates a voice from noise that is merely loud.
   float voiced_snr_db = 4.0f;
   float voiced_min_voicing = 0.7f;
+  /// Between offset_snr_db and onset_snr_db, speech goes on only this long after
+  /// a hop that was voiced (voiced_min_voicing): a voice brings a voiced nucleus
+  /// every few hundred ms, an unvoiced consonant cluster lasts at most about
+  /// 250 ms. A noise floor that stepped up during a turn (an AGC raising its
+  /// gain, a fan switching on) stays unvoiced, and would otherwise hold the
+  /// detector in speech until the floor window caught up, seconds after the turn
+  /// ended.
+  float offset_voiced_within_s = 0.3f;
   /// The pitch search runs only on hops above min_level_dbfs and at least this
   /// far above the noise floor, or while the detector is in speech (its hangover
   /// included), or right after a voiced hop (features::pitch_search_wanted). At
@@ -82,6 +90,8 @@ class VoiceActivityDetector {
   VoiceActivityMeasure last_{};
   bool active_ = false;
   std::size_t hangover_left_ = 0;
+  std::size_t offset_voiced_hops_;  // offset_voiced_within_s in hops
+  std::size_t since_voiced_ = 0;    // hops since the last voiced one
 };
 
 }  // namespace tw::features

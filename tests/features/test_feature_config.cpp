@@ -98,6 +98,10 @@ TEST_CASE("VoiceActivityConfig: each rule rejects a bad value naming the field",
       {"voiced_min_voicing <= 1", "voiced_min_voicing", [](VoiceActivityConfig& c) { c.voiced_min_voicing = 1.01f; }},
       {"hangover_s >= 0", "hangover_s", [](VoiceActivityConfig& c) { c.hangover_s = -0.1f; }},
       {"hangover_s not NaN", "hangover_s", [](VoiceActivityConfig& c) { c.hangover_s = kNaN; }},
+      {"offset_voiced_within_s >= 0", "offset_voiced_within_s",
+       [](VoiceActivityConfig& c) { c.offset_voiced_within_s = -0.1f; }},
+      {"offset_voiced_within_s not NaN", "offset_voiced_within_s",
+       [](VoiceActivityConfig& c) { c.offset_voiced_within_s = kNaN; }},
   };
   for (const auto& rule : rules) {
     VoiceActivityConfig config;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numbers>
 #include <random>
 #include <string>
 #include <vector>
@@ -423,6 +424,44 @@ TEST_CASE("a line that really gets quieter lowers the floor within a second", "[
   });
   REQUIRE(vowel_hops == 40);
   CHECK(vowel_speech >= 36);
+}
+
+TEST_CASE("speech ends with the turn when the line noise rose during it", "[vad]") {
+  // An AGC (or a fan switching on) raises the line's noise 6 dB while a speaker
+  // talks: -60 dBFS before the turn, -54 dBFS from its middle on. After the turn
+  // the noise stands 6 dB over the floor learned before it, inside the offset
+  // margin (5-9 dB), and used to hold the detector in speech until the floor
+  // window forgot the quieter noise, over a second after the turn had ended (the
+  // interruptions read at the first turn change under the evaluation's AGC).
+  std::vector<float> x = line_hiss(3 * kRate, -60.0, 21);
+  std::vector<float> turn = tw::test::harmonic_complex(140.0, -30.0, 1.6, kRate);
+  const std::vector<float> before = line_hiss(turn.size() / 2, -60.0, 22);
+  const std::vector<float> after = line_hiss(turn.size() - before.size(), -54.0, 23);
+  for (std::size_t i = 0; i < turn.size(); ++i) turn[i] += i < before.size() ? before[i] : after[i - before.size()];
+  // Syllable-like modulation, so the turn looks like speech to the level tracker too.
+  for (std::size_t i = 0; i < turn.size(); ++i) {
+    turn[i] *= static_cast<float>(0.55 - 0.45 * std::cos(2.0 * std::numbers::pi * 4.0 * static_cast<double>(i) / kRate));
+  }
+  x.insert(x.end(), turn.begin(), turn.end());
+  const std::vector<float> tail = line_hiss(3 * kRate, -54.0, 24);
+  x.insert(x.end(), tail.begin(), tail.end());
+
+  constexpr double kTurnEndS = 4.6;
+  tw::features::FeatureExtractor extractor;
+  double last_speech_s = 0.0;
+  std::size_t turn_hops = 0, turn_speech = 0;
+  extractor.process(x, [&](const tw::features::HopFeatures& h) {
+    if (h.vad) last_speech_s = h.time_s;
+    if (h.time_s >= 3.1 && h.time_s < kTurnEndS - 0.1) {
+      ++turn_hops;
+      turn_speech += h.vad ? 1 : 0;
+    }
+  });
+  std::printf("noise up 6 dB during a turn: speech ends %.2f s after the turn (last speech hop at %.2f s)\n",
+              last_speech_s - kTurnEndS, last_speech_s);
+  CHECK(turn_speech >= turn_hops * 95 / 100);  // the turn itself is still speech
+  // Hangover (0.2 s) plus offset_voiced_within_s (0.3 s) and the frame's half length.
+  CHECK(last_speech_s <= kTurnEndS + 0.6);
 }
 
 TEST_CASE("line hiss starting after digital silence through a resampler is not speech", "[vad]") {
