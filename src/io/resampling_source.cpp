@@ -26,6 +26,10 @@ ResamplingSource::ResamplingSource(AudioSource& input, int output_rate_hz)
 
 std::size_t ResamplingSource::read(std::span<float> interleaved) {
   const auto channels = static_cast<std::size_t>(format_.channels);
+  // At the source's own rate nothing is converted: read straight into the
+  // caller's buffer (three copies of every sample otherwise, 3 % of a file's
+  // whole analysis).
+  if (resampler_.is_passthrough() && pending_offset_ == pending_.size()) return input_.read(interleaved);
   auto append = [&](std::span<const float> converted) { pending_.insert(pending_.end(), converted.begin(), converted.end()); };
   while (pending_.size() - pending_offset_ < interleaved.size() && !input_done_) {
     if (pending_offset_ > 0) {
