@@ -163,6 +163,9 @@ AudioFileSource::AudioFileSource(const std::string& path, const FileSourceOption
                                         std::to_string(info.frames) + " frames present)");
   }
   guard_ = std::make_unique<NonFiniteGuard>(info.channels);
+  // 16-bit PCM, and G.711 (libsndfile decodes it to 16-bit values, then scales).
+  const int subtype = info.format & SF_FORMAT_SUBMASK;
+  pcm16_ = subtype == SF_FORMAT_PCM_16 || subtype == SF_FORMAT_ULAW || subtype == SF_FORMAT_ALAW;
 }
 
 AudioFileSource::~AudioFileSource() { close(); }
@@ -178,7 +181,18 @@ std::size_t AudioFileSource::read(std::span<float> interleaved) {
   const auto channels = static_cast<std::size_t>(format_.channels);
   const auto want = static_cast<sf_count_t>(interleaved.size() / channels);
   if (want == 0) return 0;
-  const sf_count_t got = sf_readf_float(file_, interleaved.data(), want);
+  sf_count_t got = 0;
+  if (pcm16_) {
+    if (pcm16_block_.size() < interleaved.size()) pcm16_block_.resize(interleaved.size());
+    got = sf_readf_short(file_, pcm16_block_.data(), want);
+    // libsndfile's float normalisation of these is the same x / 32768, so the
+    // samples are identical to the bit.
+    constexpr float kScale = 1.0f / 32768.0f;
+    const std::size_t n = got > 0 ? static_cast<std::size_t>(got) * channels : 0;
+    for (std::size_t i = 0; i < n; ++i) interleaved[i] = static_cast<float>(pcm16_block_[i]) * kScale;
+  } else {
+    got = sf_readf_float(file_, interleaved.data(), want);
+  }
   if (sf_error(file_) != SF_ERR_NO_ERROR) {
     throw AudioError(AudioErrorKind::read_failed, path_,
                      std::string(sf_strerror(file_)) + " after " + std::to_string(frames_read_) + " frames");
@@ -189,7 +203,7 @@ std::size_t AudioFileSource::read(std::span<float> interleaved) {
                      "ended after " + std::to_string(frames_read_) + " of " + std::to_string(format_.frames) +
                          " frames");
   }
-  guard_->process(std::span<float>(interleaved.data(), static_cast<std::size_t>(got) * channels));
+  if (!pcm16_) guard_->process(std::span<float>(interleaved.data(), static_cast<std::size_t>(got) * channels));
   if (got == 0) {
     // Only now is it known that a channel never held a finite sample: analysing
     // it would report a silent speaker.
