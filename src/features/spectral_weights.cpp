@@ -1,5 +1,6 @@
 #include "features/spectral_weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -11,10 +12,24 @@ std::vector<float> mean_square_factors(const dsp::SpectrumAnalyzer& analyzer) {
   return band_factors(analyzer, 0.0, analyzer.sample_rate_hz());
 }
 
-dsp::SharedTable<float> sine_level_band_weights(const dsp::SpectrumAnalyzer& analyzer, double low_hz, double high_hz) {
+BandWeights sine_level_band_weights(const dsp::SpectrumAnalyzer& analyzer, double low_hz, double high_hz) {
   std::vector<float> weights = band_factors(analyzer, low_hz, high_hz);
   for (float& w : weights) w *= 2.0f;
-  return dsp::SharedTable<float>(std::move(weights));
+  return BandWeights(std::move(weights));
+}
+
+BandWeights::BandWeights(std::vector<float> weights) {
+  const std::size_t n = weights.size();
+  std::size_t first = 0, last = n;  // [first, last): the non-zero weights
+  while (first < n && weights[first] == 0.0f) ++first;
+  while (last > first && weights[last - 1] == 0.0f) --last;
+  begin_ = first == n ? 0 : first / kWeightedSumLanes * kWeightedSumLanes;
+  // Whole groups of lanes from begin_; where they would pass the table's last whole
+  // group, the table's own tail (so the bins after it are summed as they are there).
+  const std::size_t groups = (last - begin_ + kWeightedSumLanes - 1) / kWeightedSumLanes;
+  size_ = std::min(n, begin_ + groups * kWeightedSumLanes) - begin_;
+  if (begin_ + size_ > n - n % kWeightedSumLanes) size_ = n - begin_;
+  table_ = dsp::SharedTable<float>(std::move(weights));
 }
 
 std::vector<float> band_factors(const dsp::SpectrumAnalyzer& analyzer, double low_hz, double high_hz) {
@@ -45,7 +60,7 @@ std::vector<float> band_factors(const dsp::SpectrumAnalyzer& analyzer, double lo
 TW_AVX2_CLONE float weighted_sum(std::span<const float> weights, std::span<const float> power) noexcept {
   // Eight independent partial sums: the compiler keeps them in vector lanes
   // (a plain serial float sum cannot be reordered without -ffast-math).
-  constexpr std::size_t kLanes = 8;
+  constexpr std::size_t kLanes = kWeightedSumLanes;
   float lanes[kLanes] = {};
   const std::size_t n = weights.size();
   const std::size_t whole = n - n % kLanes;

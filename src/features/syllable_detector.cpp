@@ -117,7 +117,7 @@ SyllableEvent SyllableDetector::process(const dsp::AnalysisFrame& frame, float v
   if (in_dropout(frame.samples)) return {};
   // NaN voicing counts as unvoiced; the band power is finite and >= 0 by construction.
   const float v = voicing >= 0.0f ? std::min(voicing, 1.0f) : 0.0f;
-  const float band_power = weighted_sum(band_weights_, frame.power);
+  const float band_power = band_weights_.sum(frame.power);
   const bool first = !started_;
   started_ = true;
   if (first) {

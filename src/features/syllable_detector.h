@@ -10,6 +10,7 @@
 #include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 #include "features/minimum_statistics.h"
+#include "features/spectral_weights.h"
 
 namespace tw::features {
 
@@ -90,7 +91,7 @@ class SyllableDetector {
   bool in_dropout(std::span<const float> frame_samples) noexcept;
 
   SyllableConfig config_;
-  dsp::SharedTable<float> band_weights_;  // shared by every stream with this band
+  BandWeights band_weights_;  // shared by every stream with this band
   std::int32_t min_separation_hops_;
   float peak_release_db_per_hop_;
   std::int64_t first_floor_hop_;

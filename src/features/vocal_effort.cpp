@@ -20,8 +20,8 @@ VocalEffortAnalyzer::VocalEffortAnalyzer(const dsp::SpectrumAnalyzer& analyzer)
 }
 
 VocalEffortEstimate VocalEffortAnalyzer::process(const dsp::AnalysisFrame& frame) const noexcept {
-  const float low = weighted_sum(low_band_, frame.power);
-  const float high = weighted_sum(high_band_, frame.power);
+  const float low = low_band_.sum(frame.power);
+  const float high = high_band_.sum(frame.power);
   const float total = weighted_sum(centroid_band_, frame.power);
   const float moment = weighted_sum(frequency_, frame.power);
   VocalEffortEstimate estimate{0.0f, 0.0f};

@@ -5,6 +5,7 @@
 
 #include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
+#include "features/spectral_weights.h"
 
 namespace tw::features {
 
@@ -21,8 +22,8 @@ class VocalEffortAnalyzer {
 
  private:
   // Weights over the bins, shared by every stream of this frame size.
-  dsp::SharedTable<float> low_band_;       // 50 Hz - 1 kHz
-  dsp::SharedTable<float> high_band_;      // 1 kHz - Nyquist
+  BandWeights low_band_;                   // 50 Hz - 1 kHz
+  BandWeights high_band_;                  // 1 kHz - Nyquist
   dsp::SharedTable<float> centroid_band_;  // 1 within 50 Hz - Nyquist, else 0
   dsp::SharedTable<float> frequency_;      // bin frequency within 50 Hz - Nyquist, else 0
 };

@@ -86,7 +86,7 @@ void VoiceActivityDetector::reset() noexcept {
 }
 
 VoiceActivityMeasure VoiceActivityDetector::measure(const dsp::AnalysisFrame& frame) noexcept {
-  const float band_db = power_to_db(weighted_sum(band_weights_, frame.power));
+  const float band_db = power_to_db(band_weights_.sum(frame.power));
   if (frame.hop_index < first_floor_hop_) {
     last_ = {band_db, band_db, 0.0f, band_db < kDigitalSilenceDb};  // no floor yet: nothing counts as speech
     return last_;

@@ -9,6 +9,7 @@
 #include "dsp/shared_table.h"
 #include "dsp/spectrum_analyzer.h"
 #include "features/minimum_statistics.h"
+#include "features/spectral_weights.h"
 
 namespace tw::features {
 
@@ -79,7 +80,7 @@ class VoiceActivityDetector {
 
  private:
   VoiceActivityConfig config_;
-  dsp::SharedTable<float> band_weights_;  // shared by every stream with this band
+  BandWeights band_weights_;  // shared by every stream with this band
   float smoothing_coefficient_;
   std::size_t hangover_hops_;
   std::int64_t first_floor_hop_;  // the first hop whose frame holds no zero padding
