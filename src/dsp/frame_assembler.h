@@ -26,7 +26,9 @@ class FrameAssembler {
 
   /// Feeds a block; calls on_frame(std::span<const float> frame, std::int64_t hop_index)
   /// for every completed hop; frame hop_index is centred on sample
-  /// hop_index * hop_samples(). Real-time safe.
+  /// hop_index * hop_samples(). The frame is a view of the history, valid only
+  /// within that call (the history slides on every hop): copy what is kept.
+  /// Real-time safe.
   template <class OnFrame>
   void push(std::span<const float> block, OnFrame&& on_frame) noexcept {
     const std::size_t frame = frame_samples_;
