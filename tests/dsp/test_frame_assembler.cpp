@@ -53,7 +53,7 @@ void push_and_check(tw::dsp::FrameAssembler& framer, std::int64_t from, std::int
 
 }  // namespace
 
-TEST_CASE("FrameAssembler frames are the stream's slices centred on each hop, whatever the blocks", "[dsp]") {
+TEST_CASE("FrameAssembler frames are the stream's slices centred on each hop whatever the blocks", "[dsp]") {
   const std::vector<std::vector<std::size_t>> block_patterns = {{1}, {7, 13}, {80}, {160}, {79, 81, 240}, {640}, {1000}};
   for (const auto& blocks : block_patterns) {
     tw::dsp::FrameAssembler framer(kFrame, kHop);
