@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dsp/pcm16.h"
+
 namespace tw::dsp {
 
 namespace {
@@ -209,12 +211,11 @@ std::size_t G722Decoder::decode(std::span<const std::uint8_t> octets, std::span<
 }
 
 std::size_t G722Decoder::decode(std::span<const std::uint8_t> octets, std::span<float> out) noexcept {
-  constexpr float kScale = 1.0f / 32768.0f;
   const std::size_t n = std::min(octets.size(), out.size() / kSamplesPerOctet);
   for (std::size_t i = 0; i < n; ++i) {
     const auto pair = decode_octet(octets[i]);
-    out[2 * i] = static_cast<float>(pair[0]) * kScale;
-    out[2 * i + 1] = static_cast<float>(pair[1]) * kScale;
+    out[2 * i] = from_pcm16(pair[0]);
+    out[2 * i + 1] = from_pcm16(pair[1]);
   }
   return n * kSamplesPerOctet;
 }

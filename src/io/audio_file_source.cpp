@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "dsp/pcm16.h"
 #include "io/audio_error.h"
 
 namespace tw::io {
@@ -185,11 +186,10 @@ std::size_t AudioFileSource::read(std::span<float> interleaved) {
   if (pcm16_) {
     if (pcm16_block_.size() < interleaved.size()) pcm16_block_.resize(interleaved.size());
     got = sf_readf_short(file_, pcm16_block_.data(), want);
-    // libsndfile's float normalisation of these is the same x / 32768, so the
-    // samples are identical to the bit.
-    constexpr float kScale = 1.0f / 32768.0f;
+    // libsndfile's float normalisation of these is the same x / 32768
+    // (dsp::from_pcm16), so the samples are identical to the bit.
     const std::size_t n = got > 0 ? static_cast<std::size_t>(got) * channels : 0;
-    for (std::size_t i = 0; i < n; ++i) interleaved[i] = static_cast<float>(pcm16_block_[i]) * kScale;
+    for (std::size_t i = 0; i < n; ++i) interleaved[i] = dsp::from_pcm16(pcm16_block_[i]);
   } else {
     got = sf_readf_float(file_, interleaved.data(), want);
   }
