@@ -51,28 +51,8 @@ class SiprecMedia::Stream final : public net::DatagramSink {
 };
 
 namespace {
-std::vector<std::unique_ptr<net::UdpReceiver::Pair>> reserve_pairs(net::UdpReceiver& receiver, std::size_t n,
-                                                                   const std::string& call_id) {
-  std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs;
-  for (std::size_t i = 0; i < n; ++i) {
-    pairs.push_back(receiver.reserve());
-    if (!pairs.back()) throw std::runtime_error("SIPREC session " + call_id + ": no free RTP port pair in the --rtp-ports range");
-  }
-  return pairs;
-}
-}  // namespace
-
-SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, const std::string& call_id,
-                         const std::string& remote, std::vector<SiprecStream> streams, nlohmann::json metadata)
-    // The streams copied, not moved: the arguments' order of evaluation is unspecified,
-    // and reserve_pairs reads their count.
-    : SiprecMedia(context, reserve_pairs(receiver, std::min<std::size_t>(streams.size(), 2), call_id), call_id, remote,
-                  std::vector<SiprecStream>(streams), std::move(metadata)) {}
-
-SiprecMedia::SiprecMedia(IngestContext& context, std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs,
-                         const std::string& call_id, const std::string& remote, std::vector<SiprecStream> streams,
-                         nlohmann::json metadata)
-    : leg_(context, nullptr, remote) {
+// Throws std::invalid_argument for streams one session cannot analyse.
+void check_streams(const std::vector<SiprecStream>& streams, const std::string& call_id) {
   if (streams.empty() || streams.size() > 2) {
     throw std::invalid_argument("SIPREC session " + call_id + ": a recording has one or two audio streams, got " +
                                 std::to_string(streams.size()));
@@ -90,6 +70,35 @@ SiprecMedia::SiprecMedia(IngestContext& context, std::vector<std::unique_ptr<net
                                   std::to_string(s.rtp.sample_rate_hz) + " Hz in one call are not supported");
     }
   }
+}
+
+// A port pair per stream, once the streams are known to be acceptable: a session
+// refused for its streams takes no ports, even for a moment.
+std::vector<std::unique_ptr<net::UdpReceiver::Pair>> reserve_pairs(net::UdpReceiver& receiver,
+                                                                   const std::vector<SiprecStream>& streams,
+                                                                   const std::string& call_id) {
+  check_streams(streams, call_id);
+  std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs;
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    pairs.push_back(receiver.reserve());
+    if (!pairs.back()) throw std::runtime_error("SIPREC session " + call_id + ": no free RTP port pair in the --rtp-ports range");
+  }
+  return pairs;
+}
+}  // namespace
+
+SiprecMedia::SiprecMedia(IngestContext& context, net::UdpReceiver& receiver, const std::string& call_id,
+                         const std::string& remote, std::vector<SiprecStream> streams, nlohmann::json metadata)
+    // The streams copied, not moved: the arguments' order of evaluation is unspecified,
+    // and reserve_pairs reads them.
+    : SiprecMedia(context, reserve_pairs(receiver, streams, call_id), call_id, remote,
+                  std::vector<SiprecStream>(streams), std::move(metadata)) {}
+
+SiprecMedia::SiprecMedia(IngestContext& context, std::vector<std::unique_ptr<net::UdpReceiver::Pair>> pairs,
+                         const std::string& call_id, const std::string& remote, std::vector<SiprecStream> streams,
+                         nlohmann::json metadata)
+    : leg_(context, nullptr, remote) {
+  check_streams(streams, call_id);
   if (pairs.size() != streams.size() || std::any_of(pairs.begin(), pairs.end(), [](const auto& p) { return !p; })) {
     throw std::invalid_argument("SIPREC session " + call_id + ": a port pair per stream is needed");
   }

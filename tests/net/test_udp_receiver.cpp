@@ -23,10 +23,12 @@ namespace {
 using tw::net::UdpReceiver;
 using Clock = std::chrono::steady_clock;
 
-// A range of the ephemeral area unlikely to be taken on a test machine, different per
-// test so that a port still in TIME_WAIT-like use by another test does not matter (UDP
-// has none, but another program might hold one: open() then takes the next pair).
-constexpr std::uint16_t kFirstPort = 47000;
+// Below Linux's ephemeral range (32768-60999, ip_local_port_range in ip(7)): the kernel
+// hands ports of that range to any socket bound to port 0, such as the RTP senders of
+// tests running alongside, and a test that needs every pair of a small range free then
+// fails now and then (it did in CI). Different per test, so tests run in parallel never
+// share a port.
+constexpr std::uint16_t kFirstPort = 30000;
 
 /// Records what reaches it. Allocation-free in the steady state: the record is reserved.
 class RecordingSink final : public tw::net::DatagramSink {

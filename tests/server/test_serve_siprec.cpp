@@ -84,6 +84,8 @@ std::vector<nlohmann::json> batch_events() {
   return tw::test::read_events(job.output.dir + "/example.events.jsonl");
 }
 
+// Each test its own --rtp-ports range, below Linux's ephemeral range (32768-60999), so
+// that no socket of a test running alongside holds one of its ports.
 std::vector<std::string> serve_arguments(const std::string& rtp_ports) {
   // --leg-buffer-s: RTP comes at ten times real time, and a busy CI machine must not make
   // the analysis drop frames behind it (drops are the leg tests' subject, not these).
@@ -146,7 +148,7 @@ TEST_CASE("serve --siprec: SIPp's recording session with the example call as RTP
   REQUIRE(expected.size() >= 5);
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
   const std::string out = tw::test::fresh_dir("serve-siprec-call");
-  tw::test::ServeProcess serve(out, serve_arguments("41000-41099"));
+  tw::test::ServeProcess serve(out, serve_arguments("31000-31099"));
   REQUIRE(serve.siprec_port() != 0);
 
   // The BYE comes 4 s after the RTP.
@@ -192,7 +194,7 @@ TEST_CASE("serve --siprec: a 30 s hold is a declared pause of exactly its length
           "[serve][siprec][e2e]") {
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
   const std::string out = tw::test::fresh_dir("serve-siprec-hold");
-  tw::test::ServeProcess serve(out, serve_arguments("41100-41199"));
+  tw::test::ServeProcess serve(out, serve_arguments("31100-31199"));
   REQUIRE(serve.siprec_port() != 0);
   // siprec_media_hold.xml: 6 s after the ACK, both streams a=inactive (and Bob renamed
   // Robert); 3 s later resumed; BYE 9 s after that. The SRC's clock runs on during the
@@ -251,7 +253,7 @@ TEST_CASE("serve --siprec: a session whose RTP never comes ends with the recorde
           "[serve][siprec][e2e][security]") {
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
   const std::string out = tw::test::fresh_dir("serve-siprec-idle");
-  std::vector<std::string> arguments = serve_arguments("41200-41299");
+  std::vector<std::string> arguments = serve_arguments("31200-31299");
   // JSON logs: the garbage's diagnostics must come as JSON lines too, not as the SIP stack's text.
   arguments.insert(arguments.end(), {"--idle-timeout", "3", "--log-format", "json"});
   tw::test::ServeProcess serve(out, arguments);
@@ -314,7 +316,7 @@ TEST_CASE("serve --siprec: SRTP streams keyed by SDES are decrypted and give the
   const std::vector<nlohmann::json> expected = batch_events();
   const tw::test::PcmuCall call = tw::test::example_call_pcmu();
   const std::string out = tw::test::fresh_dir("serve-siprec-srtp");
-  tw::test::ServeProcess serve(out, serve_arguments("41300-41399"));
+  tw::test::ServeProcess serve(out, serve_arguments("31300-31399"));
   REQUIRE(serve.siprec_port() != 0);
   // siprec_media_srtp.xml offers RTP/SAVP with these keys (the caller's suite _80, the agent's _32).
   SippMediaCall sipp(serve, "siprec_media_srtp.xml", call, 4000);
@@ -371,7 +373,7 @@ TEST_CASE("serve --siprec: a G.722 caller and a PCMU agent in one call are analy
   call.caller = g722;
 
   const std::string out = tw::test::fresh_dir("serve-siprec-mixed");
-  tw::test::ServeProcess serve(out, serve_arguments("41400-41499"));
+  tw::test::ServeProcess serve(out, serve_arguments("31400-31499"));
   SippMediaCall sipp(serve, "siprec_media_mixed.xml", call, 4000);
   const StartedSession& session = sipp.session;
   tw::test::RtpPlay play = sipp.play();

@@ -98,7 +98,7 @@ TEST_CASE("A SIPREC session's two PCMU streams over UDP give the batch events of
 
   const std::string out = tw::test::fresh_dir("siprec-live");
   Server server(out);
-  tw::net::UdpReceiver receiver("127.0.0.1", 47600, 47699);
+  tw::net::UdpReceiver receiver("127.0.0.1", 30600, 30699);
   tw::server::SiprecMediaCounters counters;
   {
     tw::server::SiprecMedia media(*server.ingest, receiver, "call1", "127.0.0.1:5060", two_pcmu_streams(),
@@ -143,7 +143,7 @@ TEST_CASE("A SIPREC session with 2 % loss and reordering counts them and still e
   const tw::test::PcmuCall codes = tw::test::example_call_pcmu();
   const std::string out = tw::test::fresh_dir("siprec-lossy");
   Server server(out);
-  tw::net::UdpReceiver receiver("127.0.0.1", 47700, 47799);
+  tw::net::UdpReceiver receiver("127.0.0.1", 30700, 30799);
   std::mt19937 rng(24);
   std::vector<bool> drop(2 * codes.caller.size() / 160 + 2);
   std::size_t dropped = 0;
@@ -201,15 +201,22 @@ TEST_CASE("A SIPREC session whose streams both carry one party or that the range
           "[server][siprec]") {
   const std::string out = tw::test::fresh_dir("siprec-refused");
   Server server(out);
-  tw::net::UdpReceiver receiver("127.0.0.1", 47800, 47803);  // two pairs: one session
+  // Two pairs: one session. (Ports below Linux's ephemeral range, 32768-60999, so that no
+  // socket of a test running alongside takes one: this test needs all four free.)
+  tw::net::UdpReceiver receiver("127.0.0.1", 30800, 30803);
   auto streams = two_pcmu_streams();
   streams[1].role = SpeakerRole::caller;
   CHECK_THROWS_WITH(tw::server::SiprecMedia(*server.ingest, receiver, "same", "x", streams, {}),
                     Catch::Contains("both streams carry the caller"));
+  CHECK(receiver.stats().pairs_open.load() == 0);
   tw::server::SiprecMedia first(*server.ingest, receiver, "first", "x", two_pcmu_streams(), {});
   CHECK_THROWS_WITH(tw::server::SiprecMedia(*server.ingest, receiver, "second", "x", two_pcmu_streams(), {}),
                     Catch::Contains("no free RTP port pair"));
   CHECK(receiver.stats().pairs_open.load() == 2);
+  // Streams are checked before ports are taken: on a full range, a session refused for
+  // its streams says so, rather than blaming the range.
+  CHECK_THROWS_WITH(tw::server::SiprecMedia(*server.ingest, receiver, "same-again", "x", streams, {}),
+                    Catch::Contains("both streams carry the caller"));
   first.end(tw::telephony::EndReason::stop, "BYE");
   CHECK(receiver.stats().pairs_open.load() == 0);
 }
