@@ -2,6 +2,7 @@
 
 #include "app/config_file.h"
 #include "app/default_model.h"
+#include "app/source_identity.h"
 #include "io/path_text.h"
 
 namespace tw::app {
@@ -62,6 +63,7 @@ AnalysisSetup make_analysis_setup(const AnalysisChoices& choices) {
   }
   job.model = setup.model.get();
   job.run.tonewatch_version = TW_VERSION;
+  job.run.tonewatch_sources = std::string(source_identity());
   job.run.model = name;
   job.run.model_text = std::move(model_text);
   job.run.settings = {{"detection", config_to_json(job.session.detection)},

@@ -14,6 +14,7 @@ std::string RunFingerprint::settings_hash() const { return fnv1a64_hex(settings.
 
 nlohmann::json RunFingerprint::summary_json() const {
   return {{"tonewatch_version", tonewatch_version},
+          {"tonewatch_sources", tonewatch_sources},
           {"model", io::escape_invalid_utf8(model)},
           {"model_fnv1a64", model_hash()},
           {"settings_fnv1a64", settings_hash()}};
@@ -63,6 +64,12 @@ ResumeCheck check_outputs(const report::CallOutputPaths& paths, bool frames, con
   if (field("tonewatch_version") != run.tonewatch_version) {
     const std::string version = field("tonewatch_version");
     check.reason = "it was made by " + (version.empty() ? std::string("an older tonewatch") : "tonewatch " + version);
+    return check;
+  }
+  if (field("tonewatch_sources") != run.tonewatch_sources) {
+    const std::string sources = field("tonewatch_sources");
+    check.reason = "it was made by another build of tonewatch " + run.tonewatch_version + " (sources " +
+                   (sources.empty() ? std::string("not recorded") : sources) + ", these " + run.tonewatch_sources + ")";
     return check;
   }
   if (field("model_fnv1a64") != run.model_hash()) {

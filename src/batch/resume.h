@@ -14,6 +14,9 @@ namespace tw::batch {
 /// What, besides the input, decides a call's outputs; the same for every call of a run.
 struct RunFingerprint {
   std::string tonewatch_version;
+  /// Which sources that version was built from (app::source_identity()): builds from
+  /// source between releases share a version, not their code.
+  std::string tonewatch_sources;
   std::string model;       ///< where the model came from (a path, or the built-in model's name)
   std::string model_text;  ///< the model file's text, hashed
   /// Everything else that changes what the outputs say: detection thresholds,
@@ -24,7 +27,8 @@ struct RunFingerprint {
   /// fnv1a64 of the model text, and of settings.dump().
   std::string model_hash() const;
   std::string settings_hash() const;
-  /// The summary's "analysis" object: tonewatch_version, model, model_fnv1a64, settings_fnv1a64.
+  /// The summary's "analysis" object: tonewatch_version, tonewatch_sources, model,
+  /// model_fnv1a64, settings_fnv1a64.
   nlohmann::json summary_json() const;
 };
 
@@ -38,8 +42,8 @@ struct ResumeCheck {
 
 /// Reads the summary at paths.summary and checks it against the input and the
 /// run; all the other output files (the frame table when `frames`) must exist
-/// too. A summary that is not valid JSON, from an older tonewatch, another
-/// model or other settings, or for a changed input is not done. Never throws.
+/// too. A summary that is not valid JSON, from another tonewatch version or build,
+/// another model or other settings, or for a changed input is not done. Never throws.
 ResumeCheck check_outputs(const report::CallOutputPaths& paths, bool frames, const InputIdentity& input,
                           const RunFingerprint& run);
 

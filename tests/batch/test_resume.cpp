@@ -35,6 +35,7 @@ struct Fixture {
     tw::test::write_bytes(input, std::string(1000, 'x'));
     paths = tw::report::output_paths(dir + "/out", "call", tw::report::TableFormat::csv);
     run.tonewatch_version = "1.2.3";
+    run.tonewatch_sources = "0123456789abcdef";
     run.model = "models/m.json";
     run.model_text = R"({"weights": [1, 2]})";
     run.settings = {{"detection", {{"turn_taking", {{"dead_air_s", 5.0}}}}}, {"channels", "caller,agent"}};
@@ -81,6 +82,9 @@ TEST_CASE("every difference makes a call not done with its reason", "[batch][res
        "not valid JSON"},
       {"an empty summary", [](Fixture& f) { std::ofstream(f.paths.summary, std::ios::trunc).flush(); }, "not valid JSON"},
       {"another version", [](Fixture& f) { f.run.tonewatch_version = "1.2.4"; }, "tonewatch 1.2.3"},
+      // The same version built from other sources (a build between two releases).
+      {"another build", [](Fixture& f) { f.run.tonewatch_sources = "00112233aabbccdd"; },
+       "another build of tonewatch 1.2.3 (sources 0123456789abcdef, these 00112233aabbccdd)"},
       {"another model", [](Fixture& f) { f.run.model_text = R"({"weights": [1, 3]})"; }, "another model"},
       {"other settings",
        [](Fixture& f) { f.run.settings["detection"]["turn_taking"]["dead_air_s"] = 6.0; }, "other settings"},

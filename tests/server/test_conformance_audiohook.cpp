@@ -117,7 +117,7 @@ TEST_CASE("audiohook pause of 10 s and a discarded stretch: stream time exact / 
   REQUIRE(analyzed.exit_code == 0);
   const json batch = read_json(batch_out + "/example_call.summary.json");
   REQUIRE(summary.contains("analysis"));
-  for (const char* key : {"tonewatch_version", "model", "model_fnv1a64"}) CHECK(summary["analysis"][key] == batch["analysis"][key]);
+  for (const char* key : {"tonewatch_version", "tonewatch_sources", "model", "model_fnv1a64"}) CHECK(summary["analysis"][key] == batch["analysis"][key]);
   CHECK(summary["analysis"]["settings_fnv1a64"].is_string());
   const std::string metrics = tw::test::http_request(server.http_port(), "GET", "/metrics").body;
   CHECK(tw::test::metric_value(metrics, "tonewatch_dropped_frames_total{cause=\"ring_overflow\"}") <= 0);
