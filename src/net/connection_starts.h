@@ -32,6 +32,9 @@ struct HttpSessionContext {
   NetStats& stats;
   std::vector<std::unique_ptr<ConnectionLimits>>& route_limits;  ///< one per WebSocket route, in config order
   SessionRegistry& sessions;
+  /// Where listeners (WebSocket routes with idle_by_ping: feeds) go once upgraded, or
+  /// null: a loop apart from the media connections (see HttpServer).
+  boost::asio::io_context* listener_loop = nullptr;
 };
 
 /// A plain HTTP connection, on its own loop: reads requests, upgrades to WebSocket routes.

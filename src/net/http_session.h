@@ -15,6 +15,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+
+#include <unistd.h>
 
 #include "net/connection_starts.h"
 #include "net/http_server.h"
@@ -103,6 +106,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                                                  std::to_string(route.max_connections) + ")\n"),
                          req.version(), false);
         }
+        if (route.idle_by_ping && move_to_listener_loop(route, req, request, route_slot)) return;
         auto session = std::make_shared<WebSocketSession<Stream>>(std::move(stream_), route, context_.stats,
                                                                           context_.sessions);
         session->hold(std::move(slot_));
@@ -126,6 +130,43 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       return;
     }
     respond(response, req.version(), req.keep_alive());
+  }
+
+  // A listener (a feed) goes on the listeners' loop (HttpSessionContext::listener_loop),
+  // apart from the media connections, with the upgrade request read here: its socket
+  // leaves this loop and the WebSocket session starts there. Plain connections only
+  // (a TLS stream's state is not moved) and only with nothing read past the request
+  // (a client may send frames only after the 101). False: it stays on this loop.
+  bool move_to_listener_loop(const WebSocketRoute& route, http::request<http::string_body>& req, Request& request,
+                             std::shared_ptr<void>& route_slot) {
+    if constexpr (!std::is_same_v<Stream, ConnectionStream>) {
+      return false;
+    } else {
+      if (context_.listener_loop == nullptr || buffer_.size() != 0) return false;
+      boost::system::error_code ec;
+      auto& socket = beast::get_lowest_layer(stream_).socket();
+      const auto protocol = socket.local_endpoint(ec).protocol();
+      if (ec) return false;
+      const auto handle = socket.release(ec);  // cancels nothing: no operation is pending on it now
+      if (ec) return false;
+      ConnectionSocket moved(context_.listener_loop->get_executor());
+      moved.assign(protocol, handle, ec);
+      if (ec) {
+        ::close(handle);  // neither loop owns it: the connection ends
+        return true;
+      }
+      asio::post(context_.listener_loop->get_executor(),
+                 [&context = context_, &route, stream = std::make_shared<ConnectionStream>(std::move(moved)),
+                  slot = std::move(slot_), route_slot = std::move(route_slot), req = std::move(req),
+                  request = std::move(request)]() mutable {
+                   auto session = std::make_shared<WebSocketSession<ConnectionStream>>(std::move(*stream), route,
+                                                                                       context.stats, context.sessions);
+                   session->hold(std::move(slot));
+                   session->hold(std::move(route_slot));
+                   session->start(std::move(req), std::move(request));
+                 });
+      return true;
+    }
   }
 
   void respond(const Response& response, unsigned version, bool keep_alive) {

@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -207,4 +209,111 @@ TEST_CASE("HttpServer: transfer codings other than a final chunked are refused",
   CHECK(refused_transfer_coding("") == 400);
   CHECK(refused_transfer_coding("chunked, chunked") == 400);  // chunked applied twice (RFC 9112 §7)
   CHECK(refused_transfer_coding("gzip, chunked") == 501);     // framed, but not a coding serve implements (§6.1)
+}
+
+namespace {
+
+std::string thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+/// Holds its event loop for `hold` on the first text message: a media loop busy with
+/// hundreds of calls' packets, in the extreme.
+class BlockingHandler final : public tw::net::ConnectionHandler {
+ public:
+  BlockingHandler(std::atomic<int>& state, std::chrono::milliseconds hold) : state_(state), hold_(hold) {}
+  tw::net::Verdict on_text(std::string_view) override {
+    state_.store(1);
+    std::this_thread::sleep_for(hold_);
+    state_.store(2);
+    return tw::net::Verdict::keep();
+  }
+
+ private:
+  std::atomic<int>& state_;
+  std::chrono::milliseconds hold_;
+};
+
+class SilentHandler final : public tw::net::ConnectionHandler {
+ public:
+  tw::net::Verdict on_text(std::string_view) override { return tw::net::Verdict::keep(); }
+};
+
+}  // namespace
+
+// A feed's messages go out one per completion, each after every ready handler of its
+// loop; on the loop that carried a thousand calls' media, alerts queued for seconds.
+// Listeners (idle_by_ping routes) are moved to a loop of their own at the upgrade.
+TEST_CASE("HttpServer: a listener route is written on a loop of its own while the media loop is held", "[net]") {
+  std::atomic<int> media_state{0};  // 0 before, 1 while its handler holds the loop, 2 after
+  std::mutex mutex;
+  std::shared_ptr<tw::net::Outbox> feed_outbox;
+  std::string feed_thread, media_thread;
+
+  tw::net::ServerConfig config;
+  config.listen = "127.0.0.1:0";
+  config.io_threads = 1;
+  tw::net::WebSocketRoute media;
+  media.path = "/media";
+  media.open = [&](const tw::net::Request&, std::shared_ptr<tw::net::Outbox>, tw::net::Response&) {
+    std::lock_guard<std::mutex> lock(mutex);
+    media_thread = thread_name();
+    return std::make_unique<BlockingHandler>(media_state, std::chrono::milliseconds(1500));
+  };
+  config.websockets.push_back(std::move(media));
+  tw::net::WebSocketRoute feed;
+  feed.path = "/feed";
+  feed.idle_by_ping = true;
+  feed.outbox_messages = 1000;
+  feed.open = [&](const tw::net::Request&, std::shared_ptr<tw::net::Outbox> outbox, tw::net::Response&) {
+    std::lock_guard<std::mutex> lock(mutex);
+    feed_thread = thread_name();
+    feed_outbox = std::move(outbox);
+    return std::make_unique<SilentHandler>();
+  };
+  config.websockets.push_back(std::move(feed));
+  tw::net::HttpServer server(std::move(config));
+  server.start();
+
+  tw::test::WsClient reader(server.http_port(), "/feed");
+  REQUIRE(reader.connected());
+  tw::test::WsClient caller(server.http_port(), "/media");
+  REQUIRE(caller.connected());
+  std::shared_ptr<tw::net::Outbox> outbox;
+  for (int i = 0; i < 1000 && !outbox; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      outbox = feed_outbox;
+    }
+    if (!outbox) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(outbox);
+  REQUIRE(caller.send_text("hold the loop"));
+  for (int i = 0; i < 1000 && media_state.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  REQUIRE(media_state.load() == 1);
+
+  // 200 messages from another thread (as the events thread sends them): all arrive, in
+  // order, while the media loop is still held.
+  for (int i = 0; i < 200; ++i) REQUIRE(outbox->send("event " + std::to_string(i)));
+  for (int i = 0; i < 200; ++i) {
+    const auto message = reader.read(2.0);
+    REQUIRE(message.has_value());
+    REQUIRE(*message == "event " + std::to_string(i));
+  }
+  CHECK(media_state.load() == 1);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(feed_thread == "tw-listeners");
+    CHECK(media_thread == "tw-io");
+  }
+  // The outboxes are the sessions': none may outlive the server's event loops.
+  outbox.reset();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    feed_outbox.reset();
+  }
+  reader.close();
+  caller.close();
 }
