@@ -268,7 +268,7 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
                   "delay alerts by up to as much (0: every packet as it comes)")
       ->check(CLI::Range(0.0, 200.0))
       ->capture_default_str();
-  cmd->add_option("--io-threads", io_threads, "Network threads")->capture_default_str();
+  cmd->add_option("--io-threads", io_threads, "Network threads for the calls' connections, taken in turn (the /events and dashboard feeds, unless over TLS, get one more of their own)")->capture_default_str();
   cmd->add_option("--tls-cert", tls_cert, "TLS certificate chain (PEM): the listener speaks https/wss only");
   cmd->add_option("--tls-key", tls_key, "TLS private key (PEM)");
   cmd->add_option("--audiohook-key", audiohook_keys,
