@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "agitation_dataset.h"
 #include "detect/agitation_model.h"
@@ -450,6 +451,32 @@ TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90 / original 
     CHECK(shipped.weight(static_cast<Prosody>(f)) == Approx(all.weights[f]).margin(0.05));
   }
   CHECK(shipped.bias() == Approx(all.bias).margin(0.1));
+  // And so are its priors: the calm voices a speaker is judged against before their
+  // own baseline, and the units of every deviation. A feature whose code changed
+  // (the loudness read in voiced hops only, 2026-12-06) moves its prior while the
+  // weights may stay put, so the weights alone cannot tell a stale model.
+  const tw::detect::BaselinePrior& s = shipped.prior();
+  const tw::detect::BaselinePrior& r = all.prior;
+  REQUIRE(s.has_registers == r.has_registers);
+  CHECK(s.register_boundary_st == Approx(r.register_boundary_st).margin(0.05));
+  for (std::size_t f = 0; f < kProsodyCount; ++f) {
+    INFO("feature " << tw::detect::kProsodyNames[f] << " (if the feature code changed, retrain: see models/README.md)");
+    // Medians within 2 % of the feature's scale; scales and spreads within 1 %.
+    const auto same_median = [&](float a, float b) { return std::fabs(a - b) <= 0.02f * r.scale[f] + 1e-4f; };
+    const auto same_width = [](float a, float b) { return std::fabs(a - b) <= 0.01f * std::fabs(b) + 1e-4f; };
+    INFO("prior median " << s.median[f] << " / " << r.median[f] << ", scale " << s.scale[f] << " / " << r.scale[f]
+                         << ", spread " << s.spread[f] << " / " << r.spread[f] << " (shipped / retrained)");
+    CHECK(same_median(s.median[f], r.median[f]));
+    CHECK(same_width(s.scale[f], r.scale[f]));
+    CHECK(same_width(s.spread[f], r.spread[f]));
+    for (const auto& [shipped_register, retrained_register, name] :
+         {std::tuple{&s.low, &r.low, "low"}, std::tuple{&s.high, &r.high, "high"}}) {
+      INFO(name << " register: median " << shipped_register->median[f] << " / " << retrained_register->median[f]
+                << ", spread " << shipped_register->spread[f] << " / " << retrained_register->spread[f]);
+      CHECK(same_median(shipped_register->median[f], retrained_register->median[f]));
+      CHECK(same_width(shipped_register->spread[f], retrained_register->spread[f]));
+    }
+  }
 }
 
 TEST_CASE("speaker baseline: a raised voice is never learned but a high calm one is", "[detect][baseline]") {
