@@ -708,7 +708,7 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     searched[n] = features::pitch_search_wanted(config.vad, m, vad.active(), pitch.last_hop_voiced()) ? 1 : 0;
     const features::PitchOutput p = searched[n] != 0 ? pitch.process(frame) : pitch.skip();
     const bool active = vad.decide(p.voicing);
-    const features::SyllableEvent y = syllables.process(frame, m.noise_floor_db, p.voicing);
+    const features::SyllableEvent y = syllables.process(frame, p.voicing);
     const bool same = l.level_dbfs == h.level_dbfs && l.loudness_db == h.loudness_db &&
                       e.alpha_ratio_db == h.alpha_ratio_db && e.centroid_hz == h.centroid_hz &&
                       m.band_db == h.voice_band_db && m.noise_floor_db == h.noise_floor_db &&
@@ -794,7 +794,7 @@ StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Setti
     return [&, syllables = std::make_shared<features::SyllableDetector>(config.syllable, geometry)] {
       double acc = 0.0;
       for (std::size_t n = 0; n < hops; ++n) {
-        const features::SyllableEvent e = syllables->process(s.frame(n), s.hops[n].noise_floor_db, s.hops[n].voicing);
+        const features::SyllableEvent e = syllables->process(s.frame(n), s.hops[n].voicing);
         acc += e.detected ? 1.0 + e.lag_hops : 0.0;
       }
       return acc;

@@ -73,12 +73,6 @@ class SyllableDetector {
   /// the same frame. Real-time safe: no allocation, no locks, O(1) per hop
   /// beyond one pass over the band bins.
   SyllableEvent process(const dsp::AnalysisFrame& frame, float voicing) noexcept;
-  /// Transitional form of process() for callers written against the first
-  /// draft: noise_floor_db is ignored (the detector keeps its own band floor).
-  /// Real-time safe.
-  SyllableEvent process(const dsp::AnalysisFrame& frame, float /*noise_floor_db*/, float voicing) noexcept {
-    return process(frame, voicing);
-  }
   /// Behaves exactly like a fresh instance afterwards.
   void reset() noexcept;
   const SyllableConfig& config() const noexcept { return config_; }
