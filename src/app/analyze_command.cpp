@@ -1,6 +1,7 @@
 #include "app/analyze_command.h"
 
 #include "app/stop_signals.h"
+#include "batch/input_folders.h"
 #include "batch/output_folder.h"
 #include "io/path_text.h"
 
@@ -57,7 +58,9 @@ std::string count_of(std::size_t n, const char* what) { return std::to_string(n)
 
 CLI::App* AnalyzeCommand::add_to(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("analyze", "Analyse recorded calls (WAV, FLAC or raw) into per-call reports");
-  cmd->add_option("files", inputs, "Recorded calls: WAV (PCM, float, u-law, A-law), FLAC, or raw with --raw")
+  cmd->add_option("files", inputs,
+                  "Recorded calls: WAV (PCM, float, u-law, A-law), FLAC, or raw with --raw; a folder stands for the "
+                  ".wav, .flac and .au files below it (with --raw, every file)")
       ->required();
   cmd->add_option("--out,-o", options.job.output.dir,
                   "Output folder (one run at a time; a rerun skips calls done with the same input and settings)")
@@ -116,7 +119,9 @@ int AnalyzeCommand::run(std::ostream& out, std::ostream& err, const std::vector<
   options.stop = &signals.flag();
   batch::BatchOutcome outcome;
   try {
-    outcome = batch::run_batch(inputs, options);
+    // An archive too large for the command line (the kernel's limit on arguments)
+    // is given as its folder.
+    outcome = batch::run_batch(batch::expand_input_folders(inputs, !choices.raw_encoding.empty()), options);
   } catch (const batch::OutputFolderError& e) {
     err << "tonewatch: --out " << e.what()
         << (e.holder() != 0 ? "; wait for that run to end, or choose another --out" : "") << "\n";

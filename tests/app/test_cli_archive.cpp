@@ -232,3 +232,49 @@ TEST_CASE("a 240-character file name is analysed under a shortened id", "[cli][i
   CHECK(run_command(tonewatch_binary(), {"analyze", "-o", out, input, "--frames", "--format", "jsonl"})
             .out.find("1 call(s) skipped") != std::string::npos);
 }
+
+TEST_CASE("a folder given as input stands for the recorded calls below it", "[cli][identity]") {
+  // An archive too large for one command line is given as its folder: every call
+  // file below it, at any depth, and nothing else (hidden files, other files, a
+  // link back up the tree that would loop a walk that followed it).
+  const std::string dir = fresh_dir("archive-folder");
+  const std::map<std::string, double> calls = {
+      {"archive/2026/11/29/call.wav", 3.0}, {"archive/2026/11/30/call.WAV", 4.0}, {"archive/top.wav", 5.0}};
+  std::uint32_t seed = 40;
+  for (const auto& [name, seconds] : calls) {
+    fs::create_directories(fs::path(dir + "/" + name).parent_path());
+    tw::test::write_synthetic_call(dir + "/" + name, seconds, seed++);
+  }
+  fs::create_directories(dir + "/archive/.trash");
+  tw::test::write_synthetic_call(dir + "/archive/.trash/old.wav", 2.0, seed++);
+  tw::test::write_synthetic_call(dir + "/archive/.hidden.wav", 2.0, seed++);
+  std::ofstream(dir + "/archive/2026/notes.txt") << "not a call\n";
+  fs::create_directory_symlink("..", dir + "/archive/2026/11/up");
+
+  const auto result =
+      run_command(tonewatch_binary(), {"analyze", "--jobs", "2", "--root", dir + "/archive", "-o", dir + "/out", dir + "/archive"});
+  INFO(result.out << result.err);
+  REQUIRE(result.exit_code == 0);
+  const std::map<std::string, std::string> expected_ids = {{"archive/2026/11/29/call.wav", "2026~11~29~call"},
+                                                           {"archive/2026/11/30/call.WAV", "2026~11~30~call"},
+                                                           {"archive/top.wav", "top"}};
+  for (const auto& [name, id] : expected_ids) {
+    INFO(name << " as " << id);
+    const nlohmann::json summary = read_json(dir + "/out/" + id + ".summary.json");
+    CHECK(summary["input"]["path"] == fs::path(dir + "/" + name).lexically_normal().string());
+    CHECK(summary["duration_s"].get<double>() == Approx(calls.at(name)).margin(0.02));
+  }
+  std::size_t summaries = 0;
+  for (const auto& entry : fs::directory_iterator(dir + "/out")) {
+    if (entry.path().string().ends_with(".summary.json")) ++summaries;
+  }
+  CHECK(summaries == 3);
+
+  // A folder with no call in it is an error that names it, and nothing is analysed.
+  fs::create_directories(dir + "/empty/sub");
+  std::ofstream(dir + "/empty/sub/readme.txt") << "no audio here\n";
+  const auto empty = run_command(tonewatch_binary(), {"analyze", "-o", dir + "/out2", dir + "/empty"});
+  CHECK(empty.exit_code == 2);
+  CHECK(empty.err.find(dir + "/empty: no recorded calls in this folder or below it") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/out2/tonewatch-manifest.jsonl"));
+}

@@ -143,11 +143,16 @@ TEST_CASE("an unreadable input fails as permission denied not as missing", "[cli
   CHECK(fs::exists(dir + "/out/fine.summary.json"));
 }
 
-TEST_CASE("a folder given as an input fails that call naming it", "[cli][usage]") {
+TEST_CASE("a folder given as an input with no recorded call below it is refused naming it", "[cli][usage]") {
+  // A folder stands for the call files below it (test_cli_archive.cpp); one with
+  // none is a mistyped or empty archive, said at once before anything is analysed.
   const std::string dir = fresh_dir("usage-folder-input");
-  fs::create_directories(dir + "/calls");
+  fs::create_directories(dir + "/calls/day");
+  std::ofstream(dir + "/calls/day/index.csv") << "call,agent\n";
   tw::test::write_synthetic_call(dir + "/one.wav", 2.0);
   const auto result = run_command(tonewatch_binary(), {"analyze", "-o", dir + "/out", dir + "/calls", dir + "/one.wav"});
-  CHECK(result.exit_code == 1);
-  CHECK(result.err.find(dir + "/calls: not audio: is a directory") != std::string::npos);
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find(dir + "/calls: no recorded calls in this folder or below it (.wav, .flac or .au files; "
+                              "headerless audio needs --raw)") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/out/one.summary.json"));
 }
