@@ -72,6 +72,10 @@ std::vector<nlohmann::json> collect(natsSubscription* subscription, std::size_t 
     messages.push_back(std::move(json));
     natsMsg_Destroy(message);
   }
+  // Unsubscribed before it is freed: the connection's reader thread may still be
+  // delivering to it (an ordered consumer's heartbeat), and freed while subscribed
+  // it was once read after the free (AddressSanitizer, natsConn_processMsg).
+  natsSubscription_Unsubscribe(subscription);
   natsSubscription_Destroy(subscription);
   return messages;
 }
