@@ -1,11 +1,12 @@
 #include "alerts/webhook_client.h"
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <stdexcept>
 
 #include <curl/curl.h>
+
+#include "text/ascii.h"
 
 namespace tw::alerts {
 namespace {
@@ -35,23 +36,15 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   return bytes;
 }
 
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
-  }
-  return true;
-}
-
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* exchange = static_cast<Exchange*>(user);
   const std::size_t bytes = size * count;
   const std::string_view line(data, bytes);
-  if (starts_with_nocase(line, "HTTP/")) {
+  if (text::ascii_istarts_with(line, "HTTP/")) {
     // A new response (after a 1xx, say): what came before belongs to another one.
     exchange->retry_after.reset();
     exchange->body_start.clear();
-  } else if (starts_with_nocase(line, "retry-after:")) {
+  } else if (text::ascii_istarts_with(line, "retry-after:")) {
     exchange->retry_after = parse_retry_after(line.substr(12), exchange->now_unix_s);
   }
   return bytes;

@@ -8,6 +8,7 @@
 
 #include "batch/fingerprint.h"
 #include "io/path_text.h"
+#include "text/ascii.h"
 
 namespace tw::batch {
 namespace {
@@ -39,13 +40,6 @@ bool invisible(char32_t c) {
 bool ascii_kept(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
          c == '.';
-}
-
-std::string ascii_lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
 }
 
 // At most `limit` bytes of `text`, never cutting a UTF-8 sequence.
@@ -149,7 +143,7 @@ std::vector<std::string> make_call_ids(const std::vector<std::string>& inputs, c
     changed = false;
     std::map<std::string, std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < n; ++i) {
-      if (!hashed[i]) groups[ascii_lower(id_of(i))].push_back(i);
+      if (!hashed[i]) groups[text::ascii_lowered(id_of(i))].push_back(i);
     }
     for (const auto& group : groups) {
       const std::vector<std::size_t>& members = group.second;  // (clang 14 cannot capture a structured binding)
@@ -181,17 +175,17 @@ std::vector<std::string> make_call_ids(const std::vector<std::string>& inputs, c
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return relative[a] < relative[b]; });
   std::map<std::string, int> taken;
-  for (const std::string& id : ids) ++taken[ascii_lower(id)];
+  for (const std::string& id : ids) ++taken[text::ascii_lowered(id)];
   std::map<std::string, int> seen;
   for (const std::size_t i : order) {
-    const std::string key = ascii_lower(ids[i]);
+    const std::string key = text::ascii_lowered(ids[i]);
     if (taken[key] < 2 || ++seen[key] == 1) continue;
     for (int k = seen[key];; ++k) {
       const std::string suffix = "-" + std::to_string(k);
       const std::string candidate = cut(ids[i], kMaxCallIdBytes - suffix.size()) + suffix;
-      if (taken.count(ascii_lower(candidate)) == 0) {
+      if (taken.count(text::ascii_lowered(candidate)) == 0) {
         ids[i] = candidate;
-        ++taken[ascii_lower(candidate)];
+        ++taken[text::ascii_lowered(candidate)];
         break;
       }
     }

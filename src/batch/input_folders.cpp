@@ -1,10 +1,10 @@
 #include "batch/input_folders.h"
 
 #include "io/path_text.h"
+#include "text/ascii.h"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
@@ -18,11 +18,6 @@ namespace {
 
 // The containers io::AudioFileSource reads (through libsndfile) whose names say so.
 constexpr std::array<std::string_view, 5> kAudioExtensions = {".wav", ".wave", ".flac", ".au", ".snd"};
-
-std::string lower_ascii(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool hidden(const fs::path& p) {
   const std::string name = p.filename().string();
@@ -66,7 +61,7 @@ std::vector<std::string> call_files_below(const std::string& path, bool raw) {
 bool is_call_file_name(const std::string& file_name, bool raw) {
   if (file_name.empty() || file_name[0] == '.') return false;
   if (raw) return true;
-  const std::string extension = lower_ascii(fs::path(file_name).extension().string());
+  const std::string extension = text::ascii_lowered(fs::path(file_name).extension().string());
   return std::find(kAudioExtensions.begin(), kAudioExtensions.end(), extension) != kAudioExtensions.end();
 }
 

@@ -15,6 +15,8 @@
 #include <jack/jack.h>
 #endif
 
+#include "text/ascii.h"
+
 namespace tw::io {
 namespace {
 
@@ -36,12 +38,6 @@ void quiet_host_libraries() {
   jack_set_error_function(quiet_jack);
   jack_set_info_function(quiet_jack);
 #endif
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::string host_error_text(PaError error) {
@@ -142,11 +138,11 @@ InputDevice PortAudioSystem::find_input(const std::string& spec) const {
                       info != nullptr ? "device " + spec + " ('" + info->name + "') has no input channels; input devices:" + list_of(devices)
                                       : "no device " + spec + "; input devices:" + list_of(devices));
   }
-  const std::string wanted = lower(spec);
+  const std::string wanted = text::ascii_lowered(spec);
   std::vector<InputDevice> matches;
   for (const InputDevice& d : devices) {
-    if (lower(d.name) == wanted) return d;
-    if (!wanted.empty() && lower(d.name).find(wanted) != std::string::npos) matches.push_back(d);
+    if (text::ascii_lowered(d.name) == wanted) return d;
+    if (!wanted.empty() && text::ascii_lowered(d.name).find(wanted) != std::string::npos) matches.push_back(d);
   }
   if (matches.size() == 1) return matches.front();
   if (matches.empty()) {

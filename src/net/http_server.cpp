@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "net/connection_limits.h"
+#include "text/ascii.h"
 #include "net/connection_starts.h"
 #include "net/connection_stream.h"
 #include "net/session_registry.h"
@@ -48,14 +49,10 @@ int refused_transfer_coding(std::string_view value) {
   std::vector<std::string> codings;
   while (true) {
     const std::size_t comma = value.find(',');
-    std::string_view item = value.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    const std::string_view item = text::trim_spaces_and_tabs(value.substr(0, comma));
     if (!item.empty()) {  // empty list elements are allowed and ignored (RFC 9110 §5.6.1.2)
-      std::string coding(item.substr(0, item.find(';')));  // transfer parameters (none defined for chunked)
-      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.pop_back();
-      std::transform(coding.begin(), coding.end(), coding.begin(), [](unsigned char c) { return std::tolower(c); });
-      codings.push_back(std::move(coding));
+      // without its transfer parameters (none are defined for chunked)
+      codings.push_back(text::ascii_lowered(text::trim_spaces_and_tabs(item.substr(0, item.find(';')))));
     }
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);

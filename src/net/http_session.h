@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "net/connection_starts.h"
+#include "text/ascii.h"
 #include "net/http_server.h"
 #include "net/websocket_session.h"
 
@@ -35,8 +35,8 @@ inline Request to_request(const http::request<http::string_body>& req, const std
   r.path = r.target.substr(0, q);
   r.query = q == std::string::npos ? std::string() : r.target.substr(q + 1);
   for (const auto& field : req) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    const auto field_name = field.name_string();  // Boost 1.74: boost::string_view
+    std::string name = text::ascii_lowered(std::string_view(field_name.data(), field_name.size()));
     auto [it, inserted] = r.headers.emplace(name, std::string(field.value()));
     if (!inserted) it->second += ", " + std::string(field.value());
   }

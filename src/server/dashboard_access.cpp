@@ -16,14 +16,10 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "text/ascii.h"
+
 namespace tw::server {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 /// "host:port" or "[v6]:port" -> the host name, lower-case, without brackets.
 std::string host_name(std::string_view authority) {
@@ -34,7 +30,7 @@ std::string host_name(std::string_view authority) {
   } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  return lower(host);
+  return text::ascii_lowered(host);
 }
 
 
@@ -83,7 +79,7 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view text) {
 }  // namespace
 
 bool is_loopback_name(std::string_view host_name) {
-  const std::string host = lower(host_name);
+  const std::string host = text::ascii_lowered(host_name);
   // RFC 6761 §6.3: "localhost" and names under it are the loopback host, and
   // browsers resolve them so themselves, never through DNS.
   if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) return true;
@@ -118,7 +114,7 @@ std::string cookie_value(std::string_view header, std::string_view name) {
 bool DashboardAccess::served_host(const std::string& host) const {
   if (is_loopback_name(host)) return true;
   for (const std::string& name : config_.host_names) {
-    if (lower(name) == host) return true;
+    if (text::ascii_lowered(name) == host) return true;
   }
   return false;
 }
@@ -253,7 +249,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
     if (!origin.empty()) {
       const std::size_t scheme_end = origin.find("://");
       const std::string authority = scheme_end == std::string::npos ? std::string() : origin.substr(scheme_end + 3);
-      if (authority.empty() || lower(authority) != lower(host)) {
+      if (authority.empty() || text::ascii_lowered(authority) != text::ascii_lowered(host)) {
         d.status = 403;
         d.reason = "refused: the request comes from another site (Origin " + origin + ")";
         return d;
@@ -270,7 +266,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
     return d;
   }
   const std::string authorization = request.header("authorization");
-  if (authorization.size() > 7 && lower(authorization.substr(0, 7)) == "bearer ") {
+  if (authorization.size() > 7 && text::ascii_lowered(authorization.substr(0, 7)) == "bearer ") {
     if (token_matches(authorization.substr(7))) {
       d.allowed = true;
       return d;

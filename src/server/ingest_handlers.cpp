@@ -1,12 +1,12 @@
 #include "server/ingest_handlers.h"
 
-#include <cctype>
 #include <chrono>
 #include <ostream>
 #include <vector>
 
 #include "server/ingest_leg.h"
 #include "server/log_text.h"
+#include "text/ascii.h"
 
 namespace tw::server {
 namespace {
@@ -200,13 +200,8 @@ telephony::HttpHeaders headers_of(const net::Request& request) {
 bool origin_allowed(IngestContext& context, const net::Request& request, net::Response& refusal) {
   const auto origin = request.headers.find("origin");
   if (origin == request.headers.end()) return true;  // not a browser: platforms send none
-  auto lower = [](std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-  };
-  const std::string sent = lower(origin->second);
   for (const std::string& allowed : context.allowed_origins) {
-    if (lower(allowed) == sent) return true;
+    if (text::ascii_iequals(allowed, origin->second)) return true;
   }
   // RFC 6455 §4.2.2 (and §10.2): a server that does not accept the origin answers
   // the handshake with an HTTP error, 403 Forbidden.

@@ -74,10 +74,10 @@ bool parse_part(std::string_view raw, const MultipartLimits& limits, BodyPart& p
         error = "continuation line before the first part header";
         return false;
       }
-      part.headers.back().value += " " + std::string(trim(line));
+      part.headers.back().value += " " + std::string(trim_spaces_and_tabs(line));
     } else {
       const std::size_t colon = line.find(':');
-      const std::string_view name = colon == std::string_view::npos ? std::string_view{} : trim(line.substr(0, colon));
+      const std::string_view name = colon == std::string_view::npos ? std::string_view{} : trim_spaces_and_tabs(line.substr(0, colon));
       if (!is_token(name)) {
         error = "a part header is not name: value";
         return false;
@@ -86,7 +86,7 @@ bool parse_part(std::string_view raw, const MultipartLimits& limits, BodyPart& p
         error = "more than " + std::to_string(limits.max_part_headers) + " headers in a part";
         return false;
       }
-      part.headers.push_back(Header{std::string(name), std::string(trim(line.substr(colon + 1)))});
+      part.headers.push_back(Header{std::string(name), std::string(trim_spaces_and_tabs(line.substr(colon + 1)))});
     }
     at = next;
   }
@@ -104,9 +104,9 @@ bool parse_part(std::string_view raw, const MultipartLimits& limits, BodyPart& p
   }
   // RFC 2183 §2 (and RFC 3261 §20.11): disposition-type *( ";" parameter ).
   if (const std::string* value = part.header("Content-Disposition"))
-    part.disposition = to_lower(trim(std::string_view(*value).substr(0, value->find(';'))));
+    part.disposition = ascii_lowered(trim_spaces_and_tabs(std::string_view(*value).substr(0, value->find(';'))));
   if (const std::string* value = part.header("Content-ID")) {
-    std::string_view id = trim(*value);
+    std::string_view id = trim_spaces_and_tabs(*value);
     if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
     part.content_id = std::string(id);
   }
@@ -117,7 +117,7 @@ bool parse_part(std::string_view raw, const MultipartLimits& limits, BodyPart& p
 
 const std::string* BodyPart::header(std::string_view name) const noexcept {
   for (const Header& h : headers)
-    if (iequals(h.name, name)) return &h.value;
+    if (ascii_iequals(h.name, name)) return &h.value;
   return nullptr;
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 // 1*DIGIT (RFC 3261 §25.1 delta-seconds), saturating at 2^32-1.
 std::optional<std::uint32_t> parse_delta_seconds(std::string_view text) {
-  text = trim(text);
+  text = trim_spaces_and_tabs(text);
   if (text.empty()) return std::nullopt;
   std::uint64_t value = 0;
   for (const char c : text) {
@@ -37,9 +37,9 @@ std::optional<SessionExpires> parse_session_expires(std::string_view value) {
   if (const Parameter* refresher = find_parameter(parameters, "refresher")) {
     // refresher-param = "refresher" EQUAL ("uas" / "uac") (§4); token values compare
     // case-insensitively like other SIP tokens.
-    if (iequals(refresher->value, "uac")) {
+    if (ascii_iequals(refresher->value, "uac")) {
       parsed.refresher = Refresher::uac;
-    } else if (iequals(refresher->value, "uas")) {
+    } else if (ascii_iequals(refresher->value, "uas")) {
       parsed.refresher = Refresher::uas;
     } else {
       return std::nullopt;

@@ -4,28 +4,6 @@
 
 namespace tw::sip {
 
-namespace {
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::vector<std::string_view> split_outside_quotes(std::string_view text, char separator) {
   std::vector<std::string_view> out;
   bool quoted = false;
@@ -44,16 +22,16 @@ std::vector<std::string_view> split_outside_quotes(std::string_view text, char s
     } else if (c == '>' && angle > 0) {
       --angle;
     } else if (c == separator && angle == 0) {
-      out.push_back(trim(text.substr(start, i - start)));
+      out.push_back(trim_spaces_and_tabs(text.substr(start, i - start)));
       start = i + 1;
     }
   }
-  out.push_back(trim(text.substr(std::min(start, text.size()))));
+  out.push_back(trim_spaces_and_tabs(text.substr(std::min(start, text.size()))));
   return out;
 }
 
 std::string unquote(std::string_view text) {
-  text = trim(text);
+  text = trim_spaces_and_tabs(text);
   if (text.size() < 2 || text.front() != '"' || text.back() != '"') return std::string(text);
   std::string out;
   for (std::size_t i = 1; i + 1 < text.size(); ++i) {
@@ -70,9 +48,9 @@ std::vector<Parameter> parse_parameters(std::string_view text) {
     Parameter parameter;
     const std::size_t eq = piece.find('=');
     if (eq == std::string_view::npos) {
-      parameter.name = to_lower(trim(piece));
+      parameter.name = ascii_lowered(trim_spaces_and_tabs(piece));
     } else {
-      parameter.name = to_lower(trim(piece.substr(0, eq)));
+      parameter.name = ascii_lowered(trim_spaces_and_tabs(piece.substr(0, eq)));
       parameter.value = unquote(piece.substr(eq + 1));
       parameter.has_value = true;
     }
@@ -90,7 +68,7 @@ const Parameter* find_parameter(const std::vector<Parameter>& parameters, std::s
 bool MediaType::is(std::string_view type_slash_subtype) const noexcept {
   const std::size_t slash = type_slash_subtype.find('/');
   if (slash == std::string_view::npos) return false;
-  return iequals(type, type_slash_subtype.substr(0, slash)) && iequals(subtype, type_slash_subtype.substr(slash + 1));
+  return ascii_iequals(type, type_slash_subtype.substr(0, slash)) && ascii_iequals(subtype, type_slash_subtype.substr(slash + 1));
 }
 
 std::optional<std::string> MediaType::parameter(std::string_view name) const {
@@ -102,15 +80,15 @@ std::optional<MediaType> parse_media_type(std::string_view text) {
   // RFC 3261 §20.15 / RFC 2045 §5.1: m-type SLASH m-subtype *(SEMI m-parameter).
   // The type and subtype are tokens, so the first ';' ends them.
   const std::size_t first_semi = text.find(';');
-  const std::string_view full = trim(text.substr(0, first_semi));
+  const std::string_view full = trim_spaces_and_tabs(text.substr(0, first_semi));
   const std::size_t slash = full.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
-  const std::string_view type = trim(full.substr(0, slash));
-  const std::string_view subtype = trim(full.substr(slash + 1));
+  const std::string_view type = trim_spaces_and_tabs(full.substr(0, slash));
+  const std::string_view subtype = trim_spaces_and_tabs(full.substr(slash + 1));
   if (!is_token(type) || !is_token(subtype)) return std::nullopt;
   MediaType out;
-  out.type = to_lower(type);
-  out.subtype = to_lower(subtype);
+  out.type = ascii_lowered(type);
+  out.subtype = ascii_lowered(subtype);
   if (first_semi != std::string_view::npos) out.parameters = parse_parameters(text.substr(first_semi + 1));
   return out;
 }

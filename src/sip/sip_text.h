@@ -1,7 +1,6 @@
 #pragma once
-// Small text helpers shared by the multipart body and metadata parsers: ASCII case
-// folding, whitespace trimming, parameters split outside quotes, and media types with
-// parameters (a body part's Content-Type, which libre does not parse for us).
+// Small text helpers shared by the multipart body and metadata parsers: parameters
+// split outside quotes, quoted strings, and media types with parameters (a body part's Content-Type, which libre does not parse for us).
 
 #include <cstddef>
 #include <optional>
@@ -10,19 +9,15 @@
 #include <utility>
 #include <vector>
 
+#include "text/ascii.h"
+
 namespace tw::sip {
 
-/// `c` in ASCII lower case (other bytes unchanged).
-constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-/// ASCII case-insensitive equality (SIP header names, method-independent tokens, media types).
-bool iequals(std::string_view a, std::string_view b) noexcept;
-
-/// `text` in ASCII lower case.
-std::string to_lower(std::string_view text);
-
-/// `text` without leading and trailing spaces and horizontal tabs (RFC 3261 §25.1 LWS after unfolding).
-std::string_view trim(std::string_view text) noexcept;
+// Case folding and trimming are text/ascii.h's (SIP's names and tokens are ASCII).
+using text::ascii_iequals;
+using text::ascii_lower;
+using text::ascii_lowered;
+using text::trim_spaces_and_tabs;
 
 /// `text` split at `separator` outside double quotes and angle brackets, pieces trimmed, empty kept.
 std::vector<std::string_view> split_outside_quotes(std::string_view text, char separator);

@@ -82,7 +82,7 @@ class Reader {
       const std::string_view name = local_name(child);
       bool ok = true;
       // RFC 7865 §9 names the element "datamode" (of type dataMode); both spellings are taken.
-      if (iequals(name, "datamode")) ok = read_mode(child, model);
+      if (ascii_iequals(name, "datamode")) ok = read_mode(child, model);
       else if (name == "group") ok = read_group(child, model);
       else if (name == "session") ok = read_session(child, model);
       else if (name == "participant") ok = read_participant(child, model);
@@ -104,7 +104,7 @@ class Reader {
   }
 
   static bool is_recording(const pugi::xml_node& node) {
-    return namespace_of(node) == kRecordingNamespace && !iequals(local_name(node), "extensiondata");
+    return namespace_of(node) == kRecordingNamespace && !ascii_iequals(local_name(node), "extensiondata");
   }
 
   bool checked_text(const pugi::xml_node& node, std::string& out, std::string_view what) {
@@ -144,7 +144,7 @@ class Reader {
     MetadataExtension extension;
     extension.xml = std::move(writer.text);
     // <extensiondata> is only the wrapper (RFC 7865 §6.1.2): names start below it.
-    if (iequals(local_name(node), "extensiondata")) {
+    if (ascii_iequals(local_name(node), "extensiondata")) {
       for (const pugi::xml_node& child : node.children())
         if (child.type() == pugi::node_element) read_values(child, "", 0, extension.values);
     } else {
@@ -228,7 +228,7 @@ class Reader {
   bool read_name_id(const pugi::xml_node& node, MetadataParticipant& participant) {
     if (participant.names.size() >= limits_.max_values) return fail("too many nameIDs");
     MetadataName name;
-    name.aor = trim(attribute_of(node, "aor"));
+    name.aor = trim_spaces_and_tabs(attribute_of(node, "aor"));
     if (name.aor.size() > limits_.max_text_bytes) return fail("an aor is over the size limit");
     for (const pugi::xml_node& child : node.children()) {
       if (child.type() != pugi::node_element || !is_recording(child) || local_name(child) != "name") continue;
@@ -325,7 +325,7 @@ class Reader {
 bool contains_ignoring_case(std::string_view text, std::string_view word) noexcept {
   if (word.size() > text.size()) return false;
   for (std::size_t i = 0; i + word.size() <= text.size(); ++i)
-    if (iequals(text.substr(i, word.size()), word)) return true;
+    if (ascii_iequals(text.substr(i, word.size()), word)) return true;
   return false;
 }
 

@@ -538,7 +538,7 @@ struct OptionTagScan {
 bool collect_option_tags(const sip_hdr* header, const sip_msg*, void* arg) {
   auto* scan = static_cast<OptionTagScan*>(arg);
   for (const std::string_view tag : sip::split_outside_quotes(view(header->val), ','))
-    if (!tag.empty() && scan->tags.size() < 32) scan->tags.push_back(sip::to_lower(tag));
+    if (!tag.empty() && scan->tags.size() < 32) scan->tags.push_back(sip::ascii_lowered(tag));
   return false;  // every header of the kind
 }
 

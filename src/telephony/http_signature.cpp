@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 
 #include "telephony/base64.h"
+#include "text/ascii.h"
 
 namespace tw::telephony {
 namespace {
@@ -200,28 +201,16 @@ struct Signature {
   std::string signature_base64;
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
 // All fields of one name, trimmed and joined with ", " (draft §2.1); nullopt if absent.
 std::optional<std::string> header_value(const HttpHeaders& headers, std::string_view name) {
   std::optional<std::string> value;
   for (const auto& h : headers) {
-    if (!iequals(h.name, name)) continue;
+    if (!text::ascii_iequals(h.name, name)) continue;
     if (value) {
       *value += ", ";
-      *value += trim(h.value);
+      *value += text::trim_spaces_and_tabs(h.value);
     } else {
-      value = std::string(trim(h.value));
+      value = std::string(text::trim_spaces_and_tabs(h.value));
     }
   }
   return value;
@@ -285,10 +274,7 @@ std::optional<std::string> signature_base(const Signature& s, const HttpRequestI
     if (component == "@method") {
       value = std::string(request.method);
     } else if (component == "@authority") {
-      std::string authority(request.authority);
-      std::transform(authority.begin(), authority.end(), authority.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      value = authority;
+      value = text::ascii_lowered(request.authority);
     } else if (component == "@request-target") {
       value = std::string(request.target);
     } else if (component == "@path") {
