@@ -208,18 +208,16 @@ std::string describe_conditions(const std::vector<ConditionScore>& scores) {
   return out.str();
 }
 
-std::string describe_scenarios(const std::vector<SuiteCallResult>& results) {
-  struct Tally {
-    int calls = 0, caught = 0, flagged = 0;
-  };
+std::vector<ScenarioTally> tally_scenarios(const std::vector<SuiteCallResult>& results) {
   std::vector<std::string> scenarios;
-  std::map<std::pair<std::string, LineCondition>, Tally> tallies;
-  std::map<std::string, bool> calm;
+  std::map<std::pair<std::string, LineCondition>, ScenarioTally> tallies;
   for (const SuiteCallResult& r : results) {
     if (!r.error.empty()) continue;
     if (std::find(scenarios.begin(), scenarios.end(), r.scenario) == scenarios.end()) scenarios.push_back(r.scenario);
-    calm[r.scenario] = r.calm;
-    Tally& t = tallies[{r.scenario, r.condition}];
+    ScenarioTally& t = tallies[{r.scenario, r.condition}];
+    t.scenario = r.scenario;
+    t.condition = r.condition;
+    t.calm = r.calm;
     ++t.calls;
     int expected = 0, detected = 0;
     for (const auto& [category, c] : r.score.categories) {
@@ -229,26 +227,38 @@ std::string describe_scenarios(const std::vector<SuiteCallResult>& results) {
     if (detected == expected) ++t.caught;
     if (r.score.alerts > 0 || r.score.caller_agitation > 0) ++t.flagged;
   }
+  std::vector<ScenarioTally> out;
+  for (const std::string& name : scenarios) {
+    for (const LineCondition c : kAllLineConditions) {
+      if (const auto it = tallies.find({name, c}); it != tallies.end()) out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+std::string describe_scenarios(const std::vector<SuiteCallResult>& results) {
+  const std::vector<ScenarioTally> tallies = tally_scenarios(results);
+  std::vector<LineCondition> conditions;
+  for (const LineCondition c : kAllLineConditions) {
+    if (std::any_of(tallies.begin(), tallies.end(), [c](const ScenarioTally& t) { return t.condition == c; }))
+      conditions.push_back(c);
+  }
   std::ostringstream out;
   out << "calls caught by scenario (every must-detect event found; calm scenarios: calls with an alert or a "
          "caller-agitation event)\n";
   out << line("%-30s", "scenario");
-  std::vector<LineCondition> conditions;
-  for (const LineCondition c : kAllLineConditions) {
-    for (const auto& [key, t] : tallies) {
-      if (key.second == c) {
-        conditions.push_back(c);
-        break;
-      }
-    }
-  }
   for (const LineCondition c : conditions) out << line(" %9s", std::string(to_string(c)).c_str());
   out << "\n";
-  for (const std::string& name : scenarios) {
-    out << line("%-30s", (calm[name] ? name + " (flagged)" : name).c_str());
+  for (std::size_t i = 0; i < tallies.size();) {
+    const ScenarioTally& first = tallies[i];
+    out << line("%-30s", (first.calm ? first.scenario + " (flagged)" : first.scenario).c_str());
     for (const LineCondition c : conditions) {
-      const Tally& t = tallies[{name, c}];
-      out << line(" %5d/%-3d", calm[name] ? t.flagged : t.caught, t.calls);
+      if (i < tallies.size() && tallies[i].scenario == first.scenario && tallies[i].condition == c) {
+        const ScenarioTally& t = tallies[i++];
+        out << line(" %5d/%-3d", t.calm ? t.flagged : t.caught, t.calls);
+      } else {
+        out << line(" %9s", "-");
+      }
     }
     out << "\n";
   }

@@ -64,9 +64,20 @@ std::vector<ConditionScore> score_conditions(const std::vector<SuiteCallResult>&
 /// per-category recall of each condition.
 std::string describe_conditions(const std::vector<ConditionScore>& scores);
 
-/// Per scenario and condition: the calls whose every must-detect event was found
-/// ("caught"), and for calm scenarios the calls with any supervisor alert or any
-/// caller-agitation event ("flagged").
+/// One scenario under one condition: its calls, those whose every must-detect event
+/// was found ("caught"), and those with any supervisor alert or any caller-agitation
+/// event ("flagged": what counts for a calm scenario).
+struct ScenarioTally {
+  std::string scenario;
+  LineCondition condition = LineCondition::ulaw;
+  bool calm = false;
+  int calls = 0, caught = 0, flagged = 0;
+};
+/// Per scenario (in the order first met) and per condition (in kAllLineConditions'
+/// order); calls that failed to compose or analyse are left out.
+std::vector<ScenarioTally> tally_scenarios(const std::vector<SuiteCallResult>& results);
+
+/// The tallies as a table: caught per scenario and condition, flagged for calm scenarios.
 std::string describe_scenarios(const std::vector<SuiteCallResult>& results);
 
 }  // namespace tw::tools

@@ -1,5 +1,5 @@
 // text/ascii.h: protocol tokens fold by ASCII alone, whatever the process's locale.
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 
 #include <clocale>
 #include <string>
