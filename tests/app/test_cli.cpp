@@ -10,21 +10,15 @@
 
 #include "support/run_command.h"
 #include "support/shared_data.h"
+#include "support/text_file.h"
 #include "build_paths.h"
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string example_call() { return tw::build::source_dir() + "/examples/example_call.wav"; }
 
 nlohmann::json example_truth() {
-  return nlohmann::json::parse(read_text(tw::build::source_dir() + "/examples/example_call.truth.json"));
+  return nlohmann::json::parse(tw::test::read_text(tw::build::source_dir() + "/examples/example_call.truth.json"));
 }
 
 // Speech time per role from the truth's utterance intervals.
@@ -48,7 +42,7 @@ TEST_CASE("analyze on the bundled example call writes a readable summary and its
   CHECK(result.out.find("caller") != std::string::npos);
   CHECK(result.out.find("agent") != std::string::npos);
 
-  const nlohmann::json summary = nlohmann::json::parse(read_text(out + "/example_call.summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(tw::test::read_text(out + "/example_call.summary.json"));
   const nlohmann::json truth = example_truth();
   CHECK(summary["duration_s"].get<double>() == Approx(truth["duration_s"].get<double>()).margin(0.05));
   REQUIRE(summary["speakers"].size() == 2);
@@ -68,7 +62,7 @@ TEST_CASE("analyze on the bundled example call writes a readable summary and its
   CHECK(summary.contains("detection"));
 
   // Window table: a header and rows for both speakers, one per second each.
-  const std::string windows = read_text(out + "/example_call.windows.csv");
+  const std::string windows = tw::test::read_text(out + "/example_call.windows.csv");
   CHECK(windows.rfind("call,speaker,end_time_s", 0) == 0);
   CHECK(windows.find(",caller,") != std::string::npos);
   CHECK(windows.find(",agent,") != std::string::npos);
@@ -83,11 +77,11 @@ TEST_CASE("analyze on the bundled example call writes a readable summary and its
   for (std::string line; std::getline(frames, line);) ++rows;
   CHECK(static_cast<double>(rows) == Approx(2 * 100 * truth["duration_s"].get<double>()).margin(10));
   // The supervisor's report: a self-contained page with every chart, and its data.
-  const std::string html = read_text(out + "/example_call.report.html");
+  const std::string html = tw::test::read_text(out + "/example_call.report.html");
   for (const char* id : {"chart-agitation", "chart-loudness", "chart-f0", "chart-rate", "chart-turns"}) {
     CHECK(html.find(id) != std::string::npos);
   }
-  const nlohmann::json report = nlohmann::json::parse(read_text(out + "/example_call.report.json"));
+  const nlohmann::json report = nlohmann::json::parse(tw::test::read_text(out + "/example_call.report.json"));
   CHECK(report.contains("events"));
   // The example's story: the caller escalates (and the call calms down again).
   CHECK(summary["detection"]["escalations"].get<int>() >= 1);
@@ -121,7 +115,7 @@ TEST_CASE("a corrupt file fails with its name and problem while the batch goes o
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   // A WAV cut in the middle of its data chunk, and a text file posing as audio.
-  const std::string bytes = read_text(example_call());
+  const std::string bytes = tw::test::read_text(example_call());
   std::ofstream(dir + "/cut.wav", std::ios::binary).write(bytes.data(), 20000);
   std::ofstream(dir + "/notes.wav") << "this is not audio\n";
   const auto result = tw::test::run_command(

@@ -16,6 +16,7 @@
 
 #include "build_paths.h"
 #include "support/run_command.h"
+#include "support/text_file.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -28,13 +29,6 @@ const std::map<std::string, std::vector<std::string>> kPageCommands = {
     {"batch.md", {"analyze"}},       {"live.md", {"serve"}},     {"dashboard.md", {"serve"}},
     {"devices.md", {"live", "devices"}}, {"webhooks.md", {"serve", "live"}}, {"operations.md", {"serve"}},
     {"security.md", {"serve"}},      {"live-ingest.md", {"serve"}}};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 /// The flags a CLI11 help text lists ("  --out,-o TEXT ..." gives --out and -o).
 std::set<std::string> help_flags(const std::string& help) {
@@ -66,9 +60,9 @@ struct Docs {
 Docs read_docs() {
   Docs docs;
   const fs::path root = tw::build::source_dir();
-  docs.pages["README.md"] = read_file(root / "README.md");
+  docs.pages["README.md"] = tw::test::read_text((root / "README.md").string());
   for (const auto& entry : fs::directory_iterator(root / "docs")) {
-    if (entry.path().extension() == ".md") docs.pages[entry.path().filename().string()] = read_file(entry.path());
+    if (entry.path().extension() == ".md") docs.pages[entry.path().filename().string()] = tw::test::read_text(entry.path().string());
   }
   return docs;
 }

@@ -23,6 +23,7 @@
 #include "support/http_receiver.h"
 #include "support/run_command.h"
 #include "support/shared_data.h"
+#include "support/text_file.h"
 #include "build_paths.h"
 
 using nlohmann::json;
@@ -47,14 +48,7 @@ std::vector<json> json_lines(const std::string& text) {
   return out;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-json read_json(const std::string& path) { return json::parse(slurp(path)); }
+json read_json(const std::string& path) { return json::parse(tw::test::read_text(path)); }
 
 std::vector<json> without_call(std::vector<json> events) {
   for (json& e : events) e.erase("call");
@@ -74,7 +68,7 @@ const Batch& batch() {
     job.output.dir = fresh_dir("batch");
     const auto result = tw::batch::analyze_call(example_path(), "example_call", job);
     REQUIRE(result.status == tw::batch::CallResult::Status::analysed);
-    return Batch{json_lines(slurp(job.output.dir + "/example_call.events.jsonl")), result.summary};
+    return Batch{json_lines(tw::test::read_text(job.output.dir + "/example_call.events.jsonl")), result.summary};
   }();
   return b;
 }
@@ -96,7 +90,7 @@ TEST_CASE("live --simulate: the example call through the live path gives analyze
   REQUIRE(result.exit_code == 0);
   // stdout is not a terminal: the events as JSON lines, as they happened.
   CHECK(without_call(json_lines(result.out)) == without_call(expected.events));
-  CHECK(without_call(json_lines(slurp(out + "/sim.events.jsonl"))) == without_call(expected.events));
+  CHECK(without_call(json_lines(tw::test::read_text(out + "/sim.events.jsonl"))) == without_call(expected.events));
   const json summary = read_json(out + "/sim.summary.json");
   CHECK(summary["duration_s"] == expected.summary["duration_s"]);
   CHECK(summary["speakers"] == expected.summary["speakers"]);
@@ -120,7 +114,7 @@ TEST_CASE("live --simulate: the example call through the live path gives analyze
   job.output.dir = out + "/again";
   const auto again = tw::batch::analyze_call(out + "/sim.wav", "again", job);
   REQUIRE(again.status == tw::batch::CallResult::Status::analysed);
-  CHECK(without_call(json_lines(slurp(job.output.dir + "/again.events.jsonl"))) == without_call(expected.events));
+  CHECK(without_call(json_lines(tw::test::read_text(job.output.dir + "/again.events.jsonl"))) == without_call(expected.events));
 }
 
 TEST_CASE("live --simulate on a terminal shows the view with the stage and an alert", "[cli][live][pty]") {
@@ -131,7 +125,7 @@ TEST_CASE("live --simulate on a terminal shows the view with the stage and an al
                               example_path() + " --speed 10 --out " + out + " --call-id pty";
   tw::test::BackgroundProcess script({"script", "-qfec", command, typescript});
   REQUIRE(script.wait(120.0) == 0);
-  const std::string drawn = slurp(typescript);
+  const std::string drawn = tw::test::read_text(typescript);
   REQUIRE(!drawn.empty());
   // Frames start at the cursor-home sequence; find one showing venting and an alert.
   std::size_t frames = 0;

@@ -29,6 +29,7 @@
 #include "support/run_command.h"
 #include "support/shared_data.h"
 #include "support/sound_servers.h"
+#include "support/text_file.h"
 #include "build_paths.h"
 
 using nlohmann::json;
@@ -45,13 +46,6 @@ std::string fresh_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::vector<json> json_lines(const std::string& text) {
@@ -144,7 +138,7 @@ std::vector<json> analyze_events(const std::string& wav, const std::string& id, 
   job.output.dir = dir;
   const auto result = tw::batch::analyze_call(wav, id, job);
   REQUIRE(result.status == tw::batch::CallResult::Status::analysed);
-  return json_lines(slurp(dir + "/" + id + ".events.jsonl"));
+  return json_lines(tw::test::read_text(dir + "/" + id + ".events.jsonl"));
 }
 
 // Same events in the same order, onsets within `tolerance_s`.
@@ -217,7 +211,7 @@ TEST_CASE("live captures a call from PulseAudio devices in real time / a stereo 
 
   for (const std::string id : {"tap", "pair"}) {
     INFO("call " << id);
-    const json summary = json::parse(slurp(dir + "/" + id + ".summary.json"));
+    const json summary = json::parse(tw::test::read_text(dir + "/" + id + ".summary.json"));
     const json& input = summary["input"];
     CHECK(input["ended_by"] == "ctrl-c");
     CHECK(input["overflowed_frames"] == 0);
@@ -231,7 +225,7 @@ TEST_CASE("live captures a call from PulseAudio devices in real time / a stereo 
       CHECK(source["host_api"] == "ALSA");
     }
     // What the call printed as it went is what it wrote.
-    const std::vector<json> events = json_lines(slurp(dir + "/" + id + ".events.jsonl"));
+    const std::vector<json> events = json_lines(tw::test::read_text(dir + "/" + id + ".events.jsonl"));
     CHECK(json_lines(id == "tap" ? tap.out() : pair.out()) == events);
     // One pipeline: the recording of what was analysed, analysed by analyze, gives the same events.
     CHECK(without_call(analyze_events(dir + "/" + id + ".wav", id + "-again", dir + "/again")) == without_call(events));
@@ -288,7 +282,7 @@ TEST_CASE("live: a device that disappears mid-call ends the call / the call so f
   CHECK(live.err().find("'tw_tap' (ALSA, device") != std::string::npos);
   CHECK(live.err().find("stopped delivering audio") != std::string::npos);
   REQUIRE(std::filesystem::exists(dir + "/lost.summary.json"));
-  const json summary = json::parse(slurp(dir + "/lost.summary.json"));
+  const json summary = json::parse(tw::test::read_text(dir + "/lost.summary.json"));
   CHECK(summary["input"]["ended_by"].get<std::string>().find("stopped delivering audio") != std::string::npos);
   CHECK(summary["duration_s"].get<double>() > 1.0);
   CHECK(summary["duration_s"].get<double>() < 6.0);
@@ -334,7 +328,7 @@ TEST_CASE("live: a device that refuses the rate or lacks the channels is named w
     const auto [code, err] = run({"--device", "system", "--channels", "agent", "--duration", "2", "--call-id", "jack"});
     INFO(err);
     CHECK(code == 0);
-    const json summary = json::parse(slurp(dir + "/jack.summary.json"));
+    const json summary = json::parse(tw::test::read_text(dir + "/jack.summary.json"));
     CHECK(summary["input"]["ended_by"] == "duration");
     CHECK(summary["input"]["sources"][0]["sample_rate_hz"] == 48000);
     CHECK(summary["duration_s"].get<double>() == Approx(2.0).margin(0.3));

@@ -11,17 +11,7 @@
 
 #include "assets/embedded_assets.h"
 #include "build_paths.h"
-
-namespace {
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
+#include "support/text_file.h"
 
 TEST_CASE("every file in assets is embedded byte for byte", "[assets]") {
   const std::filesystem::path dir = std::filesystem::path(tw::build::source_dir()) / "assets";
@@ -32,7 +22,7 @@ TEST_CASE("every file in assets is embedded byte for byte", "[assets]") {
   CHECK(embedded == on_disk);  // a new asset must be listed in src/assets/CMakeLists.txt
   for (const std::string& name : on_disk) {
     INFO(name);
-    CHECK(tw::assets::find(name) == read_file(dir / name));
+    CHECK(tw::assets::find(name) == tw::test::read_text((dir / name).string()));
   }
   CHECK(tw::assets::find("no-such-asset.js").empty());
   CHECK_THROWS_AS(tw::assets::get("no-such-asset.js"), std::logic_error);

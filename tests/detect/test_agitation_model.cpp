@@ -19,6 +19,7 @@
 #include "detect/prosody_vector.h"
 #include "detect/speaker_baseline.h"
 #include "support/shared_data.h"
+#include "support/text_file.h"
 #include "build_paths.h"
 
 using tw::detect::AgitationModel;
@@ -34,14 +35,6 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 std::string shipped_model_path() { return tw::build::source_dir() + "/models/agitation-v1.json"; }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) FAIL("cannot read " << path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 ProsodyVector filled(float value, float speech_s = 2.0f) {
   ProsodyVector v;
@@ -94,7 +87,7 @@ void require_rejected(const nlohmann::json& model, const std::string& message_pa
 }  // namespace
 
 TEST_CASE("the shipped agitation model loads and rises with raised deviations", "[detect][model]") {
-  const std::string text = read_text(shipped_model_path());
+  const std::string text = tw::test::read_text(shipped_model_path());
   const AgitationModel model = AgitationModel::from_text(text, shipped_model_path());
   const nlohmann::json json = nlohmann::json::parse(text);
   CHECK(json.at("provenance").at("commit").get<std::string>().size() == 40);
@@ -443,7 +436,7 @@ TEST_CASE("EmoDB leave-one-speaker-out: anger vs neutral AUC >= 0.90 / original 
 
   // The shipped model is what the trainer makes from this code and data.
   const tw::training::TrainedModel all = tw::training::train_model(data, data.speakers, trainer);
-  const AgitationModel shipped = AgitationModel::from_text(read_text(shipped_model_path()), shipped_model_path());
+  const AgitationModel shipped = AgitationModel::from_text(tw::test::read_text(shipped_model_path()), shipped_model_path());
   for (std::size_t f = 0; f < kProsodyCount; ++f) {
     INFO("feature " << tw::detect::kProsodyNames[f] << ": shipped weight "
                     << shipped.weight(static_cast<Prosody>(f)) << ", retrained " << all.weights[f]

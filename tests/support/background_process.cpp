@@ -15,21 +15,11 @@
 #include <thread>
 
 #include "support/shared_data.h"
+#include "support/text_file.h"
 
 extern char** environ;
 
 namespace tw::test {
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -88,8 +78,8 @@ bool BackgroundProcess::running() {
 bool BackgroundProcess::wait_for_err(const std::string& text, double timeout_s) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (slurp(err_path_).find(text) != std::string::npos) return true;
-    if (!running()) return slurp(err_path_).find(text) != std::string::npos;
+    if (read_text(err_path_).find(text) != std::string::npos) return true;
+    if (!running()) return read_text(err_path_).find(text) != std::string::npos;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -113,7 +103,7 @@ int BackgroundProcess::wait(double timeout_s) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
 }
 
-std::string BackgroundProcess::out() const { return slurp(out_path_); }
-std::string BackgroundProcess::err() const { return slurp(err_path_); }
+std::string BackgroundProcess::out() const { return read_text(out_path_); }
+std::string BackgroundProcess::err() const { return read_text(err_path_); }
 
 }  // namespace tw::test

@@ -14,18 +14,11 @@
 #include <sstream>
 #include <thread>
 
+#include "support/text_file.h"
+
 extern char** environ;
 
 namespace tw::test {
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-}  // namespace
-
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& arguments,
                            const std::string& log_base)
     : out_path_(log_base + ".out"), err_path_(log_base + ".err") {
@@ -89,7 +82,7 @@ int ChildProcess::wait(double timeout_s) {
   return stop(SIGTERM, 5.0);
 }
 
-std::string ChildProcess::out() const { return slurp(out_path_); }
-std::string ChildProcess::err() const { return slurp(err_path_); }
+std::string ChildProcess::out() const { return read_text(out_path_); }
+std::string ChildProcess::err() const { return read_text(err_path_); }
 
 }  // namespace tw::test

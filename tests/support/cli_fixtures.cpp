@@ -58,13 +58,6 @@ void write_synthetic_call(const std::string& path, double seconds, std::uint32_t
   write_wav_pcm16(path, synthetic_call(seconds, seed), 2, 8000);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 nlohmann::json read_json(const std::string& path) {
   const std::string text = read_text(path);
   try {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/text_file.h"
+
 namespace tw::test {
 
 /// A two-party call of known length at 8 kHz, interleaved stereo: turns of
@@ -19,9 +21,6 @@ std::vector<float> synthetic_call(double seconds, std::uint32_t seed = 1);
 
 /// Writes synthetic_call(seconds, seed) as a 16-bit stereo WAV.
 void write_synthetic_call(const std::string& path, double seconds, std::uint32_t seed = 1);
-
-/// The whole text of a file ("" when it cannot be read).
-std::string read_text(const std::string& path);
 
 /// A JSON file parsed (fails the test when it is not valid JSON).
 nlohmann::json read_json(const std::string& path);

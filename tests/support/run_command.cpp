@@ -17,19 +17,13 @@
 #include <thread>
 
 #include "support/shared_data.h"
+#include "support/text_file.h"
 #include "build_paths.h"
 
 extern char** environ;
 
 namespace tw::test {
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 constexpr uid_t kNobody = 65534;
 
@@ -155,8 +149,8 @@ CommandResult BackgroundCommand::wait() {
   }
   if (s.terminal_reader.joinable()) s.terminal_reader.join();
   result.exit_code = WIFEXITED(s.status) ? WEXITSTATUS(s.status) : 128 + WTERMSIG(s.status);
-  result.out = slurp(s.out_path);
-  result.err = s.options.stderr_terminal ? s.terminal_text : slurp(s.err_path);
+  result.out = read_text(s.out_path);
+  result.err = s.options.stderr_terminal ? s.terminal_text : read_text(s.err_path);
   return result;
 }
 

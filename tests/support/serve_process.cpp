@@ -21,23 +21,13 @@
 
 #include "support/run_command.h"
 #include "support/shared_data.h"
+#include "support/text_file.h"
 #include "support/ws_client.h"
 #include "build_paths.h"
 
 extern char** environ;
 
 namespace tw::test {
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::string>& extra, bool audiosocket,
                            std::uint16_t http_port, const std::vector<std::string>& prefix) {
   static int counter = 0;
@@ -68,7 +58,7 @@ ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::st
       agents(R"(agents on port (\d+))"), siprec(R"(SIPREC \(SIP [a-z,]+\) on port (\d+))");
   for (int i = 0; i < 200 && http_port_ == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const std::string text = slurp(err_path_);
+    const std::string text = read_text(err_path_);
     std::smatch m;
     if (std::regex_search(text, m, http)) http_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
     if (std::regex_search(text, m, callers)) caller_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
@@ -77,7 +67,7 @@ ServeProcess::ServeProcess(const std::string& out_dir, const std::vector<std::st
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      FAIL("tonewatch serve exited at start: " << slurp(err_path_));
+      FAIL("tonewatch serve exited at start: " << read_text(err_path_));
     }
   }
   REQUIRE(http_port_ != 0);
@@ -109,8 +99,8 @@ int ServeProcess::stop(int signal, double timeout_s) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string ServeProcess::out() const { return slurp(out_path_); }
-std::string ServeProcess::err() const { return slurp(err_path_); }
+std::string ServeProcess::out() const { return read_text(out_path_); }
+std::string ServeProcess::err() const { return read_text(err_path_); }
 
 std::string stream_player_binary() {
   const std::string path = tw::build::binary_dir() + "/tools/stream_player/stream_player";

@@ -21,6 +21,7 @@
 #include "io/audio_file_writer.h"
 #include "io/resampling_source.h"
 #include "support/shared_data.h"
+#include "support/text_file.h"
 #include "features/feature_extractor.h"
 #include "tools/call_composer.h"
 #include "tools/line_conditions.h"
@@ -73,13 +74,6 @@ const tw::tools::EmodbCatalog& emodb() {
 
 tw::tools::ComposedCall compose(const std::string& json_text) {
   return tw::tools::compose_call(tw::tools::parse_call_script(json_text, "test.json"), emodb());
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -491,7 +485,7 @@ TEST_CASE("example call: the committed audio matches its truth and its story", "
   const std::string wav = dir + "/example_call.wav";
   REQUIRE(std::filesystem::exists(wav));
   CHECK(std::filesystem::file_size(wav) < 2'000'000);
-  const auto truth = nlohmann::json::parse(read_text(dir + "/example_call.truth.json"));
+  const auto truth = nlohmann::json::parse(tw::test::read_text(dir + "/example_call.truth.json"));
   tw::io::AudioFileSource file(wav);
   REQUIRE(file.format().channels == 2);
   CHECK(file.format().sample_rate_hz == kRate);
@@ -550,7 +544,7 @@ TEST_CASE("example call: regenerating from the script gives the committed call",
   // A stale example (script or composer changed, example not regenerated) fails here:
   // run `cmake --build <build> --target example_call` and commit the result.
   CHECK(tw::tools::truth_to_json(call, {"example_call.json", "example_call.wav", "ulaw"}) ==
-        read_text(dir + "/example_call.truth.json"));
+        tw::test::read_text(dir + "/example_call.truth.json"));
   const std::vector<float> committed = tw::io::load_channel(dir + "/example_call.wav", kRate, 0);
   const std::vector<float> composed = channel_of(call.interleaved, 0);
   REQUIRE(committed.size() == composed.size());
