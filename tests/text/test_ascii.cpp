@@ -32,7 +32,7 @@ TEST_CASE("case-insensitive comparison and prefix test of protocol tokens", "[te
   static_assert(ascii_iequals("SIP/2.0", "sip/2.0"));
 }
 
-TEST_CASE("trimming takes spaces and tabs only, from both ends", "[text]") {
+TEST_CASE("trimming takes spaces and tabs only from both ends", "[text]") {
   CHECK(trim_spaces_and_tabs(" \t chunked \t") == "chunked");
   CHECK(trim_spaces_and_tabs("\r\nvalue\r\n") == "\r\nvalue\r\n");  // line ends are the parser's, not OWS
   CHECK(trim_spaces_and_tabs(" \t ").empty());

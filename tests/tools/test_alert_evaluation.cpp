@@ -106,7 +106,7 @@ TEST_CASE("composed calls under telephone line conditions: recall / precision / 
 // early-pace`): an agent who shouts 15-20 s in after ~10 s of calm speech, or from
 // about 10 s in, before any baseline of their own; three short agent turns at 1.5x
 // or 0.7x between normal ones; calm calls of short turns.
-TEST_CASE("composed calls: an early shout is caught before the baseline is learned, 3-turn pace episodes found, calm short turns quiet",
+TEST_CASE("composed calls: an early shout is caught before the baseline is learned / 3-turn pace episodes found / calm short turns quiet",
           "[data][evaluation]") {
   const auto start = std::chrono::steady_clock::now();
   std::size_t calls = 0;
