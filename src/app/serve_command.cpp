@@ -105,6 +105,15 @@ ConnectionCaps connection_caps(std::size_t per_listener, std::size_t per_address
 // Events waiting between the analysis threads and their delivery; past this, drops are counted.
 constexpr std::size_t kEventQueue = 1 << 14;
 
+std::string format_block_limit(double block_ms, double leg_buffer_s) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "--analysis-block-ms %g: a call's legs buffer %g s of audio (--leg-buffer-s), and a block may be at "
+                "most half of that (%g ms) or packets would be dropped while it gathers",
+                block_ms, leg_buffer_s, leg_buffer_s * 500.0);
+  return text;
+}
+
 telephony::AudioHookCredential parse_audiohook_key(const std::string& text) {
   const std::size_t colon = text.find(':');
   if (text.empty() || colon == 0) throw std::invalid_argument("--audiohook-key: expected KEY or KEY:SECRET, got '" + text + "'");
@@ -264,9 +273,11 @@ CLI::App* ServeCommand::add_to(CLI::App& app) {
   cmd->add_option("--max-calls", max_calls, "Concurrent calls; more are refused (0: no limit)")->capture_default_str();
   cmd->add_option("--workers", worker_threads, "Analysis threads (default: one per core)");
   cmd->add_option("--analysis-block-ms", analysis_block_ms,
-                  "Audio a call gathers before it is analysed (ms): larger blocks cost less CPU per call and "
-                  "delay alerts by up to as much (0: every packet as it comes)")
-      ->check(CLI::Range(0.0, 200.0))
+                  "Audio a call gathers before it is analysed (ms): larger blocks cost less CPU per call. A block "
+                  "ends where detection judges a second of the call (40 ms after it) and at every packet while "
+                  "the caller vents, so alerts never wait for one; interruptions, dead air and monologues are "
+                  "reported up to this much later (0: every packet as it comes; at most half of --leg-buffer-s)")
+      ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
   cmd->add_option("--io-threads", io_threads, "Network threads for the calls' connections, taken in turn (the /events and dashboard feeds, unless over TLS, get one more of their own)")->capture_default_str();
   cmd->add_option("--tls-cert", tls_cert, "TLS certificate chain (PEM): the listener speaks https/wss only");
@@ -339,6 +350,11 @@ int ServeCommand::run(std::ostream& out, std::ostream& err) {
            "# on the command line win over this file.\n"
         << options_file_text(*command_);
     return 0;
+  }
+  // A call's legs must hold a whole block while it gathers, with room for the packets
+  // that arrive meanwhile and for a stall of the network: half their buffer at most.
+  if (analysis_block_ms / 1000.0 > leg_buffer_s / 2.0) {
+    throw std::invalid_argument(format_block_limit(analysis_block_ms, leg_buffer_s));
   }
   // SIGINT and SIGTERM are taken by sigwait below: blocked here, before any thread
   // starts, so every thread inherits the mask and none is interrupted.

@@ -27,7 +27,7 @@ struct ServeCommand {
   double leg_buffer_s = 1.0;
   std::size_t max_calls = 1000;
   unsigned worker_threads = 0;
-  double analysis_block_ms = 0.0;   ///< audio a call gathers before a worker analyses it (WorkerPool block_s)
+  double analysis_block_ms = 200.0;   ///< audio a call gathers before a worker analyses it (WorkerPool block_s)
   unsigned io_threads = 1;
   std::string tls_cert, tls_key;
   std::vector<std::string> audiohook_keys;  ///< KEY or KEY:SECRET

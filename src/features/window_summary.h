@@ -64,6 +64,7 @@ class WindowSummarizer {
   /// due inside them are not made. Constant time. Real-time safe.
   void skip(std::int64_t hops) noexcept;
   const WindowSummary& summary() const noexcept { return summary_; }
+  const SummaryConfig& config() const noexcept { return config_; }
   void reset() noexcept;
 
  private:

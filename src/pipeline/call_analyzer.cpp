@@ -147,6 +147,18 @@ void CallAnalyzer::skip(std::int64_t frames, FeatureSink& sink) {
   silence(frames % kHop);
 }
 
+std::int64_t CallAnalyzer::next_summary_frame() const noexcept {
+  constexpr auto kHop = static_cast<std::int64_t>(dsp::kHopSize10ms8kHz);
+  constexpr auto kFrame = static_cast<std::int64_t>(dsp::kFrameSize40ms8kHz);
+  const Speaker& speaker = speakers_.front();  // every speaker has the same grid
+  const auto period = static_cast<std::int64_t>(speaker.summarizer.config().period_hops) * kHop;
+  // Summary j ends at hop j * period_hops - 1, delivered when the frame of hop
+  // (j * period_hops - 1 + latency) is whole: at j * period + offset frames.
+  const std::int64_t offset = (static_cast<std::int64_t>(speaker.extractor.latency_hops()) - 1) * kHop + kFrame / 2;
+  const std::int64_t j = frames_consumed_ < offset ? 1 : (frames_consumed_ - offset) / period + 1;
+  return j * period + offset;
+}
+
 void CallAnalyzer::set_present(std::size_t channel, bool present) noexcept {
   if (channel >= speakers_.size()) return;
   present_[channel] = present;

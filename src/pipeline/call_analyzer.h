@@ -117,6 +117,13 @@ class CallAnalyzer {
   std::int64_t crosstalk_hops(std::size_t channel) const noexcept { return crosstalk_.cleared(channel); }
   /// Frames (samples per channel) consumed so far.
   std::int64_t frames_consumed() const noexcept { return frames_consumed_; }
+  /// The count of consumed frames at which the next once-a-second window summary is
+  /// delivered (to on_window, and so to detection's per-second rules): the summary
+  /// ending at hop n comes once hop n's frame is whole (half a frame past its centre)
+  /// and its pitch decided (latency_hops() later). At 8 kHz that is 40 ms after the
+  /// second ends. Summaries keep to this grid through skipped gaps (their hops count).
+  /// A live worker lets a call's audio gather between these moments (server::WorkerPool).
+  std::int64_t next_summary_frame() const noexcept;
   void reset() noexcept;
 
  private:

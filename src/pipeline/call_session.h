@@ -81,6 +81,8 @@ class CallSession {
   const std::vector<features::SpeakerRole>& roles() const noexcept { return roles_; }
   /// Frames (samples per channel) analysed so far, and their duration.
   std::int64_t frames() const noexcept { return analyzer_.frames_consumed(); }
+  /// CallAnalyzer::next_summary_frame(): when detection next judges a second.
+  std::int64_t next_summary_frame() const noexcept { return analyzer_.next_summary_frame(); }
   double duration_s() const noexcept;
   std::vector<SpeakerReport> reports() const { return analyzer_.reports(); }
   const CallTimeline& timeline() const noexcept { return monitor_.timeline(); }

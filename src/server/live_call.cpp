@@ -224,7 +224,12 @@ bool LiveCall::pump(std::int64_t now_ns, std::int64_t* lag_ns) {
       all_done = all_done && (legs_[i]->drained() || stopping);
     }
   }
-  if (writer_) analysed_frames_.store(static_cast<std::uint64_t>(writer_->session().frames()), std::memory_order_relaxed);
+  if (writer_) {
+    const pipeline::CallSession& session = writer_->session();
+    analysed_frames_.store(static_cast<std::uint64_t>(session.frames()), std::memory_order_relaxed);
+    next_summary_frame_ = session.next_summary_frame();
+    hop_alerts_possible_ = session.stage() == detect::Stage::venting;
+  }
   if (writer_ && settings_.max_call_s > 0.0 && !cut_.load(std::memory_order_relaxed) &&
       writer_->session().duration_s() >= settings_.max_call_s) {
     cut_.store(true, std::memory_order_relaxed);
@@ -249,6 +254,23 @@ bool LiveCall::holds_audio(double seconds) const noexcept {
     if (static_cast<double>(leg.available_frames()) < seconds * leg.sample_rate_hz()) return false;
   }
   return true;
+}
+
+bool LiveCall::decision_due() const noexcept {
+  if (!pump_ || !writer_ || stop_.load(std::memory_order_acquire) || hop_alerts_possible_) return true;
+  // What the next pump can analyse: as far as the leg with the least audio reaches.
+  const std::size_t legs = leg_count_.load(std::memory_order_acquire);
+  std::int64_t held = -1;  // analysis-rate frames
+  for (std::size_t i = 0; i < legs; ++i) {
+    const LegInput& leg = *legs_[i];
+    if (leg.ended()) continue;
+    const std::int64_t frames =
+        static_cast<std::int64_t>(leg.available_frames()) * dsp::kAnalysisRateHz / leg.sample_rate_hz();
+    held = held < 0 ? frames : std::min(held, frames);
+  }
+  if (held < 0) return true;  // no leg sending: whatever is left is the end
+  const auto analysed = static_cast<std::int64_t>(analysed_frames_.load(std::memory_order_relaxed));
+  return analysed + held >= next_summary_frame_;
 }
 
 void LiveCall::follow_parties() {

@@ -151,6 +151,13 @@ class LiveCall {
   /// the worker lets a call's packets gather into larger blocks (WorkerPool's
   /// block_s). Worker only; one acquire load of each leg's ring.
   bool holds_audio(double seconds) const noexcept;
+  /// Whether analysing what the legs hold now would reach a moment at which detection
+  /// decides: the next once-a-second judgement (CallSession::next_summary_frame), or
+  /// any hop while the caller is venting (an agent cutting in then is an alert at
+  /// once). Also true before the call has started and once it is stopping. The worker
+  /// lets audio gather between such moments (WorkerPool's block_s) and never past
+  /// one, so alerts wait for no block. Worker only; one acquire load of each leg's ring.
+  bool decision_due() const noexcept;
   /// True once the call was ended for reaching settings.max_call_s. Any thread;
   /// one relaxed load (the connections ask after each message).
   bool cut_at_max_length() const noexcept { return cut_.load(std::memory_order_relaxed); }
@@ -204,6 +211,10 @@ class LiveCall {
   std::optional<pipeline::LivePump> pump_;
   std::unique_ptr<report::LiveCallWriter> writer_;
   std::vector<float> scratch_;  // draining the legs of a call that cannot be analysed
+  // After each pump: when the session next judges a second (analysis-rate frames), and
+  // whether a single hop can bring an alert (the caller is venting). decision_due().
+  std::int64_t next_summary_frame_ = 0;
+  bool hop_alerts_possible_ = false;
   std::int64_t status_second_ = -1;
   std::string error_;
   std::atomic<bool> stop_{false};

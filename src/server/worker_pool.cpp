@@ -97,15 +97,19 @@ void WorkerPool::run(Worker& worker) {
       if (stop_calls) call.stop();
       // A call with nothing new is not touched beyond its flag: at 20 ms packets and a
       // 5 ms poll, three polls in four would otherwise walk every call's cold state.
-      if (call.take_ready() && owned.waiting_since < 0) owned.waiting_since = now;
+      const bool fresh = call.take_ready();
+      if (fresh && owned.waiting_since < 0) owned.waiting_since = now;
       if (owned.waiting_since < 0 && !sweep) {
         ++i;
         continue;
       }
       // Let the packets gather into a block, unless they have waited long enough (a
-      // sweep too: it is for calls with nothing new).
+      // sweep too: it is for calls with nothing new), or they reach a moment at which
+      // detection decides (an alert waits for no block). What the legs hold changes
+      // only with new audio (its ready flag), so the legs' rings, which the network
+      // thread has just written, are read then and not at every poll.
       if (block_ns_ > 0 && owned.waiting_since >= 0 && now - owned.waiting_since < block_ns_ &&
-          !call.holds_audio(block_s_)) {
+          !(fresh && (call.holds_audio(block_s_) || call.decision_due()))) {
         ++i;
         continue;
       }

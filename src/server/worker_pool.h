@@ -6,7 +6,8 @@
 // only a few times a second (a one-leg call's wait for its other party). A call's
 // packets may be let gather (block_s) so that its analysis runs on larger blocks:
 // each pump walks the call's whole cold state and fills the transforms' four lanes
-// better with more hops. A
+// better with more hops; a block ends early where detection decides
+// (LiveCall::decision_due), so alerts never wait for one. A
 // finished call goes to a finisher thread that writes its outputs, so file I/O
 // never holds up the other calls' analysis.
 
@@ -33,8 +34,9 @@ class WorkerPool {
   /// Starts `workers` analysis threads (0: one per core) and the finisher.
   /// `on_finished` runs on the finisher thread after a call's outputs are written.
   /// A call with new audio is analysed once every leg still sending holds `block_s`
-  /// of it, or once its first waiting packet has waited `block_s` (0: at the next
-  /// poll, whatever it holds).
+  /// of it, or the audio that completes a decision (LiveCall::decision_due), or once
+  /// its first waiting packet has waited `block_s` (0: at the next poll, whatever it
+  /// holds).
   WorkerPool(unsigned workers, Metrics& metrics, FinishedHandler on_finished, double poll_s = kPollS,
              double block_s = 0.0);
   /// How often a worker looks at its calls (s): at 20 ms packets, a quarter of one.

@@ -12,6 +12,7 @@
 
 #include "alerts/event_sink.h"
 #include "app/default_model.h"
+#include "dsp/stream_gap.h"
 #include "dsp/stream_spec.h"
 #include "io/audio_file_source.h"
 #include "io/resampling_source.h"
@@ -164,4 +165,49 @@ TEST_CASE("CallSession: bad roles are refused naming the problem", "[pipeline][s
   CHECK_THROWS_WITH(CallSession("x", {}, model(), {}, events), Catch::Contains("one or two"));
   CHECK_THROWS_WITH(CallSession("x", {}, model(), {SpeakerRole::agent, SpeakerRole::agent}, events),
                     Catch::Contains("both channels"));
+}
+
+TEST_CASE("CallSession: next_summary_frame says the frame count at which each second is judged / gaps included",
+          "[pipeline][session]") {
+  // A live worker lets audio gather up to this moment and no further (server::WorkerPool):
+  // it must be exact, not early (the pump would stop short of the second) nor late.
+  const Audio audio = example_call();
+  const auto roles = tw::pipeline::ChannelLayout{}.roles_for(audio.channels);
+  tw::alerts::CollectingSink events;
+  WindowCounter windows;
+  CallSession session("example", {}, model(), roles, events);
+  session.add_tap(windows);
+  const auto channels = static_cast<std::size_t>(audio.channels);
+  const std::size_t frames = std::min<std::size_t>(audio.interleaved.size() / channels, 12 * 8000);
+  std::int64_t judged = 0;  // seconds whose windows came
+  bool gap_done = false;
+  for (std::size_t at = 0; at < frames;) {
+    const std::int64_t due = session.next_summary_frame();
+    REQUIRE(due > session.frames());
+    if (!gap_done && session.frames() >= 5 * 8000 + 4321) {
+      // A 3.5 s pause skipped in constant time: the seconds inside it are not judged,
+      // and the grid after it is the call's time, as before.
+      session.skip(28000, tw::dsp::GapKind::paused);
+      gap_done = true;
+      REQUIRE(session.next_summary_frame() > session.frames());
+      judged = windows.windows / static_cast<std::int64_t>(channels);
+      continue;
+    }
+    // Up to one frame before the moment: no new window.
+    const auto before = static_cast<std::size_t>(due - session.frames() - 1);
+    const std::size_t n = std::min(before, frames - at);
+    session.process(std::span<const float>(audio.interleaved).subspan(at * channels, n * channels));
+    at += n;
+    if (at == frames) break;
+    CHECK(windows.windows == judged * static_cast<std::int64_t>(channels));
+    // The frame that reaches it: every speaker's window of that second.
+    session.process(std::span<const float>(audio.interleaved).subspan(at * channels, channels));
+    ++at;
+    ++judged;
+    INFO("at frame " << session.frames());
+    CHECK(windows.windows == judged * static_cast<std::int64_t>(channels));
+    CHECK(session.frames() % 8000 == 320);  // 40 ms after a whole second of the call
+  }
+  CHECK(gap_done);
+  CHECK(judged >= 8);
 }

@@ -129,8 +129,8 @@ TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio
   settings.record_dir = record_dir;
   tw::alerts::CollectingSink hub;
   std::atomic<int> finished{0};
-  // Analysed as each packet comes, and with packets let gather into 60 ms blocks.
-  const double block_s = GENERATE(0.0, 0.06);
+  // Analysed as each packet comes, and with packets let gather into 60 and 500 ms blocks.
+  const double block_s = GENERATE(0.0, 0.06, 0.5);
   CAPTURE(block_s);
   {
     tw::server::WorkerPool pool(2, metrics, [&](const std::shared_ptr<tw::server::LiveCall>&) { ++finished; },
@@ -377,6 +377,51 @@ TEST_CASE("a worker with an analysis block lets a call's packets gather / analys
   packets(1);
   CHECK(wait_for_frames(160 + 17 * 160, 5000ms) == 160 + 17 * 160);
   CHECK(std::chrono::steady_clock::now() - sent >= 290ms);
+  call.stop();
+  REQUIRE(rig.pool.wait_idle(30.0));
+}
+
+TEST_CASE("a worker with an analysis block analyses at once the packet that completes a second of the call",
+          "[server][live]") {
+  // Detection judges each second of the call once its window summary is made: at 8 kHz
+  // 40 ms after the second ends (the last hop's frame whole and its pitch decided).
+  // A block must not hold that moment back, or every alert would wait for it.
+  using namespace std::chrono_literals;
+  const Channels audio = example_channels();
+  Rig rig("block-second", 0.0, 0.5);  // 500 ms blocks
+  auto opened = rig.registry.open_leg("twilio", "CA-second", {},
+                                      {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, true);
+  REQUIRE(opened.call);
+  tw::server::LiveCall& call = *opened.call;
+  std::size_t at = 0;
+  const auto packets = [&](std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k, at += 160) {
+      call.leg(opened.first_leg).write(std::span<const float>(audio.caller).subspan(at, 160));
+      call.leg(opened.first_leg + 1).write(std::span<const float>(audio.agent).subspan(at, 160));
+    }
+  };
+  const auto wait_for_frames = [&](std::uint64_t frames, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (call.analysed_frames() < frames && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    return call.analysed_frames();
+  };
+  packets(1);  // starts the call
+  REQUIRE(wait_for_frames(160, 5000ms) == 160);
+  packets(49);  // 0.98 s held: more than a block, analysed at a poll
+  REQUIRE(wait_for_frames(8000, 5000ms) == 8000);
+  packets(1);  // to 1.02 s: the first second is not judged yet, the packet waits
+  std::this_thread::sleep_for(150ms);
+  CHECK(call.analysed_frames() == 8000);
+  // To 1.04 s: this packet completes the first second's summary and goes at once,
+  // within a few 5 ms polls, not after the 500 ms block.
+  const auto sent = std::chrono::steady_clock::now();
+  packets(1);
+  CHECK(wait_for_frames(8320, 5000ms) == 8320);
+  CHECK(std::chrono::steady_clock::now() - sent < 250ms);
+  // The next second's moment is 2.04 s: a packet to 1.06 s waits again.
+  packets(1);
+  std::this_thread::sleep_for(150ms);
+  CHECK(call.analysed_frames() == 8320);
   call.stop();
   REQUIRE(rig.pool.wait_idle(30.0));
 }
