@@ -110,6 +110,34 @@ struct Rig {
   tw::server::CallRegistry registry;
 };
 
+// The example call on a Twilio-like two-leg call whose worker lets packets gather
+// into blocks of `block_s`, fed by the test 20 ms at a time.
+struct BlockedCall {
+  BlockedCall(const std::string& name, double block_s) : audio(example_channels()), rig(name, 0.0, block_s) {
+    opened = rig.registry.open_leg("twilio", "CA-" + name, {},
+                                   {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, true);
+    REQUIRE(opened.call);
+  }
+  tw::server::LiveCall& call() { return *opened.call; }
+  /// n packets of 20 ms on both legs.
+  void packets(std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k, at += 160) {
+      call().leg(opened.first_leg).write(std::span<const float>(audio.caller).subspan(at, 160));
+      call().leg(opened.first_leg + 1).write(std::span<const float>(audio.agent).subspan(at, 160));
+    }
+  }
+  /// The frames analysed once `frames` were, or when `limit` has passed.
+  std::uint64_t wait_for(std::uint64_t frames, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (call().analysed_frames() < frames && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    return call().analysed_frames();
+  }
+  Channels audio;
+  Rig rig;
+  tw::server::LegHandle opened;
+  std::size_t at = 0;
+};
+
 }  // namespace
 
 TEST_CASE("a live call fed by two legs gives the batch outputs of the same audio", "[server][live]") {
@@ -341,25 +369,10 @@ TEST_CASE("a leg reads its 16-bit samples as they came / up to a gap and then th
 TEST_CASE("a worker with an analysis block lets a call's packets gather / analyses them once the legs hold a block "
           "or the first has waited as long",
           "[server][live]") {
-  using namespace std::chrono_literals;
-  const Channels audio = example_channels();
-  Rig rig("block", 0.0, 0.3);  // 300 ms blocks
-  auto opened = rig.registry.open_leg("twilio", "CA-block", {},
-                                  {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, true);
-  REQUIRE(opened.call);
-  tw::server::LiveCall& call = *opened.call;
-  std::size_t at = 0;
-  const auto packets = [&](std::size_t n) {  // n packets of 20 ms on both legs
-    for (std::size_t k = 0; k < n; ++k, at += 160) {
-      call.leg(opened.first_leg).write(std::span<const float>(audio.caller).subspan(at, 160));
-      call.leg(opened.first_leg + 1).write(std::span<const float>(audio.agent).subspan(at, 160));
-    }
-  };
-  const auto wait_for_frames = [&](std::uint64_t frames, std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (call.analysed_frames() < frames && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
-    return call.analysed_frames();
-  };
+  BlockedCall blocked("block", 0.3);  // 300 ms blocks
+  tw::server::LiveCall& call = blocked.call();
+  const auto packets = [&](std::size_t n) { blocked.packets(n); };
+  const auto wait_for_frames = [&](std::uint64_t f, std::chrono::milliseconds limit) { return blocked.wait_for(f, limit); };
   // The first packet starts the call: nothing to gather before that.
   packets(1);
   REQUIRE(wait_for_frames(160, 5000ms) == 160);
@@ -378,7 +391,7 @@ TEST_CASE("a worker with an analysis block lets a call's packets gather / analys
   CHECK(wait_for_frames(160 + 17 * 160, 5000ms) == 160 + 17 * 160);
   CHECK(std::chrono::steady_clock::now() - sent >= 290ms);
   call.stop();
-  REQUIRE(rig.pool.wait_idle(30.0));
+  REQUIRE(blocked.rig.pool.wait_idle(30.0));
 }
 
 TEST_CASE("a worker with an analysis block analyses at once the packet that completes a second of the call",
@@ -386,25 +399,10 @@ TEST_CASE("a worker with an analysis block analyses at once the packet that comp
   // Detection judges each second of the call once its window summary is made: at 8 kHz
   // 40 ms after the second ends (the last hop's frame whole and its pitch decided).
   // A block must not hold that moment back, or every alert would wait for it.
-  using namespace std::chrono_literals;
-  const Channels audio = example_channels();
-  Rig rig("block-second", 0.0, 0.5);  // 500 ms blocks
-  auto opened = rig.registry.open_leg("twilio", "CA-second", {},
-                                      {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}}, true);
-  REQUIRE(opened.call);
-  tw::server::LiveCall& call = *opened.call;
-  std::size_t at = 0;
-  const auto packets = [&](std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k, at += 160) {
-      call.leg(opened.first_leg).write(std::span<const float>(audio.caller).subspan(at, 160));
-      call.leg(opened.first_leg + 1).write(std::span<const float>(audio.agent).subspan(at, 160));
-    }
-  };
-  const auto wait_for_frames = [&](std::uint64_t frames, std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (call.analysed_frames() < frames && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
-    return call.analysed_frames();
-  };
+  BlockedCall blocked("block-second", 0.5);  // 500 ms blocks
+  tw::server::LiveCall& call = blocked.call();
+  const auto packets = [&](std::size_t n) { blocked.packets(n); };
+  const auto wait_for_frames = [&](std::uint64_t f, std::chrono::milliseconds limit) { return blocked.wait_for(f, limit); };
   packets(1);  // starts the call
   REQUIRE(wait_for_frames(160, 5000ms) == 160);
   packets(49);  // 0.98 s held: more than a block, analysed at a poll
@@ -423,5 +421,5 @@ TEST_CASE("a worker with an analysis block analyses at once the packet that comp
   std::this_thread::sleep_for(150ms);
   CHECK(call.analysed_frames() == 8320);
   call.stop();
-  REQUIRE(rig.pool.wait_idle(30.0));
+  REQUIRE(blocked.rig.pool.wait_idle(30.0));
 }
