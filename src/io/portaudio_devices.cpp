@@ -141,8 +141,9 @@ InputDevice PortAudioSystem::find_input(const std::string& spec) const {
   const std::string wanted = text::ascii_lowered(spec);
   std::vector<InputDevice> matches;
   for (const InputDevice& d : devices) {
-    if (text::ascii_lowered(d.name) == wanted) return d;
-    if (!wanted.empty() && text::ascii_lowered(d.name).find(wanted) != std::string::npos) matches.push_back(d);
+    const std::string name = text::ascii_lowered(d.name);
+    if (name == wanted) return d;
+    if (!wanted.empty() && name.find(wanted) != std::string::npos) matches.push_back(d);
   }
   if (matches.size() == 1) return matches.front();
   if (matches.empty()) {

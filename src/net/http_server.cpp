@@ -18,10 +18,10 @@
 #include <thread>
 
 #include "net/connection_limits.h"
-#include "text/ascii.h"
 #include "net/connection_starts.h"
 #include "net/connection_stream.h"
 #include "net/session_registry.h"
+#include "text/ascii.h"
 
 namespace tw::net {
 

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "net/connection_starts.h"
-#include "text/ascii.h"
 #include "net/http_server.h"
 #include "net/websocket_session.h"
+#include "text/ascii.h"
 
 namespace tw::net::detail {
 

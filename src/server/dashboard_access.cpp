@@ -114,7 +114,7 @@ std::string cookie_value(std::string_view header, std::string_view name) {
 bool DashboardAccess::served_host(const std::string& host) const {
   if (is_loopback_name(host)) return true;
   for (const std::string& name : config_.host_names) {
-    if (text::ascii_lowered(name) == host) return true;
+    if (text::ascii_iequals(name, host)) return true;
   }
   return false;
 }
@@ -249,7 +249,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
     if (!origin.empty()) {
       const std::size_t scheme_end = origin.find("://");
       const std::string authority = scheme_end == std::string::npos ? std::string() : origin.substr(scheme_end + 3);
-      if (authority.empty() || text::ascii_lowered(authority) != text::ascii_lowered(host)) {
+      if (authority.empty() || !text::ascii_iequals(authority, host)) {
         d.status = 403;
         d.reason = "refused: the request comes from another site (Origin " + origin + ")";
         return d;
@@ -266,7 +266,7 @@ AccessDecision DashboardAccess::check(const net::Request& request, bool state_ch
     return d;
   }
   const std::string authorization = request.header("authorization");
-  if (authorization.size() > 7 && text::ascii_lowered(authorization.substr(0, 7)) == "bearer ") {
+  if (authorization.size() > 7 && text::ascii_istarts_with(authorization, "bearer ")) {
     if (token_matches(authorization.substr(7))) {
       d.allowed = true;
       return d;

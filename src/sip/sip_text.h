@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers shared by the multipart body and metadata parsers: parameters
-// split outside quotes, quoted strings, and media types with parameters (a body part's Content-Type, which libre does not parse for us).
+// split outside quotes, quoted strings, and media types with parameters (a body
+// part's Content-Type, which libre does not parse for us).
 
 #include <cstddef>
 #include <optional>
