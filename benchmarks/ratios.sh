@@ -135,6 +135,16 @@ print(f"batch: {batch_ms:.3f} ms CPU per call-second in the 5-minute tw_bench ru
       f"where the workers took {workers:.3f} and the whole server {server:.3f} ms (the host ran "
       f"{speed:.2f}x as fast then as during the 5-minute run)")
 print(f"the load generator took another {100 * generator:.0f} % of the cores during the serve run")
+# The kernel's part of the server (system time of its threads, the sockets' receive path
+# nearly all of it): what the server would cost with its own network code free. Shown
+# beside the ratios so that a reader sees how much of "whole server" is not ours to cut.
+kernel = full.get("server_kernel_cpu_cores_by_thread")
+if kernel:
+    kernel_ms = sum(kernel.values()) * 1000.0 / fill
+    io = full.get("server_cpu_cores_by_thread", {}).get("tw-io", float("nan")) * 1000.0 / fill
+    io_kernel = kernel.get("tw-io", float("nan")) * 1000.0 / fill
+    print(f"the network thread took {io:.3f} ms per call-second, {io_kernel:.3f} of it in the kernel; the server's "
+          f"kernel time alone is {kernel_ms:.3f} ms, {kernel_ms / live_batch_ms:.2f}x batch")
 print(f"{'ratio':64} {'value':>8}  target   verdict")
 met_all = True
 for name, value, op, target in rows:

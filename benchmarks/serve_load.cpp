@@ -103,25 +103,32 @@ struct ProcSample {
   double rss_kib = 0.0;
 };
 
-/// utime + stime of a /proc/.../stat file (a process's or one thread's), in seconds;
-/// nullopt if it cannot be read (the thread ended meanwhile).
-std::optional<double> stat_cpu_s(const std::string& path) {
+/// CPU seconds of a /proc/.../stat file (a process's or one thread's): user (utime)
+/// and kernel (stime); nullopt if it cannot be read (the thread ended meanwhile).
+struct CpuSeconds {
+  double user = 0.0;
+  double kernel = 0.0;
+  double total() const { return user + kernel; }
+};
+std::optional<CpuSeconds> stat_cpu_s(const std::string& path) {
   std::ifstream stat(path);
   const std::string text((std::istreambuf_iterator<char>(stat)), {});
   const std::size_t close = text.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(text.substr(close + 2));
   std::string field;
-  double ticks = 0.0;
+  CpuSeconds ticks;
   for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+    if (i == 14) ticks.user = std::stod(field);
+    if (i == 15) ticks.kernel = std::stod(field);
   }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return CpuSeconds{ticks.user / hz, ticks.kernel / hz};
 }
 
 ProcSample sample_process(int pid) {
   ProcSample s;
-  s.cpu_s = stat_cpu_s("/proc/" + std::to_string(pid) + "/stat").value_or(0.0);
+  s.cpu_s = stat_cpu_s("/proc/" + std::to_string(pid) + "/stat").value_or(CpuSeconds{}).total();
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stod(line.substr(6));
@@ -131,17 +138,18 @@ ProcSample sample_process(int pid) {
 
 /// CPU seconds so far of each of the process's threads, summed by thread name
 /// (/proc/PID/task/*/comm and stat; the server names its threads tw-io, tw-worker, ...).
-std::map<std::string, double> thread_cpu_by_name(int pid) {
-  std::map<std::string, double> by_name;
+std::map<std::string, CpuSeconds> thread_cpu_by_name(int pid) {
+  std::map<std::string, CpuSeconds> by_name;
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
-    const std::optional<double> cpu_s = stat_cpu_s(task.path() / "stat");
+    const std::optional<CpuSeconds> cpu_s = stat_cpu_s(task.path() / "stat");
     if (name.empty() || !cpu_s) continue;  // the thread ended meanwhile
-    by_name[name] += *cpu_s;
+    by_name[name].user += cpu_s->user;
+    by_name[name].kernel += cpu_s->kernel;
   }
   return by_name;
 }
@@ -571,7 +579,7 @@ int main(int argc, char** argv) {
   // run (its BYE then comes after the RTP has stopped).
   if (siprec) siprec->start_sipp(static_cast<std::uint16_t>(siprec_port), calls, ramp_s, seconds + 2.0);
   std::optional<ProcSample> steady_start;
-  std::map<std::string, double> threads_start, threads_end;  // CPU seconds by thread name
+  std::map<std::string, CpuSeconds> threads_start, threads_end;  // CPU seconds by thread name
   std::optional<Clock::time_point> steady_at;
   double self_cpu_start = 0.0;
   ProcSample steady_end;
@@ -649,12 +657,18 @@ int main(int argc, char** argv) {
   out["server_cpu_ms_per_call_second"] = 1e3 * server_cpu / run_window / calls;
   out["generator_cpu_cores"] = generator_cpu / std::max(steady_s, 1e-9);
   // Per thread name over the same window: the network thread against the workers.
-  json per_thread = json::object();
+  // The kernel's part (system time) apart: for the network thread it is the sockets'
+  // receive path, which no change to tonewatch's own code can remove. (Softirq time the
+  // kernel accounts apart from any thread, e.g. loopback delivery, is in neither.)
+  json per_thread = json::object(), per_thread_kernel = json::object();
   for (const auto& [name, end_s] : threads_end) {
     const auto start = threads_start.find(name);
-    per_thread[name] = (end_s - (start == threads_start.end() ? 0.0 : start->second)) / run_window;
+    const CpuSeconds begin = start == threads_start.end() ? CpuSeconds{} : start->second;
+    per_thread[name] = (end_s.total() - begin.total()) / run_window;
+    per_thread_kernel[name] = (end_s.kernel - begin.kernel) / run_window;
   }
   out["server_cpu_cores_by_thread"] = per_thread;
+  out["server_kernel_cpu_cores_by_thread"] = per_thread_kernel;
   out["server_rss_mib"] = {{"idle", idle.rss_kib / 1024.0}, {"peak", peak_rss / 1024.0}};
   out["memory_kib_per_call"] = (peak_rss - idle.rss_kib) / calls;
   out["heap_kib_per_call"] = (steady_heap - idle_heap) / 1024.0 / calls;
