@@ -10,6 +10,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tw::telephony {
 
 /// A member value found by scan_json_object.
@@ -46,15 +50,32 @@ class Scanner {
   static bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
   static bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-  /// Skips whole 8-byte words of a string that hold no '"', no '\\' and no
-  /// control character, testing all eight bytes at once (the "has a zero byte" and
-  /// "has a byte below n" word tricks: exact as a yes/no, for n <= 128). The
-  /// base64 payload, a few hundred characters, is most of every Twilio media
-  /// message. Stops at the first word holding any of them; the byte loop decides
-  /// there. (At 400 calls the scan was 5.8 % of the network thread a byte at a
-  /// time and is 5.1 % so: the first touch of each of the message's cache lines
-  /// is most of what is left.)
+  /// Skips the bytes of a string that are no '"', no '\\' and no control character,
+  /// up to the first that is one (or up to the last whole block): sixteen at a time
+  /// with SSE2 (every x86-64 has it), else eight at a time in a 64-bit word (the "has
+  /// a zero byte" and "has a byte below n" word tricks: exact as a yes/no, for n <=
+  /// 128). The base64 payload, a few hundred characters, is most of every Twilio media
+  /// message. The byte loop decides where this stops. (At 400 calls the scan was 5.8 %
+  /// of the network thread a byte at a time and 5.1 % a word at a time; at 750 calls
+  /// 5.5 % a word at a time.)
   void skip_plain_string_words() noexcept {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i below_space = _mm_set1_epi8(0x1F);
+    while (s_.size() - i_ >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_.data() + i_));
+      // max(v, 0x1F) == 0x1F exactly where v <= 0x1F, unsigned.
+      const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                           _mm_cmpeq_epi8(_mm_max_epu8(v, below_space), below_space));
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+      if (mask != 0) {
+        i_ += static_cast<std::size_t>(__builtin_ctz(mask));
+        return;
+      }
+      i_ += 16;
+    }
+#endif
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
     const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
