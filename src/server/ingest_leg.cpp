@@ -24,6 +24,10 @@ void IngestLeg::on_stream_start(const telephony::StreamStart& start) {
   call_key_ = start.call_id;
   handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
   track_count_ = tracks.size();
+  if (handle_.call) {
+    for (std::size_t i = 0; i < track_count_ && i < track_legs_.size(); ++i)
+      track_legs_[i] = &handle_.call->leg(handle_.first_leg + static_cast<int>(i));
+  }
   if (handle_.call && start.protocol == telephony::Protocol::audiohook) {
     // The call can ask this connection to pause or resume its stream (the HTTP API
     // does, for a supervisor). Weak: a call outlives its connections.

@@ -5,6 +5,7 @@
 // and TCP ingests (ingest_handlers) own one per connection; SIPREC's media
 // (siprec_media) one per recording session.
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -27,13 +28,11 @@ class IngestLeg final : public telephony::IngestSink {
   void on_stream_start(const telephony::StreamStart& start) override;
   /// Real-time safe: the leg's ring write.
   void on_audio(const telephony::TrackAudio& audio) override {
-    if (!handle_.call) return;
-    handle_.call->leg(handle_.first_leg + audio.track).write(audio.samples);
+    if (LegInput* leg = track_leg(audio.track)) leg->write(audio.samples);
   }
   /// Real-time safe: the gap is queued as its length.
   void on_gap(const telephony::TrackGap& gap) override {
-    if (!handle_.call) return;
-    handle_.call->leg(handle_.first_leg + gap.track).gap(gap.frames, gap.kind);
+    if (LegInput* leg = track_leg(gap.track)) leg->gap(gap.frames, gap.kind);
   }
   void on_dtmf(const telephony::DtmfEvent&) override;
   void on_stream_end(telephony::EndReason reason, std::string_view detail) override;
@@ -53,6 +52,12 @@ class IngestLeg final : public telephony::IngestSink {
   bool call_cut() const noexcept { return handle_.call && handle_.call->cut_at_max_length(); }
 
  private:
+  // The leg of one of this stream's tracks, or null (not started, refused, or no such track).
+  LegInput* track_leg(int track) const noexcept {
+    return track >= 0 && static_cast<std::size_t>(track) < track_legs_.size() ? track_legs_[static_cast<std::size_t>(track)]
+                                                                              : nullptr;
+  }
+
   IngestContext& context_;
   std::shared_ptr<net::Outbox> outbox_;
   std::string remote_;
@@ -61,6 +66,10 @@ class IngestLeg final : public telephony::IngestSink {
   LegHandle handle_;
   std::string refused_;
   std::size_t track_count_ = 0;
+  // The call's legs for this stream's tracks, kept at the start: a packet goes straight
+  // to its ring, not through the call's table of legs (one cache miss fewer per packet
+  // at hundreds of calls). The call (handle_) owns them and outlives this stream.
+  std::array<LegInput*, pipeline::TrackJoiner::kMaxTracks> track_legs_{};
   bool ended_ = false;
 };
 

@@ -32,57 +32,59 @@ void LegInput::write(std::span<const float> interleaved) noexcept {
     const std::size_t n = std::min(piece, interleaved.size() - at) / channels * channels;
     // Network audio is 16-bit, so this is exact.
     for (std::size_t i = 0; i < n; ++i) scratch[i] = dsp::to_pcm16(interleaved[at + i]);
-    if (pending_gap_.load(std::memory_order_relaxed) && !publish_pending_gap()) {
+    if (produced_.pending_gap.load(std::memory_order_relaxed) && !publish_pending_gap()) {
       // A gap waits for room in the gap queue: audio after it cannot go before it.
       // (Never seen: the queue holds 64 gaps and the worker empties it every 5 ms.)
       ring_.count_overflow(n / channels);
       continue;
     }
     const std::size_t accepted = ring_.write(std::span<const std::int16_t>(scratch.data(), n));
-    accepted_frames_ += accepted;
+    produced_.accepted_frames += accepted;
     written += accepted;
   }
-  frames_written_.fetch_add(written, std::memory_order_relaxed);
-  last_write_ns_.store(steady_now_ns(), std::memory_order_release);
+  // One writer: a plain add, not a locked read-modify-write (readers load it relaxed).
+  produced_.frames_written.store(produced_.frames_written.load(std::memory_order_relaxed) + written,
+                                 std::memory_order_relaxed);
+  produced_.last_write_ns.store(steady_now_ns(), std::memory_order_release);
   signal();  // after the frames are in the ring: the worker that sees the flag sees them
 }
 
 bool LegInput::publish_pending_gap() noexcept {
-  const std::size_t head = gap_head_.load(std::memory_order_relaxed);
-  if (head - gap_tail_.load(std::memory_order_acquire) >= kGapSlots) return false;
-  gaps_[head % kGapSlots] = pending_;
-  gap_head_.store(head + 1, std::memory_order_release);
-  pending_gap_.store(false, std::memory_order_release);
+  const std::size_t head = produced_.gap_head.load(std::memory_order_relaxed);
+  if (head - consumed_.gap_tail.load(std::memory_order_acquire) >= kGapSlots) return false;
+  gaps_[head % kGapSlots] = produced_.pending;
+  produced_.gap_head.store(head + 1, std::memory_order_release);
+  produced_.pending_gap.store(false, std::memory_order_release);
   return true;
 }
 
 void LegInput::gap(std::int64_t frames, dsp::GapKind kind) noexcept {
   if (frames <= 0) return;
-  (dsp::declared(kind) ? paused_frames_ : lost_frames_).fetch_add(static_cast<std::uint64_t>(frames), std::memory_order_relaxed);
-  if (pending_gap_.load(std::memory_order_relaxed)) {
-    if (pending_.at_frame == accepted_frames_) {
-      pending_.frames += frames;  // contiguous with the waiting one: one gap
-      if (dsp::declared(kind)) pending_.kind = kind;
+  (dsp::declared(kind) ? produced_.paused_frames : produced_.lost_frames).fetch_add(static_cast<std::uint64_t>(frames), std::memory_order_relaxed);
+  if (produced_.pending_gap.load(std::memory_order_relaxed)) {
+    if (produced_.pending.at_frame == produced_.accepted_frames) {
+      produced_.pending.frames += frames;  // contiguous with the waiting one: one gap
+      if (dsp::declared(kind)) produced_.pending.kind = kind;
       publish_pending_gap();
       signal();
       return;
     }
     if (!publish_pending_gap()) return;  // cannot happen: audio between them could not be accepted
   }
-  pending_ = GapRecord{accepted_frames_, frames, kind};
-  pending_gap_.store(true, std::memory_order_release);
+  produced_.pending = GapRecord{produced_.accepted_frames, frames, kind};
+  produced_.pending_gap.store(true, std::memory_order_release);
   publish_pending_gap();
-  last_write_ns_.store(steady_now_ns(), std::memory_order_release);
+  produced_.last_write_ns.store(steady_now_ns(), std::memory_order_release);
   signal();
 }
 
 bool LegInput::take_gap(dsp::StreamGap& gap) noexcept {
-  const std::size_t tail = gap_tail_.load(std::memory_order_relaxed);
-  if (tail == gap_head_.load(std::memory_order_acquire)) return false;
+  const std::size_t tail = consumed_.gap_tail.load(std::memory_order_relaxed);
+  if (tail == produced_.gap_head.load(std::memory_order_acquire)) return false;
   const GapRecord& g = gaps_[tail % kGapSlots];
-  if (g.at_frame != read_frames_) return false;  // audio before it is still to be read
+  if (g.at_frame != consumed_.read_frames) return false;  // audio before it is still to be read
   gap = dsp::StreamGap{g.frames, g.kind};
-  gap_tail_.store(tail + 1, std::memory_order_release);
+  consumed_.gap_tail.store(tail + 1, std::memory_order_release);
   return true;
 }
 
@@ -90,12 +92,12 @@ std::size_t LegInput::read_pcm16(std::span<std::int16_t> out) noexcept {
   const std::size_t channels = roles_.size();
   std::size_t want = out.size() / channels;
   // Stop at the next gap: it comes between the frames before and after it.
-  const std::size_t tail = gap_tail_.load(std::memory_order_relaxed);
-  if (tail != gap_head_.load(std::memory_order_acquire)) {
-    want = std::min<std::uint64_t>(want, gaps_[tail % kGapSlots].at_frame - read_frames_);
+  const std::size_t tail = consumed_.gap_tail.load(std::memory_order_relaxed);
+  if (tail != produced_.gap_head.load(std::memory_order_acquire)) {
+    want = std::min<std::uint64_t>(want, gaps_[tail % kGapSlots].at_frame - consumed_.read_frames);
   }
   const std::size_t frames = ring_.read(out.first(want * channels));
-  read_frames_ += frames;
+  consumed_.read_frames += frames;
   return frames;
 }
 

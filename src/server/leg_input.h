@@ -43,7 +43,7 @@ class LegInput final : public io::LiveInput {
   void gap(std::int64_t frames, dsp::GapKind kind) noexcept;
   /// No more audio will come. Everything written before is delivered.
   void end() noexcept {
-    ended_.store(true, std::memory_order_release);
+    produced_.ended.store(true, std::memory_order_release);
     signal();
   }
 
@@ -56,20 +56,21 @@ class LegInput final : public io::LiveInput {
   bool take_gap(dsp::StreamGap& gap) noexcept override;
   /// True once end() was called and every frame and gap has been read.
   bool drained() const noexcept override {
-    return ended_.load(std::memory_order_acquire) && ring_.available_frames() == 0 &&
-           gap_head_.load(std::memory_order_acquire) == gap_tail_.load(std::memory_order_acquire) && !pending_gap_;
+    return produced_.ended.load(std::memory_order_acquire) && ring_.available_frames() == 0 &&
+           produced_.gap_head.load(std::memory_order_acquire) == consumed_.gap_tail.load(std::memory_order_acquire) &&
+           !produced_.pending_gap;
   }
-  bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
+  bool ended() const noexcept { return produced_.ended.load(std::memory_order_acquire); }
   std::size_t available_frames() const noexcept { return ring_.available_frames(); }
   std::size_t capacity_frames() const noexcept { return ring_.capacity_frames(); }
   /// When the newest frame now in the ring was written (steady clock), or 0.
-  std::int64_t last_write_ns() const noexcept { return last_write_ns_.load(std::memory_order_acquire); }
+  std::int64_t last_write_ns() const noexcept { return produced_.last_write_ns.load(std::memory_order_acquire); }
 
-  std::uint64_t frames_written() const noexcept { return frames_written_.load(std::memory_order_relaxed); }
+  std::uint64_t frames_written() const noexcept { return produced_.frames_written.load(std::memory_order_relaxed); }
   std::uint64_t overflowed_frames() const noexcept { return ring_.overflowed_frames(); }
   /// Frames of time passed on as gaps, by kind (declared: paused or discarded; lost).
-  std::uint64_t paused_frames() const noexcept { return paused_frames_.load(std::memory_order_relaxed); }
-  std::uint64_t lost_frames() const noexcept { return lost_frames_.load(std::memory_order_relaxed); }
+  std::uint64_t paused_frames() const noexcept { return produced_.paused_frames.load(std::memory_order_relaxed); }
+  std::uint64_t lost_frames() const noexcept { return produced_.lost_frames.load(std::memory_order_relaxed); }
 
  private:
   void signal() noexcept {
@@ -88,7 +89,7 @@ class LegInput final : public io::LiveInput {
   using ConsumeScratch = dsp::ThreadScratch<std::int16_t, ConsumeUse>;
   // Gaps, in a small SPSC queue of their own: each is stamped with the count of
   // frames the ring had taken before it, and the consumer reads audio up to that
-  // count, then the gap. A gap that finds the queue full waits in pending_gap_
+  // count, then the gap. A gap that finds the queue full waits in produced_.pending
   // (producer side) and is merged with the next one at the same place.
   struct GapRecord {
     std::uint64_t at_frame = 0;  // frames accepted into the ring before the gap
@@ -98,15 +99,24 @@ class LegInput final : public io::LiveInput {
   static constexpr std::size_t kGapSlots = 64;
   bool publish_pending_gap() noexcept;
   std::array<GapRecord, kGapSlots> gaps_{};
-  std::atomic<std::size_t> gap_head_{0}, gap_tail_{0};  // head: producer, tail: consumer
-  GapRecord pending_;                 // producer only
-  std::atomic<bool> pending_gap_{false};
-  std::uint64_t accepted_frames_ = 0;  // producer only: frames the ring took
-  std::uint64_t read_frames_ = 0;      // consumer only
-  std::atomic<std::uint64_t> paused_frames_{0}, lost_frames_{0};
-  std::atomic<bool> ended_{false};
-  std::atomic<std::int64_t> last_write_ns_{0};
-  std::atomic<std::uint64_t> frames_written_{0};
+  // What the connection's thread writes at every packet, on cache lines of its own,
+  // apart from what the worker writes at every read (the SPSC rule: a line both sides
+  // write moves between the cores at each write of either). The read-only fields
+  // above (roles_, the ring's buffer) are shared freely.
+  struct alignas(64) Produced {
+    std::atomic<std::size_t> gap_head{0};  // gaps published
+    GapRecord pending;                     // a gap waiting for room in the gap queue
+    std::atomic<bool> pending_gap{false};
+    std::atomic<bool> ended{false};
+    std::uint64_t accepted_frames = 0;  // frames the ring took
+    std::atomic<std::uint64_t> frames_written{0};
+    std::atomic<std::int64_t> last_write_ns{0};
+    std::atomic<std::uint64_t> paused_frames{0}, lost_frames{0};
+  } produced_;
+  struct alignas(64) Consumed {
+    std::atomic<std::size_t> gap_tail{0};  // gaps taken
+    std::uint64_t read_frames = 0;
+  } consumed_;
 };
 
 /// Nanoseconds on the steady clock, for lag measurements.
