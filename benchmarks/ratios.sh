@@ -19,8 +19,12 @@
 #   --aubio-minutes M     the long file for compare_aubio.sh (default 20)
 #   --serve-seconds S     each serve_load run (default 60)
 #   --calibration-calls N the first serve_load run's calls (default 300)
-# Needs aubio-tools, curl and python3 (tools/install-deps.sh --bench). Prints one
-# table; exit 0 when all targets are met, 1 otherwise.
+# Besides the table, two lines that say where the live ratios come from: the server's
+# kernel time (the sockets' receive path), and, with valgrind, the instructions of the
+# live and batch paths on one call (the live path's own overhead, which the host's
+# speed cannot move).
+# Needs aubio-tools, curl, python3 and valgrind (tools/install-deps.sh --bench). Prints
+# one table; exit 0 when all targets are met, 1 otherwise.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=build
@@ -48,10 +52,10 @@ trap 'rm -rf "$work"' EXIT
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%FT%TZ);" \
      "commit $(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo '?'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "1/4 tw_bench --runs 3 --minutes 5 ..." >&2
+echo "1/5 tw_bench --runs 3 --minutes 5 ..." >&2
 "$build/benchmarks/tw_bench" --runs 3 --minutes 5 --json "$work/tw_bench.json" --quiet > "$work/tw_bench.txt"
 
-echo "2/4 compare_aubio.sh --runs 3 --minutes $aubio_minutes --no-16k ..." >&2
+echo "2/5 compare_aubio.sh --runs 3 --minutes $aubio_minutes --no-16k ..." >&2
 "$repo/benchmarks/compare_aubio.sh" --build "$build" --runs 3 --minutes "$aubio_minutes" --no-16k > "$work/aubio.txt"
 
 # The calls that fill 70 % of the cores: CPU per call grows with the number of calls
@@ -69,7 +73,7 @@ EOF
 n=$calibration_calls
 fill=""
 for step in 1 2 3; do
-  echo "3/4 serve_load with $n calls for $serve_seconds s (step $step towards 70 % of the cores) ..." >&2
+  echo "3/5 serve_load with $n calls for $serve_seconds s (step $step towards 70 % of the cores) ..." >&2
   # Batch on the same audio right before and right after the live run: the guest's
   # speed drifts by up to half within minutes, and live, which walks hundreds of
   # calls' state, feels a busy host more than the hot-cache reference transform that
@@ -83,7 +87,18 @@ for step in 1 2 3; do
   n=$next
 done
 [[ -n $fill ]] || fill=$n  # the last run, which says how far off it is
-echo "4/4 the ratios ..." >&2
+# The live path's own overhead, free of the host's swings: instructions (callgrind) of a
+# worker's pumps of one call in 200 ms blocks (serve's default) against batch's analysis
+# of the same call-seconds, both in one worker_bench run. What the timed ratio adds to
+# this is the cost of hundreds of calls' state and of sharing the cores.
+if command -v valgrind > /dev/null; then
+  echo "4/5 instructions of the live and batch paths (callgrind, worker_bench) ..." >&2
+  valgrind --tool=callgrind --callgrind-out-file="$work/worker.callgrind" \
+    "$build/benchmarks/worker_bench" --calls 1 --seconds 30 --pump-every 10 > /dev/null 2>&1 &&
+    callgrind_annotate --inclusive=yes --tree=caller "$work/worker.callgrind" > "$work/worker.tree" 2> /dev/null ||
+    echo "ratios.sh: the callgrind run of worker_bench failed; no instruction ratio" >&2
+fi
+echo "5/5 the ratios ..." >&2
 
 python3 - "$work" "$fill" "$(nproc)" <<'EOF'
 import json, re, sys
@@ -138,6 +153,25 @@ print(f"the load generator took another {100 * generator:.0f} % of the cores dur
 # The kernel's part of the server (system time of its threads, the sockets' receive path
 # nearly all of it): what the server would cost with its own network code free. Shown
 # beside the ratios so that a reader sees how much of "whole server" is not ours to cut.
+# From worker_bench's call tree: the pumps' inclusive instructions, and batch's (the
+# CallSession::process calls that main makes itself, beside those the live writer makes).
+try:
+    pump = batch_ir = None
+    lines = open(f"{work}/worker.tree").read().splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^\s*([\d,]+) \([^)]*\)\s+\*\s+\S*tw::server::LiveCall::pump\(", line)
+        if m:
+            pump = int(m.group(1).replace(",", ""))
+        if re.match(r"^\s*[\d,]+ \([^)]*\)\s+\*\s+\S*tw::pipeline::CallSession::process\(", line):
+            for caller in lines[max(0, i - 8):i]:
+                c = re.match(r"^\s*([\d,]+) \([^)]*\)\s+<\s+\S*:main \(", caller)
+                if c:
+                    batch_ir = int(c.group(1).replace(",", ""))
+    if pump and batch_ir:
+        print(f"instructions (callgrind, worker_bench, one call, 200 ms blocks): the worker's pumps {pump / 1e6:.1f} M "
+              f"against batch's {batch_ir / 1e6:.1f} M for the same 30 call-seconds, {pump / batch_ir:.2f}x")
+except OSError:
+    pass  # no valgrind: the line is left out
 kernel = full.get("server_kernel_cpu_cores_by_thread")
 if kernel:
     kernel_ms = sum(kernel.values()) * 1000.0 / fill

@@ -61,8 +61,9 @@ for option in "$@"; do
       packages+=(nats-server haproxy python3) ;;
     --bench)
       # aubio-tools: the reference pitch tracker the benchmark compares against;
-      # curl and python3: benchmarks/serve_load.sh (health probe, the table)
-      packages+=(aubio-tools curl python3) ;;
+      # curl and python3: benchmarks/serve_load.sh (health probe, the table); valgrind:
+      # ratios.sh's instruction counts of the live and batch paths (callgrind)
+      packages+=(aubio-tools curl python3 valgrind) ;;
     --deb)
       # dpkg-shlibdeps (dpkg-dev) finds the package's library dependencies for CPack
       packages+=(dpkg-dev) ;;
