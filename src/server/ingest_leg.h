@@ -54,8 +54,8 @@ class IngestLeg final : public telephony::IngestSink {
  private:
   // The leg of one of this stream's tracks, or null (not started, refused, or no such track).
   LegInput* track_leg(int track) const noexcept {
-    return track >= 0 && static_cast<std::size_t>(track) < track_legs_.size() ? track_legs_[static_cast<std::size_t>(track)]
-                                                                              : nullptr;
+    const auto i = static_cast<std::size_t>(track);
+    return track >= 0 && i < track_legs_.size() ? track_legs_[i] : nullptr;
   }
 
   IngestContext& context_;
@@ -67,8 +67,8 @@ class IngestLeg final : public telephony::IngestSink {
   std::string refused_;
   std::size_t track_count_ = 0;
   // The call's legs for this stream's tracks, kept at the start: a packet goes straight
-  // to its ring, not through the call's table of legs (one cache miss fewer per packet
-  // at hundreds of calls). The call (handle_) owns them and outlives this stream.
+  // to its ring, not through the call's table of legs (one dependent load fewer per
+  // packet). The call (handle_) owns them and outlives this stream.
   std::array<LegInput*, pipeline::TrackJoiner::kMaxTracks> track_legs_{};
   bool ended_ = false;
 };

@@ -60,7 +60,8 @@ bool LegInput::publish_pending_gap() noexcept {
 
 void LegInput::gap(std::int64_t frames, dsp::GapKind kind) noexcept {
   if (frames <= 0) return;
-  (dsp::declared(kind) ? produced_.paused_frames : produced_.lost_frames).fetch_add(static_cast<std::uint64_t>(frames), std::memory_order_relaxed);
+  std::atomic<std::uint64_t>& kind_frames = dsp::declared(kind) ? produced_.paused_frames : produced_.lost_frames;
+  kind_frames.fetch_add(static_cast<std::uint64_t>(frames), std::memory_order_relaxed);
   if (produced_.pending_gap.load(std::memory_order_relaxed)) {
     if (produced_.pending.at_frame == produced_.accepted_frames) {
       produced_.pending.frames += frames;  // contiguous with the waiting one: one gap
