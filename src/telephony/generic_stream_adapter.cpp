@@ -161,7 +161,7 @@ AdapterStatus GenericStreamAdapter::on_binary(std::span<const std::uint8_t> mess
   const std::size_t frames = total / frame_bytes_;
   const std::size_t whole = frames * frame_bytes_;
   if (frames > 0) {
-    const std::span<std::uint8_t> bytes = output_.bytes(whole);
+    const std::span<std::uint8_t> bytes = output_.scratch_bytes(whole);
     const std::span<float> samples = output_.floats(frames * static_cast<std::size_t>(channels_));
     if (bytes.empty() || samples.empty()) return refuse(close_code::kInternalError, "out of memory");
     std::memcpy(bytes.data(), carry_.data(), carried_);

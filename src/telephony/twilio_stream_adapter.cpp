@@ -148,7 +148,7 @@ AdapterStatus TwilioStreamAdapter::on_media(std::string_view track, std::string_
     counters_.count(Malformed::bad_timestamp);
     return AdapterStatus::ok();
   }
-  const std::span<std::uint8_t> bytes = output_.bytes(base64_decoded_capacity(payload.size()));
+  const std::span<std::uint8_t> bytes = output_.scratch_bytes(base64_decoded_capacity(payload.size()));
   if (bytes.empty() && !payload.empty()) return refuse(close_code::kInternalError, "out of memory");
   const auto decoded = base64_decode(payload, bytes);
   if (!decoded) {
