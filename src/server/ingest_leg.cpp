@@ -23,9 +23,8 @@ void IngestLeg::on_stream_start(const telephony::StreamStart& start) {
   if (!start.stream_id.empty()) metadata["stream_id"] = start.stream_id;
   call_key_ = start.call_id;
   handle_ = context_.registry.open_leg(protocol_, start.call_id, metadata, tracks, complete);
-  track_count_ = tracks.size();
   if (handle_.call) {
-    for (std::size_t i = 0; i < track_count_ && i < track_legs_.size(); ++i)
+    for (std::size_t i = 0; i < tracks.size() && i < track_legs_.size(); ++i)
       track_legs_[i] = &handle_.call->leg(handle_.first_leg + static_cast<int>(i));
   }
   if (handle_.call && start.protocol == telephony::Protocol::audiohook) {
@@ -61,7 +60,8 @@ void IngestLeg::on_stream_end(telephony::EndReason reason, std::string_view deta
 void IngestLeg::end_legs() {
   if (!handle_.call || ended_) return;
   ended_ = true;
-  for (std::size_t i = 0; i < track_count_; ++i) handle_.call->leg(handle_.first_leg + static_cast<int>(i)).end();
+  for (LegInput* leg : track_legs_)
+    if (leg != nullptr) leg->end();
 }
 
 }  // namespace tw::server

@@ -65,7 +65,6 @@ class IngestLeg final : public telephony::IngestSink {
   std::string call_key_;
   LegHandle handle_;
   std::string refused_;
-  std::size_t track_count_ = 0;
   // The call's legs for this stream's tracks, kept at the start: a packet goes straight
   // to its ring, not through the call's table of legs (one dependent load fewer per
   // packet). The call (handle_) owns them and outlives this stream.

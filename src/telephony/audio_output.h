@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "dsp/thread_scratch.h"
 #include "telephony/ingest_sink.h"
 #include "telephony/protocol.h"
 #include "telephony/track_aligner.h"
@@ -29,11 +30,11 @@ class AudioOutput {
   /// base64_decode's samples under perf were its stores into the connection's own
   /// buffer). So it is valid only until the next floats() on this thread: an adapter
   /// decodes a block into it and hands it to the sink before it returns.
-  std::span<float> floats(std::size_t samples) noexcept { return grow(thread_buffer<float>(), samples); }
+  std::span<float> floats(std::size_t samples) noexcept { return thread_scratch<float, FloatsUse>(samples); }
   /// A byte buffer of at least `bytes`, this thread's, as floats(): for bytes an
   /// adapter decodes within one call (a Twilio payload's base64). Empty if memory ran out.
   std::span<std::uint8_t> scratch_bytes(std::size_t bytes) noexcept {
-    return grow(thread_buffer<std::uint8_t>(), bytes);
+    return thread_scratch<std::uint8_t, BytesUse>(bytes);
   }
   /// A byte buffer of at least `bytes` of this adapter's own, which keeps its contents
   /// between calls (a message that arrives over several reads); empty if memory ran out.
@@ -89,10 +90,18 @@ class AudioOutput {
     return std::span<T>(buffer.data(), size);
   }
 
-  template <class T>
-  static std::vector<T>& thread_buffer() noexcept {
-    thread_local std::vector<T> buffer;
-    return buffer;
+  // The thread's buffers are dsp::ThreadScratch's; reserved first, so that running out
+  // of memory gives an empty span (the adapter refuses the message) as grow() does.
+  struct FloatsUse;
+  struct BytesUse;
+  template <class T, class Use>
+  static std::span<T> thread_scratch(std::size_t size) noexcept {
+    try {
+      dsp::ThreadScratch<T, Use>::reserve(size);
+    } catch (const std::bad_alloc&) {
+      return {};
+    }
+    return dsp::ThreadScratch<T, Use>::get(size);
   }
 
   IngestSink* sink_;
