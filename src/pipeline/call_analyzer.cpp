@@ -147,14 +147,20 @@ void CallAnalyzer::skip(std::int64_t frames, FeatureSink& sink) {
   silence(frames % kHop);
 }
 
-std::int64_t CallAnalyzer::next_summary_frame() const noexcept {
+std::int64_t CallAnalyzer::summary_lookahead_frames() const noexcept {
   constexpr auto kHop = static_cast<std::int64_t>(dsp::kHopSize10ms8kHz);
   constexpr auto kFrame = static_cast<std::int64_t>(dsp::kFrameSize40ms8kHz);
+  // Summary j ends at hop j * period_hops - 1, delivered when the frame of hop
+  // (j * period_hops - 1 + latency), centred on it, is whole: offset frames after
+  // the second's end.
+  return (static_cast<std::int64_t>(speakers_.front().extractor.latency_hops()) - 1) * kHop + kFrame / 2;
+}
+
+std::int64_t CallAnalyzer::next_summary_frame() const noexcept {
+  constexpr auto kHop = static_cast<std::int64_t>(dsp::kHopSize10ms8kHz);
   const Speaker& speaker = speakers_.front();  // every speaker has the same grid
   const auto period = static_cast<std::int64_t>(speaker.summarizer.config().period_hops) * kHop;
-  // Summary j ends at hop j * period_hops - 1, delivered when the frame of hop
-  // (j * period_hops - 1 + latency) is whole: at j * period + offset frames.
-  const std::int64_t offset = (static_cast<std::int64_t>(speaker.extractor.latency_hops()) - 1) * kHop + kFrame / 2;
+  const std::int64_t offset = summary_lookahead_frames();
   const std::int64_t j = frames_consumed_ < offset ? 1 : (frames_consumed_ - offset) / period + 1;
   return j * period + offset;
 }

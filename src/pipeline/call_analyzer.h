@@ -124,6 +124,11 @@ class CallAnalyzer {
   /// second ends. Summaries keep to this grid through skipped gaps (their hops count).
   /// A live worker lets a call's audio gather between these moments (server::WorkerPool).
   std::int64_t next_summary_frame() const noexcept;
+  /// Frames of audio past a second's end that its summary needs (the last hop's frame
+  /// whole, its pitch decided): 320 at 8 kHz, 40 ms. A decision made once a second is
+  /// made this long after the second it judges, whatever the server's load
+  /// (benchmarks/serve_load counts alert latency from the audio that completes it).
+  std::int64_t summary_lookahead_frames() const noexcept;
   void reset() noexcept;
 
  private:

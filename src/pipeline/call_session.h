@@ -83,6 +83,8 @@ class CallSession {
   std::int64_t frames() const noexcept { return analyzer_.frames_consumed(); }
   /// CallAnalyzer::next_summary_frame(): when detection next judges a second.
   std::int64_t next_summary_frame() const noexcept { return analyzer_.next_summary_frame(); }
+  /// CallAnalyzer::summary_lookahead_frames(): audio past a second that judging it needs.
+  std::int64_t summary_lookahead_frames() const noexcept { return analyzer_.summary_lookahead_frames(); }
   double duration_s() const noexcept;
   std::vector<SpeakerReport> reports() const { return analyzer_.reports(); }
   const CallTimeline& timeline() const noexcept { return monitor_.timeline(); }

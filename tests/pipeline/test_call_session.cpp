@@ -207,7 +207,11 @@ TEST_CASE("CallSession: next_summary_frame says the frame count at which each se
     INFO("at frame " << session.frames());
     CHECK(windows.windows == judged * static_cast<std::int64_t>(channels));
     CHECK(session.frames() % 8000 == 320);  // 40 ms after a whole second of the call
+    CHECK(session.frames() % 8000 == session.summary_lookahead_frames());
   }
   CHECK(gap_done);
+  // benchmarks/serve_load counts an alert's latency from the packet that completes this
+  // look-ahead (kSummaryLookahead there): a change here must change it there.
+  CHECK(session.summary_lookahead_frames() == 320);
   CHECK(judged >= 8);
 }
