@@ -17,72 +17,66 @@
 // call-level figure, also wall time (what a user waits, including time the
 // scheduler gave to other processes). Each figure is the median of N runs after
 // warm-up runs, with the minimum and maximum over the runs as its spread.
+//
+// This file holds the audio it builds, the KissFFT reference, the memory per stream,
+// the report and the commands; the rest is in units of their own:
+//   bench_timing.h        one run's wall and CPU time, median [min-max] over runs;
+//   bench_settings.h      the command line's settings and the progress stream;
+//   bench_machine.{h,cpp} the machine, load and resident memory;
+//   pipeline_runs.{h,cpp} the call pipeline timed in memory, from the file, decoding only;
+//   stage_timings.{h,cpp} every feature stage alone over one channel's frames;
+//   allocation_counters.h the counters of the operator new replaced below (only here).
 
 #include <CLI/CLI.hpp>
-#include <kissfft/kiss_fftr.h>
 #include <malloc.h>
 #include <sndfile.h>
-#include <sys/resource.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
-#include <complex>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <new>
 #include <nlohmann/json.hpp>
-#include <optional>
-#include <random>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "app/default_model.h"
-#include "bench_clock.h"
+#include "allocation_counters.h"
+#include "bench_machine.h"
+#include "bench_settings.h"
+#include "bench_timing.h"
 #include "counting_sink.h"
-#include "kissfft_reference.h"
-#include "pipeline/call_session.h"
-#include "pipeline/channel_layout.h"
-#include "pipeline/run.h"
-#include "dsp/frame_assembler.h"
-#include "dsp/frame_batch.h"
-#include "dsp/real_fft4.h"
 #include "dsp/resampler.h"
-#include "dsp/spectrum_analyzer.h"
-#include "dsp/stream_spec.h"
-#include "features/feature_extractor.h"
-#include "features/loudness_meter.h"
-#include "features/pitch_tracker.h"
-#include "features/speaker_statistics.h"
-#include "features/syllable_detector.h"
-#include "features/vocal_effort.h"
-#include "features/voice_activity_detector.h"
-#include "features/window_summary.h"
 #include "io/audio_file_source.h"
 #include "io/resampling_source.h"
-#include "build_paths.h"
+#include "kissfft_reference.h"
+#include "pipeline/call_session.h"
+#include "pipeline_runs.h"
+#include "stage_timings.h"
 
 // ---------------------------------------------------------------------------
 // Counting operator new: allocations inside timed loops are reported (the
 // analysis path promises none), and live heap bytes give the memory per stream.
-namespace {
+// The one replacement in tw_bench; the other files read the counters through
+// allocation_counters.h.
+namespace tw::bench {
 std::atomic<std::int64_t> g_allocations{0};
 std::atomic<std::int64_t> g_live_heap_bytes{0};
+}  // namespace tw::bench
+
+namespace {
+using tw::bench::g_allocations;
+using tw::bench::g_live_heap_bytes;
 
 void* counted_alloc(std::size_t bytes) {
   void* p = std::malloc(bytes == 0 ? 1 : bytes);
@@ -110,13 +104,7 @@ namespace tw::bench {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
-constexpr int kRateHz = dsp::kAnalysisRateHz;
-constexpr std::size_t kFrameSamples = dsp::kFrameSize40ms8kHz;
-constexpr std::size_t kHopSamples = dsp::kHopSize10ms8kHz;
-/// pipeline::run's blocks (160 ms); the in-memory path feeds the same blocks.
-constexpr std::size_t kBlockFrames = pipeline::kRunBlockFrames;
 /// Targets: one channel at >= 2000x real time per core is <= 5 us per 10 ms hop;
 /// a stereo call at >= 2000x on one thread is <= 2.5 us per channel-hop.
 constexpr double kTargetXrt = 2000.0;
@@ -127,152 +115,6 @@ constexpr double kStretchChannelHopUs = 2.5;
 /// transform timed in the same run. The floor (one forward transform a hop and the
 /// pitch search's inverse where it runs) is about 1.2 units.
 constexpr double kTargetKissUnitsPerChannelHop = 1.6;
-
-// --------------------------------------------------------------------------- timing
-
-/// Keeps a value observable so the compiler cannot drop the work that made it.
-template <class T>
-inline void keep(const T& value) {
-  asm volatile("" : : "g"(&value) : "memory");
-}
-
-long involuntary_switches() {
-  rusage usage{};
-  getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_nivcsw;
-}
-
-struct Timing {
-  double wall_s = 0.0;
-  double cpu_s = 0.0;                ///< this thread's CPU time
-  long involuntary_switches = 0;     ///< times the scheduler took the core away
-};
-
-template <class Work>
-Timing time_once(Work&& work) {
-  const long switches = involuntary_switches();
-  const double cpu = thread_cpu_s();
-  const auto wall = Clock::now();
-  work();
-  const auto wall_end = Clock::now();
-  return {std::chrono::duration<double>(wall_end - wall).count(), thread_cpu_s() - cpu,
-          involuntary_switches() - switches};
-}
-
-struct Spread {
-  double median = 0.0, min = 0.0, max = 0.0;
-};
-
-Spread spread_of(std::vector<double> values) {
-  if (values.empty()) return {};
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  const double median = n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-  return {median, values.front(), values.back()};
-}
-
-/// x = numerator / time: the median maps to the median, the longest time to the minimum.
-Spread rate_of(double numerator, const Spread& time) {
-  return {numerator / time.median, numerator / time.max, numerator / time.min};
-}
-
-json to_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
-
-// --------------------------------------------------------------------------- machine
-
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-std::string command_output(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char buffer[256];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
-    pclose(pipe);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string load_average() {
-  std::istringstream in(read_first_line("/proc/loadavg"));
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-long vm_rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-long peak_rss_kib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;  // KiB on Linux
-}
-
-struct Machine {
-  std::string cpu_model, cpu_mhz, cache, isa, kernel, compiler, flags, build_type, kissfft, commit, date_utc;
-  unsigned cores = 0;
-};
-
-Machine describe_machine() {
-  Machine m;
-  m.cpu_model = cpuinfo_field("model name");
-  m.cpu_mhz = cpuinfo_field("cpu MHz");
-  m.cache = cpuinfo_field("cache size");
-  const std::string flags = " " + cpuinfo_field("flags") + " ";
-  for (const char* isa : {"sse4_2", "avx", "avx2", "fma", "avx512f"}) {
-    if (flags.find(std::string(" ") + isa + " ") != std::string::npos) m.isa += (m.isa.empty() ? "" : " ") + std::string(isa);
-  }
-  m.cores = std::thread::hardware_concurrency();
-  utsname names{};
-  if (uname(&names) == 0) m.kernel = std::string(names.sysname) + " " + names.release + " " + names.machine;
-#if defined(__clang__)
-  m.compiler = "clang " __clang_version__;
-#elif defined(__GNUC__)
-  m.compiler = "g++ " __VERSION__;
-#else
-  m.compiler = "unknown";
-#endif
-  m.flags = TW_BENCH_CXX_FLAGS;
-  m.build_type = TW_BENCH_BUILD_TYPE;
-  // The reference rows time Debian's scalar library; the pipeline's spectra go through
-  // dsp::RealFft4, KissFFT's SIMD mode when it is compiled in.
-  m.kissfft = std::string("KissFFT ") + TW_KISSFFT_VERSION + ": references scalar (Debian's shared library); pipeline " +
-              (dsp::RealFft4::simd() ? "USE_SIMD, four transforms per call (built from Debian's source)"
-                                     : "scalar, four calls per four transforms (SIMD mode not built)");
-  const std::string git = "git -C '" + tw::build::source_dir() + "' ";
-  m.commit = command_output(git + "rev-parse --short=12 HEAD 2>/dev/null");
-  const std::string changed = command_output(git + "status --porcelain -- src benchmarks 2>/dev/null | wc -l");
-  if (const char* named = std::getenv("TW_BENCH_COMMIT"); named != nullptr && *named != '\0') {
-    m.commit = named;  // a source tree exported without .git says which commit it is
-  } else if (m.commit.empty()) {
-    m.commit = "unknown";
-  } else if (!changed.empty() && changed != "0") {
-    m.commit += " + " + changed + " uncommitted paths under src/ and benchmarks/";
-  }
-  const std::time_t now = std::time(nullptr);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  m.date_utc = date;
-  return m;
-}
-
-json to_json(const Machine& m) {
-  return {{"cpu_model", m.cpu_model}, {"cpu_mhz", m.cpu_mhz}, {"cache", m.cache},   {"isa", m.isa},
-          {"cores", m.cores},         {"kernel", m.kernel},   {"compiler", m.compiler}, {"flags", m.flags},
-          {"build_type", m.build_type}, {"kissfft", m.kissfft}, {"commit", m.commit},   {"date_utc", m.date_utc}};
-}
 
 // --------------------------------------------------------------------------- audio
 
@@ -335,515 +177,6 @@ std::vector<float> channel_of(std::span<const float> interleaved, int channels, 
   std::vector<float> out(interleaved.size() / static_cast<std::size_t>(channels));
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = interleaved[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(channel)];
   return out;
-}
-
-// --------------------------------------------------------------------------- pipeline runs
-
-std::vector<features::SpeakerRole> roles_for(int channels) { return pipeline::ChannelLayout{}.roles_for(channels); }
-
-using bench::CountingSink;
-
-/// The shipped model, loaded once and shared read-only by every session, as in the product.
-const detect::AgitationModel& shared_model() {
-  static const detect::AgitationModel model = app::load_agitation_model();
-  return model;
-}
-
-/// One call's whole pipeline (features + detection) with the counting sink as tap and event sink.
-std::unique_ptr<pipeline::CallSession> make_session(int channels, CountingSink& sink) {
-  auto session = std::make_unique<pipeline::CallSession>("bench", pipeline::SessionConfig{}, shared_model(),
-                                                         roles_for(channels), sink);
-  session->add_tap(sink);
-  return session;
-}
-
-/// What a run computed, to check it did real work and that every run agrees.
-struct Fingerprint {
-  double speech_s = 0.0, voiced_s = 0.0, f0_median_st = 0.0, loudness_median_db = 0.0;
-  std::int64_t syllables = 0, windows = 0, events = 0;
-  bool plausible = false;  ///< every channel has speech, voiced hops, syllables and a finite F0 median
-  bool operator==(const Fingerprint&) const = default;
-};
-
-Fingerprint fingerprint_of(const pipeline::CallSession& session, const CountingSink& sink) {
-  Fingerprint fp;
-  fp.windows = sink.windows;
-  fp.events = sink.events;
-  fp.plausible = sink.windows > 0;
-  for (const pipeline::SpeakerReport& r : session.reports()) {
-    const features::SpeakerTotals& t = r.totals;
-    fp.speech_s += t.speech_time_s;
-    fp.voiced_s += t.voiced_time_s;
-    fp.syllables += t.syllables;
-    fp.f0_median_st += t.f0_median_st;
-    fp.loudness_median_db += t.loudness_median_db;
-    fp.plausible = fp.plausible && t.speech_time_s > 0.0 && t.voiced_time_s > 0.0 && t.syllables > 0 &&
-                   std::isfinite(t.f0_median_st) && std::isfinite(t.loudness_median_db);
-  }
-  return fp;
-}
-
-json to_json(const Fingerprint& fp) {
-  return {{"speech_s", fp.speech_s},   {"voiced_s", fp.voiced_s},
-          {"syllables", fp.syllables}, {"f0_median_st_sum", fp.f0_median_st},
-          {"loudness_median_db_sum", fp.loudness_median_db}, {"windows", fp.windows}, {"events", fp.events},
-          {"plausible", fp.plausible}};
-}
-
-struct RunResult {
-  Timing timing;
-  Fingerprint fingerprint;
-  std::int64_t allocations = 0;  ///< operator new calls inside the timed part
-};
-
-/// Progress goes to stderr unless --quiet.
-bool g_quiet = false;
-std::ostream& progress() {
-  static std::ostream discard(nullptr);
-  return g_quiet ? discard : std::cerr;
-}
-
-/// (a) The call pipeline (features and detection): CallSession::process over
-/// in-memory audio in pipeline::run's 160 ms blocks, then finish(). Constructing
-/// the session is not timed.
-RunResult run_in_memory(std::span<const float> interleaved, int channels) {
-  CountingSink sink;
-  const std::unique_ptr<pipeline::CallSession> session = make_session(channels, sink);
-  const std::size_t block = kBlockFrames * static_cast<std::size_t>(channels);
-  RunResult r;
-  const std::int64_t allocations = g_allocations.load(std::memory_order_relaxed);
-  r.timing = time_once([&] {
-    for (std::size_t offset = 0; offset < interleaved.size(); offset += block) {
-      session->process(interleaved.subspan(offset, std::min(block, interleaved.size() - offset)));
-    }
-    session->finish();
-  });
-  r.allocations = g_allocations.load(std::memory_order_relaxed) - allocations;
-  r.fingerprint = fingerprint_of(*session, sink);
-  return r;
-}
-
-/// (b) End to end: open and decode the file, present it at the analysis rate and
-/// drive the analyzer with pipeline::run, all timed (as a batch job pays it).
-RunResult run_from_file(const std::string& path) {
-  std::unique_ptr<pipeline::CallSession> session;
-  CountingSink sink;
-  RunResult r;
-  const std::int64_t allocations = g_allocations.load(std::memory_order_relaxed);
-  r.timing = time_once([&] {
-    io::AudioFileSource file(path);
-    io::ResamplingSource source(file, kRateHz);
-    session = make_session(source.format().channels, sink);
-    pipeline::run(source, *session);
-    session->finish();
-  });
-  r.allocations = g_allocations.load(std::memory_order_relaxed) - allocations;
-  r.fingerprint = fingerprint_of(*session, sink);
-  return r;
-}
-
-/// Decoding alone: the same sources and block size as pipeline::run, no analysis.
-RunResult run_source_only(const std::string& path) {
-  RunResult r;
-  double checksum = 0.0;
-  const std::int64_t allocations = g_allocations.load(std::memory_order_relaxed);
-  r.timing = time_once([&] {
-    io::AudioFileSource file(path);
-    io::ResamplingSource source(file, kRateHz);
-    std::vector<float> block(kBlockFrames * static_cast<std::size_t>(source.format().channels));
-    while (const std::size_t frames = source.read(block)) checksum += block[frames - 1];
-  });
-  keep(checksum);
-  r.allocations = g_allocations.load(std::memory_order_relaxed) - allocations;
-  r.fingerprint.plausible = std::isfinite(checksum);
-  return r;
-}
-
-struct Settings {
-  int runs = 5;
-  int warmup = 1;
-  double minutes = 60.0;
-  int streams = 32;
-  std::string example = tw::build::source_dir() + "/examples/example_call.wav";
-  std::string json_path;
-  std::string tmp_dir = std::filesystem::temp_directory_path().string();
-  bool keep_files = false;
-};
-
-struct PipelineFigures {
-  std::string call, path;
-  double audio_s = 0.0;
-  int channels = 0;
-  std::int64_t hops_per_channel = 0;
-  std::vector<Timing> runs;
-  std::int64_t max_allocations = 0;
-  long involuntary_switches = 0;
-  Fingerprint fingerprint;
-  bool deterministic = true;  ///< every run produced the same fingerprint
-
-  Spread wall() const {
-    std::vector<double> v;
-    for (const Timing& t : runs) v.push_back(t.wall_s);
-    return spread_of(v);
-  }
-  Spread cpu() const {
-    std::vector<double> v;
-    for (const Timing& t : runs) v.push_back(t.cpu_s);
-    return spread_of(v);
-  }
-  /// Call seconds per wall second (all channels analysed).
-  Spread call_xrt() const { return rate_of(audio_s, wall()); }
-  /// Call seconds per CPU-second of the one thread: what the call-level figure is
-  /// when the thread has its core to itself (wall time also counts other processes).
-  Spread call_xrt_cpu() const { return rate_of(audio_s, cpu()); }
-  /// Channel-seconds per CPU-second of the one thread.
-  Spread channel_xrt_per_core() const { return rate_of(audio_s * channels, cpu()); }
-  /// CPU ns per hop of one channel.
-  Spread ns_per_channel_hop() const {
-    const double hops = static_cast<double>(hops_per_channel) * channels;
-    const Spread c = cpu();
-    return {c.median * 1e9 / hops, c.min * 1e9 / hops, c.max * 1e9 / hops};
-  }
-};
-
-/// A pipeline to time: its figures so far and one run of it.
-struct PipelineJob {
-  PipelineFigures figures;
-  std::function<RunResult()> once;
-};
-
-PipelineJob pipeline_job(const std::string& call, const std::string& path, double audio_s, int channels,
-                         std::function<RunResult()> once) {
-  PipelineJob job;
-  PipelineFigures& f = job.figures;
-  f.call = call;
-  f.path = path;
-  f.audio_s = audio_s;
-  f.channels = channels;
-  f.hops_per_channel = static_cast<std::int64_t>(std::llround(audio_s * kRateHz)) / static_cast<std::int64_t>(kHopSamples);
-  job.once = std::move(once);
-  return job;
-}
-
-void record(PipelineFigures& f, const RunResult& r, bool first) {
-  if (first) f.fingerprint = r.fingerprint;
-  f.deterministic = f.deterministic && r.fingerprint == f.fingerprint;
-  f.max_allocations = std::max(f.max_allocations, r.allocations);
-  f.involuntary_switches += r.timing.involuntary_switches;
-  f.runs.push_back(r.timing);
-}
-
-/// Warm-up runs of every job, then `runs` rounds in which every job runs once.
-/// Interleaving spreads any drift in the machine's speed (other processes,
-/// caches, clocks) over all jobs alike, so rows stay comparable with each other.
-void run_rounds(std::vector<PipelineJob>& jobs, const Settings& settings) {
-  for (PipelineJob& job : jobs) {
-    for (int i = 0; i < settings.warmup; ++i) job.figures.fingerprint = job.once().fingerprint;
-  }
-  for (int round = 0; round < settings.runs; ++round) {
-    progress() << "  round " << round + 1 << "/" << settings.runs << "\n";
-    for (PipelineJob& job : jobs) record(job.figures, job.once(), round == 0 && settings.warmup == 0);
-  }
-}
-
-json to_json(const PipelineFigures& f) {
-  json runs = json::array();
-  for (const Timing& t : f.runs) runs.push_back({{"wall_s", t.wall_s}, {"cpu_s", t.cpu_s}});
-  return {{"call", f.call},
-          {"path", f.path},
-          {"audio_s", f.audio_s},
-          {"channels", f.channels},
-          {"hops_per_channel", f.hops_per_channel},
-          {"call_xrt_wall", to_json(f.call_xrt())},
-          {"call_xrt_cpu", to_json(f.call_xrt_cpu())},
-          {"channel_xrt_per_core_cpu", to_json(f.channel_xrt_per_core())},
-          {"ns_per_channel_hop_cpu", to_json(f.ns_per_channel_hop())},
-          {"wall_s", to_json(f.wall())},
-          {"cpu_s", to_json(f.cpu())},
-          {"runs", runs},
-          {"max_allocations_per_run", f.max_allocations},
-          {"involuntary_context_switches", f.involuntary_switches},
-          {"deterministic", f.deterministic},
-          {"fingerprint", to_json(f.fingerprint)}};
-}
-
-// --------------------------------------------------------------------------- stages in isolation
-
-/// One channel's frames, analysed once: every stage then reads the same inputs.
-struct StageFrames {
-  /// Half a frame of zeros, the channel, half a frame of zeros: frame n is
-  /// padded[n * hop, n * hop + frame), exactly what FrameAssembler emits.
-  std::vector<float> padded;
-  std::vector<float> power;                 ///< hops x bins power spectra from SpectrumAnalyzer
-  std::vector<features::HopFeatures> hops;  ///< the pipeline's own output, for the stages' side inputs
-  std::size_t bins = 0;
-
-  std::size_t count() const { return hops.size(); }
-  std::span<const float> channel() const {
-    return {padded.data() + kFrameSamples / 2, padded.size() - kFrameSamples};
-  }
-  dsp::AnalysisFrame frame(std::size_t n) const {
-    dsp::AnalysisFrame f;
-    f.hop_index = static_cast<std::int64_t>(n);
-    f.centre_time_s = dsp::samples_to_seconds(static_cast<std::int64_t>(n * kHopSamples));
-    f.samples = {padded.data() + n * kHopSamples, kFrameSamples};
-    f.power = {power.data() + n * bins, bins};
-    return f;
-  }
-};
-
-template <class OnBlock>
-void for_each_block(std::span<const float> signal, OnBlock&& on_block) {
-  for (std::size_t offset = 0; offset < signal.size(); offset += kBlockFrames) {
-    on_block(signal.subspan(offset, std::min(kBlockFrames, signal.size() - offset)));
-  }
-}
-
-StageFrames collect_frames(std::span<const float> channel) {
-  StageFrames s;
-  s.padded.assign(kFrameSamples / 2, 0.0f);
-  s.padded.insert(s.padded.end(), channel.begin(), channel.end());
-  s.padded.resize(s.padded.size() + kFrameSamples / 2, 0.0f);
-  dsp::FrameAssembler framer(kFrameSamples, kHopSamples);
-  dsp::SpectrumAnalyzer analyzer(kFrameSamples, kRateHz);
-  s.bins = analyzer.bins();
-  s.power.reserve(channel.size() / kHopSamples * s.bins);
-  bool frames_match = true;
-  for_each_block(channel, [&](std::span<const float> block) {
-    framer.push(block, [&](std::span<const float> frame, std::int64_t n) {
-      const auto start = s.padded.begin() + n * static_cast<std::ptrdiff_t>(kHopSamples);
-      if (!std::equal(frame.begin(), frame.end(), start)) frames_match = false;
-      const dsp::AnalysisFrame& a = analyzer.analyze(frame, n, kHopSamples);
-      s.power.insert(s.power.end(), a.power.begin(), a.power.end());
-    });
-  });
-  features::FeatureExtractor extractor;
-  s.hops.reserve(channel.size() / kHopSamples);
-  for_each_block(channel, [&](std::span<const float> block) {
-    extractor.process(block, [&](const features::HopFeatures& h) { s.hops.push_back(h); });
-  });
-  // The hops still waiting for their pitch decision at the end of the channel.
-  extractor.flush([&](const features::HopFeatures& h) { s.hops.push_back(h); });
-  if (!frames_match || s.power.size() != s.hops.size() * s.bins) {
-    throw std::logic_error("stage harness: the collected frames differ from the pipeline's");
-  }
-  return s;
-}
-
-struct StageFigures {
-  std::string name, what;
-  Spread ns_per_hop;
-  double checksum = 0.0;
-  double per_call_ns = 0.0;  ///< for gated stages: ns per frame actually analysed (0 = not gated)
-};
-
-/// A stage to time: make_pass() builds fresh state (untimed) and returns the
-/// pass, which runs the stage over every hop and returns a checksum of its outputs.
-struct StageJob {
-  StageFigures figures;
-  std::function<std::function<double()>()> make_pass;
-  std::vector<double> ns_per_hop;
-};
-
-StageJob stage_job(const std::string& name, const std::string& what, std::function<std::function<double()>()> make_pass) {
-  StageJob job;
-  job.figures.name = name;
-  job.figures.what = what;
-  job.make_pass = std::move(make_pass);
-  return job;
-}
-
-/// One timed pass; returns CPU ns per hop.
-double run_stage_once(StageJob& job, std::size_t hops) {
-  auto pass = job.make_pass();
-  double checksum = 0.0;
-  const Timing t = time_once([&] { checksum = pass(); });
-  keep(checksum);
-  job.figures.checksum = checksum;
-  return t.cpu_s * 1e9 / static_cast<double>(hops);
-}
-
-json to_json(const StageFigures& f) {
-  json j = {{"stage", f.name}, {"what", f.what}, {"ns_per_hop_cpu", to_json(f.ns_per_hop)}, {"checksum", f.checksum}};
-  if (f.per_call_ns > 0.0) j["ns_per_analysed_frame"] = f.per_call_ns;
-  return j;
-}
-
-struct StageReport {
-  std::vector<StageFigures> stages;
-  std::size_t hops = 0;
-  double pitch_analysed_fraction = 0.0;
-  /// Hops whose band SNR is below the VAD's voiced_snr_db: there the VAD decision
-  /// does not depend on voicing (what the pitch search gate builds on).
-  /// pitch_analysed_fraction is the share the pipeline searched.
-  double below_voiced_snr_fraction = 0.0;
-  /// Hops where a stage run alone disagreed with the pipeline's own output
-  /// (0 means the harness feeds each stage exactly what the pipeline does).
-  std::int64_t mismatches = 0;
-};
-
-/// Times every stage over the stored frames, in rounds interleaved with runs of
-/// `pipeline` (the whole CallSession on the same channel), so that the sum of
-/// the stages and the pipeline are measured under the same conditions.
-StageReport time_stages(const StageFrames& s, PipelineJob& pipeline, const Settings& settings) {
-  const features::FeatureConfig config;
-  const dsp::SpectrumAnalyzer geometry(kFrameSamples, kRateHz);
-  const std::size_t hops = s.count();
-  StageReport report;
-  report.hops = hops;
-  std::vector<char> searched(hops, 0);
-  // Validation (untimed, first): each stage alone reproduces what the pipeline
-  // computed; on the way, which hops the pipeline searched for pitch.
-  features::PitchTracker pitch(config.pitch, geometry);
-  features::LoudnessMeter meter(geometry);
-  features::VocalEffortAnalyzer effort(geometry);
-  features::VoiceActivityDetector vad(config.vad, geometry);
-  features::SyllableDetector syllables(config.syllable, geometry);
-  for (std::size_t n = 0; n < hops; ++n) {
-    const features::HopFeatures& h = s.hops[n];
-    const dsp::AnalysisFrame frame = s.frame(n);
-    const features::LoudnessEstimate l = meter.process(frame);
-    const features::VocalEffortEstimate e = effort.process(frame);
-    const features::VoiceActivityMeasure m = vad.measure(frame);
-    searched[n] = features::pitch_search_wanted(config.vad, m, vad.active(), pitch.last_hop_voiced()) ? 1 : 0;
-    const features::PitchOutput p = searched[n] != 0 ? pitch.process(frame) : pitch.skip();
-    const bool active = vad.decide(p.voicing);
-    const features::SyllableEvent y = syllables.process(frame, p.voicing);
-    const bool same = l.level_dbfs == h.level_dbfs && l.loudness_db == h.loudness_db &&
-                      e.alpha_ratio_db == h.alpha_ratio_db && e.centroid_hz == h.centroid_hz &&
-                      m.band_db == h.voice_band_db && m.noise_floor_db == h.noise_floor_db &&
-                      p.voicing == h.voicing && active == h.vad && y.detected == h.syllable;
-    report.mismatches += same ? 0 : 1;
-    // The pitch of the hop latency_hops() back is decided now.
-    if (p.has_estimate) {
-      const features::HopFeatures& decided = s.hops[n - pitch.latency_hops()];
-      report.mismatches += p.estimate.f0_hz == decided.f0_hz && p.estimate.voiced == decided.voiced ? 0 : 1;
-    }
-  }
-  features::PitchEstimate rest;
-  for (std::size_t n = hops - std::min(hops, pitch.latency_hops()); pitch.flush(rest); ++n) {
-    report.mismatches += n < hops && rest.f0_hz == s.hops[n].f0_hz && rest.voiced == s.hops[n].voiced ? 0 : 1;
-  }
-  std::size_t analysed = 0;
-  for (std::size_t n = 0; n < hops; ++n) analysed += searched[n] != 0 ? 1 : 0;
-  report.pitch_analysed_fraction = static_cast<double>(analysed) / static_cast<double>(hops);
-  std::size_t quiet = 0;
-  for (const features::HopFeatures& h : s.hops) {
-    quiet += h.voice_band_db - h.noise_floor_db < config.vad.voiced_snr_db ? 1 : 0;
-  }
-  report.below_voiced_snr_fraction = static_cast<double>(quiet) / static_cast<double>(hops);
-
-  std::vector<StageJob> jobs;
-  jobs.push_back(stage_job("framing", "dsp::FrameAssembler::push, 160 ms blocks", [&] {
-    return [&, framer = std::make_shared<dsp::FrameAssembler>(kFrameSamples, kHopSamples)] {
-      double acc = 0.0;
-      for_each_block(s.channel(), [&](std::span<const float> block) {
-        framer->push(block, [&](std::span<const float> frame, std::int64_t) { acc += frame[kFrameSamples / 2]; });
-      });
-      return acc;
-    };
-  }));
-  // As the pipeline runs it: frames gathered in a batch, four per transform
-  // (dsp::FrameBatch; the stereo pipeline fills each transform with both channels' hops).
-  jobs.push_back(stage_job("window + FFT + power", "dsp::FrameBatch (Hann, KissFFT 320 four per call, |X|^2)", [&] {
-    return [&, analyzer = std::make_shared<dsp::SpectrumAnalyzer>(kFrameSamples, kRateHz)] {
-      double acc = 0.0;
-      dsp::FrameBatch& batch = dsp::FrameBatch::this_thread(kFrameSamples);
-      for (std::size_t first = 0; first < hops; first += dsp::RealFft4::kLanes) {
-        batch.clear();
-        for (std::size_t n = first; n < std::min(hops, first + dsp::RealFft4::kLanes); ++n) {
-          batch.add(0, {s.padded.data() + n * kHopSamples, kFrameSamples}, static_cast<std::int64_t>(n));
-        }
-        batch.analyze(*analyzer, kHopSamples);
-        for (std::size_t i = 0; i < batch.size(); ++i) acc += batch.frame(i).power[8];
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("pitch", "features::PitchTracker::process, gated as in the pipeline, one inverse transform a hop (the pipeline shares them four ways)", [&] {
-    return [&, pitch = std::make_shared<features::PitchTracker>(config.pitch, geometry)] {
-      double acc = 0.0;
-      for (std::size_t n = 0; n < hops; ++n) {
-        const features::PitchOutput p = searched[n] != 0 ? pitch->process(s.frame(n)) : pitch->skip();
-        acc += p.voicing + (p.has_estimate ? p.estimate.f0_hz : 0.0f);
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("loudness", "features::LoudnessMeter::process", [&] {
-    return [&, meter = std::make_shared<features::LoudnessMeter>(geometry)] {
-      double acc = 0.0;
-      for (std::size_t n = 0; n < hops; ++n) {
-        const features::LoudnessEstimate e = meter->process(s.frame(n));
-        acc += e.level_dbfs + e.loudness_db;
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("voice activity", "features::VoiceActivityDetector::measure + decide", [&] {
-    return [&, vad = std::make_shared<features::VoiceActivityDetector>(config.vad, geometry)] {
-      double acc = 0.0;
-      for (std::size_t n = 0; n < hops; ++n) {
-        acc += vad->measure(s.frame(n)).noise_floor_db;
-        acc += vad->decide(s.hops[n].voicing) ? 1.0 : 0.0;
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("syllables", "features::SyllableDetector::process", [&] {
-    return [&, syllables = std::make_shared<features::SyllableDetector>(config.syllable, geometry)] {
-      double acc = 0.0;
-      for (std::size_t n = 0; n < hops; ++n) {
-        const features::SyllableEvent e = syllables->process(s.frame(n), s.hops[n].voicing);
-        acc += e.detected ? 1.0 + e.lag_hops : 0.0;
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("vocal effort", "features::VocalEffortAnalyzer::process", [&] {
-    return [&, effort = std::make_shared<features::VocalEffortAnalyzer>(geometry)] {
-      double acc = 0.0;
-      for (std::size_t n = 0; n < hops; ++n) {
-        const features::VocalEffortEstimate e = effort->process(s.frame(n));
-        acc += e.alpha_ratio_db + 1e-3 * e.centroid_hz;
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("window summary", "features::WindowSummarizer::push (3 s window, summary each second)", [&] {
-    return [&, summarizer = std::make_shared<features::WindowSummarizer>(pipeline::AnalyzerConfig{}.summary)] {
-      double acc = 0.0;
-      for (const features::HopFeatures& h : s.hops) {
-        if (summarizer->push(h)) acc += summarizer->summary().speech_s;
-      }
-      return acc;
-    };
-  }));
-  jobs.push_back(stage_job("call statistics", "features::SpeakerStatistics::add", [&] {
-    return [&, statistics = std::make_shared<features::SpeakerStatistics>()] {
-      for (const features::HopFeatures& h : s.hops) statistics->add(h);
-      return statistics->totals().speech_time_s;
-    };
-  }));
-
-  for (StageJob& job : jobs) {
-    for (int i = 0; i < settings.warmup; ++i) run_stage_once(job, hops);
-  }
-  for (int i = 0; i < settings.warmup; ++i) pipeline.figures.fingerprint = pipeline.once().fingerprint;
-  for (int round = 0; round < settings.runs; ++round) {
-    progress() << "  round " << round + 1 << "/" << settings.runs << "\n";
-    for (StageJob& job : jobs) job.ns_per_hop.push_back(run_stage_once(job, hops));
-    record(pipeline.figures, pipeline.once(), round == 0 && settings.warmup == 0);
-  }
-  for (StageJob& job : jobs) {
-    job.figures.ns_per_hop = spread_of(job.ns_per_hop);
-    if (job.figures.name == "pitch" && analysed > 0) {
-      job.figures.per_call_ns = job.figures.ns_per_hop.median * static_cast<double>(hops) / static_cast<double>(analysed);
-    }
-    report.stages.push_back(job.figures);
-  }
-
-  return report;
 }
 
 // --------------------------------------------------------------------------- KissFFT reference
@@ -911,16 +244,6 @@ std::string with_range(const Spread& s, int digits) {
 
 std::string pad(const std::string& text, std::size_t width) {
   return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
-}
-
-void print_machine(std::ostream& out, const Machine& m, const std::string& load) {
-  out << "machine   " << m.cpu_model << ", " << m.cores << " logical cores, " << m.cpu_mhz << " MHz, cache " << m.cache
-      << ", ISA: " << m.isa << "\n"
-      << "kernel    " << m.kernel << "; load average at start " << load << "\n"
-      << "compiler  " << m.compiler << ", " << m.build_type << ": " << m.flags << "\n"
-      << "fft       " << m.kissfft << "\n"
-      << "commit    " << m.commit << "\n"
-      << "date      " << m.date_utc << "\n";
 }
 
 void print_pipeline_header(std::ostream& out) {
