@@ -230,6 +230,7 @@ class TrackJoiner {
   bool pop_pair_into(std::size_t frames) noexcept;
   // A track's queue after `frames` of its audio went into the block.
   static void advance(Track& t, std::size_t frames) noexcept;
+  static void rewind_if_empty(Track& t) noexcept;
 
   template <class OnFrames, class OnGap>
   void emit(OnFrames& on_frames, OnGap& on_gap, bool at_end) {
