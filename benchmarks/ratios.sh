@@ -13,8 +13,9 @@
 #      after that live run: the guest's speed drifts)        targets <= 1.3 and <= 2.0
 #   4. alert latency p99 at the number of calls that fills 70 % of the cores (the
 #      server and the load generator beside it), found by serve_load runs, each one's
-#      CPU per call-second giving the next count, until one uses 65-75 % (at most
-#      three); 3. is measured in that run                          target <= 100 ms
+#      CPU per call-second giving the next count (then a line through the last two
+#      runs), until one uses 65-75 % (at most four runs; else the closest is taken);
+#      3. is measured in that run                                  target <= 100 ms
 #      (from the packet that completes the decision's audio: a second is judged once the
 #      40 ms after it have come; the latency from the moment itself is printed beside)
 # Usage: benchmarks/ratios.sh [BUILD] [--aubio-minutes M] [--serve-seconds S] [--calibration-calls N]
@@ -68,19 +69,33 @@ echo "2/5 compare_aubio.sh --runs 3 --minutes $aubio_minutes --no-16k ..." >&2
 # (about a fifth of the cores at these counts); a deployed server has the machine to
 # itself, so at 70 % of its cores it has 30 % to spare. Counting the server alone put
 # the machine at 86-89 % (2026-12-07), where queueing, not the server, sets the latency tail.
-next_count() {  # next_count JSON: prints "<count> <fraction of the cores that run used>"
-  python3 - "$1" "$(nproc)" <<'EOF'
+next_count() {  # next_count JSON...: prints "<next count> <fraction of the cores the last run used>"
+  python3 - "$(nproc)" "$@" <<'EOF'
 import json, math, sys
-d = json.load(open(sys.argv[1]))
-cores = int(sys.argv[2])
-per_call_ms = d["server_cpu_ms_per_call_second"] + d["generator_cpu_cores"] * 1000.0 / d["calls"]
-used = per_call_ms * d["calls"] / 1000.0 / cores
-print(max(1, math.floor(0.7 * cores * 1000.0 / per_call_ms)), f"{used:.3f}")
+cores = int(sys.argv[1])
+runs = []
+for path in sys.argv[2:]:
+    d = json.load(open(path))
+    per_call_ms = d["server_cpu_ms_per_call_second"] + d["generator_cpu_cores"] * 1000.0 / d["calls"]
+    runs.append((d["calls"], per_call_ms * d["calls"] / 1000.0 / cores))
+n, used = runs[-1]
+nxt = math.floor(0.7 * n / used)  # as if the CPU per call stayed what this run saw
+if len(runs) >= 2:
+    # Through the last two runs: the CPU per call grows with the calls (their state
+    # competes for the caches), so a straight line through two runs lands closer.
+    (n0, u0), (n1, u1) = runs[-2], runs[-1]
+    if n1 != n0 and (u1 - u0) / (n1 - n0) > 0:
+        nxt = math.floor(n1 + (0.7 - u1) * (n1 - n0) / (u1 - u0))
+nxt = min(max(nxt, n // 2, 1), 2 * n)
+print(nxt, f"{used:.3f}")
 EOF
 }
 n=$calibration_calls
 fill=""
-for step in 1 2 3; do
+runs=()     # each run's JSON, in order
+best=""     # the run closest to 70 %, if none lands within 65-75 %
+best_off=""
+for step in 1 2 3 4; do
   echo "3/5 serve_load with $n calls for $serve_seconds s (step $step towards 70 % of the cores) ..." >&2
   # Batch on the same audio right before and right after the live run: the guest's
   # speed drifts by up to half within minutes, and live, which walks hundreds of
@@ -89,12 +104,17 @@ for step in 1 2 3; do
   "$build/benchmarks/tw_bench" --quiet --runs 5 --json "$work/batch-before-$n.json" file "$repo/examples/example_call.wav" > /dev/null
   (cd "$work" && "$repo/benchmarks/serve_load.sh" "$build" "$serve_seconds" "$n" >> serve.txt)
   "$build/benchmarks/tw_bench" --quiet --runs 5 --json "$work/batch-after-$n.json" file "$repo/examples/example_call.wav" > /dev/null
-  read -r next used < <(next_count "$work/serve-load-$n.json")
+  runs+=("$work/serve-load-$n.json")
+  read -r next used < <(next_count "${runs[@]}")
   echo "   $n calls used $(python3 -c "print(f'{100*$used:.0f}')") % of the cores" >&2
   if python3 -c "import sys; sys.exit(0 if 0.65 <= $used <= 0.75 else 1)"; then fill=$n; break; fi
+  off=$(python3 -c "print(abs($used - 0.7))")
+  if [[ -z $best ]] || python3 -c "import sys; sys.exit(0 if $off < $best_off else 1)"; then best=$n; best_off=$off; fi
+  # A count already run (the steps can come back to one) is not run again.
+  [[ -f $work/serve-load-$next.json ]] && break
   n=$next
 done
-[[ -n $fill ]] || fill=$n  # the last run, which says how far off it is
+[[ -n $fill ]] || fill=$best  # the run closest to 70 %, which says how far off it is
 # The live path's own overhead, free of the host's swings: instructions (callgrind) of a
 # worker's pumps of one call in 200 ms blocks (serve's default) against batch's analysis
 # of the same call-seconds, both in one worker_bench run. What the timed ratio adds to
