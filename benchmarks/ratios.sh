@@ -106,7 +106,8 @@ for step in 1 2 3 4; do
   "$build/benchmarks/tw_bench" --quiet --runs 5 --json "$work/batch-after-$n.json" file "$repo/examples/example_call.wav" > /dev/null
   runs+=("$work/serve-load-$n.json")
   read -r next used < <(next_count "${runs[@]}")
-  echo "   $n calls used $(python3 -c "print(f'{100*$used:.0f}')") % of the cores" >&2
+  p99=$(python3 -c "import json; print(round(json.load(open('$work/serve-load-$n.json'))['alert_latency_ms']['p99']))")
+  echo "   $n calls used $(python3 -c "print(f'{100*$used:.0f}')") % of the cores; alert latency p99 $p99 ms" >&2
   if python3 -c "import sys; sys.exit(0 if 0.65 <= $used <= 0.75 else 1)"; then fill=$n; break; fi
   off=$(python3 -c "print(abs($used - 0.7))")
   if [[ -z $best ]] || python3 -c "import sys; sys.exit(0 if $off < $best_off else 1)"; then best=$n; best_off=$off; fi
