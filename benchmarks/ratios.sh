@@ -102,7 +102,26 @@ for step in 1 2 3 4; do
   # calls' state, feels a busy host more than the hot-cache reference transform that
   # would otherwise correct for it; the live figures are compared with these.
   "$build/benchmarks/tw_bench" --quiet --runs 5 --json "$work/batch-before-$n.json" file "$repo/examples/example_call.wav" > /dev/null
-  (cd "$work" && "$repo/benchmarks/serve_load.sh" "$build" "$serve_seconds" "$n" >> serve.txt)
+  (cd "$work" && "$repo/benchmarks/serve_load.sh" "$build" "$serve_seconds" "$n" >> serve.txt) &
+  serve_pid=$!
+  # Batch sampled during the live run too: from 16 s (every call started, as serve_load's
+  # steady window) to 3 s before its end, one small tw_bench every 3 s (about 3 % of a
+  # core). It feels the host's speed of those very minutes, and the live server's traffic
+  # through the caches, where the bracket before and after sees a quiet machine. Shown
+  # beside the verdicts, which keep to the bracket.
+  (
+    started=$SECONDS k=0
+    sleep 16
+    while kill -0 "$serve_pid" 2> /dev/null && (( SECONDS - started < serve_seconds - 3 )); do
+      "$build/benchmarks/tw_bench" --quiet --runs 2 --warmup 1 --json "$work/batch-during-$n-$k.json" \
+        file "$repo/examples/example_call.wav" > /dev/null 2>&1 || true
+      k=$((k + 1))
+      sleep 3
+    done
+  ) &
+  sampler_pid=$!
+  wait "$serve_pid"
+  wait "$sampler_pid" || true
   "$build/benchmarks/tw_bench" --quiet --runs 5 --json "$work/batch-after-$n.json" file "$repo/examples/example_call.wav" > /dev/null
   runs+=("$work/serve-load-$n.json")
   read -r next used < <(next_count "${runs[@]}")
@@ -130,7 +149,7 @@ fi
 echo "5/5 the ratios ..." >&2
 
 python3 - "$work" "$fill" "$(nproc)" <<'EOF'
-import json, re, sys
+import glob, json, re, statistics, sys
 work, fill, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 tb = json.load(open(f"{work}/tw_bench.json"))
 units = tb["targets"]["kissfft_units_per_channel_hop"]
@@ -166,6 +185,13 @@ def batch_ms_of(name):
 bracket = [batch_ms_of("batch-before"), batch_ms_of("batch-after")]
 live_batch_ms = sum(bracket) / 2.0
 speed = batch_ms / live_batch_ms  # as the 5-minute run saw it, over the bracket's
+during = []
+for path in sorted(glob.glob(f"{work}/batch-during-{fill}-*.json")):
+    try:
+        f = next(p for p in json.load(open(path))["pipelines"] if p["path"] == "file")
+        during.append(1000.0 / f["call_xrt_cpu"]["median"])
+    except (OSError, ValueError, KeyError, StopIteration):
+        pass
 serve_fft_ns = full.get("reference_kiss_fftr_320_ns") or fft_ns
 rows = [
     ("whole feature set, KissFFT-320 units per channel-hop", units, "<=", 1.6),
@@ -179,6 +205,11 @@ print(f"batch: {batch_ms:.3f} ms CPU per call-second in the 5-minute tw_bench ru
       f"from its file); {bracket[0]:.3f} right before and {bracket[1]:.3f} right after the live run at {fill} calls, "
       f"where the workers took {workers:.3f} and the whole server {server:.3f} ms (the host ran "
       f"{speed:.2f}x as fast then as during the 5-minute run)")
+if during:
+    during_ms = statistics.median(during)
+    print(f"batch sampled during the live run ({len(during)} runs, {min(during):.3f}-{max(during):.3f}): median "
+          f"{during_ms:.3f} ms per call-second; against it the workers are {workers / during_ms:.2f}x and the whole "
+          f"server {server / during_ms:.2f}x batch")
 print(f"of the cores, the server took {100 * server_share:.0f} % and the load generator {100 * generator:.0f} % "
       f"during the serve run")
 moment = full.get("alert_latency_from_moment_ms")
