@@ -330,9 +330,12 @@ std::string DashboardFeed::tick_message() {
     if (fleet_ != nullptr) recent.back()["instance"] = own_instance_;
   }
   for (json& entry : fleet_recent) {
-    const std::string id = entry["call"].get<std::string>();
-    listed.insert(id);
-    if (recent_sent_.insert(id).second) recent.push_back(std::move(entry));
+    // Keyed by instance too: a call id this instance has listed as ended (one party of a
+    // split call, issue 25) may still be live elsewhere, and its end there, or its loss
+    // with that instance, is news.
+    const std::string key = entry.value("instance", std::string()) + '\n' + entry["call"].get<std::string>();
+    listed.insert(key);
+    if (recent_sent_.insert(key).second) recent.push_back(std::move(entry));
   }
   // Forget what left the recent list (and the calls' interruption marks).
   for (auto it = recent_sent_.begin(); it != recent_sent_.end();) {

@@ -217,6 +217,49 @@ TEST_CASE("serve --bus: one instance's wallboard shows another's live call and m
   CHECK(b.stop(SIGTERM) == 0);
 }
 
+TEST_CASE("serve --bus: a call id this wallboard listed as ended and still live on another instance shows as lost with it",
+          "[serve][bus][e2e]") {
+  // One party of a split call (issue 25) ends here while the other goes on elsewhere, under
+  // the same call id; then that instance dies. Its loss is news on this wallboard's live
+  // feed, as a fresh wallboard shows it: the feed's memory of what it has listed keeps other
+  // instances' entries apart from its own.
+  const std::string dir = tw::test::fresh_dir("serve-bus-split-lost");
+  tw::test::NatsServer nats(dir + "/nats");
+  tw::test::ServeProcess a(dir + "/out-a", {"--bus", nats.url(), "--instance-id", "fleet-a", "--quiet"});
+  tw::test::ServeProcess b(dir + "/out-b", {"--bus", nats.url(), "--instance-id", "fleet-b", "--quiet"});
+  tw::test::WsClient feed(b.http_port(), "/dashboard/feed");
+  REQUIRE(feed.connected());
+  {
+    // b's half: the example at 16x real time, about 5 s, to its end.
+    tw::test::StreamPlayer here(b.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "split-call", {}, 16.0);
+    REQUIRE(here.wait(60.0) == 0);
+  }
+  REQUIRE(tw::test::wait_for_calls_ended(b.http_port(), {"split-call"}, 20.0));
+  bool ended_here = false;
+  tw::test::read_json_until(feed, 5.0, [&](const nlohmann::json& m) {
+    ended_here = ended_here || lists_call(m.value("recent", nlohmann::json::array()), "split-call", "instance", "fleet-b");
+    return ended_here;
+  });
+  INFO(a.err() << b.err());
+  REQUIRE(ended_here);
+  // a's half goes on under the same id (4x real time, about 20 s) and shows on b's wallboard.
+  tw::test::StreamPlayer there(a.http_port(), tw::build::source_dir() + "/examples/example_call.wav", "split-call", {}, 4.0);
+  REQUIRE(tw::test::read_json_until(feed, 8.0, [](const nlohmann::json& m) {
+    return lists_call(m.value("calls", nlohmann::json::array()), "split-call", "instance", "fleet-a");
+  }));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto killed = std::chrono::steady_clock::now();
+  a.stop(SIGKILL);
+  bool lost = false;
+  tw::test::read_json_until(feed, 14.0, [&](const nlohmann::json& m) {
+    lost = lost || lists_call(m.value("recent", nlohmann::json::array()), "split-call", "verdict", "lost with instance fleet-a");
+    return lost;
+  });
+  CHECK(lost);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() <= 10.0);
+  CHECK(b.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("serve --bus: an alert raised on one instance shows on another and an acknowledgement made on a second shows on a third",
           "[serve][bus][e2e]") {
   const std::string dir = tw::test::fresh_dir("serve-bus-acks");
