@@ -178,18 +178,16 @@ p99 = full["alert_latency_ms"]["p99"]
 # compare work done in the same minutes. (Before 2026-12-06 they were put in KissFFT
 # units of each side's own run, minutes apart; on a host whose speed halved between
 # them that gave 2.2x where the bracketed figure was far lower.)
-def batch_ms_of(name):
-    d = json.load(open(f"{work}/{name}-{fill}.json"))
-    f = next(p for p in d["pipelines"] if p["path"] == "file")
+def batch_ms_in(path):  # a `tw_bench file` run's CPU ms per call-second
+    f = next(p for p in json.load(open(path))["pipelines"] if p["path"] == "file")
     return 1000.0 / f["call_xrt_cpu"]["median"]
-bracket = [batch_ms_of("batch-before"), batch_ms_of("batch-after")]
+bracket = [batch_ms_in(f"{work}/{name}-{fill}.json") for name in ("batch-before", "batch-after")]
 live_batch_ms = sum(bracket) / 2.0
 speed = batch_ms / live_batch_ms  # as the 5-minute run saw it, over the bracket's
 during = []
 for path in sorted(glob.glob(f"{work}/batch-during-{fill}-*.json")):
     try:
-        f = next(p for p in json.load(open(path))["pipelines"] if p["path"] == "file")
-        during.append(1000.0 / f["call_xrt_cpu"]["median"])
+        during.append(batch_ms_in(path))
     except (OSError, ValueError, KeyError, StopIteration):
         pass
 serve_fft_ns = full.get("reference_kiss_fftr_320_ns") or fft_ns
