@@ -437,6 +437,14 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
   if (webhook_sink && !webhook_sink->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10))) {
     err << "tonewatch live: webhook receivers did not take every alert in 10 s; the rest waits in the spool for the next start\n";
   }
+  // A frozen sound server never lets go of its stream: say so, and exit without it.
+  for (const auto& s : sources.list) {
+    if (!s->released_within(2.0)) {
+      err << "tonewatch live: " << io::describe(*s->device())
+          << " was not released by its sound system within 2 s of the call's end (is the sound server frozen?); "
+             "exiting without closing it\n";
+    }
+  }
   if (view_mode) {
     view.publish(writer.session(), view_counters(), true);
     view.end(ended_by);

@@ -40,6 +40,8 @@ class LiveSource {
   /// The device stopped delivering by itself (see DeviceCapture::lost), or has
   /// delivered nothing for `timeout_s` since it started or last delivered.
   bool lost(std::int64_t now_ns, double timeout_s) noexcept;
+  /// Whether a stopped device's sound system let go of it within `seconds` (a file: yes).
+  bool released_within(double seconds) noexcept { return !capture_ || capture_->released_within(seconds); }
   /// Why the source ended badly, if it did: a lost device or a file that failed.
   std::string failure() const;
 

@@ -2,12 +2,15 @@
 
 #include <portaudio.h>
 
+#include <chrono>
 #include <span>
+#include <system_error>
 
 namespace tw::io {
 
 DeviceCapture::DeviceCapture(const PortAudioSystem& system, const InputDevice& device, const CaptureOptions& options)
-    : device_(device), buffer_(options.sample_rate_hz, static_cast<std::size_t>(options.channels), options.ring_s) {
+    : device_(device),
+      shared_(std::make_unique<Shared>(options.sample_rate_hz, static_cast<std::size_t>(options.channels), options.ring_s)) {
   system.check_input(device, options.channels, options.sample_rate_hz);
   PaStreamParameters input{};
   input.device = device.index;
@@ -21,7 +24,7 @@ DeviceCapture::DeviceCapture(const PortAudioSystem& system, const InputDevice& d
     return on_audio(in, out, frames, time, status, user);
   };
   const PaError error = Pa_OpenStream(&stream, &input, nullptr, options.sample_rate_hz, paFramesPerBufferUnspecified,
-                                      paNoFlag, callback, this);
+                                      paNoFlag, callback, shared_.get());
   if (error != paNoError) {
     throw DeviceError(error == paInvalidSampleRate ? DeviceErrorKind::rate_refused : DeviceErrorKind::open_failed,
                       describe(device) + ": cannot open for capture: " + Pa_GetErrorText(error));
@@ -33,6 +36,17 @@ DeviceCapture::DeviceCapture(const PortAudioSystem& system, const InputDevice& d
 
 DeviceCapture::~DeviceCapture() {
   stop();
+  if (stopper_.joinable()) {
+    if (!released_within(gave_up_ ? 0.0 : kReleaseWait_s)) {
+      // The host holds the stream (a frozen sound server): its threads keep what
+      // they use, and PortAudio must not be terminated under them.
+      stopper_.detach();
+      static_cast<void>(shared_.release());
+      note_stream_not_released();
+      return;
+    }
+    stopper_.join();
+  }
   if (stream_ != nullptr) Pa_CloseStream(static_cast<PaStream*>(stream_));
 }
 
@@ -45,19 +59,49 @@ void DeviceCapture::start() {
 }
 
 void DeviceCapture::stop() noexcept {
-  if (stop_requested_.exchange(true)) return;
-  if (started_ && stream_ != nullptr && Pa_IsStreamStopped(static_cast<PaStream*>(stream_)) == 0) {
-    Pa_StopStream(static_cast<PaStream*>(stream_));
+  Shared& shared = *shared_;
+  if (shared.stop_requested.exchange(true)) return;
+  shared.buffer.end();  // the analysis thread drains what came and writes the call
+  if (!started_ || stream_ == nullptr) {
+    shared.released.store(true, std::memory_order_release);
+    return;
   }
-  buffer_.end();
+  // Abort, not stop: there is no output to drain, and an abort cancels the callback
+  // thread in its poll() where a stop waits for it to look up, which PortAudio's ALSA
+  // host API does only after up to 2,048 empty polls of a silent device
+  // (PaAlsaStream_WaitForFrames in pa_linux_alsa.c).
+  auto* stream = static_cast<PaStream*>(stream_);
+  std::atomic<bool>* released = &shared.released;
+  auto stop_stream = [stream, released] {
+    if (Pa_IsStreamStopped(stream) == 0) Pa_AbortStream(stream);
+    released->store(true, std::memory_order_release);
+  };
+  try {
+    stopper_ = std::thread(stop_stream);
+  } catch (const std::system_error&) {
+    stop_stream();  // no thread to be had: stop here, as before
+  }
+}
+
+bool DeviceCapture::released_within(double seconds) noexcept {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!shared_->released.load(std::memory_order_acquire)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      gave_up_ = true;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 bool DeviceCapture::lost() noexcept {
-  if (!started_ || stop_requested_.load(std::memory_order_acquire)) return false;
+  Shared& shared = *shared_;
+  if (!started_ || shared.stop_requested.load(std::memory_order_acquire)) return false;
   // Either the finished callback ran (the host ended the stream) or the stream is
   // no longer active without our asking: a device unplugged, a sound server gone.
-  const bool gone = finished_.load(std::memory_order_acquire) || Pa_IsStreamActive(static_cast<PaStream*>(stream_)) != 1;
-  if (gone) buffer_.end();
+  const bool gone = shared.finished.load(std::memory_order_acquire) || Pa_IsStreamActive(static_cast<PaStream*>(stream_)) != 1;
+  if (gone) shared.buffer.end();
   return gone;
 }
 
@@ -65,19 +109,19 @@ int DeviceCapture::on_audio(const void* input, void*, unsigned long frames, cons
                             void* user) noexcept {
   // Real-time: copy whole frames into the preallocated ring, count, return. No
   // allocation, no lock, no I/O, no logging.
-  auto* self = static_cast<DeviceCapture*>(user);
-  self->buffer_.count_status((status & paInputOverflow) != 0, (status & paInputUnderflow) != 0);
+  auto* shared = static_cast<Shared*>(user);
+  shared->buffer.count_status((status & paInputOverflow) != 0, (status & paInputUnderflow) != 0);
   if (input != nullptr) {
-    const std::size_t samples = static_cast<std::size_t>(frames) * self->buffer_.channels();
-    self->buffer_.write(std::span<const float>(static_cast<const float*>(input), samples));
+    const std::size_t samples = static_cast<std::size_t>(frames) * shared->buffer.channels();
+    shared->buffer.write(std::span<const float>(static_cast<const float*>(input), samples));
   }
-  return self->stop_requested_.load(std::memory_order_relaxed) ? paComplete : paContinue;
+  return shared->stop_requested.load(std::memory_order_relaxed) ? paComplete : paContinue;
 }
 
 void DeviceCapture::on_finished(void* user) noexcept {
-  auto* self = static_cast<DeviceCapture*>(user);
-  self->finished_.store(true, std::memory_order_release);
-  self->buffer_.end();
+  auto* shared = static_cast<Shared*>(user);
+  shared->finished.store(true, std::memory_order_release);
+  shared->buffer.end();
 }
 
 }  // namespace tw::io

@@ -3,6 +3,7 @@
 #include <portaudio.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdarg>
 #include <cstdlib>
@@ -76,6 +77,12 @@ std::string describe(const InputDevice& device) {
   return "'" + device.name + "' (" + device.host_api + ", device " + std::to_string(device.index) + ")";
 }
 
+namespace {
+std::atomic<int> streams_not_released{0};
+}  // namespace
+
+void note_stream_not_released() noexcept { streams_not_released.fetch_add(1, std::memory_order_relaxed); }
+
 PortAudioSystem::PortAudioSystem() {
   quiet_host_libraries();
   const PaError error = Pa_Initialize();
@@ -84,7 +91,9 @@ PortAudioSystem::PortAudioSystem() {
   }
 }
 
-PortAudioSystem::~PortAudioSystem() { Pa_Terminate(); }
+PortAudioSystem::~PortAudioSystem() {
+  if (streams_not_released.load(std::memory_order_relaxed) == 0) Pa_Terminate();
+}
 
 std::vector<InputDevice> PortAudioSystem::input_devices() const {
   std::vector<InputDevice> devices;

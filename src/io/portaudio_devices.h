@@ -45,6 +45,11 @@ struct InputDevice {
 /// "'pulse' (ALSA, device 3)": how messages name a device.
 std::string describe(const InputDevice& device);
 
+/// Counts a capture stream its host never let go of (see ~DeviceCapture): PortAudio
+/// is then left initialised at exit, since Pa_Terminate would close that stream and
+/// wait on the host forever. Thread-safe.
+void note_stream_not_released() noexcept;
+
 /// PortAudio, initialised for the life of this object (PortAudio counts nested
 /// initialisations). Host libraries' own chatter on stderr (ALSA's probing of
 /// absent cards, JACK's "cannot connect") is silenced unless TONEWATCH_AUDIO_DEBUG
@@ -53,6 +58,7 @@ class PortAudioSystem {
  public:
   /// Throws DeviceError(no_sound_system) if PortAudio cannot start.
   PortAudioSystem();
+  /// Terminates PortAudio, unless a stream was never released (note_stream_not_released).
   ~PortAudioSystem();
   PortAudioSystem(const PortAudioSystem&) = delete;
   PortAudioSystem& operator=(const PortAudioSystem&) = delete;

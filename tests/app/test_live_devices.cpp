@@ -280,16 +280,55 @@ TEST_CASE("live: a device that disappears mid-call ends the call / the call so f
   INFO(live.err());
   CHECK(code == 1);
   CHECK(live.err().find("'tw_tap' (ALSA, device") != std::string::npos);
-  CHECK(live.err().find("stopped delivering audio") != std::string::npos);
+  // Which of the two ways the loss shows depends on when ALSA's pulse plugin sees the
+  // server's socket close: the stream ends (PortAudio's finished callback), or it stays
+  // open and silent until --device-timeout (5 s).
+  const auto says_lost = [](const std::string& text) {
+    return text.find("stopped delivering audio") != std::string::npos ||
+           text.find("delivered no audio for 5 s") != std::string::npos;
+  };
+  CHECK(says_lost(live.err()));
   REQUIRE(std::filesystem::exists(dir + "/lost.summary.json"));
   const json summary = json::parse(tw::test::read_text(dir + "/lost.summary.json"));
-  CHECK(summary["input"]["ended_by"].get<std::string>().find("stopped delivering audio") != std::string::npos);
+  CHECK(says_lost(summary["input"]["ended_by"].get<std::string>()));
   CHECK(summary["duration_s"].get<double>() > 1.0);
   CHECK(summary["duration_s"].get<double>() < 6.0);
   bool warned = false;
   for (const json& w : summary["warnings"]) warned = warned || w.get<std::string>().find("ended early") != std::string::npos;
   CHECK(warned);
   for (const char* ext : {".report.html", ".events.jsonl", ".windows.csv"}) CHECK(std::filesystem::exists(dir + "/lost" + ext));
+}
+
+TEST_CASE("live: a sound server that freezes mid-call ends the call after --device-timeout / the call so far is written",
+          "[device][live]") {
+  // A hung server neither delivers nor answers: PortAudio's stop waits on it forever
+  // (ALSA's pulse plugin asks it to drop the stream), so live must write the call
+  // without that stop having returned, and exit.
+  const std::string dir = fresh_dir("frozen");
+  const std::string call = excerpt(dir);
+  PulseServer pulse({{"tw_tap", 8000, 2, {}}});
+  BackgroundProcess live({tw::test::tonewatch_binary(), "live", "--device", "tw_tap", "--out", dir, "--call-id", "frozen",
+                          "--device-timeout", "2"},
+                         pulse.env());
+  REQUIRE(live.wait_for_err("capturing", 60.0));
+  BackgroundProcess player({"paplay", "--device=tw_tap", call}, pulse.env());
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  pulse.freeze();
+  const auto frozen_at = std::chrono::steady_clock::now();
+  const int code = live.wait(30.0);
+  const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at).count();
+  INFO(live.err());
+  CHECK(code == 1);
+  CHECK(live.err().find("'tw_tap' (ALSA, device") != std::string::npos);
+  CHECK(live.err().find("delivered no audio for 2 s") != std::string::npos);
+  // 2 s without audio, 2 s for the server to let go of the stream, the call's outputs.
+  CHECK(took_s < 12.0);
+  REQUIRE(std::filesystem::exists(dir + "/frozen.summary.json"));
+  const json summary = json::parse(tw::test::read_text(dir + "/frozen.summary.json"));
+  CHECK(summary["input"]["ended_by"].get<std::string>().find("delivered no audio") != std::string::npos);
+  CHECK(summary["duration_s"].get<double>() > 1.0);
+  CHECK(summary["duration_s"].get<double>() < 6.0);
+  for (const char* ext : {".report.html", ".events.jsonl", ".windows.csv"}) CHECK(std::filesystem::exists(dir + "/frozen" + ext));
 }
 
 TEST_CASE("live: a device that refuses the rate or lacks the channels is named with what it takes", "[device][live]") {

@@ -85,7 +85,7 @@ PulseServer::PulseServer(const std::vector<PulseSink>& sinks) : dir_(fresh_folde
 
 PulseServer::~PulseServer() {
   if (server_ && server_->running()) {
-    server_->signal(SIGTERM);
+    server_->signal(frozen_ ? SIGKILL : SIGTERM);  // a stopped process takes only SIGKILL at once
     server_->wait(5.0);
   }
   server_.reset();
@@ -103,6 +103,11 @@ int PulseServer::play(const std::string& wav, const std::string& sink) {
 void PulseServer::kill_now() {
   server_->signal(SIGKILL);
   server_->wait(5.0);
+}
+
+void PulseServer::freeze() {
+  server_->signal(SIGSTOP);
+  frozen_ = true;
 }
 
 JackServer::JackServer(int rate_hz, int capture_channels) : dir_(fresh_folder("jack")) {

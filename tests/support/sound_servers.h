@@ -44,11 +44,15 @@ class PulseServer {
   int play(const std::string& wav, const std::string& sink);
   /// Kills the server at once (SIGKILL): its devices vanish.
   void kill_now();
+  /// Stops the server (SIGSTOP): its devices stay, deliver nothing and answer nothing,
+  /// as a hung sound server's do. The destructor kills it.
+  void freeze();
 
  private:
   std::string dir_;
   std::vector<std::string> env_;
   std::unique_ptr<BackgroundProcess> server_;
+  bool frozen_ = false;
 };
 
 class JackServer {
