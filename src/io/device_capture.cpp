@@ -42,7 +42,7 @@ DeviceCapture::~DeviceCapture() {
       // they use, and PortAudio must not be terminated under them.
       stopper_.detach();
       static_cast<void>(shared_.release());
-      note_stream_not_released();
+      note_host_stuck();
       return;
     }
     stopper_.join();

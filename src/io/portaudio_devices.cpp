@@ -5,9 +5,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <string_view>
+#include <system_error>
+#include <thread>
 
 #ifdef TW_HAVE_ALSA
 #include <alsa/asoundlib.h>
@@ -78,21 +84,52 @@ std::string describe(const InputDevice& device) {
 }
 
 namespace {
-std::atomic<int> streams_not_released{0};
+std::atomic<int> host_calls_stuck{0};
 }  // namespace
 
-void note_stream_not_released() noexcept { streams_not_released.fetch_add(1, std::memory_order_relaxed); }
+void note_host_stuck() noexcept { host_calls_stuck.fetch_add(1, std::memory_order_relaxed); }
 
 PortAudioSystem::PortAudioSystem() {
   quiet_host_libraries();
-  const PaError error = Pa_Initialize();
+  // Pa_Initialize opens every device to list it, and ALSA's pulse plugin waits for
+  // its server without a timeout: a frozen sound server would hang the command, and
+  // `live`, which blocks its signals to handle them itself, past Ctrl-C. So PortAudio
+  // starts on a thread of its own, waited for kStartTimeout_s; on a timeout that
+  // thread is left where it waits (PortAudio is never terminated under it).
+  struct Start {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    PaError error = paNoError;
+  };
+  auto start = std::make_shared<Start>();
+  auto initialize = [start] {
+    const PaError e = Pa_Initialize();
+    const std::lock_guard<std::mutex> lock(start->mutex);
+    start->error = e;
+    start->done = true;
+    start->done_cv.notify_all();
+  };
+  try {
+    std::thread(initialize).detach();
+  } catch (const std::system_error&) {
+    initialize();  // no thread to be had: start here, unbounded, as before
+  }
+  std::unique_lock<std::mutex> lock(start->mutex);
+  if (!start->done_cv.wait_for(lock, std::chrono::duration<double>(kStartTimeout_s), [&] { return start->done; })) {
+    note_host_stuck();
+    throw DeviceError(DeviceErrorKind::no_sound_system,
+                      "the sound system did not answer in " + std::to_string(static_cast<int>(kStartTimeout_s)) +
+                          " s while PortAudio listed its devices (is a sound server frozen? 'pactl info' asks PulseAudio)");
+  }
+  const PaError error = start->error;
   if (error != paNoError) {
     throw DeviceError(DeviceErrorKind::no_sound_system, "PortAudio could not start: " + host_error_text(error));
   }
 }
 
 PortAudioSystem::~PortAudioSystem() {
-  if (streams_not_released.load(std::memory_order_relaxed) == 0) Pa_Terminate();
+  if (host_calls_stuck.load(std::memory_order_relaxed) == 0) Pa_Terminate();
 }
 
 std::vector<InputDevice> PortAudioSystem::input_devices() const {

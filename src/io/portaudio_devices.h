@@ -45,10 +45,11 @@ struct InputDevice {
 /// "'pulse' (ALSA, device 3)": how messages name a device.
 std::string describe(const InputDevice& device);
 
-/// Counts a capture stream its host never let go of (see ~DeviceCapture): PortAudio
-/// is then left initialised at exit, since Pa_Terminate would close that stream and
-/// wait on the host forever. Thread-safe.
-void note_stream_not_released() noexcept;
+/// Counts a host call that never returned: a capture stream its host never let go
+/// of (~DeviceCapture), or a start that did not finish (PortAudioSystem). PortAudio
+/// is then left initialised at exit, since Pa_Terminate would wait on that host
+/// forever. Thread-safe.
+void note_host_stuck() noexcept;
 
 /// PortAudio, initialised for the life of this object (PortAudio counts nested
 /// initialisations). Host libraries' own chatter on stderr (ALSA's probing of
@@ -56,9 +57,13 @@ void note_stream_not_released() noexcept;
 /// is set in the environment. Not thread-safe: one thread sets up devices.
 class PortAudioSystem {
  public:
-  /// Throws DeviceError(no_sound_system) if PortAudio cannot start.
+  /// How long PortAudio may take to start (it opens every device to list it).
+  static constexpr double kStartTimeout_s = 10.0;
+
+  /// Throws DeviceError(no_sound_system) if PortAudio cannot start, or does not
+  /// within kStartTimeout_s (a frozen sound server).
   PortAudioSystem();
-  /// Terminates PortAudio, unless a stream was never released (note_stream_not_released).
+  /// Terminates PortAudio, unless a host call never returned (note_host_stuck).
   ~PortAudioSystem();
   PortAudioSystem(const PortAudioSystem&) = delete;
   PortAudioSystem& operator=(const PortAudioSystem&) = delete;

@@ -331,6 +331,29 @@ TEST_CASE("live: a sound server that freezes mid-call ends the call after --devi
   for (const char* ext : {".report.html", ".events.jsonl", ".windows.csv"}) CHECK(std::filesystem::exists(dir + "/frozen" + ext));
 }
 
+TEST_CASE("live and devices with a frozen sound server say so in 10 s / never hang", "[device][live]") {
+  // PortAudio opens every device to list it, and ALSA's pulse plugin waits for a
+  // frozen server forever; live blocks its signals, so not even Ctrl-C ended it.
+  const std::string dir = fresh_dir("frozen-start");
+  PulseServer pulse({{"tw_tap", 8000, 2, {}}});
+  pulse.freeze();
+  const auto frozen_at = std::chrono::steady_clock::now();
+  BackgroundProcess devices({tw::test::tonewatch_binary(), "devices"}, pulse.env());
+  BackgroundProcess live({tw::test::tonewatch_binary(), "live", "--device", "tw_tap", "--out", dir}, pulse.env());
+  const int devices_code = devices.wait(40.0);
+  const int live_code = live.wait(40.0);
+  const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - frozen_at).count();
+  INFO(devices.err() << live.err());
+  // Exit 2, as for any PortAudio that cannot start; 10 s of waiting, run side by side.
+  CHECK(devices_code == 2);
+  CHECK(live_code == 2);
+  const std::string said = "the sound system did not answer in 10 s while PortAudio listed its devices";
+  CHECK(devices.err().find(said) != std::string::npos);
+  CHECK(live.err().find(said) != std::string::npos);
+  CHECK(took_s > 9.5);
+  CHECK(took_s < 25.0);
+}
+
 TEST_CASE("live: a device that refuses the rate or lacks the channels is named with what it takes", "[device][live]") {
   const std::string dir = fresh_dir("jack");
   // JACK's dummy driver: one capture port at 48 kHz, nothing else.
