@@ -439,9 +439,9 @@ int LiveCommand::run(std::ostream& out, std::ostream& err) {
   }
   // A frozen sound server never lets go of its stream: say so, and exit without it.
   for (const auto& s : sources.list) {
-    if (!s->released_within(2.0)) {
-      err << "tonewatch live: " << io::describe(*s->device())
-          << " was not released by its sound system within 2 s of the call's end (is the sound server frozen?); "
+    if (!s->released_within(io::DeviceCapture::kReleaseWait_s)) {
+      err << "tonewatch live: " << io::describe(*s->device()) << " was not released by its sound system within "
+          << io::DeviceCapture::kReleaseWait_s << " s of the call's end (is the sound server frozen?); "
              "exiting without closing it\n";
     }
   }

@@ -4,7 +4,8 @@
 
 #include <chrono>
 #include <span>
-#include <system_error>
+
+#include "io/host_call.h"
 
 namespace tw::io {
 
@@ -36,16 +37,12 @@ DeviceCapture::DeviceCapture(const PortAudioSystem& system, const InputDevice& d
 
 DeviceCapture::~DeviceCapture() {
   stop();
-  if (stopper_.joinable()) {
-    if (!released_within(gave_up_ ? 0.0 : kReleaseWait_s)) {
-      // The host holds the stream (a frozen sound server): its threads keep what
-      // they use, and PortAudio must not be terminated under them.
-      stopper_.detach();
-      static_cast<void>(shared_.release());
-      note_host_stuck();
-      return;
-    }
-    stopper_.join();
+  if (!released_within(gave_up_ ? 0.0 : kReleaseWait_s)) {
+    // The host holds the stream (a frozen sound server): its threads keep what they
+    // use, and PortAudio must not be terminated under them.
+    static_cast<void>(shared_.release());
+    note_host_stuck();
+    return;
   }
   if (stream_ != nullptr) Pa_CloseStream(static_cast<PaStream*>(stream_));
 }
@@ -62,37 +59,22 @@ void DeviceCapture::stop() noexcept {
   Shared& shared = *shared_;
   if (shared.stop_requested.exchange(true)) return;
   shared.buffer.end();  // the analysis thread drains what came and writes the call
-  if (!started_ || stream_ == nullptr) {
-    shared.released.store(true, std::memory_order_release);
-    return;
-  }
+  if (!started_ || stream_ == nullptr) return;
   // Abort, not stop: there is no output to drain, and an abort cancels the callback
   // thread in its poll() where a stop waits for it to look up, which PortAudio's ALSA
   // host API does only after up to 2,048 empty polls of a silent device
   // (PaAlsaStream_WaitForFrames in pa_linux_alsa.c).
   auto* stream = static_cast<PaStream*>(stream_);
-  std::atomic<bool>* released = &shared.released;
-  auto stop_stream = [stream, released] {
+  released_ = call_detached([stream] {
     if (Pa_IsStreamStopped(stream) == 0) Pa_AbortStream(stream);
-    released->store(true, std::memory_order_release);
-  };
-  try {
-    stopper_ = std::thread(stop_stream);
-  } catch (const std::system_error&) {
-    stop_stream();  // no thread to be had: stop here, as before
-  }
+  });
 }
 
 bool DeviceCapture::released_within(double seconds) noexcept {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!shared_->released.load(std::memory_order_acquire)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      gave_up_ = true;
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
+  if (!released_.valid()) return true;
+  if (released_.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::ready) return true;
+  gave_up_ = true;
+  return false;
 }
 
 bool DeviceCapture::lost() noexcept {

@@ -5,9 +5,9 @@
 // analysis thread reads the buffer; nothing else happens in the callback.
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "io/capture_buffer.h"
 #include "io/portaudio_devices.h"
@@ -30,6 +30,9 @@ class DeviceCapture {
   /// stream (not started). `system` must outlive the capture. Throws DeviceError
   /// (too_few_channels, rate_refused, open_failed) naming the device.
   DeviceCapture(const PortAudioSystem& system, const InputDevice& device, const CaptureOptions& options);
+  /// How long the destructor waits for a stopping stream to be released.
+  static constexpr double kReleaseWait_s = 2.0;
+
   /// Stops and closes the stream, waiting at most kReleaseWait_s for the host to let
   /// go of it. A stream the host still holds then is left open (and PortAudio is not
   /// terminated; see PortAudioSystem): closing it would wait on the host forever.
@@ -45,7 +48,7 @@ class DeviceCapture {
   /// answers. The analysis thread must go on to write the call. Idempotent; never throws.
   void stop() noexcept;
   /// Whether the host let go of the stream within `seconds` of stop() (true at once
-  /// for a stream never started). Polls; not for real-time threads. Once it has said
+  /// for a stream never started). Waits; not for real-time threads. Once it has said
   /// no, the destructor waits no longer.
   bool released_within(double seconds) noexcept;
   /// The stream stopped by itself (the device went away, its sound server died):
@@ -63,18 +66,14 @@ class DeviceCapture {
                       unsigned long status, void* user) noexcept;
   static void on_finished(void* user) noexcept;
 
-  /// How long the destructor waits for a stopping stream.
-  static constexpr double kReleaseWait_s = 2.0;
-
-  // What PortAudio's threads and the stopping thread touch, on the heap apart from
-  // this object: if the host never releases the stream, it is left to them (leaked
-  // on purpose) and the process exits with them still waiting.
+  // What PortAudio's threads touch, on the heap apart from this object: if the host
+  // never releases the stream, it is left to them (leaked on purpose) and the process
+  // exits with them still waiting.
   struct Shared {
     Shared(int rate_hz, std::size_t channels, double ring_s) : buffer(rate_hz, channels, ring_s) {}
     CaptureBuffer buffer;
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> finished{false};
-    std::atomic<bool> released{false};
   };
 
   InputDevice device_;
@@ -83,7 +82,7 @@ class DeviceCapture {
   double latency_s_ = 0.0;
   bool started_ = false;
   bool gave_up_ = false;  // released_within said no: the destructor does not wait again
-  std::thread stopper_;
+  std::future<void> released_;  // the stopping abort's; invalid for a stream never started
 };
 
 }  // namespace tw::io

@@ -6,14 +6,10 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <condition_variable>
 #include <cstdarg>
 #include <cstdlib>
-#include <memory>
-#include <mutex>
+#include <future>
 #include <string_view>
-#include <system_error>
-#include <thread>
 
 #ifdef TW_HAVE_ALSA
 #include <alsa/asoundlib.h>
@@ -22,6 +18,7 @@
 #include <jack/jack.h>
 #endif
 
+#include "io/host_call.h"
 #include "text/ascii.h"
 
 namespace tw::io {
@@ -96,33 +93,14 @@ PortAudioSystem::PortAudioSystem() {
   // `live`, which blocks its signals to handle them itself, past Ctrl-C. So PortAudio
   // starts on a thread of its own, waited for kStartTimeout_s; on a timeout that
   // thread is left where it waits (PortAudio is never terminated under it).
-  struct Start {
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    bool done = false;
-    PaError error = paNoError;
-  };
-  auto start = std::make_shared<Start>();
-  auto initialize = [start] {
-    const PaError e = Pa_Initialize();
-    const std::lock_guard<std::mutex> lock(start->mutex);
-    start->error = e;
-    start->done = true;
-    start->done_cv.notify_all();
-  };
-  try {
-    std::thread(initialize).detach();
-  } catch (const std::system_error&) {
-    initialize();  // no thread to be had: start here, unbounded, as before
-  }
-  std::unique_lock<std::mutex> lock(start->mutex);
-  if (!start->done_cv.wait_for(lock, std::chrono::duration<double>(kStartTimeout_s), [&] { return start->done; })) {
+  std::future<PaError> started = call_detached([] { return Pa_Initialize(); });
+  if (started.wait_for(std::chrono::duration<double>(kStartTimeout_s)) != std::future_status::ready) {
     note_host_stuck();
     throw DeviceError(DeviceErrorKind::no_sound_system,
                       "the sound system did not answer in " + std::to_string(static_cast<int>(kStartTimeout_s)) +
                           " s while PortAudio listed its devices (is a sound server frozen? 'pactl info' asks PulseAudio)");
   }
-  const PaError error = start->error;
+  const PaError error = started.get();
   if (error != paNoError) {
     throw DeviceError(DeviceErrorKind::no_sound_system, "PortAudio could not start: " + host_error_text(error));
   }

@@ -164,6 +164,22 @@ std::string excerpt(const std::string& dir) {
   return path;
 }
 
+// A call a lost device ended is written so far: its summary says why (`says_why` of
+// input.ended_by), warns that it ended early, holds the 1-6 s that came before the
+// loss, and the report, events and windows are there.
+template <class SaysWhy>
+void check_written_so_far(const std::string& dir, const std::string& id, SaysWhy says_why) {
+  REQUIRE(std::filesystem::exists(dir + "/" + id + ".summary.json"));
+  const json summary = json::parse(tw::test::read_text(dir + "/" + id + ".summary.json"));
+  CHECK(says_why(summary["input"]["ended_by"].get<std::string>()));
+  CHECK(summary["duration_s"].get<double>() > 1.0);
+  CHECK(summary["duration_s"].get<double>() < 6.0);
+  bool warned = false;
+  for (const json& w : summary["warnings"]) warned = warned || w.get<std::string>().find("ended early") != std::string::npos;
+  CHECK(warned);
+  for (const char* ext : {".report.html", ".events.jsonl", ".windows.csv"}) CHECK(std::filesystem::exists(dir + "/" + id + ext));
+}
+
 }  // namespace
 
 TEST_CASE("live captures a call from PulseAudio devices in real time / a stereo tap and two devices at their own rates "
@@ -288,15 +304,7 @@ TEST_CASE("live: a device that disappears mid-call ends the call / the call so f
            text.find("delivered no audio for 5 s") != std::string::npos;
   };
   CHECK(says_lost(live.err()));
-  REQUIRE(std::filesystem::exists(dir + "/lost.summary.json"));
-  const json summary = json::parse(tw::test::read_text(dir + "/lost.summary.json"));
-  CHECK(says_lost(summary["input"]["ended_by"].get<std::string>()));
-  CHECK(summary["duration_s"].get<double>() > 1.0);
-  CHECK(summary["duration_s"].get<double>() < 6.0);
-  bool warned = false;
-  for (const json& w : summary["warnings"]) warned = warned || w.get<std::string>().find("ended early") != std::string::npos;
-  CHECK(warned);
-  for (const char* ext : {".report.html", ".events.jsonl", ".windows.csv"}) CHECK(std::filesystem::exists(dir + "/lost" + ext));
+  check_written_so_far(dir, "lost", says_lost);
 }
 
 TEST_CASE("live: a sound server that freezes mid-call ends the call after --device-timeout / the call so far is written",
@@ -323,12 +331,7 @@ TEST_CASE("live: a sound server that freezes mid-call ends the call after --devi
   CHECK(live.err().find("delivered no audio for 2 s") != std::string::npos);
   // 2 s without audio, 2 s for the server to let go of the stream, the call's outputs.
   CHECK(took_s < 12.0);
-  REQUIRE(std::filesystem::exists(dir + "/frozen.summary.json"));
-  const json summary = json::parse(tw::test::read_text(dir + "/frozen.summary.json"));
-  CHECK(summary["input"]["ended_by"].get<std::string>().find("delivered no audio") != std::string::npos);
-  CHECK(summary["duration_s"].get<double>() > 1.0);
-  CHECK(summary["duration_s"].get<double>() < 6.0);
-  for (const char* ext : {".report.html", ".events.jsonl", ".windows.csv"}) CHECK(std::filesystem::exists(dir + "/frozen" + ext));
+  check_written_so_far(dir, "frozen", [](const std::string& why) { return why.find("delivered no audio") != std::string::npos; });
 }
 
 TEST_CASE("live and devices with a frozen sound server say so in 10 s / never hang", "[device][live]") {
