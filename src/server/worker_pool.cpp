@@ -43,6 +43,10 @@ WorkerPool::~WorkerPool() {
   stop_all_calls();
   wait_idle(3600.0);
   stopping_.store(true, std::memory_order_release);
+  for (auto& w : workers_) {
+    w->wake.fetch_add(1, std::memory_order_acq_rel);
+    w->wake.notify_one();
+  }
   for (auto& w : workers_) w->thread.join();
   {
     std::lock_guard<std::mutex> lock(finish_mutex_);
@@ -63,7 +67,17 @@ bool WorkerPool::add(std::shared_ptr<LiveCall> call) {
     return false;
   }
   best->load.fetch_add(1, std::memory_order_relaxed);
+  // After the push: a worker that saw the old value before finding its queue empty
+  // does not sleep past this call (its wait returns at once).
+  best->wake.fetch_add(1, std::memory_order_acq_rel);
+  best->wake.notify_one();
   return true;
+}
+
+std::uint64_t WorkerPool::rounds() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& w : workers_) sum += w->rounds.load(std::memory_order_relaxed);
+  return sum;
 }
 
 void WorkerPool::stop_all_calls() { stop_calls_.store(true, std::memory_order_release); }
@@ -84,9 +98,15 @@ void WorkerPool::run(Worker& worker) {
   std::vector<Owned> calls;
   std::int64_t last_sweep_ns = 0;
   for (;;) {
+    const std::uint32_t wake = worker.wake.load(std::memory_order_acquire);
     const bool stopping = stopping_.load(std::memory_order_acquire);
     for (std::shared_ptr<LiveCall> call; worker.incoming.try_pop(call);) calls.push_back({std::move(call)});
-    if (stopping && calls.empty()) return;
+    if (calls.empty()) {
+      if (stopping) return;
+      worker.wake.wait(wake, std::memory_order_acquire);  // until add() or the destructor
+      continue;
+    }
+    worker.rounds.store(worker.rounds.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const bool stop_calls = stop_calls_.load(std::memory_order_acquire);
     const std::int64_t now = steady_now_ns();
     const bool sweep = now - last_sweep_ns >= kSweepNs;

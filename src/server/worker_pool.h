@@ -3,7 +3,9 @@
 // life; a worker polls its calls every few milliseconds (cheaper than a wake-up per
 // packet at hundreds of calls) and moves the audio of those that got some (their
 // ready flag, set by the connections) through their sessions; the others it sweeps
-// only a few times a second (a one-leg call's wait for its other party). A call's
+// only a few times a second (a one-leg call's wait for its other party). A worker
+// with no calls sleeps until one is added: polling, an idle server's two workers
+// took 1.4 % of a core (a 5 ms timer costs about 34 us on a virtual machine). A call's
 // packets may be let gather (block_s) so that its analysis runs on larger blocks:
 // each pump walks the call's whole cold state and fills the transforms' four lanes
 // better with more hops; a block ends early where detection decides
@@ -54,6 +56,9 @@ class WorkerPool {
   bool wait_idle(double timeout_s);
 
   unsigned workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  /// Rounds the workers have made over their calls so far (one per poll while a worker
+  /// has calls; a worker with none sleeps and makes none).
+  std::uint64_t rounds() const noexcept;
   /// Calls being analysed or waiting to be written.
   std::size_t active_calls() const noexcept { return active_.load(std::memory_order_acquire); }
 
@@ -62,6 +67,10 @@ class WorkerPool {
     explicit Worker(std::size_t capacity) : incoming(capacity) {}
     alerts::BoundedQueue<std::shared_ptr<LiveCall>> incoming;
     std::atomic<std::size_t> load{0};
+    // Bumped (and notified) when a call is added or the pool stops: a worker with no
+    // calls waits on it instead of polling.
+    std::atomic<std::uint32_t> wake{0};
+    std::atomic<std::uint64_t> rounds{0};  // written by the worker only
     std::thread thread;
   };
   void run(Worker& worker);

@@ -423,3 +423,29 @@ TEST_CASE("a worker with an analysis block analyses at once the packet that comp
   call.stop();
   REQUIRE(blocked.rig.pool.wait_idle(30.0));
 }
+
+TEST_CASE("a worker with no calls sleeps until one comes / then analyses it / and sleeps again once it ends",
+          "[server][live]") {
+  Rig rig("idle");
+  // Polling every 5 ms, 300 ms would be about 60 rounds.
+  std::this_thread::sleep_for(300ms);
+  CHECK(rig.pool.rounds() <= 1);
+
+  const Channels audio = example_channels();
+  auto opened = rig.registry.open_leg("twilio", "CA-idle", {}, {{8000, {SpeakerRole::caller}}, {8000, {SpeakerRole::agent}}},
+                                      true);
+  REQUIRE(opened.call);
+  constexpr std::size_t kHalfSecond = 4000;  // within a leg's ring
+  opened.call->leg(opened.first_leg).write(std::span<const float>(audio.caller).subspan(0, kHalfSecond));
+  opened.call->leg(opened.first_leg + 1).write(std::span<const float>(audio.agent).subspan(0, kHalfSecond));
+  opened.call->leg(opened.first_leg).end();
+  opened.call->leg(opened.first_leg + 1).end();
+  REQUIRE(rig.pool.wait_idle(30.0));
+  CHECK(opened.call->analysed_frames() == kHalfSecond);
+  CHECK(std::filesystem::exists(rig.settings.output.dir + "/CA-idle.summary.json"));
+
+  const std::uint64_t after_call = rig.pool.rounds();
+  CHECK(after_call >= 1);
+  std::this_thread::sleep_for(300ms);
+  CHECK(rig.pool.rounds() - after_call <= 1);
+}
