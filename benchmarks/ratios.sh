@@ -139,8 +139,8 @@ done
 # worker's pumps of one call in 200 ms blocks (serve's default) against batch's analysis
 # of the same call-seconds, both in one worker_bench run. What the timed ratio adds to
 # this is how the server runs on the cores it shares (docs/performance.md, "What is left
-# of the live ratios": a live call costs more at 100 calls than at 700, so it is not
-# the number of calls' state).
+# of the live ratios": less the workers' fixed polling, a live call costs the same at
+# 100 calls as at 700, so it is not the number of calls' state).
 if command -v valgrind > /dev/null; then
   echo "4/5 instructions of the live and batch paths (callgrind, worker_bench) ..." >&2
   valgrind --tool=callgrind --callgrind-out-file="$work/worker.callgrind" \
