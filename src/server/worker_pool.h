@@ -5,7 +5,7 @@
 // ready flag, set by the connections) through their sessions; the others it sweeps
 // only a few times a second (a one-leg call's wait for its other party). A worker
 // with no calls sleeps until one is added: polling, an idle server's two workers
-// took 1.4 % of a core (a 5 ms timer costs about 34 us on a virtual machine). A call's
+// took 1.4 % of a core (each wake-up cost about 34 us of CPU on the test guest). A call's
 // packets may be let gather (block_s) so that its analysis runs on larger blocks:
 // each pump walks the call's whole cold state and fills the transforms' four lanes
 // better with more hops; a block ends early where detection decides
